@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of samtale on Debian 12.
+#
+#   scripts/deps.sh           install what is missing (apt-get, through sudo when not root)
+#   scripts/deps.sh --check   exit 1 and list what is missing, install nothing
+#
+# Debian packages come from apt-get; the browser-test driver (playwright-core) from npm
+# into tests/e2e/node_modules. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+build_pkgs=(build-essential cmake pkg-config clang
+            libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev
+            libcurl4-openssl-dev libpq-dev)
+test_pkgs=(python3 python3-yaml sqlite3 curl prometheus chromium nodejs npm)
+
+missing=()
+for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+    st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+# A machine may carry its own node and npm outside Debian's packages: accept those.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+    tmp=()
+    for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || tmp+=("$p"); done
+    missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+need_npm=0
+[ -d tests/e2e/node_modules/playwright-core ] || need_npm=1
+
+if [ "${1:-}" = "--check" ]; then
+    [ ${#missing[@]} -eq 0 ] && [ $need_npm -eq 0 ] && exit 0
+    [ ${#missing[@]} -gt 0 ] && echo "missing Debian packages: ${missing[*]}"
+    [ $need_npm -eq 1 ] && echo "missing npm packages in tests/e2e (playwright-core)"
+    exit 1
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    echo "deps: installing Debian packages: ${missing[*]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [ $need_npm -eq 1 ]; then
+    echo "deps: installing npm packages for the browser tests (tests/e2e)"
+    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "deps: all build and test dependencies are present"

@@ -1,0 +1,86 @@
+/*
+ * cli.h: what the command modules share: the global state (configuration, output mode,
+ * the opened core), option parsing, table and JSON output, and exit codes.
+ *
+ * Exit codes (docs/cli.md): 0 success, 1 failure, 2 usage, 3 not found, 4 conflict,
+ * 5 invalid input, 6 database error.
+ */
+#ifndef SAM_CLI_H
+#define SAM_CLI_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "core/core.h"
+#include "util/conf.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_NOTFOUND = 3, EXIT_CONFLICT = 4,
+       EXIT_INVALID = 5, EXIT_DB = 6 };
+
+struct cli {
+    struct conf *conf;
+    int json;
+    struct core core;
+    int opened;
+};
+
+/* One option of a command: "--name VALUE" (value != NULL) or "--flag" (flag != NULL).
+ * For repeatable options, list/nlist collect every value (up to max). */
+struct cli_opt {
+    const char *name;
+    const char **value;
+    int *flag;
+    const char **list;
+    int *nlist;
+    int max;
+};
+
+/* Parses argv[0..argc) against opts; positional arguments go into pos (up to maxpos).
+ * Prints the problem and returns EXIT_USAGE on an unknown option or a missing value;
+ * returns -1 (after printing usage) for --help; else 0. */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos, int maxpos, int *npos,
+              const char *usage);
+
+/* Parses, returning from the calling command on --help (EXIT_OK) or a usage error. */
+#define CLI_PARSE(argc, argv, opts, pos, maxpos, npos, usage)                          \
+    do {                                                                                 \
+        int pr_ = cli_parse(argc, argv, opts, pos, maxpos, npos, usage);                 \
+        if(pr_)                                                                          \
+            return pr_ < 0 ? EXIT_OK : pr_;                                              \
+    } while(0)
+
+/* Opens the database (migrating it) and the secret key, once. Returns an exit code. */
+int cli_open(struct cli *c);
+void cli_close(struct cli *c);
+
+/* Prints "samtale: <message>" for rc and returns its exit code. */
+int cli_fail(int rc);
+int cli_exit_code(int rc);
+
+/* Resolves --workspace (id or name; may be NULL when there is only one). */
+int cli_workspace(struct cli *c, const char *arg, struct store_workspace *out);
+
+/* Reads one line (without its newline) from standard input into a new string. */
+char *cli_read_line(size_t max);
+
+/* Prints j as JSON (pretty) and releases it. */
+void cli_print_json(json_t *j);
+
+/* A simple table: columns sized to their widest cell. */
+struct cli_table;
+struct cli_table *cli_table_new(int ncols, const char *const *headers);
+void cli_table_row(struct cli_table *t, const char *const *cells);
+void cli_table_print(struct cli_table *t);
+void cli_table_free(struct cli_table *t);
+
+int cmd_serve(struct cli *c, int argc, char **argv);
+int cmd_migrate(struct cli *c, int argc, char **argv);
+int cmd_backup(struct cli *c, int argc, char **argv);
+int cmd_config(struct cli *c, int argc, char **argv);
+int cmd_routes(struct cli *c, int argc, char **argv);
+int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_workspace(struct cli *c, int argc, char **argv);
+int cmd_token(struct cli *c, int argc, char **argv);
+int cmd_channel(struct cli *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,140 @@
+/* cmd_admin.c: operations commands: migrate, backup, config, routes. */
+#include "cli/cli.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "web/web.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cmd_migrate(struct cli *c, int argc, char **argv)
+{
+    static const char *usage =
+        "usage: samtale migrate\n"
+        "\n"
+        "Applies every pending database migration (each in its own transaction) and prints\n"
+        "the schema version. 'samtale serve' does this at start as well.\n";
+    const char *pos[1];
+    int npos, code, before = 0, after = 0, rc;
+    CLI_PARSE(argc, argv, NULL, pos, 0, &npos, usage);
+    rc = store_open(conf_get(c->conf, "db"), &c->core.st);
+    if(!rc)
+        rc = store_schema_version(c->core.st, &before);
+    if(rc)
+        return cli_fail(rc);
+    store_close(c->core.st);
+    c->core.st = NULL;
+    if((code = cli_open(c)))
+        return code;
+    if((rc = store_schema_version(c->core.st, &after)))
+        return cli_fail(rc);
+    if(c->json)
+        cli_print_json(json_pack("{s:i, s:i}", "schema_version", after, "applied", after - before));
+    else
+        printf("schema version %d (%d migration%s applied now)\n", after, after - before,
+               after - before == 1 ? "" : "s");
+    return EXIT_OK;
+}
+
+static void progress(int remaining, int total, void *arg)
+{
+    (void)arg;
+    if(total > 0 && isatty(STDERR_FILENO))
+        fprintf(stderr, "\rbackup: %3d%%", (int)(100.0 * (total - remaining) / total));
+}
+
+int cmd_backup(struct cli *c, int argc, char **argv)
+{
+    static const char *usage =
+        "usage: samtale backup FILE\n"
+        "\n"
+        "Writes a consistent copy of the database to FILE while samtale keeps running, then\n"
+        "checks the copy's integrity. Restore by stopping samtale and putting FILE in place\n"
+        "of the database file (see docs/operations.md).\n";
+    const char *pos[1];
+    int npos, code, rc;
+    struct store *copy = NULL;
+    char msg[256];
+    struct stat stb;
+
+    CLI_PARSE(argc, argv, NULL, pos, 1, &npos, usage);
+    if(npos != 1) {
+        fprintf(stderr, "samtale: backup needs a FILE\n\n%s", usage);
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    rc = store_backup(c->core.st, pos[0], progress, NULL);
+    if(isatty(STDERR_FILENO))
+        fputc('\n', stderr);
+    if(rc)
+        return cli_fail(rc);
+    rc = store_open(pos[0], &copy);
+    if(!rc)
+        rc = store_integrity_check(copy, msg, sizeof(msg));
+    store_close(copy);
+    if(rc)
+        return cli_fail(rc);
+    stat(pos[0], &stb);
+    if(c->json)
+        cli_print_json(json_pack("{s:s, s:I, s:s}", "file", pos[0], "bytes", (json_int_t)stb.st_size,
+                                 "integrity", "ok"));
+    else
+        printf("backup written to %s (%lld bytes, integrity ok)\n", pos[0], (long long)stb.st_size);
+    return EXIT_OK;
+}
+
+int cmd_config(struct cli *c, int argc, char **argv)
+{
+    static const char *usage =
+        "usage: samtale config\n"
+        "\n"
+        "Prints the effective configuration: each key, its value (secrets masked) and where\n"
+        "it came from (default, file, environment or flag). The environment variable for a\n"
+        "key is SAMTALE_ and the key in capitals, e.g. SAMTALE_LISTEN.\n";
+    const char *pos[1];
+    const char *headers[] = {"KEY", "VALUE", "FROM", "MEANING"};
+    int npos;
+    char shown[1024];
+    CLI_PARSE(argc, argv, NULL, pos, 0, &npos, usage);
+    if(c->json) {
+        json_t *o = json_object();
+        for(size_t i = 0; conf_key(i); i++) {
+            conf_display(c->conf, conf_key(i), shown, sizeof(shown));
+            json_object_set_new(o, conf_key(i), json_pack("{s:s, s:s}", "value", shown, "source",
+                                                          conf_source_name(conf_source_of(c->conf, conf_key(i)))));
+        }
+        cli_print_json(o);
+        return EXIT_OK;
+    }
+    struct cli_table *t = cli_table_new(4, headers);
+    for(size_t i = 0; conf_key(i); i++) {
+        conf_display(c->conf, conf_key(i), shown, sizeof(shown));
+        const char *row[] = {conf_key(i), shown, conf_source_name(conf_source_of(c->conf, conf_key(i))), conf_help(i)};
+        cli_table_row(t, row);
+    }
+    cli_table_print(t);
+    cli_table_free(t);
+    return EXIT_OK;
+}
+
+int cmd_routes(struct cli *c, int argc, char **argv)
+{
+    static const char *usage =
+        "usage: samtale routes\n"
+        "\n"
+        "Lists the HTTP routes, one 'METHOD PATH' a line (docs/api/openapi.yaml describes them).\n";
+    const char *pos[1];
+    int npos;
+    struct buf b;
+    (void)c;
+    CLI_PARSE(argc, argv, NULL, pos, 0, &npos, usage);
+    buf_init(&b, 1u << 20);
+    if(web_routes_list(&b))
+        return EXIT_FAIL;
+    fputs(buf_str(&b), stdout);
+    buf_cleanup(&b);
+    return EXIT_OK;
+}

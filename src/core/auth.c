@@ -1,0 +1,298 @@
+/*
+ * auth.c: passwords, tokens, sessions, roles and scopes.
+ *
+ * Passwords are hashed with argon2id (libsodium's interactive limits). API tokens and
+ * session cookies are 256-bit random strings; only their BLAKE2b hash is stored, so a
+ * copy of the database lets nobody in. A token's effective permissions are its scopes
+ * intersected with its member's role, so revoking a role also narrows the token.
+ */
+#include "core/core.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *scope_names[] = {
+    "workspaces:read", "workspaces:write", "members:read", "members:write", "tokens:read",
+    "tokens:write", "channels:read", "channels:write", "audit:read",
+};
+#define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
+
+int core_password_hash(const char *password, char out[160])
+{
+    char hash[crypto_pwhash_STRBYTES];
+    if(crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                         crypto_pwhash_MEMLIMIT_INTERACTIVE))
+        return sam_fail(SAM_ENOMEM, "not enough memory to hash the password");
+    snprintf(out, 160, "%s", hash);
+    return SAM_OK;
+}
+
+int core_password_verify(const char *hash, const char *password)
+{
+    if(!hash || !*hash)
+        return 0;
+    return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+int core_password_check(const char *password)
+{
+    size_t n = strlen(password);
+    if(n < 10)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at least 10 characters");
+    if(n > 256)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at most 256 characters");
+    return SAM_OK;
+}
+
+void core_one_time_password(char out[24])
+{
+    static const char alphabet[] = "abcdefghjkmnpqrstuvwxyz23456789"; /* no 0/o, 1/l/i */
+    int k = 0;
+    for(int g = 0; g < 4; g++) {
+        for(int i = 0; i < 4; i++)
+            out[k++] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+        out[k++] = g < 3 ? '-' : '\0';
+    }
+}
+
+void core_random_token(const char *prefix, char *out, size_t n)
+{
+    unsigned char raw[32];
+    char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(b64, sizeof(b64), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    snprintf(out, n, "%s%s", prefix ? prefix : "", b64);
+    sodium_memzero(raw, sizeof(raw));
+}
+
+void core_token_hash(const char *token, unsigned char out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+int core_scopes_parse(const char *text, unsigned *bits)
+{
+    char word[64];
+    const char *p = text;
+    *bits = 0;
+    while(*p) {
+        size_t n = strcspn(p, " ,");
+        if(n == 0) {
+            p++;
+            continue;
+        }
+        if(n >= sizeof(word))
+            return sam_fail_field(SAM_EINVAL, "scopes", "unknown scope '%.*s'", 40, p);
+        memcpy(word, p, n);
+        word[n] = '\0';
+        p += n;
+        if(!strcmp(word, "*")) {
+            *bits |= PERM_ALL;
+            continue;
+        }
+        size_t i;
+        for(i = 0; i < NSCOPES; i++)
+            if(!strcmp(word, scope_names[i]))
+                break;
+        if(i == NSCOPES)
+            return sam_fail_field(SAM_EINVAL, "scopes", "unknown scope '%s'", word);
+        *bits |= 1u << i;
+    }
+    if(!*bits)
+        return sam_fail_field(SAM_EINVAL, "scopes", "give at least one scope");
+    return SAM_OK;
+}
+
+void core_scopes_format(unsigned bits, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for(size_t i = 0; i < NSCOPES; i++) {
+        if(!(bits & (1u << i)))
+            continue;
+        int w = snprintf(out + used, n - used, "%s%s", used ? " " : "", scope_names[i]);
+        if(w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+}
+
+const char *core_scope_name(size_t i)
+{
+    return i < NSCOPES ? scope_names[i] : NULL;
+}
+
+unsigned core_role_perms(const char *role)
+{
+    const unsigned read = PERM_WORKSPACES_READ | PERM_MEMBERS_READ | PERM_CHANNELS_READ;
+    if(!strcmp(role, "owner"))
+        return PERM_ALL;
+    if(!strcmp(role, "editor"))
+        return read | PERM_CHANNELS_WRITE;
+    if(!strcmp(role, "agent") || !strcmp(role, "viewer"))
+        return read;
+    return 0;
+}
+
+int core_role_valid(const char *role)
+{
+    return core_role_perms(role) != 0;
+}
+
+int core_actor_from_token(struct core *c, const char *token, struct actor *a)
+{
+    unsigned char hash[32];
+    struct store_token t;
+    unsigned bits;
+    int rc;
+
+    memset(a, 0, sizeof(*a));
+    core_token_hash(token, hash);
+    rc = store_token_get_by_hash(c->st, hash, &t);
+    if(rc == SAM_ENOTFOUND)
+        return sam_fail(SAM_EAUTH, "unknown API token");
+    if(rc)
+        return rc;
+    if(t.revoked_at)
+        return sam_fail(SAM_EAUTH, "this API token was revoked");
+    if(core_scopes_parse(t.scopes, &bits))
+        bits = 0;
+    a->user_id = t.user_id;
+    a->token_id = t.id;
+    a->token_ws = t.workspace_id;
+    a->scopes = bits;
+    snprintf(a->label, sizeof(a->label), "token:%lld (%.80s)", (long long)t.id, t.name);
+    /* Note the use, at most once a minute, so reads do not turn into writes. */
+    int64_t now = time_now();
+    if(now - t.last_used_at >= 60)
+        store_token_touch(c->st, t.id, now);
+    sam_clear();
+    return SAM_OK;
+}
+
+int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned perm, char role[16])
+{
+    struct store_member m;
+    int rc;
+
+    if(a->system) {
+        if(role)
+            snprintf(role, 16, "owner");
+        return SAM_OK;
+    }
+    if(a->token_id && a->token_ws != ws)
+        return sam_fail(SAM_ENOTFOUND, "workspace not found");
+    rc = store_member_get(c->st, ws, a->user_id, &m);
+    if(rc == SAM_ENOTFOUND)
+        return sam_fail(SAM_ENOTFOUND, "workspace not found");
+    if(rc)
+        return rc;
+    if(role)
+        snprintf(role, 16, "%s", m.role);
+    if((core_role_perms(m.role) & perm) != perm)
+        return sam_fail(SAM_EPERM, "your role (%s) does not allow this", m.role);
+    if(a->token_id && (a->scopes & perm) != perm) {
+        char need[128];
+        core_scopes_format(perm & ~a->scopes, need, sizeof(need));
+        return sam_fail(SAM_EPERM, "this token lacks the scope %s", need);
+    }
+    return SAM_OK;
+}
+
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+static char dummy_hash[160];
+
+static void make_dummy(void)
+{
+    char pw[44];
+    core_random_token(NULL, pw, sizeof(pw));
+    if(core_password_hash(pw, dummy_hash))
+        dummy_hash[0] = '\0';
+}
+
+int core_login(struct core *c, const char *email, const char *password, int64_t now,
+               char *session_token, size_t n, struct store_session *s, struct store_user *u)
+{
+    unsigned char hash[32];
+    int rc = store_user_get_by_email(c->st, email, u);
+    if(rc == SAM_ENOTFOUND) {
+        /* Spend the same effort as a real check, so timing does not reveal accounts. */
+        pthread_once(&dummy_once, make_dummy);
+        core_password_verify(dummy_hash, password);
+        return sam_fail(SAM_EAUTH, "wrong email or password");
+    }
+    if(rc)
+        return rc;
+    if(!core_password_verify(u->password_hash, password))
+        return sam_fail(SAM_EAUTH, "wrong email or password");
+    memset(s, 0, sizeof(*s));
+    core_random_token(NULL, session_token, n);
+    core_random_token(NULL, s->csrf_token, sizeof(s->csrf_token));
+    core_token_hash(session_token, hash);
+    s->user_id = u->id;
+    s->created_at = s->last_seen_at = now;
+    s->expires_at = now + CORE_SESSION_SECONDS;
+    return store_session_insert(c->st, hash, s);
+}
+
+int core_session_resume(struct core *c, const char *session_token, int64_t now,
+                        struct store_session *s, struct store_user *u)
+{
+    unsigned char hash[32];
+    int rc;
+    core_token_hash(session_token, hash);
+    rc = store_session_get(c->st, hash, s);
+    if(rc == SAM_ENOTFOUND || (!rc && s->expires_at <= now)) {
+        if(!rc)
+            store_session_delete(c->st, hash);
+        return sam_fail(SAM_EAUTH, "your session has ended; log in again");
+    }
+    if(rc)
+        return rc;
+    rc = store_user_get(c->st, s->user_id, u);
+    if(rc == SAM_ENOTFOUND)
+        return sam_fail(SAM_EAUTH, "your session has ended; log in again");
+    if(rc)
+        return rc;
+    if(now - s->last_seen_at >= 60) {
+        s->last_seen_at = now;
+        s->expires_at = now + CORE_SESSION_SECONDS;
+        store_session_touch(c->st, s->id, now, s->expires_at);
+    }
+    return SAM_OK;
+}
+
+int core_logout(struct core *c, const char *session_token)
+{
+    unsigned char hash[32];
+    core_token_hash(session_token, hash);
+    return store_session_delete(c->st, hash);
+}
+
+int core_password_change(struct core *c, int64_t user_id, int64_t keep_session, const char *current,
+                         const char *next)
+{
+    struct store_user u;
+    char hash[160];
+    int rc = store_user_get(c->st, user_id, &u);
+    if(rc)
+        return rc;
+    if(!core_password_verify(u.password_hash, current))
+        return sam_fail_field(SAM_EINVAL, "current_password", "the current password is wrong");
+    rc = core_password_check(next);
+    if(rc)
+        return rc;
+    if(!strcmp(current, next))
+        return sam_fail_field(SAM_EINVAL, "new_password", "choose a password other than the current one");
+    rc = core_password_hash(next, hash);
+    if(rc)
+        return rc;
+    rc = store_user_set_password(c->st, user_id, hash, 0);
+    if(!rc)
+        rc = store_session_delete_user(c->st, user_id, keep_session);
+    return rc;
+}

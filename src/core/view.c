@@ -1,0 +1,79 @@
+/* view.c: the JSON objects of the API (docs/api.md), used by the HTTP handlers and by the
+ * CLI's --json output alike, so both doors show the same thing. Secrets never appear. */
+#include "core/core.h"
+#include "util/timeutil.h"
+
+#include <string.h>
+
+json_t *view_time(int64_t t)
+{
+    char buf[32];
+    if(!t)
+        return json_null();
+    time_rfc3339(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+json_t *view_workspace(const struct store_workspace *w)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)w->id, "name", w->name,
+                          "timezone", w->timezone, "created_at", view_time(w->created_at));
+    if(o && w->role[0])
+        json_object_set_new(o, "role", json_string(w->role));
+    return o;
+}
+
+json_t *view_user(const struct store_user *u)
+{
+    return json_pack("{s:I, s:s, s:s, s:o}", "id", (json_int_t)u->id, "email", u->email, "name",
+                     u->name, "created_at", view_time(u->created_at));
+}
+
+json_t *view_member(const struct store_member *m)
+{
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o}", "user_id", (json_int_t)m->user_id,
+                     "workspace_id", (json_int_t)m->workspace_id, "email", m->email, "name", m->name,
+                     "role", m->role, "created_at", view_time(m->created_at));
+}
+
+json_t *view_token(const struct store_token *t)
+{
+    json_t *scopes = json_array();
+    const char *p = t->scopes;
+    while(scopes && *p) {
+        size_t n = strcspn(p, " ");
+        if(n)
+            json_array_append_new(scopes, json_stringn(p, n));
+        p += n;
+        while(*p == ' ')
+            p++;
+    }
+    return json_pack("{s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)t->id,
+                     "workspace_id", (json_int_t)t->workspace_id, "user_id", (json_int_t)t->user_id,
+                     "name", t->name, "scopes", scopes, "prefix", t->prefix, "created_at",
+                     view_time(t->created_at), "last_used_at", view_time(t->last_used_at),
+                     "revoked_at", view_time(t->revoked_at));
+}
+
+json_t *view_channel(const struct store_channel *ch)
+{
+    json_t *settings = json_loads(ch->settings ? ch->settings : "{}", 0, NULL);
+    if(!json_is_object(settings)) {
+        json_decref(settings);
+        settings = json_object();
+    }
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o}", "id", (json_int_t)ch->id,
+                     "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name", ch->name,
+                     "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
+                     "status", ch->status, "created_at", view_time(ch->created_at), "updated_at",
+                     view_time(ch->updated_at));
+}
+
+json_t *view_audit(const struct store_audit *e)
+{
+    json_t *detail = json_loads(e->detail ? e->detail : "{}", 0, NULL);
+    if(!detail)
+        detail = json_object();
+    return json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "at", view_time(e->at),
+                     "actor", e->actor, "action", e->action, "target", e->target, "detail", detail);
+}

@@ -1,0 +1,1229 @@
+/*
+ * sqlite.c: the SQLite backend of store.h.
+ *
+ * One connection per process, guarded by a mutex: every store function holds it for its
+ * whole run, so a function's statements form one unit, and functions that must check and
+ * change together (the last-owner rule) run in one IMMEDIATE transaction. The database
+ * runs in WAL mode with foreign keys on, synchronous=FULL (a committed publish survives a
+ * power cut, so it is never repeated) and a busy timeout, so the CLI can work beside a
+ * running server. Every statement is prepared with bound parameters; only the embedded
+ * migrations are executed as text.
+ */
+#include "store/store.h"
+#include "util/embed.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern const struct embedded_file migrations_files[];
+extern const size_t migrations_count;
+
+struct sq {
+    struct store base;
+    sqlite3 *db;
+    pthread_mutex_t mu;
+};
+
+#define SQ(st) ((struct sq *)(st))
+
+/* Translates a SQLite result into a samtale code, once, here. */
+static int sq_err(struct sq *s, int rc, const char *what)
+{
+    int ext = sqlite3_extended_errcode(s->db);
+    if(ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+        return sam_fail(SAM_ECONFLICT, "%s: already exists", what);
+    if(ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        return sam_fail(SAM_ENOTFOUND, "%s: a referenced object does not exist", what);
+    if(rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return sam_fail(SAM_ESTORE, "%s: the database is busy; try again", what);
+    return sam_fail(SAM_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int prep(struct sq *s, const char *sql, sqlite3_stmt **st)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if(rc != SQLITE_OK)
+        return sq_err(s, rc, "prepare");
+    return SAM_OK;
+}
+
+static void lock(struct sq *s)
+{
+    pthread_mutex_lock(&s->mu);
+}
+
+static void unlock(struct sq *s)
+{
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void col_text(sqlite3_stmt *st, int i, char *dst, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return strdup(t ? (const char *)t : "");
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Runs a statement that returns no rows; *changes gets the rows changed. */
+static int exec_stmt(struct sq *s, sqlite3_stmt *st, const char *what, int *changes)
+{
+    int rc = sqlite3_step(st);
+    if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return sq_err(s, rc, what);
+    if(changes)
+        *changes = sqlite3_changes(s->db);
+    return SAM_OK;
+}
+
+static int exec_sql(struct sq *s, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if(rc != SQLITE_OK) {
+        int r = sam_fail(SAM_ESTORE, "%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return r;
+    }
+    return SAM_OK;
+}
+
+/* ---- open, close, migrations ---- */
+
+static int mkdirs_for(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if(!slash || slash == dir)
+        return SAM_OK;
+    *slash = '\0';
+    for(char *p = dir + 1; *p; p++) {
+        if(*p == '/') {
+            *p = '\0';
+            if(mkdir(dir, 0750) && errno != EEXIST)
+                return sam_fail(SAM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+            *p = '/';
+        }
+    }
+    if(mkdir(dir, 0750) && errno != EEXIST)
+        return sam_fail(SAM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+    return SAM_OK;
+}
+
+static void sq_close(struct store *st)
+{
+    struct sq *s = SQ(st);
+    sqlite3_close_v2(s->db);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static int sq_schema_version_locked(struct sq *s, int *version)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *version = 0;
+    rc = prep(s, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'", &st);
+    if(rc)
+        return rc;
+    rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if(rc < 0)
+        return sq_err(s, SQLITE_ERROR, "schema version");
+    if(rc == 0)
+        return SAM_OK;
+    rc = prep(s, "SELECT coalesce(max(version), 0) FROM schema_migrations", &st);
+    if(rc)
+        return rc;
+    if(sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return SAM_OK;
+}
+
+static int sq_schema_version(struct store *st, int *version)
+{
+    struct sq *s = SQ(st);
+    lock(s);
+    int rc = sq_schema_version_locked(s, version);
+    unlock(s);
+    return rc;
+}
+
+static int sq_migrate(struct store *st, int *version)
+{
+    struct sq *s = SQ(st);
+    int rc, cur;
+    lock(s);
+    rc = exec_sql(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                  "migrations table");
+    if(rc)
+        goto out;
+    rc = sq_schema_version_locked(s, &cur);
+    if(rc)
+        goto out;
+    for(size_t i = 0; i < migrations_count; i++) {
+        const struct embedded_file *m = &migrations_files[i];
+        int v = atoi(m->name);
+        sqlite3_stmt *ins;
+        if(v <= cur)
+            continue;
+        rc = exec_sql(s, "BEGIN IMMEDIATE", "begin migration");
+        if(rc)
+            goto out;
+        rc = exec_sql(s, (const char *)m->data, m->name);
+        if(!rc)
+            rc = prep(s, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", &ins);
+        if(!rc) {
+            sqlite3_bind_int(ins, 1, v);
+            bind_text(ins, 2, m->name);
+            sqlite3_bind_int64(ins, 3, time_now());
+            rc = exec_stmt(s, ins, "record migration", NULL);
+            sqlite3_finalize(ins);
+        }
+        if(rc) {
+            exec_sql(s, "ROLLBACK", "rollback migration");
+            goto out;
+        }
+        rc = exec_sql(s, "COMMIT", "commit migration");
+        if(rc)
+            goto out;
+        cur = v;
+    }
+    *version = cur;
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_ping(struct store *st)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT 1 FROM schema_migrations LIMIT 1", &q);
+    if(!rc) {
+        int r = sqlite3_step(q);
+        if(r != SQLITE_ROW && r != SQLITE_DONE)
+            rc = sq_err(s, r, "ping");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int64_t scalar(struct sq *s, const char *sql)
+{
+    sqlite3_stmt *q;
+    int64_t v = -1;
+    if(prep(s, sql, &q))
+        return -1;
+    if(sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return v;
+}
+
+static int sq_stats(struct store *st, struct store_stats *o)
+{
+    struct sq *s = SQ(st);
+    int rc;
+    int64_t psize;
+    lock(s);
+    memset(o, 0, sizeof(*o));
+    rc = sq_schema_version_locked(s, &o->schema_version);
+    psize = scalar(s, "PRAGMA page_size");
+    o->db_bytes = scalar(s, "PRAGMA page_count") * psize;
+    o->free_bytes = scalar(s, "PRAGMA freelist_count") * psize;
+    o->workspaces = scalar(s, "SELECT count(*) FROM workspaces");
+    o->users = scalar(s, "SELECT count(*) FROM users");
+    o->channels = scalar(s, "SELECT count(*) FROM channels");
+    o->sessions = scalar(s, "SELECT count(*) FROM sessions");
+    o->tokens = scalar(s, "SELECT count(*) FROM api_tokens WHERE revoked_at IS NULL");
+    unlock(s);
+    return rc;
+}
+
+static int sq_backup(struct store *st, const char *dest, store_progress_fn fn, void *arg)
+{
+    struct sq *s = SQ(st);
+    char tmp[4096];
+    sqlite3 *out = NULL;
+    sqlite3_backup *b;
+    int rc = SAM_OK, r;
+
+    if((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", dest) >= sizeof(tmp))
+        return sam_fail(SAM_EINVAL, "backup path too long");
+    unlink(tmp);
+    r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if(r != SQLITE_OK) {
+        rc = sam_fail(SAM_EIO, "cannot create %s: %s", tmp, out ? sqlite3_errmsg(out) : sqlite3_errstr(r));
+        goto out;
+    }
+    lock(s);
+    b = sqlite3_backup_init(out, "main", s->db, "main");
+    if(!b) {
+        rc = sam_fail(SAM_ESTORE, "backup: %s", sqlite3_errmsg(out));
+        unlock(s);
+        goto out;
+    }
+    do {
+        r = sqlite3_backup_step(b, 256);
+        if(fn)
+            fn(sqlite3_backup_remaining(b), sqlite3_backup_pagecount(b), arg);
+        if(r == SQLITE_BUSY || r == SQLITE_LOCKED) {
+            /* Let the writer finish; the step resumes where it was. */
+            unlock(s);
+            sqlite3_sleep(20);
+            lock(s);
+        }
+    } while(r == SQLITE_OK || r == SQLITE_BUSY || r == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    unlock(s);
+    if(r != SQLITE_DONE) {
+        rc = sam_fail(SAM_ESTORE, "backup: %s", sqlite3_errstr(r));
+        goto out;
+    }
+    r = sqlite3_exec(out, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    sqlite3_close(out);
+    out = NULL;
+    if(rename(tmp, dest)) {
+        rc = sam_fail(SAM_EIO, "cannot move the backup to %s: %s", dest, strerror(errno));
+        goto out;
+    }
+out:
+    if(out)
+        sqlite3_close(out);
+    if(rc)
+        unlink(tmp);
+    return rc;
+}
+
+static int sq_integrity_check(struct store *st, char *msg, size_t n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "PRAGMA integrity_check", &q);
+    if(!rc) {
+        if(sqlite3_step(q) == SQLITE_ROW)
+            col_text(q, 0, msg, n);
+        else
+            snprintf(msg, n, "no answer");
+        sqlite3_finalize(q);
+        if(strcmp(msg, "ok"))
+            rc = sam_fail(SAM_ESTORE, "integrity check failed: %s", msg);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* ---- workspaces ---- */
+
+static void row_workspace(sqlite3_stmt *q, struct store_workspace *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, w->name, sizeof(w->name));
+    col_text(q, 2, w->timezone, sizeof(w->timezone));
+    w->created_at = sqlite3_column_int64(q, 3);
+    if(sqlite3_column_count(q) > 4)
+        col_text(q, 4, w->role, sizeof(w->role));
+}
+
+static int sq_workspace_insert(struct store *st, struct store_workspace *w)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO workspaces(name, timezone, created_at) VALUES (?, ?, ?)", &q);
+    if(!rc) {
+        bind_text(q, 1, w->name);
+        bind_text(q, 2, w->timezone);
+        sqlite3_bind_int64(q, 3, w->created_at);
+        rc = exec_stmt(s, q, "workspace", NULL);
+        if(!rc)
+            w->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int get_one(struct sq *s, sqlite3_stmt *q, const char *what)
+{
+    int r = sqlite3_step(q);
+    if(r == SQLITE_ROW)
+        return SAM_OK;
+    if(r == SQLITE_DONE)
+        return sam_fail(SAM_ENOTFOUND, "%s not found", what);
+    return sq_err(s, r, what);
+}
+
+static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces WHERE id = ?", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, "workspace");
+        if(!rc)
+            row_workspace(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces WHERE name = ?", &q);
+    if(!rc) {
+        bind_text(q, 1, name);
+        rc = get_one(s, q, "workspace");
+        if(!rc)
+            row_workspace(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_workspace_update(struct store *st, const struct store_workspace *w)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE workspaces SET name = ?, timezone = ? WHERE id = ?", &q);
+    if(!rc) {
+        bind_text(q, 1, w->name);
+        bind_text(q, 2, w->timezone);
+        sqlite3_bind_int64(q, 3, w->id);
+        rc = exec_stmt(s, q, "workspace", &n);
+        if(!rc && n == 0)
+            rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* Runs a list query whose rows are read by fn into an array of elements of size sz. */
+static int run_list(struct sq *s, sqlite3_stmt *q, size_t sz, int limit,
+                    void (*fn)(sqlite3_stmt *, void *), void **items, size_t *n)
+{
+    char *arr = calloc((size_t)(limit > 0 ? limit : 1), sz);
+    size_t cnt = 0;
+    int r;
+    if(!arr)
+        return SAM_ENOMEM;
+    while(cnt < (size_t)limit && (r = sqlite3_step(q)) == SQLITE_ROW) {
+        fn(q, arr + cnt * sz);
+        cnt++;
+    }
+    if(cnt < (size_t)limit && r != SQLITE_DONE) {
+        free(arr);
+        return sq_err(s, r, "list");
+    }
+    *items = arr;
+    *n = cnt;
+    return SAM_OK;
+}
+
+static void rd_workspace(sqlite3_stmt *q, void *p)
+{
+    row_workspace(q, p);
+}
+
+static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit,
+                             struct store_workspace **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    if(user_id)
+        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, m.role FROM workspaces w"
+                     " JOIN members m ON m.workspace_id = w.id AND m.user_id = ?1"
+                     " WHERE w.id > ?2 ORDER BY w.id LIMIT ?3", &q);
+    else
+        rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces"
+                     " WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user_id);
+        sqlite3_bind_int64(q, 2, after);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, rd_workspace, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* ---- users ---- */
+
+#define USER_COLS "id, email, name, password_hash, must_change_password, created_at"
+
+static void row_user(sqlite3_stmt *q, struct store_user *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, u->email, sizeof(u->email));
+    col_text(q, 2, u->name, sizeof(u->name));
+    col_text(q, 3, u->password_hash, sizeof(u->password_hash));
+    u->must_change_password = sqlite3_column_int(q, 4);
+    u->created_at = sqlite3_column_int64(q, 5);
+}
+
+static int sq_user_insert(struct store *st, struct store_user *u)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO users(email, name, password_hash, must_change_password, created_at)"
+                 " VALUES (?, ?, ?, ?, ?)", &q);
+    if(!rc) {
+        bind_text(q, 1, u->email);
+        bind_text(q, 2, u->name);
+        bind_text(q, 3, u->password_hash);
+        sqlite3_bind_int(q, 4, u->must_change_password);
+        sqlite3_bind_int64(q, 5, u->created_at);
+        rc = exec_stmt(s, q, "account with this email", NULL);
+        if(!rc)
+            u->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int user_get_where(struct store *st, const char *sql, int64_t id, const char *email,
+                          struct store_user *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, sql, &q);
+    if(!rc) {
+        if(email)
+            bind_text(q, 1, email);
+        else
+            sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, "account");
+        if(!rc)
+            row_user(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+    return user_get_where(st, "SELECT " USER_COLS " FROM users WHERE id = ?", id, NULL, out);
+}
+
+static int sq_user_get_by_email(struct store *st, const char *email, struct store_user *out)
+{
+    return user_get_where(st, "SELECT " USER_COLS " FROM users WHERE email = ?", 0, email, out);
+}
+
+static int sq_user_set_password(struct store *st, int64_t id, const char *hash, int must_change)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE users SET password_hash = ?, must_change_password = ? WHERE id = ?", &q);
+    if(!rc) {
+        bind_text(q, 1, hash);
+        sqlite3_bind_int(q, 2, must_change);
+        sqlite3_bind_int64(q, 3, id);
+        rc = exec_stmt(s, q, "account", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "account not found");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_user_count(struct store *st, int64_t *n)
+{
+    struct sq *s = SQ(st);
+    lock(s);
+    *n = scalar(s, "SELECT count(*) FROM users");
+    unlock(s);
+    return *n < 0 ? sam_fail(SAM_ESTORE, "cannot count accounts") : SAM_OK;
+}
+
+/* ---- members ---- */
+
+#define MEMBER_SELECT "SELECT m.workspace_id, m.user_id, w.name, u.email, u.name, m.role, m.created_at" \
+                      " FROM members m JOIN users u ON u.id = m.user_id" \
+                      " JOIN workspaces w ON w.id = m.workspace_id"
+
+static void row_member(sqlite3_stmt *q, void *p)
+{
+    struct store_member *m = p;
+    memset(m, 0, sizeof(*m));
+    m->workspace_id = sqlite3_column_int64(q, 0);
+    m->user_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, m->workspace_name, sizeof(m->workspace_name));
+    col_text(q, 3, m->email, sizeof(m->email));
+    col_text(q, 4, m->name, sizeof(m->name));
+    col_text(q, 5, m->role, sizeof(m->role));
+    m->created_at = sqlite3_column_int64(q, 6);
+}
+
+static int sq_member_insert(struct store *st, struct store_member *m)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO members(workspace_id, user_id, role, created_at) VALUES (?, ?, ?, ?)", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, m->workspace_id);
+        sqlite3_bind_int64(q, 2, m->user_id);
+        bind_text(q, 3, m->role);
+        sqlite3_bind_int64(q, 4, m->created_at);
+        rc = exec_stmt(s, q, "membership", NULL);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int member_get_locked(struct sq *s, int64_t ws, int64_t user, struct store_member *out)
+{
+    sqlite3_stmt *q;
+    int rc = prep(s, MEMBER_SELECT " WHERE m.workspace_id = ? AND m.user_id = ?", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, user);
+        rc = get_one(s, q, "member");
+        if(!rc)
+            row_member(q, out);
+        sqlite3_finalize(q);
+    }
+    return rc;
+}
+
+static int sq_member_get(struct store *st, int64_t ws, int64_t user, struct store_member *out)
+{
+    struct sq *s = SQ(st);
+    lock(s);
+    int rc = member_get_locked(s, ws, user, out);
+    unlock(s);
+    return rc;
+}
+
+/* Inside a transaction: SAM_ECONFLICT when user is the workspace's only owner. */
+static int check_not_last_owner(struct sq *s, int64_t ws, int64_t user)
+{
+    struct store_member m;
+    sqlite3_stmt *q;
+    int64_t owners = 0;
+    int rc = member_get_locked(s, ws, user, &m);
+    if(rc || strcmp(m.role, "owner"))
+        return rc;
+    rc = prep(s, "SELECT count(*) FROM members WHERE workspace_id = ? AND role = 'owner'", &q);
+    if(rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, ws);
+    if(sqlite3_step(q) == SQLITE_ROW)
+        owners = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if(owners <= 1)
+        return sam_fail(SAM_ECONFLICT, "a workspace needs at least one owner: make someone else owner first");
+    return SAM_OK;
+}
+
+static int member_change(struct store *st, int64_t ws, int64_t user, const char *role)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc, n = 0;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    if(!role || strcmp(role, "owner"))
+        rc = check_not_last_owner(s, ws, user);
+    if(!rc && role)
+        rc = prep(s, "UPDATE members SET role = ?3 WHERE workspace_id = ?1 AND user_id = ?2", &q);
+    else if(!rc)
+        rc = prep(s, "DELETE FROM members WHERE workspace_id = ?1 AND user_id = ?2", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, user);
+        if(role)
+            bind_text(q, 3, role);
+        rc = exec_stmt(s, q, "member", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "member not found");
+    }
+    sqlite3_finalize(q);
+    if(!rc && !role) {
+        /* A member who leaves takes their tokens for this workspace along. */
+        rc = prep(s, "UPDATE api_tokens SET revoked_at = ?3 WHERE workspace_id = ?1 AND user_id = ?2"
+                     " AND revoked_at IS NULL", &q);
+        if(!rc) {
+            sqlite3_bind_int64(q, 1, ws);
+            sqlite3_bind_int64(q, 2, user);
+            sqlite3_bind_int64(q, 3, time_now());
+            rc = exec_stmt(s, q, "revoke tokens", NULL);
+            sqlite3_finalize(q);
+        }
+    }
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role)
+{
+    return member_change(st, ws, user, role);
+}
+
+static int sq_member_delete(struct store *st, int64_t ws, int64_t user)
+{
+    return member_change(st, ws, user, NULL);
+}
+
+static int sq_member_list(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
+                          struct store_member **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, MEMBER_SELECT " WHERE (?1 = 0 OR m.workspace_id = ?1) AND (?2 = 0 OR m.user_id = ?2)"
+                 " AND m.user_id > ?3 ORDER BY m.workspace_id, m.user_id LIMIT ?4", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, user);
+        sqlite3_bind_int64(q, 3, ws ? after : 0);
+        sqlite3_bind_int(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_member, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* ---- sessions ---- */
+
+static int sq_session_insert(struct store *st, const unsigned char hash[32], struct store_session *x)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO sessions(token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)", &q);
+    if(!rc) {
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, x->user_id);
+        bind_text(q, 3, x->csrf_token);
+        sqlite3_bind_int64(q, 4, x->created_at);
+        sqlite3_bind_int64(q, 5, x->last_seen_at);
+        sqlite3_bind_int64(q, 6, x->expires_at);
+        rc = exec_stmt(s, q, "session", NULL);
+        if(!rc)
+            x->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
+                 " FROM sessions WHERE token_hash = ?", &q);
+    if(!rc) {
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        rc = get_one(s, q, "session");
+        if(!rc) {
+            memset(out, 0, sizeof(*out));
+            out->id = sqlite3_column_int64(q, 0);
+            out->user_id = sqlite3_column_int64(q, 1);
+            col_text(q, 2, out->csrf_token, sizeof(out->csrf_token));
+            out->created_at = sqlite3_column_int64(q, 3);
+            out->last_seen_at = sqlite3_column_int64(q, 4);
+            out->expires_at = sqlite3_column_int64(q, 5);
+        }
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int simple_exec(struct store *st, const char *sql, const char *what, int64_t a, int64_t b,
+                       int64_t c, const unsigned char *blob, int *changes)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, sql, &q);
+    if(!rc) {
+        int np = sqlite3_bind_parameter_count(q);
+        if(blob)
+            sqlite3_bind_blob(q, 1, blob, 32, SQLITE_TRANSIENT);
+        else if(np >= 1)
+            sqlite3_bind_int64(q, 1, a);
+        if(np >= 2)
+            sqlite3_bind_int64(q, 2, b);
+        if(np >= 3)
+            sqlite3_bind_int64(q, 3, c);
+        rc = exec_stmt(s, q, what, changes);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires)
+{
+    return simple_exec(st, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1",
+                       "session", id, now, expires, NULL, NULL);
+}
+
+static int sq_session_delete(struct store *st, const unsigned char hash[32])
+{
+    return simple_exec(st, "DELETE FROM sessions WHERE token_hash = ?1", "session", 0, 0, 0, hash, NULL);
+}
+
+static int sq_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
+{
+    return simple_exec(st, "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2", "sessions",
+                       user_id, keep_id, 0, NULL, NULL);
+}
+
+/* ---- API tokens ---- */
+
+#define TOKEN_COLS "id, workspace_id, user_id, name, scopes, prefix, created_at," \
+                   " coalesce(last_used_at, 0), coalesce(revoked_at, 0)"
+
+static void row_token(sqlite3_stmt *q, void *p)
+{
+    struct store_token *t = p;
+    memset(t, 0, sizeof(*t));
+    t->id = sqlite3_column_int64(q, 0);
+    t->workspace_id = sqlite3_column_int64(q, 1);
+    t->user_id = sqlite3_column_int64(q, 2);
+    col_text(q, 3, t->name, sizeof(t->name));
+    col_text(q, 4, t->scopes, sizeof(t->scopes));
+    col_text(q, 5, t->prefix, sizeof(t->prefix));
+    t->created_at = sqlite3_column_int64(q, 6);
+    t->last_used_at = sqlite3_column_int64(q, 7);
+    t->revoked_at = sqlite3_column_int64(q, 8);
+}
+
+static int sq_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO api_tokens(workspace_id, user_id, name, scopes, token_hash, prefix, created_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, t->workspace_id);
+        sqlite3_bind_int64(q, 2, t->user_id);
+        bind_text(q, 3, t->name);
+        bind_text(q, 4, t->scopes);
+        sqlite3_bind_blob(q, 5, hash, 32, SQLITE_TRANSIENT);
+        bind_text(q, 6, t->prefix);
+        sqlite3_bind_int64(q, 7, t->created_at);
+        rc = exec_stmt(s, q, "token", NULL);
+        if(!rc)
+            t->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int token_get_where(struct store *st, const char *sql, int64_t id, const unsigned char *hash,
+                           struct store_token *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, sql, &q);
+    if(!rc) {
+        if(hash)
+            sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, "token");
+        if(!rc)
+            row_token(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_token_get(struct store *st, int64_t id, struct store_token *out)
+{
+    return token_get_where(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE id = ?", id, NULL, out);
+}
+
+static int sq_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out)
+{
+    return token_get_where(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?", 0, hash, out);
+}
+
+static int sq_token_list(struct store *st, int64_t ws, int64_t after, int limit,
+                         struct store_token **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " TOKEN_COLS " FROM api_tokens WHERE (?1 = 0 OR workspace_id = ?1)"
+                 " AND id > ?2 ORDER BY id LIMIT ?3", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, after);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_token, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_token_revoke(struct store *st, int64_t id, int64_t now)
+{
+    int n = 0;
+    int rc = simple_exec(st, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                         "token", id, now, 0, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ENOTFOUND, "token %lld not found", (long long)id);
+    return rc;
+}
+
+static int sq_token_touch(struct store *st, int64_t id, int64_t now)
+{
+    return simple_exec(st, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", "token", id, now,
+                       0, NULL, NULL);
+}
+
+/* ---- channels ---- */
+
+#define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at"
+
+static void row_channel(sqlite3_stmt *q, void *p)
+{
+    struct store_channel *c = p;
+    const void *blob;
+    memset(c, 0, sizeof(*c));
+    c->id = sqlite3_column_int64(q, 0);
+    c->workspace_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, c->kind, sizeof(c->kind));
+    col_text(q, 3, c->name, sizeof(c->name));
+    col_text(q, 4, c->timezone, sizeof(c->timezone));
+    col_text(q, 5, c->status, sizeof(c->status));
+    c->settings = col_dup(q, 6);
+    blob = sqlite3_column_blob(q, 7);
+    if(blob) {
+        c->secret_len = (size_t)sqlite3_column_bytes(q, 7);
+        c->secret = malloc(c->secret_len ? c->secret_len : 1);
+        if(c->secret)
+            memcpy(c->secret, blob, c->secret_len);
+        else
+            c->secret_len = 0;
+    }
+    c->created_at = sqlite3_column_int64(q, 8);
+    c->updated_at = sqlite3_column_int64(q, 9);
+}
+
+static void bind_channel(sqlite3_stmt *q, const struct store_channel *c)
+{
+    sqlite3_bind_int64(q, 1, c->workspace_id);
+    bind_text(q, 2, c->kind);
+    bind_text(q, 3, c->name);
+    bind_text(q, 4, c->timezone);
+    bind_text(q, 5, c->status[0] ? c->status : "active");
+    bind_text(q, 6, c->settings ? c->settings : "{}");
+    if(c->secret)
+        sqlite3_bind_blob(q, 7, c->secret, (int)c->secret_len, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(q, 7);
+    sqlite3_bind_int64(q, 8, c->created_at);
+    sqlite3_bind_int64(q, 9, c->updated_at);
+    sqlite3_bind_int64(q, 10, c->id);
+}
+
+static int sq_channel_insert(struct store *st, struct store_channel *c)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO channels(workspace_id, kind, name, timezone, status, settings, secret,"
+                 " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &q);
+    if(!rc) {
+        bind_channel(q, c);
+        rc = exec_stmt(s, q, "channel with this name", NULL);
+        if(!rc)
+            c->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_channel_get(struct store *st, int64_t id, struct store_channel *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " CHANNEL_COLS " FROM channels WHERE id = ?", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, "channel");
+        if(!rc)
+            row_channel(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_channel_update(struct store *st, const struct store_channel *c)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE channels SET workspace_id = ?1, kind = ?2, name = ?3, timezone = ?4,"
+                 " status = ?5, settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9"
+                 " WHERE id = ?10", &q);
+    if(!rc) {
+        bind_channel(q, c);
+        rc = exec_stmt(s, q, "channel with this name", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "channel not found");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_channel_delete(struct store *st, int64_t id)
+{
+    int n = 0;
+    int rc = simple_exec(st, "DELETE FROM channels WHERE id = ?1", "channel", id, 0, 0, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ENOTFOUND, "channel not found");
+    return rc;
+}
+
+static int sq_channel_list(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
+                           struct store_channel **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " CHANNEL_COLS " FROM channels WHERE (?1 = 0 OR workspace_id = ?1)"
+                 " AND (?2 IS NULL OR kind = ?2) AND id > ?3 ORDER BY id LIMIT ?4", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        if(kind)
+            bind_text(q, 2, kind);
+        sqlite3_bind_int64(q, 3, after);
+        sqlite3_bind_int(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_channel, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* ---- audit log ---- */
+
+static void row_audit(sqlite3_stmt *q, void *p)
+{
+    struct store_audit *a = p;
+    memset(a, 0, sizeof(*a));
+    a->id = sqlite3_column_int64(q, 0);
+    a->workspace_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, a->actor, sizeof(a->actor));
+    col_text(q, 3, a->action, sizeof(a->action));
+    col_text(q, 4, a->target, sizeof(a->target));
+    a->detail = col_dup(q, 5);
+    a->at = sqlite3_column_int64(q, 6);
+}
+
+static int sq_audit_insert(struct store *st, const struct store_audit *a)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO audit_log(workspace_id, actor, action, target, detail, at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)", &q);
+    if(!rc) {
+        if(a->workspace_id)
+            sqlite3_bind_int64(q, 1, a->workspace_id);
+        else
+            sqlite3_bind_null(q, 1);
+        bind_text(q, 2, a->actor);
+        bind_text(q, 3, a->action);
+        bind_text(q, 4, a->target);
+        bind_text(q, 5, a->detail ? a->detail : "{}");
+        sqlite3_bind_int64(q, 6, a->at);
+        rc = exec_stmt(s, q, "audit entry", NULL);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_audit_list(struct store *st, int64_t ws, int64_t before, int limit,
+                         struct store_audit **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT id, coalesce(workspace_id, 0), actor, action, target, detail, at FROM audit_log"
+                 " WHERE workspace_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, before);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_audit, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .schema_version = sq_schema_version,
+    .ping = sq_ping,
+    .stats = sq_stats,
+    .backup = sq_backup,
+    .integrity_check = sq_integrity_check,
+    .workspace_insert = sq_workspace_insert,
+    .workspace_get = sq_workspace_get,
+    .workspace_get_by_name = sq_workspace_get_by_name,
+    .workspace_update = sq_workspace_update,
+    .workspace_list = sq_workspace_list,
+    .user_insert = sq_user_insert,
+    .user_get = sq_user_get,
+    .user_get_by_email = sq_user_get_by_email,
+    .user_set_password = sq_user_set_password,
+    .user_count = sq_user_count,
+    .member_insert = sq_member_insert,
+    .member_get = sq_member_get,
+    .member_set_role = sq_member_set_role,
+    .member_delete = sq_member_delete,
+    .member_list = sq_member_list,
+    .session_insert = sq_session_insert,
+    .session_get = sq_session_get,
+    .session_touch = sq_session_touch,
+    .session_delete = sq_session_delete,
+    .session_delete_user = sq_session_delete_user,
+    .token_insert = sq_token_insert,
+    .token_get = sq_token_get,
+    .token_get_by_hash = sq_token_get_by_hash,
+    .token_list = sq_token_list,
+    .token_revoke = sq_token_revoke,
+    .token_touch = sq_token_touch,
+    .channel_insert = sq_channel_insert,
+    .channel_get = sq_channel_get,
+    .channel_update = sq_channel_update,
+    .channel_delete = sq_channel_delete,
+    .channel_list = sq_channel_list,
+    .audit_insert = sq_audit_insert,
+    .audit_list = sq_audit_list,
+};
+
+int store_sqlite_open(const char *path, struct store **out)
+{
+    struct sq *s;
+    int rc;
+    static const char *pragmas =
+        "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;";
+
+    *out = NULL;
+    rc = mkdirs_for(path);
+    if(rc)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if(!s)
+        return SAM_ENOMEM;
+    s->base.ops = &sqlite_ops;
+    pthread_mutex_init(&s->mu, NULL);
+    rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    if(rc != SQLITE_OK) {
+        rc = sam_fail(SAM_ESTORE, "cannot open database %s: %s", path,
+                      s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        sq_close(&s->base);
+        return rc;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_extended_result_codes(s->db, 1);
+    rc = exec_sql(s, pragmas, "configure database");
+    if(rc) {
+        sq_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return SAM_OK;
+}

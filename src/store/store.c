@@ -1,0 +1,250 @@
+/*
+ * store.c: dispatch from the store_* functions to the backend chosen at open, and the
+ * helpers every backend shares. Kept free of any database library.
+ */
+#include "store/store.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int store_sqlite_open(const char *path, struct store **out);
+
+int store_open(const char *url, struct store **out)
+{
+    *out = NULL;
+    if(!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
+        return sam_fail(SAM_EUNSUPPORTED,
+                        "PostgreSQL is not available in this version; use a SQLite file path");
+    if(!strncmp(url, "sqlite:", 7))
+        url += 7;
+    if(!*url)
+        return sam_fail(SAM_EINVAL, "the database path is empty");
+    return store_sqlite_open(url, out);
+}
+
+void store_close(struct store *st)
+{
+    if(st)
+        st->ops->close(st);
+}
+
+void store_channel_cleanup(struct store_channel *c)
+{
+    if(!c)
+        return;
+    free(c->settings);
+    free(c->secret);
+    c->settings = NULL;
+    c->secret = NULL;
+    c->secret_len = 0;
+}
+
+void store_channel_list_free(struct store_channel *items, size_t n)
+{
+    for(size_t i = 0; i < n; i++)
+        store_channel_cleanup(&items[i]);
+    free(items);
+}
+
+void store_audit_list_free(struct store_audit *items, size_t n)
+{
+    for(size_t i = 0; i < n; i++)
+        free(items[i].detail);
+    free(items);
+}
+
+int store_migrate(struct store *st, int *version)
+{
+    return st->ops->migrate(st, version);
+}
+
+int store_schema_version(struct store *st, int *version)
+{
+    return st->ops->schema_version(st, version);
+}
+
+int store_ping(struct store *st)
+{
+    return st->ops->ping(st);
+}
+
+int store_stats(struct store *st, struct store_stats *out)
+{
+    return st->ops->stats(st, out);
+}
+
+int store_backup(struct store *st, const char *dest, store_progress_fn fn, void *arg)
+{
+    return st->ops->backup(st, dest, fn, arg);
+}
+
+int store_integrity_check(struct store *st, char *msg, size_t n)
+{
+    return st->ops->integrity_check(st, msg, n);
+}
+
+int store_workspace_insert(struct store *st, struct store_workspace *ws)
+{
+    return st->ops->workspace_insert(st, ws);
+}
+
+int store_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
+{
+    return st->ops->workspace_get(st, id, out);
+}
+
+int store_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
+{
+    return st->ops->workspace_get_by_name(st, name, out);
+}
+
+int store_workspace_update(struct store *st, const struct store_workspace *ws)
+{
+    return st->ops->workspace_update(st, ws);
+}
+
+int store_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit, struct store_workspace **items, size_t *n)
+{
+    return st->ops->workspace_list(st, user_id, after, limit, items, n);
+}
+
+int store_user_insert(struct store *st, struct store_user *u)
+{
+    return st->ops->user_insert(st, u);
+}
+
+int store_user_get(struct store *st, int64_t id, struct store_user *out)
+{
+    return st->ops->user_get(st, id, out);
+}
+
+int store_user_get_by_email(struct store *st, const char *email, struct store_user *out)
+{
+    return st->ops->user_get_by_email(st, email, out);
+}
+
+int store_user_set_password(struct store *st, int64_t id, const char *hash, int must_change)
+{
+    return st->ops->user_set_password(st, id, hash, must_change);
+}
+
+int store_user_count(struct store *st, int64_t *n)
+{
+    return st->ops->user_count(st, n);
+}
+
+int store_member_insert(struct store *st, struct store_member *m)
+{
+    return st->ops->member_insert(st, m);
+}
+
+int store_member_get(struct store *st, int64_t ws, int64_t user, struct store_member *out)
+{
+    return st->ops->member_get(st, ws, user, out);
+}
+
+int store_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role)
+{
+    return st->ops->member_set_role(st, ws, user, role);
+}
+
+int store_member_delete(struct store *st, int64_t ws, int64_t user)
+{
+    return st->ops->member_delete(st, ws, user);
+}
+
+int store_member_list(struct store *st, int64_t ws, int64_t user, int64_t after, int limit, struct store_member **items, size_t *n)
+{
+    return st->ops->member_list(st, ws, user, after, limit, items, n);
+}
+
+int store_session_insert(struct store *st, const unsigned char hash[32], struct store_session *s)
+{
+    return st->ops->session_insert(st, hash, s);
+}
+
+int store_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
+{
+    return st->ops->session_get(st, hash, out);
+}
+
+int store_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires)
+{
+    return st->ops->session_touch(st, id, now, expires);
+}
+
+int store_session_delete(struct store *st, const unsigned char hash[32])
+{
+    return st->ops->session_delete(st, hash);
+}
+
+int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
+{
+    return st->ops->session_delete_user(st, user_id, keep_id);
+}
+
+int store_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t)
+{
+    return st->ops->token_insert(st, hash, t);
+}
+
+int store_token_get(struct store *st, int64_t id, struct store_token *out)
+{
+    return st->ops->token_get(st, id, out);
+}
+
+int store_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out)
+{
+    return st->ops->token_get_by_hash(st, hash, out);
+}
+
+int store_token_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_token **items, size_t *n)
+{
+    return st->ops->token_list(st, ws, after, limit, items, n);
+}
+
+int store_token_revoke(struct store *st, int64_t id, int64_t now)
+{
+    return st->ops->token_revoke(st, id, now);
+}
+
+int store_token_touch(struct store *st, int64_t id, int64_t now)
+{
+    return st->ops->token_touch(st, id, now);
+}
+
+int store_channel_insert(struct store *st, struct store_channel *c)
+{
+    return st->ops->channel_insert(st, c);
+}
+
+int store_channel_get(struct store *st, int64_t id, struct store_channel *out)
+{
+    return st->ops->channel_get(st, id, out);
+}
+
+int store_channel_update(struct store *st, const struct store_channel *c)
+{
+    return st->ops->channel_update(st, c);
+}
+
+int store_channel_delete(struct store *st, int64_t id)
+{
+    return st->ops->channel_delete(st, id);
+}
+
+int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t after, int limit, struct store_channel **items, size_t *n)
+{
+    return st->ops->channel_list(st, ws, kind, after, limit, items, n);
+}
+
+int store_audit_insert(struct store *st, const struct store_audit *a)
+{
+    return st->ops->audit_insert(st, a);
+}
+
+int store_audit_list(struct store *st, int64_t ws, int64_t before, int limit, struct store_audit **items, size_t *n)
+{
+    return st->ops->audit_list(st, ws, before, limit, items, n);
+}

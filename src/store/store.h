@@ -1,0 +1,249 @@
+/*
+ * store.h: the one interface to samtale's database.
+ *
+ * Callers (core/, web/, cli/) use only the store_* functions below; a backend (sqlite.c
+ * now, pg.c later) fills a struct store_ops, the way SQLite's VFS and curl's vtls do, so a
+ * new backend touches no caller. Every function returns SAM_OK or an error code from
+ * util/err.h: SAM_ENOTFOUND when the object does not exist, SAM_ECONFLICT for a unique or
+ * invariant violation (message names which), SAM_ESTORE for a database failure.
+ *
+ * Data: instants are int64 Unix seconds (UTC). Small strings live in fixed arrays sized
+ * by the limits below (core/ validates before storing); larger values (settings JSON,
+ * encrypted secrets, audit details) are heap strings owned by the struct and released by
+ * its *_cleanup function. List functions return a malloc'd array the caller releases
+ * with the matching *_list_free; they return at most `limit` items that come after the
+ * cursor `after` (an id; 0 = from the start) in id order (audit: newest first, `after` is
+ * then an upper bound).
+ */
+#ifndef SAM_STORE_H
+#define SAM_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NAME_MAX 400  /* bytes: 100 characters of up to 4 bytes */
+#define STORE_EMAIL_MAX 254
+#define STORE_TZ_MAX 64
+#define STORE_ROLE_MAX 15
+#define STORE_KIND_MAX 15
+#define STORE_SCOPES_MAX 400
+
+struct store;
+
+struct store_workspace {
+    int64_t id;
+    char name[STORE_NAME_MAX + 1];
+    char timezone[STORE_TZ_MAX + 1];
+    int64_t created_at;
+    char role[STORE_ROLE_MAX + 1]; /* the asking user's role, when listed for a user */
+};
+
+struct store_user {
+    int64_t id;
+    char email[STORE_EMAIL_MAX + 1];
+    char name[STORE_NAME_MAX + 1];
+    char password_hash[160]; /* argon2id string, "" when none is set */
+    int must_change_password;
+    int64_t created_at;
+};
+
+struct store_member {
+    int64_t workspace_id;
+    int64_t user_id;
+    char workspace_name[STORE_NAME_MAX + 1];
+    char email[STORE_EMAIL_MAX + 1];
+    char name[STORE_NAME_MAX + 1];
+    char role[STORE_ROLE_MAX + 1];
+    int64_t created_at;
+};
+
+struct store_session {
+    int64_t id;
+    int64_t user_id;
+    char csrf_token[64];
+    int64_t created_at;
+    int64_t last_seen_at;
+    int64_t expires_at;
+};
+
+struct store_token {
+    int64_t id;
+    int64_t workspace_id;
+    int64_t user_id;
+    char name[STORE_NAME_MAX + 1];
+    char scopes[STORE_SCOPES_MAX + 1]; /* space-separated */
+    char prefix[16];
+    int64_t created_at;
+    int64_t last_used_at; /* 0 = never */
+    int64_t revoked_at;   /* 0 = active */
+};
+
+struct store_channel {
+    int64_t id;
+    int64_t workspace_id;
+    char kind[STORE_KIND_MAX + 1];
+    char name[STORE_NAME_MAX + 1];
+    char timezone[STORE_TZ_MAX + 1];
+    char status[16];
+    char *settings;          /* JSON object text, owned */
+    unsigned char *secret;   /* encrypted blob or NULL, owned */
+    size_t secret_len;
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+struct store_audit {
+    int64_t id;
+    int64_t workspace_id;
+    char actor[STORE_EMAIL_MAX + 32];
+    char action[64];
+    char target[128];
+    char *detail; /* JSON object text, owned */
+    int64_t at;
+};
+
+struct store_stats {
+    int schema_version;
+    int64_t db_bytes;
+    int64_t free_bytes;
+    int64_t workspaces, users, channels, sessions, tokens;
+};
+
+typedef void (*store_progress_fn)(int remaining, int total, void *arg);
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *st);
+    int (*migrate)(struct store *st, int *version);
+    int (*schema_version)(struct store *st, int *version);
+    int (*ping)(struct store *st);
+    int (*stats)(struct store *st, struct store_stats *out);
+    int (*backup)(struct store *st, const char *dest, store_progress_fn fn, void *arg);
+    int (*integrity_check)(struct store *st, char *msg, size_t n);
+
+    int (*workspace_insert)(struct store *st, struct store_workspace *ws);
+    int (*workspace_get)(struct store *st, int64_t id, struct store_workspace *out);
+    int (*workspace_get_by_name)(struct store *st, const char *name, struct store_workspace *out);
+    int (*workspace_update)(struct store *st, const struct store_workspace *ws);
+    int (*workspace_list)(struct store *st, int64_t user_id, int64_t after, int limit,
+                          struct store_workspace **items, size_t *n);
+
+    int (*user_insert)(struct store *st, struct store_user *u);
+    int (*user_get)(struct store *st, int64_t id, struct store_user *out);
+    int (*user_get_by_email)(struct store *st, const char *email, struct store_user *out);
+    int (*user_set_password)(struct store *st, int64_t id, const char *hash, int must_change);
+    int (*user_count)(struct store *st, int64_t *n);
+
+    int (*member_insert)(struct store *st, struct store_member *m);
+    int (*member_get)(struct store *st, int64_t ws, int64_t user, struct store_member *out);
+    int (*member_set_role)(struct store *st, int64_t ws, int64_t user, const char *role);
+    int (*member_delete)(struct store *st, int64_t ws, int64_t user);
+    int (*member_list)(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
+                       struct store_member **items, size_t *n);
+
+    int (*session_insert)(struct store *st, const unsigned char hash[32], struct store_session *s);
+    int (*session_get)(struct store *st, const unsigned char hash[32], struct store_session *out);
+    int (*session_touch)(struct store *st, int64_t id, int64_t now, int64_t expires);
+    int (*session_delete)(struct store *st, const unsigned char hash[32]);
+    int (*session_delete_user)(struct store *st, int64_t user_id, int64_t keep_id);
+
+    int (*token_insert)(struct store *st, const unsigned char hash[32], struct store_token *t);
+    int (*token_get)(struct store *st, int64_t id, struct store_token *out);
+    int (*token_get_by_hash)(struct store *st, const unsigned char hash[32], struct store_token *out);
+    int (*token_list)(struct store *st, int64_t ws, int64_t after, int limit,
+                      struct store_token **items, size_t *n);
+    int (*token_revoke)(struct store *st, int64_t id, int64_t now);
+    int (*token_touch)(struct store *st, int64_t id, int64_t now);
+
+    int (*channel_insert)(struct store *st, struct store_channel *c);
+    int (*channel_get)(struct store *st, int64_t id, struct store_channel *out);
+    int (*channel_update)(struct store *st, const struct store_channel *c);
+    int (*channel_delete)(struct store *st, int64_t id);
+    int (*channel_list)(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
+                        struct store_channel **items, size_t *n);
+
+    int (*audit_insert)(struct store *st, const struct store_audit *a);
+    int (*audit_list)(struct store *st, int64_t ws, int64_t before, int limit,
+                      struct store_audit **items, size_t *n);
+};
+
+/* Every backend's handle starts with this. */
+struct store {
+    const struct store_ops *ops;
+};
+
+/* Opens the database named by url: a file path or "sqlite:PATH" (created when missing,
+ * with its directory). Does not migrate. *out is freed with store_close. */
+int store_open(const char *url, struct store **out);
+void store_close(struct store *st);
+
+/* Applies pending migrations in one transaction each; *version gets the schema version. */
+int store_migrate(struct store *st, int *version);
+int store_schema_version(struct store *st, int *version);
+/* SAM_OK when the database answers a trivial query. */
+int store_ping(struct store *st);
+int store_stats(struct store *st, struct store_stats *out);
+/* A consistent copy of the live database into dest (replaced if it exists). */
+int store_backup(struct store *st, const char *dest, store_progress_fn fn, void *arg);
+/* SAM_OK and "ok" when the database passes its integrity check. */
+int store_integrity_check(struct store *st, char *msg, size_t n);
+
+/* Inserts fill in the new id (and keep the other fields). */
+int store_workspace_insert(struct store *st, struct store_workspace *ws);
+int store_workspace_get(struct store *st, int64_t id, struct store_workspace *out);
+int store_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out);
+int store_workspace_update(struct store *st, const struct store_workspace *ws);
+/* user_id 0: every workspace; otherwise those the user belongs to, with role set. */
+int store_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit,
+                         struct store_workspace **items, size_t *n);
+
+int store_user_insert(struct store *st, struct store_user *u);
+int store_user_get(struct store *st, int64_t id, struct store_user *out);
+/* Email comparison ignores ASCII case. */
+int store_user_get_by_email(struct store *st, const char *email, struct store_user *out);
+int store_user_set_password(struct store *st, int64_t id, const char *hash, int must_change);
+int store_user_count(struct store *st, int64_t *n);
+
+int store_member_insert(struct store *st, struct store_member *m);
+int store_member_get(struct store *st, int64_t ws, int64_t user, struct store_member *out);
+/* SAM_ECONFLICT when the change would leave the workspace without an owner. */
+int store_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role);
+int store_member_delete(struct store *st, int64_t ws, int64_t user);
+/* ws 0: every workspace's members; user 0: every user. Ordered by (workspace, user);
+ * `after` is a user id within one workspace. */
+int store_member_list(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
+                      struct store_member **items, size_t *n);
+
+int store_session_insert(struct store *st, const unsigned char hash[32], struct store_session *s);
+int store_session_get(struct store *st, const unsigned char hash[32], struct store_session *out);
+int store_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires);
+int store_session_delete(struct store *st, const unsigned char hash[32]);
+/* Ends every session of the user but keep_id (0: all). */
+int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id);
+
+int store_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t);
+int store_token_get(struct store *st, int64_t id, struct store_token *out);
+int store_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out);
+/* ws 0: every workspace's tokens. */
+int store_token_list(struct store *st, int64_t ws, int64_t after, int limit,
+                     struct store_token **items, size_t *n);
+int store_token_revoke(struct store *st, int64_t id, int64_t now);
+int store_token_touch(struct store *st, int64_t id, int64_t now);
+
+int store_channel_insert(struct store *st, struct store_channel *c);
+int store_channel_get(struct store *st, int64_t id, struct store_channel *out);
+int store_channel_update(struct store *st, const struct store_channel *c);
+int store_channel_delete(struct store *st, int64_t id);
+/* ws 0: every workspace's channels; kind NULL: every kind. */
+int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
+                       struct store_channel **items, size_t *n);
+void store_channel_cleanup(struct store_channel *c);
+void store_channel_list_free(struct store_channel *items, size_t n);
+
+int store_audit_insert(struct store *st, const struct store_audit *a);
+/* Newest first; before 0 = from the newest. */
+int store_audit_list(struct store *st, int64_t ws, int64_t before, int limit,
+                     struct store_audit **items, size_t *n);
+void store_audit_list_free(struct store_audit *items, size_t n);
+
+#endif

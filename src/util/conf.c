@@ -1,0 +1,228 @@
+/* conf.c: configuration table and its sources (see conf.h). */
+#include "util/conf.h"
+#include "util/err.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct item_def {
+    const char *key;
+    const char *def;
+    int secret;
+    const char *help;
+};
+
+static const struct item_def defs[] = {
+    {"db", "var/samtale.db", 1, "database: a SQLite file path (or postgresql:// URL, later)"},
+    {"listen", "127.0.0.1:8080", 0, "address and port of the HTTP server"},
+    {"secret_key_file", "", 0, "file holding the key that encrypts channel secrets (default: secret.key beside the database)"},
+    {"secret_key", "", 1, "the key itself, base64 (instead of secret_key_file)"},
+    {"log_level", "info", 0, "debug, info, warn or error"},
+    {"log_format", "logfmt", 0, "logfmt or json"},
+    {"max_body", "1048576", 0, "largest request body in bytes"},
+    {"threads", "4", 0, "HTTP worker threads"},
+    {"tls_cert", "", 0, "PEM certificate file: serve HTTPS"},
+    {"tls_key", "", 0, "PEM private key file for tls_cert"},
+    {"cookie_secure", "auto", 0, "mark session cookies Secure: auto (when TLS), true, false"},
+    {"public_url", "", 0, "URL people use to reach samtale (when behind a proxy)"},
+    {"timezone", "Europe/Oslo", 0, "time zone of the first workspace"},
+    {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
+    {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
+};
+#define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+struct conf {
+    char *value[NDEFS];
+    enum conf_source src[NDEFS];
+};
+
+static int find(const char *key)
+{
+    for(size_t i = 0; i < NDEFS; i++)
+        if(!strcmp(defs[i].key, key))
+            return (int)i;
+    return -1;
+}
+
+struct conf *conf_new(void)
+{
+    struct conf *c = calloc(1, sizeof(*c));
+    if(!c)
+        return NULL;
+    for(size_t i = 0; i < NDEFS; i++) {
+        c->value[i] = strdup(defs[i].def);
+        if(!c->value[i]) {
+            conf_free(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void conf_free(struct conf *c)
+{
+    if(!c)
+        return;
+    for(size_t i = 0; i < NDEFS; i++)
+        free(c->value[i]);
+    free(c);
+}
+
+int conf_set(struct conf *c, const char *key, const char *value, enum conf_source src)
+{
+    int i = find(key);
+    char *v;
+    if(i < 0)
+        return sam_fail(SAM_EINVAL, "unknown configuration key '%s'", key);
+    v = strdup(value);
+    if(!v)
+        return SAM_ENOMEM;
+    free(c->value[i]);
+    c->value[i] = v;
+    c->src[i] = src;
+    return SAM_OK;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+    while(isspace((unsigned char)*s))
+        s++;
+    e = s + strlen(s);
+    while(e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+int conf_load_file(struct conf *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int lineno = 0, rc = SAM_OK;
+
+    if(!f)
+        return sam_fail(SAM_EIO, "cannot read configuration file %s", path);
+    while(fgets(line, sizeof(line), f)) {
+        char *s, *eq, *key, *val;
+        lineno++;
+        if(!strchr(line, '\n') && !feof(f)) {
+            rc = sam_fail(SAM_EINVAL, "%s:%d: line too long", path, lineno);
+            break;
+        }
+        s = trim(line);
+        if(!*s || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if(!eq) {
+            rc = sam_fail(SAM_EINVAL, "%s:%d: expected 'key = value'", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        key = trim(s);
+        val = trim(eq + 1);
+        if(strlen(val) >= 2 && val[0] == '"' && val[strlen(val) - 1] == '"') {
+            val[strlen(val) - 1] = '\0';
+            val++;
+        }
+        if(find(key) < 0) {
+            rc = sam_fail(SAM_EINVAL, "%s:%d: unknown key '%s'", path, lineno, key);
+            break;
+        }
+        rc = conf_set(c, key, val, CONF_FILE);
+        if(rc)
+            break;
+    }
+    fclose(f);
+    return rc;
+}
+
+int conf_load_env(struct conf *c)
+{
+    char name[96];
+    for(size_t i = 0; i < NDEFS; i++) {
+        const char *v;
+        size_t j;
+        snprintf(name, sizeof(name), "SAMTALE_");
+        for(j = 0; defs[i].key[j] && j + 9 < sizeof(name); j++)
+            name[8 + j] = (char)toupper((unsigned char)defs[i].key[j]);
+        name[8 + j] = '\0';
+        v = getenv(name);
+        if(v) {
+            int rc = conf_set(c, defs[i].key, v, CONF_ENV);
+            if(rc)
+                return rc;
+        }
+    }
+    return SAM_OK;
+}
+
+const char *conf_get(const struct conf *c, const char *key)
+{
+    int i = find(key);
+    return i < 0 ? "" : c->value[i];
+}
+
+long conf_get_long(const struct conf *c, const char *key)
+{
+    return strtol(conf_get(c, key), NULL, 10);
+}
+
+int conf_get_bool(const struct conf *c, const char *key)
+{
+    const char *v = conf_get(c, key);
+    return !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on");
+}
+
+const char *conf_key(size_t i)
+{
+    return i < NDEFS ? defs[i].key : NULL;
+}
+
+const char *conf_help(size_t i)
+{
+    return i < NDEFS ? defs[i].help : NULL;
+}
+
+enum conf_source conf_source_of(const struct conf *c, const char *key)
+{
+    int i = find(key);
+    return i < 0 ? CONF_DEFAULT : c->src[i];
+}
+
+const char *conf_source_name(enum conf_source s)
+{
+    switch(s) {
+    case CONF_DEFAULT: return "default";
+    case CONF_FILE: return "file";
+    case CONF_ENV: return "environment";
+    case CONF_FLAG: return "flag";
+    }
+    return "?";
+}
+
+void conf_display(const struct conf *c, const char *key, char *out, size_t n)
+{
+    int i = find(key);
+    const char *v = i < 0 ? "" : c->value[i];
+    const char *at, *scheme;
+    if(i < 0 || !defs[i].secret || !*v) {
+        snprintf(out, n, "%s", v);
+        return;
+    }
+    /* A URL keeps everything but its password; anything else is hidden whole. */
+    scheme = strstr(v, "://");
+    at = scheme ? strchr(scheme + 3, '@') : NULL;
+    if(scheme && at) {
+        const char *colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
+        if(colon)
+            snprintf(out, n, "%.*s****%s", (int)(colon + 1 - v), v, at);
+        else
+            snprintf(out, n, "%s", v);
+    } else if(scheme || strchr(v, '/') || !strcmp(key, "db")) {
+        snprintf(out, n, "%s", v); /* a plain path is no secret */
+    } else {
+        snprintf(out, n, "****");
+    }
+}

@@ -1,0 +1,50 @@
+/* utf8.c: UTF-8 validation and counting (see utf8.h). */
+#include "util/utf8.h"
+
+long utf8_count(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    long n = 0;
+    while(p < end) {
+        unsigned c = *p;
+        size_t need;
+        unsigned cp;
+        if(c < 0x80) {
+            p++;
+            n++;
+            continue;
+        } else if(c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if(c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if(c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return -1;
+        }
+        if((size_t)(end - p) <= need)
+            return -1;
+        for(size_t i = 1; i <= need; i++) {
+            if((p[i] & 0xc0) != 0x80)
+                return -1;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+           (cp >= 0xd800 && cp <= 0xdfff))
+            return -1;
+        p += need + 1;
+        n++;
+    }
+    return n;
+}
+
+int utf8_has_control(const char *s)
+{
+    for(const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if(*p < 0x20 || *p == 0x7f)
+            return 1;
+    return 0;
+}

@@ -1,0 +1,611 @@
+/*
+ * api.c: the route table and the handlers of the JSON API (docs/api.md). A handler reads
+ * its validated request, calls core/, and fills a reply; errors go back as codes with
+ * sam_fail messages and server.c turns them into the error shape.
+ */
+#include "web/web.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+
+/* ---- request helpers ---- */
+
+/* Fails with 422 when body has a key not in allowed (NULL-terminated). */
+static int body_only(json_t *body, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        size_t i;
+        for(i = 0; allowed[i]; i++)
+            if(!strcmp(key, allowed[i]))
+                break;
+        if(!allowed[i])
+            return sam_fail_field(SAM_EINVAL, key, "unknown field '%.64s'", key);
+    }
+    return SAM_OK;
+}
+
+/* *out gets the string at key, or NULL when absent (an error when required). */
+static int body_str(json_t *body, const char *key, int required, const char **out)
+{
+    json_t *v = json_object_get(body, key);
+    *out = NULL;
+    if(!v || json_is_null(v)) {
+        if(required)
+            return sam_fail_field(SAM_EINVAL, key, "%s is required", key);
+        return SAM_OK;
+    }
+    if(!json_is_string(v))
+        return sam_fail_field(SAM_EINVAL, key, "%s must be a string", key);
+    if(strlen(json_string_value(v)) != json_string_length(v))
+        return sam_fail_field(SAM_EINVAL, key, "%s must not contain NUL characters", key);
+    *out = json_string_value(v);
+    return SAM_OK;
+}
+
+static void cursor_encode(int64_t id, char *out, size_t n)
+{
+    char raw[32];
+    snprintf(raw, sizeof(raw), "v1:%lld", (long long)id);
+    sodium_bin2base64(out, n, (const unsigned char *)raw, strlen(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Reads ?limit and ?cursor. */
+static int page_params(const struct web_request *r, int *limit, int64_t *after)
+{
+    *limit = LIST_DEFAULT;
+    *after = 0;
+    if(r->query_limit) {
+        char *end;
+        long v = strtol(r->query_limit, &end, 10);
+        if(!*r->query_limit || *end || v < 1 || v > LIST_MAX)
+            return sam_fail(SAM_EBADREQ, "limit must be a whole number from 1 to %d", LIST_MAX);
+        *limit = (int)v;
+    }
+    if(r->query_cursor) {
+        unsigned char raw[48];
+        size_t len = 0;
+        char *end;
+        if(strlen(r->query_cursor) > 60 ||
+           sodium_base642bin(raw, sizeof(raw) - 1, r->query_cursor, strlen(r->query_cursor), NULL, &len, NULL,
+                             sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+        raw[len] = '\0';
+        if(len < 4 || memcmp(raw, "v1:", 3) || !isdigit(raw[3]))
+            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+        *after = strtoll((const char *)raw + 3, &end, 10);
+        if(*end || *after <= 0)
+            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+    }
+    return SAM_OK;
+}
+
+/* {"items": items, "next_cursor": ...}; takes ownership of items. */
+static json_t *page_json(json_t *items, int more, int64_t last)
+{
+    char cur[64];
+    if(!more)
+        return json_pack("{s:o, s:n}", "items", items, "next_cursor");
+    cursor_encode(last, cur, sizeof(cur));
+    return json_pack("{s:o, s:s}", "items", items, "next_cursor", cur);
+}
+
+static int reply(struct web_reply *out, int status, json_t *j)
+{
+    if(!j)
+        return SAM_ENOMEM;
+    out->status = status;
+    out->json = j;
+    return SAM_OK;
+}
+
+/* ---- operations ---- */
+
+static int h_healthz(struct web_request *r, struct web_reply *out)
+{
+    (void)r;
+    return reply(out, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static int h_readyz(struct web_request *r, struct web_reply *out)
+{
+    int v = 0;
+    if(store_ping(r->core->st) || store_schema_version(r->core->st, &v) || v == 0)
+        return reply(out, 503, json_pack("{s:{s:s, s:s}}", "error", "code", "unavailable", "message",
+                                         "the database cannot be used; see the server log"));
+    return reply(out, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version", v));
+}
+
+static int h_metrics(struct web_request *r, struct web_reply *out)
+{
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return metrics_render(r->core, &out->raw);
+}
+
+/* ---- authentication ---- */
+
+static int h_login(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"email", "password", NULL};
+    const char *email, *password;
+    char ekey[300], akey[80], token[64];
+    struct store_session s;
+    struct store_user u;
+    int rc;
+
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "email", 1, &email)) ||
+       (rc = body_str(r->body, "password", 1, &password)))
+        return rc;
+    if(strlen(email) > STORE_EMAIL_MAX || strlen(password) > 1024) {
+        out->error_code = "invalid_credentials";
+        return sam_fail(SAM_EAUTH, "wrong email or password");
+    }
+    snprintf(ekey, sizeof(ekey), "email:");
+    for(size_t i = 0; email[i] && i + 7 < sizeof(ekey); i++)
+        ekey[6 + i] = (char)tolower((unsigned char)email[i]), ekey[7 + i] = '\0';
+    snprintf(akey, sizeof(akey), "addr:%s", r->client_ip);
+    if((rc = ratelimit_check(ekey, 5, &out->retry_after)) || (rc = ratelimit_check(akey, 20, &out->retry_after)))
+        return rc;
+    rc = core_login(r->core, email, password, time_now(), token, sizeof(token), &s, &u);
+    if(rc == SAM_EAUTH) {
+        ratelimit_fail(ekey);
+        ratelimit_fail(akey);
+        out->error_code = "invalid_credentials";
+        return rc;
+    }
+    if(rc)
+        return rc;
+    ratelimit_reset(ekey);
+    snprintf(out->set_cookie, sizeof(out->set_cookie),
+             "samtale_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,
+             CORE_SESSION_SECONDS, web_cookie_secure(r->web) ? "; Secure" : "");
+    sodium_memzero(token, sizeof(token));
+    return reply(out, 200, json_pack("{s:o, s:s, s:b}", "user", view_user(&u), "csrf_token", s.csrf_token,
+                                     "password_change_required", u.must_change_password));
+}
+
+static int h_logout(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_logout(r->core, r->session_token);
+    if(rc)
+        return rc;
+    snprintf(out->set_cookie, sizeof(out->set_cookie),
+             "samtale_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+             web_cookie_secure(r->web) ? "; Secure" : "");
+    out->status = 204;
+    return SAM_OK;
+}
+
+static int h_me(struct web_request *r, struct web_reply *out)
+{
+    struct store_member *ms = NULL;
+    size_t n = 0;
+    json_t *list, *me;
+    int rc = store_member_list(r->core->st, 0, r->user.id, 0, 1000, &ms, &n);
+    if(rc)
+        return rc;
+    list = json_array();
+    for(size_t i = 0; i < n; i++) {
+        if(r->actor.token_id && ms[i].workspace_id != r->actor.token_ws)
+            continue;
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "workspace_id", (json_int_t)ms[i].workspace_id,
+                                              "workspace_name", ms[i].workspace_name, "role", ms[i].role));
+    }
+    free(ms);
+    me = json_pack("{s:o, s:s, s:b, s:o}", "user", view_user(&r->user), "auth",
+                   r->via_session ? "session" : "token", "password_change_required",
+                   r->user.must_change_password, "memberships", list);
+    if(!me)
+        return SAM_ENOMEM;
+    if(r->via_session) {
+        json_object_set_new(me, "csrf_token", json_string(r->session.csrf_token));
+    } else {
+        struct store_token t;
+        if(!store_token_get(r->core->st, r->actor.token_id, &t)) {
+            json_t *tv = view_token(&t);
+            json_object_set_new(me, "token", json_pack("{s:I, s:s, s:I, s:O}", "id", (json_int_t)t.id, "name",
+                                                       t.name, "workspace_id", (json_int_t)t.workspace_id,
+                                                       "scopes", json_object_get(tv, "scopes")));
+            json_decref(tv);
+        }
+    }
+    return reply(out, 200, me);
+}
+
+static int h_me_password(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"current_password", "new_password", NULL};
+    const char *cur, *next;
+    int rc;
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "current_password", 1, &cur)) ||
+       (rc = body_str(r->body, "new_password", 1, &next)))
+        return rc;
+    rc = core_password_change(r->core, r->user.id, r->session.id, cur, next);
+    if(rc)
+        return rc;
+    core_audit(r->core, &r->actor, 0, "user.password", r->user.email, NULL);
+    out->status = 204;
+    return SAM_OK;
+}
+
+/* ---- workspaces ---- */
+
+static int h_ws_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_workspace *ws = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    rc = store_workspace_list(r->core->st, r->user.id, after, limit + 1, &ws, &n);
+    if(rc)
+        return rc;
+    items = json_array();
+    size_t shown = 0;
+    int64_t last = 0;
+    for(size_t i = 0; i < n && shown < (size_t)limit; i++) {
+        if(r->actor.token_id && ws[i].id != r->actor.token_ws)
+            continue;
+        json_array_append_new(items, view_workspace(&ws[i]));
+        last = ws[i].id;
+        shown++;
+    }
+    int more = n > (size_t)limit && !r->actor.token_id;
+    free(ws);
+    return reply(out, 200, page_json(items, more, last));
+}
+
+static int h_ws_create(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"name", "timezone", NULL};
+    const char *name, *tz;
+    struct store_workspace w;
+    int rc;
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "name", 1, &name)) ||
+       (rc = body_str(r->body, "timezone", 0, &tz)))
+        return rc;
+    rc = core_workspace_create(r->core, &r->actor, name, tz ? tz : "Europe/Oslo", &w);
+    if(rc)
+        return rc;
+    return reply(out, 201, view_workspace(&w));
+}
+
+static int ws_with_role(struct web_request *r, struct store_workspace *w)
+{
+    int rc = store_workspace_get(r->core->st, r->wid, w);
+    if(!rc)
+        rc = core_allowed(r->core, &r->actor, r->wid, 0, w->role);
+    return rc;
+}
+
+static int h_ws_get(struct web_request *r, struct web_reply *out)
+{
+    struct store_workspace w;
+    int rc = ws_with_role(r, &w);
+    if(rc)
+        return rc;
+    return reply(out, 200, view_workspace(&w));
+}
+
+static int h_ws_patch(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"name", "timezone", NULL};
+    const char *name, *tz;
+    struct store_workspace w;
+    int rc;
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "name", 0, &name)) ||
+       (rc = body_str(r->body, "timezone", 0, &tz)))
+        return rc;
+    rc = core_workspace_update(r->core, &r->actor, r->wid, name, tz, &w);
+    if(!rc)
+        rc = ws_with_role(r, &w);
+    if(rc)
+        return rc;
+    return reply(out, 200, view_workspace(&w));
+}
+
+/* ---- members ---- */
+
+static int h_members_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_member *ms = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    rc = store_member_list(r->core->st, r->wid, 0, after, limit + 1, &ms, &n);
+    if(rc)
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append_new(items, view_member(&ms[i]));
+    int64_t last = n ? ms[(n > (size_t)limit ? (size_t)limit : n) - 1].user_id : 0;
+    int more = n > (size_t)limit;
+    free(ms);
+    return reply(out, 200, page_json(items, more, last));
+}
+
+static int h_members_add(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"email", "name", "role", NULL};
+    const char *email, *name, *role;
+    char otp[24];
+    struct store_member m;
+    json_t *j;
+    int rc;
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "email", 1, &email)) ||
+       (rc = body_str(r->body, "name", 0, &name)) || (rc = body_str(r->body, "role", 1, &role)))
+        return rc;
+    rc = core_member_add(r->core, &r->actor, r->wid, email, name, role, NULL, otp, &m);
+    if(rc)
+        return rc;
+    j = view_member(&m);
+    if(j && otp[0])
+        json_object_set_new(j, "one_time_password", json_string(otp));
+    sodium_memzero(otp, sizeof(otp));
+    return reply(out, 201, j);
+}
+
+static int h_member_patch(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"role", NULL};
+    const char *role;
+    struct store_member m;
+    int rc;
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "role", 1, &role)))
+        return rc;
+    rc = core_member_set_role(r->core, &r->actor, r->wid, r->id, role, &m);
+    if(rc)
+        return rc;
+    return reply(out, 200, view_member(&m));
+}
+
+static int h_member_delete(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_member_remove(r->core, &r->actor, r->wid, r->id);
+    if(rc)
+        return rc;
+    out->status = 204;
+    return SAM_OK;
+}
+
+/* ---- tokens ---- */
+
+static int h_tokens_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_token *ts = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    rc = store_token_list(r->core->st, r->wid, after, limit + 1, &ts, &n);
+    if(rc)
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append_new(items, view_token(&ts[i]));
+    int64_t last = n ? ts[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
+    int more = n > (size_t)limit;
+    free(ts);
+    return reply(out, 200, page_json(items, more, last));
+}
+
+static int h_tokens_create(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"name", "scopes", NULL};
+    const char *name;
+    json_t *scopes = json_object_get(r->body, "scopes"), *v, *j;
+    char text[STORE_SCOPES_MAX + 1] = "", secret[80];
+    unsigned bits;
+    size_t i;
+    struct store_token t;
+    int rc;
+
+    if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "name", 1, &name)))
+        return rc;
+    if(!json_is_array(scopes) || json_array_size(scopes) == 0 || json_array_size(scopes) > 32)
+        return sam_fail_field(SAM_EINVAL, "scopes", "scopes must be a list of 1 to 32 scope names");
+    json_array_foreach(scopes, i, v) {
+        if(!json_is_string(v) || json_string_length(v) > 40)
+            return sam_fail_field(SAM_EINVAL, "scopes", "each scope must be a scope name");
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof(text) - used, "%s%s", used ? " " : "", json_string_value(v));
+    }
+    if((rc = core_scopes_parse(text, &bits)))
+        return rc;
+    if(r->actor.token_id && (bits & ~r->actor.scopes))
+        return sam_fail_field(SAM_EPERM, "scopes", "a token cannot create a token with more scopes than its own");
+    rc = core_token_create(r->core, &r->actor, r->wid, r->user.id, name, bits, secret, sizeof(secret), &t);
+    if(rc)
+        return rc;
+    j = view_token(&t);
+    if(j)
+        json_object_set_new(j, "token", json_string(secret));
+    sodium_memzero(secret, sizeof(secret));
+    return reply(out, 201, j);
+}
+
+static int h_token_delete(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_token_revoke(r->core, &r->actor, r->wid, r->id);
+    if(rc)
+        return rc;
+    out->status = 204;
+    return SAM_OK;
+}
+
+/* ---- channels ---- */
+
+static int channel_input_from(json_t *body, int create, struct channel_input *in)
+{
+    static const char *const create_keys[] = {"kind", "name", "timezone", "settings", "secret", NULL};
+    static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", NULL};
+    json_t *secret = json_object_get(body, "secret");
+    int rc;
+    memset(in, 0, sizeof(*in));
+    if((rc = body_only(body, create ? create_keys : patch_keys)))
+        return rc;
+    if(create && (rc = body_str(body, "kind", 1, &in->kind)))
+        return rc;
+    if((rc = body_str(body, "name", create, &in->name)) || (rc = body_str(body, "timezone", 0, &in->timezone)))
+        return rc;
+    in->settings = json_object_get(body, "settings");
+    if(in->settings && json_is_null(in->settings))
+        in->settings = NULL;
+    if(in->settings && !json_is_object(in->settings))
+        return sam_fail_field(SAM_EINVAL, "settings", "settings must be a JSON object");
+    if(secret && json_is_null(secret)) {
+        in->clear_secret = !create;
+    } else if(secret) {
+        if(!json_is_string(secret))
+            return sam_fail_field(SAM_EINVAL, "secret", "secret must be a string or null");
+        /* An empty field in a form means "no secret given". */
+        if(json_string_length(secret)) {
+            in->secret = json_string_value(secret);
+            in->secret_len = json_string_length(secret);
+        }
+    }
+    return SAM_OK;
+}
+
+static int h_channels_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_channel *cs = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    if(r->query_kind && !core_channel_kind_valid(r->query_kind))
+        return sam_fail(SAM_EBADREQ, "kind must be bluesky, mastodon, feed, jetstream, file or webhook");
+    rc = store_channel_list(r->core->st, r->wid, r->query_kind, after, limit + 1, &cs, &n);
+    if(rc)
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append_new(items, view_channel(&cs[i]));
+    int64_t last = n ? cs[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
+    int more = n > (size_t)limit;
+    store_channel_list_free(cs, n);
+    return reply(out, 200, page_json(items, more, last));
+}
+
+static int h_channels_create(struct web_request *r, struct web_reply *out)
+{
+    struct channel_input in;
+    struct store_channel ch;
+    int rc = channel_input_from(r->body, 1, &in);
+    if(!rc)
+        rc = core_channel_create(r->core, &r->actor, r->wid, &in, &ch);
+    if(rc)
+        return rc;
+    rc = reply(out, 201, view_channel(&ch));
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
+static int h_channel_get(struct web_request *r, struct web_reply *out)
+{
+    struct store_channel ch;
+    int rc = core_channel_get(r->core, r->wid, r->id, &ch);
+    if(rc)
+        return rc;
+    rc = reply(out, 200, view_channel(&ch));
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
+static int h_channel_patch(struct web_request *r, struct web_reply *out)
+{
+    struct channel_input in;
+    struct store_channel ch;
+    int rc = channel_input_from(r->body, 0, &in);
+    if(!rc)
+        rc = core_channel_update(r->core, &r->actor, r->wid, r->id, &in, &ch);
+    if(rc)
+        return rc;
+    rc = reply(out, 200, view_channel(&ch));
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
+static int h_channel_delete(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_channel_delete(r->core, &r->actor, r->wid, r->id);
+    if(rc)
+        return rc;
+    out->status = 204;
+    return SAM_OK;
+}
+
+/* ---- audit ---- */
+
+static int h_audit_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_audit *es = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t before;
+    json_t *items;
+    if((rc = page_params(r, &limit, &before)))
+        return rc;
+    rc = store_audit_list(r->core->st, r->wid, before, limit + 1, &es, &n);
+    if(rc)
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n && i < (size_t)limit; i++)
+        json_array_append_new(items, view_audit(&es[i]));
+    int64_t last = n ? es[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
+    int more = n > (size_t)limit;
+    store_audit_list_free(es, n);
+    return reply(out, 200, page_json(items, more, last));
+}
+
+/* ---- the route table ---- */
+
+#define WS "/api/v1/workspaces/{wid}"
+
+const struct web_route web_routes[] = {
+    {"GET", "/healthz", h_healthz, 0, ROUTE_PUBLIC},
+    {"GET", "/readyz", h_readyz, 0, ROUTE_PUBLIC},
+    {"GET", "/metrics", h_metrics, 0, ROUTE_PUBLIC | ROUTE_RAW},
+    {"POST", "/api/v1/auth/login", h_login, 0, ROUTE_PUBLIC | ROUTE_BODY},
+    {"POST", "/api/v1/auth/logout", h_logout, 0, ROUTE_SESSION_ONLY | ROUTE_PW_GATE_OK},
+    {"GET", "/api/v1/me", h_me, 0, ROUTE_PW_GATE_OK},
+    {"POST", "/api/v1/me/password", h_me_password, 0, ROUTE_SESSION_ONLY | ROUTE_PW_GATE_OK | ROUTE_BODY},
+    {"GET", "/api/v1/workspaces", h_ws_list, PERM_WORKSPACES_READ, 0},
+    {"POST", "/api/v1/workspaces", h_ws_create, PERM_WORKSPACES_WRITE, ROUTE_SESSION_ONLY | ROUTE_BODY},
+    {"GET", WS, h_ws_get, PERM_WORKSPACES_READ, 0},
+    {"PATCH", WS, h_ws_patch, PERM_WORKSPACES_WRITE, ROUTE_BODY},
+    {"GET", WS "/members", h_members_list, PERM_MEMBERS_READ, 0},
+    {"POST", WS "/members", h_members_add, PERM_MEMBERS_WRITE, ROUTE_BODY},
+    {"PATCH", WS "/members/{uid}", h_member_patch, PERM_MEMBERS_WRITE, ROUTE_BODY},
+    {"DELETE", WS "/members/{uid}", h_member_delete, PERM_MEMBERS_WRITE, 0},
+    {"GET", WS "/tokens", h_tokens_list, PERM_TOKENS_READ, 0},
+    {"POST", WS "/tokens", h_tokens_create, PERM_TOKENS_WRITE, ROUTE_BODY},
+    {"DELETE", WS "/tokens/{tid}", h_token_delete, PERM_TOKENS_WRITE, 0},
+    {"GET", WS "/channels", h_channels_list, PERM_CHANNELS_READ, 0},
+    {"POST", WS "/channels", h_channels_create, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"GET", WS "/channels/{cid}", h_channel_get, PERM_CHANNELS_READ, 0},
+    {"PATCH", WS "/channels/{cid}", h_channel_patch, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"DELETE", WS "/channels/{cid}", h_channel_delete, PERM_CHANNELS_WRITE, 0},
+    {"GET", WS "/audit", h_audit_list, PERM_AUDIT_READ, 0},
+};
+const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

@@ -1,0 +1,711 @@
+/*
+ * server.c: the libmicrohttpd glue: listening socket, request lifecycle, body limits,
+ * authentication, CSRF, dispatch through the route table, static assets, security
+ * headers, access logs and metrics. Handlers live in api.c.
+ */
+#include "web/web.h"
+#include "util/embed.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+extern const struct embedded_file assets_files[];
+extern const size_t assets_count;
+
+struct web {
+    struct MHD_Daemon *daemon;
+    struct core *core;
+    size_t max_body;
+    int tls;
+    int cookie_secure;
+    int fd;
+    char *cert, *key;
+};
+
+/* Per-connection request state (MHD's con_cls). */
+struct req_state {
+    struct buf body;
+    int too_big;
+    int started;
+    double t0;
+};
+
+static const char *CSP =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'";
+
+int web_cookie_secure(const struct web *w)
+{
+    return w->cookie_secure < 0 ? w->tls : w->cookie_secure;
+}
+
+static void add_security_headers(struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
+    MHD_add_response_header(resp, "Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+}
+
+/* Queues a response made of bytes (copied). */
+static enum MHD_Result send_bytes(struct MHD_Connection *conn, int status, const char *type,
+                                  const void *data, size_t len, const struct web_reply *rep,
+                                  const char *allow, const char *cache)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    char num[32];
+    if(!resp)
+        return MHD_NO;
+    add_security_headers(resp);
+    if(type)
+        MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", cache ? cache : "no-store");
+    if(allow)
+        MHD_add_response_header(resp, "Allow", allow);
+    if(rep && rep->set_cookie[0])
+        MHD_add_response_header(resp, "Set-Cookie", rep->set_cookie);
+    if(rep && rep->retry_after > 0) {
+        snprintf(num, sizeof(num), "%d", rep->retry_after);
+        MHD_add_response_header(resp, "Retry-After", num);
+    }
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *j,
+                                 const struct web_reply *rep, const char *allow)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    enum MHD_Result ret;
+    if(j && !text)
+        return MHD_NO;
+    ret = send_bytes(conn, status, text ? "application/json; charset=utf-8" : NULL, text ? text : "",
+                     text ? strlen(text) : 0, rep, allow, NULL);
+    free(text);
+    return ret;
+}
+
+static json_t *error_json(const char *code, const char *message, const char *field)
+{
+    json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
+    if(e && field)
+        json_object_set_new(e, "field", json_string(field));
+    return json_pack("{s:o}", "error", e);
+}
+
+static void access_log(const char *method, const char *path, int status, double secs)
+{
+    char st[8], ms[32];
+    snprintf(st, sizeof(st), "%d", status);
+    snprintf(ms, sizeof(ms), "%.3f", secs * 1000.0);
+    log_kv(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", method, "path", path,
+           "status", st, "ms", ms, NULL);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const char *code,
+                                  const char *message, const char *field, struct web_reply *rep,
+                                  const char *allow)
+{
+    json_t *j = error_json(code, message, field);
+    enum MHD_Result ret = send_json(conn, status, j, rep, allow);
+    json_decref(j);
+    return ret;
+}
+
+/* ---- routing ---- */
+
+/* Matches path against a pattern; fills wid/id. 1 on a match. */
+static int match(const char *pattern, const char *path, int64_t *wid, int64_t *id)
+{
+    const char *p = pattern, *s = path;
+    *wid = *id = 0;
+    while(*p && *s) {
+        if(*p == '{') {
+            const char *pe = strchr(p, '}');
+            char *end;
+            long long v;
+            if(!pe || !isdigit((unsigned char)*s))
+                return 0;
+            errno = 0;
+            v = strtoll(s, &end, 10);
+            if(errno || v <= 0 || (*end && *end != '/'))
+                return 0;
+            if(!strncmp(p, "{wid}", 5))
+                *wid = v;
+            else
+                *id = v;
+            p = pe + 1;
+            s = end;
+        } else if(*p == *s) {
+            p++;
+            s++;
+        } else {
+            return 0;
+        }
+    }
+    return !*p && !*s;
+}
+
+/* Finds the route; -1 when no path matches (404), -2 when only the method is wrong (405,
+ * with allow filled). */
+static int find_route(const char *method, const char *path, int64_t *wid, int64_t *id, char *allow,
+                      size_t n)
+{
+    int path_seen = 0;
+    allow[0] = '\0';
+    for(size_t i = 0; i < web_nroutes; i++) {
+        if(!match(web_routes[i].pattern, path, wid, id))
+            continue;
+        if(!strcmp(web_routes[i].method, method))
+            return (int)i;
+        path_seen = 1;
+        size_t used = strlen(allow);
+        snprintf(allow + used, n - used, "%s%s", used ? ", " : "", web_routes[i].method);
+    }
+    return path_seen ? -2 : -1;
+}
+
+int web_routes_list(struct buf *b)
+{
+    for(size_t i = 0; i < web_nroutes; i++) {
+        int rc = buf_printf(b, "%s %s\n", web_routes[i].method, web_routes[i].pattern);
+        if(rc)
+            return rc;
+    }
+    return SAM_OK;
+}
+
+/* ---- static assets ---- */
+
+static int asset_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct embedded_file *)elem)->name);
+}
+
+static enum MHD_Result serve_asset(struct MHD_Connection *conn, const char *path, int *status)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".mjs", "text/javascript; charset=utf-8"},
+        {".json", "application/json; charset=utf-8"}, {".svg", "image/svg+xml"},
+        {".png", "image/png"}, {".ico", "image/x-icon"}, {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+    };
+    const char *name = !strcmp(path, "/") ? "index.html" : path + strlen("/assets/");
+    const struct embedded_file *f;
+    const char *type = "application/octet-stream", *dot, *inm;
+    char etag[32];
+
+    f = strstr(name, "..") ? NULL
+                           : bsearch(name, assets_files, assets_count, sizeof(*f), asset_cmp);
+    if(!f) {
+        *status = 404;
+        return send_error(conn, 404, "not_found", "no such file", NULL, NULL, NULL);
+    }
+    dot = strrchr(f->name, '.');
+    for(size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+        if(!strcmp(dot, types[i].ext))
+            type = types[i].type;
+    {
+        uint64_t h = 1469598103934665603ull;
+        for(size_t i = 0; i < f->len; i++)
+            h = (h ^ f->data[i]) * 1099511628211ull;
+        snprintf(etag, sizeof(etag), "\"%016llx\"", (unsigned long long)h);
+    }
+    inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+    if(inm && !strcmp(inm, etag)) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret;
+        add_security_headers(resp);
+        MHD_add_response_header(resp, "ETag", etag);
+        *status = 304;
+        ret = MHD_queue_response(conn, 304, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(f->len, (void *)f->data, MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret;
+    if(!resp)
+        return MHD_NO;
+    add_security_headers(resp);
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "ETag", etag);
+    *status = 200;
+    ret = MHD_queue_response(conn, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- authentication ---- */
+
+static int authenticate(struct web *w, struct MHD_Connection *conn, struct web_request *r)
+{
+    const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_session");
+    int rc;
+
+    if(authz) {
+        if(strncasecmp(authz, "Bearer ", 7) || strlen(authz + 7) > 200)
+            return sam_fail(SAM_EAUTH, "the Authorization header must be 'Bearer <token>'");
+        rc = core_actor_from_token(w->core, authz + 7, &r->actor);
+        if(rc)
+            return rc;
+        rc = store_user_get(w->core->st, r->actor.user_id, &r->user);
+        if(rc == SAM_ENOTFOUND)
+            return sam_fail(SAM_EAUTH, "the token's account no longer exists");
+        if(rc)
+            return rc;
+        r->authed = 1;
+        return SAM_OK;
+    }
+    if(cookie && *cookie) {
+        if(strlen(cookie) >= sizeof(r->session_token))
+            return sam_fail(SAM_EAUTH, "your session has ended; log in again");
+        rc = core_session_resume(w->core, cookie, time_now(), &r->session, &r->user);
+        if(rc)
+            return rc;
+        snprintf(r->session_token, sizeof(r->session_token), "%s", cookie);
+        memset(&r->actor, 0, sizeof(r->actor));
+        r->actor.user_id = r->user.id;
+        r->actor.scopes = PERM_ALL;
+        snprintf(r->actor.label, sizeof(r->actor.label), "%s", r->user.email);
+        r->authed = 1;
+        r->via_session = 1;
+        return SAM_OK;
+    }
+    return sam_fail(SAM_EAUTH, "log in, or send an API token as 'Authorization: Bearer <token>'");
+}
+
+/* Origin (when the browser sends it) must be this host; the token must match. */
+static int check_csrf(struct MHD_Connection *conn, const struct web_request *r)
+{
+    const char *tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
+    const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+    size_t n = strlen(r->session.csrf_token);
+    if(origin && strcmp(origin, "null")) {
+        const char *o = strstr(origin, "://");
+        if(!o || !host || strcasecmp(o + 3, host))
+            return 0;
+    }
+    return tok && strlen(tok) == n && n > 0 && !sodium_memcmp(tok, r->session.csrf_token, n);
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    out[0] = '\0';
+    if(!ci || !ci->client_addr)
+        return;
+    if(ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
+    else if(ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)n);
+}
+
+static int is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+    return ct && !strncasecmp(ct, "application/json", n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* ---- dispatch ---- */
+
+static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, const char *method,
+                                const char *path, struct req_state *rs, int *status, int *route_out)
+{
+    struct web_request r;
+    struct web_reply rep;
+    char allow[128];
+    const struct web_route *route;
+    enum MHD_Result ret;
+    int idx, rc;
+
+    memset(&r, 0, sizeof(r));
+    memset(&rep, 0, sizeof(rep));
+    buf_init(&rep.raw, 8u << 20);
+    r.method = method;
+    r.path = path;
+    r.conn = conn;
+    r.core = w->core;
+    r.web = w;
+
+    if(!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
+        if(!strcmp(path, "/") || !strncmp(path, "/assets/", 8)) {
+            *route_out = -2;
+            return serve_asset(conn, path, status);
+        }
+    }
+    idx = find_route(method, path, &r.wid, &r.id, allow, sizeof(allow));
+    *route_out = idx >= 0 ? idx : -1;
+    if(idx == -1) {
+        *status = 404;
+        return send_error(conn, 404, "not_found", "no such endpoint; see docs/api.md", NULL, NULL, NULL);
+    }
+    if(idx == -2) {
+        *status = 405;
+        return send_error(conn, 405, "method_not_allowed", "this endpoint does not take that method", NULL,
+                          NULL, allow);
+    }
+    route = &web_routes[idx];
+    if(rs->too_big) {
+        *status = 413;
+        return send_error(conn, 413, "payload_too_large", "the request body is over the size limit", NULL,
+                          NULL, NULL);
+    }
+    client_ip(conn, r.client_ip, sizeof(r.client_ip));
+    r.query_limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
+    r.query_cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
+    r.query_kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
+
+    sam_clear();
+    if(!(route->flags & ROUTE_PUBLIC)) {
+        rc = authenticate(w, conn, &r);
+        if(rc) {
+            const char *code;
+            int st = web_status_for(rc, NULL, &code);
+            *status = st;
+            if(rc == SAM_EAUTH && r.session_token[0] == '\0' &&
+               MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_session"))
+                snprintf(rep.set_cookie, sizeof(rep.set_cookie),
+                         "samtale_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+            ret = send_error(conn, st, code, st == 500 ? "internal error; the server log has details"
+                                                       : sam_errmsg(rc), NULL, &rep, NULL);
+            buf_cleanup(&rep.raw);
+            return ret;
+        }
+        if((route->flags & ROUTE_SESSION_ONLY) && !r.via_session) {
+            *status = 403;
+            return send_error(conn, 403, "forbidden", "this needs a dashboard session, not an API token",
+                              NULL, NULL, NULL);
+        }
+        if(r.via_session && strcmp(method, "GET") && strcmp(method, "HEAD") && !check_csrf(conn, &r)) {
+            *status = 403;
+            return send_error(conn, 403, "csrf_failed",
+                              "missing or wrong X-CSRF-Token header; reload the page", NULL, NULL, NULL);
+        }
+        if(r.user.must_change_password && !(route->flags & ROUTE_PW_GATE_OK)) {
+            *status = 403;
+            return send_error(conn, 403, "password_change_required",
+                              "choose your own password first (POST /api/v1/me/password)", NULL, NULL, NULL);
+        }
+    }
+    if(route->flags & ROUTE_BODY) {
+        const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+        json_error_t jerr;
+        if(!is_json_type(ct)) {
+            *status = 415;
+            return send_error(conn, 415, "unsupported_media_type", "send the body as application/json",
+                              NULL, NULL, NULL);
+        }
+        r.body = json_loadb(rs->body.data ? rs->body.data : "", rs->body.len,
+                            JSON_REJECT_DUPLICATES, &jerr);
+        if(!r.body) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                     jerr.line, jerr.column);
+            *status = 400;
+            return send_error(conn, 400, "invalid_json", msg, NULL, NULL, NULL);
+        }
+        if(!json_is_object(r.body)) {
+            json_decref(r.body);
+            *status = 422;
+            return send_error(conn, 422, "validation_failed", "the body must be a JSON object", NULL, NULL,
+                              NULL);
+        }
+    }
+    if(!(route->flags & ROUTE_PUBLIC) && route->perm) {
+        if(r.wid)
+            rc = core_allowed(w->core, &r.actor, r.wid, route->perm, NULL);
+        else
+            rc = (r.actor.scopes & route->perm) == route->perm
+                     ? SAM_OK
+                     : sam_fail(SAM_EPERM, "this token lacks a scope this endpoint needs");
+        if(rc) {
+            const char *code;
+            int st = web_status_for(rc, NULL, &code);
+            if(rc == SAM_EPERM && r.actor.token_id && (r.actor.scopes & route->perm) != route->perm)
+                code = "insufficient_scope";
+            *status = st;
+            json_decref(r.body);
+            return send_error(conn, st, code, sam_errmsg(rc), NULL, NULL, NULL);
+        }
+    }
+
+    rc = route->fn(&r, &rep);
+    json_decref(r.body);
+    if(rc) {
+        const char *code, *field = sam_errfield();
+        int st = web_status_for(rc, field, &code);
+        const char *msg = sam_errmsg(rc);
+        if(rep.error_code)
+            code = rep.error_code;
+        if(st >= 500) {
+            log_kv(LOG_ERROR, "request failed", "method", method, "path", path, "error", msg, NULL);
+            msg = "internal error; the server log has details";
+            field = NULL;
+        }
+        *status = st;
+        json_decref(rep.json);
+        ret = send_error(conn, st, code, msg, field, &rep, NULL);
+    } else if(route->flags & ROUTE_RAW) {
+        *status = rep.status ? rep.status : 200;
+        ret = send_bytes(conn, *status, rep.content_type, buf_str(&rep.raw), rep.raw.len, &rep, NULL, NULL);
+    } else {
+        *status = rep.status ? rep.status : 200;
+        ret = send_json(conn, *status, rep.json, &rep, NULL);
+        json_decref(rep.json);
+    }
+    buf_cleanup(&rep.raw);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct web *w = cls;
+    struct req_state *rs = *con_cls;
+    int status = 0, route = -1;
+    enum MHD_Result ret;
+    (void)version;
+
+    if(!rs) {
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        rs = calloc(1, sizeof(*rs));
+        if(!rs)
+            return MHD_NO;
+        buf_init(&rs->body, w->max_body);
+        rs->t0 = time_mono();
+        *con_cls = rs;
+        if(cl && strtoull(cl, NULL, 10) > w->max_body) {
+            /* Refuse before reading a byte of it. */
+            rs->too_big = 1;
+            rs->started = 1;
+            metrics_observe(-1, method, 413, 0);
+            access_log(method, url, 413, 0);
+            return send_error(conn, 413, "payload_too_large", "the request body is over the size limit",
+                              NULL, NULL, NULL);
+        }
+        return MHD_YES;
+    }
+    if(*upload_data_size) {
+        if(rs->started) { /* the answer is already queued: discard */
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        if(!rs->too_big && buf_append(&rs->body, upload_data, *upload_data_size)) {
+            rs->too_big = 1;
+            buf_cleanup(&rs->body);
+            rs->started = 1;
+            *upload_data_size = 0;
+            metrics_observe(-1, method, 413, time_mono() - rs->t0);
+            access_log(method, url, 413, time_mono() - rs->t0);
+            return send_error(conn, 413, "payload_too_large", "the request body is over the size limit",
+                              NULL, NULL, NULL);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if(rs->started)
+        return MHD_YES;
+    rs->started = 1;
+    ret = dispatch(w, conn, method, url, rs, &status, &route);
+    double secs = time_mono() - rs->t0;
+    metrics_observe(route, method, status, secs);
+    access_log(method, url, status, secs);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    struct req_state *rs = *con_cls;
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    if(rs) {
+        buf_cleanup(&rs->body);
+        free(rs);
+        *con_cls = NULL;
+    }
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    msg[strcspn(msg, "\n")] = '\0';
+    log_kv(LOG_WARN, "http server", "detail", msg, NULL);
+}
+
+/* Opens the listening socket for "host:port" or "[v6]:port". */
+static int open_listener(const char *listen_on, int *fd_out, char *url, size_t n, int tls)
+{
+    char host[256], port[16], shown[300];
+    struct addrinfo hints, *res = NULL;
+    const char *colon;
+    int fd = -1, one = 1, r;
+
+    if(listen_on[0] == '[') {
+        const char *end = strchr(listen_on, ']');
+        if(!end || end[1] != ':')
+            return sam_fail(SAM_EINVAL, "listen must look like [::1]:8080");
+        snprintf(host, sizeof(host), "%.*s", (int)(end - listen_on - 1), listen_on + 1);
+        colon = end + 1;
+    } else {
+        colon = strrchr(listen_on, ':');
+        if(!colon)
+            return sam_fail(SAM_EINVAL, "listen must look like 127.0.0.1:8080");
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - listen_on), listen_on);
+    }
+    snprintf(port, sizeof(port), "%s", colon + 1);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    r = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+    if(r)
+        return sam_fail(SAM_EINVAL, "cannot resolve listen address %s: %s", listen_on, gai_strerror(r));
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+    if(fd < 0) {
+        freeaddrinfo(res);
+        return sam_fail(SAM_EIO, "socket: %s", strerror(errno));
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if(bind(fd, res->ai_addr, res->ai_addrlen) || listen(fd, 256)) {
+        int e = errno;
+        close(fd);
+        freeaddrinfo(res);
+        return sam_fail(SAM_EIO, "cannot listen on %s: %s%s", listen_on, strerror(e),
+                        e == EADDRINUSE ? " (another program uses that port: choose another with --listen)" : "");
+    }
+    freeaddrinfo(res);
+    {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        char addr[INET6_ADDRSTRLEN] = "";
+        int p = 0;
+        getsockname(fd, (struct sockaddr *)&ss, &sl);
+        if(ss.ss_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, addr, sizeof(addr));
+            p = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            snprintf(shown, sizeof(shown), "%s:%d", addr, p);
+        } else {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, addr, sizeof(addr));
+            p = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+            snprintf(shown, sizeof(shown), "[%s]:%d", addr, p);
+        }
+        snprintf(url, n, "%s://%s/", tls ? "https" : "http", shown);
+    }
+    *fd_out = fd;
+    return SAM_OK;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    struct buf b;
+    char chunk[4096];
+    size_t n;
+    if(!f)
+        return NULL;
+    buf_init(&b, 1u << 20);
+    while((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        if(buf_append(&b, chunk, n)) {
+            fclose(f);
+            buf_cleanup(&b);
+            return NULL;
+        }
+    fclose(f);
+    return buf_take(&b);
+}
+
+int web_start(const struct web_options *opt, struct core *core, struct web **out, char *url, size_t n)
+{
+    struct web *w = calloc(1, sizeof(*w));
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    int rc;
+
+    *out = NULL;
+    if(!w)
+        return SAM_ENOMEM;
+    w->core = core;
+    w->max_body = opt->max_body;
+    w->cookie_secure = opt->cookie_secure;
+    w->fd = -1;
+    if(opt->tls_cert && *opt->tls_cert) {
+        w->cert = read_file(opt->tls_cert);
+        w->key = opt->tls_key ? read_file(opt->tls_key) : NULL;
+        if(!w->cert || !w->key) {
+            rc = sam_fail(SAM_EIO, "cannot read tls_cert %s or tls_key %s", opt->tls_cert,
+                          opt->tls_key ? opt->tls_key : "(unset)");
+            goto fail;
+        }
+        w->tls = 1;
+        flags |= MHD_USE_TLS;
+    }
+    rc = open_listener(opt->listen, &w->fd, url, n, w->tls);
+    if(rc)
+        goto fail;
+    if(w->tls)
+        w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+                                     MHD_OPTION_LISTEN_SOCKET, w->fd,
+                                     MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                     MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
+                                     MHD_OPTION_END);
+    else
+        w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+                                     MHD_OPTION_LISTEN_SOCKET, w->fd,
+                                     MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
+                                     MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    if(!w->daemon) {
+        rc = sam_fail(SAM_EIO, "the HTTP server did not start (see the log above)");
+        goto fail;
+    }
+    *out = w;
+    return SAM_OK;
+fail:
+    web_stop(w);
+    return rc;
+}
+
+void web_stop(struct web *w)
+{
+    if(!w)
+        return;
+    if(w->daemon)
+        MHD_stop_daemon(w->daemon);
+    if(w->fd >= 0)
+        close(w->fd);
+    free(w->cert);
+    free(w->key);
+    free(w);
+}

@@ -1,0 +1,104 @@
+/*
+ * web.h: samtale's HTTP server: the JSON API under /api/v1, the operations endpoints
+ * (/healthz, /readyz, /metrics) and the embedded dashboard, on libmicrohttpd.
+ *
+ * A request passes, in order: route lookup (404/405), body size (413), authentication
+ * (401), CSRF for cookie sessions (403), the one-time-password gate (403), content type
+ * (415), JSON parsing (400), workspace permission (404/403), then its handler. Errors
+ * leave in one shape, {"error":{"code","message","field"?}}, with the status from one
+ * table (http_status.c). Every response carries the security headers.
+ */
+#ifndef SAM_WEB_H
+#define SAM_WEB_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "util/buf.h"
+
+struct web;
+
+struct web_options {
+    const char *listen;   /* "127.0.0.1:8080", "[::1]:0", "localhost:8080" */
+    size_t max_body;      /* bytes */
+    unsigned threads;
+    const char *tls_cert; /* PEM files; both or neither */
+    const char *tls_key;
+    int cookie_secure;    /* 1: always, 0: never, -1: when TLS */
+};
+
+/* Starts serving. *out is stopped and freed by web_stop. The core is borrowed and must
+ * outlive the server. The bound address goes into url (e.g. "http://127.0.0.1:8080/"). */
+int web_start(const struct web_options *opt, struct core *core, struct web **out, char *url, size_t n);
+void web_stop(struct web *w);
+
+/* Prints the route table, one "METHOD PATH" a line, into b. */
+int web_routes_list(struct buf *b);
+
+/* ---- inside web/: shared by server.c, api.c, metrics.c ---- */
+
+enum {
+    ROUTE_PUBLIC = 1 << 0,       /* no authentication */
+    ROUTE_SESSION_ONLY = 1 << 1, /* a cookie session, not a token */
+    ROUTE_PW_GATE_OK = 1 << 2,   /* allowed before the one-time password is changed */
+    ROUTE_BODY = 1 << 3,         /* takes a JSON object body */
+    ROUTE_RAW = 1 << 4           /* handler writes a non-JSON reply (metrics) */
+};
+
+struct web_request {
+    const char *method;
+    const char *path;
+    void *conn;                 /* struct MHD_Connection */
+    struct core *core;
+    struct web *web;
+    json_t *body;               /* parsed JSON object, or NULL */
+    int64_t wid, id;            /* path parameters, 0 when absent */
+    int authed, via_session;
+    struct actor actor;
+    struct store_user user;
+    struct store_session session;
+    char session_token[64];
+    char client_ip[64];
+    const char *query_limit, *query_cursor, *query_kind;
+};
+
+struct web_reply {
+    int status;
+    json_t *json;               /* owned; NULL for no body */
+    struct buf raw;             /* for ROUTE_RAW */
+    const char *content_type;
+    char set_cookie[256];
+    int retry_after;            /* seconds, 0 = none */
+    const char *error_code;     /* overrides the code from web_status_for */
+};
+
+typedef int (*web_handler)(struct web_request *r, struct web_reply *out);
+
+struct web_route {
+    const char *method;
+    const char *pattern;        /* "/api/v1/workspaces/{wid}/channels/{cid}" */
+    web_handler fn;
+    unsigned perm;              /* PERM_* needed in the {wid} workspace (or scope, without one) */
+    unsigned flags;
+};
+
+extern const struct web_route web_routes[];
+extern const size_t web_nroutes;
+
+/* Maps an error code to an HTTP status and an error code name. */
+int web_status_for(int rc, const char *field, const char **code);
+
+/* Metrics (metrics.c). route is an index into web_routes, or -1 (none) / -2 (asset). */
+void metrics_observe(int route, const char *method, int status, double seconds);
+int metrics_render(struct core *core, struct buf *b);
+
+/* Login rate limit (ratelimit.c): SAM_ERATE with *retry_after when key is over its limit. */
+int ratelimit_check(const char *key, int limit, int *retry_after);
+void ratelimit_fail(const char *key);
+void ratelimit_reset(const char *key);
+
+int web_cookie_secure(const struct web *w);
+
+#endif
