@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build_pkgs=(build-essential cmake pkg-config clang
+build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev tzdata
             libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev
             libcurl4-openssl-dev libpq-dev)
 test_pkgs=(python3 python3-yaml sqlite3 curl prometheus chromium nodejs npm)

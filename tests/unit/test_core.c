@@ -1,0 +1,279 @@
+/* test_core.c: core/: scopes and roles, permission decisions, passwords, validation,
+ * sealed channel secrets, bootstrap, tokens. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "util/err.h"
+
+struct fx {
+    char dir[64];
+    struct core core;
+    struct actor sys;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    char path[128];
+    int v;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/samtale-core-XXXXXX");
+    if(!mkdtemp(f->dir))
+        return -1;
+    snprintf(path, sizeof(path), "%s/s.db", f->dir);
+    if(store_open(path, &f->core.st) || store_migrate(f->core.st, &v))
+        return -1;
+    snprintf(path, sizeof(path), "%s/secret.key", f->dir);
+    if(core_key_load(&f->core, NULL, path))
+        return -1;
+    f->sys.system = 1;
+    snprintf(f->sys.label, sizeof(f->sys.label), "test");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[128];
+    store_close(f->core.st);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if(system(cmd))
+        return -1;
+    free(f);
+    return 0;
+}
+
+static void scopes_table(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *canonical;
+    } cases[] = {
+        {"channels:read", SAM_OK, "channels:read"},
+        {"channels:write,channels:read", SAM_OK, "channels:read channels:write"},
+        {"  audit:read  ", SAM_OK, "audit:read"},
+        {"*", SAM_OK, "workspaces:read workspaces:write members:read members:write tokens:read "
+                      "tokens:write channels:read channels:write audit:read"},
+        {"channels:delete", SAM_EINVAL, NULL},
+        {"", SAM_EINVAL, NULL},
+        {",,", SAM_EINVAL, NULL},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unsigned bits = 0;
+        char out[400];
+        assert_int_equal(core_scopes_parse(cases[i].text, &bits), cases[i].rc);
+        if(cases[i].canonical) {
+            core_scopes_format(bits, out, sizeof(out));
+            assert_string_equal(out, cases[i].canonical);
+        }
+    }
+}
+
+static void roles_table(void **state)
+{
+    (void)state;
+    assert_int_equal(core_role_perms("owner"), PERM_ALL);
+    assert_true(core_role_perms("editor") & PERM_CHANNELS_WRITE);
+    assert_false(core_role_perms("editor") & PERM_MEMBERS_WRITE);
+    assert_false(core_role_perms("viewer") & PERM_CHANNELS_WRITE);
+    assert_true(core_role_perms("viewer") & PERM_CHANNELS_READ);
+    assert_false(core_role_perms("agent") & PERM_TOKENS_READ);
+    assert_int_equal(core_role_perms("admin"), 0);
+}
+
+static void validation_table(void **state)
+{
+    static const struct {
+        const char *name;
+        int ok;
+    } names[] = {{"Acme", 1}, {"Blåbær AS 🫐", 1}, {"", 0}, {" lead", 0}, {"trail ", 0},
+                 {"tab\there", 0}, {"\xc3", 0}};
+    static const struct {
+        const char *email;
+        int ok;
+    } emails[] = {{"a@b", 1}, {"kari.nordmann@example.no", 1}, {"no-at", 0}, {"@x", 0}, {"x@", 0},
+                  {"a@b@c", 0}, {"a b@c", 0}, {"<a@b>", 0}};
+    char long_name[200];
+    (void)state;
+    for(size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        assert_int_equal(core_validate_name("name", names[i].name) == SAM_OK, names[i].ok);
+    for(size_t i = 0; i < sizeof(emails) / sizeof(emails[0]); i++)
+        assert_int_equal(core_validate_email(emails[i].email) == SAM_OK, emails[i].ok);
+    memset(long_name, 'x', 101);
+    long_name[101] = '\0';
+    assert_int_equal(core_validate_name("name", long_name), SAM_EINVAL);
+    long_name[100] = '\0';
+    assert_int_equal(core_validate_name("name", long_name), SAM_OK);
+    assert_string_equal(sam_errfield() ? sam_errfield() : "name", "name");
+    assert_int_equal(core_validate_timezone("timezone", "Mars/Olympus"), SAM_EINVAL);
+}
+
+static void passwords(void **state)
+{
+    char hash[160], otp[24];
+    (void)state;
+    assert_int_equal(core_password_hash("correct horse battery", hash), SAM_OK);
+    assert_true(core_password_verify(hash, "correct horse battery"));
+    assert_false(core_password_verify(hash, "correct horse batterY"));
+    assert_false(core_password_verify("", "anything"));
+    assert_int_equal(core_password_check("short"), SAM_EINVAL);
+    core_one_time_password(otp);
+    assert_int_equal(strlen(otp), 19);
+    assert_int_equal(otp[4], '-');
+}
+
+static void sealed_secrets(void **state)
+{
+    struct fx *f = *state;
+    struct store_workspace w;
+    struct store_channel ch, got;
+    struct channel_input in = {.kind = "webhook", .name = "Hook", .secret = "s3cr3t-VALUE", .secret_len = 12};
+    char *plain;
+    size_t n;
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "Europe/Oslo", &w), SAM_OK);
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_OK);
+    assert_int_equal(store_channel_get(f->core.st, ch.id, &got), SAM_OK);
+    assert_non_null(got.secret);
+    for(size_t i = 0; i + 6 <= got.secret_len; i++)
+        assert_memory_not_equal(got.secret + i, "s3cr3t", 6);
+    assert_int_equal(core_secret_open(&f->core, got.secret, got.secret_len, &plain, &n), SAM_OK);
+    assert_string_equal(plain, "s3cr3t-VALUE");
+    free(plain);
+    got.secret[got.secret_len - 1] ^= 1; /* tampering is detected */
+    assert_int_equal(core_secret_open(&f->core, got.secret, got.secret_len, &plain, &n), SAM_EINVAL);
+    assert_string_equal(ch.timezone, "Europe/Oslo"); /* inherited from the workspace */
+    store_channel_cleanup(&got);
+    store_channel_cleanup(&ch);
+}
+
+static void channel_rules(void **state)
+{
+    struct fx *f = *state;
+    struct store_workspace w, w2;
+    struct store_channel ch;
+    json_t *bad = json_pack("{s:s}", "url", "ftp://x");
+    struct channel_input in = {.kind = "file", .name = "F"};
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "UTC", &w), SAM_OK);
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W2", "UTC", &w2), SAM_OK);
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_OK);
+    store_channel_cleanup(&ch);
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_ECONFLICT);
+    in.kind = "myspace";
+    in.name = "M";
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_EINVAL);
+    assert_string_equal(sam_errfield(), "kind");
+    in.kind = "webhook";
+    in.settings = bad;
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_EINVAL);
+    assert_string_equal(sam_errfield(), "settings");
+    json_decref(bad);
+    /* Another workspace's channel is not found, not forbidden. */
+    assert_int_equal(core_channel_get(&f->core, w2.id, 1, &ch), SAM_ENOTFOUND);
+}
+
+static void permissions(void **state)
+{
+    struct fx *f = *state;
+    struct store_workspace w, w2;
+    struct store_member owner, viewer;
+    struct store_token t;
+    struct actor a;
+    char secret[80];
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "UTC", &w), SAM_OK);
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W2", "UTC", &w2), SAM_OK);
+    assert_int_equal(core_member_add(&f->core, &f->sys, w.id, "o@x.no", "O", "owner", "password-123", NULL, &owner), SAM_OK);
+    assert_int_equal(core_member_add(&f->core, &f->sys, w.id, "v@x.no", "V", "viewer", "password-123", NULL, &viewer), SAM_OK);
+
+    /* A viewer's token with every scope still cannot write. */
+    assert_int_equal(core_token_create(&f->core, &f->sys, w.id, viewer.user_id, "v", PERM_ALL, secret,
+                                       sizeof(secret), &t), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+    assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
+    assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
+    assert_int_equal(core_allowed(&f->core, &a, w2.id, PERM_CHANNELS_READ, NULL), SAM_ENOTFOUND);
+
+    /* An owner's token is bounded by its scopes. */
+    assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "o", PERM_CHANNELS_READ, secret,
+                                       sizeof(secret), &t), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+    assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
+    assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
+
+    /* Revoked and unknown tokens do not authenticate. */
+    assert_int_equal(core_token_revoke(&f->core, &f->sys, w.id, t.id), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a), SAM_EAUTH);
+    /* Revoking through the wrong workspace finds nothing. */
+    assert_int_equal(core_token_revoke(&f->core, &f->sys, w2.id, t.id), SAM_ENOTFOUND);
+}
+
+static void login_and_sessions(void **state)
+{
+    struct fx *f = *state;
+    struct store_workspace w;
+    struct store_member m;
+    struct store_session s, s2;
+    struct store_user u;
+    char tok[64], tok2[64];
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "UTC", &w), SAM_OK);
+    assert_int_equal(core_member_add(&f->core, &f->sys, w.id, "o@x.no", NULL, "owner", "password-123", NULL, &m), SAM_OK);
+    assert_int_equal(core_login(&f->core, "o@x.no", "wrong-password", 1000, tok, sizeof(tok), &s, &u), SAM_EAUTH);
+    assert_int_equal(core_login(&f->core, "nobody@x.no", "password-123", 1000, tok, sizeof(tok), &s, &u), SAM_EAUTH);
+    assert_int_equal(core_login(&f->core, "O@X.NO", "password-123", 1000, tok, sizeof(tok), &s, &u), SAM_OK);
+    assert_int_equal(core_login(&f->core, "o@x.no", "password-123", 1000, tok2, sizeof(tok2), &s2, &u), SAM_OK);
+    assert_int_equal(core_session_resume(&f->core, tok, 2000, &s, &u), SAM_OK);
+    /* Use extends a session; two weeks without use end it. */
+    assert_int_equal(core_session_resume(&f->core, tok, 2000 + CORE_SESSION_SECONDS + 10, &s, &u), SAM_EAUTH);
+    /* Changing the password ends the other sessions. */
+    assert_int_equal(core_password_change(&f->core, u.id, s2.id, "password-123", "another-password"), SAM_OK);
+    assert_int_equal(core_session_resume(&f->core, tok2, 3000, &s2, &u), SAM_OK);
+    assert_int_equal(core_logout(&f->core, tok2), SAM_OK);
+    assert_int_equal(core_session_resume(&f->core, tok2, 3000, &s2, &u), SAM_EAUTH);
+    assert_int_equal(core_password_change(&f->core, u.id, 0, "wrong", "another-password-2"), SAM_EINVAL);
+}
+
+static void bootstrap_once(void **state)
+{
+    struct fx *f = *state;
+    char otp[24];
+    int created;
+    struct store_session s;
+    struct store_user u;
+    char tok[64];
+    assert_int_equal(core_bootstrap(&f->core, "My workspace", "Europe/Oslo", "owner@localhost", otp, &created), SAM_OK);
+    assert_true(created);
+    assert_int_equal(strlen(otp), 19);
+    assert_int_equal(core_login(&f->core, "owner@localhost", otp, 1000, tok, sizeof(tok), &s, &u), SAM_OK);
+    assert_true(u.must_change_password);
+    assert_int_equal(core_bootstrap(&f->core, "My workspace", "Europe/Oslo", "owner@localhost", otp, &created), SAM_OK);
+    assert_false(created);
+}
+
+int main(void)
+{
+    if(sodium_init() < 0)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(scopes_table),
+        cmocka_unit_test(roles_table),
+        cmocka_unit_test(validation_table),
+        cmocka_unit_test(passwords),
+        cmocka_unit_test_setup_teardown(sealed_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(channel_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(login_and_sessions, setup, teardown),
+        cmocka_unit_test_setup_teardown(bootstrap_once, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

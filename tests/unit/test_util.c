@@ -1,0 +1,166 @@
+/* test_util.c: util/: bounded buffers, UTF-8, RFC 3339, time zones, configuration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/conf.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+static void buf_limits(void **state)
+{
+    struct buf b;
+    (void)state;
+    buf_init(&b, 8);
+    assert_int_equal(buf_puts(&b, "abcd"), SAM_OK);
+    assert_int_equal(buf_puts(&b, "efgh"), SAM_OK);
+    assert_int_equal(buf_puts(&b, "i"), SAM_ETOOBIG);
+    assert_string_equal(buf_str(&b), "abcdefgh"); /* a refused append leaves it as it was */
+    assert_int_equal(buf_printf(&b, "%s", "x"), SAM_ETOOBIG);
+    buf_reset(&b);
+    assert_int_equal(buf_printf(&b, "%d-%d", 12, 34), SAM_OK);
+    assert_string_equal(buf_str(&b), "12-34");
+    char *taken = buf_take(&b);
+    assert_string_equal(taken, "12-34");
+    assert_null(b.data);
+    free(taken);
+    buf_cleanup(&b);
+}
+
+static void buf_grows_past_small_printf(void **state)
+{
+    struct buf b;
+    char big[2000];
+    (void)state;
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    buf_init(&b, 1 << 20);
+    assert_int_equal(buf_printf(&b, "[%s]", big), SAM_OK);
+    assert_int_equal(b.len, sizeof(big) + 1);
+    buf_cleanup(&b);
+}
+
+static void utf8_table(void **state)
+{
+    static const struct {
+        const char *s;
+        long n;
+    } cases[] = {
+        {"", 0}, {"abc", 3}, {"bl\xc3\xa5" "b\xc3\xa6r", 6},                   /* blåbær */
+        {"\xf0\x9f\x98\x80", 1},                                             /* emoji */
+        {"\xc3", -1},                                                        /* truncated */
+        {"\xc0\xaf", -1},                                                    /* overlong */
+        {"\xed\xa0\x80", -1},                                                /* surrogate */
+        {"\xf4\x90\x80\x80", -1},                                            /* past U+10FFFF */
+        {"\xe2\x82", -1}, {"a\x80" "z", -1},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_int_equal(utf8_count(cases[i].s, strlen(cases[i].s)), cases[i].n);
+    assert_true(utf8_has_control("a\tb"));
+    assert_false(utf8_has_control("blåbær"));
+}
+
+static void rfc3339_table(void **state)
+{
+    static const struct {
+        const char *s;
+        int ok;
+        int64_t t;
+    } cases[] = {
+        {"1970-01-01T00:00:00Z", 1, 0},
+        {"2026-11-23T19:45:00Z", 1, 1795463100},
+        {"2026-11-23T20:45:00+01:00", 1, 1795463100},
+        {"2026-11-23T14:45:00.123-05:00", 1, 1795463100},
+        {"2024-02-29T00:00:00Z", 1, 1709164800},
+        {"2026-13-01T00:00:00Z", 0, 0},
+        {"2026-11-23 19:45:00", 0, 0},
+        {"2026-11-23T19:45:00", 0, 0},
+        {"2026-11-23T19:45:00Zjunk", 0, 0},
+        {"2026-11-23T25:00:00Z", 0, 0},
+        {"", 0, 0},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t t = -1;
+        int rc = time_parse_rfc3339(cases[i].s, &t);
+        assert_int_equal(rc == SAM_OK, cases[i].ok);
+        if(cases[i].ok)
+            assert_int_equal(t, cases[i].t);
+    }
+    char out[32];
+    time_rfc3339(1795463100, out, sizeof(out));
+    assert_string_equal(out, "2026-11-23T19:45:00Z");
+}
+
+static void timezones(void **state)
+{
+    (void)state;
+    assert_true(tz_valid("Europe/Oslo"));
+    assert_true(tz_valid("America/New_York"));
+    assert_true(tz_valid("UTC"));
+    assert_false(tz_valid("Europe/Osloo"));
+    assert_false(tz_valid("../../etc/passwd"));
+    assert_false(tz_valid("/etc/localtime"));
+    assert_false(tz_valid(""));
+    assert_false(tz_valid("Europe/Oslo;rm"));
+}
+
+static void conf_precedence(void **state)
+{
+    char path[] = "/tmp/samtale-conf-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    struct conf *c = conf_new();
+    char shown[256];
+    (void)state;
+    fprintf(f, "# comment\nlisten = 127.0.0.1:9000\nthreads = \"3\"\nsecret_key = abc\n");
+    fclose(f);
+    assert_string_equal(conf_get(c, "listen"), "127.0.0.1:8080");
+    assert_int_equal(conf_source_of(c, "listen"), CONF_DEFAULT);
+    assert_int_equal(conf_load_file(c, path), SAM_OK);
+    assert_string_equal(conf_get(c, "listen"), "127.0.0.1:9000");
+    assert_int_equal(conf_get_long(c, "threads"), 3);
+    setenv("SAMTALE_LISTEN", "127.0.0.1:9100", 1);
+    assert_int_equal(conf_load_env(c), SAM_OK);
+    unsetenv("SAMTALE_LISTEN");
+    assert_string_equal(conf_get(c, "listen"), "127.0.0.1:9100");
+    assert_int_equal(conf_source_of(c, "listen"), CONF_ENV);
+    assert_int_equal(conf_set(c, "listen", "127.0.0.1:9200", CONF_FLAG), SAM_OK);
+    assert_string_equal(conf_get(c, "listen"), "127.0.0.1:9200");
+    conf_display(c, "secret_key", shown, sizeof(shown));
+    assert_string_equal(shown, "****");
+    assert_int_equal(conf_set(c, "db", "postgresql://app:hunter2@db/samtale", CONF_FLAG), SAM_OK);
+    conf_display(c, "db", shown, sizeof(shown));
+    assert_string_equal(shown, "postgresql://app:****@db/samtale");
+    assert_int_equal(conf_set(c, "nonsense", "1", CONF_FLAG), SAM_EINVAL);
+    conf_free(c);
+
+    f = fopen(path, "w");
+    fprintf(f, "listen 127.0.0.1\n");
+    fclose(f);
+    c = conf_new();
+    assert_int_equal(conf_load_file(c, path), SAM_EINVAL);
+    assert_non_null(strstr(sam_errmsg(SAM_EINVAL), ":1:"));
+    conf_free(c);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_limits),     cmocka_unit_test(buf_grows_past_small_printf),
+        cmocka_unit_test(utf8_table),     cmocka_unit_test(rfc3339_table),
+        cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
