@@ -517,15 +517,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
+        /* Past the limit the rest is read and dropped (MHD cannot answer mid-upload);
+         * memory stays bounded and the answer is 413 once the body has ended. */
         if(!rs->too_big && buf_append(&rs->body, upload_data, *upload_data_size)) {
             rs->too_big = 1;
             buf_cleanup(&rs->body);
-            rs->started = 1;
-            *upload_data_size = 0;
-            metrics_observe(-1, method, 413, time_mono() - rs->t0);
-            access_log(method, url, 413, time_mono() - rs->t0);
-            return send_error(conn, 413, "payload_too_large", "the request body is over the size limit",
-                              NULL, NULL, NULL);
         }
         *upload_data_size = 0;
         return MHD_YES;
