@@ -32,6 +32,7 @@ static const struct item_def defs[] = {
     {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
+#define CONF_FILE_MAX (1u << 20)
 
 struct conf {
     char *value[NDEFS];
@@ -96,29 +97,30 @@ static char *trim(char *s)
     return s;
 }
 
-int conf_load_file(struct conf *c, const char *path)
+int conf_load_text(struct conf *c, const char *text, size_t len, const char *name)
 {
-    FILE *f = fopen(path, "r");
     char line[4096];
     int lineno = 0, rc = SAM_OK;
+    size_t pos = 0;
 
-    if(!f)
-        return sam_fail(SAM_EIO, "cannot read configuration file %s", path);
-    while(fgets(line, sizeof(line), f)) {
+    while(pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
         char *s, *eq, *key, *val;
         lineno++;
-        if(!strchr(line, '\n') && !feof(f)) {
-            rc = sam_fail(SAM_EINVAL, "%s:%d: line too long", path, lineno);
-            break;
-        }
+        if(n >= sizeof(line))
+            return sam_fail(SAM_EINVAL, "%s:%d: line too long", name, lineno);
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos += n + 1;
+        if(strlen(line) != n)
+            return sam_fail(SAM_EINVAL, "%s:%d: NUL byte in line", name, lineno);
         s = trim(line);
         if(!*s || *s == '#')
             continue;
         eq = strchr(s, '=');
-        if(!eq) {
-            rc = sam_fail(SAM_EINVAL, "%s:%d: expected 'key = value'", path, lineno);
-            break;
-        }
+        if(!eq)
+            return sam_fail(SAM_EINVAL, "%s:%d: expected 'key = value'", name, lineno);
         *eq = '\0';
         key = trim(s);
         val = trim(eq + 1);
@@ -126,15 +128,36 @@ int conf_load_file(struct conf *c, const char *path)
             val[strlen(val) - 1] = '\0';
             val++;
         }
-        if(find(key) < 0) {
-            rc = sam_fail(SAM_EINVAL, "%s:%d: unknown key '%s'", path, lineno, key);
-            break;
-        }
+        if(find(key) < 0)
+            return sam_fail(SAM_EINVAL, "%s:%d: unknown key '%.64s'", name, lineno, key);
         rc = conf_set(c, key, val, CONF_FILE);
         if(rc)
-            break;
+            return rc;
     }
+    return SAM_OK;
+}
+
+int conf_load_file(struct conf *c, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *text;
+    size_t n;
+    int rc;
+
+    if(!f)
+        return sam_fail(SAM_EIO, "cannot read configuration file %s", path);
+    text = malloc(CONF_FILE_MAX + 1);
+    if(!text) {
+        fclose(f);
+        return SAM_ENOMEM;
+    }
+    n = fread(text, 1, CONF_FILE_MAX + 1, f);
     fclose(f);
+    if(n > CONF_FILE_MAX)
+        rc = sam_fail(SAM_ETOOBIG, "configuration file %s is over 1 MiB", path);
+    else
+        rc = conf_load_text(c, text, n, path);
+    free(text);
     return rc;
 }
 

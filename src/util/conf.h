@@ -22,6 +22,8 @@ void conf_free(struct conf *c);
 /* Reads a configuration file. SAM_EIO when it cannot be read, SAM_EINVAL (message names
  * the line) for a malformed line or unknown key. */
 int conf_load_file(struct conf *c, const char *path);
+/* Parses configuration text of len bytes; name is used in messages ("file:line: ..."). */
+int conf_load_text(struct conf *c, const char *text, size_t len, const char *name);
 /* Takes every SAMTALE_<KEY> variable of the environment. */
 int conf_load_env(struct conf *c);
 /* Sets one key. SAM_EINVAL for an unknown key. */
