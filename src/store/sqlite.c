@@ -352,6 +352,11 @@ static void row_workspace(sqlite3_stmt *q, struct store_workspace *w)
         col_text(q, 4, w->role, sizeof(w->role));
 }
 
+static void rd_workspace(sqlite3_stmt *q, void *p)
+{
+    row_workspace(q, p);
+}
+
 static int sq_workspace_insert(struct store *st, struct store_workspace *w)
 {
     struct sq *s = SQ(st);
@@ -382,40 +387,41 @@ static int get_one(struct sq *s, sqlite3_stmt *q, const char *what)
     return sq_err(s, r, what);
 }
 
-static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
+/* Runs a one-row query keyed by a text, a 32-byte blob or an integer (the first that is
+ * given) and lets read copy the row into out. SAM_ENOTFOUND names `what`. */
+static int query_one(struct sq *s, const char *sql, const char *what, const char *text,
+                     const unsigned char *blob, int64_t id, void (*read)(sqlite3_stmt *, void *), void *out)
 {
-    struct sq *s = SQ(st);
     sqlite3_stmt *q;
     int rc;
     lock(s);
-    rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces WHERE id = ?", &q);
+    rc = prep(s, sql, &q);
     if(!rc) {
-        sqlite3_bind_int64(q, 1, id);
-        rc = get_one(s, q, "workspace");
+        if(text)
+            bind_text(q, 1, text);
+        else if(blob)
+            sqlite3_bind_blob(q, 1, blob, 32, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, what);
         if(!rc)
-            row_workspace(q, out);
+            read(q, out);
         sqlite3_finalize(q);
     }
     unlock(s);
     return rc;
 }
 
+static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
+{
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at FROM workspaces WHERE id = ?", "workspace",
+                     NULL, NULL, id, rd_workspace, out);
+}
+
 static int sq_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc;
-    lock(s);
-    rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces WHERE name = ?", &q);
-    if(!rc) {
-        bind_text(q, 1, name);
-        rc = get_one(s, q, "workspace");
-        if(!rc)
-            row_workspace(q, out);
-        sqlite3_finalize(q);
-    }
-    unlock(s);
-    return rc;
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at FROM workspaces WHERE name = ?", "workspace",
+                     name, NULL, 0, rd_workspace, out);
 }
 
 static int sq_workspace_update(struct store *st, const struct store_workspace *w)
@@ -460,11 +466,6 @@ static int run_list(struct sq *s, sqlite3_stmt *q, size_t sz, int limit,
     return SAM_OK;
 }
 
-static void rd_workspace(sqlite3_stmt *q, void *p)
-{
-    row_workspace(q, p);
-}
-
 static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit,
                              struct store_workspace **items, size_t *n)
 {
@@ -505,6 +506,11 @@ static void row_user(sqlite3_stmt *q, struct store_user *u)
     u->created_at = sqlite3_column_int64(q, 5);
 }
 
+static void rd_user(sqlite3_stmt *q, void *p)
+{
+    row_user(q, p);
+}
+
 static int sq_user_insert(struct store *st, struct store_user *u)
 {
     struct sq *s = SQ(st);
@@ -528,36 +534,16 @@ static int sq_user_insert(struct store *st, struct store_user *u)
     return rc;
 }
 
-static int user_get_where(struct store *st, const char *sql, int64_t id, const char *email,
-                          struct store_user *out)
-{
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc;
-    lock(s);
-    rc = prep(s, sql, &q);
-    if(!rc) {
-        if(email)
-            bind_text(q, 1, email);
-        else
-            sqlite3_bind_int64(q, 1, id);
-        rc = get_one(s, q, "account");
-        if(!rc)
-            row_user(q, out);
-        sqlite3_finalize(q);
-    }
-    unlock(s);
-    return rc;
-}
 
 static int sq_user_get(struct store *st, int64_t id, struct store_user *out)
 {
-    return user_get_where(st, "SELECT " USER_COLS " FROM users WHERE id = ?", id, NULL, out);
+    return query_one(SQ(st), "SELECT " USER_COLS " FROM users WHERE id = ?", "account", NULL, NULL, id, rd_user, out);
 }
 
 static int sq_user_get_by_email(struct store *st, const char *email, struct store_user *out)
 {
-    return user_get_where(st, "SELECT " USER_COLS " FROM users WHERE email = ?", 0, email, out);
+    return query_one(SQ(st), "SELECT " USER_COLS " FROM users WHERE email = ?", "account", email, NULL, 0, rd_user,
+                     out);
 }
 
 static int sq_user_set_password(struct store *st, int64_t id, const char *hash, int must_change)
@@ -751,6 +737,18 @@ static int sq_member_list(struct store *st, int64_t ws, int64_t user, int64_t af
 
 /* ---- sessions ---- */
 
+static void row_session(sqlite3_stmt *q, void *p)
+{
+    struct store_session *x = p;
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(q, 0);
+    x->user_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, x->csrf_token, sizeof(x->csrf_token));
+    x->created_at = sqlite3_column_int64(q, 3);
+    x->last_seen_at = sqlite3_column_int64(q, 4);
+    x->expires_at = sqlite3_column_int64(q, 5);
+}
+
 static int sq_session_insert(struct store *st, const unsigned char hash[32], struct store_session *x)
 {
     struct sq *s = SQ(st);
@@ -777,28 +775,8 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
 
 static int sq_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
 {
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc;
-    lock(s);
-    rc = prep(s, "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
-                 " FROM sessions WHERE token_hash = ?", &q);
-    if(!rc) {
-        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
-        rc = get_one(s, q, "session");
-        if(!rc) {
-            memset(out, 0, sizeof(*out));
-            out->id = sqlite3_column_int64(q, 0);
-            out->user_id = sqlite3_column_int64(q, 1);
-            col_text(q, 2, out->csrf_token, sizeof(out->csrf_token));
-            out->created_at = sqlite3_column_int64(q, 3);
-            out->last_seen_at = sqlite3_column_int64(q, 4);
-            out->expires_at = sqlite3_column_int64(q, 5);
-        }
-        sqlite3_finalize(q);
-    }
-    unlock(s);
-    return rc;
+    return query_one(SQ(st), "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
+                             " FROM sessions WHERE token_hash = ?", "session", NULL, hash, 0, row_session, out);
 }
 
 static int simple_exec(struct store *st, const char *sql, const char *what, int64_t a, int64_t b,
@@ -888,36 +866,17 @@ static int sq_token_insert(struct store *st, const unsigned char hash[32], struc
     return rc;
 }
 
-static int token_get_where(struct store *st, const char *sql, int64_t id, const unsigned char *hash,
-                           struct store_token *out)
-{
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc;
-    lock(s);
-    rc = prep(s, sql, &q);
-    if(!rc) {
-        if(hash)
-            sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_int64(q, 1, id);
-        rc = get_one(s, q, "token");
-        if(!rc)
-            row_token(q, out);
-        sqlite3_finalize(q);
-    }
-    unlock(s);
-    return rc;
-}
 
 static int sq_token_get(struct store *st, int64_t id, struct store_token *out)
 {
-    return token_get_where(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE id = ?", id, NULL, out);
+    return query_one(SQ(st), "SELECT " TOKEN_COLS " FROM api_tokens WHERE id = ?", "token", NULL, NULL, id,
+                     row_token, out);
 }
 
 static int sq_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out)
 {
-    return token_get_where(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?", 0, hash, out);
+    return query_one(SQ(st), "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?", "token", NULL, hash, 0,
+                     row_token, out);
 }
 
 static int sq_token_list(struct store *st, int64_t ws, int64_t after, int limit,
@@ -1023,20 +982,8 @@ static int sq_channel_insert(struct store *st, struct store_channel *c)
 
 static int sq_channel_get(struct store *st, int64_t id, struct store_channel *out)
 {
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc;
-    lock(s);
-    rc = prep(s, "SELECT " CHANNEL_COLS " FROM channels WHERE id = ?", &q);
-    if(!rc) {
-        sqlite3_bind_int64(q, 1, id);
-        rc = get_one(s, q, "channel");
-        if(!rc)
-            row_channel(q, out);
-        sqlite3_finalize(q);
-    }
-    unlock(s);
-    return rc;
+    return query_one(SQ(st), "SELECT " CHANNEL_COLS " FROM channels WHERE id = ?", "channel", NULL, NULL, id,
+                     row_channel, out);
 }
 
 static int sq_channel_update(struct store *st, const struct store_channel *c)

@@ -99,6 +99,28 @@ static json_t *page_json(json_t *items, int more, int64_t last)
     return json_pack("{s:o, s:s}", "items", items, "next_cursor", cur);
 }
 
+/* A page of a list: the first `limit` of n items (each `size` bytes) through view, with a
+ * cursor after the last one shown when more came back. */
+static json_t *page_of(const void *items, size_t n, size_t size, int limit, json_t *(*view)(const void *),
+                       int64_t (*key)(const void *))
+{
+    json_t *arr = json_array();
+    size_t shown = n > (size_t)limit ? (size_t)limit : n;
+    const char *p = items;
+    for(size_t i = 0; i < shown; i++)
+        json_array_append_new(arr, view(p + i * size));
+    return page_json(arr, n > (size_t)limit, shown ? key(p + (shown - 1) * size) : 0);
+}
+
+static json_t *v_member(const void *p) { return view_member(p); }
+static json_t *v_token(const void *p) { return view_token(p); }
+static json_t *v_channel(const void *p) { return view_channel(p); }
+static json_t *v_audit(const void *p) { return view_audit(p); }
+static int64_t k_member(const void *p) { return ((const struct store_member *)p)->user_id; }
+static int64_t k_token(const void *p) { return ((const struct store_token *)p)->id; }
+static int64_t k_channel(const void *p) { return ((const struct store_channel *)p)->id; }
+static int64_t k_audit(const void *p) { return ((const struct store_audit *)p)->id; }
+
 static int reply(struct web_reply *out, int status, json_t *j)
 {
     if(!j)
@@ -330,13 +352,9 @@ static int h_members_list(struct web_request *r, struct web_reply *out)
     rc = store_member_list(r->core->st, r->wid, 0, after, limit + 1, &ms, &n);
     if(rc)
         return rc;
-    items = json_array();
-    for(size_t i = 0; i < n && i < (size_t)limit; i++)
-        json_array_append_new(items, view_member(&ms[i]));
-    int64_t last = n ? ms[(n > (size_t)limit ? (size_t)limit : n) - 1].user_id : 0;
-    int more = n > (size_t)limit;
+    items = page_of(ms, n, sizeof(*ms), limit, v_member, k_member);
     free(ms);
-    return reply(out, 200, page_json(items, more, last));
+    return reply(out, 200, items);
 }
 
 static int h_members_add(struct web_request *r, struct web_reply *out)
@@ -397,13 +415,9 @@ static int h_tokens_list(struct web_request *r, struct web_reply *out)
     rc = store_token_list(r->core->st, r->wid, after, limit + 1, &ts, &n);
     if(rc)
         return rc;
-    items = json_array();
-    for(size_t i = 0; i < n && i < (size_t)limit; i++)
-        json_array_append_new(items, view_token(&ts[i]));
-    int64_t last = n ? ts[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
-    int more = n > (size_t)limit;
+    items = page_of(ts, n, sizeof(*ts), limit, v_token, k_token);
     free(ts);
-    return reply(out, 200, page_json(items, more, last));
+    return reply(out, 200, items);
 }
 
 static int h_tokens_create(struct web_request *r, struct web_reply *out)
@@ -498,13 +512,9 @@ static int h_channels_list(struct web_request *r, struct web_reply *out)
     rc = store_channel_list(r->core->st, r->wid, r->query_kind, after, limit + 1, &cs, &n);
     if(rc)
         return rc;
-    items = json_array();
-    for(size_t i = 0; i < n && i < (size_t)limit; i++)
-        json_array_append_new(items, view_channel(&cs[i]));
-    int64_t last = n ? cs[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
-    int more = n > (size_t)limit;
+    items = page_of(cs, n, sizeof(*cs), limit, v_channel, k_channel);
     store_channel_list_free(cs, n);
-    return reply(out, 200, page_json(items, more, last));
+    return reply(out, 200, items);
 }
 
 static int h_channels_create(struct web_request *r, struct web_reply *out)
@@ -569,13 +579,9 @@ static int h_audit_list(struct web_request *r, struct web_reply *out)
     rc = store_audit_list(r->core->st, r->wid, before, limit + 1, &es, &n);
     if(rc)
         return rc;
-    items = json_array();
-    for(size_t i = 0; i < n && i < (size_t)limit; i++)
-        json_array_append_new(items, view_audit(&es[i]));
-    int64_t last = n ? es[(n > (size_t)limit ? (size_t)limit : n) - 1].id : 0;
-    int more = n > (size_t)limit;
+    items = page_of(es, n, sizeof(*es), limit, v_audit, k_audit);
     store_audit_list_free(es, n);
-    return reply(out, 200, page_json(items, more, last));
+    return reply(out, 200, items);
 }
 
 /* ---- the route table ---- */
