@@ -12,18 +12,30 @@
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
     static const char *usage =
-        "usage: samtale migrate\n"
+        "usage: samtale migrate [--status]\n"
         "\n"
         "Applies every pending database migration (each in its own transaction) and prints\n"
-        "the schema version. 'samtale serve' does this at start as well.\n";
+        "the schema version. 'samtale serve' does this at start as well.\n"
+        "\n"
+        "  --status   only show the schema version and how many migrations are pending\n";
     const char *pos[1];
-    int npos, code, before = 0, after = 0, rc;
-    CLI_PARSE(argc, argv, NULL, pos, 0, &npos, usage);
+    int npos, code, before = 0, after = 0, rc, status = 0;
+    struct cli_opt opts[] = {{"--status", 0, &status, 0, 0, 0}, {0}};
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
     rc = store_open(conf_get(c->conf, "db"), &c->core.st);
     if(!rc)
         rc = store_schema_version(c->core.st, &before);
     if(rc)
         return cli_fail(rc);
+    if(status) {
+        int latest = store_latest_version();
+        if(c->json)
+            cli_print_json(json_pack("{s:i, s:i}", "schema_version", before, "pending", latest - before));
+        else
+            printf("schema version %d (%d migration%s pending)\n", before, latest - before,
+                   latest - before == 1 ? "" : "s");
+        return EXIT_OK;
+    }
     store_close(c->core.st);
     c->core.st = NULL;
     if((code = cli_open(c)))

@@ -215,6 +215,15 @@ out:
     return rc;
 }
 
+int store_latest_version(void)
+{
+    int v = 0;
+    for(size_t i = 0; i < migrations_count; i++)
+        if(atoi(migrations_files[i].name) > v)
+            v = atoi(migrations_files[i].name);
+    return v;
+}
+
 static int sq_ping(struct store *st)
 {
     struct sq *s = SQ(st);

@@ -180,6 +180,8 @@ void store_close(struct store *st);
 /* Applies pending migrations in one transaction each; *version gets the schema version. */
 int store_migrate(struct store *st, int *version);
 int store_schema_version(struct store *st, int *version);
+/* The version the embedded migrations lead to. */
+int store_latest_version(void);
 /* SAM_OK when the database answers a trivial query. */
 int store_ping(struct store *st);
 int store_stats(struct store *st, struct store_stats *out);

@@ -243,8 +243,8 @@ void conf_display(const struct conf *c, const char *key, char *out, size_t n)
             snprintf(out, n, "%.*s****%s", (int)(colon + 1 - v), v, at);
         else
             snprintf(out, n, "%s", v);
-    } else if(scheme || strchr(v, '/') || !strcmp(key, "db")) {
-        snprintf(out, n, "%s", v); /* a plain path is no secret */
+    } else if(!strcmp(key, "db")) {
+        snprintf(out, n, "%s", v); /* a database path is no secret; only a URL's password is */
     } else {
         snprintf(out, n, "****");
     }

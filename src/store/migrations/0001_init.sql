@@ -1,9 +1,10 @@
 -- 0001_init.sql: the foundation schema.
--- Instants are INTEGER Unix seconds, UTC. Every table that belongs to a workspace has
+-- Instants are INTEGER Unix seconds, UTC. Ids are AUTOINCREMENT: never reused, so an old
+-- URL or audit entry never points at a different object. Every table that belongs to a workspace has
 -- workspace_id with ON DELETE CASCADE, so erasing a workspace erases all of it.
 
 CREATE TABLE workspaces (
-    id          INTEGER PRIMARY KEY,
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
     name        TEXT NOT NULL UNIQUE,
     timezone    TEXT NOT NULL,
     settings    TEXT NOT NULL DEFAULT '{}',
@@ -11,7 +12,7 @@ CREATE TABLE workspaces (
 );
 
 CREATE TABLE users (
-    id                    INTEGER PRIMARY KEY,
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
     email                 TEXT NOT NULL UNIQUE COLLATE NOCASE,
     name                  TEXT NOT NULL,
     password_hash         TEXT NOT NULL DEFAULT '',
@@ -31,7 +32,7 @@ CREATE INDEX members_user ON members(user_id);
 
 -- Only a hash of the session cookie is stored.
 CREATE TABLE sessions (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     token_hash    BLOB NOT NULL UNIQUE,
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     csrf_token    TEXT NOT NULL,
@@ -43,7 +44,7 @@ CREATE INDEX sessions_user ON sessions(user_id);
 
 -- Only a hash of the API token is stored; prefix lets a person recognise it.
 CREATE TABLE api_tokens (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id  INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     name          TEXT NOT NULL,
@@ -58,7 +59,7 @@ CREATE INDEX api_tokens_workspace ON api_tokens(workspace_id);
 
 -- secret is nonce || XSalsa20-Poly1305 ciphertext under the key kept outside the database.
 CREATE TABLE channels (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id    INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     kind            TEXT NOT NULL CHECK (kind IN ('bluesky', 'mastodon', 'feed', 'jetstream', 'file', 'webhook')),
     name            TEXT NOT NULL,
@@ -73,7 +74,7 @@ CREATE TABLE channels (
 );
 
 CREATE TABLE posts (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id  INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     author_id     INTEGER REFERENCES users(id) ON DELETE SET NULL,
     text          TEXT NOT NULL,
@@ -91,7 +92,7 @@ CREATE INDEX posts_workspace ON posts(workspace_id, state);
 
 -- A post repeated by a rule (P3).
 CREATE TABLE series (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id      INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     post_id           INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
     per_day           INTEGER NOT NULL DEFAULT 3,
@@ -106,7 +107,7 @@ CREATE TABLE series (
 -- One delivery of one post to one channel at one instant: the unit of exactly-once
 -- publishing (P10).
 CREATE TABLE occurrences (
-    id               INTEGER PRIMARY KEY,
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id     INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
     post_id          INTEGER NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
     channel_id       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
@@ -132,7 +133,7 @@ CREATE INDEX occurrences_due ON occurrences(state, planned_at);
 CREATE INDEX occurrences_channel ON occurrences(channel_id, planned_at);
 
 CREATE TABLE audit_log (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     workspace_id  INTEGER REFERENCES workspaces(id) ON DELETE CASCADE,
     actor         TEXT NOT NULL,
     action        TEXT NOT NULL,

@@ -1,0 +1,282 @@
+"""docs/api/openapi.yaml agrees with the server and with docs/api.md: the route table
+(`samtale routes`) and the documented operations are the same set, and real answers match
+the documented status codes and schemas."""
+
+import os
+import re
+
+import yaml
+
+import harness
+from harness import expect
+
+SPEC_PATH = os.path.join(harness.REPO, "docs", "api", "openapi.yaml")
+GUIDE_PATH = os.path.join(harness.REPO, "docs", "api.md")
+METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+PARAM_NAMES = {"wid", "uid", "tid", "cid"}
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+_spec = None
+
+
+def spec():
+    global _spec
+    if _spec is None:
+        with open(SPEC_PATH, encoding="utf-8") as f:
+            _spec = yaml.safe_load(f)
+    return _spec
+
+
+def operations():
+    """{(METHOD, path): operation} of the OpenAPI file."""
+    ops = {}
+    for path, item in spec()["paths"].items():
+        for m, op in item.items():
+            if m in METHODS:
+                ops[(m.upper(), path)] = op
+    return ops
+
+
+def resolve(node):
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/"), "only local references are used: %r" % ref
+        cur = spec()
+        for part in ref[2:].split("/"):
+            cur = cur[part.replace("~1", "/").replace("~0", "~")]
+        node = cur
+    return node
+
+
+def normalise_route(path):
+    """Route-table placeholders written :name or <name> become {name}."""
+    path = re.sub(r":(\w+)", r"{\1}", path)
+    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+
+
+setup_module = harness.module_instance
+teardown_module = harness.close_instance
+
+
+def test_route_table_matches_openapi(inst):
+    p = harness.cli_ok(inst.db, "routes")
+    routes, bad = set(), []
+    for line in p.stdout.splitlines():
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or parts[0] != parts[0].upper() or not parts[1].startswith("/"):
+            bad.append(line)
+            continue
+        routes.add((parts[0], normalise_route(parts[1])))
+    assert not bad, "`samtale routes` lines that are not METHOD PATH: %r" % bad[:5]
+    assert routes, "`samtale routes` printed nothing"
+    documented = set(operations())
+    undocumented = sorted(routes - documented)
+    missing = sorted(documented - routes)
+    msg = []
+    if undocumented:
+        msg.append("routes of the server that openapi.yaml lacks: %s" % ["%s %s" % r for r in undocumented])
+    if missing:
+        msg.append("operations of openapi.yaml the server lacks: %s" % ["%s %s" % r for r in missing])
+    assert not msg, "\n".join(msg)
+
+
+def test_openapi_matches_the_guide():
+    with open(GUIDE_PATH, encoding="utf-8") as f:
+        guide = f.read()
+    rows = re.findall(r"(?m)^\| (GET|POST|PUT|PATCH|DELETE) \| (/\S*) \| ([^|]*) \|", guide)
+    assert len(rows) >= 20, "cannot read the endpoint table of docs/api.md"
+    in_guide = {(m, p): scope.strip() for m, p, scope in rows}
+    ops = operations()
+    assert set(in_guide) == set(ops), "docs/api.md and openapi.yaml list different endpoints: only in " \
+        "api.md %r, only in openapi %r" % (sorted(set(in_guide) - set(ops)), sorted(set(ops) - set(in_guide)))
+    for key, scope in in_guide.items():
+        assert ops[key].get("x-scope") == scope, "%s %s: x-scope %r, docs/api.md says %r" % (
+            key[0], key[1], ops[key].get("x-scope"), scope)
+
+
+def test_openapi_structure():
+    s = spec()
+    assert str(s["openapi"]).startswith("3.1"), s["openapi"]
+    comp = s["components"]
+    for name in ("User", "Me", "Workspace", "Member", "Token", "TokenCreated", "Channel", "AuditEntry",
+                 "Error", "WorkspaceList", "MemberList", "TokenList", "ChannelList", "AuditList"):
+        assert name in comp["schemas"], "schema %s missing" % name
+    for name in ("WorkspaceList", "MemberList", "TokenList", "ChannelList", "AuditList"):
+        sch = comp["schemas"][name]
+        assert set(sch["required"]) == {"items", "next_cursor"}, name
+    sec = comp["securitySchemes"]
+    assert sec["bearerAuth"]["type"] == "http" and sec["bearerAuth"]["scheme"] == "bearer"
+    assert (sec["sessionCookie"]["in"], sec["sessionCookie"]["name"]) == ("cookie", "samtale_session")
+    assert (sec["csrfToken"]["in"], sec["csrfToken"]["name"]) == ("header", "X-CSRF-Token")
+
+    problems = []
+    for path, item in s["paths"].items():
+        names = set(re.findall(r"\{(\w+)\}", path))
+        if not names <= PARAM_NAMES:
+            problems.append("%s: path parameters %r" % (path, sorted(names)))
+        for m, op in item.items():
+            if m not in METHODS:
+                continue
+            label = "%s %s" % (m.upper(), path)
+            params = [resolve(p) for p in item.get("parameters", []) + op.get("parameters", [])]
+            declared = {p["name"] for p in params if p["in"] == "path"}
+            if declared != names:
+                problems.append("%s declares path parameters %r" % (label, sorted(declared)))
+            if "x-scope" not in op:
+                problems.append("%s has no x-scope" % label)
+            if m == "get" and op["operationId"].startswith("list"):
+                q = {p["name"] for p in params if p["in"] == "query"}
+                if not {"limit", "cursor"} <= q:
+                    problems.append("%s lacks limit/cursor" % label)
+            for status, resp in op["responses"].items():
+                if int(status) < 400:
+                    continue
+                r = resolve(resp)
+                sch = r.get("content", {}).get("application/json", {}).get("schema", {})
+                if sch.get("$ref") != "#/components/schemas/Error":
+                    problems.append("%s %s is not the Error schema" % (label, status))
+            if m in ("post", "put", "patch", "delete") and path.startswith("/api/v1/") and \
+                    path != "/api/v1/auth/login":
+                for req in op.get("security", s["security"]):
+                    if "sessionCookie" in req and "csrfToken" not in req:
+                        problems.append("%s allows the session without csrfToken" % label)
+            if path.startswith("/api/v1/") and path != "/api/v1/auth/login":
+                if "401" not in op["responses"]:
+                    problems.append("%s documents no 401" % label)
+    assert not problems, "\n".join(problems)
+
+
+# --- a small JSON Schema checker for the subset the OpenAPI file uses -------------------
+
+def _type_ok(v, t):
+    return {"object": isinstance(v, dict), "array": isinstance(v, list), "string": isinstance(v, str),
+            "integer": isinstance(v, int) and not isinstance(v, bool),
+            "number": isinstance(v, (int, float)) and not isinstance(v, bool),
+            "boolean": isinstance(v, bool), "null": v is None}[t]
+
+
+def validate(v, schema, where="$"):
+    errs = []
+    schema = resolve(schema)
+    for sub in schema.get("allOf", []):
+        errs += validate(v, sub, where)
+    t = schema.get("type")
+    if t is not None:
+        types = t if isinstance(t, list) else [t]
+        if not any(_type_ok(v, x) for x in types):
+            return errs + ["%s: %r is not of type %s" % (where, v, t)]
+    if "enum" in schema and v not in schema["enum"]:
+        errs.append("%s: %r not in %r" % (where, v, schema["enum"]))
+    if "const" in schema and v != schema["const"]:
+        errs.append("%s: %r is not %r" % (where, v, schema["const"]))
+    if isinstance(v, dict):
+        for k in schema.get("required", []):
+            if k not in v:
+                errs.append("%s: lacks %r" % (where, k))
+        for k, sub in schema.get("properties", {}).items():
+            if k in v:
+                errs += validate(v[k], sub, "%s.%s" % (where, k))
+    if isinstance(v, list) and "items" in schema:
+        for i, x in enumerate(v):
+            errs += validate(x, schema["items"], "%s[%d]" % (where, i))
+    if isinstance(v, str):
+        if len(v) < schema.get("minLength", 0) or len(v) > schema.get("maxLength", 1 << 30):
+            errs.append("%s: length %d out of range" % (where, len(v)))
+        if "pattern" in schema and not re.search(schema["pattern"], v):
+            errs.append("%s: %r does not match %s" % (where, v, schema["pattern"]))
+        if schema.get("format") == "date-time" and not DATE_TIME.match(v):
+            errs.append("%s: %r is not RFC 3339" % (where, v))
+    if _type_ok(v, "number"):
+        if "minimum" in schema and v < schema["minimum"]:
+            errs.append("%s: %r < %r" % (where, v, schema["minimum"]))
+        if "maximum" in schema and v > schema["maximum"]:
+            errs.append("%s: %r > %r" % (where, v, schema["maximum"]))
+    return errs
+
+
+def _operation_for(method, url):
+    path = url.split("?", 1)[0]
+    for (m, p), op in operations().items():
+        if m == method and re.fullmatch(re.sub(r"\{\w+\}", r"[^/]+", p), path):
+            return p, op
+    return None, None
+
+
+def check(r):
+    """Problems of one answer against the operation it belongs to."""
+    tmpl, op = _operation_for(r.method, r.path)
+    if op is None:
+        return ["%s %s: no such operation in openapi.yaml" % (r.method, r.path)]
+    resp = op["responses"].get(str(r.status))
+    if resp is None:
+        return ["%s %s -> %d: status not documented for %s %s" % (r.method, r.path, r.status, r.method, tmpl)]
+    resp = resolve(resp)
+    content = resp.get("content")
+    if not content:
+        return [] if not r.body else ["%s %s -> %d: undocumented body" % (r.method, r.path, r.status)]
+    if "application/json" in content:
+        errs = validate(r.json(), content["application/json"]["schema"])
+        return ["%s %s -> %d: %s" % (r.method, r.path, r.status, e) for e in errs]
+    return []
+
+
+def test_answers_match_documented_schemas(inst):
+    seen = []
+
+    def rec(r):
+        seen.append(r)
+        return r
+
+    rec(inst.get("/healthz", token=None))
+    rec(inst.get("/readyz", token=None))
+    rec(inst.get("/metrics", token=None))
+    rec(inst.get("/api/v1/me"))
+    login = rec(harness.request(inst.port, "POST", "/api/v1/auth/login",
+                                json={"email": harness.OWNER_EMAIL, "password": harness.OWNER_PASSWORD}))
+    cookie, _ = harness.session_cookie(login)
+    csrf = login.json().get("csrf_token")
+    rec(inst.get("/api/v1/me", token=None, cookie=cookie))
+    rec(harness.request(inst.port, "POST", "/api/v1/auth/login",
+                        json={"email": harness.OWNER_EMAIL, "password": "wrong-password"}))
+    rec(inst.get("/api/v1/workspaces"))
+    rec(inst.get(inst.ws()))
+    rec(inst.patch(inst.ws(), json={"timezone": harness.WORKSPACE_TZ}))
+    rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws"}, token=None, cookie=cookie, csrf=csrf))
+    rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws 2"}))
+    rec(inst.get(inst.ws("/members")))
+    m = rec(inst.post(inst.ws("/members"), json={"email": "schema@example.com", "name": "S", "role": "agent"}))
+    if m.status == 201:
+        uid = m.json()["user_id"]
+        rec(inst.patch(inst.ws("/members/%d" % uid), json={"role": "viewer"}))
+        rec(inst.delete(inst.ws("/members/%d" % uid)))
+    rec(inst.patch(inst.ws("/members/%d" % inst.owner_id), json={"role": "viewer"}))
+    t = rec(inst.post(inst.ws("/tokens"), json={"name": "schema", "scopes": ["audit:read"]}))
+    rec(inst.get(inst.ws("/tokens")))
+    if t.status == 201:
+        rec(inst.delete(inst.ws("/tokens/%d" % t.json()["id"])))
+    c = rec(inst.post(inst.ws("/channels"), json={"kind": "jetstream", "name": "schema", "settings": {"a": 1},
+                                                   "secret": "x"}))
+    rec(inst.post(inst.ws("/channels"), json={"kind": "jetstream", "name": "schema"}))
+    rec(inst.post(inst.ws("/channels"), json={"kind": "nope", "name": "schema"}))
+    rec(inst.post(inst.ws("/channels"), body=b"{", content_type="application/json"))
+    rec(inst.post(inst.ws("/channels"), body=b"{}", content_type="text/plain"))
+    rec(inst.get(inst.ws("/channels?limit=1")))
+    rec(inst.get(inst.ws("/channels?cursor=%%%%bad")))
+    if c.status == 201:
+        url = inst.ws("/channels/%d" % c.json()["id"])
+        rec(inst.get(url))
+        rec(inst.patch(url, json={"secret": None}))
+        rec(inst.delete(url))
+        rec(inst.get(url))
+    rec(inst.get(inst.ws("/channels"), token=None))
+    rec(inst.get(inst.ws("/audit")))
+    rec(inst.post("/api/v1/auth/logout", token=None, cookie=cookie, csrf=csrf))
+
+    problems = []
+    for r in seen:
+        problems += check(r)
+    statuses = sorted({(r.method, r.path.split("?")[0], r.status) for r in seen}, key=str)
+    assert not problems, "\n".join(problems) + "\n(answers seen: %r)" % statuses
+    assert len(seen) >= 30
