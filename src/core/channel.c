@@ -27,23 +27,42 @@ int core_channel_kind_valid(const char *kind)
     return 0;
 }
 
-/* Checks the settings object: its size, and the type of the keys samtale knows. */
-static int check_settings(json_t *settings, char **text)
+/* The setting each kind cannot work without ("" for none). */
+static const char *required_setting(const char *kind)
 {
-    const char *key;
+    static const struct {
+        const char *kind, *key;
+    } req[] = {{"file", "path"}, {"webhook", "url"}, {"feed", "url"}, {"bluesky", "handle"},
+               {"mastodon", "instance_url"}, {"jetstream", ""}};
+    for(size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+        if(!strcmp(kind, req[i].kind))
+            return req[i].key;
+    return "";
+}
+
+/* Checks the settings object of a channel of this kind: its size, the type of the keys
+ * samtale knows, and the key the kind requires. Errors name the field ("settings.url"). */
+static int check_settings(const char *kind, json_t *settings, char **text)
+{
+    const char *key, *need = required_setting(kind);
+    char field[80];
     json_t *v;
     if(!json_is_object(settings))
         return sam_fail_field(SAM_EINVAL, "settings", "settings must be a JSON object");
     json_object_foreach(settings, key, v) {
+        snprintf(field, sizeof(field), "settings.%.64s", key);
         if(!strcmp(key, "url") || !strcmp(key, "instance_url")) {
             const char *u = json_string_value(v);
-            if(!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)))
-                return sam_fail_field(SAM_EINVAL, "settings",
-                                      "settings.%s must be an http:// or https:// URL", key);
+            if(!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) || strlen(u) > 2048)
+                return sam_fail_field(SAM_EINVAL, field, "%s must be an http:// or https:// URL", field);
         } else if(!strcmp(key, "path") || !strcmp(key, "handle")) {
-            if(!json_is_string(v) || !*json_string_value(v))
-                return sam_fail_field(SAM_EINVAL, "settings", "settings.%s must be a non-empty string", key);
+            if(!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 1024)
+                return sam_fail_field(SAM_EINVAL, field, "%s must be a non-empty string", field);
         }
+    }
+    if(*need && !json_object_get(settings, need)) {
+        snprintf(field, sizeof(field), "settings.%s", need);
+        return sam_fail_field(SAM_EINVAL, field, "a %s channel needs %s", kind, field);
     }
     *text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
     if(!*text)
@@ -70,9 +89,12 @@ static int apply_input(struct core *c, const struct channel_input *in, struct st
             return rc;
         snprintf(ch->timezone, sizeof(ch->timezone), "%s", in->timezone);
     }
-    if(in->settings) {
+    if(in->settings || !ch->settings) {
         char *text = NULL;
-        if((rc = check_settings(in->settings, &text)))
+        json_t *empty = in->settings ? NULL : json_object();
+        rc = check_settings(ch->kind, in->settings ? in->settings : empty, &text);
+        json_decref(empty);
+        if(rc)
             return rc;
         free(ch->settings);
         ch->settings = text;
@@ -116,8 +138,6 @@ int core_channel_create(struct core *c, const struct actor *a, int64_t ws,
     snprintf(out->status, sizeof(out->status), "active");
     out->workspace_id = ws;
     rc = apply_input(c, in, out);
-    if(!rc && !out->settings && !(out->settings = strdup("{}")))
-        rc = SAM_ENOMEM;
     if(rc)
         goto fail;
     out->created_at = out->updated_at = time_now();

@@ -582,8 +582,15 @@ class Instance:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# The setting each channel kind requires (docs/api.md, Channel).
+FEED = {"url": "https://example.com/feed.xml"}
+KIND_SETTINGS = {"feed": FEED, "webhook": {"url": "https://example.com/hook"}, "file": {"path": "out.jsonl"},
+                 "bluesky": {"handle": "samtale.test"}, "mastodon": {"instance_url": "https://mastodon.example"},
+                 "jetstream": {}}
+
+
 def new_channel(inst, name, kind="feed", **fields):
-    body = {"kind": kind, "name": name}
+    body = {"kind": kind, "name": name, "settings": dict(KIND_SETTINGS.get(kind, {}))}
     body.update(fields)
     return expect(inst.post(inst.ws("/channels"), json=body), 201)
 

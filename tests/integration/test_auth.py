@@ -36,7 +36,7 @@ def teardown_module(inst):
 def test_no_token_is_401(inst):
     expect(inst.get("/api/v1/workspaces", token=None), 401, "unauthorized")
     expect(inst.get(inst.ws("/channels"), token=None), 401, "unauthorized")
-    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "x"}, token=None),
+    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "x"}, token=None),
            401, "unauthorized")
 
 
@@ -62,7 +62,7 @@ def test_token_me(inst):
 def test_token_without_scope_is_403_insufficient_scope(inst):
     tok = inst.read_token
     expect(inst.get(inst.ws("/channels"), token=tok), 200)
-    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "scoped"}, token=tok),
+    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "scoped"}, token=tok),
            403, "insufficient_scope")
     expect(inst.get(inst.ws("/members"), token=tok), 403, "insufficient_scope")
     expect(inst.get(inst.ws("/tokens"), token=tok), 403, "insufficient_scope")
@@ -73,7 +73,7 @@ def test_token_without_scope_is_403_insufficient_scope(inst):
 def test_viewer_with_star_token_cannot_write_channels(inst):
     tok = inst.viewer_token
     expect(inst.get(inst.ws("/channels"), token=tok), 200)
-    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "by-viewer"}, token=tok),
+    expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "by-viewer"}, token=tok),
            403, "forbidden")
     expect(inst.get(inst.ws("/tokens"), token=tok), 403, "forbidden")
     expect(inst.get(inst.ws("/audit"), token=tok), 403, "forbidden")
@@ -82,7 +82,7 @@ def test_viewer_with_star_token_cannot_write_channels(inst):
 
 def test_editor_writes_channels_but_not_members(inst):
     tok = inst.editor_token
-    ch = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "by-editor"}, token=tok), 201)
+    ch = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "by-editor"}, token=tok), 201)
     expect(inst.patch(inst.ws("/channels/%d" % ch["id"]), json={"name": "by-editor-2"}, token=tok), 200)
     expect(inst.get(inst.ws("/members"), token=tok), 200)
     expect(inst.post(inst.ws("/members"), json={"email": "e2@example.com", "role": "owner"}, token=tok),
@@ -111,7 +111,7 @@ def test_session_cookie_and_csrf(inst):
     assert me["auth"] == "session", me
     assert me["csrf_token"] == csrf, "GET /me csrf_token differs from login's: %r" % me
     path = inst.ws("/channels")
-    body = {"kind": "feed", "name": "via-session"}
+    body = {"kind": "feed", "settings": harness.FEED, "name": "via-session"}
     expect(inst.post(path, json=body, token=None, cookie=cookie), 403, "csrf_failed")
     expect(inst.post(path, json=body, token=None, cookie=cookie, csrf=csrf + "x"), 403, "csrf_failed")
     expect(inst.post(path, json=body, token=None, cookie=cookie, csrf=""), 403, "csrf_failed")

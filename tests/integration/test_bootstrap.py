@@ -44,7 +44,7 @@ def test_first_start_prints_one_time_password():
         assert me["memberships"] and me["memberships"][0]["role"] == "owner", me
         expect(inst.get("/api/v1/workspaces", token=None, cookie=cookie), 403, "password_change_required")
         wid = me["memberships"][0]["workspace_id"]
-        expect(inst.post("/api/v1/workspaces/%d/channels" % wid, json={"kind": "feed", "name": "early"},
+        expect(inst.post("/api/v1/workspaces/%d/channels" % wid, json={"kind": "feed", "settings": harness.FEED, "name": "early"},
                          token=None, cookie=cookie, csrf=csrf), 403, "password_change_required")
 
         expect(inst.post("/api/v1/me/password", json={"current_password": otp, "new_password": "short"},

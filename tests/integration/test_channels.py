@@ -28,7 +28,7 @@ def _check_channel(ch, wid):
 
 
 def test_channel_round_trip(inst):
-    settings = {"instance": "https://social.example", "visibility": "public", "n": 3,
+    settings = {"instance_url": "https://social.example", "visibility": "public", "n": 3,
                 "nested": {"a": [1, 2], "b": None}}
     r = inst.post(inst.ws("/channels"), json={"kind": "mastodon", "name": "Round trip",
                                               "timezone": "America/New_York",
@@ -46,12 +46,12 @@ def test_channel_round_trip(inst):
     assert got == ch, "GET differs from the create answer:\n%r\n%r" % (got, ch)
     assert "tok-123-secret" not in r.text
 
-    plain = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "No secret"}), 201)
+    plain = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "No secret"}), 201)
     _check_channel(plain, inst.wid)
-    assert plain["has_secret"] is False and plain["settings"] == {}, plain
+    assert plain["has_secret"] is False and plain["settings"] == harness.FEED, plain
     assert plain["timezone"], plain
 
-    new_settings = {"instance": "https://other.example"}
+    new_settings = {"instance_url": "https://other.example"}
     up = expect(inst.patch(url, json={"name": "Round trip 2", "settings": new_settings}), 200)
     _check_channel(up, inst.wid)
     assert up["name"] == "Round trip 2" and up["settings"] == new_settings, up
@@ -80,7 +80,7 @@ def test_channel_round_trip(inst):
 
 def test_duplicate_name_is_409(inst):
     a = harness.new_channel(inst, "Dup")
-    expect(inst.post(inst.ws("/channels"), json={"kind": "bluesky", "name": "Dup"}), 409, "conflict")
+    expect(inst.post(inst.ws("/channels"), json={"kind": "bluesky", "settings": {"handle": "dup.test"}, "name": "Dup"}), 409, "conflict")
     b = harness.new_channel(inst, "Dup 2")
     expect(inst.patch(inst.ws("/channels/%d" % b["id"]), json={"name": "Dup"}), 409, "conflict")
     assert expect(inst.get(inst.ws("/channels/%d" % b["id"])), 200)["name"] == "Dup 2"
@@ -93,9 +93,9 @@ def test_duplicate_name_is_409(inst):
 
 def test_bad_timezone_and_kind_are_422(inst):
     path = inst.ws("/channels")
-    expect(inst.post(path, json={"kind": "feed", "name": "tz", "timezone": "Mars/Olympus"}),
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "tz", "timezone": "Mars/Olympus"}),
            422, "validation_failed", field="timezone")
-    expect(inst.post(path, json={"kind": "feed", "name": "tz", "timezone": ""}),
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "tz", "timezone": ""}),
            422, "validation_failed", field="timezone")
     expect(inst.post(path, json={"kind": "myspace", "name": "k"}), 422, "validation_failed", field="kind")
     expect(inst.post(path, json={"name": "k"}), 422, "validation_failed", field="kind")
@@ -110,13 +110,17 @@ def test_bad_timezone_and_kind_are_422(inst):
 def test_size_limits_of_settings_and_secret(inst):
     path = inst.ws("/channels")
     big = {"pad": "x" * (16 * 1024 + 1)}
-    expect(inst.post(path, json={"kind": "feed", "name": "big-settings", "settings": big}),
+    expect(inst.post(path, json={"kind": "feed", "name": "big-settings", "settings": dict(big, **harness.FEED)}),
            422, "validation_failed", field="settings")
-    expect(inst.post(path, json={"kind": "feed", "name": "big-secret", "secret": "s" * 4097}),
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "big-secret", "secret": "s" * 4097}),
            422, "validation_failed", field="secret")
-    ok = harness.new_channel(inst, "max-secret", secret="s" * 4096, settings={"pad": "x" * 8000})
+    ok = harness.new_channel(inst, "max-secret", secret="s" * 4096, settings=dict(harness.FEED, pad="x" * 8000))
     assert ok["has_secret"] is True
-    expect(inst.patch(path + "/%d" % ok["id"], json={"settings": big}), 422, "validation_failed", field="settings")
+    expect(inst.patch(path + "/%d" % ok["id"], json={"settings": dict(big, **harness.FEED)}), 422,
+           "validation_failed", field="settings")
+    # Replacing the settings must keep what the kind requires.
+    expect(inst.patch(path + "/%d" % ok["id"], json={"settings": {}}), 422, "validation_failed",
+           field="settings.url")
     expect(inst.delete(path + "/%d" % ok["id"]), 204)
 
 

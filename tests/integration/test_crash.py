@@ -42,7 +42,7 @@ class Writers:
                     return
                 name = "r%d-w%d-%d" % (self.round_no, n, i)
                 r = harness.request(inst.port, "POST", path, token=inst.token,
-                                    json={"kind": "feed", "name": name, "secret": "k-%d" % i,
+                                    json={"kind": "feed", "settings": harness.FEED, "name": name, "secret": "k-%d" % i,
                                           "settings": {"url": "https://example.com/%s.xml" % name}})
                 if r.status != 201:
                     self.errors.append(repr(r))

@@ -18,14 +18,14 @@ teardown_module = harness.close_instance
 
 
 def test_malformed_json_is_400_invalid_json(inst):
-    for body in (b'{"kind": "feed", "name": ', b"{kind: feed}", b"\xff\xfe{}", b'{"kind":"feed"} trailing'):
+    for body in (b'{"kind": "feed", "settings": harness.FEED, "name": ', b"{kind: feed}", b"\xff\xfe{}", b'{"kind":"feed"} trailing'):
         r = inst.post(inst.ws("/channels"), body=body, content_type="application/json")
         doc = expect(r, 400, "invalid_json")
         assert len(doc["error"]["message"]) > 3, "no useful message: %r" % doc
 
 
 def test_wrong_content_type_is_415(inst):
-    body = '{"kind":"feed","name":"typed"}'
+    body = '{"kind":"feed","settings":{"url":"https://example.com/f"},"name":"typed"}'
     expect(inst.post(inst.ws("/channels"), body=body, content_type="text/plain"),
            415, "unsupported_media_type")
     expect(inst.post(inst.ws("/channels"), body=body, content_type="application/x-www-form-urlencoded"),
@@ -76,7 +76,7 @@ def test_oversized_chunked_body_is_413(inst):
 def test_small_chunked_body_is_accepted(inst):
     headers = {"Authorization": "Bearer " + inst.token, "Content-Type": "application/json"}
     r = harness.request_streamed(inst.port, "POST", inst.ws("/channels"), headers,
-                                 [b'{"kind":"feed",', b'"name":"chunked"}'], chunked=True)
+                                 [b'{"kind":"feed","settings":{"url":"https://example.com/f"},', b'"name":"chunked"}'], chunked=True)
     ch = expect(r, 201)
     assert ch["name"] == "chunked", ch
     expect(inst.delete(inst.ws("/channels/%d" % ch["id"])), 204)
@@ -84,14 +84,14 @@ def test_small_chunked_body_is_accepted(inst):
 
 def test_wrong_field_type_is_422_with_field(inst):
     path = inst.ws("/channels")
-    expect(inst.post(path, json={"kind": "feed", "name": 123}), 422, "validation_failed", field="name")
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": 123}), 422, "validation_failed", field="name")
     expect(inst.post(path, json={"kind": "feed"}), 422, "validation_failed", field="name")
-    expect(inst.post(path, json={"kind": "feed", "name": "s", "settings": "x"}),
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "s", "settings": "x"}),
            422, "validation_failed", field="settings")
-    expect(inst.post(path, json={"kind": "feed", "name": "s", "secret": 5}),
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "s", "secret": 5}),
            422, "validation_failed", field="secret")
-    expect(inst.post(path, json={"kind": "feed", "name": ""}), 422, "validation_failed", field="name")
-    expect(inst.post(path, json={"kind": "feed", "name": "n" * 101}), 422, "validation_failed", field="name")
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": ""}), 422, "validation_failed", field="name")
+    expect(inst.post(path, json={"kind": "feed", "settings": harness.FEED, "name": "n" * 101}), 422, "validation_failed", field="name")
     expect(inst.post(path, json=["kind", "feed"]), 422, "validation_failed")
     expect(inst.patch(inst.ws(), json={"timezone": 7}), 422, "validation_failed", field="timezone")
 

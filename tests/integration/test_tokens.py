@@ -20,7 +20,7 @@ def test_token_lifecycle(inst):
     assert t["revoked_at"] is None and "last_used_at" in t, t
 
     expect(inst.get(inst.ws("/channels"), token=secret), 200)
-    ch = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "name": "by-deploy"}, token=secret), 201)
+    ch = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "by-deploy"}, token=secret), 201)
     expect(inst.get(inst.ws("/members"), token=secret), 403, "insufficient_scope")
     expect(inst.get(inst.ws("/tokens"), token=secret), 403, "insufficient_scope")
 

@@ -44,7 +44,7 @@ def test_list_and_get_workspace(inst):
 
 def test_objects_of_other_workspaces_are_not_found(inst):
     other = harness.cli_json(inst.db, "channel", "add", "--workspace", "Other", "--kind", "feed",
-                             "--name", "theirs")
+                             "--setting", "url=https://example.com/feed.xml", "--name", "theirs")
     cid = other["id"]
     assert other["workspace_id"] == inst.other_wid, other
     expect(inst.get(inst.ws("/channels/%d" % cid)), 404, "not_found")

@@ -138,7 +138,9 @@ static void sealed_secrets(void **state)
     struct fx *f = *state;
     struct store_workspace w;
     struct store_channel ch, got;
-    struct channel_input in = {.kind = "webhook", .name = "Hook", .secret = "s3cr3t-VALUE", .secret_len = 12};
+    json_t *settings = json_pack("{s:s}", "url", "https://example.com/hook");
+    struct channel_input in = {.kind = "webhook", .name = "Hook", .secret = "s3cr3t-VALUE", .secret_len = 12,
+                               .settings = settings};
     char *plain;
     size_t n;
     assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "Europe/Oslo", &w), SAM_OK);
@@ -155,6 +157,7 @@ static void sealed_secrets(void **state)
     assert_string_equal(ch.timezone, "Europe/Oslo"); /* inherited from the workspace */
     store_channel_cleanup(&got);
     store_channel_cleanup(&ch);
+    json_decref(settings);
 }
 
 static void channel_rules(void **state)
@@ -163,9 +166,14 @@ static void channel_rules(void **state)
     struct store_workspace w, w2;
     struct store_channel ch;
     json_t *bad = json_pack("{s:s}", "url", "ftp://x");
+    json_t *path = json_pack("{s:s}", "path", "out.jsonl");
     struct channel_input in = {.kind = "file", .name = "F"};
     assert_int_equal(core_workspace_create(&f->core, &f->sys, "W", "UTC", &w), SAM_OK);
     assert_int_equal(core_workspace_create(&f->core, &f->sys, "W2", "UTC", &w2), SAM_OK);
+    /* A file channel without its path is refused when it is typed, not when it publishes. */
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_EINVAL);
+    assert_string_equal(sam_errfield(), "settings.path");
+    in.settings = path;
     assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_OK);
     store_channel_cleanup(&ch);
     assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_ECONFLICT);
@@ -176,8 +184,9 @@ static void channel_rules(void **state)
     in.kind = "webhook";
     in.settings = bad;
     assert_int_equal(core_channel_create(&f->core, &f->sys, w.id, &in, &ch), SAM_EINVAL);
-    assert_string_equal(sam_errfield(), "settings");
+    assert_string_equal(sam_errfield(), "settings.url");
     json_decref(bad);
+    json_decref(path);
     /* Another workspace's channel is not found, not forbidden. */
     assert_int_equal(core_channel_get(&f->core, w2.id, 1, &ch), SAM_ENOTFOUND);
 }
