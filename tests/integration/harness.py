@@ -30,7 +30,7 @@ OWNER_PASSWORD = "owner-password-123"
 WORKSPACE = "Acme"
 WORKSPACE_TZ = "Europe/Oslo"
 
-LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)/")
+LISTEN_RE = re.compile(r"listening on https?://127\.0\.0\.1:(\d+)/")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
