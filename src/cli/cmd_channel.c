@@ -12,6 +12,7 @@ static const char *usage =
     "                           [--setting KEY=VALUE ...] [--secret-stdin]\n"
     "       samtale channel list [--workspace W] [--kind K]\n"
     "       samtale channel show ID\n"
+    "       samtale channel slots ID [--set SLOT ...] [--days N]\n"
     "       samtale channel remove ID\n"
     "\n"
     "A channel is a connected account (bluesky, mastodon), a source to listen to (feed,\n"
@@ -19,7 +20,12 @@ static const char *usage =
     "the one its posting slots use. --secret-stdin reads a secret (app password, signing\n"
     "key) from standard input; it is stored encrypted and never shown again.\n"
     "Settings by kind: file: path; webhook: url; feed: url; bluesky: handle;\n"
-    "mastodon: instance_url.\n";
+    "mastodon: instance_url.\n"
+    "\n"
+    "Posting slots are weekly times in the channel's time zone, e.g. --slot 'mon 09:00'\n"
+    "(repeat it; publishing channels start with weekdays 09:00, 12:30 and 15:30).\n"
+    "'channel slots ID' shows the next slot times (14 days, --days up to 92), with the\n"
+    "daylight-saving changes applied; --set replaces the slots.\n";
 
 static void print_channel(struct cli *c, const struct store_channel *ch)
 {
@@ -30,9 +36,11 @@ static void print_channel(struct cli *c, const struct store_channel *ch)
     }
     time_rfc3339(ch->created_at, at, sizeof(at));
     printf("channel %lld\n  name:      %s\n  kind:      %s\n  workspace: %lld\n  time zone: %s\n"
-           "  status:    %s\n  settings:  %s\n  secret:    %s\n  created:   %s\n",
+           "  status:    %s\n  settings:  %s\n  secret:    %s\n  slots:     %s\n  caps:      %d an hour, %d a day\n"
+           "  created:   %s\n",
            (long long)ch->id, ch->name, ch->kind, (long long)ch->workspace_id, ch->timezone, ch->status,
-           ch->settings ? ch->settings : "{}", ch->secret ? "stored (encrypted)" : "none", at);
+           ch->settings ? ch->settings : "{}", ch->secret ? "stored (encrypted)" : "none",
+           ch->slots ? ch->slots : "[]", ch->max_per_hour, ch->max_per_day, at);
 }
 
 static int parse_id(const char *s, int64_t *id)
@@ -47,11 +55,12 @@ static int parse_id(const char *s, int64_t *id)
 
 static int channel_add(struct cli *c, int argc, char **argv)
 {
-    const char *ws = NULL, *kind = NULL, *name = NULL, *tz = NULL, *settings[64], *pos[1];
-    int nsettings = 0, secret_stdin = 0, npos, code, rc;
+    const char *ws = NULL, *kind = NULL, *name = NULL, *tz = NULL, *settings[64], *slots[SLOTS_MAX], *pos[1];
+    int nsettings = 0, nslots = 0, secret_stdin = 0, npos, code, rc;
     struct cli_opt opts[] = {{"--workspace", &ws, 0, 0, 0, 0}, {"--kind", &kind, 0, 0, 0, 0},
                              {"--name", &name, 0, 0, 0, 0}, {"--timezone", &tz, 0, 0, 0, 0},
                              {"--setting", 0, 0, settings, &nsettings, 64},
+                             {"--slot", 0, 0, slots, &nslots, SLOTS_MAX},
                              {"--secret-stdin", 0, &secret_stdin, 0, 0, 0}, {0}};
     struct store_workspace w;
     struct store_channel ch;
@@ -97,9 +106,17 @@ static int channel_add(struct cli *c, int argc, char **argv)
     in.settings = obj;
     in.secret = secret;
     in.secret_len = secret ? strlen(secret) : 0;
+    json_t *slot_list = NULL;
+    if(nslots) {
+        slot_list = json_array();
+        for(int i = 0; i < nslots; i++)
+            json_array_append_new(slot_list, json_string(slots[i]));
+        in.slots = slot_list;
+    }
     snprintf(sys.label, sizeof(sys.label), "cli");
     rc = core_channel_create(&c->core, &sys, w.id, &in, &ch);
     json_decref(obj);
+    json_decref(slot_list);
     if(secret) {
         sodium_memzero(secret, strlen(secret));
         free(secret);
@@ -184,6 +201,65 @@ static int channel_one(struct cli *c, int argc, char **argv, int remove)
     return EXIT_OK;
 }
 
+static int channel_slots(struct cli *c, int argc, char **argv)
+{
+    const char *pos[1], *days = NULL, *set[SLOTS_MAX];
+    int npos, nset = 0, code, rc;
+    struct cli_opt opts[] = {{"--days", &days, 0, 0, 0, 0}, {"--set", 0, 0, set, &nset, SLOTS_MAX}, {0}};
+    struct store_channel ch;
+    struct actor sys = {.system = 1};
+    int64_t id;
+    long d = 14;
+    json_t *up = NULL, *v;
+    size_t i;
+
+    CLI_PARSE(argc, argv, opts, pos, 1, &npos, usage);
+    if(npos != 1 || parse_id(pos[0], &id)) {
+        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
+        return EXIT_USAGE;
+    }
+    if(days && ((d = strtol(days, NULL, 10)) < 1 || d > 92)) {
+        fprintf(stderr, "samtale: --days must be from 1 to 92\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if(nset) {
+        struct channel_input in;
+        json_t *list = json_array();
+        memset(&in, 0, sizeof(in));
+        for(int k = 0; k < nset; k++)
+            json_array_append_new(list, json_string(set[k]));
+        in.slots = list;
+        snprintf(sys.label, sizeof(sys.label), "cli");
+        rc = core_channel_update(&c->core, &sys, 0, id, &in, &ch);
+        json_decref(list);
+    } else {
+        rc = core_channel_get(&c->core, 0, id, &ch);
+    }
+    if(!rc)
+        rc = core_channel_upcoming(&ch, time_now(), (int)d, &up);
+    if(rc) {
+        store_channel_cleanup(&ch);
+        return cli_fail(rc);
+    }
+    if(c->json) {
+        cli_print_json(json_pack("{s:I, s:s, s:o, s:o}", "id", (json_int_t)ch.id, "timezone", ch.timezone,
+                                 "slots", json_loads(ch.slots, 0, NULL), "upcoming", up));
+    } else {
+        printf("channel %lld \"%s\" (%s): slots %s\nnext %ld days:\n", (long long)ch.id, ch.name, ch.timezone,
+               ch.slots, d);
+        json_array_foreach(up, i, v)
+            printf("  %s  (%s)\n", json_string_value(json_object_get(v, "local")),
+                   json_string_value(json_object_get(v, "at")));
+        if(json_array_size(up) == 0)
+            printf("  (no slots)\n");
+        json_decref(up);
+    }
+    store_channel_cleanup(&ch);
+    return EXIT_OK;
+}
+
 int cmd_channel(struct cli *c, int argc, char **argv)
 {
     if(argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
@@ -198,6 +274,8 @@ int cmd_channel(struct cli *c, int argc, char **argv)
         return channel_one(c, argc - 1, argv + 1, 0);
     if(!strcmp(argv[0], "remove"))
         return channel_one(c, argc - 1, argv + 1, 1);
+    if(!strcmp(argv[0], "slots"))
+        return channel_slots(c, argc - 1, argv + 1);
     fprintf(stderr, "samtale: unknown channel command '%s'\n\n%s", argv[0], usage);
     return EXIT_USAGE;
 }

@@ -82,11 +82,16 @@ int core_workspace_create(struct core *c, const struct actor *a, const char *nam
 }
 
 int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, const char *name,
-                          const char *tz, struct store_workspace *out)
+                          const char *tz, const char *mix_preset, struct store_workspace *out)
 {
     int rc = store_workspace_get(c->st, ws, out);
     if(rc)
         return rc;
+    if(mix_preset) {
+        if(strcmp(mix_preset, "gentle") && strcmp(mix_preset, "balanced") && strcmp(mix_preset, "retail"))
+            return sam_fail_field(SAM_EINVAL, "mix_preset", "mix_preset must be gentle, balanced or retail");
+        snprintf(out->mix_preset, sizeof(out->mix_preset), "%s", mix_preset);
+    }
     if(name && (rc = core_validate_name("name", name)))
         return rc;
     if(tz && (rc = core_validate_timezone("timezone", tz)))
@@ -100,7 +105,8 @@ int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, con
         return sam_fail_field(rc, "name", "a workspace named '%s' already exists", name);
     if(rc)
         return rc;
-    json_t *d = json_pack("{s:s, s:s}", "name", out->name, "timezone", out->timezone);
+    json_t *d = json_pack("{s:s, s:s, s:s}", "name", out->name, "timezone", out->timezone, "mix_preset",
+                          out->mix_preset);
     core_audit(c, a, ws, "workspace.update", out->name, d);
     json_decref(d);
     return SAM_OK;

@@ -8,6 +8,7 @@
 #include "core/core.h"
 #include "util/err.h"
 #include "util/timeutil.h"
+#include "util/tz.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -75,6 +76,85 @@ static int check_settings(const char *kind, json_t *settings, char **text)
     return SAM_OK;
 }
 
+/* Weekday slots a new publishing channel starts with; listening channels have none. */
+static const char *default_slots(const char *kind)
+{
+    if(!strcmp(kind, "feed") || !strcmp(kind, "jetstream"))
+        return "[]";
+    return "[\"mon 09:00\",\"mon 12:30\",\"mon 15:30\",\"tue 09:00\",\"tue 12:30\",\"tue 15:30\","
+           "\"wed 09:00\",\"wed 12:30\",\"wed 15:30\",\"thu 09:00\",\"thu 12:30\",\"thu 15:30\","
+           "\"fri 09:00\",\"fri 12:30\",\"fri 15:30\"]";
+}
+
+/* Validates a JSON list of slots and gives it back normalised (sorted, unique) as text. */
+static int check_slots(json_t *list, char **text)
+{
+    struct slot s[SLOTS_MAX];
+    size_t n = 0, i;
+    json_t *v, *out;
+    char buf[16];
+    if(!json_is_array(list))
+        return sam_fail_field(SAM_EINVAL, "slots", "slots must be a list such as [\"mon 09:00\", \"wed 13:30\"]");
+    if(json_array_size(list) > SLOTS_MAX)
+        return sam_fail_field(SAM_EINVAL, "slots", "at most %d slots a week", SLOTS_MAX);
+    json_array_foreach(list, i, v) {
+        int rc;
+        if(!json_is_string(v))
+            return sam_fail_field(SAM_EINVAL, "slots", "each slot must be a string such as \"mon 09:00\"");
+        if((rc = slot_parse(json_string_value(v), &s[n])))
+            return sam_fail_field(rc, "slots", "%s", sam_errmsg(rc));
+        n++;
+    }
+    n = slots_normalise(s, n);
+    out = json_array();
+    for(i = 0; i < n; i++) {
+        slot_format(&s[i], buf, sizeof(buf));
+        json_array_append_new(out, json_string(buf));
+    }
+    *text = json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    return *text ? SAM_OK : SAM_ENOMEM;
+}
+
+int core_channel_upcoming(const struct store_channel *ch, int64_t from, int days, json_t **out)
+{
+    struct slot s[SLOTS_MAX];
+    size_t n, cnt;
+    int64_t *times;
+    int rc;
+    if(days < 1 || days > 92)
+        return sam_fail(SAM_EBADREQ, "days must be from 1 to 92");
+    core_channel_slots(ch, s, &n);
+    times = malloc(sizeof(*times) * (size_t)(days + 2) * 24 * 7);
+    if(!times)
+        return SAM_ENOMEM;
+    rc = slots_between(s, n, ch->timezone, from, from + (int64_t)days * 86400, times,
+                       (size_t)(days + 2) * 24 * 7, &cnt);
+    if(!rc) {
+        *out = json_array();
+        for(size_t i = 0; i < cnt; i++) {
+            char local[40];
+            tz_format_local(ch->timezone, times[i], local, sizeof(local));
+            json_array_append_new(*out, json_pack("{s:o, s:s}", "at", view_time(times[i]), "local", local));
+        }
+    }
+    free(times);
+    return rc;
+}
+
+int core_channel_slots(const struct store_channel *ch, struct slot *out, size_t *n)
+{
+    json_t *list = json_loads(ch->slots ? ch->slots : "[]", 0, NULL), *v;
+    size_t i;
+    *n = 0;
+    json_array_foreach(list, i, v) {
+        if(*n < SLOTS_MAX && json_is_string(v) && !slot_parse(json_string_value(v), &out[*n]))
+            (*n)++;
+    }
+    json_decref(list);
+    return SAM_OK;
+}
+
 /* Applies in to ch (validated); ch keeps ownership of what it holds. */
 static int apply_input(struct core *c, const struct channel_input *in, struct store_channel *ch)
 {
@@ -99,6 +179,33 @@ static int apply_input(struct core *c, const struct channel_input *in, struct st
         free(ch->settings);
         ch->settings = text;
     }
+    if(in->slots || !ch->slots) {
+        char *text = NULL;
+        json_t *def = in->slots ? NULL : json_loads(default_slots(ch->kind), 0, NULL);
+        rc = check_slots(in->slots ? in->slots : def, &text);
+        json_decref(def);
+        if(rc)
+            return rc;
+        free(ch->slots);
+        ch->slots = text;
+    }
+    if(in->max_per_hour) {
+        if(in->max_per_hour < 1 || in->max_per_hour > 1000)
+            return sam_fail_field(SAM_EINVAL, "max_per_hour", "max_per_hour must be from 1 to 1000");
+        ch->max_per_hour = in->max_per_hour;
+    }
+    if(in->max_per_day) {
+        if(in->max_per_day < 1 || in->max_per_day > 10000)
+            return sam_fail_field(SAM_EINVAL, "max_per_day", "max_per_day must be from 1 to 10000");
+        ch->max_per_day = in->max_per_day;
+    }
+    if(ch->max_per_hour <= 0)
+        ch->max_per_hour = 2;
+    if(ch->max_per_day <= 0)
+        ch->max_per_day = 12;
+    if(ch->max_per_day < ch->max_per_hour)
+        return sam_fail_field(SAM_EINVAL, "max_per_day", "max_per_day must be at least max_per_hour (%d)",
+                              ch->max_per_hour);
     if(in->clear_secret) {
         free(ch->secret);
         ch->secret = NULL;

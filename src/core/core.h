@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/slots.h"
 #include "store/store.h"
 
 struct core {
@@ -111,8 +112,9 @@ int core_validate_timezone(const char *field, const char *tz);
 
 int core_workspace_create(struct core *c, const struct actor *a, const char *name, const char *tz,
                           struct store_workspace *out);
+/* name, tz and mix_preset may each be NULL (unchanged). */
 int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, const char *name,
-                          const char *tz, struct store_workspace *out);
+                          const char *tz, const char *mix_preset, struct store_workspace *out);
 /* Finds a workspace by id (all digits) or by name. */
 int core_workspace_find(struct core *c, const char *id_or_name, struct store_workspace *out);
 
@@ -152,7 +154,17 @@ struct channel_input {
     const char *secret;      /* NULL: unchanged */
     size_t secret_len;
     int clear_secret;        /* remove the stored secret */
+    json_t *slots;           /* borrowed list of "mon 09:00"; NULL: unchanged (create: the kind's default) */
+    int max_per_hour;        /* 0: unchanged (create: 2) */
+    int max_per_day;         /* 0: unchanged (create: 12) */
 };
+
+/* The channel's slot instants from `from` for `days` days (1-92), as a JSON list of
+ * {"at": UTC, "local": wall time with offset}. New reference in *out. */
+int core_channel_upcoming(const struct store_channel *ch, int64_t from, int days, json_t **out);
+
+/* Reads a channel's stored slots into out (at most SLOTS_MAX); *n gets the count. */
+int core_channel_slots(const struct store_channel *ch, struct slot *out, size_t *n);
 
 int core_channel_kind_valid(const char *kind);
 int core_channel_create(struct core *c, const struct actor *a, int64_t ws,

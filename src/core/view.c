@@ -20,6 +20,8 @@ json_t *view_workspace(const struct store_workspace *w)
                           "timezone", w->timezone, "created_at", view_time(w->created_at));
     if(o && w->role[0])
         json_object_set_new(o, "role", json_string(w->role));
+    if(o)
+        json_object_set_new(o, "mix_preset", json_string(w->mix_preset[0] ? w->mix_preset : "balanced"));
     return o;
 }
 
@@ -58,14 +60,20 @@ json_t *view_token(const struct store_token *t)
 json_t *view_channel(const struct store_channel *ch)
 {
     json_t *settings = json_loads(ch->settings ? ch->settings : "{}", 0, NULL);
+    json_t *slots = json_loads(ch->slots ? ch->slots : "[]", 0, NULL);
     if(!json_is_object(settings)) {
         json_decref(settings);
         settings = json_object();
     }
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o}", "id", (json_int_t)ch->id,
-                     "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name", ch->name,
-                     "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
-                     "status", ch->status, "created_at", view_time(ch->created_at), "updated_at",
+    if(!json_is_array(slots)) {
+        json_decref(slots);
+        slots = json_array();
+    }
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i, s:i, s:o, s:o}", "id",
+                     (json_int_t)ch->id, "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name",
+                     ch->name, "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
+                     "status", ch->status, "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
+                     ch->max_per_day, "created_at", view_time(ch->created_at), "updated_at",
                      view_time(ch->updated_at));
 }
 

@@ -357,8 +357,9 @@ static void row_workspace(sqlite3_stmt *q, struct store_workspace *w)
     col_text(q, 1, w->name, sizeof(w->name));
     col_text(q, 2, w->timezone, sizeof(w->timezone));
     w->created_at = sqlite3_column_int64(q, 3);
-    if(sqlite3_column_count(q) > 4)
-        col_text(q, 4, w->role, sizeof(w->role));
+    col_text(q, 4, w->mix_preset, sizeof(w->mix_preset));
+    if(sqlite3_column_count(q) > 5)
+        col_text(q, 5, w->role, sizeof(w->role));
 }
 
 static void rd_workspace(sqlite3_stmt *q, void *p)
@@ -423,13 +424,13 @@ static int query_one(struct sq *s, const char *sql, const char *what, const char
 
 static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
 {
-    return query_one(SQ(st), "SELECT id, name, timezone, created_at FROM workspaces WHERE id = ?", "workspace",
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE id = ?", "workspace",
                      NULL, NULL, id, rd_workspace, out);
 }
 
 static int sq_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
-    return query_one(SQ(st), "SELECT id, name, timezone, created_at FROM workspaces WHERE name = ?", "workspace",
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE name = ?", "workspace",
                      name, NULL, 0, rd_workspace, out);
 }
 
@@ -439,11 +440,12 @@ static int sq_workspace_update(struct store *st, const struct store_workspace *w
     sqlite3_stmt *q;
     int rc, n = 0;
     lock(s);
-    rc = prep(s, "UPDATE workspaces SET name = ?, timezone = ? WHERE id = ?", &q);
+    rc = prep(s, "UPDATE workspaces SET name = ?, timezone = ?, mix_preset = ? WHERE id = ?", &q);
     if(!rc) {
         bind_text(q, 1, w->name);
         bind_text(q, 2, w->timezone);
-        sqlite3_bind_int64(q, 3, w->id);
+        bind_text(q, 3, w->mix_preset[0] ? w->mix_preset : "balanced");
+        sqlite3_bind_int64(q, 4, w->id);
         rc = exec_stmt(s, q, "workspace", &n);
         if(!rc && n == 0)
             rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
@@ -483,11 +485,11 @@ static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, i
     int rc;
     lock(s);
     if(user_id)
-        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, m.role FROM workspaces w"
+        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, m.role FROM workspaces w"
                      " JOIN members m ON m.workspace_id = w.id AND m.user_id = ?1"
                      " WHERE w.id > ?2 ORDER BY w.id LIMIT ?3", &q);
     else
-        rc = prep(s, "SELECT id, name, timezone, created_at FROM workspaces"
+        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset FROM workspaces"
                      " WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3", &q);
     if(!rc) {
         sqlite3_bind_int64(q, 1, user_id);
@@ -926,7 +928,8 @@ static int sq_token_touch(struct store *st, int64_t id, int64_t now)
 
 /* ---- channels ---- */
 
-#define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at"
+#define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at," \
+                     " slots, max_per_hour, max_per_day"
 
 static void row_channel(sqlite3_stmt *q, void *p)
 {
@@ -951,6 +954,9 @@ static void row_channel(sqlite3_stmt *q, void *p)
     }
     c->created_at = sqlite3_column_int64(q, 8);
     c->updated_at = sqlite3_column_int64(q, 9);
+    c->slots = col_dup(q, 10);
+    c->max_per_hour = sqlite3_column_int(q, 11);
+    c->max_per_day = sqlite3_column_int(q, 12);
 }
 
 static void bind_channel(sqlite3_stmt *q, const struct store_channel *c)
@@ -968,6 +974,9 @@ static void bind_channel(sqlite3_stmt *q, const struct store_channel *c)
     sqlite3_bind_int64(q, 8, c->created_at);
     sqlite3_bind_int64(q, 9, c->updated_at);
     sqlite3_bind_int64(q, 10, c->id);
+    bind_text(q, 11, c->slots ? c->slots : "[]");
+    sqlite3_bind_int(q, 12, c->max_per_hour > 0 ? c->max_per_hour : 2);
+    sqlite3_bind_int(q, 13, c->max_per_day > 0 ? c->max_per_day : 12);
 }
 
 static int sq_channel_insert(struct store *st, struct store_channel *c)
@@ -977,7 +986,8 @@ static int sq_channel_insert(struct store *st, struct store_channel *c)
     int rc;
     lock(s);
     rc = prep(s, "INSERT INTO channels(workspace_id, kind, name, timezone, status, settings, secret,"
-                 " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &q);
+                 " created_at, updated_at, slots, max_per_hour, max_per_day)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13)", &q);
     if(!rc) {
         bind_channel(q, c);
         rc = exec_stmt(s, q, "channel with this name", NULL);
@@ -1002,8 +1012,8 @@ static int sq_channel_update(struct store *st, const struct store_channel *c)
     int rc, n = 0;
     lock(s);
     rc = prep(s, "UPDATE channels SET workspace_id = ?1, kind = ?2, name = ?3, timezone = ?4,"
-                 " status = ?5, settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9"
-                 " WHERE id = ?10", &q);
+                 " status = ?5, settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9,"
+                 " slots = ?11, max_per_hour = ?12, max_per_day = ?13 WHERE id = ?10", &q);
     if(!rc) {
         bind_channel(q, c);
         rc = exec_stmt(s, q, "channel with this name", &n);

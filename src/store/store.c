@@ -34,8 +34,10 @@ void store_channel_cleanup(struct store_channel *c)
     if(!c)
         return;
     free(c->settings);
+    free(c->slots);
     free(c->secret);
     c->settings = NULL;
+    c->slots = NULL;
     c->secret = NULL;
     c->secret_len = 0;
 }

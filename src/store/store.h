@@ -36,6 +36,7 @@ struct store_workspace {
     char timezone[STORE_TZ_MAX + 1];
     int64_t created_at;
     char role[STORE_ROLE_MAX + 1]; /* the asking user's role, when listed for a user */
+    char mix_preset[16];           /* gentle, balanced, retail (P6) */
 };
 
 struct store_user {
@@ -86,6 +87,9 @@ struct store_channel {
     char timezone[STORE_TZ_MAX + 1];
     char status[16];
     char *settings;          /* JSON object text, owned */
+    char *slots;             /* JSON list of "mon 09:00", owned */
+    int max_per_hour;        /* frequency caps (P7) */
+    int max_per_day;
     unsigned char *secret;   /* encrypted blob or NULL, owned */
     size_t secret_len;
     int64_t created_at;

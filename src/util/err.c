@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char err_msg[512];
 static _Thread_local char err_field[64];
@@ -28,10 +29,14 @@ const char *sam_strerror(int rc)
     return "unknown error";
 }
 
+/* Formats through a copy, so a message may quote the previous one (sam_errmsg). */
 static void record(const char *field, const char *fmt, va_list ap)
 {
-    vsnprintf(err_msg, sizeof(err_msg), fmt, ap);
-    snprintf(err_field, sizeof(err_field), "%s", field ? field : "");
+    char tmp[sizeof(err_msg)], ftmp[sizeof(err_field)];
+    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    snprintf(ftmp, sizeof(ftmp), "%s", field ? field : "");
+    memcpy(err_msg, tmp, sizeof(err_msg));
+    memcpy(err_field, ftmp, sizeof(err_field));
 }
 
 int sam_fail(int rc, const char *fmt, ...)

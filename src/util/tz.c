@@ -76,6 +76,19 @@ int tz_to_local(const char *zone, int64_t t, struct tz_civil *out)
     return SAM_OK;
 }
 
+int tz_format_local(const char *zone, int64_t t, char *out, size_t n)
+{
+    struct tz_civil c;
+    int rc = tz_to_local(zone, t, &c);
+    int off;
+    if(rc)
+        return rc;
+    off = c.utc_offset < 0 ? -c.utc_offset : c.utc_offset;
+    snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", c.year, c.month, c.day, c.hour, c.minute,
+             c.second, c.utc_offset < 0 ? '-' : '+', off / 3600, off % 3600 / 60);
+    return SAM_OK;
+}
+
 int tz_to_utc(const char *zone, const struct tz_civil *in, int64_t *out, int *moved)
 {
     UErrorCode st = U_ZERO_ERROR;

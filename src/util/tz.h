@@ -13,6 +13,7 @@
 #ifndef SAM_TZ_H
 #define SAM_TZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct tz_civil {
@@ -28,6 +29,9 @@ int tz_to_local(const char *zone, int64_t t, struct tz_civil *out);
 /* The instant of a wall time in zone, by the rules above. *moved (may be NULL) is set to 1
  * when the wall time fell in a gap and was moved to the end of it, else 0. */
 int tz_to_utc(const char *zone, const struct tz_civil *in, int64_t *out, int *moved);
+
+/* "2026-03-29T03:00:00+02:00": instant t as wall time in zone with its offset. */
+int tz_format_local(const char *zone, int64_t t, char *out, size_t n);
 
 /* Days since 1970-01-01 of a civil date, and back (weekday filled, time fields zeroed). */
 int64_t tz_days_from_civil(int year, int month, int day);

@@ -323,14 +323,14 @@ static int h_ws_get(struct web_request *r, struct web_reply *out)
 
 static int h_ws_patch(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"name", "timezone", NULL};
-    const char *name, *tz;
+    static const char *const keys[] = {"name", "timezone", "mix_preset", NULL};
+    const char *name, *tz, *mix;
     struct store_workspace w;
     int rc;
     if((rc = body_only(r->body, keys)) || (rc = body_str(r->body, "name", 0, &name)) ||
-       (rc = body_str(r->body, "timezone", 0, &tz)))
+       (rc = body_str(r->body, "timezone", 0, &tz)) || (rc = body_str(r->body, "mix_preset", 0, &mix)))
         return rc;
-    rc = core_workspace_update(r->core, &r->actor, r->wid, name, tz, &w);
+    rc = core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w);
     if(!rc)
         rc = ws_with_role(r, &w);
     if(rc)
@@ -468,8 +468,11 @@ static int h_token_delete(struct web_request *r, struct web_reply *out)
 
 static int channel_input_from(json_t *body, int create, struct channel_input *in)
 {
-    static const char *const create_keys[] = {"kind", "name", "timezone", "settings", "secret", NULL};
-    static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", NULL};
+    static const char *const create_keys[] = {"kind", "name", "timezone", "settings", "secret", "slots",
+                                              "max_per_hour", "max_per_day", NULL};
+    static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", "slots", "max_per_hour",
+                                             "max_per_day", NULL};
+    static const char *const caps[] = {"max_per_hour", "max_per_day"};
     json_t *secret = json_object_get(body, "secret");
     int rc;
     memset(in, 0, sizeof(*in));
@@ -479,6 +482,17 @@ static int channel_input_from(json_t *body, int create, struct channel_input *in
         return rc;
     if((rc = body_str(body, "name", create, &in->name)) || (rc = body_str(body, "timezone", 0, &in->timezone)))
         return rc;
+    in->slots = json_object_get(body, "slots");
+    if(in->slots && !json_is_array(in->slots))
+        return sam_fail_field(SAM_EINVAL, "slots", "slots must be a list such as [\"mon 09:00\"]");
+    for(int i = 0; i < 2; i++) {
+        json_t *v = json_object_get(body, caps[i]);
+        if(!v)
+            continue;
+        if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 10000)
+            return sam_fail_field(SAM_EINVAL, caps[i], "%s must be a whole number from 1 to 10000", caps[i]);
+        *(i ? &in->max_per_day : &in->max_per_hour) = (int)json_integer_value(v);
+    }
     in->settings = json_object_get(body, "settings");
     if(in->settings && json_is_null(in->settings))
         in->settings = NULL;
@@ -556,6 +570,32 @@ static int h_channel_patch(struct web_request *r, struct web_reply *out)
     return rc;
 }
 
+static int h_channel_slots(struct web_request *r, struct web_reply *out)
+{
+    struct store_channel ch;
+    const char *days = r->query_days;
+    long d = 14;
+    json_t *items = NULL;
+    int rc;
+    if(days) {
+        char *end;
+        d = strtol(days, &end, 10);
+        if(!*days || *end || d < 1 || d > 92)
+            return sam_fail(SAM_EBADREQ, "days must be a whole number from 1 to 92");
+    }
+    rc = core_channel_get(r->core, r->wid, r->id, &ch);
+    if(rc)
+        return rc;
+    rc = core_channel_upcoming(&ch, time_now(), (int)d, &items);
+    if(!rc) {
+        json_t *slots = json_loads(ch.slots ? ch.slots : "[]", 0, NULL);
+        rc = reply(out, 200, json_pack("{s:s, s:o, s:o}", "timezone", ch.timezone, "slots",
+                                       slots ? slots : json_array(), "upcoming", items));
+    }
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
 static int h_channel_delete(struct web_request *r, struct web_reply *out)
 {
     int rc = core_channel_delete(r->core, &r->actor, r->wid, r->id);
@@ -612,6 +652,7 @@ const struct web_route web_routes[] = {
     {"GET", WS "/channels/{cid}", h_channel_get, PERM_CHANNELS_READ, 0},
     {"PATCH", WS "/channels/{cid}", h_channel_patch, PERM_CHANNELS_WRITE, ROUTE_BODY},
     {"DELETE", WS "/channels/{cid}", h_channel_delete, PERM_CHANNELS_WRITE, 0},
+    {"GET", WS "/channels/{cid}/slots", h_channel_slots, PERM_CHANNELS_READ, 0},
     {"GET", WS "/audit", h_audit_list, PERM_AUDIT_READ, 0},
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

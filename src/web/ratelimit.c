@@ -14,23 +14,23 @@
 #define SLOTS 4096
 #define WINDOW 900
 
-struct slot {
+struct rl_slot {
     unsigned char key[16];
     int64_t start;
     int count;
 };
 
-static struct slot table[SLOTS];
+static struct rl_slot table[SLOTS];
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
-static struct slot *find(const char *key, int create, int64_t now)
+static struct rl_slot *find(const char *key, int create, int64_t now)
 {
     unsigned char h[16];
     crypto_generichash(h, sizeof(h), (const unsigned char *)key, strlen(key), NULL, 0);
     size_t i = ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16) % SLOTS;
-    struct slot *oldest = NULL;
+    struct rl_slot *oldest = NULL;
     for(size_t probe = 0; probe < 8; probe++) {
-        struct slot *s = &table[(i + probe) % SLOTS];
+        struct rl_slot *s = &table[(i + probe) % SLOTS];
         if(s->count && !memcmp(s->key, h, sizeof(h))) {
             if(now - s->start >= WINDOW)
                 s->count = 0;
@@ -53,7 +53,7 @@ int ratelimit_check(const char *key, int limit, int *retry_after)
     int64_t now = time_now();
     int rc = SAM_OK;
     pthread_mutex_lock(&mu);
-    struct slot *s = find(key, 0, now);
+    struct rl_slot *s = find(key, 0, now);
     if(s && s->count >= limit) {
         *retry_after = (int)(s->start + WINDOW - now);
         if(*retry_after < 1)
@@ -69,7 +69,7 @@ void ratelimit_fail(const char *key)
 {
     int64_t now = time_now();
     pthread_mutex_lock(&mu);
-    struct slot *s = find(key, 1, now);
+    struct rl_slot *s = find(key, 1, now);
     if(s->count == 0)
         s->start = now;
     s->count++;
@@ -79,7 +79,7 @@ void ratelimit_fail(const char *key)
 void ratelimit_reset(const char *key)
 {
     pthread_mutex_lock(&mu);
-    struct slot *s = find(key, 0, time_now());
+    struct rl_slot *s = find(key, 0, time_now());
     if(s)
         s->count = 0;
     pthread_mutex_unlock(&mu);

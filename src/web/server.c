@@ -380,6 +380,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
     r.query_cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
     r.query_kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
+    r.query_days = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "days");
 
     sam_clear();
     if(!(route->flags & ROUTE_PUBLIC)) {

@@ -61,7 +61,7 @@ struct web_request {
     struct store_session session;
     char session_token[64];
     char client_ip[64];
-    const char *query_limit, *query_cursor, *query_kind;
+    const char *query_limit, *query_cursor, *query_kind, *query_days;
 };
 
 struct web_reply {

@@ -155,12 +155,24 @@ static void conf_precedence(void **state)
     unlink(path);
 }
 
+static void error_message_may_quote_itself(void **state)
+{
+    (void)state;
+    sam_fail(SAM_EINVAL, "inner reason");
+    sam_fail_field(SAM_EINVAL, "slots", "%s", sam_errmsg(SAM_EINVAL));
+    assert_string_equal(sam_errmsg(SAM_EINVAL), "inner reason");
+    assert_string_equal(sam_errfield(), "slots");
+    sam_fail(SAM_EINVAL, "outer: %s", sam_errmsg(SAM_EINVAL));
+    assert_string_equal(sam_errmsg(SAM_EINVAL), "outer: inner reason");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_limits),     cmocka_unit_test(buf_grows_past_small_printf),
         cmocka_unit_test(utf8_table),     cmocka_unit_test(rfc3339_table),
         cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
+        cmocka_unit_test(error_message_may_quote_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,68 @@
+/*
+ * channel.h: the interface every connector implements (the way SQLite's VFS and curl's
+ * vtls do it): a struct of function pointers per channel kind, found by
+ * channel_ops_for(kind). The publisher (engine/) calls it; connectors never touch the
+ * store.
+ *
+ * Contract of publish: it delivers one occurrence and must be idempotent for the same
+ * idempotency_key: calling it again after a crash, a timeout or a lost answer must not
+ * create a second post (file: looks for the key before appending; webhook: sends the
+ * key as Idempotency-Key; Bluesky: derives the record key from it; Mastodon: sends it as
+ * Idempotency-Key). It returns SAM_OK and fills the result with one of three outcomes:
+ * CHANNEL_OK (published; remote_id set), CHANNEL_RETRY (transient: timeout, 5xx, 429;
+ * retry_after set when the peer said how long to wait), CHANNEL_FAIL (permanent; message
+ * says what happened and what to do). A non-OK return code means the call could not be
+ * made at all (out of memory, bad settings) and counts as CHANNEL_FAIL.
+ */
+#ifndef SAM_CHANNEL_H
+#define SAM_CHANNEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum channel_outcome { CHANNEL_OK = 0, CHANNEL_RETRY = 1, CHANNEL_FAIL = 2 };
+
+struct channel_ctx {
+    const struct store_channel *channel; /* the record (kind, name, settings text) */
+    json_t *settings;                    /* parsed settings object (borrowed) */
+    const char *secret;                  /* decrypted secret or NULL (borrowed) */
+    size_t secret_len;
+    const char *file_dir;                /* base folder for file channels' relative paths */
+    long timeout_ms;                     /* whole-request limit for network calls */
+};
+
+struct channel_post {
+    int64_t occurrence_id;
+    int64_t post_id;
+    int64_t planned_at;                  /* Unix seconds */
+    const char *text;                    /* the variant chosen for this occurrence */
+    const char *link;                    /* or NULL */
+    const char *idempotency_key;         /* stable for the occurrence, at most 80 chars */
+};
+
+struct channel_result {
+    int outcome;                         /* enum channel_outcome */
+    int retry_after;                     /* seconds the peer asked us to wait; 0 = ours */
+    int http_status;                     /* for logs and messages; 0 when none */
+    char remote_id[256];                 /* the network's id of what was published */
+    char remote_url[512];
+    char message[512];                   /* for people: what happened, what to do */
+};
+
+struct channel_ops {
+    const char *kind;
+    int can_publish;                     /* feeds and jetstream only listen */
+    int can_delete;                      /* for replace-on-repost (P4) */
+    int (*publish)(const struct channel_ctx *ctx, const struct channel_post *post,
+                   struct channel_result *res);
+    /* Deletes what publish made; idempotent (already gone is CHANNEL_OK). */
+    int (*remove)(const struct channel_ctx *ctx, const char *remote_id, struct channel_result *res);
+};
+
+/* The connector for a kind, or NULL. */
+const struct channel_ops *channel_ops_for(const char *kind);
+
+#endif
