@@ -82,5 +82,7 @@ int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_workspace(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_channel(struct cli *c, int argc, char **argv);
+int cmd_post(struct cli *c, int argc, char **argv);
+int cmd_queue(struct cli *c, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "engine/publisher.h"
 #include "web/web.h"
 
 #include <signal.h>
@@ -22,12 +23,19 @@ static const char *usage =
     "  --listen ADDR:PORT   address to listen on (config: listen)\n"
     "  --threads N          HTTP worker threads (config: threads)\n";
 
+static void on_due(void *arg)
+{
+    publisher_kick(arg);
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
     const char *listen_on = NULL, *threads = NULL, *pos[1];
     struct cli_opt opts[] = {{"--listen", &listen_on, 0, 0, 0, 0}, {"--threads", &threads, 0, 0, 0, 0}, {0}};
     struct web_options wo;
     struct web *w = NULL;
+    struct publisher *pub = NULL;
+    char files[4096]; /* the publisher keeps a pointer to it while serving */
     char url[320], otp[24];
     sigset_t set;
     int npos, code, rc, created = 0, sig;
@@ -64,9 +72,40 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         fprintf(stderr, "samtale: max_body must be at least 1024 and threads from 1 to 64\n");
         return EXIT_USAGE;
     }
+    {
+        struct publisher_options po;
+        const char *fd = conf_get(c->conf, "files_dir");
+        if(!*fd) {
+            const char *db = conf_get(c->conf, "db");
+            const char *slash = strrchr(db, '/');
+            if(!strncmp(db, "sqlite:", 7))
+                db += 7;
+            slash = strrchr(db, '/');
+            snprintf(files, sizeof(files), "%.*s%sfiles", slash ? (int)(slash - db) : 0, db, slash ? "/" : "");
+            fd = files;
+        }
+        po.workers = (int)conf_get_long(c->conf, "publish_workers");
+        po.timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
+        po.max_attempts = (int)conf_get_long(c->conf, "publish_max_attempts");
+        po.lease_seconds = 60;
+        po.backoff_s = (int)conf_get_long(c->conf, "publish_backoff_s");
+        po.file_dir = fd;
+        if(po.workers < 1 || po.workers > 64 || po.timeout_ms < 100 || po.max_attempts < 1 || po.backoff_s < 1) {
+            fprintf(stderr, "samtale: publish_workers must be 1-64, publish_timeout_ms at least 100 and "
+                            "publish_max_attempts at least 1\n");
+            return EXIT_USAGE;
+        }
+        rc = publisher_start(&c->core, &po, &pub);
+        if(rc)
+            return cli_fail(rc);
+        c->core.on_due = on_due;
+        c->core.on_due_arg = pub;
+    }
     rc = web_start(&wo, &c->core, &w, url, sizeof(url));
-    if(rc)
+    if(rc) {
+        publisher_stop(pub);
         return cli_fail(rc);
+    }
 
     if(created) {
         printf("samtale: first start: created the workspace \"%s\" and its owner.\n"
@@ -87,5 +126,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     sigwait(&set, &sig);
     log_kv(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     web_stop(w);
+    c->core.on_due = NULL;
+    publisher_stop(pub);
     return EXIT_OK;
 }

@@ -27,7 +27,9 @@ static const char *usage =
     "  workspace   add and list workspaces (brands)\n"
     "  user        add accounts, list them, set passwords\n"
     "  token       create, list and revoke API tokens\n"
-    "  channel     add, list, show and remove channels\n"
+    "  channel     add, list, show and remove channels; their posting slots\n"
+    "  post        write, schedule, list, edit and cancel posts\n"
+    "  queue       show what is planned, in each channel's local time\n"
     "  version     print the version\n"
     "\n"
     "Global options (also settable in samtale.conf or as SAMTALE_* environment variables):\n"
@@ -49,6 +51,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve}, {"migrate", cmd_migrate}, {"backup", cmd_backup},
     {"config", cmd_config}, {"routes", cmd_routes}, {"user", cmd_user},
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
+    {"post", cmd_post}, {"queue", cmd_queue},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */

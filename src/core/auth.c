@@ -17,7 +17,7 @@
 
 static const char *scope_names[] = {
     "workspaces:read", "workspaces:write", "members:read", "members:write", "tokens:read",
-    "tokens:write", "channels:read", "channels:write", "audit:read",
+    "tokens:write", "channels:read", "channels:write", "audit:read", "posts:read", "posts:write",
 };
 #define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
 
@@ -128,11 +128,11 @@ const char *core_scope_name(size_t i)
 
 unsigned core_role_perms(const char *role)
 {
-    const unsigned read = PERM_WORKSPACES_READ | PERM_MEMBERS_READ | PERM_CHANNELS_READ;
+    const unsigned read = PERM_WORKSPACES_READ | PERM_MEMBERS_READ | PERM_CHANNELS_READ | PERM_POSTS_READ;
     if(!strcmp(role, "owner"))
         return PERM_ALL;
     if(!strcmp(role, "editor"))
-        return read | PERM_CHANNELS_WRITE;
+        return read | PERM_CHANNELS_WRITE | PERM_POSTS_WRITE;
     if(!strcmp(role, "agent") || !strcmp(role, "viewer"))
         return read;
     return 0;

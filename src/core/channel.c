@@ -41,6 +41,22 @@ static const char *required_setting(const char *kind)
     return "";
 }
 
+/* 1 when a file channel's path is relative and never climbs out of its folder. */
+static int path_stays_inside(const char *p)
+{
+    if(p[0] == '/')
+        return 0;
+    for(const char *s = p; *s;) {
+        size_t n = strcspn(s, "/");
+        if(n == 2 && s[0] == '.' && s[1] == '.')
+            return 0;
+        s += n;
+        while(*s == '/')
+            s++;
+    }
+    return 1;
+}
+
 /* Checks the settings object of a channel of this kind: its size, the type of the keys
  * samtale knows, and the key the kind requires. Errors name the field ("settings.url"). */
 static int check_settings(const char *kind, json_t *settings, char **text)
@@ -59,6 +75,9 @@ static int check_settings(const char *kind, json_t *settings, char **text)
         } else if(!strcmp(key, "path") || !strcmp(key, "handle")) {
             if(!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 1024)
                 return sam_fail_field(SAM_EINVAL, field, "%s must be a non-empty string", field);
+            if(!strcmp(key, "path") && !strcmp(kind, "file") && !path_stays_inside(json_string_value(v)))
+                return sam_fail_field(SAM_EINVAL, field,
+                                      "%s must be a relative path inside the files folder, without '..'", field);
         }
     }
     if(*need && !json_object_get(settings, need)) {

@@ -22,6 +22,8 @@
 struct core {
     struct store *st;
     unsigned char key[32]; /* encrypts channel secrets; kept outside the database */
+    void (*on_due)(void *arg); /* called when something became due now (wakes the publisher) */
+    void *on_due_arg;
 };
 
 struct actor {
@@ -43,7 +45,9 @@ enum perm {
     PERM_CHANNELS_READ = 1u << 6,
     PERM_CHANNELS_WRITE = 1u << 7,
     PERM_AUDIT_READ = 1u << 8,
-    PERM_ALL = (1u << 9) - 1
+    PERM_POSTS_READ = 1u << 9,
+    PERM_POSTS_WRITE = 1u << 10,
+    PERM_ALL = (1u << 11) - 1
 };
 
 /* ---- secrets (core/secret.c) ---- */

@@ -1056,6 +1056,371 @@ static int sq_channel_list(struct store *st, int64_t ws, const char *kind, int64
     return rc;
 }
 
+/* ---- posts and occurrences ---- */
+
+#define POST_COLS "id, workspace_id, coalesce(author_id, 0), text, link, category, campaign, variants, state," \
+                  " override_reason, created_at, updated_at"
+
+static char *col_dup_or_null(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NULL : col_dup(q, i);
+}
+
+static void row_post(sqlite3_stmt *q, void *p)
+{
+    struct store_post *x = p;
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(q, 0);
+    x->workspace_id = sqlite3_column_int64(q, 1);
+    x->author_id = sqlite3_column_int64(q, 2);
+    x->text = col_dup(q, 3);
+    x->link = col_dup_or_null(q, 4);
+    col_text(q, 5, x->category, sizeof(x->category));
+    x->campaign = col_dup_or_null(q, 6);
+    x->variants = col_dup(q, 7);
+    col_text(q, 8, x->state, sizeof(x->state));
+    x->override_reason = col_dup_or_null(q, 9);
+    x->created_at = sqlite3_column_int64(q, 10);
+    x->updated_at = sqlite3_column_int64(q, 11);
+}
+
+#define OCC_COLS "id, workspace_id, post_id, channel_id, coalesce(series_id, 0), variant, planned_at, state," \
+                 " idempotency_key, attempts, coalesce(next_attempt_at, 0), coalesce(lease_owner, '')," \
+                 " coalesce(lease_until, 0), coalesce(remote_id, ''), coalesce(remote_url, '')," \
+                 " coalesce(last_error, ''), coalesce(published_at, 0), coalesce(deleted_at, 0), created_at," \
+                 " updated_at"
+
+static void row_occurrence(sqlite3_stmt *q, void *p)
+{
+    struct store_occurrence *o = p;
+    memset(o, 0, sizeof(*o));
+    o->id = sqlite3_column_int64(q, 0);
+    o->workspace_id = sqlite3_column_int64(q, 1);
+    o->post_id = sqlite3_column_int64(q, 2);
+    o->channel_id = sqlite3_column_int64(q, 3);
+    o->series_id = sqlite3_column_int64(q, 4);
+    o->variant = sqlite3_column_int(q, 5);
+    o->planned_at = sqlite3_column_int64(q, 6);
+    col_text(q, 7, o->state, sizeof(o->state));
+    col_text(q, 8, o->idempotency_key, sizeof(o->idempotency_key));
+    o->attempts = sqlite3_column_int(q, 9);
+    o->next_attempt_at = sqlite3_column_int64(q, 10);
+    col_text(q, 11, o->lease_owner, sizeof(o->lease_owner));
+    o->lease_until = sqlite3_column_int64(q, 12);
+    col_text(q, 13, o->remote_id, sizeof(o->remote_id));
+    col_text(q, 14, o->remote_url, sizeof(o->remote_url));
+    col_text(q, 15, o->last_error, sizeof(o->last_error));
+    o->published_at = sqlite3_column_int64(q, 16);
+    o->deleted_at = sqlite3_column_int64(q, 17);
+    o->created_at = sqlite3_column_int64(q, 18);
+    o->updated_at = sqlite3_column_int64(q, 19);
+}
+
+static void bind_text_or_null(sqlite3_stmt *q, int i, const char *v)
+{
+    if(v)
+        bind_text(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static int sq_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "INSERT INTO posts(workspace_id, author_id, text, link, category, campaign, variants, state,"
+                 " override_reason, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, p->workspace_id);
+        if(p->author_id)
+            sqlite3_bind_int64(q, 2, p->author_id);
+        else
+            sqlite3_bind_null(q, 2);
+        bind_text(q, 3, p->text);
+        bind_text_or_null(q, 4, p->link);
+        bind_text(q, 5, p->category);
+        bind_text_or_null(q, 6, p->campaign);
+        bind_text(q, 7, p->variants ? p->variants : "[]");
+        bind_text(q, 8, p->state);
+        bind_text_or_null(q, 9, p->override_reason);
+        sqlite3_bind_int64(q, 10, p->created_at);
+        sqlite3_bind_int64(q, 11, p->updated_at);
+        rc = exec_stmt(s, q, "post", NULL);
+        p->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    for(size_t i = 0; !rc && i < n; i++) {
+        struct store_occurrence *o = &occ[i];
+        rc = prep(s, "INSERT INTO occurrences(workspace_id, post_id, channel_id, series_id, variant, planned_at,"
+                     " state, idempotency_key, next_attempt_at, created_at, updated_at)"
+                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
+        if(rc)
+            break;
+        o->workspace_id = p->workspace_id;
+        o->post_id = p->id;
+        if(!o->state[0])
+            snprintf(o->state, sizeof(o->state), "scheduled");
+        sqlite3_bind_int64(q, 1, o->workspace_id);
+        sqlite3_bind_int64(q, 2, o->post_id);
+        sqlite3_bind_int64(q, 3, o->channel_id);
+        if(o->series_id)
+            sqlite3_bind_int64(q, 4, o->series_id);
+        else
+            sqlite3_bind_null(q, 4);
+        sqlite3_bind_int(q, 5, o->variant);
+        sqlite3_bind_int64(q, 6, o->planned_at);
+        bind_text(q, 7, o->state);
+        bind_text(q, 8, o->idempotency_key);
+        sqlite3_bind_int64(q, 9, o->next_attempt_at ? o->next_attempt_at : o->planned_at);
+        sqlite3_bind_int64(q, 10, p->created_at);
+        sqlite3_bind_int64(q, 11, p->created_at);
+        rc = exec_stmt(s, q, "occurrence", NULL);
+        o->id = sqlite3_last_insert_rowid(s->db);
+        sqlite3_finalize(q);
+    }
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_post_get(struct store *st, int64_t id, struct store_post *out)
+{
+    return query_one(SQ(st), "SELECT " POST_COLS " FROM posts WHERE id = ?", "post", NULL, NULL, id, row_post, out);
+}
+
+static int sq_post_update(struct store *st, const struct store_post *p)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE posts SET text = ?, link = ?, category = ?, campaign = ?, variants = ?, state = ?,"
+                 " override_reason = ?, updated_at = ? WHERE id = ?", &q);
+    if(!rc) {
+        bind_text(q, 1, p->text);
+        bind_text_or_null(q, 2, p->link);
+        bind_text(q, 3, p->category);
+        bind_text_or_null(q, 4, p->campaign);
+        bind_text(q, 5, p->variants ? p->variants : "[]");
+        bind_text(q, 6, p->state);
+        bind_text_or_null(q, 7, p->override_reason);
+        sqlite3_bind_int64(q, 8, p->updated_at);
+        sqlite3_bind_int64(q, 9, p->id);
+        rc = exec_stmt(s, q, "post", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "post not found");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
+                        struct store_post **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " POST_COLS " FROM posts WHERE workspace_id = ?1 AND (?2 IS NULL OR state = ?2)"
+                 " AND id > ?3 ORDER BY id LIMIT ?4", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        bind_text_or_null(q, 2, state);
+        sqlite3_bind_int64(q, 3, after);
+        sqlite3_bind_int(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_post, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* Derives a post's state from its occurrences (inside the caller's lock). */
+static int refresh_post_state(struct sq *s, int64_t post, int64_t now)
+{
+    sqlite3_stmt *q;
+    int rc = prep(s, "UPDATE posts SET updated_at = ?2, state = CASE"
+                     " WHEN EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?1 AND state IN ('scheduled', 'publishing'))"
+                     "  THEN 'scheduled'"
+                     " WHEN EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?1 AND state = 'failed') THEN 'failed'"
+                     " WHEN EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?1 AND state = 'published') THEN 'published'"
+                     " WHEN EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?1) THEN 'cancelled'"
+                     " ELSE state END WHERE id = ?1", &q);
+    if(rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, post);
+    sqlite3_bind_int64(q, 2, now);
+    rc = exec_stmt(s, q, "post state", NULL);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int sq_post_cancel(struct store *st, int64_t id, int64_t now)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "UPDATE occurrences SET state = 'cancelled', updated_at = ?2 WHERE post_id = ?1"
+                 " AND state = 'scheduled'", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, now);
+        rc = exec_stmt(s, q, "cancel", &n);
+        sqlite3_finalize(q);
+    }
+    if(!rc) {
+        /* A draft has no occurrences: cancelling it is a change of its own state. */
+        rc = prep(s, "UPDATE posts SET state = 'cancelled', updated_at = ?2 WHERE id = ?1 AND state = 'draft'", &q);
+        if(!rc) {
+            int m = 0;
+            sqlite3_bind_int64(q, 1, id);
+            sqlite3_bind_int64(q, 2, now);
+            rc = exec_stmt(s, q, "cancel", &m);
+            n += m;
+            sqlite3_finalize(q);
+        }
+    }
+    if(!rc && n == 0)
+        rc = sam_fail(SAM_ECONFLICT, "nothing left to cancel: the post is published, in flight or already cancelled");
+    if(!rc)
+        rc = refresh_post_state(s, id, now);
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
+                              int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " OCC_COLS " FROM occurrences WHERE (?1 = 0 OR workspace_id = ?1)"
+                 " AND (?2 = 0 OR post_id = ?2) AND (?3 = 0 OR channel_id = ?3) AND planned_at >= ?4"
+                 " AND (?5 = 0 OR planned_at < ?5) AND id > ?6 ORDER BY planned_at, id LIMIT ?7", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, post);
+        sqlite3_bind_int64(q, 3, channel);
+        sqlite3_bind_int64(q, 4, from);
+        sqlite3_bind_int64(q, 5, to);
+        sqlite3_bind_int64(q, 6, after);
+        sqlite3_bind_int(q, 7, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_occurrence, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                               struct store_occurrence **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "UPDATE occurrences SET state = 'publishing', lease_owner = ?1, lease_until = ?2 + ?3,"
+                 " attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM occurrences"
+                 "  WHERE (state = 'scheduled' AND next_attempt_at <= ?2)"
+                 "     OR (state = 'publishing' AND lease_until < ?2)"
+                 "  ORDER BY next_attempt_at, id LIMIT ?4) RETURNING " OCC_COLS, &q);
+    if(!rc) {
+        bind_text(q, 1, owner);
+        sqlite3_bind_int64(q, 2, now);
+        sqlite3_bind_int(q, 3, lease_seconds);
+        sqlite3_bind_int(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_occurrence, (void **)items, n);
+        /* The update happens in the first step; RETURNING rows are buffered. A list that
+         * stopped at its limit has not seen SQLITE_DONE yet: step once more to finish
+         * (stepping a finished statement would run it again). */
+        if(!rc && *n == (size_t)limit && sqlite3_step(q) != SQLITE_DONE) {
+            free(*items);
+            *items = NULL;
+            *n = 0;
+            rc = sq_err(s, SQLITE_ERROR, "claim");
+        }
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc, n = 0;
+    int64_t post = 0, now = time_now();
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "UPDATE occurrences SET state = ?3, remote_id = coalesce(?4, remote_id),"
+                 " remote_url = coalesce(?5, remote_url), last_error = ?6, next_attempt_at = ?7,"
+                 " published_at = coalesce(?8, published_at), lease_owner = NULL, lease_until = NULL,"
+                 " updated_at = ?9 WHERE id = ?1 AND state = 'publishing' AND lease_owner = ?2 RETURNING post_id", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        bind_text(q, 2, owner);
+        bind_text(q, 3, o->state);
+        bind_text_or_null(q, 4, o->remote_id);
+        bind_text_or_null(q, 5, o->remote_url);
+        bind_text_or_null(q, 6, o->error);
+        sqlite3_bind_int64(q, 7, o->next_attempt_at);
+        if(o->published_at)
+            sqlite3_bind_int64(q, 8, o->published_at);
+        else
+            sqlite3_bind_null(q, 8);
+        sqlite3_bind_int64(q, 9, now);
+        int r = sqlite3_step(q);
+        if(r == SQLITE_ROW) {
+            post = sqlite3_column_int64(q, 0);
+            n = 1;
+            r = sqlite3_step(q);
+        }
+        if(r != SQLITE_DONE)
+            rc = sq_err(s, r, "finish occurrence");
+        sqlite3_finalize(q);
+    }
+    if(!rc && !n)
+        rc = sam_fail(SAM_ECONFLICT, "occurrence %lld is no longer leased to %s", (long long)id, owner);
+    if(!rc)
+        rc = refresh_post_state(s, post, now);
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_release_leases(struct store *st, int *n)
+{
+    return simple_exec(st, "UPDATE occurrences SET lease_until = 0 WHERE state = 'publishing'", "release leases", 0,
+                       0, 0, NULL, n);
+}
+
 /* ---- audit log ---- */
 
 static void row_audit(sqlite3_stmt *q, void *p)
@@ -1156,6 +1521,15 @@ static const struct store_ops sqlite_ops = {
     .channel_update = sq_channel_update,
     .channel_delete = sq_channel_delete,
     .channel_list = sq_channel_list,
+    .post_insert = sq_post_insert,
+    .post_get = sq_post_get,
+    .post_update = sq_post_update,
+    .post_list = sq_post_list,
+    .post_cancel = sq_post_cancel,
+    .occurrence_list = sq_occurrence_list,
+    .occurrence_claim = sq_occurrence_claim,
+    .occurrence_finish = sq_occurrence_finish,
+    .occurrence_release_leases = sq_occurrence_release_leases,
     .audit_insert = sq_audit_insert,
     .audit_list = sq_audit_list,
 };

@@ -250,3 +250,67 @@ int store_audit_list(struct store *st, int64_t ws, int64_t before, int limit, st
 {
     return st->ops->audit_list(st, ws, before, limit, items, n);
 }
+
+int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
+{
+    return st->ops->post_insert(st, p, occ, n);
+}
+
+int store_post_get(struct store *st, int64_t id, struct store_post *out)
+{
+    return st->ops->post_get(st, id, out);
+}
+
+int store_post_update(struct store *st, const struct store_post *p)
+{
+    return st->ops->post_update(st, p);
+}
+
+int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit, struct store_post **items, size_t *n)
+{
+    return st->ops->post_list(st, ws, state, after, limit, items, n);
+}
+
+int store_post_cancel(struct store *st, int64_t id, int64_t now)
+{
+    return st->ops->post_cancel(st, id, now);
+}
+
+int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from, int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n)
+{
+    return st->ops->occurrence_list(st, ws, post, channel, from, to, after, limit, items, n);
+}
+
+int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit, struct store_occurrence **items, size_t *n)
+{
+    return st->ops->occurrence_claim(st, now, owner, lease_seconds, limit, items, n);
+}
+
+int store_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o)
+{
+    return st->ops->occurrence_finish(st, id, owner, o);
+}
+
+int store_occurrence_release_leases(struct store *st, int *n)
+{
+    return st->ops->occurrence_release_leases(st, n);
+}
+
+void store_post_cleanup(struct store_post *p)
+{
+    if(!p)
+        return;
+    free(p->text);
+    free(p->link);
+    free(p->campaign);
+    free(p->variants);
+    free(p->override_reason);
+    p->text = p->link = p->campaign = p->variants = p->override_reason = NULL;
+}
+
+void store_post_list_free(struct store_post *items, size_t n)
+{
+    for(size_t i = 0; i < n; i++)
+        store_post_cleanup(&items[i]);
+    free(items);
+}

@@ -106,6 +106,45 @@ struct store_audit {
     int64_t at;
 };
 
+struct store_post {
+    int64_t id;
+    int64_t workspace_id;
+    int64_t author_id;        /* 0 when the author's account is gone */
+    char *text;               /* owned */
+    char *link;               /* owned; NULL for none */
+    char category[16];        /* value, promo, personal, share, dialogue */
+    char *campaign;           /* owned; NULL for none */
+    char *variants;           /* owned JSON list of alternative texts */
+    char state[16];           /* draft, scheduled, published, failed, cancelled */
+    char *override_reason;    /* owned; why a blocking check was overridden */
+    int64_t created_at, updated_at;
+};
+
+/* One delivery of one post to one channel at one instant (P10). */
+struct store_occurrence {
+    int64_t id;
+    int64_t workspace_id, post_id, channel_id, series_id;
+    int variant;              /* index into the post's texts: 0 = text, 1.. = variants */
+    int64_t planned_at;
+    char state[16];           /* scheduled, publishing, published, failed, cancelled */
+    char idempotency_key[48];
+    int attempts;
+    int64_t next_attempt_at;  /* 0 = at planned_at */
+    char lease_owner[48];
+    int64_t lease_until;
+    char remote_id[256];
+    char remote_url[512];
+    char last_error[512];
+    int64_t published_at, deleted_at, created_at, updated_at;
+};
+
+/* What the publisher writes back after calling a channel. */
+struct store_outcome {
+    const char *state;        /* published, scheduled (retry later), failed */
+    const char *remote_id, *remote_url, *error;
+    int64_t next_attempt_at, published_at;
+};
+
 struct store_stats {
     int schema_version;
     int64_t db_bytes;
@@ -165,6 +204,19 @@ struct store_ops {
     int (*channel_delete)(struct store *st, int64_t id);
     int (*channel_list)(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
                         struct store_channel **items, size_t *n);
+
+    int (*post_insert)(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
+    int (*post_get)(struct store *st, int64_t id, struct store_post *out);
+    int (*post_update)(struct store *st, const struct store_post *p);
+    int (*post_list)(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
+                     struct store_post **items, size_t *n);
+    int (*post_cancel)(struct store *st, int64_t id, int64_t now);
+    int (*occurrence_list)(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
+                           int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n);
+    int (*occurrence_claim)(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                            struct store_occurrence **items, size_t *n);
+    int (*occurrence_finish)(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
+    int (*occurrence_release_leases)(struct store *st, int *n);
 
     int (*audit_insert)(struct store *st, const struct store_audit *a);
     int (*audit_list)(struct store *st, int64_t ws, int64_t before, int limit,
@@ -245,6 +297,39 @@ int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t a
                        struct store_channel **items, size_t *n);
 void store_channel_cleanup(struct store_channel *c);
 void store_channel_list_free(struct store_channel *items, size_t n);
+
+/* Inserts a post and its occurrences in one transaction; fills every id. Each occurrence
+ * needs channel_id, planned_at, variant and idempotency_key; state defaults to scheduled. */
+int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
+int store_post_get(struct store *st, int64_t id, struct store_post *out);
+/* Writes text, link, category, campaign, variants, state and override_reason. */
+int store_post_update(struct store *st, const struct store_post *p);
+/* state NULL: every state. By id ascending; `after` is an id. */
+int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
+                    struct store_post **items, size_t *n);
+/* Cancels the post and its occurrences not yet published or in flight. SAM_ECONFLICT
+ * when nothing is left to cancel. */
+int store_post_cancel(struct store *st, int64_t id, int64_t now);
+void store_post_cleanup(struct store_post *p);
+void store_post_list_free(struct store_post *items, size_t n);
+
+/* Occurrences of workspace ws (0: all) filtered by post and channel (0: any) with
+ * planned_at in [from, to) (to 0: no end), ordered by (planned_at, id); at most limit.
+ * `after` skips occurrences with id <= after (paging by id when filtering by post). */
+int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from, int64_t to,
+                          int64_t after, int limit, struct store_occurrence **items, size_t *n);
+/* Claims up to limit occurrences that are due at `now` (scheduled and past their planned
+ * or retry time) or whose lease expired while in flight, in one transaction: they become
+ * `publishing` with owner's lease until now + lease_seconds and attempts + 1. This is the
+ * intent written before any network call. */
+int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                           struct store_occurrence **items, size_t *n);
+/* Records the result of an attempt, only while owner still holds the lease (else
+ * SAM_ECONFLICT: another worker took it over), and brings the post's state up to date. */
+int store_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
+/* At start of a single-node server: every occurrence left in flight by a process that
+ * died becomes claimable at once (its channel call is idempotent). *n gets how many. */
+int store_occurrence_release_leases(struct store *st, int *n);
 
 int store_audit_insert(struct store *st, const struct store_audit *a);
 /* Newest first; before 0 = from the newest. */

@@ -28,6 +28,11 @@ static const struct item_def defs[] = {
     {"cookie_secure", "auto", 0, "mark session cookies Secure: auto (when TLS), true, false"},
     {"public_url", "", 0, "URL people use to reach samtale (when behind a proxy)"},
     {"timezone", "Europe/Oslo", 0, "time zone of the first workspace"},
+    {"files_dir", "", 0, "folder of file channels' output (default: files/ beside the database)"},
+    {"publish_workers", "4", 0, "publisher threads (each publishes one post at a time)"},
+    {"publish_timeout_ms", "15000", 0, "time limit of one call to a network, in milliseconds"},
+    {"publish_max_attempts", "10", 0, "attempts after transient failures before a post is marked failed"},
+    {"publish_backoff_s", "10", 0, "first wait before a retry in seconds (doubles each time, at most an hour)"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
     {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
 };

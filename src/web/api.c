@@ -4,6 +4,7 @@
  * sam_fail messages and server.c turns them into the error shape.
  */
 #include "web/web.h"
+#include "core/post.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -605,6 +606,211 @@ static int h_channel_delete(struct web_request *r, struct web_reply *out)
     return SAM_OK;
 }
 
+/* ---- posts and the queue ---- */
+
+static json_t *v_post(const void *p) { return view_post(p); }
+static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
+
+/* A post with its occurrences. */
+static int post_json(struct web_request *r, struct store_post *p, json_t **out)
+{
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j, *list;
+    int rc = store_occurrence_list(r->core->st, r->wid, p->id, 0, 0, 0, 0, 1000, &occ, &n);
+    if(rc)
+        return rc;
+    j = view_post(p);
+    list = json_array();
+    for(size_t i = 0; i < n; i++)
+        json_array_append_new(list, view_occurrence(&occ[i]));
+    free(occ);
+    json_object_set_new(j, "occurrences", list);
+    *out = j;
+    return SAM_OK;
+}
+
+/* Reads the body of a post create or edit into in. */
+static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
+{
+    static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
+                                       "override_reason", NULL};
+    static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", NULL};
+    json_t *v, *sched;
+    size_t i;
+    int rc;
+    memset(in, 0, sizeof(*in));
+    if((rc = body_only(body, create ? keys : edit_keys)) || (rc = body_str(body, "text", create, &in->text)) ||
+       (rc = body_str(body, "link", 0, &in->link)) || (rc = body_str(body, "category", 0, &in->category)) ||
+       (rc = body_str(body, "campaign", 0, &in->campaign)))
+        return rc;
+    in->variants = json_object_get(body, "variants");
+    if(json_is_null(in->variants))
+        in->variants = NULL;
+    if(!create)
+        return SAM_OK;
+    if((rc = body_str(body, "override_reason", 0, &in->override_reason)))
+        return rc;
+    v = json_object_get(body, "channels");
+    if(v && (!json_is_array(v) || json_array_size(v) > POST_CHANNELS_MAX))
+        return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of at most %d channel ids",
+                              POST_CHANNELS_MAX);
+    json_array_foreach(v, i, sched) {
+        if(!json_is_integer(sched) || json_integer_value(sched) <= 0)
+            return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of channel ids");
+        channels[i] = json_integer_value(sched);
+    }
+    in->channels = channels;
+    in->nchannels = json_array_size(v);
+    sched = json_object_get(body, "schedule");
+    if(!sched || json_is_null(sched)) {
+        in->schedule = POST_DRAFT;
+    } else if(!json_is_string(sched)) {
+        return sam_fail_field(SAM_EINVAL, "schedule", "schedule must be \"now\", \"next_slot\" or a time such as "
+                                                      "\"2027-03-28T09:00:00+02:00\"");
+    } else if(!strcmp(json_string_value(sched), "now")) {
+        in->schedule = POST_NOW;
+    } else if(!strcmp(json_string_value(sched), "next_slot")) {
+        in->schedule = POST_NEXT_SLOT;
+    } else {
+        in->schedule = POST_AT;
+        if(time_parse_rfc3339(json_string_value(sched), &in->at))
+            return sam_fail_field(SAM_EINVAL, "schedule", "schedule must be \"now\", \"next_slot\" or a time "
+                                                          "such as \"2027-03-28T09:00:00+02:00\"");
+    }
+    return SAM_OK;
+}
+
+static int h_posts_list(struct web_request *r, struct web_reply *out)
+{
+    static const char *states[] = {"draft", "scheduled", "published", "failed", "cancelled"};
+    struct store_post *ps = NULL;
+    size_t n = 0, i;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    if(r->query_state) {
+        for(i = 0; i < 5 && strcmp(r->query_state, states[i]); i++)
+            ;
+        if(i == 5)
+            return sam_fail(SAM_EBADREQ, "state must be draft, scheduled, published, failed or cancelled");
+    }
+    rc = store_post_list(r->core->st, r->wid, r->query_state, after, limit + 1, &ps, &n);
+    if(rc)
+        return rc;
+    items = page_of(ps, n, sizeof(*ps), limit, v_post, k_post);
+    store_post_list_free(ps, n);
+    return reply(out, 200, items);
+}
+
+static int h_posts_create(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    struct store_post p;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+    int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n);
+    if(rc)
+        return rc;
+    free(occ);
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : reply(out, 201, j);
+}
+
+static int h_post_get(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : reply(out, 200, j);
+}
+
+static int h_post_patch(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = post_input_from(r->body, 0, &in, NULL);
+    if(!rc)
+        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
+    if(rc)
+        return rc;
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : reply(out, 200, j);
+}
+
+static int h_post_cancel(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = core_post_cancel(r->core, &r->actor, r->wid, r->id);
+    if(!rc)
+        rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : reply(out, 200, j);
+}
+
+/* The queue between ?from and ?to (RFC 3339; default: from now for 31 days): each
+ * occurrence with its post's text and category, for the calendar. */
+static int h_queue(struct web_request *r, struct web_reply *out)
+{
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    int64_t from = time_now() - 86400, to, channel = 0;
+    json_t *items;
+    int rc;
+    if(r->query_from && time_parse_rfc3339(r->query_from, &from))
+        return sam_fail(SAM_EBADREQ, "from must be a time such as 2027-03-01T00:00:00Z");
+    to = from + 31 * 86400;
+    if(r->query_to && time_parse_rfc3339(r->query_to, &to))
+        return sam_fail(SAM_EBADREQ, "to must be a time such as 2027-04-01T00:00:00Z");
+    if(to <= from || to - from > 93 * 86400)
+        return sam_fail(SAM_EBADREQ, "to must come after from, at most 93 days later");
+    if(r->query_channel) {
+        char *end;
+        channel = strtoll(r->query_channel, &end, 10);
+        if(*end || channel <= 0)
+            return sam_fail(SAM_EBADREQ, "channel must be a channel id");
+    }
+    rc = store_occurrence_list(r->core->st, r->wid, 0, channel, from, to, 0, 5001, &occ, &n);
+    if(rc)
+        return rc;
+    if(n > 5000) {
+        free(occ);
+        return sam_fail(SAM_EBADREQ, "more than 5000 occurrences in that range: ask for a shorter one");
+    }
+    items = json_array();
+    for(size_t i = 0; i < n; i++) {
+        struct store_post p;
+        json_t *j = view_occurrence(&occ[i]);
+        if(!store_post_get(r->core->st, occ[i].post_id, &p)) {
+            char *text = core_post_text_for(&p, occ[i].variant);
+            json_object_set_new(j, "text", json_string(text ? text : p.text));
+            json_object_set_new(j, "category", json_string(p.category));
+            free(text);
+            store_post_cleanup(&p);
+        }
+        json_array_append_new(items, j);
+    }
+    free(occ);
+    return reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
+}
+
 /* ---- audit ---- */
 
 static int h_audit_list(struct web_request *r, struct web_reply *out)
@@ -654,5 +860,11 @@ const struct web_route web_routes[] = {
     {"DELETE", WS "/channels/{cid}", h_channel_delete, PERM_CHANNELS_WRITE, 0},
     {"GET", WS "/channels/{cid}/slots", h_channel_slots, PERM_CHANNELS_READ, 0},
     {"GET", WS "/audit", h_audit_list, PERM_AUDIT_READ, 0},
+    {"GET", WS "/posts", h_posts_list, PERM_POSTS_READ, 0},
+    {"POST", WS "/posts", h_posts_create, PERM_POSTS_WRITE, ROUTE_BODY},
+    {"GET", WS "/posts/{pid}", h_post_get, PERM_POSTS_READ, 0},
+    {"PATCH", WS "/posts/{pid}", h_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
+    {"POST", WS "/posts/{pid}/cancel", h_post_cancel, PERM_POSTS_WRITE, 0},
+    {"GET", WS "/queue", h_queue, PERM_POSTS_READ, 0},
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

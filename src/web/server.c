@@ -381,6 +381,10 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
     r.query_kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
     r.query_days = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "days");
+    r.query_state = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "state");
+    r.query_from = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from");
+    r.query_to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to");
+    r.query_channel = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "channel");
 
     sam_clear();
     if(!(route->flags & ROUTE_PUBLIC)) {

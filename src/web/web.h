@@ -61,7 +61,8 @@ struct web_request {
     struct store_session session;
     char session_token[64];
     char client_ip[64];
-    const char *query_limit, *query_cursor, *query_kind, *query_days;
+    const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
+        *query_channel;
 };
 
 struct web_reply {

@@ -632,3 +632,17 @@ def module_instance():
 def close_instance(inst):
     """teardown_module to go with module_instance."""
     inst.close()
+
+
+def wait_until(fn, what, timeout=TIMEOUT, step=0.05):
+    """Calls fn until it returns a true value, and returns that; fails after timeout
+    seconds saying what was awaited. For conditions the server reaches by itself (a post
+    published by the publisher), checked often, with a deadline."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(step)
+    raise AssertionError("timed out after %.0f s waiting for %s (last: %r)" % (timeout, what, last))

@@ -15,3 +15,6 @@ ALTER TABLE posts ADD COLUMN override_reason TEXT;
 
 CREATE INDEX occurrences_post ON occurrences(post_id);
 CREATE INDEX occurrences_lease ON occurrences(state, lease_until);
+
+-- next_attempt_at is always set (planned_at at first), so due work is one index range.
+CREATE INDEX occurrences_next ON occurrences(state, next_attempt_at);

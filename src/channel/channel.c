@@ -1,0 +1,28 @@
+/*
+ * channel.c: the table of connectors, one struct channel_ops per channel kind (see
+ * channel.h). Each connector lives in its own file (file.c, webhook.c; bluesky.c,
+ * mastodon.c, feed.c and jetstream.c later) and exports only its ops; this file is the
+ * one place that lists them, so adding a kind is one line here.
+ */
+#include "channel/channel.h"
+
+#include <string.h>
+
+/* Defined by the connectors; only this table refers to them. */
+extern const struct channel_ops channel_file_ops;
+extern const struct channel_ops channel_webhook_ops;
+
+static const struct channel_ops *const connectors[] = {
+    &channel_file_ops,
+    &channel_webhook_ops,
+};
+
+const struct channel_ops *channel_ops_for(const char *kind)
+{
+    if(!kind)
+        return NULL;
+    for(size_t i = 0; i < sizeof(connectors) / sizeof(connectors[0]); i++)
+        if(!strcmp(connectors[i]->kind, kind))
+            return connectors[i];
+    return NULL;
+}

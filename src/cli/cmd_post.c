@@ -1,0 +1,294 @@
+/* cmd_post.c: `samtale post add|list|edit|cancel` and `samtale queue show`. */
+#include "cli/cli.h"
+#include "core/post.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+#include "util/tz.h"
+#include "util/utf8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *usage =
+    "usage: samtale post add --text TEXT [--channel ID ...] [--now | --next-slot | --at TIME]\n"
+    "                        [--category C] [--link URL] [--campaign NAME] [--variant TEXT ...]\n"
+    "                        [--workspace W] [--override REASON]\n"
+    "       samtale post list [--workspace W] [--state S]\n"
+    "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME]\n"
+    "       samtale post cancel ID\n"
+    "\n"
+    "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
+    "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
+    "those it is a draft. Categories: value (default), promo, personal, share, dialogue.\n"
+    "--variant adds alternative wording for repeated posts. States: draft, scheduled,\n"
+    "published, failed, cancelled. A running 'samtale serve' publishes what is due.\n";
+
+static const char *queue_usage =
+    "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
+    "\n"
+    "The occurrences planned from now for N days (default 7, at most 93), in time order,\n"
+    "with each channel's local time.\n";
+
+static int parse_id(const char *s, int64_t *id)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if(v <= 0 || *end)
+        return -1;
+    *id = v;
+    return 0;
+}
+
+static void print_post(struct cli *c, const struct store_post *p, const struct store_occurrence *occ, size_t n)
+{
+    if(c->json) {
+        json_t *j = view_post(p), *list = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(list, view_occurrence(&occ[i]));
+        json_object_set_new(j, "occurrences", list);
+        cli_print_json(j);
+        return;
+    }
+    printf("post %lld (%s, %s): %s\n", (long long)p->id, p->category, p->state, p->text);
+    for(size_t i = 0; i < n; i++) {
+        char at[32];
+        time_rfc3339(occ[i].planned_at, at, sizeof(at));
+        printf("  channel %lld at %s: %s%s%s\n", (long long)occ[i].channel_id, at, occ[i].state,
+               occ[i].last_error[0] ? " - " : "", occ[i].last_error);
+    }
+}
+
+static int post_add(struct cli *c, int argc, char **argv)
+{
+    const char *text = NULL, *ws = NULL, *at = NULL, *category = NULL, *link = NULL, *campaign = NULL,
+               *override = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1];
+    int nchans = 0, nvariants = 0, now = 0, next = 0, npos, code, rc;
+    struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--workspace", &ws, 0, 0, 0, 0},
+                             {"--at", &at, 0, 0, 0, 0}, {"--category", &category, 0, 0, 0, 0},
+                             {"--link", &link, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0},
+                             {"--override", &override, 0, 0, 0, 0}, {"--now", 0, &now, 0, 0, 0},
+                             {"--next-slot", 0, &next, 0, 0, 0},
+                             {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
+                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX}, {0}};
+    struct post_input in;
+    struct store_workspace w;
+    struct store_post p;
+    struct store_occurrence *occ = NULL;
+    struct actor sys = {.system = 1};
+    int64_t ids[POST_CHANNELS_MAX];
+    size_t n = 0;
+    json_t *vlist = NULL;
+
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
+    if(!text || (now + next + (at != NULL)) > 1) {
+        fprintf(stderr, "samtale: post add needs --text and at most one of --now, --next-slot, --at\n\n%s", usage);
+        return EXIT_USAGE;
+    }
+    memset(&in, 0, sizeof(in));
+    for(int i = 0; i < nchans; i++)
+        if(parse_id(chans[i], &ids[i])) {
+            fprintf(stderr, "samtale: --channel takes a channel ID, not '%s'\n", chans[i]);
+            return EXIT_USAGE;
+        }
+    in.schedule = now ? POST_NOW : next ? POST_NEXT_SLOT : at ? POST_AT : POST_DRAFT;
+    if(at && time_parse_rfc3339(at, &in.at)) {
+        fprintf(stderr, "samtale: --at takes a time such as 2027-03-28T09:00:00+02:00\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)))
+        return cli_fail(rc);
+    if(nvariants) {
+        vlist = json_array();
+        for(int i = 0; i < nvariants; i++)
+            json_array_append_new(vlist, json_string(variants[i]));
+    }
+    in.text = text;
+    in.link = link;
+    in.category = category;
+    in.campaign = campaign;
+    in.variants = vlist;
+    in.channels = ids;
+    in.nchannels = (size_t)nchans;
+    in.override_reason = override;
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    rc = core_post_create(&c->core, &sys, w.id, &in, time_now(), &p, &occ, &n);
+    json_decref(vlist);
+    if(rc)
+        return cli_fail(rc);
+    print_post(c, &p, occ, n);
+    free(occ);
+    store_post_cleanup(&p);
+    return EXIT_OK;
+}
+
+static int post_list(struct cli *c, int argc, char **argv)
+{
+    const char *ws = NULL, *state = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--workspace", &ws, 0, 0, 0, 0}, {"--state", &state, 0, 0, 0, 0}, {0}};
+    struct store_workspace w;
+    struct store_post *ps = NULL;
+    size_t n = 0;
+    const char *headers[] = {"ID", "STATE", "CATEGORY", "CREATED", "TEXT"};
+
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)) || (rc = store_post_list(c->core.st, w.id, state, 0, 100000, &ps, &n)))
+        return cli_fail(rc);
+    if(c->json) {
+        json_t *a = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(a, view_post(&ps[i]));
+        cli_print_json(a);
+    } else {
+        struct cli_table *t = cli_table_new(5, headers);
+        for(size_t i = 0; i < n; i++) {
+            char id[24], at[32], text[84];
+            snprintf(id, sizeof(id), "%lld", (long long)ps[i].id);
+            time_rfc3339(ps[i].created_at, at, sizeof(at));
+            snprintf(text, sizeof(text), "%.80s", ps[i].text);
+            /* A cut may split a UTF-8 sequence: drop bytes until the text is whole again. */
+            while(*text && utf8_count(text, strlen(text)) < 0)
+                text[strlen(text) - 1] = '\0';
+            const char *row[] = {id, ps[i].state, ps[i].category, at, text};
+            cli_table_row(t, row);
+        }
+        cli_table_print(t);
+        cli_table_free(t);
+    }
+    store_post_list_free(ps, n);
+    return EXIT_OK;
+}
+
+static int post_one(struct cli *c, int argc, char **argv, int cancel)
+{
+    const char *pos[1], *text = NULL, *link = NULL, *category = NULL, *campaign = NULL;
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--link", &link, 0, 0, 0, 0},
+                             {"--category", &category, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0}, {0}};
+    struct actor sys = {.system = 1};
+    struct store_post p, found;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    int64_t id;
+
+    CLI_PARSE(argc, argv, cancel ? NULL : opts, pos, 1, &npos, usage);
+    if(npos != 1 || parse_id(pos[0], &id)) {
+        fprintf(stderr, "samtale: give a post ID (see 'samtale post list')\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = store_post_get(c->core.st, id, &found)))
+        return cli_fail(rc == SAM_ENOTFOUND ? sam_fail(rc, "post %lld not found", (long long)id) : rc);
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    if(cancel) {
+        rc = core_post_cancel(&c->core, &sys, found.workspace_id, id);
+        if(!rc)
+            rc = core_post_get(&c->core, found.workspace_id, id, &p);
+    } else {
+        struct post_input in;
+        memset(&in, 0, sizeof(in));
+        in.text = text;
+        in.link = link;
+        in.category = category;
+        in.campaign = campaign;
+        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p);
+    }
+    store_post_cleanup(&found);
+    if(rc)
+        return cli_fail(rc);
+    store_occurrence_list(c->core.st, p.workspace_id, id, 0, 0, 0, 0, 1000, &occ, &n);
+    print_post(c, &p, occ, n);
+    free(occ);
+    store_post_cleanup(&p);
+    return EXIT_OK;
+}
+
+int cmd_post(struct cli *c, int argc, char **argv)
+{
+    if(argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        fputs(usage, argc < 1 ? stderr : stdout);
+        return argc < 1 ? EXIT_USAGE : EXIT_OK;
+    }
+    if(!strcmp(argv[0], "add"))
+        return post_add(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "list"))
+        return post_list(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "edit"))
+        return post_one(c, argc - 1, argv + 1, 0);
+    if(!strcmp(argv[0], "cancel"))
+        return post_one(c, argc - 1, argv + 1, 1);
+    fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);
+    return EXIT_USAGE;
+}
+
+int cmd_queue(struct cli *c, int argc, char **argv)
+{
+    const char *ws = NULL, *days = NULL, *channel = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--workspace", &ws, 0, 0, 0, 0}, {"--days", &days, 0, 0, 0, 0},
+                             {"--channel", &channel, 0, 0, 0, 0}, {0}};
+    struct store_workspace w;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    int64_t now = time_now(), chan = 0;
+    long d = 7;
+    const char *headers[] = {"WHEN (CHANNEL TIME)", "CHANNEL", "POST", "STATE", "TEXT"};
+
+    if(argc < 1 || strcmp(argv[0], "show")) {
+        if(argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+            fputs(queue_usage, stdout);
+            return EXIT_OK;
+        }
+        fprintf(stderr, "%s", queue_usage);
+        return EXIT_USAGE;
+    }
+    CLI_PARSE(argc - 1, argv + 1, opts, pos, 0, &npos, queue_usage);
+    if((days && ((d = strtol(days, NULL, 10)) < 1 || d > 93)) || (channel && parse_id(channel, &chan))) {
+        fprintf(stderr, "samtale: --days must be 1-93 and --channel a channel ID\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)) ||
+       (rc = store_occurrence_list(c->core.st, w.id, 0, chan, now - 3600, now + d * 86400, 0, 100000, &occ, &n)))
+        return cli_fail(rc);
+    json_t *arr = c->json ? json_array() : NULL;
+    struct cli_table *t = c->json ? NULL : cli_table_new(5, headers);
+    for(size_t i = 0; i < n; i++) {
+        struct store_channel ch;
+        struct store_post p;
+        char when[40] = "?", name[64] = "?", pid[24], *text = NULL;
+        if(!store_channel_get(c->core.st, occ[i].channel_id, &ch)) {
+            tz_format_local(ch.timezone, occ[i].planned_at, when, sizeof(when));
+            snprintf(name, sizeof(name), "%.60s", ch.name);
+            store_channel_cleanup(&ch);
+        }
+        if(!store_post_get(c->core.st, occ[i].post_id, &p)) {
+            text = core_post_text_for(&p, occ[i].variant);
+            store_post_cleanup(&p);
+        }
+        snprintf(pid, sizeof(pid), "%lld", (long long)occ[i].post_id);
+        if(arr) {
+            json_t *j = view_occurrence(&occ[i]);
+            json_object_set_new(j, "text", json_string(text ? text : ""));
+            json_array_append_new(arr, j);
+        } else {
+            const char *row[] = {when, name, pid, occ[i].state, text ? text : ""};
+            cli_table_row(t, row);
+        }
+        free(text);
+    }
+    free(occ);
+    if(arr)
+        cli_print_json(arr);
+    else {
+        cli_table_print(t);
+        cli_table_free(t);
+    }
+    return EXIT_OK;
+}

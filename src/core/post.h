@@ -1,0 +1,50 @@
+/*
+ * post.h: posts and their occurrences (PRODUCT.md P2, P10): what a person writes, and
+ * one delivery per channel at one instant. Scheduling places each occurrence at an
+ * exact time, at the channel's next free slot (P1), or now; each occurrence gets an
+ * idempotency key that never changes, so no retry can publish it twice.
+ */
+#ifndef SAM_POST_H
+#define SAM_POST_H
+
+#include "core/core.h"
+
+enum post_schedule { POST_DRAFT = 0, POST_AT, POST_NEXT_SLOT, POST_NOW };
+
+struct post_input {
+    const char *text;            /* create: required; edit: NULL = unchanged */
+    const char *link;            /* NULL = none / unchanged; "" removes it on edit */
+    const char *category;        /* value (default), promo, personal, share, dialogue */
+    const char *campaign;
+    json_t *variants;            /* borrowed list of alternative texts (P3), or NULL */
+    const int64_t *channels;     /* create: where to publish (ignored for drafts) */
+    size_t nchannels;
+    int schedule;                /* enum post_schedule */
+    int64_t at;                  /* for POST_AT */
+    const char *override_reason; /* skip blocking checks, audited */
+};
+
+#define POST_TEXT_MAX 10000      /* bytes */
+#define POST_VARIANTS_MAX 10
+#define POST_CHANNELS_MAX 50
+
+/* Validates and stores a post with one occurrence per channel. *occ (caller frees) gets
+ * the occurrences, in the order of in->channels. */
+int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
+                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc);
+/* Edits text, link, category, campaign or variants of a post that has not gone out.
+ * SAM_ECONFLICT once an occurrence is published or in flight. */
+int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                   struct store_post *out);
+int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
+/* A post of workspace ws (SAM_ENOTFOUND for another's). */
+int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
+
+/* The text an occurrence publishes: variant 0 is the post's text, k its k-th variant
+ * (rotating when there are fewer). New string; caller frees. */
+char *core_post_text_for(const struct store_post *p, int variant);
+
+json_t *view_post(const struct store_post *p);
+json_t *view_occurrence(const struct store_occurrence *o);
+
+#endif

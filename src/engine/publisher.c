@@ -1,0 +1,285 @@
+/* publisher.c: publishing due occurrences (see publisher.h). */
+#include "engine/publisher.h"
+#include "channel/channel.h"
+#include "core/post.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BATCH 4
+
+struct publisher {
+    struct core *core;
+    struct publisher_options opt;
+    pthread_t *threads;
+    int nthreads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stopping;
+    unsigned kicks;
+};
+
+int publisher_backoff(int base_s, int attempt)
+{
+    double base = base_s > 0 ? base_s : 10.0;
+    for(int i = 1; i < attempt && base < 3600; i++)
+        base *= 2;
+    if(base > 3600)
+        base = 3600;
+    return (int)(base * (0.5 + randombytes_uniform(1000) / 1000.0)) + 1;
+}
+
+static void fail_text(char *out, size_t n, const char *fmt, const char *msg, int attempts)
+{
+    snprintf(out, n, fmt, attempts, msg);
+}
+
+/* Publishes one claimed occurrence and records the outcome. */
+static void publish_one(struct core *c, const struct publisher_options *o, const char *owner,
+                        const struct store_occurrence *occ)
+{
+    struct store_channel ch;
+    struct store_post post;
+    struct channel_result res;
+    struct store_outcome out;
+    const struct channel_ops *ops;
+    char *text = NULL, *secret = NULL, msg[600], idbuf[32];
+    size_t secret_len = 0;
+    json_t *settings = NULL;
+    int64_t now;
+    int rc, have_post = 0, have_channel = 0;
+
+    memset(&res, 0, sizeof(res));
+    memset(&out, 0, sizeof(out));
+    rc = store_channel_get(c->st, occ->channel_id, &ch);
+    if(!rc) {
+        have_channel = 1;
+        rc = store_post_get(c->st, occ->post_id, &post);
+        have_post = !rc;
+    }
+    if(rc) {
+        res.outcome = CHANNEL_RETRY;
+        snprintf(res.message, sizeof(res.message), "cannot read the post or channel: %.400s", sam_errmsg(rc));
+        goto record;
+    }
+    ops = channel_ops_for(ch.kind);
+    if(!ops || !ops->can_publish) {
+        res.outcome = CHANNEL_FAIL;
+        snprintf(res.message, sizeof(res.message),
+                 "samtale cannot publish to %s channels yet; move the post to another channel", ch.kind);
+        goto record;
+    }
+    if(ch.secret && core_secret_open(c, ch.secret, ch.secret_len, &secret, &secret_len)) {
+        res.outcome = CHANNEL_FAIL;
+        snprintf(res.message, sizeof(res.message),
+                 "the channel's secret cannot be decrypted (was the key file replaced?); enter the secret again");
+        goto record;
+    }
+    settings = json_loads(ch.settings ? ch.settings : "{}", 0, NULL);
+    text = core_post_text_for(&post, occ->variant);
+    if(!text || !settings) {
+        res.outcome = CHANNEL_RETRY;
+        snprintf(res.message, sizeof(res.message), "out of memory");
+        goto record;
+    }
+    {
+        struct channel_ctx ctx = {.channel = &ch, .settings = settings, .secret = secret,
+                                  .secret_len = secret_len, .file_dir = o->file_dir, .timeout_ms = o->timeout_ms};
+        struct channel_post cp = {.occurrence_id = occ->id, .post_id = occ->post_id, .planned_at = occ->planned_at,
+                                  .text = text, .link = post.link, .idempotency_key = occ->idempotency_key};
+        rc = ops->publish(&ctx, &cp, &res);
+        if(rc && res.outcome == CHANNEL_OK) {
+            res.outcome = CHANNEL_FAIL;
+            snprintf(res.message, sizeof(res.message), "%s", sam_errmsg(rc));
+        }
+    }
+record:
+    now = time_now();
+    switch(res.outcome) {
+    case CHANNEL_OK:
+        out.state = "published";
+        out.remote_id = res.remote_id[0] ? res.remote_id : NULL;
+        out.remote_url = res.remote_url[0] ? res.remote_url : NULL;
+        out.published_at = now;
+        out.next_attempt_at = now;
+        break;
+    case CHANNEL_RETRY:
+        if(occ->attempts >= o->max_attempts) {
+            out.state = "failed";
+            fail_text(msg, sizeof(msg), "gave up after %d attempts: %s", res.message, occ->attempts);
+            out.error = msg;
+        } else {
+            out.state = "scheduled";
+            out.next_attempt_at = now + (res.retry_after > 0 ? res.retry_after : publisher_backoff(o->backoff_s, occ->attempts));
+            out.error = res.message;
+        }
+        break;
+    default:
+        out.state = "failed";
+        out.error = res.message[0] ? res.message : "the channel refused the post";
+        break;
+    }
+    rc = store_occurrence_finish(c->st, occ->id, owner, &out);
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)occ->id);
+    if(rc)
+        log_kv(LOG_WARN, "publish result not recorded", "occurrence", idbuf, "error", sam_errmsg(rc), NULL);
+    else if(res.outcome == CHANNEL_OK)
+        log_kv(LOG_INFO, "published", "occurrence", idbuf, "channel", ch.name, "remote_id", res.remote_id, NULL);
+    else
+        log_kv(res.outcome == CHANNEL_RETRY && strcmp(out.state, "failed") ? LOG_INFO : LOG_WARN,
+               !strcmp(out.state, "failed") ? "publish failed" : "publish will retry", "occurrence", idbuf,
+               "channel", have_channel ? ch.name : "?", "error", out.error, NULL);
+    if(!rc && !strcmp(out.state, "failed") && have_channel) {
+        struct actor sys = {.system = 1};
+        snprintf(sys.label, sizeof(sys.label), "publisher");
+        json_t *d = json_pack("{s:I, s:I, s:s}", "occurrence_id", (json_int_t)occ->id, "post_id",
+                              (json_int_t)occ->post_id, "error", out.error);
+        core_audit(c, &sys, ch.workspace_id, "post.failed", ch.name, d);
+        json_decref(d);
+    }
+    if(secret) {
+        sodium_memzero(secret, secret_len);
+        free(secret);
+    }
+    free(text);
+    json_decref(settings);
+    if(have_post)
+        store_post_cleanup(&post);
+    if(have_channel)
+        store_channel_cleanup(&ch);
+}
+
+int publisher_run_once(struct core *c, const struct publisher_options *o, const char *owner, int64_t now,
+                       int *done)
+{
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    int rc;
+    *done = 0;
+    do {
+        rc = store_occurrence_claim(c->st, now, owner, o->lease_seconds, BATCH, &occ, &n);
+        if(rc)
+            return rc;
+        for(size_t i = 0; i < n; i++)
+            publish_one(c, o, owner, &occ[i]);
+        *done += (int)n;
+        free(occ);
+        occ = NULL;
+    } while(n == BATCH);
+    return SAM_OK;
+}
+
+struct worker_arg {
+    struct publisher *p;
+    int index;
+};
+
+static void *worker(void *arg)
+{
+    struct worker_arg *wa = arg;
+    struct publisher *p = wa->p;
+    char owner[48];
+    unsigned char r[4];
+    randombytes_buf(r, sizeof(r));
+    snprintf(owner, sizeof(owner), "%d-%d-%02x%02x%02x%02x", (int)getpid(), wa->index, r[0], r[1], r[2], r[3]);
+    free(wa);
+    for(;;) {
+        int done = 0;
+        unsigned seen;
+        pthread_mutex_lock(&p->mu);
+        if(p->stopping) {
+            pthread_mutex_unlock(&p->mu);
+            break;
+        }
+        seen = p->kicks;
+        pthread_mutex_unlock(&p->mu);
+        if(publisher_run_once(p->core, &p->opt, owner, time_now(), &done))
+            log_kv(LOG_WARN, "publisher pass failed", "error", sam_errmsg(SAM_ESTORE), NULL);
+        pthread_mutex_lock(&p->mu);
+        if(!p->stopping && !done && p->kicks == seen) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    return NULL;
+}
+
+int publisher_start(struct core *c, const struct publisher_options *o, struct publisher **out)
+{
+    struct publisher *p = calloc(1, sizeof(*p));
+    int released = 0, rc;
+    char num[16];
+    *out = NULL;
+    if(!p)
+        return SAM_ENOMEM;
+    p->core = c;
+    p->opt = *o;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    rc = store_occurrence_release_leases(c->st, &released);
+    if(rc) {
+        publisher_stop(p);
+        return rc;
+    }
+    if(released) {
+        snprintf(num, sizeof(num), "%d", released);
+        log_kv(LOG_INFO, "resolving occurrences left in flight", "count", num, NULL);
+    }
+    p->threads = calloc((size_t)o->workers, sizeof(*p->threads));
+    if(!p->threads) {
+        publisher_stop(p);
+        return SAM_ENOMEM;
+    }
+    for(int i = 0; i < o->workers; i++) {
+        struct worker_arg *wa = malloc(sizeof(*wa));
+        if(wa) {
+            wa->p = p;
+            wa->index = i;
+        }
+        if(!wa || pthread_create(&p->threads[i], NULL, worker, wa)) {
+            free(wa);
+            publisher_stop(p);
+            return sam_fail(SAM_EINTERNAL, "cannot start the publisher's threads");
+        }
+        p->nthreads++;
+    }
+    *out = p;
+    return SAM_OK;
+}
+
+void publisher_kick(struct publisher *p)
+{
+    if(!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->kicks++;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void publisher_stop(struct publisher *p)
+{
+    if(!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for(int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}
