@@ -646,3 +646,9 @@ def wait_until(fn, what, timeout=TIMEOUT, step=0.05):
             return last
         time.sleep(step)
     raise AssertionError("timed out after %.0f s waiting for %s (last: %r)" % (timeout, what, last))
+
+
+def parse_time(text):
+    """Unix seconds of an RFC 3339 UTC time as the API writes it ("2026-11-23T19:45:00Z")."""
+    import calendar
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))

@@ -43,7 +43,7 @@ class Receiver:
         harness.expect(harness.request(self.port, "POST", "/_control", json=script), 200)
 
     def stats(self):
-        return json.loads(harness.request(self.port, "GET", "/_stats").data)
+        return json.loads(harness.request(self.port, "GET", "/_stats").body)
 
     def deliveries(self):
         with open(self.log, encoding="utf-8") as f:
