@@ -8,6 +8,7 @@
 #define SAM_POST_H
 
 #include "core/core.h"
+#include "util/buf.h"
 
 enum post_schedule { POST_DRAFT = 0, POST_AT, POST_NEXT_SLOT, POST_NOW };
 
@@ -43,6 +44,12 @@ int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out
 /* The text an occurrence publishes: variant 0 is the post's text, k its k-th variant
  * (rotating when there are fewer). New string; caller frees. */
 char *core_post_text_for(const struct store_post *p, int variant);
+
+/* The calendar feed (ical.c): a new secret token for workspace ws (written into token,
+ * n >= 64; the old one stops working), no feed at all, and the feed for a token. */
+int core_ical_rotate(struct core *c, const struct actor *a, int64_t ws, char *token, size_t n);
+int core_ical_disable(struct core *c, const struct actor *a, int64_t ws);
+int core_ical_render(struct core *c, const char *token, int64_t now, struct buf *out);
 
 json_t *view_post(const struct store_post *p);
 json_t *view_occurrence(const struct store_occurrence *o);

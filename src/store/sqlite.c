@@ -502,6 +502,34 @@ static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, i
     return rc;
 }
 
+static int sq_workspace_set_ical(struct store *st, int64_t ws, const char *token_hash)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE workspaces SET ical_token = ? WHERE id = ?", &q);
+    if(!rc) {
+        if(token_hash)
+            bind_text(q, 1, token_hash);
+        else
+            sqlite3_bind_null(q, 1);
+        sqlite3_bind_int64(q, 2, ws);
+        rc = exec_stmt(s, q, "workspace", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
+{
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE ical_token = ?",
+                     "calendar feed", token_hash, NULL, 0, rd_workspace, out);
+}
+
 /* ---- users ---- */
 
 #define USER_COLS "id, email, name, password_hash, must_change_password, created_at"
@@ -1521,6 +1549,8 @@ static const struct store_ops sqlite_ops = {
     .channel_update = sq_channel_update,
     .channel_delete = sq_channel_delete,
     .channel_list = sq_channel_list,
+    .workspace_set_ical = sq_workspace_set_ical,
+    .workspace_by_ical = sq_workspace_by_ical,
     .post_insert = sq_post_insert,
     .post_get = sq_post_get,
     .post_update = sq_post_update,

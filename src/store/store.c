@@ -291,6 +291,16 @@ int store_occurrence_finish(struct store *st, int64_t id, const char *owner, con
     return st->ops->occurrence_finish(st, id, owner, o);
 }
 
+int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_hash)
+{
+    return st->ops->workspace_set_ical(st, ws, token_hash);
+}
+
+int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
+{
+    return st->ops->workspace_by_ical(st, token_hash, out);
+}
+
 int store_occurrence_release_leases(struct store *st, int *n)
 {
     return st->ops->occurrence_release_leases(st, n);

@@ -205,6 +205,8 @@ struct store_ops {
     int (*channel_list)(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
                         struct store_channel **items, size_t *n);
 
+    int (*workspace_set_ical)(struct store *st, int64_t ws, const char *token_hash);
+    int (*workspace_by_ical)(struct store *st, const char *token_hash, struct store_workspace *out);
     int (*post_insert)(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
     int (*post_get)(struct store *st, int64_t id, struct store_post *out);
     int (*post_update)(struct store *st, const struct store_post *p);
@@ -297,6 +299,11 @@ int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t a
                        struct store_channel **items, size_t *n);
 void store_channel_cleanup(struct store_channel *c);
 void store_channel_list_free(struct store_channel *items, size_t n);
+
+/* Sets (or with NULL removes) the hash of a workspace's calendar feed token, and finds a
+ * workspace by it. */
+int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_hash);
+int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out);
 
 /* Inserts a post and its occurrences in one transaction; fills every id. Each occurrence
  * needs channel_id, planned_at, variant and idempotency_key; state defaults to scheduled. */

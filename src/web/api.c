@@ -811,6 +811,40 @@ static int h_queue(struct web_request *r, struct web_reply *out)
     return reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
 }
 
+/* ---- calendar feed (P13) ---- */
+
+static int h_ical(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_ical_render(r->core, r->token, time_now(), &out->raw);
+    if(rc)
+        return rc;
+    out->content_type = "text/calendar; charset=utf-8";
+    return SAM_OK;
+}
+
+static int h_calendar_create(struct web_request *r, struct web_reply *out)
+{
+    char token[80], path[128];
+    int rc = core_ical_rotate(r->core, &r->actor, r->wid, token, sizeof(token));
+    if(rc)
+        return rc;
+    snprintf(path, sizeof(path), "/ical/%s", token);
+    sodium_memzero(token, sizeof(token));
+    rc = reply(out, 201, json_pack("{s:s, s:s}", "path", path, "note",
+                                   "Shown once. Anyone with this link can read the schedule; make a new one to end it."));
+    sodium_memzero(path, sizeof(path));
+    return rc;
+}
+
+static int h_calendar_delete(struct web_request *r, struct web_reply *out)
+{
+    int rc = core_ical_disable(r->core, &r->actor, r->wid);
+    if(rc)
+        return rc;
+    out->status = 204;
+    return SAM_OK;
+}
+
 /* ---- audit ---- */
 
 static int h_audit_list(struct web_request *r, struct web_reply *out)
@@ -866,5 +900,8 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/posts/{pid}", h_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", h_post_cancel, PERM_POSTS_WRITE, 0},
     {"GET", WS "/queue", h_queue, PERM_POSTS_READ, 0},
+    {"POST", WS "/calendar", h_calendar_create, PERM_WORKSPACES_WRITE, 0},
+    {"DELETE", WS "/calendar", h_calendar_delete, PERM_WORKSPACES_WRITE, 0},
+    {"GET", "/ical/{token}", h_ical, 0, ROUTE_PUBLIC | ROUTE_RAW},
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

@@ -133,12 +133,24 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 
 /* ---- routing ---- */
 
-/* Matches path against a pattern; fills wid/id. 1 on a match. */
-static int match(const char *pattern, const char *path, int64_t *wid, int64_t *id)
+/* Matches path against a pattern; fills wid/id (numbers) and token (a URL-safe string of
+ * up to 100 characters, for "{token}"). 1 on a match. */
+static int match(const char *pattern, const char *path, int64_t *wid, int64_t *id, char token[104])
 {
     const char *p = pattern, *s = path;
     *wid = *id = 0;
+    token[0] = '\0';
     while(*p && *s) {
+        if(!strncmp(p, "{token}", 7)) {
+            size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+            if(n == 0 || n > 100)
+                return 0;
+            memcpy(token, s, n);
+            token[n] = '\0';
+            s += n;
+            p += 7;
+            continue;
+        }
         if(*p == '{') {
             const char *pe = strchr(p, '}');
             char *end;
@@ -167,13 +179,13 @@ static int match(const char *pattern, const char *path, int64_t *wid, int64_t *i
 
 /* Finds the route; -1 when no path matches (404), -2 when only the method is wrong (405,
  * with allow filled). */
-static int find_route(const char *method, const char *path, int64_t *wid, int64_t *id, char *allow,
-                      size_t n)
+static int find_route(const char *method, const char *path, int64_t *wid, int64_t *id, char token[104],
+                      char *allow, size_t n)
 {
     int path_seen = 0;
     allow[0] = '\0';
     for(size_t i = 0; i < web_nroutes; i++) {
-        if(!match(web_routes[i].pattern, path, wid, id))
+        if(!match(web_routes[i].pattern, path, wid, id, token))
             continue;
         if(!strcmp(web_routes[i].method, method))
             return (int)i;
@@ -359,7 +371,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
             return serve_asset(conn, path, status);
         }
     }
-    idx = find_route(method, path, &r.wid, &r.id, allow, sizeof(allow));
+    idx = find_route(method, path, &r.wid, &r.id, r.token, allow, sizeof(allow));
     *route_out = idx >= 0 ? idx : -1;
     if(idx == -1) {
         *status = 404;

@@ -55,6 +55,7 @@ struct web_request {
     struct web *web;
     json_t *body;               /* parsed JSON object, or NULL */
     int64_t wid, id;            /* path parameters, 0 when absent */
+    char token[104];            /* a {token} path parameter, "" when absent */
     int authed, via_session;
     struct actor actor;
     struct store_user user;

@@ -13,7 +13,7 @@ from harness import expect
 SPEC_PATH = os.path.join(harness.REPO, "docs", "api", "openapi.yaml")
 GUIDE_PATH = os.path.join(harness.REPO, "docs", "api.md")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-PARAM_NAMES = {"wid", "uid", "tid", "cid", "pid"}
+PARAM_NAMES = {"wid", "uid", "tid", "cid", "pid", "token"}
 DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 _spec = None
