@@ -84,5 +84,6 @@ int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_channel(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
 int cmd_queue(struct cli *c, int argc, char **argv);
+int cmd_series(struct cli *c, int argc, char **argv);
 
 #endif

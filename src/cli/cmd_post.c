@@ -292,3 +292,138 @@ int cmd_queue(struct cli *c, int argc, char **argv)
     }
     return EXIT_OK;
 }
+
+static const char *series_usage =
+    "usage: samtale series add --text TEXT --channel ID [--channel ID ...] [--variant TEXT ...]\n"
+    "                          [--per-day N] [--gap-hours H] [--days D | --until TIME | --count N]\n"
+    "                          [--replace-previous] [--category C] [--link URL] [--workspace W]\n"
+    "       samtale series list [--workspace W]\n"
+    "\n"
+    "An evergreen series repeats a post in each channel's posting slots: at most N copies\n"
+    "a day (default 3), never in two consecutive slots, at least H hours apart (default 4),\n"
+    "for D days (default 7), until a time, or for N copies. Variants rotate so followers see\n"
+    "different wording. --replace-previous deletes the previous copy when the next goes out.\n";
+
+int cmd_series(struct cli *c, int argc, char **argv)
+{
+    const char *text = NULL, *ws = NULL, *category = NULL, *link = NULL, *per_day = NULL, *gap = NULL,
+               *days = NULL, *until = NULL, *count = NULL, *chans[POST_CHANNELS_MAX],
+               *variants[POST_VARIANTS_MAX], *pos[1];
+    int nchans = 0, nvariants = 0, replace = 0, npos, code, rc;
+    struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--workspace", &ws, 0, 0, 0, 0},
+                             {"--category", &category, 0, 0, 0, 0}, {"--link", &link, 0, 0, 0, 0},
+                             {"--per-day", &per_day, 0, 0, 0, 0}, {"--gap-hours", &gap, 0, 0, 0, 0},
+                             {"--days", &days, 0, 0, 0, 0}, {"--until", &until, 0, 0, 0, 0},
+                             {"--count", &count, 0, 0, 0, 0}, {"--replace-previous", 0, &replace, 0, 0, 0},
+                             {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
+                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX}, {0}};
+    struct series_input in;
+    struct store_workspace w;
+    struct store_post p;
+    struct store_series s;
+    struct store_occurrence *occ = NULL;
+    struct actor sys = {.system = 1};
+    int64_t ids[POST_CHANNELS_MAX];
+    size_t n = 0;
+    json_t *vlist = NULL;
+
+    if(argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
+        fputs(series_usage, argc < 1 ? stderr : stdout);
+        return argc < 1 ? EXIT_USAGE : EXIT_OK;
+    }
+    if(!strcmp(argv[0], "list")) {
+        struct store_series *ss = NULL;
+        const char *headers[] = {"ID", "POST", "PER DAY", "GAP (MIN)", "REPLACE", "UNTIL/DAYS/COUNT"};
+        CLI_PARSE(argc - 1, argv + 1, opts, pos, 0, &npos, series_usage);
+        if((code = cli_open(c)))
+            return code;
+        if((rc = cli_workspace(c, ws, &w)) || (rc = store_series_list(c->core.st, w.id, 0, 100000, &ss, &n)))
+            return cli_fail(rc);
+        if(c->json) {
+            json_t *a = json_array();
+            for(size_t i = 0; i < n; i++)
+                json_array_append_new(a, view_series(&ss[i]));
+            cli_print_json(a);
+        } else {
+            struct cli_table *t = cli_table_new(6, headers);
+            for(size_t i = 0; i < n; i++) {
+                char id[24], post[24], pd[16], g[16], lim[48];
+                snprintf(id, sizeof(id), "%lld", (long long)ss[i].id);
+                snprintf(post, sizeof(post), "%lld", (long long)ss[i].post_id);
+                snprintf(pd, sizeof(pd), "%d", ss[i].per_day);
+                snprintf(g, sizeof(g), "%d", ss[i].min_gap_minutes);
+                if(ss[i].until_at)
+                    time_rfc3339(ss[i].until_at, lim, sizeof(lim));
+                else if(ss[i].max_count)
+                    snprintf(lim, sizeof(lim), "%d copies", ss[i].max_count);
+                else
+                    snprintf(lim, sizeof(lim), "%d days", ss[i].days ? ss[i].days : 7);
+                const char *row[] = {id, post, pd, g, ss[i].replace_previous ? "yes" : "no", lim};
+                cli_table_row(t, row);
+            }
+            cli_table_print(t);
+            cli_table_free(t);
+        }
+        free(ss);
+        return EXIT_OK;
+    }
+    if(strcmp(argv[0], "add")) {
+        fprintf(stderr, "samtale: unknown series command '%s'\n\n%s", argv[0], series_usage);
+        return EXIT_USAGE;
+    }
+    CLI_PARSE(argc - 1, argv + 1, opts, pos, 0, &npos, series_usage);
+    if(!text || !nchans) {
+        fprintf(stderr, "samtale: series add needs --text and at least one --channel\n\n%s", series_usage);
+        return EXIT_USAGE;
+    }
+    memset(&in, 0, sizeof(in));
+    for(int i = 0; i < nchans; i++)
+        if(parse_id(chans[i], &ids[i])) {
+            fprintf(stderr, "samtale: --channel takes a channel ID, not '%s'\n", chans[i]);
+            return EXIT_USAGE;
+        }
+    in.per_day = per_day ? atoi(per_day) : 0;
+    in.gap_minutes = gap ? atoi(gap) * 60 : 0;
+    in.days = days ? atoi(days) : 0;
+    in.count = count ? atoi(count) : 0;
+    in.replace_previous = replace;
+    if((per_day && in.per_day < 1) || (gap && atoi(gap) < 0) || (days && in.days < 1) || (count && in.count < 1) ||
+       (until && time_parse_rfc3339(until, &in.until))) {
+        fprintf(stderr, "samtale: --per-day, --days and --count take whole numbers from 1, --gap-hours from 0, "
+                        "--until a time such as 2027-01-31T23:59:00+01:00\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)))
+        return cli_fail(rc);
+    if(nvariants) {
+        vlist = json_array();
+        for(int i = 0; i < nvariants; i++)
+            json_array_append_new(vlist, json_string(variants[i]));
+    }
+    in.post.text = text;
+    in.post.link = link;
+    in.post.category = category;
+    in.post.variants = vlist;
+    in.post.channels = ids;
+    in.post.nchannels = (size_t)nchans;
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    rc = core_series_create(&c->core, &sys, w.id, &in, time_now(), &p, &s, &occ, &n);
+    json_decref(vlist);
+    if(rc)
+        return cli_fail(rc);
+    if(c->json) {
+        json_t *j = view_post(&p), *list = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(list, view_occurrence(&occ[i]));
+        json_object_set_new(j, "occurrences", list);
+        cli_print_json(json_pack("{s:o, s:o}", "series", view_series(&s), "post", j));
+    } else {
+        printf("series %lld: %zu copies of post %lld planned\n", (long long)s.id, n, (long long)p.id);
+        print_post(c, &p, occ, n);
+    }
+    free(occ);
+    store_post_cleanup(&p);
+    return EXIT_OK;
+}

@@ -30,6 +30,7 @@ static const char *usage =
     "  channel     add, list, show and remove channels; their posting slots\n"
     "  post        write, schedule, list, edit and cancel posts\n"
     "  queue       show what is planned, in each channel's local time\n"
+    "  series      repeat a post by a rule (evergreen), list series\n"
     "  version     print the version\n"
     "\n"
     "Global options (also settable in samtale.conf or as SAMTALE_* environment variables):\n"
@@ -51,7 +52,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve}, {"migrate", cmd_migrate}, {"backup", cmd_backup},
     {"config", cmd_config}, {"routes", cmd_routes}, {"user", cmd_user},
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
-    {"post", cmd_post}, {"queue", cmd_queue},
+    {"post", cmd_post}, {"queue", cmd_queue}, {"series", cmd_series},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */

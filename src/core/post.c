@@ -4,6 +4,7 @@
  * caller before core_post_create; this file keeps the data right.
  */
 #include "core/post.h"
+#include "core/series.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -224,6 +225,144 @@ fail:
     return rc;
 }
 
+int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
+                       int64_t now, struct store_post *post, struct store_series *series,
+                       struct store_occurrence **occ, size_t *nocc)
+{
+    const struct post_input *pi = &in->post;
+    struct series_rule rule;
+    struct store_occurrence *o = NULL;
+    int64_t *times = NULL;
+    char *variants = NULL;
+    size_t n = 0;
+    int rc;
+
+    memset(post, 0, sizeof(*post));
+    memset(series, 0, sizeof(*series));
+    *occ = NULL;
+    *nocc = 0;
+    if(!pi->text)
+        return sam_fail_field(SAM_EINVAL, "text", "text is required");
+    if((rc = check_content(pi, &variants)))
+        return rc;
+    memset(&rule, 0, sizeof(rule));
+    rule.per_day = in->per_day ? in->per_day : 3;
+    rule.gap_minutes = in->gap_minutes ? in->gap_minutes : 240;
+    rule.start = in->start > now ? in->start : now;
+    rule.max_count = in->count;
+    if(in->days < 0 || in->days > 366 || in->count < 0 || in->count > SERIES_COPIES_MAX ||
+       (in->until && (in->until <= now || in->until > now + 366 * 86400)))
+        rc = sam_fail_field(SAM_EINVAL, "days", "a series runs for 1-366 days, until a date within a year, or "
+                                                "for 1-%d copies", SERIES_COPIES_MAX);
+    else if(in->gap_minutes < 0 || in->gap_minutes > 7 * 1440)
+        rc = sam_fail_field(SAM_EINVAL, "min_gap_hours", "the gap must be at most a week");
+    else if(pi->nchannels == 0 || pi->nchannels > POST_CHANNELS_MAX)
+        rc = sam_fail_field(SAM_EINVAL, "channels", "choose 1 to %d channels", POST_CHANNELS_MAX);
+    if(rc)
+        goto fail;
+    rule.end = in->until ? in->until : rule.start + (int64_t)(in->days ? in->days : (in->count ? 366 : 7)) * 86400;
+    o = calloc(pi->nchannels * SERIES_COPIES_MAX, sizeof(*o));
+    times = malloc(sizeof(*times) * SERIES_COPIES_MAX);
+    if(!o || !times) {
+        rc = SAM_ENOMEM;
+        goto fail;
+    }
+    for(size_t i = 0; !rc && i < pi->nchannels; i++) {
+        struct store_channel ch;
+        struct slot s[SLOTS_MAX];
+        size_t ns, ntaken, cnt;
+        int64_t *taken = NULL;
+        for(size_t j = 0; j < i; j++)
+            if(pi->channels[j] == pi->channels[i])
+                rc = sam_fail_field(SAM_EINVAL, "channels", "a channel is listed twice");
+        if(rc)
+            break;
+        rc = core_channel_get(c, ws, pi->channels[i], &ch);
+        if(rc == SAM_ENOTFOUND)
+            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
+                                (long long)pi->channels[i]);
+        if(rc)
+            break;
+        if(!strcmp(ch.kind, "feed") || !strcmp(ch.kind, "jetstream"))
+            rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" listens; it cannot publish", ch.name);
+        core_channel_slots(&ch, s, &ns);
+        if(!rc)
+            rc = taken_times(c, ch.id, now, &taken, &ntaken);
+        if(!rc)
+            rc = series_plan(&rule, s, ns, ch.timezone, taken, ntaken, times, SERIES_COPIES_MAX, &cnt);
+        if(!rc && cnt == 0)
+            rc = sam_fail_field(SAM_EINVAL, "channels", "no slot of \"%s\" fits the series: add slots or widen it",
+                                ch.name);
+        for(size_t k = 0; !rc && k < cnt; k++) {
+            o[n].channel_id = ch.id;
+            o[n].planned_at = times[k];
+            o[n].variant = (int)k; /* copy k rotates through the text and its variants */
+            new_key(o[n].idempotency_key);
+            n++;
+        }
+        free(taken);
+        store_channel_cleanup(&ch);
+    }
+    if(rc)
+        goto fail;
+    post->workspace_id = ws;
+    post->author_id = a->system ? 0 : a->user_id;
+    post->text = strdup(pi->text);
+    post->link = pi->link && *pi->link ? strdup(pi->link) : NULL;
+    post->campaign = pi->campaign && *pi->campaign ? strdup(pi->campaign) : NULL;
+    post->variants = variants ? variants : strdup("[]");
+    variants = NULL;
+    post->override_reason = pi->override_reason && *pi->override_reason ? strdup(pi->override_reason) : NULL;
+    snprintf(post->category, sizeof(post->category), "%s", pi->category ? pi->category : "value");
+    snprintf(post->state, sizeof(post->state), "scheduled");
+    post->created_at = post->updated_at = now;
+    series->per_day = rule.per_day;
+    series->min_gap_minutes = rule.gap_minutes;
+    series->days = in->days;
+    series->until_at = in->until;
+    series->max_count = in->count;
+    series->replace_previous = in->replace_previous;
+    series->created_at = now;
+    if(!post->text || !post->variants) {
+        rc = SAM_ENOMEM;
+        goto fail;
+    }
+    rc = store_series_insert(c->st, post, series, o, n);
+    if(rc)
+        goto fail;
+    json_t *d = json_pack("{s:I, s:I, s:i, s:i, s:b}", "series_id", (json_int_t)series->id, "post_id",
+                          (json_int_t)post->id, "copies", (int)n, "per_day", rule.per_day, "replace_previous",
+                          in->replace_previous);
+    core_audit(c, a, ws, "series.create", post->category, d);
+    json_decref(d);
+    free(times);
+    *occ = o;
+    *nocc = n;
+    return SAM_OK;
+fail:
+    free(variants);
+    free(times);
+    free(o);
+    store_post_cleanup(post);
+    return rc;
+}
+
+json_t *view_series(const struct store_series *s)
+{
+    json_t *j = json_pack("{s:I, s:I, s:i, s:i, s:b, s:o}", "id", (json_int_t)s->id, "post_id",
+                          (json_int_t)s->post_id, "per_day", s->per_day, "min_gap_minutes", s->min_gap_minutes,
+                          "replace_previous", s->replace_previous, "created_at", view_time(s->created_at));
+    if(!j)
+        return NULL;
+    if(s->days)
+        json_object_set_new(j, "days", json_integer(s->days));
+    if(s->until_at)
+        json_object_set_new(j, "until", view_time(s->until_at));
+    if(s->max_count)
+        json_object_set_new(j, "count", json_integer(s->max_count));
+    return j;
+}
+
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out)
 {
     int rc = store_post_get(c->st, id, out);
@@ -359,6 +498,8 @@ json_t *view_occurrence(const struct store_occurrence *o)
         json_object_set_new(j, "error", json_string(o->last_error));
     if(o->published_at)
         json_object_set_new(j, "published_at", view_time(o->published_at));
+    if(o->deleted_at)
+        json_object_set_new(j, "deleted_at", view_time(o->deleted_at));
     if(!strcmp(o->state, "scheduled") && o->next_attempt_at > o->planned_at)
         json_object_set_new(j, "next_attempt_at", view_time(o->next_attempt_at));
     if(o->series_id)

@@ -41,6 +41,26 @@ int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t 
 /* A post of workspace ws (SAM_ENOTFOUND for another's). */
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
 
+/* An evergreen series (P3): the post, and the rule its copies follow on every channel. */
+struct series_input {
+    struct post_input post;  /* text, link, category, campaign, variants, channels */
+    int per_day;             /* copies a day (default 3) */
+    int gap_minutes;         /* at least this far apart (default 240) */
+    int days;                /* for this many days ... */
+    int64_t until;           /* ... or until this instant ... */
+    int count;               /* ... or this many copies per channel (default: 7 days) */
+    int replace_previous;    /* delete the previous copy when the next goes out (P4) */
+    int64_t start;           /* first copy at or after (0: now) */
+};
+
+#define SERIES_COPIES_MAX 1000 /* per channel */
+
+/* Plans and stores a series; *occ (caller frees) gets every copy on every channel. */
+int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
+                       int64_t now, struct store_post *post, struct store_series *series,
+                       struct store_occurrence **occ, size_t *nocc);
+json_t *view_series(const struct store_series *s);
+
 /* The text an occurrence publishes: variant 0 is the post's text, k its k-th variant
  * (rotating when there are fewer). New string; caller frees. */
 char *core_post_text_for(const struct store_post *p, int variant);

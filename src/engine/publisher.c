@@ -42,6 +42,36 @@ static void fail_text(char *out, size_t n, const char *fmt, const char *msg, int
     snprintf(out, n, fmt, attempts, msg);
 }
 
+/* Replace on repost (P4): after a copy of a series went out, the previous copy on the
+ * same channel is deleted where the channel can delete. A failure is logged and audited;
+ * it never undoes the new copy. */
+static void replace_previous(struct core *c, const struct channel_ops *ops, const struct channel_ctx *ctx,
+                             const struct store_occurrence *occ)
+{
+    struct store_series ser;
+    struct store_occurrence prev;
+    struct channel_result res;
+    char idbuf[32];
+    if(!occ->series_id || !ops->can_delete || !ops->remove || store_series_get(c->st, occ->series_id, &ser) ||
+       !ser.replace_previous)
+        return;
+    if(store_occurrence_previous(c->st, occ->series_id, occ->channel_id, occ->planned_at, &prev))
+        return;
+    memset(&res, 0, sizeof(res));
+    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)prev.id);
+    if(ops->remove(ctx, prev.remote_id, &res) == SAM_OK && res.outcome == CHANNEL_OK) {
+        store_occurrence_mark_deleted(c->st, prev.id, time_now());
+        log_kv(LOG_INFO, "previous copy deleted", "occurrence", idbuf, "remote_id", prev.remote_id, NULL);
+    } else {
+        struct actor sys = {.system = 1};
+        json_t *d = json_pack("{s:I, s:s}", "occurrence_id", (json_int_t)prev.id, "error", res.message);
+        snprintf(sys.label, sizeof(sys.label), "publisher");
+        log_kv(LOG_WARN, "previous copy not deleted", "occurrence", idbuf, "error", res.message, NULL);
+        core_audit(c, &sys, occ->workspace_id, "post.replace_failed", ctx->channel->name, d);
+        json_decref(d);
+    }
+}
+
 /* Publishes one claimed occurrence and records the outcome. */
 static void publish_one(struct core *c, const struct publisher_options *o, const char *owner,
                         const struct store_occurrence *occ)
@@ -100,6 +130,8 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
             res.outcome = CHANNEL_FAIL;
             snprintf(res.message, sizeof(res.message), "%s", sam_errmsg(rc));
         }
+        if(res.outcome == CHANNEL_OK)
+            replace_previous(c, ops, &ctx, occ);
     }
 record:
     now = time_now();

@@ -1152,7 +1152,8 @@ static void bind_text_or_null(sqlite3_stmt *q, int i, const char *v)
         sqlite3_bind_null(q, i);
 }
 
-static int sq_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
+static int post_insert_tx(struct store *st, struct store_post *p, struct store_series *ser,
+                          struct store_occurrence *occ, size_t n)
 {
     struct sq *s = SQ(st);
     sqlite3_stmt *q = NULL;
@@ -1182,8 +1183,39 @@ static int sq_post_insert(struct store *st, struct store_post *p, struct store_o
         p->id = sqlite3_last_insert_rowid(s->db);
         sqlite3_finalize(q);
     }
+    if(!rc && ser) {
+        rc = prep(s, "INSERT INTO series(workspace_id, post_id, per_day, days, until_at, max_count, min_gap_minutes,"
+                     " replace_previous, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
+        if(!rc) {
+            ser->workspace_id = p->workspace_id;
+            ser->post_id = p->id;
+            sqlite3_bind_int64(q, 1, ser->workspace_id);
+            sqlite3_bind_int64(q, 2, ser->post_id);
+            sqlite3_bind_int(q, 3, ser->per_day);
+            if(ser->days)
+                sqlite3_bind_int(q, 4, ser->days);
+            else
+                sqlite3_bind_null(q, 4);
+            if(ser->until_at)
+                sqlite3_bind_int64(q, 5, ser->until_at);
+            else
+                sqlite3_bind_null(q, 5);
+            if(ser->max_count)
+                sqlite3_bind_int(q, 6, ser->max_count);
+            else
+                sqlite3_bind_null(q, 6);
+            sqlite3_bind_int(q, 7, ser->min_gap_minutes);
+            sqlite3_bind_int(q, 8, ser->replace_previous);
+            sqlite3_bind_int64(q, 9, ser->created_at);
+            rc = exec_stmt(s, q, "series", NULL);
+            ser->id = sqlite3_last_insert_rowid(s->db);
+            sqlite3_finalize(q);
+        }
+    }
     for(size_t i = 0; !rc && i < n; i++) {
         struct store_occurrence *o = &occ[i];
+        if(ser)
+            o->series_id = ser->id;
         rc = prep(s, "INSERT INTO occurrences(workspace_id, post_id, channel_id, series_id, variant, planned_at,"
                      " state, idempotency_key, next_attempt_at, created_at, updated_at)"
                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
@@ -1218,6 +1250,89 @@ static int sq_post_insert(struct store *st, struct store_post *p, struct store_o
 out:
     unlock(s);
     return rc;
+}
+
+static int sq_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
+{
+    return post_insert_tx(st, p, NULL, occ, n);
+}
+
+static int sq_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
+                            struct store_occurrence *occ, size_t n)
+{
+    return post_insert_tx(st, p, ser, occ, n);
+}
+
+static void row_series(sqlite3_stmt *q, void *p)
+{
+    struct store_series *x = p;
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(q, 0);
+    x->workspace_id = sqlite3_column_int64(q, 1);
+    x->post_id = sqlite3_column_int64(q, 2);
+    x->per_day = sqlite3_column_int(q, 3);
+    x->days = sqlite3_column_int(q, 4);
+    x->until_at = sqlite3_column_int64(q, 5);
+    x->max_count = sqlite3_column_int(q, 6);
+    x->min_gap_minutes = sqlite3_column_int(q, 7);
+    x->replace_previous = sqlite3_column_int(q, 8);
+    x->created_at = sqlite3_column_int64(q, 9);
+}
+
+#define SERIES_COLS "id, workspace_id, post_id, per_day, coalesce(days, 0), coalesce(until_at, 0)," \
+                    " coalesce(max_count, 0), min_gap_minutes, replace_previous, created_at"
+
+static int sq_series_get(struct store *st, int64_t id, struct store_series *out)
+{
+    return query_one(SQ(st), "SELECT " SERIES_COLS " FROM series WHERE id = ?", "series", NULL, NULL, id,
+                     row_series, out);
+}
+
+static int sq_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
+                          size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " SERIES_COLS " FROM series WHERE workspace_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, after);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_series, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_previous(struct store *st, int64_t series, int64_t channel, int64_t before,
+                                  struct store_occurrence *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " OCC_COLS " FROM occurrences WHERE series_id = ?1 AND channel_id = ?2 AND planned_at < ?3"
+                 " AND state = 'published' AND deleted_at IS NULL ORDER BY planned_at DESC LIMIT 1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, series);
+        sqlite3_bind_int64(q, 2, channel);
+        sqlite3_bind_int64(q, 3, before);
+        rc = get_one(s, q, "previous copy");
+        if(!rc)
+            row_occurrence(q, out);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now)
+{
+    return simple_exec(st, "UPDATE occurrences SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1", "occurrence", id,
+                       now, 0, NULL, NULL);
 }
 
 static int sq_post_get(struct store *st, int64_t id, struct store_post *out)
@@ -1552,6 +1667,11 @@ static const struct store_ops sqlite_ops = {
     .workspace_set_ical = sq_workspace_set_ical,
     .workspace_by_ical = sq_workspace_by_ical,
     .post_insert = sq_post_insert,
+    .series_insert = sq_series_insert,
+    .series_get = sq_series_get,
+    .series_list = sq_series_list,
+    .occurrence_previous = sq_occurrence_previous,
+    .occurrence_mark_deleted = sq_occurrence_mark_deleted,
     .post_get = sq_post_get,
     .post_update = sq_post_update,
     .post_list = sq_post_list,

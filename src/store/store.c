@@ -306,6 +306,34 @@ int store_occurrence_release_leases(struct store *st, int *n)
     return st->ops->occurrence_release_leases(st, n);
 }
 
+int store_series_insert(struct store *st, struct store_post *p, struct store_series *s,
+                        struct store_occurrence *occ, size_t n)
+{
+    return st->ops->series_insert(st, p, s, occ, n);
+}
+
+int store_series_get(struct store *st, int64_t id, struct store_series *out)
+{
+    return st->ops->series_get(st, id, out);
+}
+
+int store_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
+                      size_t *n)
+{
+    return st->ops->series_list(st, ws, after, limit, items, n);
+}
+
+int store_occurrence_previous(struct store *st, int64_t series, int64_t channel, int64_t before,
+                              struct store_occurrence *out)
+{
+    return st->ops->occurrence_previous(st, series, channel, before, out);
+}
+
+int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now)
+{
+    return st->ops->occurrence_mark_deleted(st, id, now);
+}
+
 void store_post_cleanup(struct store_post *p)
 {
     if(!p)

@@ -138,6 +138,13 @@ struct store_occurrence {
     int64_t published_at, deleted_at, created_at, updated_at;
 };
 
+/* An evergreen series (P3): the rule a post's copies were planned by. */
+struct store_series {
+    int64_t id, workspace_id, post_id;
+    int per_day, days, max_count, min_gap_minutes, replace_previous;
+    int64_t until_at, created_at;
+};
+
 /* What the publisher writes back after calling a channel. */
 struct store_outcome {
     const char *state;        /* published, scheduled (retry later), failed */
@@ -208,6 +215,14 @@ struct store_ops {
     int (*workspace_set_ical)(struct store *st, int64_t ws, const char *token_hash);
     int (*workspace_by_ical)(struct store *st, const char *token_hash, struct store_workspace *out);
     int (*post_insert)(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
+    int (*series_insert)(struct store *st, struct store_post *p, struct store_series *s,
+                         struct store_occurrence *occ, size_t n);
+    int (*series_get)(struct store *st, int64_t id, struct store_series *out);
+    int (*series_list)(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
+                       size_t *n);
+    int (*occurrence_previous)(struct store *st, int64_t series, int64_t channel, int64_t before,
+                               struct store_occurrence *out);
+    int (*occurrence_mark_deleted)(struct store *st, int64_t id, int64_t now);
     int (*post_get)(struct store *st, int64_t id, struct store_post *out);
     int (*post_update)(struct store *st, const struct store_post *p);
     int (*post_list)(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
@@ -309,6 +324,18 @@ int store_workspace_by_ical(struct store *st, const char *token_hash, struct sto
  * needs channel_id, planned_at, variant and idempotency_key; state defaults to scheduled. */
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
 int store_post_get(struct store *st, int64_t id, struct store_post *out);
+/* Inserts a post, its series rule and every planned copy in one transaction; fills the
+ * ids (each occurrence gets the series id). */
+int store_series_insert(struct store *st, struct store_post *p, struct store_series *s,
+                        struct store_occurrence *occ, size_t n);
+int store_series_get(struct store *st, int64_t id, struct store_series *out);
+int store_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
+                      size_t *n);
+/* The latest published, not yet deleted copy of a series on a channel planned before
+ * `before` (for replace on repost, P4). SAM_ENOTFOUND when there is none. */
+int store_occurrence_previous(struct store *st, int64_t series, int64_t channel, int64_t before,
+                              struct store_occurrence *out);
+int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now);
 /* Writes text, link, category, campaign, variants, state and override_reason. */
 int store_post_update(struct store *st, const struct store_post *p);
 /* state NULL: every state. By id ascending; `after` is an id. */

@@ -811,6 +811,100 @@ static int h_queue(struct web_request *r, struct web_reply *out)
     return reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
 }
 
+/* ---- series (P3) ---- */
+
+static json_t *v_series(const void *p) { return view_series(p); }
+static int64_t k_series(const void *p) { return ((const struct store_series *)p)->id; }
+
+static int int_field(json_t *body, const char *key, int min, int max, int *out)
+{
+    json_t *v = json_object_get(body, key);
+    if(!v || json_is_null(v))
+        return SAM_OK;
+    if(!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return sam_fail_field(SAM_EINVAL, key, "%s must be a whole number from %d to %d", key, min, max);
+    *out = (int)json_integer_value(v);
+    return SAM_OK;
+}
+
+static int h_series_create(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "per_day",
+                                       "min_gap_hours", "days", "until", "count", "replace_previous", "start",
+                                       "override_reason", NULL};
+    struct series_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    struct store_post p;
+    struct store_series s;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j = NULL, *copy, *v;
+    const char *until = NULL, *start = NULL;
+    int gap_h = 0, rc;
+
+    if((rc = body_only(r->body, keys)))
+        return rc;
+    memset(&in, 0, sizeof(in));
+    /* The post fields are read as for a post; the series fields are taken out first. */
+    copy = json_deep_copy(r->body);
+    for(size_t i = 6; keys[i] && strcmp(keys[i], "override_reason"); i++)
+        json_object_del(copy, keys[i]);
+    rc = post_input_from(copy, 1, &in.post, channels);
+    if(!rc && in.post.schedule != POST_DRAFT)
+        rc = sam_fail_field(SAM_EINVAL, "schedule", "a series plans its own times: leave out schedule");
+    if(!rc)
+        rc = int_field(r->body, "per_day", 1, 48, &in.per_day);
+    if(!rc)
+        rc = int_field(r->body, "min_gap_hours", 0, 168, &gap_h);
+    if(!rc)
+        rc = int_field(r->body, "days", 1, 366, &in.days);
+    if(!rc)
+        rc = int_field(r->body, "count", 1, SERIES_COPIES_MAX, &in.count);
+    if(!rc)
+        rc = body_str(r->body, "until", 0, &until);
+    if(!rc)
+        rc = body_str(r->body, "start", 0, &start);
+    if(!rc && until && time_parse_rfc3339(until, &in.until))
+        rc = sam_fail_field(SAM_EINVAL, "until", "until must be a time such as 2027-01-31T23:59:00+01:00");
+    if(!rc && start && time_parse_rfc3339(start, &in.start))
+        rc = sam_fail_field(SAM_EINVAL, "start", "start must be a time such as 2027-01-01T00:00:00+01:00");
+    v = json_object_get(r->body, "replace_previous");
+    if(!rc && v && !json_is_boolean(v))
+        rc = sam_fail_field(SAM_EINVAL, "replace_previous", "replace_previous must be true or false");
+    in.replace_previous = json_is_true(v);
+    in.gap_minutes = json_object_get(r->body, "min_gap_hours") ? gap_h * 60 : 0;
+    if(!rc && json_object_get(r->body, "min_gap_hours") && gap_h == 0)
+        in.gap_minutes = 1; /* 0 hours: any gap, but never the same minute */
+    if(!rc)
+        rc = core_series_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &s, &occ, &n);
+    json_decref(copy);
+    if(rc)
+        return rc;
+    free(occ);
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    if(rc)
+        return rc;
+    return reply(out, 201, json_pack("{s:o, s:o}", "series", view_series(&s), "post", j));
+}
+
+static int h_series_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_series *ss = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = page_params(r, &limit, &after)))
+        return rc;
+    rc = store_series_list(r->core->st, r->wid, after, limit + 1, &ss, &n);
+    if(rc)
+        return rc;
+    items = page_of(ss, n, sizeof(*ss), limit, v_series, k_series);
+    free(ss);
+    return reply(out, 200, items);
+}
+
 /* ---- calendar feed (P13) ---- */
 
 static int h_ical(struct web_request *r, struct web_reply *out)
@@ -900,6 +994,8 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/posts/{pid}", h_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", h_post_cancel, PERM_POSTS_WRITE, 0},
     {"GET", WS "/queue", h_queue, PERM_POSTS_READ, 0},
+    {"GET", WS "/series", h_series_list, PERM_POSTS_READ, 0},
+    {"POST", WS "/series", h_series_create, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/calendar", h_calendar_create, PERM_WORKSPACES_WRITE, 0},
     {"DELETE", WS "/calendar", h_calendar_delete, PERM_WORKSPACES_WRITE, 0},
     {"GET", "/ical/{token}", h_ical, 0, ROUTE_PUBLIC | ROUTE_RAW},

@@ -1,0 +1,92 @@
+"""Evergreen series (PRODUCT.md P3) and replace on repost (P4), through the API with the
+file channel: copies planned in the channel's slots, never consecutive, at least the gap
+apart, variants rotating; when a copy goes out the previous one is deleted."""
+
+import json
+import os
+import sqlite3
+import time
+
+import harness
+from harness import expect
+
+setup_module = harness.module_instance
+teardown_module = harness.close_instance
+
+SLOTS = ["%s %s" % (d, t) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+         for t in ("09:00", "13:00", "17:00", "21:00")]
+
+
+def test_series_plan_rotates_variants_and_keeps_its_distance(inst):
+    ch = harness.new_channel(inst, "series-file", kind="file", settings={"path": "series.jsonl"}, slots=SLOTS)
+    upcoming = [u["at"] for u in expect(inst.get(inst.ws("/channels/%d/slots?days=14" % ch["id"])), 200)["upcoming"]]
+    doc = expect(inst.post(inst.ws("/series"), json={
+        "text": "Evergreen A", "variants": ["Evergreen B", "Evergreen C"], "channels": [ch["id"]],
+        "per_day": 3, "min_gap_hours": 4, "count": 6, "replace_previous": True, "category": "value"}), 201)
+    s, occ = doc["series"], doc["post"]["occurrences"]
+    assert s["replace_previous"] is True and s["count"] == 6 and s["per_day"] == 3, s
+    assert len(occ) == 6, occ
+    times = [o["planned_at"] for o in occ]
+    idx = [upcoming.index(t) for t in times]
+    assert all(b - a >= 2 for a, b in zip(idx, idx[1:])), "copies in consecutive slots: %r" % idx
+    secs = [harness.parse_time(t) for t in times]
+    assert all(b - a >= 4 * 3600 for a, b in zip(secs, secs[1:])), times
+    assert [o["variant"] for o in occ] == [0, 1, 2, 3, 4, 5]
+    assert all(o.get("series_id") == s["id"] for o in occ)
+    q = expect(inst.get(inst.ws("/queue?channel=%d" % ch["id"])), 200)["items"]
+    texts = [i["text"] for i in q if i["post_id"] == doc["post"]["id"]]
+    assert texts[:4] == ["Evergreen A", "Evergreen B", "Evergreen C", "Evergreen A"], texts
+    listed = harness.list_all(inst, inst.ws("/series"))
+    assert any(x["id"] == s["id"] for x in listed), listed
+
+
+def test_other_posts_sit_between_copies(inst):
+    ch = harness.new_channel(inst, "series-mix", kind="file", settings={"path": "mix.jsonl"}, slots=SLOTS)
+    other = expect(inst.post(inst.ws("/posts"), json={"text": "another post", "channels": [ch["id"]],
+                                                      "schedule": "next_slot"}), 201)
+    taken = other["occurrences"][0]["planned_at"]
+    doc = expect(inst.post(inst.ws("/series"), json={"text": "repeat me", "channels": [ch["id"]], "count": 4}), 201)
+    assert taken not in [o["planned_at"] for o in doc["post"]["occurrences"]]
+
+
+def test_bad_series_are_refused(inst):
+    ch = harness.new_channel(inst, "series-bad", kind="file", settings={"path": "bad.jsonl"}, slots=SLOTS)
+    feed = harness.new_channel(inst, "series-feed", kind="feed")
+    for body, field in (
+            ({"text": "x", "channels": [ch["id"]], "per_day": 0}, "per_day"),
+            ({"text": "x", "channels": [ch["id"]], "days": 400}, "days"),
+            ({"text": "x", "channels": [ch["id"]], "count": 0}, "count"),
+            ({"text": "x", "channels": [ch["id"]], "until": "soon"}, "until"),
+            ({"text": "x", "channels": [ch["id"]], "schedule": "now"}, "schedule"),
+            ({"text": "x", "channels": [feed["id"]]}, "channels"),
+            ({"text": "x", "channels": [ch["id"]], "replace_previous": "yes"}, "replace_previous")):
+        expect(inst.post(inst.ws("/series"), json=body), 422, "validation_failed", field=field)
+
+
+def test_replace_on_repost_deletes_the_previous_copy(inst):
+    ch = harness.new_channel(inst, "series-replace", kind="file", settings={"path": "replace.jsonl"}, slots=SLOTS)
+    doc = expect(inst.post(inst.ws("/series"), json={
+        "text": "Copy A", "variants": ["Copy B"], "channels": [ch["id"]], "count": 3, "replace_previous": True}), 201)
+    ids = [o["id"] for o in doc["post"]["occurrences"]]
+    # Time travel in the test's own database: the copies fall due two seconds apart, now.
+    con = sqlite3.connect(inst.db, timeout=10)
+    now = int(time.time())
+    with con:
+        for k, oid in enumerate(ids):
+            con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
+                        (now + 2 * k, now + 2 * k, oid))
+    con.close()
+
+    def all_out():
+        p = expect(inst.get(inst.ws("/posts/%d" % doc["post"]["id"])), 200)
+        occ = {o["id"]: o for o in p["occurrences"]}
+        done = all(occ[i]["state"] == "published" for i in ids) and all(occ[i].get("deleted_at") for i in ids[:2])
+        return occ if done else None
+    occ = harness.wait_until(all_out, "three copies out and the first two deleted", timeout=20)
+    assert not occ[ids[2]].get("deleted_at"), occ[ids[2]]
+    with open(os.path.join(inst.dir, "files", "replace.jsonl"), encoding="utf-8") as f:
+        lines = [json.loads(l) for l in f if l.strip()]
+    published = [l["text"] for l in lines if l["type"] == "publish"]
+    deleted = [l["remote_id"] for l in lines if l["type"] == "delete"]
+    assert published == ["Copy A", "Copy B", "Copy A"], published
+    assert deleted == [occ[ids[0]]["remote_id"], occ[ids[1]]["remote_id"]], (deleted, occ)
