@@ -25,9 +25,13 @@ static const char *usage =
 
 static const char *queue_usage =
     "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
+    "       samtale queue check [--workspace W]\n"
     "\n"
-    "The occurrences planned from now for N days (default 7, at most 93), in time order,\n"
-    "with each channel's local time.\n";
+    "show: the occurrences planned from now for N days (default 7, at most 93), in time\n"
+    "order, with each channel's local time.\n"
+    "check: every rule the queue breaks (near-duplicates, content mix, frequency caps, promo\n"
+    "spacing, cross-posts, length limits), with rule id, severity and what to do; exits 1\n"
+    "when anything blocks.\n";
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -113,10 +117,35 @@ static int post_add(struct cli *c, int argc, char **argv)
     in.nchannels = (size_t)nchans;
     in.override_reason = override;
     snprintf(sys.label, sizeof(sys.label), "cli");
-    rc = core_post_create(&c->core, &sys, w.id, &in, time_now(), &p, &occ, &n);
+    json_t *violations = NULL;
+    rc = core_post_create(&c->core, &sys, w.id, &in, time_now(), &p, &occ, &n, &violations);
     json_decref(vlist);
-    if(rc)
+    if(violations && !c->json) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(violations, i, v)
+            fprintf(stderr, "%s %s: %s\n", !strcmp(json_string_value(json_object_get(v, "severity")), "block")
+                                              ? "BLOCK" : "warning",
+                    json_string_value(json_object_get(v, "rule")), json_string_value(json_object_get(v, "message")));
+    }
+    if(rc) {
+        json_decref(violations);
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            fprintf(stderr, "samtale: a blocking check stops this post; publish anyway with --override REASON\n");
         return cli_fail(rc);
+    }
+    if(c->json) {
+        json_t *j = view_post(&p), *list = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(list, view_occurrence(&occ[i]));
+        json_object_set_new(j, "occurrences", list);
+        json_object_set_new(j, "violations", violations ? violations : json_array());
+        cli_print_json(j);
+        free(occ);
+        store_post_cleanup(&p);
+        return EXIT_OK;
+    }
+    json_decref(violations);
     print_post(c, &p, occ, n);
     free(occ);
     store_post_cleanup(&p);
@@ -239,6 +268,42 @@ int cmd_queue(struct cli *c, int argc, char **argv)
     long d = 7;
     const char *headers[] = {"WHEN (CHANNEL TIME)", "CHANNEL", "POST", "STATE", "TEXT"};
 
+    if(argc >= 1 && !strcmp(argv[0], "check")) {
+        json_t *violations = NULL, *v;
+        size_t i;
+        int blocked = 0;
+        CLI_PARSE(argc - 1, argv + 1, opts, pos, 0, &npos, queue_usage);
+        if((code = cli_open(c)))
+            return code;
+        if((rc = cli_workspace(c, ws, &w)) || (rc = core_queue_check(&c->core, w.id, now, &violations)))
+            return cli_fail(rc);
+        json_array_foreach(violations, i, v) if(!strcmp(json_string_value(json_object_get(v, "severity")), "block"))
+            blocked = 1;
+        if(c->json) {
+            cli_print_json(violations);
+        } else {
+            const char *h[] = {"RULE", "SEVERITY", "POSTS", "WHAT TO DO"};
+            struct cli_table *t = cli_table_new(4, h);
+            json_array_foreach(violations, i, v) {
+                char posts[64] = "";
+                size_t k;
+                json_t *pid;
+                json_array_foreach(json_object_get(v, "posts"), k, pid) {
+                    size_t used = strlen(posts);
+                    snprintf(posts + used, sizeof(posts) - used, "%s%lld", used ? "," : "",
+                             (long long)json_integer_value(pid));
+                }
+                const char *row[] = {json_string_value(json_object_get(v, "rule")),
+                                     json_string_value(json_object_get(v, "severity")), posts,
+                                     json_string_value(json_object_get(v, "message"))};
+                cli_table_row(t, row);
+            }
+            cli_table_print(t);
+            cli_table_free(t);
+            json_decref(violations);
+        }
+        return blocked ? EXIT_FAIL : EXIT_OK;
+    }
     if(argc < 1 || strcmp(argv[0], "show")) {
         if(argc >= 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
             fputs(queue_usage, stdout);

@@ -4,6 +4,7 @@
  * caller before core_post_create; this file keeps the data right.
  */
 #include "core/post.h"
+#include "core/checks.h"
 #include "core/series.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -139,21 +140,289 @@ static int place(struct core *c, const struct post_input *in, const struct store
     return rc;
 }
 
+/* ---- the spam checks (P5-P9) over the queue ---- */
+
+/* The posts around a time window, as the checks see them. Strings are owned here. */
+struct context {
+    struct check_post *items;
+    char **texts;
+    size_t n, cap;
+    struct store_channel *channels; /* cache of the workspace's channels */
+    size_t nchannels;
+};
+
+static void context_free(struct context *x)
+{
+    for(size_t i = 0; i < x->n; i++)
+        free(x->texts[i]);
+    free(x->texts);
+    free(x->items);
+    store_channel_list_free(x->channels, x->nchannels);
+    memset(x, 0, sizeof(*x));
+}
+
+static const struct store_channel *context_channel(const struct context *x, int64_t id)
+{
+    for(size_t i = 0; i < x->nchannels; i++)
+        if(x->channels[i].id == id)
+            return &x->channels[i];
+    return NULL;
+}
+
+static int context_add(struct context *x, const struct check_post *cp, const char *text)
+{
+    if(x->n == x->cap) {
+        size_t cap = x->cap ? x->cap * 2 : 64;
+        struct check_post *it = realloc(x->items, cap * sizeof(*it));
+        char **tx;
+        if(!it)
+            return SAM_ENOMEM;
+        x->items = it;
+        tx = realloc(x->texts, cap * sizeof(*tx));
+        if(!tx)
+            return SAM_ENOMEM;
+        x->texts = tx;
+        x->cap = cap;
+    }
+    x->texts[x->n] = strdup(text ? text : "");
+    if(!x->texts[x->n])
+        return SAM_ENOMEM;
+    x->items[x->n] = *cp;
+    x->items[x->n].text = x->texts[x->n];
+    x->n++;
+    return SAM_OK;
+}
+
+/* Loads the workspace's scheduled, in-flight and published occurrences in [from, to). */
+static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, struct context *x)
+{
+    static const char *cats[] = {"value", "promo", "personal", "share", "dialogue"};
+    struct store_queue_item *items = NULL;
+    size_t n = 0;
+    int rc = store_channel_list(c->st, ws, NULL, 0, 10000, &x->channels, &x->nchannels);
+    if(!rc)
+        rc = store_queue_items(c->st, ws, from, to, &items, &n);
+    for(size_t i = 0; !rc && i < n; i++) {
+        const struct store_channel *ch = context_channel(x, items[i].channel_id);
+        struct store_post p = {.text = items[i].text, .variants = items[i].variants};
+        char *text;
+        if(!ch)
+            continue;
+        text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
+        struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = ch->kind,
+                                .at = items[i].at, .published = items[i].published};
+        /* The category must outlive the item: point at one of the five static names. */
+        for(size_t k = 0; k < 5; k++)
+            if(!strcmp(items[i].category, cats[k]))
+                cp.category = cats[k];
+        rc = context_add(x, &cp, text ? text : items[i].text);
+        free(text);
+    }
+    store_queue_items_free(items, n);
+    return rc;
+}
+
+static void policy_for(struct check_policy *pol, const char *preset, const struct store_channel *ch)
+{
+    checks_default_policy(pol, preset);
+    if(ch && ch->max_per_hour > 0)
+        pol->max_per_hour = ch->max_per_hour;
+    if(ch && ch->max_per_day > 0)
+        pol->max_per_day = ch->max_per_day;
+}
+
+static json_t *violation_json(const struct check_violation *v, int64_t channel, int64_t at)
+{
+    json_t *posts = json_array();
+    for(size_t k = 0; k < v->nposts && k < 8; k++)
+        if(v->posts[k])
+            json_array_append_new(posts, json_integer(v->posts[k]));
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "rule", v->rule, "severity",
+                          v->severity == CHECK_BLOCK ? "block" : "warn", "message", v->message, "posts", posts);
+    if(j && channel)
+        json_object_set_new(j, "channel_id", json_integer(channel));
+    if(j && at)
+        json_object_set_new(j, "at", view_time(at));
+    return j;
+}
+
+int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                    int *blocked)
+{
+    struct context x;
+    struct store_workspace w;
+    struct check_post *cands = NULL, *others = NULL;
+    struct check_violation found[32];
+    int64_t lo = now, hi = now;
+    int rc;
+
+    memset(&x, 0, sizeof(x));
+    *violations = json_array();
+    *blocked = 0;
+    if(in->schedule == POST_DRAFT || in->nchannels == 0 || !in->text)
+        return SAM_OK;
+    if(in->nchannels > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
+    if((rc = store_workspace_get(c->st, ws, &w)))
+        return rc;
+    cands = calloc(in->nchannels, sizeof(*cands));
+    if(!cands)
+        return SAM_ENOMEM;
+    /* Where each copy would go. */
+    for(size_t i = 0; !rc && i < in->nchannels; i++) {
+        struct store_channel ch;
+        rc = core_channel_get(c, ws, in->channels[i], &ch);
+        if(rc == SAM_ENOTFOUND)
+            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
+                                (long long)in->channels[i]);
+        if(rc)
+            break;
+        rc = place(c, in, &ch, now, &cands[i].at);
+        cands[i].channel_id = ch.id;
+        store_channel_cleanup(&ch);
+        if(!rc && (i == 0 || cands[i].at < lo))
+            lo = cands[i].at;
+        if(!rc && (i == 0 || cands[i].at > hi))
+            hi = cands[i].at;
+    }
+    if(!rc)
+        rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, &x);
+    if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
+        rc = SAM_ENOMEM;
+    for(size_t i = 0; !rc && i < in->nchannels; i++) {
+        const struct store_channel *ch = context_channel(&x, cands[i].channel_id);
+        struct check_policy pol;
+        size_t k = 0, count = 0;
+        cands[i].network = ch ? ch->kind : "";
+        cands[i].text = in->text;
+        cands[i].category = in->category ? in->category : "value";
+        for(size_t j = 0; j < x.n; j++)
+            others[k++] = x.items[j];
+        /* The post's other channels count too (the cross-post check). */
+        for(size_t j = 0; j < in->nchannels; j++)
+            if(j != i) {
+                const struct store_channel *cj = context_channel(&x, cands[j].channel_id);
+                others[k] = cands[j];
+                others[k].network = cj ? cj->kind : "";
+                others[k].text = in->text;
+                others[k].category = cands[i].category;
+                k++;
+            }
+        policy_for(&pol, w.mix_preset, ch);
+        rc = checks_candidate(&pol, &cands[i], others, k, found, 32, &count);
+        for(size_t v = 0; !rc && v < count && v < 32; v++) {
+            json_array_append_new(*violations, violation_json(&found[v], cands[i].channel_id, cands[i].at));
+            if(found[v].severity == CHECK_BLOCK)
+                *blocked = 1;
+        }
+    }
+    free(cands);
+    free(others);
+    context_free(&x);
+    if(rc) {
+        json_decref(*violations);
+        *violations = NULL;
+    }
+    return rc;
+}
+
+int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations)
+{
+    struct context x;
+    struct store_workspace w;
+    struct check_violation *found = NULL;
+    struct check_post *sub = NULL;
+    int rc;
+    size_t max = 1000;
+
+    memset(&x, 0, sizeof(x));
+    *violations = json_array();
+    if((rc = store_workspace_get(c->st, ws, &w)))
+        return rc;
+    rc = context_load(c, ws, now - 7 * 86400, now + 93 * 86400, &x);
+    if(!rc && (!(found = calloc(max, sizeof(*found))) || !(sub = calloc(x.n ? x.n : 1, sizeof(*sub)))))
+        rc = SAM_ENOMEM;
+    /* Rules across channels (near-duplicates, cross-posts) over everything at once... */
+    if(!rc) {
+        struct check_policy pol;
+        size_t count = 0;
+        policy_for(&pol, w.mix_preset, NULL);
+        rc = checks_queue(&pol, x.items, x.n, found, max, &count);
+        for(size_t v = 0; !rc && v < count && v < max; v++)
+            if(found[v].rule[1] == '5' || found[v].rule[1] == '8')
+                json_array_append_new(*violations, violation_json(&found[v], 0, 0));
+    }
+    /* ...and each channel's own rules (mix, caps) with that channel's caps. */
+    for(size_t ci = 0; !rc && ci < x.nchannels; ci++) {
+        struct check_policy pol;
+        size_t k = 0, count = 0;
+        for(size_t j = 0; j < x.n; j++)
+            if(x.items[j].channel_id == x.channels[ci].id)
+                sub[k++] = x.items[j];
+        if(!k)
+            continue;
+        policy_for(&pol, w.mix_preset, &x.channels[ci]);
+        rc = checks_queue(&pol, sub, k, found, max, &count);
+        for(size_t v = 0; !rc && v < count && v < max; v++)
+            if(found[v].rule[1] == '6' || found[v].rule[1] == '7')
+                json_array_append_new(*violations, violation_json(&found[v], x.channels[ci].id, 0));
+    }
+    free(found);
+    free(sub);
+    context_free(&x);
+    if(rc) {
+        json_decref(*violations);
+        *violations = NULL;
+    }
+    return rc;
+}
+
 int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
-                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc)
+                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
+                     json_t **violations)
 {
     char *variants = NULL;
     struct store_occurrence *o = NULL;
     size_t n = 0;
-    int rc;
+    int rc, blocked = 0;
+    json_t *found = NULL;
 
     memset(out, 0, sizeof(*out));
     *occ = NULL;
     *nocc = 0;
+    if(violations)
+        *violations = NULL;
     if(!in->text)
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if((rc = check_content(in, &variants)))
         return rc;
+    if(in->schedule != POST_DRAFT && in->nchannels > 0 && in->nchannels <= POST_CHANNELS_MAX) {
+        rc = core_post_check(c, ws, in, now, &found, &blocked);
+        if(rc == SAM_EINVAL) {
+            /* Invalid channels or times: the loop below says which, precisely. */
+            rc = SAM_OK;
+            found = NULL;
+        }
+        if(rc) {
+            free(variants);
+            return rc;
+        }
+        if(violations)
+            *violations = json_incref(found);
+        if(blocked && !(in->override_reason && *in->override_reason)) {
+            json_t *first = NULL, *v;
+            size_t i;
+            json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
+                first = v;
+            rc = sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
+                                json_string_value(json_object_get(first, "rule")),
+                                json_string_value(json_object_get(first, "message")));
+            json_decref(found);
+            free(variants);
+            return rc;
+        }
+        json_decref(found);
+    }
     if(in->schedule != POST_DRAFT) {
         if(in->nchannels == 0)
             rc = sam_fail_field(SAM_EINVAL, "channels", "choose at least one channel to publish to");

@@ -30,9 +30,20 @@ struct post_input {
 #define POST_CHANNELS_MAX 50
 
 /* Validates and stores a post with one occurrence per channel. *occ (caller frees) gets
- * the occurrences, in the order of in->channels. */
+ * the occurrences, in the order of in->channels. The spam checks (P5-P8) run first;
+ * *violations (when not NULL; a new reference, caller releases) gets what they found.
+ * A blocking violation stops it with SAM_EINVAL, field "checks", unless
+ * in->override_reason is given (then it goes ahead and the override is audited). */
 int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
-                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc);
+                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
+                     json_t **violations);
+/* Runs the checks on a post that is not stored (what the composer shows as you type).
+ * *violations: a JSON list of {"rule","severity","message","posts","channel_id","at"};
+ * *blocked: 1 when any is a block. */
+int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                    int *blocked);
+/* Checks the whole queue of a workspace from now on (P9). */
+int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations);
 /* Edits text, link, category, campaign or variants of a post that has not gone out.
  * SAM_ECONFLICT once an occurrence is published or in flight. */
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,

@@ -459,12 +459,22 @@ static int sq_workspace_update(struct store *st, const struct store_workspace *w
 static int run_list(struct sq *s, sqlite3_stmt *q, size_t sz, int limit,
                     void (*fn)(sqlite3_stmt *, void *), void **items, size_t *n)
 {
-    char *arr = calloc((size_t)(limit > 0 ? limit : 1), sz);
-    size_t cnt = 0;
-    int r;
+    /* The array grows with the rows: a large limit costs nothing when few rows come. */
+    size_t cap = limit > 0 && limit < 64 ? (size_t)limit : 64, cnt = 0;
+    char *arr = malloc(cap * sz);
+    int r = SQLITE_DONE;
     if(!arr)
         return SAM_ENOMEM;
     while(cnt < (size_t)limit && (r = sqlite3_step(q)) == SQLITE_ROW) {
+        if(cnt == cap) {
+            char *bigger = realloc(arr, cap * 2 * sz);
+            if(!bigger) {
+                free(arr);
+                return SAM_ENOMEM;
+            }
+            arr = bigger;
+            cap *= 2;
+        }
         fn(q, arr + cnt * sz);
         cnt++;
     }
@@ -1564,6 +1574,43 @@ static int sq_occurrence_release_leases(struct store *st, int *n)
                        0, 0, NULL, n);
 }
 
+static void row_queue_item(sqlite3_stmt *q, void *p)
+{
+    struct store_queue_item *x = p;
+    memset(x, 0, sizeof(*x));
+    x->post_id = sqlite3_column_int64(q, 0);
+    x->channel_id = sqlite3_column_int64(q, 1);
+    x->at = sqlite3_column_int64(q, 2);
+    x->variant = sqlite3_column_int(q, 3);
+    x->published = sqlite3_column_int(q, 4);
+    col_text(q, 5, x->category, sizeof(x->category));
+    x->text = col_dup(q, 6);
+    x->variants = col_dup(q, 7);
+}
+
+static int sq_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to, struct store_queue_item **items,
+                          size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, limit = 200000;
+    lock(s);
+    rc = prep(s, "SELECT o.post_id, o.channel_id, coalesce(o.published_at, o.planned_at), o.variant,"
+                 " o.state = 'published', p.category, p.text, p.variants FROM occurrences o"
+                 " JOIN posts p ON p.id = o.post_id WHERE o.workspace_id = ?1 AND o.planned_at >= ?2"
+                 " AND o.planned_at < ?3 AND o.state IN ('scheduled', 'publishing', 'published')"
+                 " AND o.deleted_at IS NULL ORDER BY o.planned_at, o.id", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, from);
+        sqlite3_bind_int64(q, 3, to);
+        rc = run_list(s, q, sizeof(**items), limit, row_queue_item, (void **)items, n);
+        sqlite3_finalize(q);
+    }
+    unlock(s);
+    return rc;
+}
+
 /* ---- audit log ---- */
 
 static void row_audit(sqlite3_stmt *q, void *p)
@@ -1672,6 +1719,7 @@ static const struct store_ops sqlite_ops = {
     .series_list = sq_series_list,
     .occurrence_previous = sq_occurrence_previous,
     .occurrence_mark_deleted = sq_occurrence_mark_deleted,
+    .queue_items = sq_queue_items,
     .post_get = sq_post_get,
     .post_update = sq_post_update,
     .post_list = sq_post_list,

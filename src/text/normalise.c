@@ -101,7 +101,7 @@ size_t text_url_span(const char *s, size_t len, size_t i)
 {
     size_t scheme, end, open = 0, close = 0;
     const unsigned char *u = (const unsigned char *)s;
-    if(!s || i >= len)
+    if(!s || i >= len || (u[i] | 0x20) != 'h')
         return 0;
     if(i > 0 && is_ascii_alnum(u[i - 1]))
         return 0;
@@ -137,7 +137,7 @@ size_t text_url_span(const char *s, size_t len, size_t i)
 static size_t www_span(const char *s, size_t len, size_t i)
 {
     unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
-    if(is_ascii_alnum(prev) || prev == '.' || prev == '/' || prev == '@')
+    if(((unsigned char)s[i] | 0x20) != 'w' || is_ascii_alnum(prev) || prev == '.' || prev == '/' || prev == '@')
         return 0;
     if(!prefix_nocase(s, len, i, "www.") || i + 4 >= len || !is_ascii_alnum((unsigned char)s[i + 4]))
         return 0;

@@ -69,7 +69,8 @@ int text_sig_build(const char *s, struct text_sig *sig)
     memset(sig, 0, sizeof(*sig));
     if(!s)
         s = "";
-    len = strnlen(s, TEXT_NORM_MAX_IN + 1);
+    for(len = 0; len <= TEXT_NORM_MAX_IN && s[len]; len++)
+        ;
     sig->raw = text_hash(s, len > TEXT_NORM_MAX_IN ? TEXT_NORM_MAX_IN : len);
     rc = text_normalise(s, len, form, sizeof(form), &flen);
     if(rc)
@@ -110,6 +111,14 @@ int text_sig_build(const char *s, struct text_sig *sig)
             h[m++] = h[k];
     sig->h = h;
     sig->n = m;
+    sig->bucket_ok = 1;
+    for(k = 0; k < m; k++) {
+        uint8_t *b = &sig->bucket[h[k] >> 24];
+        if(*b == UINT8_MAX)
+            sig->bucket_ok = 0;
+        else
+            (*b)++;
+    }
     return SAM_OK;
 }
 
@@ -186,6 +195,13 @@ int text_sig_at_least(const struct text_sig *a, const struct text_sig *b, double
         need--;
     while(need < lo && dice(need, a->n, b->n) < threshold)
         need++;
+    if(a->bucket_ok && b->bucket_ok) {
+        size_t bound = 0;
+        for(size_t k = 0; k < TEXT_SIG_BUCKETS; k++)
+            bound += a->bucket[k] < b->bucket[k] ? a->bucket[k] : b->bucket[k];
+        if(bound < need)
+            return 0;
+    }
     while(i < a->n && j < b->n) {
         size_t ra = a->n - i, rb = b->n - j;
         if(inter + (ra < rb ? ra : rb) < need)

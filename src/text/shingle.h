@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #define TEXT_SIG_MAX_CHARS 2048 /* code points of the comparison form that are cut */
+#define TEXT_SIG_BUCKETS 256    /* histogram of the hashes' top byte, for a quick bound */
 
 struct text_sig {
     uint32_t *h;     /* sorted distinct shingle hashes; owned, NULL when n == 0 */
@@ -36,6 +37,11 @@ struct text_sig {
     uint64_t form;   /* text_hash of the comparison form (0 when it is empty) */
     uint64_t raw;    /* text_hash of the raw text's first TEXT_NORM_MAX_IN bytes */
     size_t form_len; /* bytes in the comparison form */
+    /* bucket[b]: hashes whose top byte is b. Two texts share at most the sum over b of
+     * the smaller of their counts, which rules most unrelated pairs out in 256 steps.
+     * bucket_ok is 0 when a count did not fit in a byte (then the bound is not used). */
+    uint8_t bucket[TEXT_SIG_BUCKETS];
+    int bucket_ok;
 };
 
 /* Builds the signature of s (NULL reads as ""). On success *sig owns its array and the

@@ -713,14 +713,27 @@ static int h_posts_create(struct web_request *r, struct web_reply *out)
     struct store_occurrence *occ = NULL;
     size_t n = 0;
     json_t *j = NULL;
+    json_t *violations = NULL;
     int rc = post_input_from(r->body, 1, &in, channels);
     if(!rc)
-        rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n);
-    if(rc)
+        rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
+    if(rc) {
+        const char *field = sam_errfield();
+        if(rc == SAM_EINVAL && field && !strcmp(field, "checks")) {
+            out->error_code = "check_blocked";
+            out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+            violations = NULL;
+        }
+        json_decref(violations);
         return rc;
+    }
     free(occ);
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
+    if(!rc)
+        json_object_set_new(j, "violations", violations ? violations : json_array());
+    else
+        json_decref(violations);
     return rc ? rc : reply(out, 201, j);
 }
 
@@ -809,6 +822,29 @@ static int h_queue(struct web_request *r, struct web_reply *out)
     }
     free(occ);
     return reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
+}
+
+static int h_check(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    json_t *violations = NULL;
+    int blocked = 0;
+    int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    if(rc)
+        return rc;
+    return reply(out, 200, json_pack("{s:o, s:b}", "violations", violations, "blocked", blocked));
+}
+
+static int h_queue_check(struct web_request *r, struct web_reply *out)
+{
+    json_t *violations = NULL;
+    int rc = core_queue_check(r->core, r->wid, time_now(), &violations);
+    if(rc)
+        return rc;
+    return reply(out, 200, json_pack("{s:o}", "violations", violations));
 }
 
 /* ---- series (P3) ---- */
@@ -994,6 +1030,8 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/posts/{pid}", h_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", h_post_cancel, PERM_POSTS_WRITE, 0},
     {"GET", WS "/queue", h_queue, PERM_POSTS_READ, 0},
+    {"POST", WS "/check", h_check, PERM_POSTS_READ, ROUTE_BODY},
+    {"GET", WS "/queue/check", h_queue_check, PERM_POSTS_READ, 0},
     {"GET", WS "/series", h_series_list, PERM_POSTS_READ, 0},
     {"POST", WS "/series", h_series_create, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/calendar", h_calendar_create, PERM_WORKSPACES_WRITE, 0},

@@ -104,11 +104,13 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t
     return ret;
 }
 
-static json_t *error_json(const char *code, const char *message, const char *field)
+static json_t *error_json(const char *code, const char *message, const char *field, json_t *extra)
 {
     json_t *e = json_pack("{s:s, s:s}", "code", code, "message", message);
     if(e && field)
         json_object_set_new(e, "field", json_string(field));
+    if(e && extra)
+        json_object_update(e, extra);
     return json_pack("{s:o}", "error", e);
 }
 
@@ -125,7 +127,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
                                   const char *message, const char *field, struct web_reply *rep,
                                   const char *allow)
 {
-    json_t *j = error_json(code, message, field);
+    json_t *j = error_json(code, message, field, rep ? rep->error_extra : NULL);
     enum MHD_Result ret = send_json(conn, status, j, rep, allow);
     json_decref(j);
     return ret;
@@ -488,6 +490,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         *status = st;
         json_decref(rep.json);
         ret = send_error(conn, st, code, msg, field, &rep, NULL);
+        json_decref(rep.error_extra);
     } else if(route->flags & ROUTE_RAW) {
         *status = rep.status ? rep.status : 200;
         ret = send_bytes(conn, *status, rep.content_type, buf_str(&rep.raw), rep.raw.len, &rep, NULL, NULL);

@@ -74,6 +74,7 @@ struct web_reply {
     char set_cookie[256];
     int retry_after;            /* seconds, 0 = none */
     const char *error_code;     /* overrides the code from web_status_for */
+    json_t *error_extra;        /* owned; merged into the error object (e.g. violations) */
 };
 
 typedef int (*web_handler)(struct web_request *r, struct web_reply *out);

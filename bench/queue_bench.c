@@ -1,0 +1,154 @@
+/*
+ * queue_bench.c: time to plan and check a queue of 10,000 posts on 20 channels (issue:
+ * bench/), in one process:
+ *   plan+check  every post created through core_post_create at its channel's next free
+ *               slot, each checked against the queue around it (P5-P8), as the API does;
+ *   queue check core_queue_check over the whole queue (P9);
+ *   reference   the same 10,000 posts stored with store_post_insert at precomputed
+ *               times, no placement and no checks: the storage floor.
+ *
+ *   build/queue_bench [POSTS] [CHANNELS]
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/post.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+static const char *words[] = {"delivery", "customers", "Oslo", "Bergen", "spring", "coffee", "team", "launch",
+                              "webinar", "guide", "recipe", "blåbær", "hiking", "service", "store", "winter",
+                              "summer", "design", "tips", "story", "podcast", "event", "volunteers", "recycling",
+                              "packaging", "support", "question", "answer", "review", "workshop", "city", "north"};
+
+static void make_text(int i, char *out, size_t n)
+{
+    unsigned s = (unsigned)i * 2654435761u;
+    size_t used = (size_t)snprintf(out, n, "Post %d:", i);
+    for(int k = 0; k < 12 && used < n - 20; k++) {
+        s = s * 1103515245u + 12345u;
+        used += (size_t)snprintf(out + used, n - used, " %s", words[(s >> 16) % 32]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int posts = argc > 1 ? atoi(argv[1]) : 10000, nch = argc > 2 ? atoi(argv[2]) : 20, blocked = 0, warned = 0;
+    char dir[] = "/tmp/samtale-bench-XXXXXX", path[256], text[400];
+    struct core c;
+    struct actor sys = {.system = 1};
+    struct store_workspace w, w2;
+    int64_t *chans, now = time_now();
+    int v;
+    double t0, plan_s, check_s, ref_s;
+    json_t *slots = json_array(), *viol = NULL;
+
+    if(sodium_init() < 0 || !mkdtemp(dir))
+        return 1;
+    memset(&c, 0, sizeof(c));
+    snprintf(path, sizeof(path), "%s/b.db", dir);
+    if(store_open(path, &c.st) || store_migrate(c.st, &v))
+        return 1;
+    snprintf(path, sizeof(path), "%s/key", dir);
+    core_key_load(&c, NULL, path);
+    snprintf(sys.label, sizeof(sys.label), "bench");
+    if(core_workspace_create(&c, &sys, "Bench", "Europe/Oslo", &w) ||
+       core_workspace_create(&c, &sys, "Reference", "Europe/Oslo", &w2))
+        return 1;
+    /* Seven slots a day, every day: 08:00 to 20:00, two hours apart. */
+    for(int d = 0; d < 7; d++)
+        for(int h = 8; h <= 20; h += 2) {
+            static const char *dn[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+            char s[16];
+            snprintf(s, sizeof(s), "%s %02d:00", dn[d], h);
+            json_array_append_new(slots, json_string(s));
+        }
+    chans = calloc((size_t)nch, sizeof(*chans));
+    for(int i = 0; i < nch; i++) {
+        struct store_channel ch;
+        json_t *settings = json_pack("{s:s}", "path", "bench.jsonl");
+        char name[32];
+        snprintf(name, sizeof(name), "channel %d", i);
+        struct channel_input in = {.kind = "file", .name = name, .settings = settings, .slots = slots};
+        if(core_channel_create(&c, &sys, w.id, &in, &ch))
+            return fprintf(stderr, "channel: %s\n", sam_errmsg(1)), 1;
+        chans[i] = ch.id;
+        store_channel_cleanup(&ch);
+        json_decref(settings);
+    }
+
+    t0 = time_mono();
+    for(int i = 0; i < posts; i++) {
+        struct post_input in;
+        struct store_post p;
+        struct store_occurrence *occ = NULL;
+        size_t n = 0;
+        json_t *found = NULL;
+        int rc;
+        make_text(i, text, sizeof(text));
+        memset(&in, 0, sizeof(in));
+        in.text = text;
+        in.category = i % 12 == 0 ? "promo" : "value";
+        in.channels = &chans[i % nch];
+        in.nchannels = 1;
+        in.schedule = POST_NEXT_SLOT;
+        rc = core_post_create(&c, &sys, w.id, &in, now, &p, &occ, &n, &found);
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks")) {
+            blocked++;
+            in.override_reason = "bench";
+            rc = core_post_create(&c, &sys, w.id, &in, now, &p, &occ, &n, NULL);
+        } else if(json_array_size(found)) {
+            warned++;
+        }
+        json_decref(found);
+        if(rc)
+            return fprintf(stderr, "post %d: %s\n", i, sam_errmsg(rc)), 1;
+        free(occ);
+        store_post_cleanup(&p);
+    }
+    plan_s = time_mono() - t0;
+
+    t0 = time_mono();
+    if(core_queue_check(&c, w.id, now, &viol))
+        return 1;
+    check_s = time_mono() - t0;
+
+    /* Reference: the same number of posts, stored without placement or checks. */
+    {
+        struct store_channel ch;
+        json_t *settings = json_pack("{s:s}", "path", "ref.jsonl");
+        struct channel_input in = {.kind = "file", .name = "reference", .settings = settings, .slots = slots};
+        core_channel_create(&c, &sys, w2.id, &in, &ch);
+        t0 = time_mono();
+        for(int i = 0; i < posts; i++) {
+            struct store_post p = {.workspace_id = w2.id, .created_at = now, .updated_at = now};
+            struct store_occurrence o = {.channel_id = ch.id, .planned_at = now + 3600 + i * 60};
+            make_text(i, text, sizeof(text));
+            p.text = text;
+            snprintf(p.category, sizeof(p.category), "value");
+            snprintf(p.state, sizeof(p.state), "scheduled");
+            snprintf(o.idempotency_key, sizeof(o.idempotency_key), "ref-%d", i);
+            if(store_post_insert(c.st, &p, &o, 1))
+                return 1;
+        }
+        ref_s = time_mono() - t0;
+        store_channel_cleanup(&ch);
+        json_decref(settings);
+    }
+
+    printf("posts: %d on %d channels (7 slots a day each)\n", posts, nch);
+    printf("plan+check (next free slot, checks against the queue, stored): %.2f s, %.0f posts/s"
+           " (%d with warnings, %d blocked and overridden)\n", plan_s, posts / plan_s, warned, blocked);
+    printf("queue check over the whole queue: %.3f s, %zu violations\n", check_s, json_array_size(viol));
+    printf("reference (store the same posts, no placement or checks): %.2f s\n", ref_s);
+    printf("ratio plan+check / reference: %.1f\n", plan_s / ref_s);
+    json_decref(viol);
+    json_decref(slots);
+    free(chans);
+    store_close(c.st);
+    snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+    return system(path) ? 1 : 0;
+}

@@ -1,0 +1,215 @@
+/* test_text.c: text/: the comparison form of a text (normalise), link spans, grapheme
+ * counts and shingle signatures. Expected forms were written by hand from the rules in
+ * text/normalise.h, not taken from the code's output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/normalise.h"
+#include "text/shingle.h"
+#include "util/err.h"
+
+static void normalise_table(void **state)
+{
+    static const struct {
+        const char *in, *want, *why;
+    } cases[] = {
+        {"", "", "empty"},
+        {"Hello, World!", "hello world", "case and punctuation"},
+        {"  many   spaces\t\nand\r\nlines  ", "many spaces and lines", "whitespace collapses and trims"},
+        {"SPRING SALE!!! 20% off 🎉 https://x.example/a", "spring sale 20 off", "emoji and link dropped"},
+        {"spring sale - 20% OFF", "spring sale 20 off", "same form as the line above"},
+        {"Blåbær, rømme og ØL", "blåbær rømme og øl", "Norwegian letters stay"},
+        {"Smörgåsbord ÄR gött", "smörgåsbord är gött", "Swedish letters stay"},
+        {"a\xcc\x8a", "\xc3\xa5", "a + combining ring composes to å (NFKC)"},
+        {"Ｓａｌｅ ｔｏｄａｙ", "sale today", "fullwidth folds to ASCII (NFKC)"},
+        {"Straße", "strasse", "case folding of ß"},
+        {"e\xc2\xad" "post", "epost", "a soft hyphen is ignorable, not a break"},
+        {"#Sale @shop", "sale shop", "hashtag and mention marks go"},
+        {"see www.example.no/tilbud today", "see today", "www. words are links"},
+        {"see (https://example.no/a) now", "see now", "a link in parentheses"},
+        {"xhttps://example.no stays", "xhttps example no stays", "no link inside a word"},
+        {"https:// alone", "https alone", "a scheme without a host is not a link"},
+        {"bad \xff\xfe bytes", "bad bytes", "invalid UTF-8 reads as separators"},
+        {"over\xc0\xaflong", "over long", "overlong slash is invalid"},
+        {"sur\xed\xa0\x80rogate", "sur rogate", "an encoded surrogate is invalid"},
+        {"👩‍👩‍👧 family 👍🏽", "family", "ZWJ sequences and skin tones are symbols"},
+        {"Ⅻ and ½", "xii and 1 2", "number forms fold and stay digits"},
+    };
+    char out[TEXT_NORM_MAX_OUT + 1];
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = 99;
+        assert_int_equal(text_normalise(cases[i].in, strlen(cases[i].in), out, sizeof(out), &n), SAM_OK);
+        if(strcmp(out, cases[i].want) != 0 || n != strlen(cases[i].want))
+            fail_msg("case %zu (%s): got \"%s\" (%zu), want \"%s\"", i, cases[i].why, out, n, cases[i].want);
+    }
+}
+
+static void normalise_limits(void **state)
+{
+    char small[8], big[TEXT_NORM_MAX_OUT + 1];
+    size_t n = 0, len = 3 * TEXT_NORM_MAX_IN;
+    char *in = malloc(len + 1);
+    (void)state;
+    assert_non_null(in);
+    /* A cap cuts at a whole code point: "æææ" is 6 bytes, 7 bytes of room keep 3 letters. */
+    assert_int_equal(text_normalise("æææææ", strlen("æææææ"), small, sizeof(small), &n), SAM_OK);
+    assert_string_equal(small, "æææ");
+    assert_int_equal(n, 6);
+    /* Only the first TEXT_NORM_MAX_IN bytes are read, never split inside a character. */
+    for(size_t i = 0; i + 1 < len; i += 2)
+        memcpy(in + i, "\xc3\xa6", 2); /* æ */
+    in[len] = '\0';
+    assert_int_equal(text_normalise(in, len, big, sizeof(big), &n), SAM_OK);
+    assert_true(n <= TEXT_NORM_MAX_OUT);
+    assert_true(n % 2 == 0);
+    assert_int_equal(n, TEXT_NORM_MAX_IN);
+    /* NULL input, bad arguments */
+    assert_int_equal(text_normalise(NULL, 0, small, sizeof(small), &n), SAM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(text_normalise("x", 1, NULL, 4, &n), SAM_EINVAL);
+    assert_int_equal(text_normalise("x", 1, small, 0, &n), SAM_EINVAL);
+    /* An input of only a multi-byte sequence cut at the limit */
+    memset(in, 'a', TEXT_NORM_MAX_IN - 1);
+    memcpy(in + TEXT_NORM_MAX_IN - 1, "\xc3\xa6", 2);
+    in[TEXT_NORM_MAX_IN + 1] = '\0';
+    assert_int_equal(text_normalise(in, TEXT_NORM_MAX_IN + 1, big, sizeof(big), &n), SAM_OK);
+    assert_int_equal(n, TEXT_NORM_MAX_IN - 1);
+    free(in);
+}
+
+static void url_span_table(void **state)
+{
+    static const struct {
+        const char *s;
+        size_t at, want;
+    } cases[] = {
+        {"https://example.no/a", 0, 20},
+        {"HTTP://EXAMPLE.NO", 0, 17},
+        {"see https://example.no/a.", 4, 20},        /* trailing full stop is prose */
+        {"(https://example.no/a)", 1, 20},           /* unbalanced ) is prose */
+        {"https://en.wikipedia.org/wiki/A_(b)", 0, 35}, /* balanced ) belongs */
+        {"https://example.no/a?b=1&c=2, ok", 0, 28},
+        {"https://blåbær.no/ø here", 0, 22},         /* non-ASCII host and path */
+        {"https://x\xc2\xa0y", 0, 9},                 /* stops at a no-break space */
+        {"xhttps://example.no", 1, 0},               /* inside a word */
+        {"https://", 0, 0},
+        {"https://.", 0, 0},
+        {"ftp://example.no", 0, 0},
+        {"http:/example.no", 0, 0},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t got = text_url_span(cases[i].s, strlen(cases[i].s), cases[i].at);
+        if(got != cases[i].want)
+            fail_msg("case %zu \"%s\" at %zu: got %zu, want %zu", i, cases[i].s, cases[i].at, got, cases[i].want);
+    }
+    assert_int_equal(text_url_span(NULL, 0, 0), 0);
+    assert_int_equal(text_url_span("abc", 3, 5), 0);
+}
+
+static void graphemes_table(void **state)
+{
+    static const struct {
+        const char *s;
+        long want;
+    } cases[] = {
+        {"", 0},
+        {"abc", 3},
+        {"blåbær", 6},
+        {"a\xcc\x8a", 1},                 /* a + combining ring */
+        {"👍", 1},
+        {"👍🏽", 1},                       /* skin tone modifier */
+        {"👩‍👩‍👧", 1},                       /* ZWJ family */
+        {"🏳️‍🌈", 1},                       /* flag with variation selector and ZWJ */
+        {"🇳🇴🇸🇪", 2},                       /* two regional-indicator flags */
+        {"\r\n", 1},
+        {"æ👍🏽ø", 3},
+        {"\xc3", -1},
+        {"a\xff", -1},
+        {"\xed\xa0\x80", -1},             /* surrogate */
+        {"\xf4\x90\x80\x80", -1},         /* past U+10FFFF */
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long got = text_graphemes(cases[i].s, strlen(cases[i].s));
+        if(got != cases[i].want)
+            fail_msg("case %zu: got %ld, want %ld", i, got, cases[i].want);
+    }
+}
+
+static void signatures(void **state)
+{
+    struct text_sig a, b, e1, e2;
+    double s = -1;
+    (void)state;
+    assert_int_equal(text_sig_build("abcdef", &a), SAM_OK);
+    /* " abcdef " has 8 code points: 5 shingles of 4 */
+    assert_int_equal(a.n, 5);
+    for(size_t i = 1; i < a.n; i++)
+        assert_true(a.h[i - 1] < a.h[i]);
+    assert_int_equal(text_sig_build("ABCDEF!", &b), SAM_OK);
+    assert_true(text_sig_similarity(&a, &b) == 1.0);
+    assert_int_equal(text_sig_at_least(&a, &b, 0.8, &s), 1);
+    assert_true(s == 1.0);
+    text_sig_cleanup(&b);
+    /* "abcdxy": " abc", "abcd" shared of 5 each: Dice 2*2/10 = 0.4 */
+    assert_int_equal(text_sig_build("abcdxy", &b), SAM_OK);
+    assert_true(text_sig_similarity(&a, &b) > 0.399 && text_sig_similarity(&a, &b) < 0.401);
+    s = -1;
+    assert_int_equal(text_sig_at_least(&a, &b, 0.8, &s), 0);
+    assert_true(s == -1);
+    assert_int_equal(text_sig_at_least(&a, &b, 0.4, &s), 1);
+    assert_true(s > 0.399 && s < 0.401);
+    text_sig_cleanup(&b);
+    /* A very short text is one shingle. */
+    assert_int_equal(text_sig_build("a", &b), SAM_OK);
+    assert_int_equal(b.n, 1);
+    text_sig_cleanup(&b);
+    /* Empty forms: same raw bytes are the same, else nothing in common. */
+    assert_int_equal(text_sig_build("🎉", &e1), SAM_OK);
+    assert_int_equal(text_sig_build(NULL, &e2), SAM_OK);
+    assert_int_equal(e1.n, 0);
+    assert_true(text_sig_similarity(&e1, &e2) == 0.0);
+    assert_true(text_sig_similarity(&e1, &e1) == 1.0);
+    assert_true(text_sig_similarity(&e1, &a) == 0.0);
+    text_sig_cleanup(&e1);
+    text_sig_cleanup(&e2);
+    text_sig_cleanup(&a);
+    text_sig_cleanup(&a); /* twice is harmless */
+    text_sig_cleanup(NULL);
+}
+
+static void signature_bounded(void **state)
+{
+    size_t len = 200000;
+    char *s = malloc(len + 1);
+    struct text_sig a;
+    (void)state;
+    assert_non_null(s);
+    for(size_t i = 0; i < len; i++)
+        s[i] = (char)('a' + (i * 7 + i / 26) % 26);
+    s[len] = '\0';
+    assert_int_equal(text_sig_build(s, &a), SAM_OK);
+    assert_true(a.n > 100);
+    assert_true(a.n <= TEXT_SIG_MAX_CHARS);
+    text_sig_cleanup(&a);
+    free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(normalise_table),   cmocka_unit_test(normalise_limits),
+        cmocka_unit_test(url_span_table),    cmocka_unit_test(graphemes_table),
+        cmocka_unit_test(signatures),        cmocka_unit_test(signature_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
