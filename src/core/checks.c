@@ -148,7 +148,7 @@ static int item_sig(struct item *x)
     int rc;
     if(x->sig_built)
         return SAM_OK;
-    rc = text_sig_build(x->p->text, &x->sig);
+    rc = text_sig_build_cached(x->p->text, &x->sig);
     if(rc)
         return rc;
     x->sig_built = 1;

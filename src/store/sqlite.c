@@ -26,10 +26,19 @@
 extern const struct embedded_file migrations_files[];
 extern const size_t migrations_count;
 
+#define STMT_CACHE 128
+
 struct sq {
     struct store base;
     sqlite3 *db;
     pthread_mutex_t mu;
+    /* Prepared statements kept for reuse, keyed by the address of their SQL text (every
+     * statement here is a string literal). Used only under mu. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+        int busy;
+    } cache[STMT_CACHE];
 };
 
 #define SQ(st) ((struct sq *)(st))
@@ -47,12 +56,41 @@ static int sq_err(struct sq *s, int rc, const char *what)
     return sam_fail(SAM_ESTORE, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
+/* A prepared statement for sql, from the cache when it was prepared before (reset, no
+ * bindings). The caller hands it back with release(), never sqlite3_finalize. */
 static int prep(struct sq *s, const char *sql, sqlite3_stmt **st)
 {
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    size_t slot = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    int rc;
+    if(s->cache[slot].sql == sql && s->cache[slot].st && !s->cache[slot].busy) {
+        s->cache[slot].busy = 1;
+        *st = s->cache[slot].st;
+        return SAM_OK;
+    }
+    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
     if(rc != SQLITE_OK)
         return sq_err(s, rc, "prepare");
+    if(!s->cache[slot].st) { /* a free slot keeps it; otherwise it lives for this use only */
+        s->cache[slot].sql = sql;
+        s->cache[slot].st = *st;
+        s->cache[slot].busy = 1;
+    }
     return SAM_OK;
+}
+
+/* Gives a statement back: reset and kept when it is cached, else finalized. */
+static void release(struct sq *s, sqlite3_stmt *st)
+{
+    if(!st)
+        return;
+    for(size_t i = 0; i < STMT_CACHE; i++)
+        if(s->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->cache[i].busy = 0;
+            return;
+        }
+    sqlite3_finalize(st);
 }
 
 static void lock(struct sq *s)
@@ -131,6 +169,9 @@ static int mkdirs_for(const char *path)
 static void sq_close(struct store *st)
 {
     struct sq *s = SQ(st);
+    for(size_t i = 0; i < STMT_CACHE; i++)
+        if(s->cache[i].st)
+            sqlite3_finalize(s->cache[i].st);
     sqlite3_close_v2(s->db);
     pthread_mutex_destroy(&s->mu);
     free(s);
@@ -145,7 +186,7 @@ static int sq_schema_version_locked(struct sq *s, int *version)
     if(rc)
         return rc;
     rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
+    release(s, st);
     if(rc < 0)
         return sq_err(s, SQLITE_ERROR, "schema version");
     if(rc == 0)
@@ -155,7 +196,7 @@ static int sq_schema_version_locked(struct sq *s, int *version)
         return rc;
     if(sqlite3_step(st) == SQLITE_ROW)
         *version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    release(s, st);
     return SAM_OK;
 }
 
@@ -198,7 +239,7 @@ static int sq_migrate(struct store *st, int *version)
             bind_text(ins, 2, m->name);
             sqlite3_bind_int64(ins, 3, time_now());
             rc = exec_stmt(s, ins, "record migration", NULL);
-            sqlite3_finalize(ins);
+            release(s, ins);
         }
         if(rc) {
             exec_sql(s, "ROLLBACK", "rollback migration");
@@ -235,7 +276,7 @@ static int sq_ping(struct store *st)
         int r = sqlite3_step(q);
         if(r != SQLITE_ROW && r != SQLITE_DONE)
             rc = sq_err(s, r, "ping");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -249,7 +290,7 @@ static int64_t scalar(struct sq *s, const char *sql)
         return -1;
     if(sqlite3_step(q) == SQLITE_ROW)
         v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    release(s, q);
     return v;
 }
 
@@ -340,7 +381,7 @@ static int sq_integrity_check(struct store *st, char *msg, size_t n)
             col_text(q, 0, msg, n);
         else
             snprintf(msg, n, "no answer");
-        sqlite3_finalize(q);
+        release(s, q);
         if(strcmp(msg, "ok"))
             rc = sam_fail(SAM_ESTORE, "integrity check failed: %s", msg);
     }
@@ -381,7 +422,7 @@ static int sq_workspace_insert(struct store *st, struct store_workspace *w)
         rc = exec_stmt(s, q, "workspace", NULL);
         if(!rc)
             w->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -416,7 +457,7 @@ static int query_one(struct sq *s, const char *sql, const char *what, const char
         rc = get_one(s, q, what);
         if(!rc)
             read(q, out);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -449,7 +490,7 @@ static int sq_workspace_update(struct store *st, const struct store_workspace *w
         rc = exec_stmt(s, q, "workspace", &n);
         if(!rc && n == 0)
             rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -506,7 +547,7 @@ static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, i
         sqlite3_bind_int64(q, 2, after);
         sqlite3_bind_int(q, 3, limit);
         rc = run_list(s, q, sizeof(**items), limit, rd_workspace, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -528,7 +569,7 @@ static int sq_workspace_set_ical(struct store *st, int64_t ws, const char *token
         rc = exec_stmt(s, q, "workspace", &n);
         if(!rc && !n)
             rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -577,7 +618,7 @@ static int sq_user_insert(struct store *st, struct store_user *u)
         rc = exec_stmt(s, q, "account with this email", NULL);
         if(!rc)
             u->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -609,7 +650,7 @@ static int sq_user_set_password(struct store *st, int64_t id, const char *hash, 
         rc = exec_stmt(s, q, "account", &n);
         if(!rc && !n)
             rc = sam_fail(SAM_ENOTFOUND, "account not found");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -656,7 +697,7 @@ static int sq_member_insert(struct store *st, struct store_member *m)
         bind_text(q, 3, m->role);
         sqlite3_bind_int64(q, 4, m->created_at);
         rc = exec_stmt(s, q, "membership", NULL);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -672,7 +713,7 @@ static int member_get_locked(struct sq *s, int64_t ws, int64_t user, struct stor
         rc = get_one(s, q, "member");
         if(!rc)
             row_member(q, out);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     return rc;
 }
@@ -701,7 +742,7 @@ static int check_not_last_owner(struct sq *s, int64_t ws, int64_t user)
     sqlite3_bind_int64(q, 1, ws);
     if(sqlite3_step(q) == SQLITE_ROW)
         owners = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    release(s, q);
     if(owners <= 1)
         return sam_fail(SAM_ECONFLICT, "a workspace needs at least one owner: make someone else owner first");
     return SAM_OK;
@@ -731,7 +772,7 @@ static int member_change(struct store *st, int64_t ws, int64_t user, const char 
         if(!rc && !n)
             rc = sam_fail(SAM_ENOTFOUND, "member not found");
     }
-    sqlite3_finalize(q);
+    release(s, q);
     if(!rc && !role) {
         /* A member who leaves takes their tokens for this workspace along. */
         rc = prep(s, "UPDATE api_tokens SET revoked_at = ?3 WHERE workspace_id = ?1 AND user_id = ?2"
@@ -741,7 +782,7 @@ static int member_change(struct store *st, int64_t ws, int64_t user, const char 
             sqlite3_bind_int64(q, 2, user);
             sqlite3_bind_int64(q, 3, time_now());
             rc = exec_stmt(s, q, "revoke tokens", NULL);
-            sqlite3_finalize(q);
+            release(s, q);
         }
     }
     if(rc)
@@ -778,7 +819,7 @@ static int sq_member_list(struct store *st, int64_t ws, int64_t user, int64_t af
         sqlite3_bind_int64(q, 3, ws ? after : 0);
         sqlite3_bind_int(q, 4, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_member, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -816,7 +857,7 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
         rc = exec_stmt(s, q, "session", NULL);
         if(!rc)
             x->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -847,7 +888,7 @@ static int simple_exec(struct store *st, const char *sql, const char *what, int6
         if(np >= 3)
             sqlite3_bind_int64(q, 3, c);
         rc = exec_stmt(s, q, what, changes);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -909,7 +950,7 @@ static int sq_token_insert(struct store *st, const unsigned char hash[32], struc
         rc = exec_stmt(s, q, "token", NULL);
         if(!rc)
             t->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -942,7 +983,7 @@ static int sq_token_list(struct store *st, int64_t ws, int64_t after, int limit,
         sqlite3_bind_int64(q, 2, after);
         sqlite3_bind_int(q, 3, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_token, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1031,7 +1072,7 @@ static int sq_channel_insert(struct store *st, struct store_channel *c)
         rc = exec_stmt(s, q, "channel with this name", NULL);
         if(!rc)
             c->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1057,7 +1098,7 @@ static int sq_channel_update(struct store *st, const struct store_channel *c)
         rc = exec_stmt(s, q, "channel with this name", &n);
         if(!rc && !n)
             rc = sam_fail(SAM_ENOTFOUND, "channel not found");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1088,7 +1129,7 @@ static int sq_channel_list(struct store *st, int64_t ws, const char *kind, int64
         sqlite3_bind_int64(q, 3, after);
         sqlite3_bind_int(q, 4, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_channel, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1191,7 +1232,7 @@ static int post_insert_tx(struct store *st, struct store_post *p, struct store_s
         sqlite3_bind_int64(q, 11, p->updated_at);
         rc = exec_stmt(s, q, "post", NULL);
         p->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     if(!rc && ser) {
         rc = prep(s, "INSERT INTO series(workspace_id, post_id, per_day, days, until_at, max_count, min_gap_minutes,"
@@ -1219,7 +1260,7 @@ static int post_insert_tx(struct store *st, struct store_post *p, struct store_s
             sqlite3_bind_int64(q, 9, ser->created_at);
             rc = exec_stmt(s, q, "series", NULL);
             ser->id = sqlite3_last_insert_rowid(s->db);
-            sqlite3_finalize(q);
+            release(s, q);
         }
     }
     for(size_t i = 0; !rc && i < n; i++) {
@@ -1251,7 +1292,7 @@ static int post_insert_tx(struct store *st, struct store_post *p, struct store_s
         sqlite3_bind_int64(q, 11, p->created_at);
         rc = exec_stmt(s, q, "occurrence", NULL);
         o->id = sqlite3_last_insert_rowid(s->db);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
@@ -1311,7 +1352,7 @@ static int sq_series_list(struct store *st, int64_t ws, int64_t after, int limit
         sqlite3_bind_int64(q, 2, after);
         sqlite3_bind_int(q, 3, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_series, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1333,7 +1374,7 @@ static int sq_occurrence_previous(struct store *st, int64_t series, int64_t chan
         rc = get_one(s, q, "previous copy");
         if(!rc)
             row_occurrence(q, out);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1371,7 +1412,7 @@ static int sq_post_update(struct store *st, const struct store_post *p)
         rc = exec_stmt(s, q, "post", &n);
         if(!rc && !n)
             rc = sam_fail(SAM_ENOTFOUND, "post not found");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1392,7 +1433,7 @@ static int sq_post_list(struct store *st, int64_t ws, const char *state, int64_t
         sqlite3_bind_int64(q, 3, after);
         sqlite3_bind_int(q, 4, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_post, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1414,7 +1455,7 @@ static int refresh_post_state(struct sq *s, int64_t post, int64_t now)
     sqlite3_bind_int64(q, 1, post);
     sqlite3_bind_int64(q, 2, now);
     rc = exec_stmt(s, q, "post state", NULL);
-    sqlite3_finalize(q);
+    release(s, q);
     return rc;
 }
 
@@ -1433,7 +1474,7 @@ static int sq_post_cancel(struct store *st, int64_t id, int64_t now)
         sqlite3_bind_int64(q, 1, id);
         sqlite3_bind_int64(q, 2, now);
         rc = exec_stmt(s, q, "cancel", &n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     if(!rc) {
         /* A draft has no occurrences: cancelling it is a change of its own state. */
@@ -1444,7 +1485,7 @@ static int sq_post_cancel(struct store *st, int64_t id, int64_t now)
             sqlite3_bind_int64(q, 2, now);
             rc = exec_stmt(s, q, "cancel", &m);
             n += m;
-            sqlite3_finalize(q);
+            release(s, q);
         }
     }
     if(!rc && n == 0)
@@ -1479,7 +1520,7 @@ static int sq_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_
         sqlite3_bind_int64(q, 6, after);
         sqlite3_bind_int(q, 7, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_occurrence, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1512,7 +1553,7 @@ static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner,
             *n = 0;
             rc = sq_err(s, SQLITE_ERROR, "claim");
         }
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1553,7 +1594,7 @@ static int sq_occurrence_finish(struct store *st, int64_t id, const char *owner,
         }
         if(r != SQLITE_DONE)
             rc = sq_err(s, r, "finish occurrence");
-        sqlite3_finalize(q);
+        release(s, q);
     }
     if(!rc && !n)
         rc = sam_fail(SAM_ECONFLICT, "occurrence %lld is no longer leased to %s", (long long)id, owner);
@@ -1605,7 +1646,7 @@ static int sq_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to
         sqlite3_bind_int64(q, 2, from);
         sqlite3_bind_int64(q, 3, to);
         rc = run_list(s, q, sizeof(**items), limit, row_queue_item, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1645,7 +1686,7 @@ static int sq_audit_insert(struct store *st, const struct store_audit *a)
         bind_text(q, 5, a->detail ? a->detail : "{}");
         sqlite3_bind_int64(q, 6, a->at);
         rc = exec_stmt(s, q, "audit entry", NULL);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;
@@ -1665,7 +1706,7 @@ static int sq_audit_list(struct store *st, int64_t ws, int64_t before, int limit
         sqlite3_bind_int64(q, 2, before);
         sqlite3_bind_int(q, 3, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_audit, (void **)items, n);
-        sqlite3_finalize(q);
+        release(s, q);
     }
     unlock(s);
     return rc;

@@ -7,6 +7,7 @@
 #include "text/normalise.h"
 #include "util/err.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -220,4 +221,59 @@ int text_sig_at_least(const struct text_sig *a, const struct text_sig *b, double
         return 0;
     *score = dice(inter, a->n, b->n);
     return 1;
+}
+
+/* ---- the signature cache ---- */
+
+#define SIG_CACHE 4096
+
+static struct {
+    uint64_t key;
+    size_t len;
+    struct text_sig sig;
+    int used;
+} sig_cache[SIG_CACHE];
+static pthread_mutex_t sig_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* Copies a signature (its array too). */
+static int sig_copy(const struct text_sig *from, struct text_sig *to)
+{
+    *to = *from;
+    to->h = NULL;
+    if(from->n) {
+        to->h = malloc(from->n * sizeof(*to->h));
+        if(!to->h) {
+            memset(to, 0, sizeof(*to));
+            return SAM_ENOMEM;
+        }
+        memcpy(to->h, from->h, from->n * sizeof(*to->h));
+    }
+    return SAM_OK;
+}
+
+int text_sig_build_cached(const char *s, struct text_sig *sig)
+{
+    size_t len = s ? strlen(s) : 0;
+    uint64_t key = text_hash(s ? s : "", len);
+    size_t slot = (size_t)(key % SIG_CACHE);
+    int rc;
+
+    pthread_mutex_lock(&sig_mu);
+    if(sig_cache[slot].used && sig_cache[slot].key == key && sig_cache[slot].len == len) {
+        rc = sig_copy(&sig_cache[slot].sig, sig);
+        pthread_mutex_unlock(&sig_mu);
+        return rc;
+    }
+    pthread_mutex_unlock(&sig_mu);
+    rc = text_sig_build(s, sig);
+    if(rc)
+        return rc;
+    pthread_mutex_lock(&sig_mu);
+    if(sig_cache[slot].used)
+        text_sig_cleanup(&sig_cache[slot].sig);
+    sig_cache[slot].used = sig_copy(sig, &sig_cache[slot].sig) == SAM_OK;
+    sig_cache[slot].key = key;
+    sig_cache[slot].len = len;
+    pthread_mutex_unlock(&sig_mu);
+    return SAM_OK;
 }

@@ -49,6 +49,11 @@ struct text_sig {
  * is empty and needs no cleanup, though cleanup is harmless). */
 int text_sig_build(const char *s, struct text_sig *sig);
 
+/* Like text_sig_build, through a bounded cache shared by every thread (4,096 texts):
+ * the checks compare each new post with the same queue again and again, and building a
+ * signature costs far more than copying one. Same contract as text_sig_build. */
+int text_sig_build_cached(const char *s, struct text_sig *sig);
+
 /* Frees the array of sig (NULL or an empty signature are fine) and empties it. */
 void text_sig_cleanup(struct text_sig *sig);
 

@@ -3,7 +3,11 @@
 #include "util/err.h"
 #include "util/timeutil.h"
 
+#define STORE_TZ_LEN 65
+
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
@@ -50,19 +54,76 @@ static UCalendar *open_zone(const char *zone)
         sam_fail(SAM_EINVAL, "time zone %.64s: %s", zone, u_errorName(st));
         return NULL;
     }
+    ucal_setAttribute(cal, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
+    ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
+    return cal;
+}
+
+/* Opening a calendar costs far more than using one, and planning converts thousands of
+ * slot times: each thread keeps its last few calendars, closed when the thread ends. */
+#define ZCACHE 4
+struct zcache {
+    struct {
+        char zone[STORE_TZ_LEN];
+        UCalendar *cal;
+    } e[ZCACHE];
+    unsigned next;
+};
+static pthread_key_t zkey;
+static pthread_once_t zonce = PTHREAD_ONCE_INIT;
+
+static void zcache_free(void *p)
+{
+    struct zcache *z = p;
+    for(int i = 0; i < ZCACHE; i++)
+        if(z->e[i].cal)
+            ucal_close(z->e[i].cal);
+    free(z);
+}
+
+static void zcache_key(void)
+{
+    pthread_key_create(&zkey, zcache_free);
+}
+
+/* The calendar of zone for this thread (borrowed: never closed by the caller). */
+static UCalendar *zone_cal(const char *zone)
+{
+    struct zcache *z;
+    UCalendar *cal;
+    unsigned k;
+    pthread_once(&zonce, zcache_key);
+    z = pthread_getspecific(zkey);
+    if(!z) {
+        z = calloc(1, sizeof(*z));
+        if(!z || pthread_setspecific(zkey, z)) {
+            free(z);
+            sam_fail(SAM_ENOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    for(int i = 0; i < ZCACHE; i++)
+        if(z->e[i].cal && !strcmp(z->e[i].zone, zone))
+            return z->e[i].cal;
+    if(strlen(zone) >= STORE_TZ_LEN || !(cal = open_zone(zone)))
+        return sam_fail(SAM_EINVAL, "'%.64s' is not a time zone name", zone), NULL;
+    k = z->next++ % ZCACHE;
+    if(z->e[k].cal)
+        ucal_close(z->e[k].cal);
+    snprintf(z->e[k].zone, sizeof(z->e[k].zone), "%s", zone);
+    z->e[k].cal = cal;
     return cal;
 }
 
 int tz_to_local(const char *zone, int64_t t, struct tz_civil *out)
 {
     UErrorCode st = U_ZERO_ERROR;
-    UCalendar *cal = open_zone(zone);
+    UCalendar *cal = zone_cal(zone);
     int64_t local, days, secs;
     if(!cal)
         return SAM_EINVAL;
     ucal_setMillis(cal, (UDate)t * 1000.0, &st);
     int32_t off = ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st);
-    ucal_close(cal);
     if(U_FAILURE(st))
         return sam_fail(SAM_EINTERNAL, "time zone %.64s: %s", zone, u_errorName(st));
     local = t + off / 1000;
@@ -106,15 +167,12 @@ int tz_to_utc(const char *zone, const struct tz_civil *in, int64_t *out, int *mo
     tz_civil_from_days(tz_days_from_civil(in->year, in->month, in->day), &check);
     if(check.day != in->day || check.month != in->month)
         return sam_fail(SAM_EINVAL, "no such date: %04d-%02d-%02d", in->year, in->month, in->day);
-    cal = open_zone(zone);
+    cal = zone_cal(zone);
     if(!cal)
         return SAM_EINVAL;
-    ucal_setAttribute(cal, UCAL_SKIPPED_WALL_TIME, UCAL_WALLTIME_NEXT_VALID);
-    ucal_setAttribute(cal, UCAL_REPEATED_WALL_TIME, UCAL_WALLTIME_FIRST);
     ucal_clear(cal);
     ucal_setDateTime(cal, in->year, in->month - 1, in->day, in->hour, in->minute, in->second, &st);
     ms = ucal_getMillis(cal, &st);
-    ucal_close(cal);
     if(U_FAILURE(st))
         return sam_fail(SAM_EINVAL, "no such date: %04d-%02d-%02d", in->year, in->month, in->day);
     *out = (int64_t)(ms / 1000.0);
