@@ -32,8 +32,8 @@
     'tokens:read', 'tokens:write', 'channels:read', 'channels:write', 'audit:read'];
 
   var SECTIONS = [
-    { id: 'calendar', nav: 'nav.calendar', icon: 'calendar', view: placeholderView },
-    { id: 'composer', nav: 'nav.composer', icon: 'composer', view: placeholderView },
+    { id: 'calendar', nav: 'nav.calendar', icon: 'calendar', view: calendarView },
+    { id: 'composer', nav: 'nav.composer', icon: 'composer', view: composerView },
     { id: 'inbox', nav: 'nav.inbox', icon: 'inbox', view: placeholderView },
     { id: 'listening', nav: 'nav.listening', icon: 'listening', view: placeholderView },
     { id: 'people', nav: 'nav.people', icon: 'people', view: placeholderView },
@@ -56,6 +56,8 @@
     workspaces: {},        // wid -> Workspace, fetched on demand
     shell: null,
     titleKey: null,        // the current section's name, for the window title
+    calendarView: 'week',  // the calendar's last view: week or month
+    calendarFocus: null,   // an instant the calendar opens on next (after scheduling a post)
     viewSeq: 0
   };
 
@@ -125,6 +127,8 @@
     updateTitle();
     applyLanguage(document);
     document.querySelectorAll('select.lang-select').forEach(function (s) { s.value = code; });
+    // Views with text formatted by Intl (calendar days, slot times) redraw it.
+    document.dispatchEvent(new CustomEvent('samtale-language'));
   }
 
   // Dates in the chosen language's conventions; dateOnly leaves out the time of day.
@@ -325,12 +329,13 @@
 
   /* ------------------------------------------------------------------ API */
 
-  function ApiError(status, code, message, field, retryAfter) {
+  function ApiError(status, code, message, field, retryAfter, violations) {
     this.status = status;
     this.code = code;
     this.message = message;
     this.field = field || null;
     this.retryAfter = retryAfter || null;
+    this.violations = Array.isArray(violations) ? violations : []; // a check_blocked answer lists them
     this.handled = false;
   }
 
@@ -349,7 +354,7 @@
         if (res.ok) return data;
         var e = (data && data.error) || {};
         throw new ApiError(res.status, e.code || ('http_' + res.status),
-          e.message || t('error.http', { status: res.status }), e.field, res.headers.get('Retry-After'));
+          e.message || t('error.http', { status: res.status }), e.field, res.headers.get('Retry-After'), e.violations);
       });
     }, function () {
       throw new ApiError(0, 'network', t('error.network'));
@@ -759,6 +764,1200 @@
     return h('thead', null, h('tr', null, keys.map(function (k) {
       return k ? h('th', { scope: 'col', t: k }) : h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', t: 'table.actions' }));
     })));
+  }
+
+  /* ------------------------------------------------------------------ posts: shared helpers */
+
+  var PUBLISHING_KINDS = ['bluesky', 'mastodon', 'file', 'webhook']; // feed and jetstream only listen
+  var CATEGORIES = ['value', 'promo', 'personal', 'share', 'dialogue'];
+  var OCC_STATES = ['scheduled', 'publishing', 'published', 'failed', 'cancelled'];
+  var SCHEDULES = ['now', 'next_slot', 'at', 'draft'];
+  var NETWORK_LIMITS = { bluesky: 300, mastodon: 500 };
+  var MASTODON_URL_LENGTH = 23;  // Mastodon counts every link as this many characters
+  var VARIANTS_MAX = 10;
+  var CHECK_DELAY_MS = 400;      // live checks wait this long after the last keystroke
+  var REFRESH_MS = 15000;        // the calendar reloads this often while visible
+  var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
+  var REFRESH_BUSY_ROUNDS = 60;  // but no longer than this many rounds in a row
+  var KNOWN_RULES = ['P5', 'P6', 'P7a', 'P7b', 'P7c', 'P8a', 'P8b'];
+
+  // Every channel of a workspace, following the list's pages.
+  function allChannels(wid) {
+    var out = [];
+    var pages = 0;
+    function page(cursor) {
+      return call('GET', '/workspaces/' + wid + '/channels?limit=200' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''))
+        .then(function (data) {
+          data = data || {};
+          out = out.concat(Array.isArray(data.items) ? data.items : []);
+          return data.next_cursor && ++pages < 50 ? page(data.next_cursor) : out;
+        });
+    }
+    return page(null);
+  }
+
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+
+  // A Date as RFC 3339 in the browser's time zone with its offset: 2027-03-28T09:00:00+02:00.
+  function rfc3339Local(d) {
+    var off = -d.getTimezoneOffset();
+    var sign = off >= 0 ? '+' : '-';
+    off = Math.abs(off);
+    return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()) + 'T' +
+      pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds()) +
+      sign + pad2(Math.floor(off / 60)) + ':' + pad2(off % 60);
+  }
+
+  function dayKey(d) { return d.getFullYear() + '-' + pad2(d.getMonth() + 1) + '-' + pad2(d.getDate()); }
+  function startOfDay(d) { return new Date(d.getFullYear(), d.getMonth(), d.getDate()); }
+  function addDays(d, n) { return new Date(d.getFullYear(), d.getMonth(), d.getDate() + n); }
+  function startOfWeek(d) { return addDays(startOfDay(d), -((d.getDay() + 6) % 7)); } // weeks start on Monday
+
+  function fmt(d, opts) {
+    try { return new Intl.DateTimeFormat(I.locale(state.lang), opts).format(d); } catch (e) { return d.toLocaleString(); }
+  }
+
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ''; } catch (e) { return ''; }
+  }
+
+  /* Lengths the way each network counts them (the server's checks count the same way). */
+
+  var graphemeSegmenter = null;
+  function graphemeCount(text) {
+    if (graphemeSegmenter === null) {
+      try { graphemeSegmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' }); } catch (e) { graphemeSegmenter = false; }
+    }
+    if (!graphemeSegmenter) return Array.from(text).length;
+    return Array.from(graphemeSegmenter.segment(text)).length;
+  }
+
+  // A URL found in text loses trailing punctuation and unbalanced closing parentheses.
+  function trimUrl(url, scheme) {
+    var open = (url.match(/\(/g) || []).length;
+    var close = (url.match(/\)/g) || []).length;
+    var end = url.length;
+    while (end > scheme) {
+      var c = url.charAt(end - 1);
+      if (c === ')' && close > open) close--;
+      else if ('.,:;!?\'"]}>'.indexOf(c) < 0) break;
+      end--;
+    }
+    return url.slice(0, end);
+  }
+
+  // Mastodon: characters (code points), with every http(s) URL counting as 23.
+  function mastodonLength(text) {
+    var re = /https?:\/\/[^\s\u0000-\u0020\u007f-\u009f]+/gi;
+    var n = 0;
+    var last = 0;
+    var m;
+    while ((m = re.exec(text))) {
+      var start = m.index;
+      var scheme = m[0].charAt(4).toLowerCase() === 's' ? 8 : 7;
+      var url = trimUrl(m[0], scheme);
+      if ((start > 0 && /[A-Za-z0-9]/.test(text.charAt(start - 1))) ||
+          !/[A-Za-z0-9\u0080-\uffff]/.test(m[0].charAt(scheme)) || url.length <= scheme) {
+        re.lastIndex = start + 1;
+        continue;
+      }
+      n += Array.from(text.slice(last, start)).length + MASTODON_URL_LENGTH;
+      last = start + url.length;
+      re.lastIndex = last;
+    }
+    return n + Array.from(text.slice(last)).length;
+  }
+
+  function networkLength(kind, text) {
+    if (kind === 'bluesky') return graphemeCount(text);
+    if (kind === 'mastodon') return mastodonLength(text);
+    return Array.from(text).length;
+  }
+
+  // The start of a text on one line, cut at max characters.
+  function excerpt(text, max) {
+    var s = String(text || '').replace(/\s+/g, ' ').trim();
+    var chars = Array.from(s);
+    return chars.length > max ? chars.slice(0, max - 1).join('').replace(/\s+$/, '') + '\u2026' : s;
+  }
+
+  function kindChip(kind) {
+    var known = KINDS.indexOf(kind) >= 0;
+    return h('span', { class: 'kind kind-' + (known ? kind : 'other'), t: known ? 'kind.short.' + kind : null, text: known ? null : kind });
+  }
+
+  function categoryChip(cat) {
+    var known = CATEGORIES.indexOf(cat) >= 0;
+    return h('span', { class: 'cat cat-' + (known ? cat : 'other'), t: known ? 'category.' + cat : null, text: known ? null : (cat || '') });
+  }
+
+  function stateOf(o) { return OCC_STATES.indexOf(o.state) >= 0 ? o.state : 'scheduled'; }
+
+  function statePill(st, testid) {
+    return h('span', { class: 'state state-' + st, testid: testid || null, t: 'occ.state.' + st });
+  }
+
+  // One finding of the queue checks: severity, rule id and name, the server's explanation,
+  // and where and when (channelName maps a channel id to its name).
+  function violationItem(v, channelName) {
+    var sev = v.severity === 'block' ? 'block' : 'warn';
+    var rule = String(v.rule || '?');
+    var others = (Array.isArray(v.posts) ? v.posts : []).filter(function (id) { return Number(id) > 0; });
+    var where = [];
+    if (v.channel_id && channelName) where.push(h('span', { class: 'name', text: channelName(v.channel_id) }));
+    if (v.at) where.push(dateEl(v.at));
+    return h('li', { class: 'violation violation-' + sev, testid: 'violation', 'data-rule': rule, 'data-severity': sev },
+      h('div', { class: 'violation-head' },
+        h('span', { class: 'violation-sev', t: sev === 'block' ? 'checks.block' : 'checks.warn' }),
+        h('code', { class: 'violation-rule', testid: 'violation-rule', text: rule }),
+        KNOWN_RULES.indexOf(rule) >= 0 ? h('span', { class: 'violation-name', t: 'rule.' + rule }) : null),
+      h('p', { class: 'violation-msg', testid: 'violation-message', text: v.message || '' }),
+      where.length || others.length ? h('p', { class: 'violation-posts' },
+        where.length ? [where[0], where[1] ? ' \u00b7 ' : null, where[1] || null] : null,
+        where.length && others.length ? ' \u00b7 ' : null,
+        others.length ? h('span', { t: 'checks.posts', tp: { ids: others.map(function (id) { return '#' + id; }).join(', ') } }) : null) : null);
+  }
+
+  // Blocking findings first.
+  function blocksFirst(violations) {
+    return violations.slice().sort(function (a, b) { return (b.severity === 'block') - (a.severity === 'block'); });
+  }
+
+  function onLanguage(ctx, fn) {
+    function listener() {
+      if (!ctx.alive()) { document.removeEventListener('samtale-language', listener); return; }
+      fn();
+    }
+    document.addEventListener('samtale-language', listener);
+  }
+
+  /* ------------------------------------------------------------------ composer */
+
+  function composerView(ctx) {
+    var wid = ctx.wid;
+    var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+    var page = h('section', { class: 'page page-wide', testid: 'section-composer', 'aria-labelledby': 'page-title' },
+      pageHeader('nav.composer', 'composer.lead'));
+    if (!canWrite) {
+      page.appendChild(roleNote('composer.readOnly'));
+      return page;
+    }
+
+    var channels = [];          // publishing channels of the workspace
+    var channelById = {};
+    var slotCache = {};         // channel id -> promise of its slots answer
+    var checkTimer = null;
+    var checkSeq = 0;
+    var checksOff = false;      // the check endpoint is not there (404): stay quiet
+    var variantRows = [];
+
+    var formMsg = messageBox('composer-error');
+    var doneBox = h('div', { class: 'done-box', testid: 'composer-done', hidden: true, tabindex: '-1', role: 'status', 'aria-live': 'polite' });
+
+    /* what to say */
+    var textArea = h('textarea', { rows: '7', maxlength: '10000', testid: 'composer-text' });
+    var fText = field('c-text', 'composer.field.text', textArea, { testid: 'composer-text', wide: true });
+    var counters = h('ul', { class: 'counters', id: 'c-text-counters', testid: 'composer-counters' });
+    var counterHint = h('p', { class: 'hint counter-hint', t: 'composer.counter.hint' });
+    fText.wrap.insertBefore(counters, fText.err);
+    fText.wrap.insertBefore(counterHint, fText.err);
+    textArea.setAttribute('aria-describedby', textArea.getAttribute('aria-describedby') + ' c-text-counters');
+
+    var variantList = h('ol', { class: 'variants', testid: 'composer-variants' });
+    var addVariantBtn = button('composer.variants.add', { small: true, testid: 'composer-add-variant', onClick: function () {
+      var row = addVariant('');
+      if (row) row.area.focus();
+    } });
+    var variantsLeft = h('span', { class: 'hint variants-left', testid: 'composer-variants-left' });
+    var variantsErr = h('p', { class: 'field-error', id: 'c-variants-error', testid: 'composer-variants-error', hidden: true });
+    var variantSet = h('fieldset', { class: 'fieldset', 'aria-describedby': 'c-variants-hint c-variants-error' },
+      h('legend', { class: 'label' }, h('span', { t: 'composer.variants.legend' }), h('span', { class: 'optional', t: 'form.optional' })),
+      h('p', { class: 'hint', id: 'c-variants-hint', t: 'composer.variants.hint' }),
+      variantList, variantsErr,
+      h('div', { class: 'variants-foot' }, addVariantBtn, variantsLeft));
+
+    var catSel = h('select', { testid: 'composer-category' }, CATEGORIES.map(function (c) { return h('option', { value: c, t: 'category.' + c }); }));
+    catSel.value = 'value';
+    var fCat = field('c-category', 'composer.field.category', catSel, { testid: 'composer-category' });
+    var catAbout = h('p', { class: 'hint cat-about', id: 'c-category-about', testid: 'composer-category-about' });
+    fCat.wrap.insertBefore(catAbout, fCat.err);
+    catSel.setAttribute('aria-describedby', 'c-category-about ' + catSel.getAttribute('aria-describedby'));
+    var catHelp = h('details', { class: 'cat-help field-wide', testid: 'composer-category-help' },
+      h('summary', { t: 'composer.category.more' }),
+      h('p', { class: 'cat-why', t: 'composer.category.why' }),
+      h('dl', { class: 'roles' }, CATEGORIES.map(function (c) {
+        return [h('dt', null, categoryChip(c)), h('dd', { t: 'category.about.' + c })];
+      })));
+
+    var linkInput = h('input', { type: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://', testid: 'composer-link' });
+    var fLink = field('c-link', 'composer.field.link', linkInput, { optional: true, hint: 'composer.hint.link', testid: 'composer-link' });
+    var campaignInput = h('input', { type: 'text', autocomplete: 'off', maxlength: '100', testid: 'composer-campaign' });
+    var fCampaign = field('c-campaign', 'composer.field.campaign', campaignInput, { optional: true, hint: 'composer.hint.campaign', testid: 'composer-campaign' });
+
+    /* where and when */
+    var channelPicks = h('div', { class: 'channel-picks', testid: 'composer-channels' }, h('p', { class: 'muted', t: 'list.loading' }));
+    var channelsErr = h('p', { class: 'field-error', id: 'c-channels-error', testid: 'composer-channels-error', hidden: true });
+    var channelSet = h('fieldset', { class: 'fieldset', 'aria-describedby': 'c-channels-hint c-channels-error' },
+      h('legend', { class: 'label', t: 'composer.field.channels' }),
+      h('p', { class: 'hint', id: 'c-channels-hint', t: 'composer.channels.hint' }),
+      channelPicks, channelsErr);
+
+    var radios = {};
+    var nextSlots = h('ul', { class: 'next-slots', testid: 'next-slots', hidden: true, 'aria-live': 'polite' });
+    var atDate = h('input', { type: 'date', id: 'c-at-date', testid: 'schedule-date' });
+    var atTime = h('input', { type: 'time', id: 'c-at-time', testid: 'schedule-time' });
+    var atZone = h('p', { class: 'hint', t: 'composer.schedule.zone', tp: { zone: browserZone() || 'UTC' } });
+    var atWrap = h('div', { class: 'at-fields', testid: 'schedule-at-fields', hidden: true },
+      h('div', { class: 'at-row' },
+        h('div', { class: 'field' }, h('label', { for: 'c-at-date', class: 'label', t: 'composer.schedule.date' }), atDate),
+        h('div', { class: 'field' }, h('label', { for: 'c-at-time', class: 'label', t: 'composer.schedule.time' }), atTime)),
+      atZone);
+    var scheduleErr = h('p', { class: 'field-error', id: 'c-schedule-error', testid: 'composer-schedule-error', hidden: true });
+    var scheduleSet = h('fieldset', { class: 'fieldset', 'aria-describedby': 'c-schedule-error' },
+      h('legend', { class: 'label', t: 'composer.field.schedule' }),
+      h('div', { class: 'choices' }, SCHEDULES.map(function (s) {
+        var id = 'c-schedule-' + s.replace('_', '-');
+        var radio = h('input', { type: 'radio', name: 'c-schedule', id: id, value: s, testid: 'schedule-' + s.replace('_', '-') });
+        radios[s] = radio;
+        return h('div', { class: 'choice-wrap' },
+          h('label', { class: 'choice', for: id }, radio,
+            h('span', { class: 'choice-text' },
+              h('span', { class: 'choice-title', t: 'composer.schedule.' + s }),
+              h('span', { class: 'choice-hint', t: 'composer.schedule.' + s + '.hint' }))),
+          s === 'next_slot' ? nextSlots : null,
+          s === 'at' ? atWrap : null);
+      })),
+      scheduleErr);
+    radios.next_slot.checked = true;
+
+    var checksStatus = h('p', { class: 'checks-status', testid: 'composer-checks-status' });
+    var checksList = h('ul', { class: 'violations', testid: 'composer-violations' });
+    var checksCard = h('section', { class: 'checks', testid: 'composer-checks', 'aria-labelledby': 'checks-title', hidden: true },
+      h('h2', { id: 'checks-title', t: 'checks.title' }),
+      h('p', { class: 'hint', t: 'checks.lead' }),
+      h('div', { 'aria-live': 'polite' }, checksStatus, checksList));
+
+    var blocked = h('div', { class: 'blocked', testid: 'composer-blocked', hidden: true, tabindex: '-1' });
+
+    var submit = h('button', { type: 'submit', class: 'btn btn-primary', testid: 'composer-submit' });
+    var form = h('form', { class: 'composer', testid: 'composer-form', novalidate: true, 'aria-label': null },
+      h('div', { class: 'composer-main card' },
+        h('h2', { class: 'composer-step', t: 'composer.step.what' }),
+        fText.wrap, variantSet,
+        h('div', { class: 'grid' }, fCat.wrap, fCampaign.wrap, catHelp, h('div', { class: 'field-wide' }, fLink.wrap))),
+      h('div', { class: 'composer-side' },
+        h('div', { class: 'card' },
+          h('h2', { class: 'composer-step', t: 'composer.step.where' }),
+          channelSet, scheduleSet),
+        checksCard,
+        blocked,
+        h('div', { class: 'composer-actions' }, submit)));
+
+    append(page, [doneBox, formMsg.el, form]);
+    setTAttr(form, 'aria-label', 'composer.formLabel');
+
+    var fields = { text: fText, link: fLink, category: fCat, campaign: fCampaign };
+
+    /* channels */
+
+    function selectedChannels() {
+      return channels.filter(function (ch) {
+        var box = channelPicks.querySelector('input[value="' + ch.id + '"]');
+        return box && box.checked;
+      });
+    }
+
+    function renderChannelPicks() {
+      clear(channelPicks);
+      if (!channels.length) {
+        channelPicks.appendChild(h('p', { class: 'note', testid: 'composer-no-channels' },
+          h('span', { t: 'composer.channels.none' }), ' ',
+          h('a', { href: '#/w/' + wid + '/settings/channels', t: 'later.meanwhileLink' })));
+        return;
+      }
+      channels.forEach(function (ch) {
+        var id = 'c-channel-' + ch.id;
+        var box = h('input', { type: 'checkbox', id: id, value: String(ch.id), testid: 'composer-channel', 'data-channel-name': ch.name, 'data-kind': ch.kind });
+        box.addEventListener('change', channelsChanged);
+        channelPicks.appendChild(h('label', { class: 'check channel-pick', for: id }, box,
+          h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', text: ch.name }), ' ', kindChip(ch.kind))));
+      });
+    }
+
+    function channelsChanged() {
+      setChannelsError(null);
+      renderCounters();
+      variantRows.forEach(function (r) { renderVariantCounters(r); });
+      refreshNextSlots();
+      scheduleCheck();
+    }
+
+    function setChannelsError(message) {
+      channelsErr.textContent = message || '';
+      channelsErr.hidden = !message;
+    }
+
+    /* counters */
+
+    function counterItem(kind, name, channelId, text, testid) {
+      var n = networkLength(kind, text);
+      var limit = NETWORK_LIMITS[kind] || 0;
+      var over = limit && n > limit ? n - limit : 0;
+      return h('li', { class: 'counter' + (over ? ' is-over' : ''), testid: testid, 'data-network': kind || 'any',
+        'data-channel-id': channelId ? String(channelId) : null, 'data-count': String(n), 'data-over': over ? String(over) : null },
+        kind ? kindChip(kind) : null,
+        name ? h('span', { class: 'counter-name', text: name }) : null,
+        h('span', { class: 'counter-value', testid: testid + '-value', t: limit ? 'composer.counter.limit' : 'composer.counter.plain', tp: { n: n, limit: limit } }),
+        over ? h('span', { class: 'counter-over', testid: testid + '-over', t: 'composer.counter.over', tp: { n: over } }) : null);
+    }
+
+    function renderCounters() {
+      var text = textArea.value;
+      var chosen = selectedChannels();
+      clear(counters);
+      counterHint.hidden = chosen.length > 0 && !chosen.some(function (ch) { return NETWORK_LIMITS[ch.kind]; });
+      if (!chosen.length) counters.appendChild(counterItem(null, null, null, text, 'composer-counter'));
+      chosen.forEach(function (ch) { counters.appendChild(counterItem(ch.kind, ch.name, ch.id, text, 'composer-counter')); });
+    }
+
+    // Variants count once per network chosen.
+    function renderVariantCounters(row) {
+      var seen = {};
+      var kinds = [];
+      selectedChannels().forEach(function (ch) { if (!seen[ch.kind]) { seen[ch.kind] = true; kinds.push(ch.kind); } });
+      clear(row.counters);
+      if (!kinds.length) kinds.push(null);
+      kinds.forEach(function (k) { row.counters.appendChild(counterItem(k, null, null, row.area.value, 'variant-counter')); });
+    }
+
+    /* variants */
+
+    function addVariant(text) {
+      if (variantRows.length >= VARIANTS_MAX) return null;
+      var row = {};
+      row.area = h('textarea', { rows: '3', maxlength: '10000', testid: 'composer-variant' });
+      row.counters = h('ul', { class: 'counters counters-small' });
+      row.label = h('label', { class: 'label' });
+      row.remove = h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small', testid: 'composer-remove-variant',
+        on: { click: function () { removeVariant(row); } } });
+      row.el = h('li', { class: 'variant', testid: 'composer-variant-row' },
+        h('div', { class: 'variant-head' }, row.label, row.remove), row.area, row.counters);
+      row.area.value = text || '';
+      row.area.addEventListener('input', function () { renderVariantCounters(row); });
+      variantRows.push(row);
+      variantList.appendChild(row.el);
+      renumberVariants();
+      renderVariantCounters(row);
+      return row;
+    }
+
+    function removeVariant(row) {
+      var i = variantRows.indexOf(row);
+      if (i < 0) return;
+      variantRows.splice(i, 1);
+      row.el.remove();
+      renumberVariants();
+      (variantRows[i] || variantRows[i - 1] || { area: addVariantBtn }).area.focus();
+      scheduleCheck();
+    }
+
+    function renumberVariants() {
+      variantRows.forEach(function (r, i) {
+        var id = 'c-variant-' + (i + 1);
+        r.area.id = id;
+        r.label.setAttribute('for', id);
+        setT(r.label, 'composer.variants.label', { n: i + 2 });
+        clear(r.remove);
+        append(r.remove, [h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden', t: 'composer.variants.label', tp: { n: i + 2 } })]);
+      });
+      addVariantBtn.disabled = variantRows.length >= VARIANTS_MAX;
+      setT(variantsLeft, 'composer.variants.left', { n: VARIANTS_MAX - variantRows.length });
+    }
+
+    function variantTexts() {
+      return variantRows.map(function (r) { return r.area.value; }).filter(function (v) { return v.trim() !== ''; });
+    }
+
+    /* schedule */
+
+    function scheduleValue() {
+      for (var i = 0; i < SCHEDULES.length; i++) if (radios[SCHEDULES[i]].checked) return SCHEDULES[i];
+      return 'draft';
+    }
+
+    // The date and time typed, as a local Date; null when incomplete.
+    function atValue() {
+      var d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(atDate.value);
+      var tm = /^(\d{2}):(\d{2})/.exec(atTime.value);
+      if (!d || !tm) return null;
+      var when = new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), Number(tm[1]), Number(tm[2]));
+      return isNaN(when.getTime()) ? null : when;
+    }
+
+    function scheduleChanged() {
+      var s = scheduleValue();
+      setScheduleError(null);
+      atWrap.hidden = s !== 'at';
+      if (s === 'at' && !atDate.value) {
+        var tomorrow = addDays(new Date(), 1);
+        atDate.value = dayKey(tomorrow);
+        atTime.value = '09:00';
+      }
+      setT(submit, 'composer.submit.' + s);
+      refreshNextSlots();
+      scheduleCheck();
+    }
+
+    function setScheduleError(message) {
+      scheduleErr.textContent = message || '';
+      scheduleErr.hidden = !message;
+    }
+
+    // The next posting slot of each chosen channel (GET .../slots?days=14, upcoming[0]).
+    function refreshNextSlots() {
+      clear(nextSlots);
+      var chosen = scheduleValue() === 'next_slot' ? selectedChannels() : [];
+      nextSlots.hidden = !chosen.length;
+      chosen.forEach(function (ch) {
+        var value = h('span', { class: 'next-slot-time', t: 'list.loading' });
+        var li = h('li', { testid: 'next-slot', 'data-channel-id': String(ch.id) },
+          h('span', { class: 'name', text: ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }), value);
+        nextSlots.appendChild(li);
+        if (!slotCache[ch.id]) slotCache[ch.id] = nextFreeSlot(ch);
+        slotCache[ch.id].then(function (res) {
+          if (!li.isConnected) return;
+          var data = res.data;
+          var up = res.slot;
+          if (!up) { value.className = 'next-slot-time muted'; setT(value, 'composer.slot.none'); return; }
+          var when = new Date(up.local || up.at);
+          value.removeAttribute('data-i18n');
+          value.textContent = fmt(when, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+          if (data.timezone && data.timezone !== browserZone() && typeof up.local === 'string') {
+            append(value, [' ', h('span', { class: 'muted', t: 'composer.slot.zone', tp: { time: up.local.slice(11, 16), zone: data.timezone } })]);
+          }
+        }, function (err) {
+          slotCache[ch.id] = null;
+          if (!li.isConnected || err.handled) return;
+          value.className = 'next-slot-time muted';
+          value.removeAttribute('data-i18n');
+          value.textContent = err.message;
+        });
+      });
+    }
+
+    // The channel's upcoming slots (GET .../slots?days=14), skipping those another post
+    // already holds in the queue (as the server does when it places the post): resolves
+    // { data: the slots answer, slot: the first free entry of upcoming, or null }.
+    function nextFreeSlot(ch) {
+      var now = new Date();
+      var slots = call('GET', '/workspaces/' + wid + '/channels/' + ch.id + '/slots?days=14');
+      var queue = call('GET', '/workspaces/' + wid + '/queue?channel=' + ch.id + '&from=' + encodeURIComponent(rfc3339Local(now)) +
+        '&to=' + encodeURIComponent(rfc3339Local(addDays(now, 15)))).catch(function () { return null; });
+      return Promise.all([slots, queue]).then(function (both) {
+        var data = both[0] || {};
+        var taken = {};
+        (both[1] && Array.isArray(both[1].items) ? both[1].items : []).forEach(function (o) {
+          if (o.state !== 'cancelled' && o.state !== 'failed') taken[Date.parse(o.planned_at)] = true;
+        });
+        var upcoming = Array.isArray(data.upcoming) ? data.upcoming : [];
+        var free = upcoming.filter(function (u) { return !taken[Date.parse(u.at || u.local)]; });
+        return { data: data, slot: free[0] || null };
+      });
+    }
+
+    /* the request body, as for POST .../posts */
+
+    function payload() {
+      var body = { text: textArea.value, category: catSel.value,
+        channels: selectedChannels().map(function (ch) { return ch.id; }) };
+      var link = linkInput.value.trim();
+      var campaign = campaignInput.value.trim();
+      var variants = variantTexts();
+      if (link) body.link = link;
+      if (campaign) body.campaign = campaign;
+      if (variants.length) body.variants = variants;
+      var s = scheduleValue();
+      if (s === 'now' || s === 'next_slot') body.schedule = s;
+      else if (s === 'at') { var at = atValue(); if (at) body.schedule = rfc3339Local(at); }
+      return body;
+    }
+
+    /* live checks: POST .../check with the same body, debounced */
+
+    function scheduleCheck() {
+      if (checksOff) return;
+      if (checkTimer) window.clearTimeout(checkTimer);
+      checkTimer = window.setTimeout(runCheck, CHECK_DELAY_MS);
+    }
+
+    function runCheck() {
+      checkTimer = null;
+      if (checksOff || !ctx.alive()) return;
+      var body = payload();
+      var mine = ++checkSeq;
+      if (!body.text.trim() || !body.channels.length) {
+        checksCard.hidden = true;
+        clear(checksList);
+        return;
+      }
+      checksCard.setAttribute('data-state', 'checking');
+      call('POST', '/workspaces/' + wid + '/check', body).then(function (data) {
+        if (mine !== checkSeq || !ctx.alive()) return;
+        showChecks(data && Array.isArray(data.violations) ? data.violations : []);
+      }, function (err) {
+        if (mine !== checkSeq || !ctx.alive()) return;
+        if (err.status === 404) { checksOff = true; checksCard.hidden = true; return; }
+        if (err.handled) return;
+        clear(checksList);
+        checksStatus.className = 'checks-status muted';
+        setT(checksStatus, 'checks.failed', { message: err.message });
+        checksCard.setAttribute('data-state', 'error');
+        checksCard.hidden = false;
+      });
+    }
+
+    function showChecks(violations) {
+      clear(checksList);
+      var blocks = violations.filter(function (v) { return v.severity === 'block'; }).length;
+      var warns = violations.length - blocks;
+      if (!violations.length) {
+        checksStatus.className = 'checks-status checks-ok';
+        setT(checksStatus, 'checks.none');
+      } else {
+        checksStatus.className = 'checks-status' + (blocks ? ' checks-has-block' : ' checks-has-warn');
+        setT(checksStatus, blocks ? 'checks.summaryBlock' : 'checks.summaryWarn', { n: blocks || warns, w: warns });
+      }
+      blocksFirst(violations).forEach(function (v) { checksList.appendChild(violationItem(v, channelName)); });
+      checksCard.setAttribute('data-state', 'done');
+      checksCard.hidden = false;
+    }
+
+    /* submitting */
+
+    function clearErrors() {
+      formMsg.clear();
+      Object.keys(fields).forEach(function (k) { setFieldError(fields[k], null); });
+      setChannelsError(null);
+      setScheduleError(null);
+      variantsErr.hidden = true;
+      variantsErr.textContent = '';
+    }
+
+    function validate() {
+      var s = scheduleValue();
+      if (!textArea.value.trim()) { setFieldError(fText, t('composer.err.text')); textArea.focus(); return false; }
+      var link = linkInput.value.trim();
+      if (link && !/^https?:\/\/\S+$/i.test(link)) { setFieldError(fLink, t('channels.err.urlFormat')); linkInput.focus(); return false; }
+      if (s !== 'draft' && !selectedChannels().length) {
+        setChannelsError(t('composer.err.channels'));
+        var first = channelPicks.querySelector('input');
+        if (first) first.focus();
+        return false;
+      }
+      if (s === 'at') {
+        var at = atValue();
+        if (!at) { setScheduleError(t('composer.err.at')); (atDate.value ? atTime : atDate).focus(); return false; }
+        if (at.getTime() < Date.now() - 60000) { setScheduleError(t('composer.err.past')); atDate.focus(); return false; }
+      }
+      return true;
+    }
+
+    function send(body) {
+      submit.disabled = true;
+      var overrideBtn = blocked.querySelector('[data-testid="composer-override"]');
+      if (overrideBtn) overrideBtn.disabled = true;
+      call('POST', '/workspaces/' + wid + '/posts', body).then(function (post) {
+        submit.disabled = false;
+        if (!ctx.alive()) return;
+        showDone(post || {}, body.schedule);
+      }, function (err) {
+        submit.disabled = false;
+        if (overrideBtn) overrideBtn.disabled = false;
+        if (err.handled || !ctx.alive()) return;
+        if (err.status === 422 && err.code === 'check_blocked') { showBlocked(err, body); return; }
+        showSendError(err);
+      });
+    }
+
+    function showSendError(err) {
+      var f = err.field ? fields[err.field] : null;
+      if (f) { setFieldError(f, err.message); f.control.focus(); return; }
+      if (err.field === 'channels') { setChannelsError(err.message); return; }
+      if (err.field === 'schedule') { setScheduleError(err.message); return; }
+      if (err.field === 'variants') { variantsErr.textContent = err.message; variantsErr.hidden = false; return; }
+      if (err.field === 'override_reason' && blocked.reasonField) { setFieldError(blocked.reasonField, err.message); blocked.reasonField.control.focus(); return; }
+      formMsg.error(err.message);
+      formMsg.el.scrollIntoView({ block: 'nearest' });
+    }
+
+    function hideBlocked() {
+      if (blocked.hidden) return;
+      blocked.hidden = true;
+      blocked.reasonField = null;
+      clear(blocked);
+    }
+
+    // The post was stopped by blocking checks: show them and offer to publish anyway with a reason.
+    function showBlocked(err, body) {
+      clear(blocked);
+      var list = err.violations.filter(function (v) { return v.severity === 'block'; });
+      if (!list.length) list = err.violations;
+      var reason = h('textarea', { rows: '2', maxlength: '500', testid: 'override-reason' });
+      var fReason = field('c-override-reason', 'composer.blocked.reason', reason, { hint: 'composer.blocked.reasonHint', testid: 'override-reason' });
+      blocked.reasonField = fReason;
+      var anyway = button('composer.blocked.publish', { kind: 'danger', testid: 'composer-override', onClick: function () {
+        setFieldError(fReason, null);
+        var why = reason.value.trim();
+        if (!why) { setFieldError(fReason, t('composer.blocked.reasonMissing')); reason.focus(); return; }
+        var again = {};
+        Object.keys(body).forEach(function (k) { again[k] = body[k]; });
+        again.override_reason = why;
+        send(again);
+      } });
+      var edit = button('composer.blocked.edit', { testid: 'composer-blocked-edit', onClick: function () { hideBlocked(); textArea.focus(); } });
+      append(blocked, [
+        h('h2', { t: 'composer.blocked.title' }),
+        h('p', { testid: 'composer-blocked-message', text: err.message }),
+        h('p', { class: 'hint', t: 'composer.blocked.text' }),
+        h('ul', { class: 'violations' }, list.map(function (v) { return violationItem(v, channelName); })),
+        fReason.wrap,
+        h('div', { class: 'form-actions' }, anyway, edit)
+      ]);
+      blocked.hidden = false;
+      blocked.scrollIntoView({ block: 'nearest' });
+      blocked.focus();
+    }
+
+    function channelName(id) {
+      var ch = channelById[id];
+      return ch ? ch.name : t('calendar.unknownChannel', { id: id });
+    }
+
+    function showDone(post, schedule) {
+      clear(doneBox);
+      var occ = Array.isArray(post.occurrences) ? post.occurrences.slice() : [];
+      occ.sort(function (a, b) { return Date.parse(a.planned_at) - Date.parse(b.planned_at); });
+      var key = !schedule ? 'composer.done.draft' : schedule === 'now' ? 'composer.done.now' : 'composer.done.scheduled';
+      var first = occ.length ? occ[0].planned_at : null;
+      var warnings = Array.isArray(post.violations) ? post.violations : [];
+      var calLink = h('a', { href: '#/w/' + wid + '/calendar', class: 'btn btn-primary btn-small', testid: 'composer-calendar-link',
+        t: 'composer.done.calendar', on: { click: function () { state.calendarFocus = first; } } });
+      var another = button('composer.done.another', { small: true, testid: 'composer-another', onClick: function () {
+        doneBox.hidden = true;
+        clear(doneBox);
+        textArea.focus();
+      } });
+      append(doneBox, [
+        h('h2', { t: key, tp: { n: occ.length } }),
+        occ.length ? h('ul', { class: 'done-list' }, occ.map(function (o) {
+          return h('li', { testid: 'composer-done-item', 'data-channel-id': String(o.channel_id) },
+            h('span', { class: 'name', text: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
+            dateEl(o.planned_at));
+        })) : h('p', { t: 'composer.done.draftText', tp: { id: post.id } }),
+        warnings.length ? h('div', { class: 'done-warnings', testid: 'composer-done-warnings' },
+          h('p', { class: 'done-warnings-title', t: 'composer.done.warnings', tp: { n: warnings.length } }),
+          h('ul', { class: 'violations' }, blocksFirst(warnings).map(function (v) { return violationItem(v, channelName); }))) : null,
+        h('div', { class: 'form-actions' }, occ.length ? calLink : null, another)
+      ]);
+      doneBox.hidden = false;
+      hideBlocked();
+      // Ready for the next post: the text goes, the channels and the schedule stay.
+      textArea.value = '';
+      variantRows.slice().forEach(function (r) { r.el.remove(); });
+      variantRows = [];
+      renumberVariants();
+      linkInput.value = '';
+      campaignInput.value = '';
+      catSel.value = 'value';
+      syncCategory();
+      renderCounters();
+      checkSeq++;
+      if (checkTimer) { window.clearTimeout(checkTimer); checkTimer = null; }
+      checksCard.hidden = true;
+      clear(checksList);
+      slotCache = {};
+      refreshNextSlots();
+      window.scrollTo(0, 0);
+      doneBox.focus();
+    }
+
+    function syncCategory() {
+      setT(catAbout, 'category.about.' + catSel.value);
+    }
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      clearErrors();
+      hideBlocked();
+      doneBox.hidden = true;
+      if (!validate()) return;
+      send(payload());
+    });
+
+    // Any change to the post: new counts, fresh checks, and an earlier block no longer applies.
+    form.addEventListener('input', function (ev) {
+      if (blocked.contains(ev.target)) return;
+      hideBlocked();
+      if (ev.target === textArea) { setFieldError(fText, null); renderCounters(); }
+      if (ev.target === linkInput) setFieldError(fLink, null);
+      scheduleCheck();
+    });
+    catSel.addEventListener('change', function () { syncCategory(); });
+    SCHEDULES.forEach(function (s) { radios[s].addEventListener('change', scheduleChanged); });
+    [atDate, atTime].forEach(function (el) { el.addEventListener('change', function () { setScheduleError(null); scheduleCheck(); }); });
+    onLanguage(ctx, refreshNextSlots);
+
+    syncCategory();
+    renumberVariants();
+    scheduleChanged();
+    renderCounters();
+
+    allChannels(wid).then(function (list) {
+      if (!ctx.alive()) return;
+      channels = list.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; });
+      channels.forEach(function (ch) { channelById[ch.id] = ch; });
+      list.forEach(function (ch) { if (!channelById[ch.id]) channelById[ch.id] = ch; });
+      renderChannelPicks();
+      if (channels.length === 1) channelPicks.querySelector('input').checked = true;
+      channelsChanged();
+    }, function (err) {
+      if (!ctx.alive()) return;
+      clear(channelPicks);
+      showError(formMsg, err);
+    });
+
+    return page;
+  }
+
+  /* ------------------------------------------------------------------ calendar */
+
+  function calendarView(ctx) {
+    var wid = ctx.wid;
+    var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+    var view = state.calendarView === 'month' ? 'month' : 'week';
+    var anchor = startOfDay(state.calendarFocus ? new Date(state.calendarFocus) : new Date());
+    if (isNaN(anchor.getTime())) anchor = startOfDay(new Date());
+    state.calendarFocus = null;
+
+    var channelById = {};
+    var items = [];
+    var loaded = false;
+    var seq = 0;
+    var timer = null;
+    var busyRounds = 0;
+    var openId = null;          // the occurrence in the details panel
+    var detailsNotice = null;   // i18n key of a notice shown in the panel
+    var msg = messageBox('calendar-message');
+
+    var rangeLabel = h('h2', { class: 'cal-range', id: 'cal-range', testid: 'calendar-range', 'aria-live': 'polite' });
+    var prevBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'calendar-prev' },
+      h('span', { 'aria-hidden': 'true', text: '\u2039 ' }), h('span', { t: 'calendar.prev' }));
+    var todayBtn = button('calendar.today', { small: true, testid: 'calendar-today' });
+    var nextBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'calendar-next' },
+      h('span', { t: 'calendar.next' }), h('span', { 'aria-hidden': 'true', text: ' \u203a' }));
+    var weekBtn = h('button', { type: 'button', class: 'seg', testid: 'calendar-view-week', t: 'calendar.week' });
+    var monthBtn = h('button', { type: 'button', class: 'seg', testid: 'calendar-view-month', t: 'calendar.month' });
+    var viewGroup = h('div', { class: 'segmented', role: 'group' }, weekBtn, monthBtn);
+    setTAttr(viewGroup, 'aria-label', 'calendar.viewLabel');
+    var channelFilter = h('select', { id: 'cal-channel', testid: 'calendar-channel' },
+      h('option', { value: '', t: 'calendar.allChannels' }));
+    var newPost = canWrite ? h('a', { class: 'btn btn-primary btn-small', href: '#/w/' + wid + '/composer', testid: 'calendar-new-post', t: 'calendar.newPost' }) : null;
+    var body = h('div', { class: 'cal-body', testid: 'calendar-body' }, h('p', { class: 'muted cal-loading', t: 'list.loading' }));
+    var legend = h('ul', { class: 'legend', testid: 'calendar-legend' }, OCC_STATES.map(function (st) { return h('li', null, statePill(st)); }));
+    setTAttr(legend, 'aria-label', 'calendar.legend');
+
+    /* the queue's checks (P9), for everyone who reads the calendar */
+    var lastQueueCheck = 0;
+    var qStatus = h('p', { class: 'checks-status', testid: 'queue-checks-status' });
+    var qList = h('ul', { class: 'violations', testid: 'queue-violations' });
+    var qAgain = button('queueChecks.again', { small: true, testid: 'queue-checks-again', onClick: function () { loadQueueChecks(); } });
+    var queueChecks = h('section', { class: 'card queue-checks', testid: 'queue-checks', 'aria-labelledby': 'queue-checks-title', hidden: true },
+      h('div', { class: 'card-head' }, h('h2', { id: 'queue-checks-title', t: 'queueChecks.title' }), qAgain),
+      h('p', { class: 'hint', t: 'queueChecks.lead' }),
+      h('div', { 'aria-live': 'polite' }, qStatus, qList));
+
+    function loadQueueChecks() {
+      lastQueueCheck = Date.now();
+      qAgain.disabled = true;
+      return call('GET', '/workspaces/' + wid + '/queue/check').then(function (data) {
+        qAgain.disabled = false;
+        if (!ctx.alive()) return;
+        var vs = data && Array.isArray(data.violations) ? data.violations : [];
+        var blocks = vs.filter(function (v) { return v.severity === 'block'; }).length;
+        clear(qList);
+        if (!vs.length) {
+          qStatus.className = 'checks-status checks-ok';
+          setT(qStatus, 'queueChecks.none');
+        } else {
+          qStatus.className = 'checks-status' + (blocks ? ' checks-has-block' : ' checks-has-warn');
+          setT(qStatus, blocks ? 'queueChecks.summaryBlock' : 'checks.summaryWarn', { n: blocks || vs.length });
+          blocksFirst(vs).forEach(function (v) { qList.appendChild(violationItem(v, channelName)); });
+        }
+        queueChecks.hidden = false;
+      }, function (err) {
+        qAgain.disabled = false;
+        if (!ctx.alive() || err.handled) return;
+        if (err.status === 404) { queueChecks.hidden = true; return; } // not on this server yet
+        clear(qList);
+        qStatus.className = 'checks-status muted';
+        setT(qStatus, 'checks.failed', { message: err.message });
+        queueChecks.hidden = false;
+      });
+    }
+
+    /* a secret iCalendar link to the schedule (P13), for owners */
+    var feedCard = null;
+    if (ctx.role === 'owner') {
+      var feedMsg = messageBox('ical-message');
+      var feedBox = h('div', { class: 'secret-once', testid: 'ical-created', hidden: true, role: 'status', 'aria-live': 'polite' });
+      var feedCreate = button('ical.create', { kind: 'primary', small: true, testid: 'ical-create' });
+      var feedStop = button('ical.stop', { kind: 'danger-quiet', small: true, testid: 'ical-stop' });
+      feedCard = h('section', { class: 'card ical-card', testid: 'ical-card', 'aria-labelledby': 'ical-title' },
+        h('h2', { id: 'ical-title', t: 'ical.title' }),
+        h('p', { class: 'ical-lead', t: 'ical.lead' }),
+        h('p', { class: 'hint', t: 'ical.replace' }),
+        feedMsg.el, feedBox,
+        h('div', { class: 'form-actions' }, feedCreate, feedStop));
+      feedCreate.addEventListener('click', function () {
+        feedMsg.clear();
+        feedCreate.disabled = true;
+        call('POST', '/workspaces/' + wid + '/calendar').then(function (res) {
+          feedCreate.disabled = false;
+          if (!ctx.alive()) return;
+          clear(feedBox);
+          append(feedBox, [
+            h('h3', { t: 'ical.createdHeading' }),
+            secretCopy('ical-url', location.origin + String((res && res.path) || ''), 'ical.urlLabel'),
+            h('p', { class: 'hint', t: 'ical.once' }),
+            button('action.done', { testid: 'ical-done', onClick: function () { feedBox.hidden = true; clear(feedBox); } })
+          ]);
+          feedBox.hidden = false;
+        }, function (err) {
+          feedCreate.disabled = false;
+          showError(feedMsg, err);
+        });
+      });
+      feedStop.addEventListener('click', function () {
+        feedMsg.clear();
+        confirmDialog('ical.stopTitle', 'ical.stopText', null, 'ical.stop').then(function (ok) {
+          if (!ok) return;
+          call('DELETE', '/workspaces/' + wid + '/calendar').then(function () {
+            if (!ctx.alive()) return;
+            feedBox.hidden = true;
+            clear(feedBox);
+            feedMsg.noticeKey('ical.stopped');
+          }, function (err) { showError(feedMsg, err); });
+        });
+      });
+    }
+
+    var details = h('dialog', { class: 'dialog drawer', testid: 'occurrence-details', 'aria-labelledby': 'details-title' });
+    details.addEventListener('close', function () {
+      var id = openId;
+      openId = null;
+      detailsNotice = null;
+      var back = id ? body.querySelector('[data-occurrence-id="' + id + '"]') : null;
+      if (back) back.focus();
+    });
+
+    var page = h('section', { class: 'page page-wide', testid: 'section-calendar', 'aria-labelledby': 'page-title' },
+      pageHeader('nav.calendar', 'calendar.lead'),
+      msg.el,
+      h('div', { class: 'card cal-card' },
+        h('div', { class: 'cal-toolbar' },
+          h('div', { class: 'cal-nav' }, prevBtn, todayBtn, nextBtn),
+          rangeLabel,
+          h('div', { class: 'cal-tools' },
+            h('label', { for: 'cal-channel', class: 'visually-hidden', t: 'calendar.channelFilter' }), channelFilter,
+            viewGroup, newPost)),
+        legend,
+        body),
+      queueChecks,
+      feedCard,
+      details);
+
+    function range() {
+      if (view === 'month') {
+        var first = new Date(anchor.getFullYear(), anchor.getMonth(), 1);
+        var last = new Date(anchor.getFullYear(), anchor.getMonth() + 1, 0);
+        return { from: startOfWeek(first), to: addDays(startOfWeek(last), 7) };
+      }
+      var from = startOfWeek(anchor);
+      return { from: from, to: addDays(from, 7) };
+    }
+
+    function channelName(id) {
+      var ch = channelById[id];
+      return ch ? ch.name : t('calendar.unknownChannel', { id: id });
+    }
+
+    function stopTimer() { if (timer) { window.clearTimeout(timer); timer = null; } }
+
+    // Reloads every 15 s while the page is visible; every 2 s while something is going out.
+    function planRefresh() {
+      stopTimer();
+      var now = Date.now();
+      var busy = items.some(function (o) {
+        var st = stateOf(o);
+        if (st === 'publishing') return true;
+        var due = Date.parse(o.next_attempt_at || o.planned_at);
+        return st === 'scheduled' && due <= now + 5000;
+      });
+      busyRounds = busy ? busyRounds + 1 : 0;
+      timer = window.setTimeout(tick, busy && busyRounds <= REFRESH_BUSY_ROUNDS ? REFRESH_BUSY_MS : REFRESH_MS);
+    }
+
+    function tick() {
+      timer = null;
+      if (!ctx.alive()) return;
+      if (document.visibilityState !== 'visible') return; // resumed by visibilitychange
+      load();
+    }
+
+    function onVisibility() {
+      if (!ctx.alive()) { stopTimer(); document.removeEventListener('visibilitychange', onVisibility); return; }
+      if (document.visibilityState === 'visible' && !timer) load();
+    }
+    document.addEventListener('visibilitychange', onVisibility);
+
+    function load() {
+      var r = range();
+      var mine = ++seq;
+      stopTimer();
+      var path = '/workspaces/' + wid + '/queue?from=' + encodeURIComponent(rfc3339Local(r.from)) +
+        '&to=' + encodeURIComponent(rfc3339Local(r.to)) + (channelFilter.value ? '&channel=' + encodeURIComponent(channelFilter.value) : '');
+      body.setAttribute('aria-busy', 'true');
+      return call('GET', path).then(function (data) {
+        if (mine !== seq || !ctx.alive()) return;
+        items = data && Array.isArray(data.items) ? data.items : [];
+        loaded = true;
+        msg.clear();
+        render();
+        planRefresh();
+        if (Date.now() - lastQueueCheck > 60000) loadQueueChecks();
+      }, function (err) {
+        if (mine !== seq || !ctx.alive()) return;
+        body.removeAttribute('aria-busy');
+        showError(msg, err);
+        if (!err.handled) planRefresh();
+      });
+    }
+
+    function go(newAnchor, newView) {
+      anchor = startOfDay(newAnchor);
+      if (newView) { view = newView; state.calendarView = newView; }
+      busyRounds = 0;
+      renderFrame();
+      load();
+    }
+
+    // A month is anchored on its first day, or on today in the current month (so that the
+    // week view opens on the current week after a trip through the months).
+    function monthAnchor(delta) {
+      var first = new Date(anchor.getFullYear(), anchor.getMonth() + delta, 1);
+      var today = new Date();
+      return first.getFullYear() === today.getFullYear() && first.getMonth() === today.getMonth() ? today : first;
+    }
+    prevBtn.addEventListener('click', function () { go(view === 'month' ? monthAnchor(-1) : addDays(anchor, -7)); });
+    nextBtn.addEventListener('click', function () { go(view === 'month' ? monthAnchor(1) : addDays(anchor, 7)); });
+    todayBtn.addEventListener('click', function () { go(new Date()); });
+    weekBtn.addEventListener('click', function () { if (view !== 'week') go(anchor, 'week'); });
+    monthBtn.addEventListener('click', function () { if (view !== 'month') go(anchor, 'month'); });
+    channelFilter.addEventListener('change', function () { busyRounds = 0; load(); });
+
+    // The parts that follow the range and the view, drawn before the items arrive.
+    function renderFrame() {
+      var r = range();
+      if (view === 'month') {
+        rangeLabel.textContent = fmt(anchor, { month: 'long', year: 'numeric' });
+      } else {
+        var last = addDays(r.from, 6);
+        var text;
+        try { text = new Intl.DateTimeFormat(I.locale(state.lang), { day: 'numeric', month: 'short', year: 'numeric' }).formatRange(r.from, last); }
+        catch (e) { text = fmt(r.from, { day: 'numeric', month: 'short' }) + ' \u2013 ' + fmt(last, { day: 'numeric', month: 'short', year: 'numeric' }); }
+        rangeLabel.textContent = text;
+      }
+      weekBtn.setAttribute('aria-pressed', String(view === 'week'));
+      monthBtn.setAttribute('aria-pressed', String(view === 'month'));
+      setTAttr(prevBtn, 'aria-label', view === 'month' ? 'calendar.prevMonth' : 'calendar.prevWeek');
+      setTAttr(nextBtn, 'aria-label', view === 'month' ? 'calendar.nextMonth' : 'calendar.nextWeek');
+      body.setAttribute('data-view', view);
+    }
+
+    function byDay() {
+      var map = {};
+      items.slice().sort(function (a, b) {
+        return Date.parse(a.planned_at) - Date.parse(b.planned_at) || a.channel_id - b.channel_id || a.id - b.id;
+      }).forEach(function (o) {
+        var d = new Date(o.planned_at);
+        if (isNaN(d.getTime())) return;
+        (map[dayKey(d)] = map[dayKey(d)] || []).push(o);
+      });
+      return map;
+    }
+
+    function occButton(o, compact) {
+      var st = stateOf(o);
+      var cat = o.category || 'value';
+      var errId = o.error ? 'occ-err-' + o.id : null;
+      var b = h('button', { type: 'button', class: 'occ occ-' + st + (compact ? ' occ-compact' : ''), testid: 'occurrence',
+        'data-state': st, 'data-occurrence-id': String(o.id), 'data-post-id': String(o.post_id), 'aria-describedby': errId },
+        h('span', { class: 'occ-top' },
+          h('time', { class: 'occ-time', datetime: o.planned_at, text: fmt(new Date(o.planned_at), { hour: '2-digit', minute: '2-digit' }) }),
+          statePill(st, 'occurrence-state')),
+        h('span', { class: 'occ-channel', testid: 'occurrence-channel', text: channelName(o.channel_id) }),
+        h('span', { class: 'occ-text', testid: 'occurrence-text', text: excerpt(o.text, compact ? 60 : 110) }),
+        compact ? null : h('span', { class: 'occ-meta' }, categoryChip(cat)),
+        o.error ? h('span', { class: 'occ-error', id: errId, role: 'tooltip', testid: 'occurrence-error' },
+          h('span', { class: 'occ-error-label', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }), ' ', o.error) : null);
+      b.addEventListener('click', function () { openDetails(o.id); });
+      return b;
+    }
+
+    function render() {
+      renderFrame();
+      body.removeAttribute('aria-busy');
+      clear(body);
+      var r = range();
+      var map = byDay();
+      var today = dayKey(new Date());
+      if (view === 'week') {
+        var week = h('div', { class: 'cal-week', testid: 'calendar-week' });
+        for (var i = 0; i < 7; i++) {
+          var day = addDays(r.from, i);
+          var key = dayKey(day);
+          var its = map[key] || [];
+          var headId = 'cal-day-' + key;
+          week.appendChild(h('section', { class: 'cal-day' + (key === today ? ' is-today' : '') + (key < today ? ' is-past' : ''),
+            testid: 'calendar-day', 'data-date': key, 'aria-labelledby': headId },
+            h('h3', { class: 'cal-day-head', id: headId },
+              h('span', { class: 'cal-dow', text: fmt(day, { weekday: 'short' }) }),
+              h('span', { class: 'cal-date', text: fmt(day, { day: 'numeric', month: 'short' }) }),
+              key === today ? h('span', { class: 'cal-today-badge', t: 'calendar.todayBadge' }) : null),
+            its.length ? h('ol', { class: 'cal-items' }, its.map(function (o) { return h('li', null, occButton(o, false)); }))
+              : h('p', { class: 'cal-none', t: 'calendar.dayEmpty' })));
+        }
+        body.appendChild(week);
+      } else {
+        var month = h('div', { class: 'cal-month', testid: 'calendar-month' });
+        for (var k = 0; k < 7; k++) month.appendChild(h('div', { class: 'cal-month-dow', 'aria-hidden': 'true', text: fmt(addDays(r.from, k), { weekday: 'short' }) }));
+        for (var d = r.from; d < r.to; d = addDays(d, 1)) month.appendChild(monthCell(d, map[dayKey(d)] || [], today));
+        body.appendChild(month);
+      }
+      if (!items.length) {
+        body.appendChild(h('p', { class: 'cal-empty', testid: 'calendar-empty' },
+          h('span', { t: view === 'month' ? 'calendar.emptyMonth' : 'calendar.emptyWeek' }), ' ',
+          canWrite ? h('a', { href: '#/w/' + wid + '/composer', t: 'calendar.emptyLink' }) : null));
+      }
+      if (openId !== null) renderDetails();
+    }
+
+    function monthCell(d, its, today) {
+      var key = dayKey(d);
+      var headId = 'cal-cell-' + key;
+      var shown = its.slice(0, 3);
+      var more = its.length - shown.length;
+      var day = d;
+      return h('section', { class: 'cal-cell' + (d.getMonth() !== anchor.getMonth() ? ' is-outside' : '') +
+        (key === today ? ' is-today' : ''), testid: 'calendar-day', 'data-date': key, 'aria-labelledby': headId },
+        h('h3', { class: 'cal-cell-head', id: headId },
+          h('span', { class: 'visually-hidden', text: fmt(d, { weekday: 'long', day: 'numeric', month: 'long' }) }),
+          h('span', { 'aria-hidden': 'true', text: fmt(d, { day: 'numeric' }) })),
+        shown.length ? h('ol', { class: 'cal-items' }, shown.map(function (o) { return h('li', null, occButton(o, true)); })) : null,
+        more > 0 ? h('button', { type: 'button', class: 'btn btn-link cal-more', testid: 'calendar-more', t: 'calendar.more', tp: { n: more },
+          on: { click: function () { go(day, 'week'); } } }) : null);
+    }
+
+    /* the details panel */
+
+    function find(id) {
+      for (var i = 0; i < items.length; i++) if (items[i].id === id) return items[i];
+      return null;
+    }
+
+    function openDetails(id) {
+      openId = id;
+      detailsNotice = null;
+      renderDetails();
+      if (!details.open) details.showModal();
+      var title = details.querySelector('h2');
+      if (title) title.focus();
+    }
+
+    function renderDetails() {
+      var o = find(openId);
+      if (!o) { if (details.open) details.close(); return; }
+      var st = stateOf(o);
+      var ch = channelById[o.channel_id];
+      var detailsMsg = messageBox('details-message');
+      var cancelBtn = st === 'scheduled' && canWrite ? button('calendar.cancelPost', { kind: 'danger-quiet', testid: 'details-cancel', onClick: function () {
+        confirmDialog('calendar.cancelTitle', 'calendar.cancelText', { channel: channelName(o.channel_id) }, 'calendar.cancelConfirm').then(function (ok) {
+          if (!ok || !ctx.alive()) return;
+          cancelBtn.disabled = true;
+          call('POST', '/workspaces/' + wid + '/posts/' + o.post_id + '/cancel').then(function (post) {
+            if (!ctx.alive()) return;
+            (post && Array.isArray(post.occurrences) ? post.occurrences : []).forEach(function (p) {
+              var mineOcc = find(p.id);
+              if (mineOcc) mineOcc.state = p.state;
+            });
+            detailsNotice = 'calendar.cancelled';
+            render();
+            lastQueueCheck = 0;
+            load();
+          }, function (err) {
+            cancelBtn.disabled = false;
+            showError(detailsMsg, err);
+          });
+        });
+      } }) : null;
+      var rows = [
+        ['calendar.details.when', dateEl(o.planned_at)],
+        ['calendar.details.channel', h('span', null, h('span', { class: 'name', testid: 'details-channel', text: channelName(o.channel_id) }), ' ',
+          ch ? kindChip(ch.kind) : null, ch && ch.timezone ? h('span', { class: 'muted', text: ' ' + ch.timezone }) : null)],
+        ['calendar.details.category', categoryChip(o.category)],
+        o.published_at ? ['calendar.details.published', dateEl(o.published_at)] : null,
+        o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
+        o.attempts ? ['calendar.details.attempts', h('span', { text: String(o.attempts) })] : null,
+        o.remote_url ? ['calendar.details.remote', h('a', { href: o.remote_url, rel: 'noopener noreferrer', target: '_blank', text: o.remote_url })] : null,
+        ['calendar.details.post', h('span', { text: '#' + o.post_id })]
+      ].filter(Boolean);
+      clear(details);
+      append(details, [
+        h('div', { class: 'drawer-head' },
+          h('h2', { id: 'details-title', tabindex: '-1', t: 'calendar.details.title' }),
+          h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'details-close', t: 'calendar.close',
+            on: { click: function () { details.close(); } } })),
+        h('p', { class: 'details-state' }, statePill(st, 'details-state')),
+        detailsNotice ? h('p', { class: 'message message-ok', role: 'status', testid: 'details-notice', t: detailsNotice }) : null,
+        o.error ? h('div', { class: 'details-error', testid: 'details-error', role: st === 'failed' ? 'alert' : null },
+          h('p', { class: 'details-error-title', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }),
+          h('p', { text: o.error }),
+          st === 'failed' ? h('p', { class: 'hint', t: 'calendar.failedHelp' }) : null) : null,
+        h('dl', { class: 'details-list' }, rows.map(function (r) { return [h('dt', { t: r[0] }), h('dd', null, r[1])]; })),
+        h('h3', { class: 'details-text-title', t: 'calendar.details.text' }),
+        h('p', { class: 'details-text', testid: 'details-text', text: o.text || '' }),
+        detailsMsg.el,
+        h('div', { class: 'dialog-actions' }, cancelBtn)
+      ]);
+    }
+
+    onLanguage(ctx, function () { if (loaded) render(); else renderFrame(); });
+
+    renderFrame();
+    allChannels(wid).then(function (list) {
+      if (!ctx.alive()) return;
+      list.forEach(function (ch) { channelById[ch.id] = ch; });
+      list.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; }).forEach(function (ch) {
+        channelFilter.appendChild(h('option', { value: String(ch.id), text: ch.name }));
+      });
+      return load();
+    }, function (err) {
+      if (!ctx.alive()) return;
+      showError(msg, err);
+      return load();
+    });
+
+    return page;
   }
 
   /* ------------------------------------------------------------------ channels */
