@@ -60,6 +60,9 @@ struct channel_ops {
                    struct channel_result *res);
     /* Deletes what publish made; idempotent (already gone is CHANNEL_OK). */
     int (*remove)(const struct channel_ctx *ctx, const char *remote_id, struct channel_result *res);
+    /* Sends an event document (e.g. {"type":"post.failed",...}) with an idempotency key;
+     * NULL for channels that do not take events (X4 outbound webhooks). */
+    int (*notify)(const struct channel_ctx *ctx, json_t *event, const char *key, struct channel_result *res);
 };
 
 /* The connector for a kind, or NULL. */

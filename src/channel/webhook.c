@@ -452,10 +452,40 @@ out:
     return rc;
 }
 
+/* Sends an event (X4): the same signed POST, with the event's own idempotency key. */
+static int webhook_notify(const struct channel_ctx *ctx, json_t *event, const char *key,
+                          struct channel_result *res)
+{
+    char *body = NULL;
+    const char *url;
+    struct http_resp resp;
+    int rc = SAM_OK;
+
+    result_clear(res);
+    http_resp_init(&resp);
+    if(!key_ok(key)) {
+        outcome(res, CHANNEL_FAIL, "The event has no usable idempotency key.");
+        goto out;
+    }
+    if(!(url = url_of(ctx, res)))
+        goto out;
+    if(!(body = json_dumps(event, JSON_COMPACT))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+    rc = deliver(ctx, url, body, key, &resp);
+    rc = judge(ctx, url, rc, &resp, 0, res);
+out:
+    free(body);
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
 const struct channel_ops channel_webhook_ops = {
     .kind = "webhook",
     .can_publish = 1,
     .can_delete = 1,
     .publish = webhook_publish,
     .remove = webhook_remove,
+    .notify = webhook_notify,
 };

@@ -72,6 +72,14 @@ static int check_settings(const char *kind, json_t *settings, char **text)
             const char *u = json_string_value(v);
             if(!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) || strlen(u) > 2048)
                 return sam_fail_field(SAM_EINVAL, field, "%s must be an http:// or https:// URL", field);
+        } else if(!strcmp(key, "events")) {
+            size_t i;
+            json_t *e;
+            if(!json_is_array(v) || strcmp(kind, "webhook"))
+                return sam_fail_field(SAM_EINVAL, field, "%s is a list of events, for webhook channels", field);
+            json_array_foreach(v, i, e)
+                if(!json_is_string(e) || strcmp(json_string_value(e), "post.failed"))
+                    return sam_fail_field(SAM_EINVAL, field, "%s: the events sent now are: post.failed", field);
         } else if(!strcmp(key, "path") || !strcmp(key, "handle")) {
             if(!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 1024)
                 return sam_fail_field(SAM_EINVAL, field, "%s must be a non-empty string", field);

@@ -72,6 +72,51 @@ static void replace_previous(struct core *c, const struct channel_ops *ops, cons
     }
 }
 
+/* Tells every webhook channel of the workspace that asked for "post.failed" (in its
+ * settings.events) that an occurrence failed for good. One attempt each, signed like a
+ * post, with a key derived from the occurrence so a receiver can drop a repeat. */
+static void notify_failed(struct core *c, const struct publisher_options *o, const struct store_channel *failed,
+                          const struct store_occurrence *occ, const char *error)
+{
+    struct store_channel *chans = NULL;
+    size_t n = 0;
+    char key[80];
+    if(store_channel_list(c->st, failed->workspace_id, "webhook", 0, 1000, &chans, &n))
+        return;
+    snprintf(key, sizeof(key), "evt-failed-%s", occ->idempotency_key);
+    for(size_t i = 0; i < n; i++) {
+        const struct channel_ops *ops = channel_ops_for(chans[i].kind);
+        json_t *settings = json_loads(chans[i].settings ? chans[i].settings : "{}", 0, NULL), *ev, *e;
+        size_t k;
+        int wants = 0;
+        char *secret = NULL;
+        size_t secret_len = 0;
+        json_array_foreach(json_object_get(settings, "events"), k, e) if(!strcmp(json_string_value(e), "post.failed"))
+            wants = 1;
+        if(wants && ops && ops->notify &&
+           !(chans[i].secret && core_secret_open(c, chans[i].secret, chans[i].secret_len, &secret, &secret_len))) {
+            struct channel_ctx ctx = {.channel = &chans[i], .settings = settings, .secret = secret,
+                                      .secret_len = secret_len, .file_dir = o->file_dir, .timeout_ms = o->timeout_ms};
+            struct channel_result res;
+            ev = json_pack("{s:s, s:I, s:I, s:I, s:s, s:s, s:o, s:o}", "type", "post.failed", "occurrence_id",
+                           (json_int_t)occ->id, "post_id", (json_int_t)occ->post_id, "channel_id",
+                           (json_int_t)failed->id, "channel", failed->name, "error", error, "planned_at",
+                           view_time(occ->planned_at), "at", view_time(time_now()));
+            memset(&res, 0, sizeof(res));
+            if(ev && (ops->notify(&ctx, ev, key, &res) || res.outcome != CHANNEL_OK))
+                log_kv(LOG_WARN, "post.failed event not delivered", "channel", chans[i].name, "error", res.message,
+                       NULL);
+            json_decref(ev);
+        }
+        if(secret) {
+            sodium_memzero(secret, secret_len);
+            free(secret);
+        }
+        json_decref(settings);
+    }
+    store_channel_list_free(chans, n);
+}
+
 /* Publishes one claimed occurrence and records the outcome. */
 static void publish_one(struct core *c, const struct publisher_options *o, const char *owner,
                         const struct store_occurrence *occ)
@@ -176,6 +221,7 @@ record:
                               (json_int_t)occ->post_id, "error", out.error);
         core_audit(c, &sys, ch.workspace_id, "post.failed", ch.name, d);
         json_decref(d);
+        notify_failed(c, o, &ch, occ, out.error);
     }
     if(secret) {
         sodium_memzero(secret, secret_len);

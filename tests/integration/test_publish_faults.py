@@ -98,3 +98,29 @@ def test_400_fails_with_the_receivers_message(inst):
 def test_every_delivery_was_signed(inst):
     stats = inst.receiver.stats()
     assert stats["signatures_bad"] == 0 and stats["signatures_ok"] >= 4, stats
+
+
+def test_a_failure_is_sent_as_a_post_failed_event(inst):
+    events = harness.new_channel(inst, "alerts", kind="webhook", secret=SECRET,
+                                 settings={"url": inst.receiver.url.replace("/hook", "/events"),
+                                           "events": ["post.failed"]})
+    assert events["settings"]["events"] == ["post.failed"]
+    inst.receiver.control(mode="400", count=1, error="rejected by the shop")
+    pid = _publish(inst, "this one fails")
+    done = _wait_state(inst, pid, lambda o: o["state"] == "failed", "the post to fail")
+
+    def event():
+        for d in inst.receiver.deliveries():
+            if d["path"] == "/events" and '"post.failed"' in d["body"]:
+                import json
+                ev = json.loads(d["body"])
+                if ev["post_id"] == pid:
+                    return ev, d
+        return None
+    ev, d = harness.wait_until(event, "the post.failed event at the receiver")
+    assert ev["occurrence_id"] == done["id"] and "rejected by the shop" in ev["error"], ev
+    assert ev["channel_id"] == inst.hook["id"] and ev["channel"] == "faulty hook", ev
+    assert d["signature_ok"] is True, d
+    expect(inst.post(inst.ws("/channels"), json={"kind": "webhook", "name": "bad events",
+                                                 "settings": {"url": "https://example.com/x", "events": ["post.sold"]}}),
+           422, "validation_failed", field="settings.events")
