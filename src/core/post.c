@@ -140,6 +140,24 @@ static int place(struct core *c, const struct post_input *in, const struct store
     return rc;
 }
 
+/* Fills a new post from validated input; takes ownership of *variants (NULLed). */
+static int fill_post(struct store_post *out, int64_t ws, const struct actor *a, const struct post_input *in,
+                     char **variants, const char *state, int64_t now)
+{
+    out->workspace_id = ws;
+    out->author_id = a->system ? 0 : a->user_id;
+    out->text = strdup(in->text);
+    out->link = in->link && *in->link ? strdup(in->link) : NULL;
+    out->campaign = in->campaign && *in->campaign ? strdup(in->campaign) : NULL;
+    out->variants = *variants ? *variants : strdup("[]");
+    *variants = NULL;
+    out->override_reason = in->override_reason && *in->override_reason ? strdup(in->override_reason) : NULL;
+    snprintf(out->category, sizeof(out->category), "%s", in->category ? in->category : "value");
+    snprintf(out->state, sizeof(out->state), "%s", state);
+    out->created_at = out->updated_at = now;
+    return out->text && out->variants ? SAM_OK : SAM_ENOMEM;
+}
+
 /* ---- the spam checks (P5-P9) over the queue ---- */
 
 /* The posts around a time window, as the checks see them. Strings are owned here. */
@@ -457,21 +475,9 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
     }
     if(rc)
         goto fail;
-    out->workspace_id = ws;
-    out->author_id = a->system ? 0 : a->user_id;
-    out->text = strdup(in->text);
-    out->link = in->link && *in->link ? strdup(in->link) : NULL;
-    out->campaign = in->campaign && *in->campaign ? strdup(in->campaign) : NULL;
-    out->variants = variants ? variants : strdup("[]");
-    variants = NULL;
-    out->override_reason = in->override_reason && *in->override_reason ? strdup(in->override_reason) : NULL;
-    snprintf(out->category, sizeof(out->category), "%s", in->category ? in->category : "value");
-    snprintf(out->state, sizeof(out->state), "%s", in->schedule == POST_DRAFT ? "draft" : "scheduled");
-    out->created_at = out->updated_at = now;
-    if(!out->text || !out->variants) {
-        rc = SAM_ENOMEM;
+    rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
+    if(rc)
         goto fail;
-    }
     rc = store_post_insert(c->st, out, o, n);
     if(rc)
         goto fail;
@@ -574,17 +580,9 @@ int core_series_create(struct core *c, const struct actor *a, int64_t ws, const 
     }
     if(rc)
         goto fail;
-    post->workspace_id = ws;
-    post->author_id = a->system ? 0 : a->user_id;
-    post->text = strdup(pi->text);
-    post->link = pi->link && *pi->link ? strdup(pi->link) : NULL;
-    post->campaign = pi->campaign && *pi->campaign ? strdup(pi->campaign) : NULL;
-    post->variants = variants ? variants : strdup("[]");
-    variants = NULL;
-    post->override_reason = pi->override_reason && *pi->override_reason ? strdup(pi->override_reason) : NULL;
-    snprintf(post->category, sizeof(post->category), "%s", pi->category ? pi->category : "value");
-    snprintf(post->state, sizeof(post->state), "scheduled");
-    post->created_at = post->updated_at = now;
+    rc = fill_post(post, ws, a, pi, &variants, "scheduled", now);
+    if(rc)
+        goto fail;
     series->per_day = rule.per_day;
     series->min_gap_minutes = rule.gap_minutes;
     series->days = in->days;
@@ -592,10 +590,6 @@ int core_series_create(struct core *c, const struct actor *a, int64_t ws, const 
     series->max_count = in->count;
     series->replace_previous = in->replace_previous;
     series->created_at = now;
-    if(!post->text || !post->variants) {
-        rc = SAM_ENOMEM;
-        goto fail;
-    }
     rc = store_series_insert(c->st, post, series, o, n);
     if(rc)
         goto fail;
