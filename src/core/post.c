@@ -211,32 +211,46 @@ static int context_add(struct context *x, const struct check_post *cp, const cha
     return SAM_OK;
 }
 
-/* Loads the workspace's scheduled, in-flight and published occurrences in [from, to). */
-static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, struct context *x)
+/* Loads the workspace's scheduled, in-flight and published occurrences in [from, to):
+ * all of them for the channels in `wide` (nwide of them; NULL: every channel), and for the
+ * other channels only those in [near_from, near_to) (the rules that look across channels,
+ * near-duplicates and cross-posts, look no further than a week). */
+static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, const int64_t *wide, size_t nwide,
+                        int64_t near_from, int64_t near_to, struct context *x)
 {
     static const char *cats[] = {"value", "promo", "personal", "share", "dialogue"};
-    struct store_queue_item *items = NULL;
-    size_t n = 0;
     int rc = store_channel_list(c->st, ws, NULL, 0, 10000, &x->channels, &x->nchannels);
-    if(!rc)
-        rc = store_queue_items(c->st, ws, from, to, &items, &n);
-    for(size_t i = 0; !rc && i < n; i++) {
-        const struct store_channel *ch = context_channel(x, items[i].channel_id);
-        struct store_post p = {.text = items[i].text, .variants = items[i].variants};
-        char *text;
-        if(!ch)
-            continue;
-        text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
-        struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = ch->kind,
-                                .at = items[i].at, .published = items[i].published};
-        /* The category must outlive the item: point at one of the five static names. */
-        for(size_t k = 0; k < 5; k++)
-            if(!strcmp(items[i].category, cats[k]))
-                cp.category = cats[k];
-        rc = context_add(x, &cp, text ? text : items[i].text);
-        free(text);
+    /* Pass 0: every channel (or, with wide, the other channels over the near window);
+     * passes 1..nwide: each wide channel over the whole window. */
+    for(size_t pass = 0; !rc && pass <= nwide; pass++) {
+        struct store_queue_item *items = NULL;
+        size_t n = 0;
+        if(pass == 0)
+            rc = wide ? store_queue_items(c->st, ws, 0, near_from, near_to, &items, &n)
+                      : store_queue_items(c->st, ws, 0, from, to, &items, &n);
+        else
+            rc = store_queue_items(c->st, ws, wide[pass - 1], from, to, &items, &n);
+        for(size_t i = 0; !rc && i < n; i++) {
+            const struct store_channel *ch = context_channel(x, items[i].channel_id);
+            struct store_post p = {.text = items[i].text, .variants = items[i].variants};
+            char *text;
+            int is_wide = 0;
+            for(size_t k = 0; pass == 0 && k < nwide && !is_wide; k++)
+                is_wide = wide[k] == items[i].channel_id;
+            if(!ch || is_wide)
+                continue; /* a wide channel is loaded whole in its own pass */
+            text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
+            struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = ch->kind,
+                                    .at = items[i].at, .published = items[i].published};
+            /* The category must outlive the item: point at one of the five static names. */
+            for(size_t k = 0; k < 5; k++)
+                if(!strcmp(items[i].category, cats[k]))
+                    cp.category = cats[k];
+            rc = context_add(x, &cp, text ? text : items[i].text);
+            free(text);
+        }
+        store_queue_items_free(items, n);
     }
-    store_queue_items_free(items, n);
     return rc;
 }
 
@@ -304,7 +318,8 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
             hi = cands[i].at;
     }
     if(!rc)
-        rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, &x);
+        rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, in->channels, in->nchannels, lo - 8 * 86400,
+                          hi + 8 * 86400, &x);
     if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
         rc = SAM_ENOMEM;
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
@@ -357,7 +372,7 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
     *violations = json_array();
     if((rc = store_workspace_get(c->st, ws, &w)))
         return rc;
-    rc = context_load(c, ws, now - 7 * 86400, now + 93 * 86400, &x);
+    rc = context_load(c, ws, now - 7 * 86400, now + 93 * 86400, NULL, 0, 0, 0, &x);
     if(!rc && (!(found = calloc(max, sizeof(*found))) || !(sub = calloc(x.n ? x.n : 1, sizeof(*sub)))))
         rc = SAM_ENOMEM;
     /* Rules across channels (near-duplicates, cross-posts) over everything at once... */

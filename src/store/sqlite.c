@@ -1629,8 +1629,8 @@ static void row_queue_item(sqlite3_stmt *q, void *p)
     x->variants = col_dup(q, 7);
 }
 
-static int sq_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to, struct store_queue_item **items,
-                          size_t *n)
+static int sq_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
+                          struct store_queue_item **items, size_t *n)
 {
     struct sq *s = SQ(st);
     sqlite3_stmt *q;
@@ -1639,12 +1639,14 @@ static int sq_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to
     rc = prep(s, "SELECT o.post_id, o.channel_id, coalesce(o.published_at, o.planned_at), o.variant,"
                  " o.state = 'published', p.category, p.text, p.variants FROM occurrences o"
                  " JOIN posts p ON p.id = o.post_id WHERE o.workspace_id = ?1 AND o.planned_at >= ?2"
-                 " AND o.planned_at < ?3 AND o.state IN ('scheduled', 'publishing', 'published')"
+                 " AND o.planned_at < ?3 AND (?4 = 0 OR o.channel_id = ?4)"
+                 " AND o.state IN ('scheduled', 'publishing', 'published')"
                  " AND o.deleted_at IS NULL ORDER BY o.planned_at, o.id", &q);
     if(!rc) {
         sqlite3_bind_int64(q, 1, ws);
         sqlite3_bind_int64(q, 2, from);
         sqlite3_bind_int64(q, 3, to);
+        sqlite3_bind_int64(q, 4, channel);
         rc = run_list(s, q, sizeof(**items), limit, row_queue_item, (void **)items, n);
         release(s, q);
     }

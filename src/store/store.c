@@ -334,10 +334,10 @@ int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now)
     return st->ops->occurrence_mark_deleted(st, id, now);
 }
 
-int store_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to, struct store_queue_item **items,
-                      size_t *n)
+int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
+                      struct store_queue_item **items, size_t *n)
 {
-    return st->ops->queue_items(st, ws, from, to, items, n);
+    return st->ops->queue_items(st, ws, channel, from, to, items, n);
 }
 
 void store_queue_items_free(struct store_queue_item *items, size_t n)

@@ -232,8 +232,8 @@ struct store_ops {
     int (*occurrence_previous)(struct store *st, int64_t series, int64_t channel, int64_t before,
                                struct store_occurrence *out);
     int (*occurrence_mark_deleted)(struct store *st, int64_t id, int64_t now);
-    int (*queue_items)(struct store *st, int64_t ws, int64_t from, int64_t to, struct store_queue_item **items,
-                       size_t *n);
+    int (*queue_items)(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
+                       struct store_queue_item **items, size_t *n);
     int (*post_get)(struct store *st, int64_t id, struct store_post *out);
     int (*post_update)(struct store *st, const struct store_post *p);
     int (*post_list)(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
@@ -348,9 +348,10 @@ int store_occurrence_previous(struct store *st, int64_t series, int64_t channel,
                               struct store_occurrence *out);
 int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now);
 /* The workspace's scheduled, in-flight and published (not deleted) occurrences in
- * [from, to) with their posts' text, in one query; free with store_queue_items_free. */
-int store_queue_items(struct store *st, int64_t ws, int64_t from, int64_t to, struct store_queue_item **items,
-                      size_t *n);
+ * [from, to) (of one channel, or all with channel 0) with their posts' text, in one query;
+ * free with store_queue_items_free. */
+int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
+                      struct store_queue_item **items, size_t *n);
 void store_queue_items_free(struct store_queue_item *items, size_t n);
 /* Writes text, link, category, campaign, variants, state and override_reason. */
 int store_post_update(struct store *st, const struct store_post *p);
