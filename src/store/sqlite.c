@@ -1526,37 +1526,136 @@ static int sq_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_
     return rc;
 }
 
+/* Published or in-flight occurrences of a channel since `since` (other than `self`), and
+ * the earliest of their times; in the claim's transaction. */
+static int channel_load(struct sq *s, int64_t channel, int64_t self, int64_t since, int64_t *count, int64_t *oldest)
+{
+    static const char *sql = "SELECT count(*), min(coalesce(published_at, updated_at)) FROM occurrences"
+                             " WHERE channel_id = ?1 AND id != ?2 AND ((state = 'published' AND published_at >= ?3)"
+                             " OR (state = 'publishing' AND updated_at >= ?3))";
+    sqlite3_stmt *q;
+    int rc = prep(s, sql, &q);
+    if(rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, channel);
+    sqlite3_bind_int64(q, 2, self);
+    sqlite3_bind_int64(q, 3, since);
+    *count = 0;
+    *oldest = 0;
+    if(sqlite3_step(q) == SQLITE_ROW) {
+        *count = sqlite3_column_int64(q, 0);
+        *oldest = sqlite3_column_int64(q, 1);
+    } else {
+        rc = sq_err(s, SQLITE_ERROR, "channel load");
+    }
+    release(s, q);
+    return rc;
+}
+
 static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                                struct store_occurrence **items, size_t *n)
 {
     struct sq *s = SQ(st);
-    sqlite3_stmt *q;
+    sqlite3_stmt *q = NULL;
+    int64_t (*due)[5] = NULL;
+    size_t ndue = 0, cap = (size_t)limit * 4 + 4, got = 0;
+    struct store_occurrence *out = NULL;
     int rc;
+
+    *items = NULL;
+    *n = 0;
+    if(!(due = calloc(cap, sizeof(*due))) || !(out = calloc((size_t)limit, sizeof(*out)))) {
+        free(due);
+        free(out);
+        return SAM_ENOMEM;
+    }
     lock(s);
-    rc = prep(s, "UPDATE occurrences SET state = 'publishing', lease_owner = ?1, lease_until = ?2 + ?3,"
-                 " attempts = attempts + 1, updated_at = ?2 WHERE id IN (SELECT id FROM occurrences"
-                 "  WHERE (state = 'scheduled' AND next_attempt_at <= ?2)"
-                 "     OR (state = 'publishing' AND lease_until < ?2)"
-                 "  ORDER BY next_attempt_at, id LIMIT ?4) RETURNING " OCC_COLS, &q);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin claim");
+    if(rc)
+        goto out;
+    /* What is due: scheduled and past its time, or in flight under a lease that ran out. */
+    rc = prep(s, "SELECT o.id, o.channel_id, o.state = 'publishing', c.max_per_hour, c.max_per_day"
+                 " FROM occurrences o JOIN channels c ON c.id = o.channel_id"
+                 " WHERE (o.state = 'scheduled' AND o.next_attempt_at <= ?1)"
+                 "    OR (o.state = 'publishing' AND o.lease_until < ?1)"
+                 " ORDER BY o.next_attempt_at, o.id LIMIT ?2", &q);
     if(!rc) {
-        bind_text(q, 1, owner);
-        sqlite3_bind_int64(q, 2, now);
-        sqlite3_bind_int(q, 3, lease_seconds);
-        sqlite3_bind_int(q, 4, limit);
-        rc = run_list(s, q, sizeof(**items), limit, row_occurrence, (void **)items, n);
-        /* The update happens in the first step; RETURNING rows are buffered. A list that
-         * stopped at its limit has not seen SQLITE_DONE yet: step once more to finish
-         * (stepping a finished statement would run it again). */
-        if(!rc && *n == (size_t)limit && sqlite3_step(q) != SQLITE_DONE) {
-            free(*items);
-            *items = NULL;
-            *n = 0;
-            rc = sq_err(s, SQLITE_ERROR, "claim");
+        sqlite3_bind_int64(q, 1, now);
+        sqlite3_bind_int(q, 2, (int)cap);
+        while(ndue < cap && sqlite3_step(q) == SQLITE_ROW) {
+            for(int k = 0; k < 5; k++)
+                due[ndue][k] = sqlite3_column_int64(q, k);
+            ndue++;
         }
         release(s, q);
     }
+    /* One at a time, so every claim counts the ones before it: a channel's caps hold at
+     * publish time too (P7). An occurrence left in flight is resolved at once: it was
+     * counted when it was first claimed. Over a cap, it waits with the reason shown. */
+    for(size_t i = 0; !rc && i < ndue && got < (size_t)limit; i++) {
+        int64_t id = due[i][0], channel = due[i][1], hour = 0, day = 0, oh = 0, od = 0, wait = 0;
+        char why[200] = "";
+        if(!due[i][2]) {
+            rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
+            if(!rc)
+                rc = channel_load(s, channel, id, now - 86400, &day, &od);
+            if(rc)
+                break;
+            if(hour >= due[i][3]) {
+                wait = oh + 3600;
+                snprintf(why, sizeof(why), "waiting for the channel's limit of %lld posts an hour",
+                         (long long)due[i][3]);
+            }
+            if(day >= due[i][4] && od + 86400 > wait) {
+                wait = od + 86400;
+                snprintf(why, sizeof(why), "waiting for the channel's limit of %lld posts a day",
+                         (long long)due[i][4]);
+            }
+        }
+        if(wait) {
+            rc = prep(s, "UPDATE occurrences SET next_attempt_at = ?2, last_error = ?3, updated_at = ?4"
+                         " WHERE id = ?1", &q);
+            if(!rc) {
+                sqlite3_bind_int64(q, 1, id);
+                sqlite3_bind_int64(q, 2, wait > now ? wait : now + 1);
+                bind_text(q, 3, why);
+                sqlite3_bind_int64(q, 4, now);
+                rc = exec_stmt(s, q, "defer", NULL);
+                release(s, q);
+            }
+            continue;
+        }
+        rc = prep(s, "UPDATE occurrences SET state = 'publishing', lease_owner = ?2, lease_until = ?3 + ?4,"
+                     " attempts = attempts + 1, updated_at = ?3 WHERE id = ?1 RETURNING " OCC_COLS, &q);
+        if(!rc) {
+            sqlite3_bind_int64(q, 1, id);
+            bind_text(q, 2, owner);
+            sqlite3_bind_int64(q, 3, now);
+            sqlite3_bind_int(q, 4, lease_seconds);
+            int r = sqlite3_step(q);
+            if(r == SQLITE_ROW) {
+                row_occurrence(q, &out[got++]);
+                r = sqlite3_step(q);
+            }
+            if(r != SQLITE_DONE)
+                rc = sq_err(s, r, "claim");
+            release(s, q);
+        }
+    }
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback claim");
+    else
+        rc = exec_sql(s, "COMMIT", "commit claim");
+out:
     unlock(s);
-    return rc;
+    free(due);
+    if(rc || !got) {
+        free(out);
+        return rc;
+    }
+    *items = out;
+    *n = got;
+    return SAM_OK;
 }
 
 static int sq_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o)

@@ -372,7 +372,9 @@ int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t ch
 /* Claims up to limit occurrences that are due at `now` (scheduled and past their planned
  * or retry time) or whose lease expired while in flight, in one transaction: they become
  * `publishing` with owner's lease until now + lease_seconds and attempts + 1. This is the
- * intent written before any network call. */
+ * intent written before any network call. A due occurrence whose channel already reached
+ * its max_per_hour or max_per_day is not claimed: it waits until the cap allows it, with
+ * the reason in last_error. */
 int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                            struct store_occurrence **items, size_t *n);
 /* Records the result of an attempt, only while owner still holds the lease (else

@@ -138,3 +138,30 @@ def test_roles_and_scopes_for_posts(inst):
     expect(inst.get(inst.ws("/posts"), token=reader), 200)
     expect(inst.post(inst.ws("/posts"), json={"text": "x", "channels": [ch["id"]]}, token=reader), 403,
            "insufficient_scope")
+
+
+def test_caps_hold_at_publish_time_and_say_why(inst):
+    """Four posts due at once on a channel that allows two an hour: two go out, two wait
+    until the hour allows them, with the reason shown (an override gets a post into the
+    queue; it does not lift the channel's caps)."""
+    ch = harness.new_channel(inst, "pub-capped", kind="file", settings={"path": "capped.jsonl"}, max_per_hour=2)
+    ids = []
+    for i in range(4):
+        body = {"text": "capped post number %d about something else entirely %s" % (i, "xyz" * i),
+                "channels": [ch["id"]], "schedule": "now"}
+        r = inst.post(inst.ws("/posts"), json=body)
+        if r.status == 422:
+            r = inst.post(inst.ws("/posts"), json=dict(body, override_reason="test of caps"))
+        ids.append(expect(r, 201)["id"])
+
+    def settled():
+        occ = [expect(inst.get(inst.ws("/posts/%d" % pid)), 200)["occurrences"][0] for pid in ids]
+        out = [o for o in occ if o["state"] == "published"]
+        waiting = [o for o in occ if o["state"] == "scheduled" and "limit of 2 posts an hour" in o.get("error", "")]
+        return (out, waiting) if len(out) == 2 and len(waiting) == 2 else None
+    out, waiting = harness.wait_until(settled, "two published and two waiting for the cap")
+    first = min(harness.parse_time(o["published_at"]) for o in out)
+    for o in waiting:
+        assert harness.parse_time(o["next_attempt_at"]) >= first + 3600, o
+    lines = [l for l in _file_lines(inst, "capped.jsonl") if l["type"] == "publish"]
+    assert len(lines) == 2, lines
