@@ -278,44 +278,32 @@ static json_t *violation_json(const struct check_violation *v, int64_t channel, 
     return j;
 }
 
-int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+/* Checks the post's copies, placed at at[i] on in->channels[i], against the queue. */
+static int check_at(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, json_t **violations,
                     int *blocked)
 {
     struct context x;
     struct store_workspace w;
     struct check_post *cands = NULL, *others = NULL;
     struct check_violation found[32];
-    int64_t lo = now, hi = now;
+    int64_t lo = at[0], hi = at[0];
     int rc;
 
     memset(&x, 0, sizeof(x));
     *violations = json_array();
     *blocked = 0;
-    if(in->schedule == POST_DRAFT || in->nchannels == 0 || !in->text)
-        return SAM_OK;
-    if(in->nchannels > POST_CHANNELS_MAX)
-        return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
     if((rc = store_workspace_get(c->st, ws, &w)))
         return rc;
     cands = calloc(in->nchannels, sizeof(*cands));
     if(!cands)
         return SAM_ENOMEM;
-    /* Where each copy would go. */
-    for(size_t i = 0; !rc && i < in->nchannels; i++) {
-        struct store_channel ch;
-        rc = core_channel_get(c, ws, in->channels[i], &ch);
-        if(rc == SAM_ENOTFOUND)
-            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
-                                (long long)in->channels[i]);
-        if(rc)
-            break;
-        rc = place(c, in, &ch, now, &cands[i].at);
-        cands[i].channel_id = ch.id;
-        store_channel_cleanup(&ch);
-        if(!rc && (i == 0 || cands[i].at < lo))
-            lo = cands[i].at;
-        if(!rc && (i == 0 || cands[i].at > hi))
-            hi = cands[i].at;
+    for(size_t i = 0; i < in->nchannels; i++) {
+        cands[i].channel_id = in->channels[i];
+        cands[i].at = at[i];
+        if(at[i] < lo)
+            lo = at[i];
+        if(at[i] > hi)
+            hi = at[i];
     }
     if(!rc)
         rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, in->channels, in->nchannels, lo - 8 * 86400,
@@ -357,6 +345,34 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
         *violations = NULL;
     }
     return rc;
+}
+
+int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                    int *blocked)
+{
+    int64_t at[POST_CHANNELS_MAX];
+    int rc = SAM_OK;
+    *violations = NULL;
+    *blocked = 0;
+    if(in->schedule == POST_DRAFT || in->nchannels == 0 || !in->text) {
+        *violations = json_array();
+        return SAM_OK;
+    }
+    if(in->nchannels > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
+    /* Where each copy would go. */
+    for(size_t i = 0; !rc && i < in->nchannels; i++) {
+        struct store_channel ch;
+        rc = core_channel_get(c, ws, in->channels[i], &ch);
+        if(rc == SAM_ENOTFOUND)
+            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
+                                (long long)in->channels[i]);
+        if(rc)
+            break;
+        rc = place(c, in, &ch, now, &at[i]);
+        store_channel_cleanup(&ch);
+    }
+    return rc ? rc : check_at(c, ws, in, at, violations, blocked);
 }
 
 int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations)
@@ -429,33 +445,7 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if((rc = check_content(in, &variants)))
         return rc;
-    if(in->schedule != POST_DRAFT && in->nchannels > 0 && in->nchannels <= POST_CHANNELS_MAX) {
-        rc = core_post_check(c, ws, in, now, &found, &blocked);
-        if(rc == SAM_EINVAL) {
-            /* Invalid channels or times: the loop below says which, precisely. */
-            rc = SAM_OK;
-            found = NULL;
-        }
-        if(rc) {
-            free(variants);
-            return rc;
-        }
-        if(violations)
-            *violations = json_incref(found);
-        if(blocked && !(in->override_reason && *in->override_reason)) {
-            json_t *first = NULL, *v;
-            size_t i;
-            json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
-                first = v;
-            rc = sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
-                                json_string_value(json_object_get(first, "rule")),
-                                json_string_value(json_object_get(first, "message")));
-            json_decref(found);
-            free(variants);
-            return rc;
-        }
-        json_decref(found);
-    }
+
     if(in->schedule != POST_DRAFT) {
         if(in->nchannels == 0)
             rc = sam_fail_field(SAM_EINVAL, "channels", "choose at least one channel to publish to");
@@ -490,6 +480,29 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
     }
     if(rc)
         goto fail;
+    if(n > 0) {
+        /* The checks see each copy where it was just placed. */
+        int64_t at[POST_CHANNELS_MAX];
+        for(size_t i = 0; i < n; i++)
+            at[i] = o[i].planned_at;
+        rc = check_at(c, ws, in, at, &found, &blocked);
+        if(rc)
+            goto fail;
+        if(violations)
+            *violations = json_incref(found);
+        if(blocked && !(in->override_reason && *in->override_reason)) {
+            json_t *first = NULL, *v;
+            size_t i;
+            json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
+                first = v;
+            rc = sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
+                                json_string_value(json_object_get(first, "rule")),
+                                json_string_value(json_object_get(first, "message")));
+            json_decref(found);
+            goto fail;
+        }
+        json_decref(found);
+    }
     rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
     if(rc)
         goto fail;

@@ -64,7 +64,8 @@ def test_bad_series_are_refused(inst):
 
 
 def test_replace_on_repost_deletes_the_previous_copy(inst):
-    ch = harness.new_channel(inst, "series-replace", kind="file", settings={"path": "replace.jsonl"}, slots=SLOTS)
+    ch = harness.new_channel(inst, "series-replace", kind="file", settings={"path": "replace.jsonl"}, slots=SLOTS,
+                             max_per_hour=10)  # three copies fall due within seconds here
     doc = expect(inst.post(inst.ws("/series"), json={
         "text": "Copy A", "variants": ["Copy B"], "channels": [ch["id"]], "count": 3, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
