@@ -4,8 +4,9 @@
 #   scripts/deps.sh           install what is missing (apt-get, through sudo when not root)
 #   scripts/deps.sh --check   exit 1 and list what is missing, install nothing
 #
-# Debian packages come from apt-get; the browser-test driver (playwright-core) from npm
-# into tests/e2e/node_modules. Safe to run again: it only installs what is missing.
+# Debian packages come from apt-get; the browser-test driver (tests/e2e) and the test peers
+# (tests/peers/*/ with a package-lock.json) from npm. Safe to run again: it only installs
+# what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,13 +26,19 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
     for p in "${missing[@]}"; do [ "$p" = nodejs ] || [ "$p" = npm ] || tmp+=("$p"); done
     missing=("${tmp[@]+"${tmp[@]}"}")
 fi
+# npm packages: the browser-test driver and the test peers, each folder with a lock file.
+npm_dirs=()
+for d in tests/e2e tests/peers/*/; do
+    d=${d%/}
+    [ -f "$d/package-lock.json" ] && [ ! -d "$d/node_modules" ] && npm_dirs+=("$d")
+done
 need_npm=0
-[ -d tests/e2e/node_modules/playwright-core ] || need_npm=1
+[ ${#npm_dirs[@]} -gt 0 ] && need_npm=1
 
 if [ "${1:-}" = "--check" ]; then
     [ ${#missing[@]} -eq 0 ] && [ $need_npm -eq 0 ] && exit 0
     [ ${#missing[@]} -gt 0 ] && echo "missing Debian packages: ${missing[*]}"
-    [ $need_npm -eq 1 ] && echo "missing npm packages in tests/e2e (playwright-core)"
+    [ $need_npm -eq 1 ] && echo "missing npm packages in: ${npm_dirs[*]}"
     exit 1
 fi
 
@@ -45,8 +52,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-if [ $need_npm -eq 1 ]; then
-    echo "deps: installing npm packages for the browser tests (tests/e2e)"
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for d in "${npm_dirs[@]+"${npm_dirs[@]}"}"; do
+    echo "deps: installing npm packages in $d"
+    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+done
 echo "deps: all build and test dependencies are present"

@@ -11,10 +11,12 @@
 /* Defined by the connectors; only this table refers to them. */
 extern const struct channel_ops channel_file_ops;
 extern const struct channel_ops channel_webhook_ops;
+extern const struct channel_ops channel_mastodon_ops;
 
 static const struct channel_ops *const connectors[] = {
     &channel_file_ops,
     &channel_webhook_ops,
+    &channel_mastodon_ops,
 };
 
 const struct channel_ops *channel_ops_for(const char *kind)

@@ -1,7 +1,7 @@
 /*
  * fuzz_parsers.c: libFuzzer target over the parsers that take outside input before any
  * library does: configuration text, RFC 3339 times, UTF-8 checks, scope lists, time zone
- * names, and the API's list cursor (through the same decoding the server uses).
+ * names, emails and names, and the Mastodon streaming parser.
  * The first input byte picks the parser; the rest is the input.
  *
  *   build-asan/fuzz_parsers -max_total_time=60 tests/fuzz/corpus
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel/mastodon.h"
 #include "core/core.h"
 #include "util/conf.h"
 #include "util/err.h"
@@ -17,6 +18,14 @@
 #include "util/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void sse_ignore(const char *event, const char *data, size_t len, void *arg)
+{
+    (void)event;
+    (void)data;
+    (void)len;
+    (void)arg;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
-    switch(data[0] % 6) {
+    switch(data[0] % 7) {
     case 0: {
         struct conf *c = conf_new();
         if(c)
@@ -62,6 +71,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         core_validate_email(s);
         core_validate_name("name", s);
         break;
+    case 6: {
+        /* The streaming parser, fed in two pieces split where the second byte says. */
+        struct sse p;
+        size_t cut = size > 2 ? data[1] % (size - 1) : 0;
+        sse_init(&p);
+        sse_feed(&p, (const char *)data + 1, cut, sse_ignore, NULL);
+        sse_feed(&p, (const char *)data + 1 + cut, size - 1 - cut, sse_ignore, NULL);
+        sse_cleanup(&p);
+        break;
+    }
     }
     free(s);
     return 0;

@@ -1,0 +1,422 @@
+/* mastodon.c: the Mastodon connector, its OAuth calls, mentions and the streaming parser
+ * (see mastodon.h). */
+#include "channel/mastodon.h"
+#include "channel/channel.h"
+#include "channel/http.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MASTO_URL_MAX 512
+
+/* "https://host" + path, refusing anything but an http(s) base without a query. */
+static int api_url(const char *instance, const char *path, char *out, size_t n)
+{
+    size_t len;
+    if(!instance || (strncmp(instance, "https://", 8) && strncmp(instance, "http://", 7)) ||
+       strpbrk(instance, "?# \t\r\n"))
+        return sam_fail(SAM_EINVAL, "the instance URL must look like https://mastodon.example");
+    len = strlen(instance);
+    while(len && instance[len - 1] == '/')
+        len--;
+    if((size_t)snprintf(out, n, "%.*s%s", (int)len, instance, path) >= n)
+        return sam_fail(SAM_EINVAL, "the instance URL is too long");
+    return SAM_OK;
+}
+
+/* The instance's error message ({"error": "..."}), cleaned of control characters. */
+static void reason_of(const struct http_resp *resp, char *out, size_t n)
+{
+    json_t *j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    snprintf(out, n, "%.200s", e ? e : (resp->body.data ? resp->body.data : ""));
+    for(char *p = out; *p; p++)
+        if((unsigned char)*p < 0x20)
+            *p = ' ';
+    if(utf8_count(out, strlen(out)) < 0)
+        snprintf(out, n, "(no readable message)");
+    json_decref(j);
+}
+
+static int call(const char *method, const char *url, const char *token, const char *body, const char *key,
+                long timeout_ms, struct http_resp *resp)
+{
+    char auth[1100], idem[128];
+    const char *headers[6];
+    size_t nh = 0;
+    struct http_req req;
+    headers[nh++] = "Accept: application/json";
+    headers[nh++] = "User-Agent: samtale/" SAMTALE_VERSION;
+    if(body)
+        headers[nh++] = "Content-Type: application/json";
+    if(token) {
+        if((size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token) >= sizeof(auth))
+            return sam_fail(SAM_EINVAL, "the access token is too long");
+        headers[nh++] = auth;
+    }
+    if(key) {
+        snprintf(idem, sizeof(idem), "Idempotency-Key: %s", key);
+        headers[nh++] = idem;
+    }
+    headers[nh] = NULL;
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.url = url;
+    req.headers = headers;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.timeout_ms = timeout_ms;
+    return http_request(&req, resp);
+}
+
+/* Maps an answer onto the channel outcomes; `what` names the action for messages. */
+static void judge(int rc, const struct http_resp *resp, const char *what, struct channel_result *res)
+{
+    char why[256];
+    int wait = 0;
+    res->http_status = (int)resp->status;
+    if(rc == SAM_EIO) {
+        res->outcome = CHANNEL_RETRY;
+        snprintf(res->message, sizeof(res->message), "The instance did not answer in time; samtale tries again.");
+        return;
+    }
+    if(rc) {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "Could not %s: %.300s", what, sam_errmsg(rc));
+        return;
+    }
+    if(resp->status >= 200 && resp->status < 300) {
+        res->outcome = CHANNEL_OK;
+        return;
+    }
+    reason_of(resp, why, sizeof(why));
+    if(resp->status == 429 || resp->status >= 500 || resp->status == 408) {
+        res->outcome = CHANNEL_RETRY;
+        if(!http_wait_hint(resp, time_now(), &wait))
+            res->retry_after = wait;
+        snprintf(res->message, sizeof(res->message), "The instance answered %ld (%s); samtale waits and tries again.",
+                 resp->status, why);
+    } else if(resp->status == 401 || resp->status == 403) {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message),
+                 "The instance refused the channel's access token (%ld: %s). Connect the channel again.",
+                 resp->status, why);
+    } else {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "The instance refused to %s (%ld): %s", what, resp->status, why);
+    }
+}
+
+static int masto_publish(const struct channel_ctx *ctx, const struct channel_post *post, struct channel_result *res)
+{
+    const char *instance = json_string_value(json_object_get(ctx->settings, "instance_url"));
+    const char *vis = json_string_value(json_object_get(ctx->settings, "visibility"));
+    char url[MASTO_URL_MAX];
+    struct http_resp resp;
+    struct buf text;
+    json_t *body = NULL, *ans = NULL;
+    char *doc = NULL;
+    int rc;
+
+    memset(res, 0, sizeof(*res));
+    if(!ctx->secret || !*ctx->secret) {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "The channel has no access token: connect it to Mastodon first.");
+        return SAM_OK;
+    }
+    if(api_url(instance, "/api/v1/statuses", url, sizeof(url))) {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "%s", sam_errmsg(SAM_EINVAL));
+        return SAM_OK;
+    }
+    /* The link goes at the end unless the text has it already. */
+    buf_init(&text, 20000);
+    rc = buf_puts(&text, post->text ? post->text : "");
+    if(!rc && post->link && *post->link && !strstr(buf_str(&text), post->link))
+        rc = buf_printf(&text, "\n\n%s", post->link);
+    body = json_pack("{s:s, s:s}", "status", buf_str(&text), "visibility",
+                     vis && (!strcmp(vis, "public") || !strcmp(vis, "unlisted") || !strcmp(vis, "private"))
+                         ? vis : "public");
+    buf_cleanup(&text);
+    if(rc || !body || !(doc = json_dumps(body, JSON_COMPACT))) {
+        json_decref(body);
+        return SAM_ENOMEM;
+    }
+    http_resp_init(&resp);
+    rc = call("POST", url, ctx->secret, doc, post->idempotency_key, ctx->timeout_ms, &resp);
+    judge(rc, &resp, "publish the post", res);
+    if(res->outcome == CHANNEL_OK) {
+        ans = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+        const char *id = json_string_value(json_object_get(ans, "id"));
+        const char *link = json_string_value(json_object_get(ans, "url"));
+        if(!id) {
+            res->outcome = CHANNEL_RETRY;
+            snprintf(res->message, sizeof(res->message), "The instance answered without a status id; samtale asks again "
+                                                          "with the same key.");
+        } else {
+            snprintf(res->remote_id, sizeof(res->remote_id), "%s", id);
+            if(link && (!strncmp(link, "https://", 8) || !strncmp(link, "http://", 7)))
+                snprintf(res->remote_url, sizeof(res->remote_url), "%s", link);
+        }
+    }
+    json_decref(ans);
+    json_decref(body);
+    free(doc);
+    http_resp_cleanup(&resp);
+    return SAM_OK;
+}
+
+static int masto_remove(const struct channel_ctx *ctx, const char *remote_id_in, struct channel_result *res)
+{
+    const char *instance = json_string_value(json_object_get(ctx->settings, "instance_url"));
+    char path[320], url[MASTO_URL_MAX], remote_id[256];
+    struct http_resp resp;
+    int rc;
+    snprintf(remote_id, sizeof(remote_id), "%s", remote_id_in ? remote_id_in : "");
+    memset(res, 0, sizeof(*res));
+    for(const char *p = remote_id; *p; p++)
+        if(!isalnum((unsigned char)*p)) {
+            res->outcome = CHANNEL_FAIL;
+            snprintf(res->message, sizeof(res->message), "This is not a Mastodon status id; there is nothing to delete.");
+            return SAM_OK;
+        }
+    snprintf(path, sizeof(path), "/api/v1/statuses/%s", remote_id);
+    if(!*remote_id || api_url(instance, path, url, sizeof(url))) {
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "Nothing to delete, or the instance URL is not usable.");
+        return SAM_OK;
+    }
+    http_resp_init(&resp);
+    rc = call("DELETE", url, ctx->secret, NULL, NULL, ctx->timeout_ms, &resp);
+    if(!rc && resp.status == 404) {
+        res->outcome = CHANNEL_OK; /* already gone */
+    } else {
+        judge(rc, &resp, "delete the post", res);
+    }
+    if(res->outcome == CHANNEL_OK)
+        snprintf(res->remote_id, sizeof(res->remote_id), "%s", remote_id);
+    http_resp_cleanup(&resp);
+    return SAM_OK;
+}
+
+const struct channel_ops channel_mastodon_ops = {
+    .kind = "mastodon",
+    .can_publish = 1,
+    .can_delete = 1,
+    .publish = masto_publish,
+    .remove = masto_remove,
+};
+
+/* ---- connecting an account (OAuth) ---- */
+
+static int json_call(const char *method, const char *instance, const char *path, const char *token, json_t *body,
+                     json_t **out)
+{
+    char url[MASTO_URL_MAX], why[256];
+    char *doc = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct http_resp resp;
+    int rc = api_url(instance, path, url, sizeof(url));
+    *out = NULL;
+    if(rc || (body && !doc)) {
+        free(doc);
+        return rc ? rc : SAM_ENOMEM;
+    }
+    http_resp_init(&resp);
+    rc = call(method, url, token, doc, NULL, 15000, &resp);
+    free(doc);
+    if(!rc && (resp.status < 200 || resp.status >= 300)) {
+        reason_of(&resp, why, sizeof(why));
+        rc = sam_fail(resp.status == 401 || resp.status == 403 ? SAM_EAUTH : SAM_EINVAL,
+                      "the instance answered %ld: %s", resp.status, why);
+    }
+    if(!rc) {
+        *out = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+        if(!*out)
+            rc = sam_fail(SAM_EINVAL, "the instance's answer is not JSON");
+    }
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
+static int copy_field(json_t *j, const char *key, char *out, size_t n)
+{
+    json_t *v = json_object_get(j, key);
+    if(json_is_string(v) && json_string_length(v) < n) {
+        snprintf(out, n, "%s", json_string_value(v));
+        return SAM_OK;
+    }
+    if(json_is_integer(v)) {
+        snprintf(out, n, "%lld", (long long)json_integer_value(v));
+        return SAM_OK;
+    }
+    return sam_fail(SAM_EINVAL, "the instance's answer has no usable %s", key);
+}
+
+int masto_register_app(const char *instance, const char *redirect_uri, char *client_id, size_t n_id,
+                       char *client_secret, size_t n_secret)
+{
+    json_t *body = json_pack("{s:s, s:[s], s:s}", "client_name", "samtale", "redirect_uris", redirect_uri, "scopes",
+                             "read write");
+    json_t *ans = NULL;
+    int rc = json_call("POST", instance, "/api/v1/apps", NULL, body, &ans);
+    if(!rc)
+        rc = copy_field(ans, "client_id", client_id, n_id);
+    if(!rc)
+        rc = copy_field(ans, "client_secret", client_secret, n_secret);
+    json_decref(body);
+    json_decref(ans);
+    return rc;
+}
+
+/* Percent-encodes s into b (RFC 3986 unreserved characters stay). */
+static int encode(struct buf *b, const char *s)
+{
+    int rc = SAM_OK;
+    for(const unsigned char *p = (const unsigned char *)s; !rc && *p; p++)
+        rc = isalnum(*p) || strchr("-._~", *p) ? buf_append(b, p, 1) : buf_printf(b, "%%%02X", *p);
+    return rc;
+}
+
+int masto_authorize_url(const char *instance, const char *client_id, const char *redirect_uri, char *out, size_t n)
+{
+    char base[MASTO_URL_MAX];
+    struct buf b;
+    int rc = api_url(instance, "/oauth/authorize?response_type=code&scope=read+write&client_id=", base, sizeof(base));
+    if(rc)
+        return rc;
+    buf_init(&b, n ? n - 1 : 0);
+    rc = buf_puts(&b, base);
+    if(!rc)
+        rc = encode(&b, client_id);
+    if(!rc)
+        rc = buf_puts(&b, "&redirect_uri=");
+    if(!rc)
+        rc = encode(&b, redirect_uri);
+    if(!rc)
+        snprintf(out, n, "%s", buf_str(&b));
+    buf_cleanup(&b);
+    return rc ? sam_fail(SAM_EINVAL, "the authorize URL is too long") : SAM_OK;
+}
+
+int masto_exchange_code(const char *instance, const char *client_id, const char *client_secret,
+                        const char *redirect_uri, const char *code, char *token, size_t n)
+{
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "grant_type", "authorization_code", "code", code,
+                             "client_id", client_id, "client_secret", client_secret, "redirect_uri", redirect_uri,
+                             "scope", "read write");
+    json_t *ans = NULL;
+    int rc = json_call("POST", instance, "/oauth/token", NULL, body, &ans);
+    if(!rc)
+        rc = copy_field(ans, "access_token", token, n);
+    json_decref(body);
+    json_decref(ans);
+    return rc;
+}
+
+int masto_verify(const char *instance, const char *token, json_t **account)
+{
+    int rc = json_call("GET", instance, "/api/v1/accounts/verify_credentials", token, NULL, account);
+    if(!rc && !json_is_object(*account)) {
+        json_decref(*account);
+        *account = NULL;
+        rc = sam_fail(SAM_EINVAL, "the instance's answer is not an account");
+    }
+    return rc;
+}
+
+int masto_mentions(const char *instance, const char *token, const char *since_id, json_t **list)
+{
+    char path[256];
+    for(const char *p = since_id ? since_id : ""; *p; p++)
+        if(!isalnum((unsigned char)*p))
+            return sam_fail(SAM_EINVAL, "since_id must be a status id");
+    snprintf(path, sizeof(path), "/api/v1/notifications?types[]=mention&limit=40%s%s",
+             since_id && *since_id ? "&since_id=" : "", since_id && *since_id ? since_id : "");
+    int rc = json_call("GET", instance, path, token, NULL, list);
+    if(!rc && !json_is_array(*list)) {
+        json_decref(*list);
+        *list = NULL;
+        rc = sam_fail(SAM_EINVAL, "the instance's answer is not a list");
+    }
+    return rc;
+}
+
+/* ---- server-sent events ---- */
+
+void sse_init(struct sse *p)
+{
+    memset(p, 0, sizeof(*p));
+    buf_init(&p->line, SSE_EVENT_MAX);
+    buf_init(&p->data, SSE_EVENT_MAX);
+}
+
+void sse_cleanup(struct sse *p)
+{
+    buf_cleanup(&p->line);
+    buf_cleanup(&p->data);
+}
+
+/* Handles one complete line (without its end). */
+static int sse_line(struct sse *p, sse_fn fn, void *arg)
+{
+    const char *l = buf_str(&p->line), *colon, *value;
+    size_t n = p->line.len, flen;
+    if(n == 0) { /* a blank line ends the event */
+        if(p->oversized)
+            p->dropped++;
+        else if(p->data.len || p->event[0]) {
+            p->events++;
+            fn(p->event[0] ? p->event : "message", buf_str(&p->data), p->data.len, arg);
+        }
+        buf_reset(&p->data);
+        p->event[0] = '\0';
+        p->oversized = 0;
+        return SAM_OK;
+    }
+    if(l[0] == ':') {
+        p->heartbeats++;
+        return SAM_OK;
+    }
+    colon = memchr(l, ':', n);
+    flen = colon ? (size_t)(colon - l) : n;
+    value = colon ? colon + 1 : "";
+    if(*value == ' ')
+        value++;
+    if(flen == 5 && !memcmp(l, "event", 5)) {
+        snprintf(p->event, sizeof(p->event), "%s", value);
+    } else if(flen == 4 && !memcmp(l, "data", 4) && !p->oversized) {
+        if((p->data.len && buf_append(&p->data, "\n", 1)) || buf_puts(&p->data, value)) {
+            p->oversized = 1;
+            buf_reset(&p->data);
+        }
+    }
+    return SAM_OK; /* id:, retry: and unknown fields are ignored */
+}
+
+int sse_feed(struct sse *p, const char *bytes, size_t n, sse_fn fn, void *arg)
+{
+    for(size_t i = 0; i < n; i++) {
+        char ch = bytes[i];
+        if(ch == '\n' && p->cr) { /* the LF of a CRLF: the line already ended */
+            p->cr = 0;
+            continue;
+        }
+        p->cr = ch == '\r';
+        if(ch == '\r' || ch == '\n') {
+            sse_line(p, fn, arg);
+            buf_reset(&p->line);
+            continue;
+        }
+        if(buf_append(&p->line, &ch, 1)) {
+            /* A line past the limit: the event it belongs to is dropped. */
+            p->oversized = 1;
+            buf_reset(&p->line);
+        }
+    }
+    return SAM_OK;
+}
