@@ -7,7 +7,10 @@
 #include "engine/publisher.h"
 #include "web/web.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +38,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct web_options wo;
     struct web *w = NULL;
     struct publisher *pub = NULL;
+    int lock_fd = -1; /* held while serving; the kernel releases it if the process dies */
     char files[4096]; /* the publisher keeps a pointer to it while serving */
     char url[320], otp[24];
     sigset_t set;
@@ -56,6 +60,20 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if((code = cli_open(c)))
         return code;
+    {
+        /* One server per database: a second one would release the first one's leases. */
+        char lockpath[4200];
+        const char *db = conf_get(c->conf, "db");
+        snprintf(lockpath, sizeof(lockpath), "%s.serve.lock", !strncmp(db, "sqlite:", 7) ? db + 7 : db);
+        lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if(lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB)) {
+            fprintf(stderr, "samtale: another 'samtale serve' is using %s; stop it first (lock file %s)\n", db,
+                    lockpath);
+            if(lock_fd >= 0)
+                close(lock_fd);
+            return EXIT_FAIL;
+        }
+    }
     rc = core_bootstrap(&c->core, conf_get(c->conf, "bootstrap_workspace"), conf_get(c->conf, "timezone"),
                         conf_get(c->conf, "bootstrap_email"), otp, &created);
     if(rc)
@@ -87,12 +105,14 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         po.workers = (int)conf_get_long(c->conf, "publish_workers");
         po.timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
         po.max_attempts = (int)conf_get_long(c->conf, "publish_max_attempts");
-        po.lease_seconds = 60;
+        /* A lease outlasts one channel call (the outcome is recorded right after it). */
+        po.lease_seconds = (int)(2 * po.timeout_ms / 1000) + 30;
         po.backoff_s = (int)conf_get_long(c->conf, "publish_backoff_s");
         po.file_dir = fd;
-        if(po.workers < 1 || po.workers > 64 || po.timeout_ms < 100 || po.max_attempts < 1 || po.backoff_s < 1) {
-            fprintf(stderr, "samtale: publish_workers must be 1-64, publish_timeout_ms at least 100 and "
-                            "publish_max_attempts at least 1\n");
+        if(po.workers < 1 || po.workers > 64 || po.timeout_ms < 100 || po.timeout_ms > 300000 ||
+           po.max_attempts < 1 || po.backoff_s < 1) {
+            fprintf(stderr, "samtale: publish_workers must be 1-64, publish_timeout_ms 100-300000, "
+                            "publish_max_attempts and publish_backoff_s at least 1\n");
             return EXIT_USAGE;
         }
         rc = publisher_start(&c->core, &po, &pub);
@@ -128,5 +148,6 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     web_stop(w);
     c->core.on_due = NULL;
     publisher_stop(pub);
+    close(lock_fd);
     return EXIT_OK;
 }

@@ -26,6 +26,11 @@ struct core {
     void *on_due_arg;
 };
 
+/* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
+ * see each other (core/post.c). */
+void core_plan_lock(void);
+void core_plan_unlock(void);
+
 struct actor {
     int system;          /* the CLI operator: every permission */
     int64_t user_id;

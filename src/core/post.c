@@ -10,12 +10,25 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *categories[] = {"value", "promo", "personal", "share", "dialogue"};
+
+static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void core_plan_lock(void)
+{
+    pthread_mutex_lock(&plan_mu);
+}
+
+void core_plan_unlock(void)
+{
+    pthread_mutex_unlock(&plan_mu);
+}
 
 static int check_text(const char *field, const char *text)
 {
@@ -426,9 +439,9 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
     return rc;
 }
 
-int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
-                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
-                     json_t **violations)
+static int post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
+                       int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
+                       json_t **violations)
 {
     char *variants = NULL;
     struct store_occurrence *o = NULL;
@@ -528,9 +541,9 @@ fail:
     return rc;
 }
 
-int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
-                       int64_t now, struct store_post *post, struct store_series *series,
-                       struct store_occurrence **occ, size_t *nocc)
+static int series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
+                         int64_t now, struct store_post *post, struct store_series *series,
+                         struct store_occurrence **occ, size_t *nocc)
 {
     const struct post_input *pi = &in->post;
     struct series_rule rule;
@@ -635,6 +648,28 @@ fail:
     free(times);
     free(o);
     store_post_cleanup(post);
+    return rc;
+}
+
+int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
+                     int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
+                     json_t **violations)
+{
+    int rc;
+    core_plan_lock();
+    rc = post_create(c, a, ws, in, now, out, occ, nocc, violations);
+    core_plan_unlock();
+    return rc;
+}
+
+int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
+                       int64_t now, struct store_post *post, struct store_series *series,
+                       struct store_occurrence **occ, size_t *nocc)
+{
+    int rc;
+    core_plan_lock();
+    rc = series_create(c, a, ws, in, now, post, series, occ, nocc);
+    core_plan_unlock();
     return rc;
 }
 

@@ -14,7 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BATCH 4
+/* One occurrence per claim: its lease has to cover one channel call only. */
+#define BATCH 1
 
 struct publisher {
     struct core *core;
@@ -55,13 +56,18 @@ static void replace_previous(struct core *c, const struct channel_ops *ops, cons
     if(!occ->series_id || !ops->can_delete || !ops->remove || store_series_get(c->st, occ->series_id, &ser) ||
        !ser.replace_previous)
         return;
+    /* Every earlier copy still up goes, newest first: a copy delayed by retries or caps
+     * must not outlive the ones after it. At most a series' length of rounds. */
+    for(int round = 0; round < 1000; round++) {
     if(store_occurrence_previous(c->st, occ->series_id, occ->channel_id, occ->planned_at, &prev))
         return;
     memset(&res, 0, sizeof(res));
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)prev.id);
     if(ops->remove(ctx, prev.remote_id, &res) == SAM_OK && res.outcome == CHANNEL_OK) {
-        store_occurrence_mark_deleted(c->st, prev.id, time_now());
+        if(store_occurrence_mark_deleted(c->st, prev.id, time_now()))
+            return;
         log_kv(LOG_INFO, "previous copy deleted", "occurrence", idbuf, "remote_id", prev.remote_id, NULL);
+        continue;
     } else {
         struct actor sys = {.system = 1};
         json_t *d = json_pack("{s:I, s:s}", "occurrence_id", (json_int_t)prev.id, "error", res.message);
@@ -69,6 +75,8 @@ static void replace_previous(struct core *c, const struct channel_ops *ops, cons
         log_kv(LOG_WARN, "previous copy not deleted", "occurrence", idbuf, "error", res.message, NULL);
         core_audit(c, &sys, occ->workspace_id, "post.replace_failed", ctx->channel->name, d);
         json_decref(d);
+        return;
+    }
     }
 }
 
@@ -175,8 +183,6 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
             res.outcome = CHANNEL_FAIL;
             snprintf(res.message, sizeof(res.message), "%s", sam_errmsg(rc));
         }
-        if(res.outcome == CHANNEL_OK)
-            replace_previous(c, ops, &ctx, occ);
     }
 record:
     now = time_now();
@@ -205,6 +211,14 @@ record:
         break;
     }
     rc = store_occurrence_finish(c->st, occ->id, owner, &out);
+    /* What follows a recorded outcome needs no lease: replace the previous copy (P4). */
+    if(!rc && res.outcome == CHANNEL_OK && have_channel && have_post && settings) {
+        const struct channel_ops *rops = channel_ops_for(ch.kind);
+        struct channel_ctx ctx = {.channel = &ch, .settings = settings, .secret = secret,
+                                  .secret_len = secret_len, .file_dir = o->file_dir, .timeout_ms = o->timeout_ms};
+        if(rops)
+            replace_previous(c, rops, &ctx, occ);
+    }
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)occ->id);
     if(rc)
         log_kv(LOG_WARN, "publish result not recorded", "occurrence", idbuf, "error", sam_errmsg(rc), NULL);
@@ -279,8 +293,10 @@ static void *worker(void *arg)
         }
         seen = p->kicks;
         pthread_mutex_unlock(&p->mu);
-        if(publisher_run_once(p->core, &p->opt, owner, time_now(), &done))
-            log_kv(LOG_WARN, "publisher pass failed", "error", sam_errmsg(SAM_ESTORE), NULL);
+        sam_clear();
+        int rc = publisher_run_once(p->core, &p->opt, owner, time_now(), &done);
+        if(rc)
+            log_kv(LOG_WARN, "publisher pass failed", "error", sam_errmsg(rc), NULL);
         pthread_mutex_lock(&p->mu);
         if(!p->stopping && !done && p->kicks == seen) {
             struct timespec ts;

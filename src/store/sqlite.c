@@ -1397,21 +1397,25 @@ static int sq_post_update(struct store *st, const struct store_post *p)
     sqlite3_stmt *q;
     int rc, n = 0;
     lock(s);
-    rc = prep(s, "UPDATE posts SET text = ?, link = ?, category = ?, campaign = ?, variants = ?, state = ?,"
-                 " override_reason = ?, updated_at = ? WHERE id = ?", &q);
+    /* The state follows the occurrences (refresh_post_state); an edit never sets it, and
+     * is refused in the same statement once anything went out or is going out. */
+    rc = prep(s, "UPDATE posts SET text = ?1, link = ?2, category = ?3, campaign = ?4, variants = ?5,"
+                 " override_reason = ?6, updated_at = ?7 WHERE id = ?8 AND state NOT IN ('published', 'cancelled')"
+                 " AND NOT EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?8"
+                 " AND state IN ('publishing', 'published'))", &q);
     if(!rc) {
         bind_text(q, 1, p->text);
         bind_text_or_null(q, 2, p->link);
         bind_text(q, 3, p->category);
         bind_text_or_null(q, 4, p->campaign);
         bind_text(q, 5, p->variants ? p->variants : "[]");
-        bind_text(q, 6, p->state);
-        bind_text_or_null(q, 7, p->override_reason);
-        sqlite3_bind_int64(q, 8, p->updated_at);
-        sqlite3_bind_int64(q, 9, p->id);
+        bind_text_or_null(q, 6, p->override_reason);
+        sqlite3_bind_int64(q, 7, p->updated_at);
+        sqlite3_bind_int64(q, 8, p->id);
         rc = exec_stmt(s, q, "post", &n);
         if(!rc && !n)
-            rc = sam_fail(SAM_ENOTFOUND, "post not found");
+            rc = sam_fail(SAM_ECONFLICT, "the post has gone out (or is going out) or was cancelled: write a new "
+                                         "post instead");
         release(s, q);
     }
     unlock(s);

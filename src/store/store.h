@@ -353,7 +353,9 @@ int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now);
 int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
                       struct store_queue_item **items, size_t *n);
 void store_queue_items_free(struct store_queue_item *items, size_t n);
-/* Writes text, link, category, campaign, variants, state and override_reason. */
+/* Writes text, link, category, campaign, variants and override_reason, unless the post is
+ * published or cancelled or one of its occurrences went out or is going out: then
+ * SAM_ECONFLICT (the check and the write are one statement). */
 int store_post_update(struct store *st, const struct store_post *p);
 /* state NULL: every state. By id ascending; `after` is an id. */
 int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,

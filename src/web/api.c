@@ -176,17 +176,22 @@ static int h_login(struct web_request *r, struct web_reply *out)
     for(size_t i = 0; email[i] && i + 7 < sizeof(ekey); i++)
         ekey[6 + i] = (char)tolower((unsigned char)email[i]), ekey[7 + i] = '\0';
     snprintf(akey, sizeof(akey), "addr:%s", r->client_ip);
-    if((rc = ratelimit_check(ekey, 5, &out->retry_after)) || (rc = ratelimit_check(akey, 20, &out->retry_after)))
+    if((rc = ratelimit_check(ekey, 5, &out->retry_after)))
         return rc;
-    rc = core_login(r->core, email, password, time_now(), token, sizeof(token), &s, &u);
-    if(rc == SAM_EAUTH) {
-        ratelimit_fail(ekey);
-        ratelimit_fail(akey);
-        out->error_code = "invalid_credentials";
+    if((rc = ratelimit_check(akey, 20, &out->retry_after))) {
+        ratelimit_release(ekey);
         return rc;
     }
-    if(rc)
+    rc = core_login(r->core, email, password, time_now(), token, sizeof(token), &s, &u);
+    if(rc == SAM_EAUTH) {
+        out->error_code = "invalid_credentials";
+        return rc; /* the attempt stays counted */
+    }
+    ratelimit_release(akey);
+    if(rc) {
+        ratelimit_release(ekey);
         return rc;
+    }
     ratelimit_reset(ekey);
     snprintf(out->set_cookie, sizeof(out->set_cookie),
              "samtale_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s", token,

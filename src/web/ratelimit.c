@@ -53,26 +53,28 @@ int ratelimit_check(const char *key, int limit, int *retry_after)
     int64_t now = time_now();
     int rc = SAM_OK;
     pthread_mutex_lock(&mu);
-    struct rl_slot *s = find(key, 0, now);
-    if(s && s->count >= limit) {
+    struct rl_slot *s = find(key, 1, now);
+    if(s->count == 0)
+        s->start = now;
+    if(s->count >= limit) {
         *retry_after = (int)(s->start + WINDOW - now);
         if(*retry_after < 1)
             *retry_after = 1;
         rc = sam_fail(SAM_ERATE, "too many failed logins; try again in %d minutes",
                       (*retry_after + 59) / 60);
+    } else {
+        s->count++; /* counted now, in the same step: parallel attempts cannot all pass */
     }
     pthread_mutex_unlock(&mu);
     return rc;
 }
 
-void ratelimit_fail(const char *key)
+void ratelimit_release(const char *key)
 {
-    int64_t now = time_now();
     pthread_mutex_lock(&mu);
-    struct rl_slot *s = find(key, 1, now);
-    if(s->count == 0)
-        s->start = now;
-    s->count++;
+    struct rl_slot *s = find(key, 0, time_now());
+    if(s && s->count > 0)
+        s->count--;
     pthread_mutex_unlock(&mu);
 }
 

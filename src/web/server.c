@@ -117,6 +117,9 @@ static json_t *error_json(const char *code, const char *message, const char *fie
 static void access_log(const char *method, const char *path, int status, double secs)
 {
     char st[8], ms[32];
+    /* The calendar feed's path is its key: it never goes into a log. */
+    if(!strncmp(path, "/ical/", 6))
+        path = "/ical/(secret)";
     snprintf(st, sizeof(st), "%d", status);
     snprintf(ms, sizeof(ms), "%.3f", secs * 1000.0);
     log_kv(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", method, "path", path,
@@ -483,7 +486,8 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         if(rep.error_code)
             code = rep.error_code;
         if(st >= 500) {
-            log_kv(LOG_ERROR, "request failed", "method", method, "path", path, "error", msg, NULL);
+            log_kv(LOG_ERROR, "request failed", "method", method, "path",
+                   strncmp(path, "/ical/", 6) ? path : "/ical/(secret)", "error", msg, NULL);
             msg = "internal error; the server log has details";
             field = NULL;
         }

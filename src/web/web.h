@@ -97,9 +97,12 @@ int web_status_for(int rc, const char *field, const char **code);
 void metrics_observe(int route, const char *method, int status, double seconds);
 int metrics_render(struct core *core, struct buf *b);
 
-/* Login rate limit (ratelimit.c): SAM_ERATE with *retry_after when key is over its limit. */
+/* Login rate limit (ratelimit.c): counts an attempt for key, or answers SAM_ERATE with
+ * *retry_after when key already reached its limit; check and count are one step, so
+ * parallel attempts cannot pass together. A successful attempt gives its count back
+ * (ratelimit_release) or clears the key (ratelimit_reset). */
 int ratelimit_check(const char *key, int limit, int *retry_after);
-void ratelimit_fail(const char *key);
+void ratelimit_release(const char *key);
 void ratelimit_reset(const char *key);
 
 int web_cookie_secure(const struct web *w);

@@ -131,7 +131,8 @@ static void ops_table(void **state)
     assert_string_equal(w->kind, "webhook");
     assert_true(f->can_publish && f->can_delete && f->publish && f->remove);
     assert_true(w->can_publish && w->can_delete && w->publish && w->remove);
-    assert_null(channel_ops_for("bluesky")); /* not yet */
+    assert_non_null(channel_ops_for("mastodon"));
+    assert_true(channel_ops_for("mastodon")->can_publish && channel_ops_for("mastodon")->can_delete);
     assert_null(channel_ops_for("nosuch"));
     assert_null(channel_ops_for(""));
     assert_null(channel_ops_for(NULL));
