@@ -153,6 +153,24 @@ static int place(struct core *c, const struct post_input *in, const struct store
     return rc;
 }
 
+/* Turns found violations into the answer: *violations gets them (when not NULL); a block
+ * without an override reason is SAM_EINVAL on field "checks" naming the first block. */
+static int judge_checks(json_t *found, int blocked, const char *override, json_t **violations)
+{
+    if(violations)
+        *violations = json_incref(found);
+    if(blocked && !(override && *override)) {
+        json_t *first = NULL, *v;
+        size_t i;
+        json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
+            first = v;
+        return sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
+                              json_string_value(json_object_get(first, "rule")),
+                              json_string_value(json_object_get(first, "message")));
+    }
+    return SAM_OK;
+}
+
 /* Fills a new post from validated input; takes ownership of *variants (NULLed). */
 static int fill_post(struct store_post *out, int64_t ws, const struct actor *a, const struct post_input *in,
                      char **variants, const char *state, int64_t now)
@@ -229,7 +247,7 @@ static int context_add(struct context *x, const struct check_post *cp, const cha
  * other channels only those in [near_from, near_to) (the rules that look across channels,
  * near-duplicates and cross-posts, look no further than a week). */
 static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, const int64_t *wide, size_t nwide,
-                        int64_t near_from, int64_t near_to, struct context *x)
+                        int64_t near_from, int64_t near_to, int64_t exclude_post, struct context *x)
 {
     static const char *cats[] = {"value", "promo", "personal", "share", "dialogue"};
     int rc = store_channel_list(c->st, ws, NULL, 0, 10000, &x->channels, &x->nchannels);
@@ -250,8 +268,8 @@ static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, co
             int is_wide = 0;
             for(size_t k = 0; pass == 0 && k < nwide && !is_wide; k++)
                 is_wide = wide[k] == items[i].channel_id;
-            if(!ch || is_wide)
-                continue; /* a wide channel is loaded whole in its own pass */
+            if(!ch || is_wide || items[i].post_id == exclude_post)
+                continue; /* a wide channel is loaded whole in its own pass; a post is not its own neighbour */
             text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
             struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = ch->kind,
                                     .at = items[i].at, .published = items[i].published};
@@ -291,9 +309,10 @@ static json_t *violation_json(const struct check_violation *v, int64_t channel, 
     return j;
 }
 
-/* Checks the post's copies, placed at at[i] on in->channels[i], against the queue. */
-static int check_at(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, json_t **violations,
-                    int *blocked)
+/* Checks the post's copies, placed at at[i] on in->channels[i], against the queue (without
+ * the occurrences of post `self`, the post being edited or 0). */
+static int check_at(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, int64_t self,
+                    json_t **violations, int *blocked)
 {
     struct context x;
     struct store_workspace w;
@@ -320,7 +339,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
     }
     if(!rc)
         rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, in->channels, in->nchannels, lo - 8 * 86400,
-                          hi + 8 * 86400, &x);
+                          hi + 8 * 86400, self, &x);
     if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
         rc = SAM_ENOMEM;
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
@@ -385,7 +404,7 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
         rc = place(c, in, &ch, now, &at[i]);
         store_channel_cleanup(&ch);
     }
-    return rc ? rc : check_at(c, ws, in, at, violations, blocked);
+    return rc ? rc : check_at(c, ws, in, at, 0, violations, blocked);
 }
 
 int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations)
@@ -401,7 +420,7 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
     *violations = json_array();
     if((rc = store_workspace_get(c->st, ws, &w)))
         return rc;
-    rc = context_load(c, ws, now - 7 * 86400, now + 93 * 86400, NULL, 0, 0, 0, &x);
+    rc = context_load(c, ws, now - 7 * 86400, now + 93 * 86400, NULL, 0, 0, 0, 0, &x);
     if(!rc && (!(found = calloc(max, sizeof(*found))) || !(sub = calloc(x.n ? x.n : 1, sizeof(*sub)))))
         rc = SAM_ENOMEM;
     /* Rules across channels (near-duplicates, cross-posts) over everything at once... */
@@ -498,23 +517,13 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         int64_t at[POST_CHANNELS_MAX];
         for(size_t i = 0; i < n; i++)
             at[i] = o[i].planned_at;
-        rc = check_at(c, ws, in, at, &found, &blocked);
+        rc = check_at(c, ws, in, at, 0, &found, &blocked);
         if(rc)
             goto fail;
-        if(violations)
-            *violations = json_incref(found);
-        if(blocked && !(in->override_reason && *in->override_reason)) {
-            json_t *first = NULL, *v;
-            size_t i;
-            json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
-                first = v;
-            rc = sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
-                                json_string_value(json_object_get(first, "rule")),
-                                json_string_value(json_object_get(first, "message")));
-            json_decref(found);
-            goto fail;
-        }
+        rc = judge_checks(found, blocked, in->override_reason, violations);
         json_decref(found);
+        if(rc)
+            goto fail;
     }
     rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
     if(rc)
@@ -548,7 +557,7 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     const struct post_input *pi = &in->post;
     struct series_rule rule;
     struct store_occurrence *o = NULL;
-    int64_t *times = NULL;
+    int64_t *times = NULL, firsts[POST_CHANNELS_MAX];
     char *variants = NULL;
     size_t n = 0;
     int rc;
@@ -609,6 +618,7 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
         if(!rc && cnt == 0)
             rc = sam_fail_field(SAM_EINVAL, "channels", "no slot of \"%s\" fits the series: add slots or widen it",
                                 ch.name);
+        firsts[i] = cnt ? times[0] : now;
         for(size_t k = 0; !rc && k < cnt; k++) {
             o[n].channel_id = ch.id;
             o[n].planned_at = times[k];
@@ -621,6 +631,20 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     }
     if(rc)
         goto fail;
+    {
+        /* The text faces the checks once per channel, at its first copy, against the other
+         * posts: its own copies repeat by design (that is what a series is). */
+        json_t *found = NULL;
+        int blocked = 0;
+        struct post_input first = *pi;
+        first.schedule = POST_AT;
+        rc = check_at(c, ws, &first, firsts, 0, &found, &blocked);
+        if(!rc)
+            rc = judge_checks(found, blocked, pi->override_reason, NULL);
+        json_decref(found);
+        if(rc)
+            goto fail;
+    }
     rc = fill_post(post, ws, a, pi, &variants, "scheduled", now);
     if(rc)
         goto fail;
@@ -744,6 +768,37 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
     if(!out->text) {
         rc = SAM_ENOMEM;
         goto fail;
+    }
+    {
+        /* The edited post faces the checks where its copies are planned, as a new one would
+         * (without its own earlier version). */
+        struct store_occurrence *sched = NULL;
+        size_t ns = 0, k = 0;
+        int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
+        rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &sched, &ns);
+        for(size_t i = 0; !rc && i < ns && k < POST_CHANNELS_MAX; i++)
+            if(!strcmp(sched[i].state, "scheduled")) {
+                chans[k] = sched[i].channel_id;
+                at[k++] = sched[i].planned_at;
+            }
+        free(sched);
+        if(!rc && k) {
+            struct post_input chk = {.text = out->text, .link = out->link, .category = out->category,
+                                     .channels = chans, .nchannels = k, .schedule = POST_AT};
+            json_t *found = NULL;
+            int blocked = 0;
+            rc = check_at(c, ws, &chk, at, id, &found, &blocked);
+            if(!rc)
+                rc = judge_checks(found, blocked, in->override_reason, NULL);
+            json_decref(found);
+        }
+        if(rc)
+            goto fail;
+        if(in->override_reason && *in->override_reason) {
+            char *r = strdup(in->override_reason);
+            free(out->override_reason);
+            out->override_reason = r;
+        }
     }
     out->updated_at = time_now();
     rc = store_post_update(c->st, out);

@@ -640,7 +640,8 @@ static int post_input_from(json_t *body, int create, struct post_input *in, int6
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
                                        "override_reason", NULL};
-    static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", NULL};
+    static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", "override_reason",
+                                            NULL};
     json_t *v, *sched;
     size_t i;
     int rc;
@@ -652,10 +653,10 @@ static int post_input_from(json_t *body, int create, struct post_input *in, int6
     in->variants = json_object_get(body, "variants");
     if(json_is_null(in->variants))
         in->variants = NULL;
-    if(!create)
-        return SAM_OK;
     if((rc = body_str(body, "override_reason", 0, &in->override_reason)))
         return rc;
+    if(!create)
+        return SAM_OK;
     v = json_object_get(body, "channels");
     if(v && (!json_is_array(v) || json_array_size(v) > POST_CHANNELS_MAX))
         return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of at most %d channel ids",
@@ -762,8 +763,11 @@ static int h_post_patch(struct web_request *r, struct web_reply *out)
     int rc = post_input_from(r->body, 0, &in, NULL);
     if(!rc)
         rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
-    if(rc)
+    if(rc) {
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            out->error_code = "check_blocked";
         return rc;
+    }
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
     return rc ? rc : reply(out, 200, j);
@@ -919,8 +923,11 @@ static int h_series_create(struct web_request *r, struct web_reply *out)
     if(!rc)
         rc = core_series_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &s, &occ, &n);
     json_decref(copy);
-    if(rc)
+    if(rc) {
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            out->error_code = "check_blocked";
         return rc;
+    }
     free(occ);
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
