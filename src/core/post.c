@@ -595,7 +595,7 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     for(size_t i = 0; !rc && i < pi->nchannels; i++) {
         struct store_channel ch;
         struct slot s[SLOTS_MAX];
-        size_t ns, ntaken, cnt;
+        size_t ns, ntaken = 0, cnt = 0;
         int64_t *taken = NULL;
         for(size_t j = 0; j < i; j++)
             if(pi->channels[j] == pi->channels[i])
