@@ -52,8 +52,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+# Native modules (the Bluesky peer's better-sqlite3) compile against the installed node's
+# headers; without this node-gyp would try to download them, which cannot work here.
+nodedir=""
+command -v node >/dev/null 2>&1 && nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
 for d in "${npm_dirs[@]+"${npm_dirs[@]}"}"; do
     echo "deps: installing npm packages in $d"
-    (cd "$d" && npm ci --no-audit --no-fund --loglevel=error)
+    (cd "$d" && npm_config_nodedir="$nodedir" npm ci --no-audit --no-fund --loglevel=error)
 done
 echo "deps: all build and test dependencies are present"

@@ -12,11 +12,13 @@
 extern const struct channel_ops channel_file_ops;
 extern const struct channel_ops channel_webhook_ops;
 extern const struct channel_ops channel_mastodon_ops;
+extern const struct channel_ops channel_bluesky_ops;
 
 static const struct channel_ops *const connectors[] = {
     &channel_file_ops,
     &channel_webhook_ops,
     &channel_mastodon_ops,
+    &channel_bluesky_ops,
 };
 
 const struct channel_ops *channel_ops_for(const char *kind)

@@ -95,6 +95,11 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata)
          sizeof(resp->ratelimit_remaining)},
         {"x-ratelimit-reset", offsetof(struct http_resp, ratelimit_reset),
          sizeof(resp->ratelimit_reset)},
+        /* Bluesky sends them without the X- prefix. */
+        {"ratelimit-remaining", offsetof(struct http_resp, ratelimit_remaining),
+         sizeof(resp->ratelimit_remaining)},
+        {"ratelimit-reset", offsetof(struct http_resp, ratelimit_reset),
+         sizeof(resp->ratelimit_reset)},
         {"location", offsetof(struct http_resp, location), sizeof(resp->location)},
     };
 

@@ -1,0 +1,1220 @@
+/*
+ * bluesky.c: the Bluesky connector (CH1). It publishes a post as an app.bsky.feed.post
+ * record in the account's repository on its PDS and deletes it again (P4), over XRPC
+ * with the small HTTP client (channel/http.h).
+ *
+ * Settings: {"handle": "alice.bsky.social", "service_url": "https://bsky.social",
+ * "langs": ["nb", "en"]}; handle is required (a leading "@" is ignored; an email or a DID
+ * works too, as in the app's login), service_url defaults to https://bsky.social (the
+ * entryway, which forwards to the account's PDS) and langs (at most 3 BCP-47 tags) is
+ * optional. The channel's secret is an app password (Settings > App passwords).
+ *
+ * Sessions. com.atproto.server.createSession gives an access token and a refresh token;
+ * both are kept in memory only, in a small cache keyed by channel id plus a fingerprint
+ * of the service, the handle and the secret (so a changed password or handle is a new
+ * login), guarded by one mutex and bounded to SESSION_CACHE_MAX entries (the least
+ * recently used one goes). A call answered ExpiredToken or InvalidToken (or 401) is
+ * repeated once after com.atproto.server.refreshSession, or after a new createSession when
+ * the refresh is refused. createSession answered AuthenticationRequired is a permanent
+ * failure: the app password was revoked or mistyped, and people must reconnect the channel.
+ *
+ * Publishing. The record is {"$type":"app.bsky.feed.post","text","createdAt",
+ * "facets"?,"langs"?}; the post's link is appended to the text when the text does not
+ * already contain it. Facets come from bsky_facets_find (links, #tags, @mentions);
+ * mentions are resolved to DIDs with com.atproto.identity.resolveHandle and left as plain
+ * text when the handle does not resolve. The record key is bsky_tid_make(planned_at,
+ * idempotency key) (see bluesky.h), so every attempt for one occurrence asks for the same
+ * key. When createRecord does not answer 2xx (the reference PDS answers 500 for a key that
+ * is taken; others say 400 or 409), com.atproto.repo.getRecord looks for the key: a record
+ * there is this occurrence's, published by an earlier attempt whose answer was lost, and
+ * counts as published with the same URI. remote_id is the at:// URI; remote_url is
+ * https://bsky.app/profile/HANDLE/post/RKEY.
+ *
+ * Outcomes: 2xx (or the record found) is CHANNEL_OK; timeouts, unreachable servers, 5xx
+ * and 429 are CHANNEL_RETRY (429 with the wait the server named in Retry-After or
+ * RateLimit-Reset, when http.c hands it over); 400 InvalidRecord and other 4xx answers are
+ * CHANNEL_FAIL quoting the server's message; an app password the server refuses is
+ * CHANNEL_FAIL asking people to reconnect the channel. Deleting (com.atproto.repo.
+ * deleteRecord) a record that is already gone is CHANNEL_OK.
+ *
+ * Limits: answers are read up to ANSWER_MAX bytes; tokens and DIDs longer than their
+ * fields are refused; a post's text is at most 300 graphemes and 3000 bytes (Bluesky's
+ * own limits, checked here so the message can say so); at most FACETS_MAX facets.
+ */
+#include "channel/bluesky.h"
+#include "channel/channel.h"
+#include "channel/http.h"
+#include "text/normalise.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "util/utf8.h"
+
+#include <sodium.h>
+#include <utf8proc.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SAMTALE_VERSION
+#define SAMTALE_VERSION "0"
+#endif
+
+#define SERVICE_DEFAULT "https://bsky.social"
+#define SERVICE_MAX 512          /* bytes of service_url */
+#define HANDLE_MAX 256           /* bytes of a handle, email or DID used to log in */
+#define DID_MAX 256
+#define JWT_MAX 4096
+#define ANSWER_MAX (256 * 1024)  /* bytes of an XRPC answer we read */
+#define REASON_MAX 200           /* bytes of the server's message quoted in ours */
+#define TEXT_GRAPHEMES_MAX 300
+#define TEXT_BYTES_MAX 3000
+#define FACETS_MAX 64
+#define LANGS_MAX 3
+#define KEY_MAX 80
+#define SESSION_CACHE_MAX 256
+#define POST_COLLECTION "app.bsky.feed.post"
+
+static const char tid_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
+
+/* ---------- messages ---------- */
+
+static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
+{
+    va_list ap;
+    res->outcome = oc;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof(res->message), fmt, ap);
+    va_end(ap);
+}
+
+static void result_clear(struct channel_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->outcome = CHANNEL_FAIL;
+}
+
+/* Copies at most max bytes of s into out (size n) as text fit for a message: whole valid
+ * UTF-8 sequences, control characters as spaces, invalid bytes as '?', "..." on a cut. */
+static void clean_text(const char *s, size_t max, char *out, size_t n)
+{
+    size_t i = 0, k = 0, len = strlen(s), lim = max < n - 4 ? max : n - 4;
+    int cut = 0;
+    while(i < len) {
+        unsigned char c = (unsigned char)s[i];
+        size_t sl = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        const char *add = s + i;
+        if(sl > len - i || (sl > 1 && utf8_count(s + i, sl) != 1) || (sl == 1 && c >= 0x80)) {
+            add = "?";
+            sl = 1;
+        } else if(c < 0x20 || c == 0x7f) {
+            add = " ";
+        }
+        if(k + sl > lim) {
+            cut = 1;
+            break;
+        }
+        memcpy(out + k, add, sl);
+        k += sl;
+        i += sl;
+    }
+    if(cut) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+}
+
+/* ---------- facets ---------- */
+
+/* JavaScript's \s, which Bluesky's detectFacets uses. */
+static int is_space(int32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x3000 || cp == 0xfeff;
+}
+
+/* Characters that end a tag besides spaces: soft hyphen, word joiner, zero-width space,
+ * non-joiner and joiner, hair space, enclosing keycap. */
+static int ends_tag(int32_t cp)
+{
+    return is_space(cp) || cp == 0xad || cp == 0x2060 || cp == 0x200a || cp == 0x200b ||
+           cp == 0x200c || cp == 0x200d || cp == 0x20e2;
+}
+
+static int is_punct(int32_t cp)
+{
+    switch(utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Decodes the code point at s[i] (valid UTF-8 is assumed, checked once up front) and
+ * returns its length in bytes. */
+static size_t cp_at(const char *s, size_t len, size_t i, int32_t *cp)
+{
+    utf8proc_int32_t c;
+    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &c);
+    if(k <= 0) {
+        *cp = (unsigned char)s[i];
+        return 1;
+    }
+    *cp = c;
+    return (size_t)k;
+}
+
+/* The start of the code point that ends just before s[i] (i > 0). */
+static size_t cp_before(const char *s, size_t i)
+{
+    size_t j = i - 1;
+    while(j > 0 && ((unsigned char)s[j] & 0xc0) == 0x80)
+        j--;
+    return j;
+}
+
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* A handle: a domain name of two or more labels of letters, digits and inner hyphens,
+ * each 1..63 bytes, at most 253 bytes, the last label starting with a letter. */
+static int handle_valid(const char *h, size_t n)
+{
+    size_t label = 0, labels = 0, last_start = 0;
+    if(n == 0 || n > 253)
+        return 0;
+    for(size_t i = 0; i <= n; i++) {
+        if(i == n || h[i] == '.') {
+            if(label == 0 || label > 63 || h[i - 1] == '-' || h[i - label] == '-')
+                return 0;
+            labels++;
+            last_start = i - label;
+            label = 0;
+        } else if(ascii_alnum((unsigned char)h[i]) || h[i] == '-') {
+            label++;
+        } else {
+            return 0;
+        }
+    }
+    return labels >= 2 && isalpha((unsigned char)h[last_start]);
+}
+
+static int prefix_nocase(const char *s, size_t len, size_t i, const char *p)
+{
+    size_t n = strlen(p);
+    return len - i >= n && !strncasecmp(s + i, p, n);
+}
+
+/* A link at s[i]: "http://" or "https://" and the non-space characters after it, less
+ * one trailing . , ; ! or ? and then one ")" when the link has no "(". */
+static int link_at(const char *s, size_t len, size_t i, struct bsky_facet *f)
+{
+    size_t scheme, end;
+    int32_t cp;
+    if(prefix_nocase(s, len, i, "https://"))
+        scheme = 8;
+    else if(prefix_nocase(s, len, i, "http://"))
+        scheme = 7;
+    else
+        return 0;
+    end = i + scheme;
+    while(end < len) {
+        size_t k = cp_at(s, len, end, &cp);
+        if(is_space(cp))
+            break;
+        end += k;
+    }
+    if(end > i + scheme && strchr(".,;!?", s[end - 1]))
+        end--;
+    if(end > i + scheme && s[end - 1] == ')' && !memchr(s + i, '(', end - i))
+        end--;
+    if(end == i + scheme)
+        return 0;
+    *f = (struct bsky_facet){BSKY_FACET_LINK, i, end, i, end};
+    return 1;
+}
+
+/* A mention at s[i]: "@" and a handle, trailing dots and hyphens not part of it. */
+static int mention_at(const char *s, size_t len, size_t i, struct bsky_facet *f)
+{
+    size_t end = i + 1;
+    if(s[i] != '@')
+        return 0;
+    while(end < len && (ascii_alnum((unsigned char)s[end]) || s[end] == '.' || s[end] == '-'))
+        end++;
+    while(end > i + 1 && (s[end - 1] == '.' || s[end - 1] == '-'))
+        end--;
+    if(end < len && s[end] == '_')
+        return 0;
+    if(!handle_valid(s + i + 1, end - i - 1))
+        return 0;
+    *f = (struct bsky_facet){BSKY_FACET_MENTION, i, end, i + 1, end};
+    return 1;
+}
+
+/* A tag at s[i]: "#" or "＃", not followed by U+FE0F (a keycap emoji), then a run of
+ * characters up to a space or one of ends_tag's, holding at least one that is not a digit
+ * or punctuation; trailing punctuation is dropped; 1..64 UTF-16 units long. */
+static int tag_at(const char *s, size_t len, size_t i, struct bsky_facet *f)
+{
+    size_t h, end, units = 0;
+    int32_t cp;
+    int word = 0;
+    if(s[i] == '#')
+        h = 1;
+    else if(prefix_nocase(s, len, i, "\xef\xbc\x83"))
+        h = 3;
+    else
+        return 0;
+    if(prefix_nocase(s, len, i + h, "\xef\xb8\x8f"))
+        return 0;
+    end = i + h;
+    while(end < len) {
+        size_t k = cp_at(s, len, end, &cp);
+        if(ends_tag(cp))
+            break;
+        if(!(cp >= '0' && cp <= '9') && !is_punct(cp))
+            word = 1;
+        end += k;
+    }
+    if(!word)
+        return 0;
+    while(end > i + h) {
+        size_t j = cp_before(s, end);
+        cp_at(s, len, j, &cp);
+        if(!is_punct(cp))
+            break;
+        end = j;
+    }
+    for(size_t j = i + h; j < end;) {
+        j += cp_at(s, len, j, &cp);
+        units += cp >= 0x10000 ? 2 : 1;
+    }
+    if(units == 0 || units > BSKY_TAG_MAX_CHARS)
+        return 0;
+    *f = (struct bsky_facet){BSKY_FACET_TAG, i, end, i + h, end};
+    return 1;
+}
+
+int bsky_facets_find(const char *text, size_t len, struct bsky_facet *out, size_t max, size_t *n)
+{
+    size_t i = 0;
+    *n = 0;
+    if(!text || utf8_count(text, len) < 0)
+        return SAM_EINVAL;
+    while(i < len && *n < max) {
+        struct bsky_facet f;
+        int32_t prev = -1, cp;
+        int spaced, found = 0;
+        if(i > 0)
+            cp_at(text, len, cp_before(text, i), &prev);
+        spaced = prev < 0 || is_space(prev);
+        if(spaced || prev == '(')
+            found = link_at(text, len, i, &f) || mention_at(text, len, i, &f);
+        if(!found && spaced)
+            found = tag_at(text, len, i, &f);
+        if(found) {
+            out[(*n)++] = f;
+            i = f.byte_end;
+            continue;
+        }
+        i += cp_at(text, len, i, &cp);
+    }
+    return SAM_OK;
+}
+
+/* ---------- record keys ---------- */
+
+int bsky_tid_make(int64_t planned_at, const char *key, char *out)
+{
+    unsigned char h[16];
+    uint64_t a = 0, b = 0, micros, v;
+    out[0] = '\0';
+    if(!key || !*key)
+        return sam_fail(SAM_EINVAL, "a record key needs an idempotency key");
+    if(planned_at < 0 || planned_at >= (int64_t)((UINT64_C(1) << 53) / 1000000))
+        return sam_fail(SAM_EINVAL, "the planned time is outside what a record key can hold");
+    if(sodium_init() < 0)
+        return sam_fail(SAM_EINTERNAL, "the crypto library could not start");
+    crypto_generichash(h, sizeof(h), (const unsigned char *)key, strlen(key), NULL, 0);
+    for(int i = 0; i < 8; i++) {
+        a = (a << 8) | h[i];
+        b = (b << 8) | h[8 + i];
+    }
+    micros = (uint64_t)planned_at * 1000000u + a % 1000000u;
+    v = (micros << 10) | (b & 0x3ff);
+    for(int i = BSKY_TID_LEN - 1; i >= 0; i--) {
+        out[i] = tid_alphabet[v & 31];
+        v >>= 5;
+    }
+    out[BSKY_TID_LEN] = '\0';
+    return SAM_OK;
+}
+
+/* The number a TID encodes, or -1 when s is not one. */
+static int64_t tid_value(const char *s)
+{
+    uint64_t v = 0;
+    if(!s || strlen(s) != BSKY_TID_LEN || !strchr("234567abcdefghij", s[0]) || !s[0])
+        return -1;
+    for(int i = 0; i < BSKY_TID_LEN; i++) {
+        const char *p = s[i] ? strchr(tid_alphabet, s[i]) : NULL;
+        if(!p)
+            return -1;
+        v = (v << 5) | (uint64_t)(p - tid_alphabet);
+    }
+    return (int64_t)v;
+}
+
+int bsky_tid_valid(const char *s)
+{
+    return tid_value(s) >= 0;
+}
+
+int bsky_tid_clock_id(const char *s)
+{
+    int64_t v = tid_value(s);
+    return v < 0 ? -1 : (int)(v & 0x3ff);
+}
+
+int64_t bsky_tid_micros(const char *s)
+{
+    int64_t v = tid_value(s);
+    return v < 0 ? -1 : v >> 10;
+}
+
+/* ---------- the connection: settings, sessions ---------- */
+
+struct conn {
+    int64_t channel_id;
+    char service[SERVICE_MAX];       /* without a trailing "/" */
+    char handle[HANDLE_MAX];         /* as typed, less a leading "@" */
+    const char *secret;              /* the app password (borrowed from ctx) */
+    size_t secret_len;
+    long timeout_ms;
+    unsigned char fp[16];            /* fingerprint of service, handle and secret */
+};
+
+struct session {
+    char did[DID_MAX];
+    char handle[HANDLE_MAX];         /* the account's handle as the server says it */
+    char access[JWT_MAX];
+    char refresh[JWT_MAX];
+};
+
+struct cache_entry {
+    int64_t channel_id;
+    unsigned char fp[16];
+    uint64_t used;                   /* a tick: larger is more recent */
+    struct session s;
+};
+
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cache_entry *cache[SESSION_CACHE_MAX];
+static uint64_t cache_tick;
+
+static struct cache_entry **cache_find(const struct conn *cn)
+{
+    for(size_t i = 0; i < SESSION_CACHE_MAX; i++)
+        if(cache[i] && cache[i]->channel_id == cn->channel_id)
+            return &cache[i];
+    return NULL;
+}
+
+/* Copies the cached session of this channel into s. 1 when there was one. */
+static int cache_get(const struct conn *cn, struct session *s)
+{
+    struct cache_entry **e;
+    int found = 0;
+    pthread_mutex_lock(&cache_mu);
+    e = cache_find(cn);
+    if(e && !sodium_memcmp((*e)->fp, cn->fp, sizeof(cn->fp))) {
+        *s = (*e)->s;
+        (*e)->used = ++cache_tick;
+        found = 1;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    return found;
+}
+
+/* Stores s as this channel's session; an old one goes, and when the cache is full the
+ * least recently used entry makes room. Out of memory only means no caching. */
+static void cache_put(const struct conn *cn, const struct session *s)
+{
+    struct cache_entry **e, **slot = NULL;
+    pthread_mutex_lock(&cache_mu);
+    e = cache_find(cn);
+    if(!e) {
+        for(size_t i = 0; i < SESSION_CACHE_MAX; i++) {
+            if(!cache[i]) {
+                slot = &cache[i];
+                break;
+            }
+            if(!slot || cache[i]->used < (*slot)->used)
+                slot = &cache[i];
+        }
+        if(!*slot)
+            *slot = malloc(sizeof(**slot));
+        e = *slot ? slot : NULL;
+    }
+    if(e) {
+        (*e)->channel_id = cn->channel_id;
+        memcpy((*e)->fp, cn->fp, sizeof(cn->fp));
+        (*e)->s = *s;
+        (*e)->used = ++cache_tick;
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+static void cache_forget(const struct conn *cn)
+{
+    struct cache_entry **e;
+    pthread_mutex_lock(&cache_mu);
+    e = cache_find(cn);
+    if(e) {
+        sodium_memzero(*e, sizeof(**e));
+        free(*e);
+        *e = NULL;
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+void bsky_sessions_clear(void)
+{
+    pthread_mutex_lock(&cache_mu);
+    for(size_t i = 0; i < SESSION_CACHE_MAX; i++) {
+        if(cache[i]) {
+            sodium_memzero(cache[i], sizeof(*cache[i]));
+            free(cache[i]);
+            cache[i] = NULL;
+        }
+    }
+    pthread_mutex_unlock(&cache_mu);
+}
+
+/* Reads the channel's settings and secret into cn, or fills res with what to fix and
+ * returns 0. */
+static int conn_from(const struct channel_ctx *ctx, struct conn *cn, struct channel_result *res)
+{
+    const char *handle = ctx->settings ? json_string_value(json_object_get(ctx->settings, "handle")) : NULL;
+    json_t *sv = ctx->settings ? json_object_get(ctx->settings, "service_url") : NULL;
+    const char *service = sv ? json_string_value(sv) : SERVICE_DEFAULT;
+    size_t n;
+    crypto_generichash_state st;
+
+    memset(cn, 0, sizeof(*cn));
+    if(handle && handle[0] == '@')
+        handle++;
+    if(!handle || !*handle || strlen(handle) >= sizeof(cn->handle) || utf8_has_control(handle) ||
+       strpbrk(handle, " \"\\")) {
+        outcome(res, CHANNEL_FAIL, "This Bluesky channel has no valid handle. Set the channel's "
+                                   "handle (e.g. alice.bsky.social) and publish again.");
+        return 0;
+    }
+    if(!service || (strncmp(service, "https://", 8) && strncmp(service, "http://", 7)) ||
+       strlen(service) >= sizeof(cn->service) || strpbrk(service, " \t\r\n?#\"\\<>") ||
+       utf8_has_control(service)) {
+        outcome(res, CHANNEL_FAIL, "This Bluesky channel's service_url is not an http:// or "
+                                   "https:// address. Fix it (or remove it to use "
+                                   SERVICE_DEFAULT ") and publish again.");
+        return 0;
+    }
+    if(!ctx->secret || !ctx->secret_len) {
+        outcome(res, CHANNEL_FAIL, "This Bluesky channel has no app password. Create one in "
+                                   "Bluesky (Settings, App passwords), reconnect the channel "
+                                   "with it and publish again.");
+        return 0;
+    }
+    snprintf(cn->handle, sizeof(cn->handle), "%s", handle);
+    snprintf(cn->service, sizeof(cn->service), "%s", service);
+    n = strlen(cn->service);
+    while(n > 0 && cn->service[n - 1] == '/')
+        cn->service[--n] = '\0';
+    cn->channel_id = ctx->channel ? ctx->channel->id : 0;
+    cn->secret = ctx->secret;
+    cn->secret_len = ctx->secret_len;
+    cn->timeout_ms = ctx->timeout_ms;
+    if(sodium_init() < 0) {
+        outcome(res, CHANNEL_RETRY, "samtale's crypto library could not start; it will try again.");
+        return 0;
+    }
+    crypto_generichash_init(&st, NULL, 0, sizeof(cn->fp));
+    crypto_generichash_update(&st, (const unsigned char *)cn->service, strlen(cn->service) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)cn->handle, strlen(cn->handle) + 1);
+    crypto_generichash_update(&st, (const unsigned char *)cn->secret, cn->secret_len);
+    crypto_generichash_final(&st, cn->fp, sizeof(cn->fp));
+    return 1;
+}
+
+/* ---------- XRPC ---------- */
+
+/* One XRPC call: GET when body is NULL, else POST of JSON. token may be NULL. Returns
+ * what http_request returned, or SAM_ETOOBIG for a URL that does not fit. */
+static int xrpc(const struct conn *cn, const char *nsid, const char *query, const char *body,
+                const char *token, struct http_resp *resp)
+{
+    char url[SERVICE_MAX + 1024], auth[JWT_MAX + 32];
+    const char *headers[6];
+    size_t nh = 0;
+    struct http_req req;
+    int w = snprintf(url, sizeof(url), "%s/xrpc/%s%s%s", cn->service, nsid, query ? "?" : "",
+                     query ? query : "");
+    if(w < 0 || (size_t)w >= sizeof(url))
+        return sam_fail(SAM_ETOOBIG, "the XRPC address is too long");
+    headers[nh++] = "Accept: application/json";
+    headers[nh++] = "User-Agent: samtale/" SAMTALE_VERSION;
+    if(body)
+        headers[nh++] = "Content-Type: application/json";
+    if(token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        headers[nh++] = auth;
+    }
+    headers[nh] = NULL;
+    memset(&req, 0, sizeof(req));
+    req.method = body ? "POST" : "GET";
+    req.url = url;
+    req.headers = headers;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.timeout_ms = cn->timeout_ms;
+    req.max_body = ANSWER_MAX;
+    return http_request(&req, resp);
+}
+
+/* The parsed answer body (a new reference, or NULL when it is not JSON). */
+static json_t *answer_json(const struct http_resp *resp)
+{
+    if(!resp->body.data || !resp->body.len || resp->truncated)
+        return NULL;
+    return json_loadb(resp->body.data, resp->body.len, 0, NULL);
+}
+
+/* The XRPC error name ("ExpiredToken") and message of an answer, cleaned, "" when none. */
+static void xrpc_error(const struct http_resp *resp, char *name, size_t nn, char *msg, size_t mn)
+{
+    json_t *j = answer_json(resp);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *m = json_string_value(json_object_get(j, "message"));
+    clean_text(e ? e : "", 60, name, nn);
+    clean_text(m ? m : "", REASON_MAX, msg, mn);
+    json_decref(j);
+}
+
+/* 1 when the answer says the access token is no good (expired, revoked, unknown). */
+static int token_refused(const struct http_resp *resp)
+{
+    char name[80], msg[REASON_MAX + 8];
+    if(resp->status != 400 && resp->status != 401)
+        return 0;
+    xrpc_error(resp, name, sizeof(name), msg, sizeof(msg));
+    return !strcmp(name, "ExpiredToken") || !strcmp(name, "InvalidToken") ||
+           (resp->status == 401 && strcmp(name, "AuthMissing") != 0);
+}
+
+/* Copies the string member key of j into out (size n); 0 when absent, empty or too long. */
+static int take_string(json_t *j, const char *key, char *out, size_t n)
+{
+    const char *v = json_string_value(json_object_get(j, key));
+    if(!v || !*v || strlen(v) >= n || utf8_has_control(v))
+        return 0;
+    memcpy(out, v, strlen(v) + 1);
+    return 1;
+}
+
+/* Reads a session answer (createSession, refreshSession) into s. 1 when complete. */
+static int session_from(const struct http_resp *resp, const struct conn *cn, struct session *s)
+{
+    json_t *j = answer_json(resp);
+    int ok = take_string(j, "accessJwt", s->access, sizeof(s->access)) &&
+             take_string(j, "refreshJwt", s->refresh, sizeof(s->refresh)) &&
+             take_string(j, "did", s->did, sizeof(s->did)) && !strncmp(s->did, "did:", 4) &&
+             !strpbrk(s->did, "/?#&% ");
+    if(ok && !take_string(j, "handle", s->handle, sizeof(s->handle)))
+        snprintf(s->handle, sizeof(s->handle), "%s", cn->handle);
+    json_decref(j);
+    return ok;
+}
+
+/* Fills res for an answer that is not a success, the common cases: unreachable, timed
+ * out, 429, 5xx. Returns 1 when it did, 0 when the caller must judge the answer. */
+static int judge_transient(const struct conn *cn, int rc, const struct http_resp *resp, const char *what,
+                           struct channel_result *res)
+{
+    char detail[160];
+    long timeout = cn->timeout_ms > 0 ? cn->timeout_ms : HTTP_TIMEOUT_MS_DEFAULT;
+    res->http_status = (int)resp->status;
+    if(rc == SAM_EIO) {
+        clean_text(resp->error, 150, detail, sizeof(detail));
+        if(resp->timed_out)
+            outcome(res, CHANNEL_RETRY, "Bluesky (%s) did not answer %s within %.1f seconds; samtale "
+                    "will try again.", cn->service, what, (double)timeout / 1000.0);
+        else
+            outcome(res, CHANNEL_RETRY, "Could not reach Bluesky at %s for %s (%s); samtale will try "
+                    "again.", cn->service, what, detail);
+        return 1;
+    }
+    if(rc == SAM_EAUTH) {
+        clean_text(resp->error, 150, detail, sizeof(detail));
+        outcome(res, CHANNEL_FAIL, "The Bluesky server %s has a TLS certificate samtale cannot verify "
+                "(%s). Check the channel's service_url and publish again.", cn->service, detail);
+        return 1;
+    }
+    if(rc == SAM_ENOMEM) {
+        outcome(res, CHANNEL_RETRY, "samtale ran out of memory calling Bluesky; it will try again.");
+        return 1;
+    }
+    if(rc) {
+        clean_text(resp->error[0] ? resp->error : sam_errmsg(rc), 150, detail, sizeof(detail));
+        outcome(res, CHANNEL_FAIL, "Could not call Bluesky at %s: %s. Check the channel's "
+                "service_url and publish again.", cn->service, detail);
+        return 1;
+    }
+    if(resp->status == 429) {
+        (void)http_wait_hint(resp, time_now(), &res->retry_after);
+        if(res->retry_after)
+            outcome(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again in "
+                    "%d seconds, as it asked.", cn->service, what, res->retry_after);
+        else
+            outcome(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again.",
+                    cn->service, what);
+        return 1;
+    }
+    if(resp->status >= 500 || resp->status == 408 || resp->status == 425 || resp->status < 200) {
+        (void)http_wait_hint(resp, time_now(), &res->retry_after);
+        outcome(res, CHANNEL_RETRY, "Bluesky (%s) answered %ld to %s; samtale will try again.",
+                cn->service, resp->status, what);
+        return 1;
+    }
+    return 0;
+}
+
+/* Logs in with the app password. On success res->outcome is CHANNEL_OK and s is filled
+ * and cached; otherwise res says why. Returns SAM_OK (the outcome is in res). */
+static int login(const struct conn *cn, struct session *s, struct channel_result *res)
+{
+    json_t *j = NULL;
+    char *body = NULL, name[80], msg[REASON_MAX + 8];
+    struct http_resp resp;
+    int rc;
+
+    http_resp_init(&resp);
+    j = json_pack("{s:s, s:s%}", "identifier", cn->handle, "password", cn->secret, cn->secret_len);
+    if(!j || !(body = json_dumps(j, JSON_COMPACT))) {
+        outcome(res, CHANNEL_RETRY, "samtale ran out of memory logging in to Bluesky; it will try again.");
+        goto out;
+    }
+    rc = xrpc(cn, "com.atproto.server.createSession", NULL, body, NULL, &resp);
+    if(judge_transient(cn, rc, &resp, "the login", res))
+        goto out;
+    if(resp.status >= 200 && resp.status < 300) {
+        memset(s, 0, sizeof(*s));
+        if(!session_from(&resp, cn, s)) {
+            outcome(res, CHANNEL_RETRY, "Bluesky (%s) accepted the login but its answer was not "
+                    "understood; samtale will try again.", cn->service);
+            goto out;
+        }
+        cache_put(cn, s);
+        res->outcome = CHANNEL_OK;
+        goto out;
+    }
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    if(!strcmp(name, "AuthenticationRequired") || resp.status == 401)
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
+                "app password in Bluesky (Settings, App passwords), reconnect the channel with it "
+                "and publish again.", cn->service, cn->handle, msg[0] ? msg : name);
+    else if(!strcmp(name, "AccountTakedown") || !strcmp(name, "AccountDeactivated") ||
+            !strcmp(name, "AccountSuspended"))
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) says the account @%s cannot post (%s: %s). Sort "
+                "it out with Bluesky, then publish again.", cn->service, cn->handle, name, msg);
+    else
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the login for @%s with %ld (%s%s%s). Check "
+                "the channel's handle and app password, then publish again.", cn->service, cn->handle,
+                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+out:
+    if(body) {
+        sodium_memzero(body, strlen(body));
+        free(body);
+    }
+    json_decref(j);
+    http_resp_cleanup(&resp);
+    return SAM_OK;
+}
+
+/* Trades the refresh token for new tokens. 1 when s was renewed (and cached), 0 when the
+ * server refused or could not be asked (the caller logs in again). */
+static int refresh(const struct conn *cn, struct session *s)
+{
+    struct http_resp resp;
+    struct session fresh;
+    int ok = 0;
+    http_resp_init(&resp);
+    if(xrpc(cn, "com.atproto.server.refreshSession", NULL, "", s->refresh, &resp) == SAM_OK &&
+       resp.status >= 200 && resp.status < 300) {
+        memset(&fresh, 0, sizeof(fresh));
+        if(session_from(&resp, cn, &fresh) && !strcmp(fresh.did, s->did)) {
+            *s = fresh;
+            cache_put(cn, s);
+            ok = 1;
+        }
+        sodium_memzero(&fresh, sizeof(fresh));
+    }
+    http_resp_cleanup(&resp);
+    return ok;
+}
+
+/* The channel's session: cached, or a new login. res->outcome is CHANNEL_OK when s is
+ * ready; otherwise res says why. */
+static int session_get(const struct conn *cn, struct session *s, struct channel_result *res)
+{
+    if(cache_get(cn, s)) {
+        res->outcome = CHANNEL_OK;
+        return SAM_OK;
+    }
+    return login(cn, s, res);
+}
+
+/* An authenticated call. When the server refuses the access token, it is refreshed (or,
+ * failing that, a new login made) and the call made once more. Returns what http_request
+ * returned for the last call (resp filled), or SAM_OK with res filled and resp->status 0
+ * when no new session could be had (*gave_up set). */
+static int authed(const struct conn *cn, struct session *s, const char *nsid, const char *query,
+                  const char *body, struct http_resp *resp, struct channel_result *res, int *gave_up)
+{
+    int rc;
+    *gave_up = 0;
+    rc = xrpc(cn, nsid, query, body, s->access, resp);
+    if(rc || !token_refused(resp))
+        return rc;
+    log_kv(LOG_DEBUG, "bluesky access token refused, renewing the session", "service", cn->service,
+           "handle", cn->handle, NULL);
+    if(!refresh(cn, s)) {
+        login(cn, s, res);
+        if(res->outcome != CHANNEL_OK) {
+            if(res->outcome == CHANNEL_FAIL)
+                cache_forget(cn);
+            *gave_up = 1;
+            return SAM_OK;
+        }
+    }
+    res->outcome = CHANNEL_FAIL;
+    return xrpc(cn, nsid, query, body, s->access, resp);
+}
+
+/* Looks for the record at rkey in the account's posts. *found is 1 when it is there (uri
+ * filled), 0 when the server says it is not, -1 when that could not be learnt. */
+static void record_lookup(const struct conn *cn, const char *did, const char *rkey, char *uri, size_t un,
+                          int *found)
+{
+    char query[DID_MAX + 128], name[80], msg[REASON_MAX + 8];
+    struct http_resp resp;
+    json_t *j;
+    *found = -1;
+    http_resp_init(&resp);
+    snprintf(query, sizeof(query), "repo=%s&collection=" POST_COLLECTION "&rkey=%s", did, rkey);
+    if(xrpc(cn, "com.atproto.repo.getRecord", query, NULL, NULL, &resp) == SAM_OK) {
+        if(resp.status == 200) {
+            j = answer_json(&resp);
+            if(take_string(j, "uri", uri, un))
+                *found = 1;
+            json_decref(j);
+        } else if(resp.status == 400 || resp.status == 404) {
+            xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+            if(!strcmp(name, "RecordNotFound") || resp.status == 404)
+                *found = 0;
+        }
+    }
+    http_resp_cleanup(&resp);
+}
+
+/* Resolves a handle to a DID into did (size n). 1 when resolved, 0 when the server says
+ * there is no such handle, -1 when it could not be asked (res filled). */
+static int resolve_handle(const struct conn *cn, const char *handle, size_t hn, char *did, size_t n,
+                          struct channel_result *res)
+{
+    char query[300], lower[256];
+    struct http_resp resp;
+    json_t *j;
+    int rc, r = 0;
+    if(hn >= sizeof(lower))
+        return 0;
+    for(size_t i = 0; i < hn; i++)
+        lower[i] = (char)tolower((unsigned char)handle[i]);
+    lower[hn] = '\0';
+    snprintf(query, sizeof(query), "handle=%s", lower);
+    http_resp_init(&resp);
+    rc = xrpc(cn, "com.atproto.identity.resolveHandle", query, NULL, NULL, &resp);
+    if(judge_transient(cn, rc, &resp, "a mention", res)) {
+        r = -1;
+    } else if(resp.status == 200) {
+        j = answer_json(&resp);
+        r = take_string(j, "did", did, n) && !strncmp(did, "did:", 4);
+        json_decref(j);
+    }
+    http_resp_cleanup(&resp);
+    return r;
+}
+
+/* ---------- publish and remove ---------- */
+
+/* The text to post: the post's text, and its link after a blank line when the text does
+ * not already hold it. Caller frees. NULL when out of memory. */
+static char *post_text(const struct channel_post *post)
+{
+    size_t tn = strlen(post->text), ln;
+    char *out;
+    if(!post->link || !*post->link || strstr(post->text, post->link))
+        return strdup(post->text);
+    ln = strlen(post->link);
+    out = malloc(tn + ln + 3);
+    if(!out)
+        return NULL;
+    memcpy(out, post->text, tn);
+    if(tn) {
+        memcpy(out + tn, "\n\n", 2);
+        tn += 2;
+    }
+    memcpy(out + tn, post->link, ln + 1);
+    return out;
+}
+
+/* Builds the facets array for text, resolving mentions. Returns SAM_OK with *out set (an
+ * array, maybe empty; caller decrefs), or SAM_OK with *out NULL and res filled when a
+ * mention could not be resolved for now, or SAM_ENOMEM. */
+static int facets_build(const struct conn *cn, const char *text, json_t **out, struct channel_result *res)
+{
+    struct bsky_facet f[FACETS_MAX];
+    size_t n = 0;
+    json_t *arr = json_array();
+    char did[DID_MAX], *val = NULL;
+    *out = NULL;
+    if(!arr)
+        return SAM_ENOMEM;
+    if(bsky_facets_find(text, strlen(text), f, FACETS_MAX, &n))
+        n = 0;
+    for(size_t i = 0; i < n; i++) {
+        size_t vn = f[i].value_end - f[i].value_start;
+        json_t *feature = NULL, *facet;
+        free(val);
+        if(!(val = strndup(text + f[i].value_start, vn)))
+            goto oom;
+        if(f[i].kind == BSKY_FACET_MENTION) {
+            int r = resolve_handle(cn, val, vn, did, sizeof(did), res);
+            if(r < 0) {
+                free(val);
+                json_decref(arr);
+                return SAM_OK;
+            }
+            if(r == 0)
+                continue;
+            feature = json_pack("{s:s, s:s}", "$type", "app.bsky.richtext.facet#mention", "did", did);
+        } else if(f[i].kind == BSKY_FACET_LINK) {
+            feature = json_pack("{s:s, s:s}", "$type", "app.bsky.richtext.facet#link", "uri", val);
+        } else {
+            feature = json_pack("{s:s, s:s}", "$type", "app.bsky.richtext.facet#tag", "tag", val);
+        }
+        facet = json_pack("{s:{s:I, s:I}, s:[o]}", "index", "byteStart", (json_int_t)f[i].byte_start,
+                          "byteEnd", (json_int_t)f[i].byte_end, "features", feature);
+        if(!facet || json_array_append_new(arr, facet))
+            goto oom;
+    }
+    free(val);
+    *out = arr;
+    return SAM_OK;
+oom:
+    free(val);
+    json_decref(arr);
+    return SAM_ENOMEM;
+}
+
+/* settings.langs as a JSON array of at most LANGS_MAX short tags, or NULL when unset. */
+static json_t *langs_of(const struct channel_ctx *ctx)
+{
+    json_t *l = ctx->settings ? json_object_get(ctx->settings, "langs") : NULL, *out, *e;
+    size_t i;
+    if(json_is_string(l)) {
+        const char *s = json_string_value(l);
+        return *s && strlen(s) < 36 && !strpbrk(s, " \"\\") ? json_pack("[s]", s) : NULL;
+    }
+    if(!json_is_array(l) || !json_array_size(l) || !(out = json_array()))
+        return NULL;
+    json_array_foreach(l, i, e) {
+        const char *s = json_string_value(e);
+        if(s && *s && strlen(s) < 36 && json_array_size(out) < LANGS_MAX && !utf8_has_control(s))
+            json_array_append_new(out, json_string(s));
+    }
+    if(!json_array_size(out)) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int key_ok(const char *key)
+{
+    size_t n = 0;
+    if(!key)
+        return 0;
+    for(; key[n]; n++)
+        if((unsigned char)key[n] <= 0x20 || (unsigned char)key[n] >= 0x7f)
+            return 0;
+    return n > 0 && n <= KEY_MAX;
+}
+
+/* Fills remote_id and remote_url for the record uri (at://DID/COLLECTION/RKEY). */
+static void remote_of(const struct session *s, const char *uri, const char *rkey, struct channel_result *res)
+{
+    snprintf(res->remote_id, sizeof(res->remote_id), "%s", uri);
+    snprintf(res->remote_url, sizeof(res->remote_url), "https://bsky.app/profile/%s/post/%s",
+             s->handle[0] ? s->handle : s->did, rkey);
+}
+
+static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_post *post,
+                           struct channel_result *res)
+{
+    struct conn cn;
+    struct session s;
+    struct http_resp resp;
+    char rkey[BSKY_TID_LEN + 1], created[32], uri[sizeof(res->remote_id)] = "", expect[DID_MAX + 64];
+    char name[80], msg[REASON_MAX + 8];
+    char *text = NULL, *body = NULL;
+    json_t *record = NULL, *facets = NULL, *langs = NULL, *req = NULL, *j;
+    long graphemes;
+    int rc = SAM_OK, gave_up = 0, found;
+
+    result_clear(res);
+    http_resp_init(&resp);
+    memset(&s, 0, sizeof(s));
+    if(!key_ok(post->idempotency_key)) {
+        outcome(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; this is "
+                                   "a bug, please report it.");
+        rc = sam_fail(SAM_EINVAL, "an idempotency key must be 1 to 80 printable characters without spaces");
+        goto out;
+    }
+    if(!conn_from(ctx, &cn, res))
+        goto out;
+    if(!post->text || utf8_count(post->text, strlen(post->text)) < 0 ||
+       (post->link && utf8_count(post->link, strlen(post->link)) < 0)) {
+        outcome(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post and "
+                                   "publish again.");
+        goto out;
+    }
+    if(!(text = post_text(post))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+    graphemes = text_graphemes(text, strlen(text));
+    if(graphemes > TEXT_GRAPHEMES_MAX || strlen(text) > TEXT_BYTES_MAX) {
+        outcome(res, CHANNEL_FAIL, "The post is %ld characters (%zu bytes) long with its link; Bluesky "
+                "takes at most %d characters and %d bytes. Shorten it and publish again.", graphemes,
+                strlen(text), TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX);
+        goto out;
+    }
+    if(bsky_tid_make(post->planned_at, post->idempotency_key, rkey)) {
+        outcome(res, CHANNEL_FAIL, "The post's planned time cannot be turned into a Bluesky record "
+                                   "key. Reschedule it and publish again.");
+        goto out;
+    }
+
+    rc = session_get(&cn, &s, res);
+    if(rc || res->outcome != CHANNEL_OK)
+        goto out;
+    res->outcome = CHANNEL_FAIL;
+    rc = facets_build(&cn, text, &facets, res);
+    if(rc || !facets)
+        goto out;
+    time_rfc3339_ms(time_now_ms(), created, sizeof(created));
+    langs = langs_of(ctx);
+    record = json_pack("{s:s, s:s, s:s}", "$type", POST_COLLECTION, "text", text, "createdAt", created);
+    if(!record || (json_array_size(facets) && json_object_set(record, "facets", facets)) ||
+       (langs && json_object_set(record, "langs", langs))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+    req = json_pack("{s:s, s:s, s:s, s:O}", "repo", s.did, "collection", POST_COLLECTION, "rkey", rkey,
+                    "record", record);
+    if(!req || !(body = json_dumps(req, JSON_COMPACT))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+
+    rc = authed(&cn, &s, "com.atproto.repo.createRecord", NULL, body, &resp, res, &gave_up);
+    if(gave_up) {
+        rc = SAM_OK;
+        goto out;
+    }
+    snprintf(expect, sizeof(expect), "at://%s/" POST_COLLECTION "/%s", s.did, rkey);
+    if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
+        j = answer_json(&resp);
+        if(!take_string(j, "uri", uri, sizeof(uri)) && strlen(expect) < sizeof(uri))
+            memcpy(uri, expect, strlen(expect) + 1);
+        json_decref(j);
+        remote_of(&s, uri, rkey, res);
+        res->http_status = (int)resp.status;
+        outcome(res, CHANNEL_OK, "Published on Bluesky as @%s.", s.handle);
+        goto out;
+    }
+    if(rc == SAM_OK && resp.status != 429 && !token_refused(&resp)) {
+        /* Maybe an earlier attempt made it: the reference PDS answers 500 for a key that is
+         * taken, others 400 or 409. */
+        record_lookup(&cn, s.did, rkey, uri, sizeof(uri), &found);
+        if(found == 1) {
+            log_kv(LOG_INFO, "bluesky record already there", "uri", uri, "status_of_create",
+                   resp.status == 500 ? "500" : resp.status == 409 ? "409" : resp.status == 400 ? "400" : "other",
+                   NULL);
+            remote_of(&s, uri, rkey, res);
+            res->http_status = (int)resp.status;
+            outcome(res, CHANNEL_OK, "Already published on Bluesky as @%s (an earlier attempt made "
+                    "the post).", s.handle);
+            goto out;
+        }
+    }
+    rc = judge_transient(&cn, rc, &resp, "the post", res) ? SAM_OK : rc;
+    if(res->outcome == CHANNEL_RETRY || res->message[0])
+        goto out;
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    if(token_refused(&resp)) {
+        cache_forget(&cn);
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+                "login (%s). Reconnect the channel with a new app password and publish again.",
+                cn.service, cn.handle, msg[0] ? msg : name);
+    } else {
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
+                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+    }
+out:
+    if(rc == SAM_ENOMEM && res->outcome != CHANNEL_OK)
+        outcome(res, CHANNEL_RETRY, "samtale ran out of memory publishing to Bluesky; it will try again.");
+    sodium_memzero(&s, sizeof(s));
+    free(text);
+    free(body);
+    json_decref(record);
+    json_decref(facets);
+    json_decref(langs);
+    json_decref(req);
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
+/* Splits at://DID/app.bsky.feed.post/RKEY into its DID and record key. 1 when it is one. */
+static int uri_split(const char *uri, char *did, size_t dn, char *rkey, size_t rn)
+{
+    const char *p, *slash, *coll;
+    size_t n;
+    if(!uri || strncmp(uri, "at://", 5))
+        return 0;
+    p = uri + 5;
+    slash = strchr(p, '/');
+    if(!slash || (n = (size_t)(slash - p)) == 0 || n >= dn || strncmp(p, "did:", 4))
+        return 0;
+    memcpy(did, p, n);
+    did[n] = '\0';
+    coll = slash + 1;
+    if(strncmp(coll, POST_COLLECTION "/", strlen(POST_COLLECTION) + 1))
+        return 0;
+    p = coll + strlen(POST_COLLECTION) + 1;
+    if(strlen(p) >= rn || strpbrk(did, "?#&% ") || !bsky_tid_valid(p))
+        return 0;
+    memcpy(rkey, p, strlen(p) + 1);
+    return 1;
+}
+
+static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_in, struct channel_result *res)
+{
+    struct conn cn;
+    struct session s;
+    struct http_resp resp;
+    char remote_id[sizeof(res->remote_id)], did[DID_MAX], rkey[BSKY_TID_LEN + 1];
+    char name[80], msg[REASON_MAX + 8], *body = NULL;
+    json_t *req = NULL;
+    int rc = SAM_OK, gave_up = 0;
+
+    /* Copied first: the caller may pass res->remote_id, which result_clear wipes. */
+    if(!remote_id_in || strlen(remote_id_in) >= sizeof(remote_id))
+        remote_id_in = "";
+    memcpy(remote_id, remote_id_in, strlen(remote_id_in) + 1);
+    result_clear(res);
+    http_resp_init(&resp);
+    memset(&s, 0, sizeof(s));
+    if(!uri_split(remote_id, did, sizeof(did), rkey, sizeof(rkey))) {
+        outcome(res, CHANNEL_FAIL, "This is not the at:// address of a Bluesky post samtale published; "
+                                   "there is nothing to delete.");
+        goto out;
+    }
+    if(!conn_from(ctx, &cn, res))
+        goto out;
+    rc = session_get(&cn, &s, res);
+    if(rc || res->outcome != CHANNEL_OK)
+        goto out;
+    if(strcmp(s.did, did)) {
+        outcome(res, CHANNEL_FAIL, "The post %s belongs to another Bluesky account than @%s; samtale "
+                "cannot delete it with this channel.", remote_id, s.handle);
+        goto out;
+    }
+    res->outcome = CHANNEL_FAIL;
+    req = json_pack("{s:s, s:s, s:s}", "repo", did, "collection", POST_COLLECTION, "rkey", rkey);
+    if(!req || !(body = json_dumps(req, JSON_COMPACT))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+    rc = authed(&cn, &s, "com.atproto.repo.deleteRecord", NULL, body, &resp, res, &gave_up);
+    if(gave_up) {
+        rc = SAM_OK;
+        goto out;
+    }
+    if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
+        memcpy(res->remote_id, remote_id, sizeof(res->remote_id));
+        res->http_status = (int)resp.status;
+        outcome(res, CHANNEL_OK, "Deleted from Bluesky (@%s).", s.handle);
+        goto out;
+    }
+    if(judge_transient(&cn, rc, &resp, "the deletion", res)) {
+        rc = SAM_OK;
+        goto out;
+    }
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    if(!strcmp(name, "RecordNotFound") || resp.status == 404) {
+        memcpy(res->remote_id, remote_id, sizeof(res->remote_id));
+        outcome(res, CHANNEL_OK, "The post was already gone from Bluesky.");
+    } else if(token_refused(&resp)) {
+        cache_forget(&cn);
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+                "login (%s). Reconnect the channel with a new app password.", cn.service, cn.handle,
+                msg[0] ? msg : name);
+    } else {
+        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
+                remote_id, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+    }
+out:
+    sodium_memzero(&s, sizeof(s));
+    free(body);
+    json_decref(req);
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
+const struct channel_ops channel_bluesky_ops = {
+    .kind = "bluesky",
+    .can_publish = 1,
+    .can_delete = 1,
+    .publish = bluesky_publish,
+    .remove = bluesky_remove,
+    .notify = NULL,
+};
