@@ -45,6 +45,8 @@ static void clear_headers(struct http_resp *resp)
     resp->ratelimit_remaining[0] = '\0';
     resp->ratelimit_reset[0] = '\0';
     resp->location[0] = '\0';
+    resp->etag[0] = '\0';
+    resp->last_modified[0] = '\0';
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *userdata)
@@ -101,6 +103,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *userdata)
         {"ratelimit-reset", offsetof(struct http_resp, ratelimit_reset),
          sizeof(resp->ratelimit_reset)},
         {"location", offsetof(struct http_resp, location), sizeof(resp->location)},
+        {"etag", offsetof(struct http_resp, etag), sizeof(resp->etag)},
+        {"last-modified", offsetof(struct http_resp, last_modified), sizeof(resp->last_modified)},
     };
 
     if(n >= 5 && !memcmp(p, "HTTP/", 5)) {

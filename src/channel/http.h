@@ -32,6 +32,7 @@
 #define HTTP_TIMEOUT_MS_DEFAULT 30000L    /* when the request says 0 */
 #define HTTP_CONNECT_TIMEOUT_MS_MAX 10000L
 #define HTTP_RETRY_AFTER_MAX 86400        /* Retry-After is clamped to one day */
+#define HTTP_RESP_VALIDATORS 1            /* struct http_resp has etag and last_modified */
 
 struct http_req {
     const char *method;               /* "GET", "POST", "PUT", "DELETE", ...; NULL: GET,
@@ -53,6 +54,8 @@ struct http_resp {
     char ratelimit_remaining[32];     /* X-RateLimit-Remaining */
     char ratelimit_reset[64];         /* X-RateLimit-Reset */
     char location[512];               /* Location (redirects are reported, not followed) */
+    char etag[256];                   /* ETag and Last-Modified, for conditional requests */
+    char last_modified[64];
     struct buf body;                  /* NUL-terminated; owned, freed by http_resp_cleanup */
     int truncated;                    /* 1 when the body was cut at the limit */
     int timed_out;                    /* 1 when the request failed by a timeout */
