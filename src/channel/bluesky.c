@@ -84,24 +84,6 @@ static const char tid_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
 
 /* ---------- messages ---------- */
 
-static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
-{
-    va_list ap;
-    res->outcome = oc;
-    va_start(ap, fmt);
-    vsnprintf(res->message, sizeof(res->message), fmt, ap);
-    va_end(ap);
-}
-
-static void result_clear(struct channel_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    res->outcome = CHANNEL_FAIL;
-}
-
 /* Copies at most max bytes of s into out (size n) as text fit for a message: whole valid
  * UTF-8 sequences, control characters as spaces, invalid bytes as '?', "..." on a cut. */
 static void clean_text(const char *s, size_t max, char *out, size_t n)
@@ -522,20 +504,20 @@ static int conn_from(const struct channel_ctx *ctx, struct conn *cn, struct chan
         handle++;
     if(!handle || !*handle || strlen(handle) >= sizeof(cn->handle) || utf8_has_control(handle) ||
        strpbrk(handle, " \"\\")) {
-        outcome(res, CHANNEL_FAIL, "This Bluesky channel has no valid handle. Set the channel's "
+        channel_result_set(res, CHANNEL_FAIL, "This Bluesky channel has no valid handle. Set the channel's "
                                    "handle (e.g. alice.bsky.social) and publish again.");
         return 0;
     }
     if(!service || (strncmp(service, "https://", 8) && strncmp(service, "http://", 7)) ||
        strlen(service) >= sizeof(cn->service) || strpbrk(service, " \t\r\n?#\"\\<>") ||
        utf8_has_control(service)) {
-        outcome(res, CHANNEL_FAIL, "This Bluesky channel's service_url is not an http:// or "
+        channel_result_set(res, CHANNEL_FAIL, "This Bluesky channel's service_url is not an http:// or "
                                    "https:// address. Fix it (or remove it to use "
                                    SERVICE_DEFAULT ") and publish again.");
         return 0;
     }
     if(!ctx->secret || !ctx->secret_len) {
-        outcome(res, CHANNEL_FAIL, "This Bluesky channel has no app password. Create one in "
+        channel_result_set(res, CHANNEL_FAIL, "This Bluesky channel has no app password. Create one in "
                                    "Bluesky (Settings, App passwords), reconnect the channel "
                                    "with it and publish again.");
         return 0;
@@ -550,7 +532,7 @@ static int conn_from(const struct channel_ctx *ctx, struct conn *cn, struct chan
     cn->secret_len = ctx->secret_len;
     cn->timeout_ms = ctx->timeout_ms;
     if(sodium_init() < 0) {
-        outcome(res, CHANNEL_RETRY, "samtale's crypto library could not start; it will try again.");
+        channel_result_set(res, CHANNEL_RETRY, "samtale's crypto library could not start; it will try again.");
         return 0;
     }
     crypto_generichash_init(&st, NULL, 0, sizeof(cn->fp));
@@ -661,42 +643,42 @@ static int judge_transient(const struct conn *cn, int rc, const struct http_resp
     if(rc == SAM_EIO) {
         clean_text(resp->error, 150, detail, sizeof(detail));
         if(resp->timed_out)
-            outcome(res, CHANNEL_RETRY, "Bluesky (%s) did not answer %s within %.1f seconds; samtale "
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) did not answer %s within %.1f seconds; samtale "
                     "will try again.", cn->service, what, (double)timeout / 1000.0);
         else
-            outcome(res, CHANNEL_RETRY, "Could not reach Bluesky at %s for %s (%s); samtale will try "
+            channel_result_set(res, CHANNEL_RETRY, "Could not reach Bluesky at %s for %s (%s); samtale will try "
                     "again.", cn->service, what, detail);
         return 1;
     }
     if(rc == SAM_EAUTH) {
         clean_text(resp->error, 150, detail, sizeof(detail));
-        outcome(res, CHANNEL_FAIL, "The Bluesky server %s has a TLS certificate samtale cannot verify "
+        channel_result_set(res, CHANNEL_FAIL, "The Bluesky server %s has a TLS certificate samtale cannot verify "
                 "(%s). Check the channel's service_url and publish again.", cn->service, detail);
         return 1;
     }
     if(rc == SAM_ENOMEM) {
-        outcome(res, CHANNEL_RETRY, "samtale ran out of memory calling Bluesky; it will try again.");
+        channel_result_set(res, CHANNEL_RETRY, "samtale ran out of memory calling Bluesky; it will try again.");
         return 1;
     }
     if(rc) {
         clean_text(resp->error[0] ? resp->error : sam_errmsg(rc), 150, detail, sizeof(detail));
-        outcome(res, CHANNEL_FAIL, "Could not call Bluesky at %s: %s. Check the channel's "
+        channel_result_set(res, CHANNEL_FAIL, "Could not call Bluesky at %s: %s. Check the channel's "
                 "service_url and publish again.", cn->service, detail);
         return 1;
     }
     if(resp->status == 429) {
         (void)http_wait_hint(resp, time_now(), &res->retry_after);
         if(res->retry_after)
-            outcome(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again in "
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again in "
                     "%d seconds, as it asked.", cn->service, what, res->retry_after);
         else
-            outcome(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again.",
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) is rate limiting %s; samtale will try again.",
                     cn->service, what);
         return 1;
     }
     if(resp->status >= 500 || resp->status == 408 || resp->status == 425 || resp->status < 200) {
         (void)http_wait_hint(resp, time_now(), &res->retry_after);
-        outcome(res, CHANNEL_RETRY, "Bluesky (%s) answered %ld to %s; samtale will try again.",
+        channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) answered %ld to %s; samtale will try again.",
                 cn->service, resp->status, what);
         return 1;
     }
@@ -715,7 +697,7 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     http_resp_init(&resp);
     j = json_pack("{s:s, s:s%}", "identifier", cn->handle, "password", cn->secret, cn->secret_len);
     if(!j || !(body = json_dumps(j, JSON_COMPACT))) {
-        outcome(res, CHANNEL_RETRY, "samtale ran out of memory logging in to Bluesky; it will try again.");
+        channel_result_set(res, CHANNEL_RETRY, "samtale ran out of memory logging in to Bluesky; it will try again.");
         goto out;
     }
     rc = xrpc(cn, "com.atproto.server.createSession", NULL, body, NULL, &resp);
@@ -724,7 +706,7 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     if(resp.status >= 200 && resp.status < 300) {
         memset(s, 0, sizeof(*s));
         if(!session_from(&resp, cn, s)) {
-            outcome(res, CHANNEL_RETRY, "Bluesky (%s) accepted the login but its answer was not "
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) accepted the login but its answer was not "
                     "understood; samtale will try again.", cn->service);
             goto out;
         }
@@ -735,15 +717,15 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
     res->http_status = (int)resp.status;
     if(!strcmp(name, "AuthenticationRequired") || resp.status == 401)
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
                 "app password in Bluesky (Settings, App passwords), reconnect the channel with it "
                 "and publish again.", cn->service, cn->handle, msg[0] ? msg : name);
     else if(!strcmp(name, "AccountTakedown") || !strcmp(name, "AccountDeactivated") ||
             !strcmp(name, "AccountSuspended"))
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) says the account @%s cannot post (%s: %s). Sort "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) says the account @%s cannot post (%s: %s). Sort "
                 "it out with Bluesky, then publish again.", cn->service, cn->handle, name, msg);
     else
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the login for @%s with %ld (%s%s%s). Check "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the login for @%s with %ld (%s%s%s). Check "
                 "the channel's handle and app password, then publish again.", cn->service, cn->handle,
                 resp.status, name, name[0] && msg[0] ? ": " : "", msg);
 out:
@@ -997,11 +979,11 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     long graphemes;
     int rc = SAM_OK, gave_up = 0, found;
 
-    result_clear(res);
+    channel_result_clear(res);
     http_resp_init(&resp);
     memset(&s, 0, sizeof(s));
     if(!key_ok(post->idempotency_key)) {
-        outcome(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; this is "
+        channel_result_set(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; this is "
                                    "a bug, please report it.");
         rc = sam_fail(SAM_EINVAL, "an idempotency key must be 1 to 80 printable characters without spaces");
         goto out;
@@ -1010,7 +992,7 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         goto out;
     if(!post->text || utf8_count(post->text, strlen(post->text)) < 0 ||
        (post->link && utf8_count(post->link, strlen(post->link)) < 0)) {
-        outcome(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post and "
+        channel_result_set(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post and "
                                    "publish again.");
         goto out;
     }
@@ -1020,13 +1002,13 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     }
     graphemes = text_graphemes(text, strlen(text));
     if(graphemes > TEXT_GRAPHEMES_MAX || strlen(text) > TEXT_BYTES_MAX) {
-        outcome(res, CHANNEL_FAIL, "The post is %ld characters (%zu bytes) long with its link; Bluesky "
+        channel_result_set(res, CHANNEL_FAIL, "The post is %ld characters (%zu bytes) long with its link; Bluesky "
                 "takes at most %d characters and %d bytes. Shorten it and publish again.", graphemes,
                 strlen(text), TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX);
         goto out;
     }
     if(bsky_tid_make(post->planned_at, post->idempotency_key, rkey)) {
-        outcome(res, CHANNEL_FAIL, "The post's planned time cannot be turned into a Bluesky record "
+        channel_result_set(res, CHANNEL_FAIL, "The post's planned time cannot be turned into a Bluesky record "
                                    "key. Reschedule it and publish again.");
         goto out;
     }
@@ -1066,7 +1048,7 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         json_decref(j);
         remote_of(&s, uri, rkey, res);
         res->http_status = (int)resp.status;
-        outcome(res, CHANNEL_OK, "Published on Bluesky as @%s.", s.handle);
+        channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s.", s.handle);
         goto out;
     }
     if(rc == SAM_OK && resp.status != 429 && !token_refused(&resp)) {
@@ -1079,7 +1061,7 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
                    NULL);
             remote_of(&s, uri, rkey, res);
             res->http_status = (int)resp.status;
-            outcome(res, CHANNEL_OK, "Already published on Bluesky as @%s (an earlier attempt made "
+            channel_result_set(res, CHANNEL_OK, "Already published on Bluesky as @%s (an earlier attempt made "
                     "the post).", s.handle);
             goto out;
         }
@@ -1091,16 +1073,16 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     res->http_status = (int)resp.status;
     if(token_refused(&resp)) {
         cache_forget(&cn);
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password and publish again.",
                 cn.service, cn.handle, msg[0] ? msg : name);
     } else {
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
                 "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
     }
 out:
     if(rc == SAM_ENOMEM && res->outcome != CHANNEL_OK)
-        outcome(res, CHANNEL_RETRY, "samtale ran out of memory publishing to Bluesky; it will try again.");
+        channel_result_set(res, CHANNEL_RETRY, "samtale ran out of memory publishing to Bluesky; it will try again.");
     sodium_memzero(&s, sizeof(s));
     free(text);
     free(body);
@@ -1149,11 +1131,11 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
     if(!remote_id_in || strlen(remote_id_in) >= sizeof(remote_id))
         remote_id_in = "";
     memcpy(remote_id, remote_id_in, strlen(remote_id_in) + 1);
-    result_clear(res);
+    channel_result_clear(res);
     http_resp_init(&resp);
     memset(&s, 0, sizeof(s));
     if(!uri_split(remote_id, did, sizeof(did), rkey, sizeof(rkey))) {
-        outcome(res, CHANNEL_FAIL, "This is not the at:// address of a Bluesky post samtale published; "
+        channel_result_set(res, CHANNEL_FAIL, "This is not the at:// address of a Bluesky post samtale published; "
                                    "there is nothing to delete.");
         goto out;
     }
@@ -1163,7 +1145,7 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
     if(strcmp(s.did, did)) {
-        outcome(res, CHANNEL_FAIL, "The post %s belongs to another Bluesky account than @%s; samtale "
+        channel_result_set(res, CHANNEL_FAIL, "The post %s belongs to another Bluesky account than @%s; samtale "
                 "cannot delete it with this channel.", remote_id, s.handle);
         goto out;
     }
@@ -1181,7 +1163,7 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
     if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
         memcpy(res->remote_id, remote_id, sizeof(res->remote_id));
         res->http_status = (int)resp.status;
-        outcome(res, CHANNEL_OK, "Deleted from Bluesky (@%s).", s.handle);
+        channel_result_set(res, CHANNEL_OK, "Deleted from Bluesky (@%s).", s.handle);
         goto out;
     }
     if(judge_transient(&cn, rc, &resp, "the deletion", res)) {
@@ -1192,14 +1174,14 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
     res->http_status = (int)resp.status;
     if(!strcmp(name, "RecordNotFound") || resp.status == 404) {
         memcpy(res->remote_id, remote_id, sizeof(res->remote_id));
-        outcome(res, CHANNEL_OK, "The post was already gone from Bluesky.");
+        channel_result_set(res, CHANNEL_OK, "The post was already gone from Bluesky.");
     } else if(token_refused(&resp)) {
         cache_forget(&cn);
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn.service, cn.handle,
                 msg[0] ? msg : name);
     } else {
-        outcome(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
                 remote_id, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
     }
 out:

@@ -6,6 +6,8 @@
  */
 #include "channel/channel.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 /* Defined by the connectors; only this table refers to them. */
@@ -20,6 +22,21 @@ static const struct channel_ops *const connectors[] = {
     &channel_mastodon_ops,
     &channel_bluesky_ops,
 };
+
+void channel_result_set(struct channel_result *res, int outcome, const char *fmt, ...)
+{
+    va_list ap;
+    res->outcome = outcome;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof(res->message), fmt, ap);
+    va_end(ap);
+}
+
+void channel_result_clear(struct channel_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->outcome = CHANNEL_FAIL;
+}
 
 const struct channel_ops *channel_ops_for(const char *kind)
 {

@@ -65,6 +65,12 @@ struct channel_ops {
     int (*notify)(const struct channel_ctx *ctx, json_t *event, const char *key, struct channel_result *res);
 };
 
+/* Sets res's outcome and its message for people (printf-style). */
+void channel_result_set(struct channel_result *res, int outcome, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Empties res, with CHANNEL_FAIL until something better is known. */
+void channel_result_clear(struct channel_result *res);
+
 /* The connector for a kind, or NULL. */
 const struct channel_ops *channel_ops_for(const char *kind);
 

@@ -42,18 +42,6 @@
 #define FILE_PATH_MAX 4096
 #define FILE_KEY_MAX 80
 
-static void outcome(struct channel_result *res, int outcome, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
-{
-    va_list ap;
-    res->outcome = oc;
-    va_start(ap, fmt);
-    vsnprintf(res->message, sizeof(res->message), fmt, ap);
-    va_end(ap);
-}
-
 /* Keys and remote ids are written into the JSON as they are and found again by plain
  * substring search, so they must need no escaping: printable ASCII without quotes,
  * backslashes or spaces. */
@@ -86,7 +74,7 @@ static int resolve_path(const struct channel_ctx *ctx, char *out, size_t n, cons
     size_t len;
     *rel = "";
     if(!p || !*p) {
-        outcome(res, CHANNEL_FAIL,
+        channel_result_set(res, CHANNEL_FAIL,
                 "This file channel has no path. Set the channel's path to a file name under "
                 "the files folder, such as posts.jsonl.");
         return 0;
@@ -94,14 +82,14 @@ static int resolve_path(const struct channel_ctx *ctx, char *out, size_t n, cons
     *rel = p;
     len = strlen(p);
     if(p[0] == '/') {
-        outcome(res, CHANNEL_FAIL,
+        channel_result_set(res, CHANNEL_FAIL,
                 "The file channel's path %.200s is absolute. Use a path under the files "
                 "folder, such as posts.jsonl.", p);
         return 0;
     }
     for(c = p;;) { /* every component, c at its first character */
         if(c[0] == '.' && c[1] == '.' && (c[2] == '/' || c[2] == '\0')) {
-            outcome(res, CHANNEL_FAIL,
+            channel_result_set(res, CHANNEL_FAIL,
                     "The file channel's path %.200s leaves the files folder (it contains "
                     "\"..\"). Use a path under the files folder, such as posts.jsonl.", p);
             return 0;
@@ -111,19 +99,19 @@ static int resolve_path(const struct channel_ctx *ctx, char *out, size_t n, cons
         c++;
     }
     if(p[len - 1] == '/' || utf8_has_control(p)) {
-        outcome(res, CHANNEL_FAIL,
+        channel_result_set(res, CHANNEL_FAIL,
                 "The file channel's path %.200s is not a file name. Use a path under the "
                 "files folder, such as posts.jsonl.", p);
         return 0;
     }
     if(!ctx->file_dir || !*ctx->file_dir) {
-        outcome(res, CHANNEL_FAIL,
+        channel_result_set(res, CHANNEL_FAIL,
                 "samtale has no files folder configured, so file channels cannot write. "
                 "Ask the administrator to set one.");
         return 0;
     }
     if((size_t)snprintf(out, n, "%s/%s", ctx->file_dir, p) >= n) {
-        outcome(res, CHANNEL_FAIL, "The file channel's path is too long. Use a shorter name.");
+        channel_result_set(res, CHANNEL_FAIL, "The file channel's path is too long. Use a shorter name.");
         return 0;
     }
     return 1;
@@ -236,7 +224,7 @@ static int append_once(char *path, const char *rel, const char *type, const char
     buf_init(&out, (size_t)FILE_LINE_MAX + 2);
     if(make_parents(path)) {
         e = errno;
-        outcome(res, transient_errno(e) ? CHANNEL_RETRY : CHANNEL_FAIL,
+        channel_result_set(res, transient_errno(e) ? CHANNEL_RETRY : CHANNEL_FAIL,
                 "Could not create the folder for %.200s in the files folder: %s.", rel,
                 strerror(e));
         goto out;
@@ -245,7 +233,7 @@ static int append_once(char *path, const char *rel, const char *type, const char
     fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if(fd < 0) {
         e = errno;
-        outcome(res, transient_errno(e) ? CHANNEL_RETRY : CHANNEL_FAIL,
+        channel_result_set(res, transient_errno(e) ? CHANNEL_RETRY : CHANNEL_FAIL,
                 "Could not open %.200s in the files folder: %s.", rel, strerror(e));
         goto out;
     }
@@ -255,7 +243,7 @@ static int append_once(char *path, const char *rel, const char *type, const char
     if(rc == SAM_EIO) {
         rc = SAM_OK;
         e = errno;
-        outcome(res, CHANNEL_RETRY, "Could not read %.200s: %s.", rel, strerror(e));
+        channel_result_set(res, CHANNEL_RETRY, "Could not read %.200s: %s.", rel, strerror(e));
         goto out;
     }
     if(rc)
@@ -271,7 +259,7 @@ static int append_once(char *path, const char *rel, const char *type, const char
        (rc = buf_puts(&out, "\n"))) {
         if(rc == SAM_ETOOBIG) {
             rc = SAM_OK;
-            outcome(res, CHANNEL_FAIL, "The post is too large for a file channel (over 1 MiB).");
+            channel_result_set(res, CHANNEL_FAIL, "The post is too large for a file channel (over 1 MiB).");
         }
         goto out;
     }
@@ -280,12 +268,12 @@ static int append_once(char *path, const char *rel, const char *type, const char
     } while(w < 0 && errno == EINTR);
     if(w != (ssize_t)out.len) {
         e = w < 0 ? errno : ENOSPC;
-        outcome(res, CHANNEL_RETRY, "Could not write to %.200s: %s.", rel, strerror(e));
+        channel_result_set(res, CHANNEL_RETRY, "Could not write to %.200s: %s.", rel, strerror(e));
         goto out;
     }
     if(fsync(fd)) {
         e = errno;
-        outcome(res, CHANNEL_RETRY, "Could not save %.200s to disk: %s.", rel, strerror(e));
+        channel_result_set(res, CHANNEL_RETRY, "Could not save %.200s to disk: %s.", rel, strerror(e));
         goto out;
     }
     if(created) {
@@ -309,12 +297,6 @@ out:
     return rc;
 }
 
-static void result_clear(struct channel_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    res->outcome = CHANNEL_FAIL;
-}
-
 static int file_publish(const struct channel_ctx *ctx, const struct channel_post *post,
                         struct channel_result *res)
 {
@@ -324,9 +306,9 @@ static int file_publish(const struct channel_ctx *ctx, const struct channel_post
     json_t *j = NULL;
     int rc = SAM_OK, appended = 0;
 
-    result_clear(res);
+    channel_result_clear(res);
     if(!key_ok(post->idempotency_key)) {
-        outcome(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; "
+        channel_result_set(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; "
                                    "this is a bug, please report it.");
         return sam_fail(SAM_EINVAL, "an idempotency key must be 1 to 80 printable characters "
                                     "without spaces, quotes or backslashes");
@@ -335,7 +317,7 @@ static int file_publish(const struct channel_ctx *ctx, const struct channel_post
         return SAM_OK;
     if(!post->text || utf8_count(post->text, strlen(post->text)) < 0 ||
        (post->link && utf8_count(post->link, strlen(post->link)) < 0)) {
-        outcome(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post "
+        channel_result_set(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post "
                                    "and publish again.");
         return SAM_OK;
     }
@@ -375,9 +357,9 @@ static int file_remove(const struct channel_ctx *ctx, const char *remote_id_in,
 
     /* Copied first: the caller may pass res->remote_id, which result_clear wipes. */
     snprintf(remote_id, sizeof(remote_id), "%s", remote_id_in ? remote_id_in : "");
-    result_clear(res);
+    channel_result_clear(res);
     if(!key_ok(remote_id)) {
-        outcome(res, CHANNEL_FAIL, "This is not the id of something a file channel wrote; "
+        channel_result_set(res, CHANNEL_FAIL, "This is not the id of something a file channel wrote; "
                                    "there is nothing to delete.");
         return SAM_OK;
     }

@@ -43,18 +43,6 @@
 #define WEBHOOK_REASON_MAX 200   /* bytes of the receiver's reason quoted in messages */
 #define WEBHOOK_URL_SHOWN 150    /* bytes of the URL shown in messages */
 
-static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void outcome(struct channel_result *res, int oc, const char *fmt, ...)
-{
-    va_list ap;
-    res->outcome = oc;
-    va_start(ap, fmt);
-    vsnprintf(res->message, sizeof(res->message), fmt, ap);
-    va_end(ap);
-}
-
 /* Copies at most max bytes of s[0..n) into out (size outn) as clean text for a message:
  * valid UTF-8 kept whole, invalid bytes become '?', C0 and C1 control characters and DEL
  * become spaces, runs of spaces collapse, ends trimmed; "..." marks a cut. */
@@ -210,7 +198,7 @@ static const char *url_of(const struct channel_ctx *ctx, struct channel_result *
 {
     const char *u = ctx->settings ? json_string_value(json_object_get(ctx->settings, "url")) : NULL;
     if(!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) || strpbrk(u, " \r\n\t")) {
-        outcome(res, CHANNEL_FAIL, "This webhook channel has no valid URL. Set the channel's "
+        channel_result_set(res, CHANNEL_FAIL, "This webhook channel has no valid URL. Set the channel's "
                                    "URL to an http:// or https:// address and publish again.");
         return NULL;
     }
@@ -279,29 +267,29 @@ static int judge(const struct channel_ctx *ctx, const char *url, int rc,
     case SAM_OK:
         break;
     case SAM_ENOMEM:
-        outcome(res, CHANNEL_FAIL, "samtale ran out of memory calling the webhook at %s.", shown);
+        channel_result_set(res, CHANNEL_FAIL, "samtale ran out of memory calling the webhook at %s.", shown);
         return rc;
     case SAM_EIO:
         clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
         if(resp->timed_out)
-            outcome(res, CHANNEL_RETRY, "The webhook at %s did not answer within %.1f seconds; "
+            channel_result_set(res, CHANNEL_RETRY, "The webhook at %s did not answer within %.1f seconds; "
                     "samtale will try again.", shown, (double)timeout / 1000.0);
         else
-            outcome(res, CHANNEL_RETRY, "Could not reach the webhook at %s (%s); samtale will "
+            channel_result_set(res, CHANNEL_RETRY, "Could not reach the webhook at %s (%s); samtale will "
                     "try again.", shown, detail);
         return SAM_OK;
     case SAM_EINVAL:
-        outcome(res, CHANNEL_FAIL, "The webhook address %s is not a valid http:// or https:// "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook address %s is not a valid http:// or https:// "
                 "URL. Fix the channel's URL and publish again.", shown);
         return SAM_OK;
     case SAM_EAUTH:
         clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
-        outcome(res, CHANNEL_FAIL, "The webhook at %s has a TLS certificate samtale cannot "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook at %s has a TLS certificate samtale cannot "
                 "verify (%s). Fix the receiver's certificate and publish again.", shown, detail);
         return SAM_OK;
     default:
         clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
-        outcome(res, CHANNEL_FAIL, "Could not call the webhook at %s: %s. Check the channel's "
+        channel_result_set(res, CHANNEL_FAIL, "Could not call the webhook at %s: %s. Check the channel's "
                 "URL and publish again.", shown, detail);
         return SAM_OK;
     }
@@ -313,43 +301,37 @@ static int judge(const struct channel_ctx *ctx, const char *url, int rc,
     if(st == 408 || st == 425 || st == 429 || (st >= 500 && st < 600)) {
         (void)http_wait_hint(resp, time_now(), &res->retry_after);
         if(res->retry_after)
-            outcome(res, CHANNEL_RETRY, "The webhook at %s answered %ld; samtale will try again "
+            channel_result_set(res, CHANNEL_RETRY, "The webhook at %s answered %ld; samtale will try again "
                     "in %d seconds, as it asked.", shown, st, res->retry_after);
         else
-            outcome(res, CHANNEL_RETRY, "The webhook at %s answered %ld; samtale will try "
+            channel_result_set(res, CHANNEL_RETRY, "The webhook at %s answered %ld; samtale will try "
                     "again.", shown, st);
         return SAM_OK;
     }
     if(is_delete && (st == 404 || st == 410)) {
-        outcome(res, CHANNEL_OK, "The webhook at %s says the post is already gone.", shown);
+        channel_result_set(res, CHANNEL_OK, "The webhook at %s says the post is already gone.", shown);
         return SAM_OK;
     }
     if(st >= 300 && st < 400) {
         char where[WEBHOOK_URL_SHOWN + 8];
         url_shown(resp->location, where, sizeof(where));
-        outcome(res, CHANNEL_FAIL, "The webhook at %s answered %ld, a redirect to %s; samtale "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook at %s answered %ld, a redirect to %s; samtale "
                 "does not follow redirects. Set the channel's URL to the new address and "
                 "publish again.", shown, st, where[0] ? where : "an unnamed address");
         return SAM_OK;
     }
     reason_from(resp, reason, sizeof(reason));
     if(st == 401 || st == 403)
-        outcome(res, CHANNEL_FAIL, "The webhook at %s answered %ld: %s. Check the channel's "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook at %s answered %ld: %s. Check the channel's "
                 "secret and the receiver's settings, then publish again.", shown, st,
                 reason[0] ? reason : "no reason given");
     else if(st >= 400 && st < 500)
-        outcome(res, CHANNEL_FAIL, "The webhook at %s answered %ld: %s. Fix the receiver or "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook at %s answered %ld: %s. Fix the receiver or "
                 "the post and publish again.", shown, st, reason[0] ? reason : "no reason given");
     else
-        outcome(res, CHANNEL_FAIL, "The webhook at %s answered with the unexpected status %ld. "
+        channel_result_set(res, CHANNEL_FAIL, "The webhook at %s answered with the unexpected status %ld. "
                 "Fix the receiver and publish again.", shown, st);
     return SAM_OK;
-}
-
-static void result_clear(struct channel_result *res)
-{
-    memset(res, 0, sizeof(*res));
-    res->outcome = CHANNEL_FAIL;
 }
 
 static int webhook_publish(const struct channel_ctx *ctx, const struct channel_post *post,
@@ -361,10 +343,10 @@ static int webhook_publish(const struct channel_ctx *ctx, const struct channel_p
     struct http_resp resp;
     int rc;
 
-    result_clear(res);
+    channel_result_clear(res);
     http_resp_init(&resp);
     if(!key_ok(post->idempotency_key)) {
-        outcome(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; "
+        channel_result_set(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; "
                                    "this is a bug, please report it.");
         rc = sam_fail(SAM_EINVAL, "an idempotency key must be 1 to 80 printable characters "
                                   "without spaces");
@@ -375,7 +357,7 @@ static int webhook_publish(const struct channel_ctx *ctx, const struct channel_p
         goto out;
     if(!post->text || utf8_count(post->text, strlen(post->text)) < 0 ||
        (post->link && utf8_count(post->link, strlen(post->link)) < 0)) {
-        outcome(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post "
+        channel_result_set(res, CHANNEL_FAIL, "The post's text or link is not valid UTF-8. Edit the post "
                                    "and publish again.");
         goto out;
     }
@@ -419,11 +401,11 @@ static int webhook_remove(const struct channel_ctx *ctx, const char *remote_id_i
 
     /* Copied first: the caller may pass res->remote_id, which result_clear wipes. */
     snprintf(remote_id, sizeof(remote_id), "%s", remote_id_in ? remote_id_in : "");
-    result_clear(res);
+    channel_result_clear(res);
     http_resp_init(&resp);
     if(!*remote_id || strlen(remote_id) >= sizeof(res->remote_id) ||
        utf8_count(remote_id, strlen(remote_id)) < 0) {
-        outcome(res, CHANNEL_FAIL, "This is not the id of something this webhook published; "
+        channel_result_set(res, CHANNEL_FAIL, "This is not the id of something this webhook published; "
                                    "there is nothing to delete.");
         goto out;
     }
@@ -461,10 +443,10 @@ static int webhook_notify(const struct channel_ctx *ctx, json_t *event, const ch
     struct http_resp resp;
     int rc = SAM_OK;
 
-    result_clear(res);
+    channel_result_clear(res);
     http_resp_init(&resp);
     if(!key_ok(key)) {
-        outcome(res, CHANNEL_FAIL, "The event has no usable idempotency key.");
+        channel_result_set(res, CHANNEL_FAIL, "The event has no usable idempotency key.");
         goto out;
     }
     if(!(url = url_of(ctx, res)))
