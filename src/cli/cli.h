@@ -63,6 +63,10 @@ int cli_workspace(struct cli *c, const char *arg, struct store_workspace *out);
 /* Reads one line (without its newline) from standard input into a new string. */
 char *cli_read_line(size_t max);
 
+/* A JSON list of the n strings of a repeated option (--slot, --variant), or NULL when n is
+ * 0 (the option was not given). New reference. */
+json_t *cli_string_list(const char *const *v, int n);
+
 /* Prints j as JSON (pretty) and releases it. */
 void cli_print_json(json_t *j);
 

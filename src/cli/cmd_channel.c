@@ -106,13 +106,8 @@ static int channel_add(struct cli *c, int argc, char **argv)
     in.settings = obj;
     in.secret = secret;
     in.secret_len = secret ? strlen(secret) : 0;
-    json_t *slot_list = NULL;
-    if(nslots) {
-        slot_list = json_array();
-        for(int i = 0; i < nslots; i++)
-            json_array_append_new(slot_list, json_string(slots[i]));
-        in.slots = slot_list;
-    }
+    json_t *slot_list = cli_string_list(slots, nslots);
+    in.slots = slot_list;
     snprintf(sys.label, sizeof(sys.label), "cli");
     rc = core_channel_create(&c->core, &sys, w.id, &in, &ch);
     json_decref(obj);
@@ -226,10 +221,8 @@ static int channel_slots(struct cli *c, int argc, char **argv)
         return code;
     if(nset) {
         struct channel_input in;
-        json_t *list = json_array();
+        json_t *list = cli_string_list(set, nset);
         memset(&in, 0, sizeof(in));
-        for(int k = 0; k < nset; k++)
-            json_array_append_new(list, json_string(set[k]));
         in.slots = list;
         snprintf(sys.label, sizeof(sys.label), "cli");
         rc = core_channel_update(&c->core, &sys, 0, id, &in, &ch);

@@ -103,11 +103,7 @@ static int post_add(struct cli *c, int argc, char **argv)
         return code;
     if((rc = cli_workspace(c, ws, &w)))
         return cli_fail(rc);
-    if(nvariants) {
-        vlist = json_array();
-        for(int i = 0; i < nvariants; i++)
-            json_array_append_new(vlist, json_string(variants[i]));
-    }
+    vlist = cli_string_list(variants, nvariants);
     in.text = text;
     in.link = link;
     in.category = category;
@@ -462,11 +458,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
         return code;
     if((rc = cli_workspace(c, ws, &w)))
         return cli_fail(rc);
-    if(nvariants) {
-        vlist = json_array();
-        for(int i = 0; i < nvariants; i++)
-            json_array_append_new(vlist, json_string(variants[i]));
-    }
+    vlist = cli_string_list(variants, nvariants);
     in.post.text = text;
     in.post.link = link;
     in.post.category = category;

@@ -161,6 +161,17 @@ char *cli_read_line(size_t max)
     return line;
 }
 
+json_t *cli_string_list(const char *const *v, int n)
+{
+    json_t *list;
+    if(n <= 0)
+        return NULL;
+    list = json_array();
+    for(int i = 0; list && i < n; i++)
+        json_array_append_new(list, json_string(v[i]));
+    return list;
+}
+
 void cli_print_json(json_t *j)
 {
     if(!j) {
