@@ -318,16 +318,21 @@ int cmd_queue(struct cli *c, int argc, char **argv)
     if((rc = cli_workspace(c, ws, &w)) ||
        (rc = store_occurrence_list(c->core.st, w.id, 0, chan, now - 3600, now + d * 86400, 0, 100000, &occ, &n)))
         return cli_fail(rc);
+    struct store_channel *chans = NULL;
+    size_t nchans = 0;
+    if((rc = store_channel_list(c->core.st, w.id, NULL, 0, 10000, &chans, &nchans))) {
+        free(occ);
+        return cli_fail(rc);
+    }
     json_t *arr = c->json ? json_array() : NULL;
     struct cli_table *t = c->json ? NULL : cli_table_new(5, headers);
     for(size_t i = 0; i < n; i++) {
-        struct store_channel ch;
+        const struct store_channel *ch = core_channel_find(chans, nchans, occ[i].channel_id);
         struct store_post p;
         char when[40] = "?", name[64] = "?", pid[24], *text = NULL;
-        if(!store_channel_get(c->core.st, occ[i].channel_id, &ch)) {
-            tz_format_local(ch.timezone, occ[i].planned_at, when, sizeof(when));
-            snprintf(name, sizeof(name), "%.60s", ch.name);
-            store_channel_cleanup(&ch);
+        if(ch) {
+            tz_format_local(ch->timezone, occ[i].planned_at, when, sizeof(when));
+            snprintf(name, sizeof(name), "%.60s", ch->name);
         }
         if(!store_post_get(c->core.st, occ[i].post_id, &p)) {
             text = core_post_text_for(&p, occ[i].variant);
@@ -344,6 +349,7 @@ int cmd_queue(struct cli *c, int argc, char **argv)
         }
         free(text);
     }
+    store_channel_list_free(chans, nchans);
     free(occ);
     if(arr)
         cli_print_json(arr);

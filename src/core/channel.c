@@ -169,6 +169,14 @@ int core_channel_upcoming(const struct store_channel *ch, int64_t from, int days
     return rc;
 }
 
+const struct store_channel *core_channel_find(const struct store_channel *list, size_t n, int64_t id)
+{
+    for(size_t i = 0; i < n; i++)
+        if(list[i].id == id)
+            return &list[i];
+    return NULL;
+}
+
 int core_channel_slots(const struct store_channel *ch, struct slot *out, size_t *n)
 {
     json_t *list = json_loads(ch->slots ? ch->slots : "[]", 0, NULL), *v;

@@ -172,6 +172,9 @@ struct channel_input {
  * {"at": UTC, "local": wall time with offset}. New reference in *out. */
 int core_channel_upcoming(const struct store_channel *ch, int64_t from, int days, json_t **out);
 
+/* The channel with this id in a list loaded with store_channel_list, or NULL. */
+const struct store_channel *core_channel_find(const struct store_channel *list, size_t n, int64_t id);
+
 /* Reads a channel's stored slots into out (at most SLOTS_MAX); *n gets the count. */
 int core_channel_slots(const struct store_channel *ch, struct slot *out, size_t *n);
 

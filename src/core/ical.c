@@ -116,20 +116,21 @@ int core_ical_render(struct core *c, const char *token, int64_t now, struct buf 
         snprintf(name, sizeof(name), "samtale: %s", w.name);
         rc = put_line(out, "X-WR-CALNAME:", name, 1);
     }
+    /* The workspace's channels, once: many events share few channels. */
+    struct store_channel *chans = NULL;
+    size_t nchans = 0;
+    if(!rc)
+        rc = store_channel_list(c->st, w.id, NULL, 0, 10000, &chans, &nchans);
     for(size_t i = 0; !rc && i < n; i++) {
         struct store_post p;
-        struct store_channel ch;
+        const struct store_channel *ch = core_channel_find(chans, nchans, occ[i].channel_id);
         char start[20], end[20], summary[200], uid[80], *text;
-        if(!strcmp(occ[i].state, "cancelled") || store_post_get(c->st, occ[i].post_id, &p))
+        if(!ch || !strcmp(occ[i].state, "cancelled") || store_post_get(c->st, occ[i].post_id, &p))
             continue;
-        if(store_channel_get(c->st, occ[i].channel_id, &ch)) {
-            store_post_cleanup(&p);
-            continue;
-        }
         text = core_post_text_for(&p, occ[i].variant);
         ical_time(occ[i].published_at ? occ[i].published_at : occ[i].planned_at, start);
         ical_time((occ[i].published_at ? occ[i].published_at : occ[i].planned_at) + 900, end);
-        snprintf(summary, sizeof(summary), "[%.40s] %.120s", ch.name, text ? text : p.text);
+        snprintf(summary, sizeof(summary), "[%.40s] %.120s", ch->name, text ? text : p.text);
         /* Keep the summary whole UTF-8 after the cut. */
         while(*summary && utf8_count(summary, strlen(summary)) < 0)
             summary[strlen(summary) - 1] = '\0';
@@ -157,8 +158,8 @@ int core_ical_render(struct core *c, const char *token, int64_t now, struct buf 
             rc = buf_puts(out, "END:VEVENT\r\n");
         free(text);
         store_post_cleanup(&p);
-        store_channel_cleanup(&ch);
     }
+    store_channel_list_free(chans, nchans);
     free(occ);
     if(!rc)
         rc = buf_puts(out, "END:VCALENDAR\r\n");

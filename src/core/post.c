@@ -210,13 +210,6 @@ static void context_free(struct context *x)
     memset(x, 0, sizeof(*x));
 }
 
-static const struct store_channel *context_channel(const struct context *x, int64_t id)
-{
-    for(size_t i = 0; i < x->nchannels; i++)
-        if(x->channels[i].id == id)
-            return &x->channels[i];
-    return NULL;
-}
 
 static int context_add(struct context *x, const struct check_post *cp, const char *text)
 {
@@ -262,7 +255,7 @@ static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, co
         else
             rc = store_queue_items(c->st, ws, wide[pass - 1], from, to, &items, &n);
         for(size_t i = 0; !rc && i < n; i++) {
-            const struct store_channel *ch = context_channel(x, items[i].channel_id);
+            const struct store_channel *ch = core_channel_find(x->channels, x->nchannels, items[i].channel_id);
             struct store_post p = {.text = items[i].text, .variants = items[i].variants};
             char *text;
             int is_wide = 0;
@@ -343,7 +336,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
     if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
         rc = SAM_ENOMEM;
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
-        const struct store_channel *ch = context_channel(&x, cands[i].channel_id);
+        const struct store_channel *ch = core_channel_find(x.channels, x.nchannels, cands[i].channel_id);
         struct check_policy pol;
         size_t k = 0, count = 0;
         cands[i].network = ch ? ch->kind : "";
@@ -354,7 +347,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
         /* The post's other channels count too (the cross-post check). */
         for(size_t j = 0; j < in->nchannels; j++)
             if(j != i) {
-                const struct store_channel *cj = context_channel(&x, cands[j].channel_id);
+                const struct store_channel *cj = core_channel_find(x.channels, x.nchannels, cands[j].channel_id);
                 others[k] = cands[j];
                 others[k].network = cj ? cj->kind : "";
                 others[k].text = in->text;
