@@ -716,10 +716,12 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     }
     xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
     res->http_status = (int)resp.status;
-    if(!strcmp(name, "AuthenticationRequired") || resp.status == 401)
+    if(!strcmp(name, "AuthenticationRequired") || resp.status == 401) {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
-                "app password in Bluesky (Settings, App passwords), reconnect the channel with it "
-                "and publish again.", cn->service, cn->handle, msg[0] ? msg : name);
+                "app password in Bluesky (Settings, App passwords) and reconnect the channel with it; its "
+                "queued posts wait until then.", cn->service, cn->handle, msg[0] ? msg : name);
+        res->reconnect = 1;
+    }
     else if(!strcmp(name, "AccountTakedown") || !strcmp(name, "AccountDeactivated") ||
             !strcmp(name, "AccountSuspended"))
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) says the account @%s cannot post (%s: %s). Sort "
@@ -1074,8 +1076,9 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     if(token_refused(&resp)) {
         cache_forget(&cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
-                "login (%s). Reconnect the channel with a new app password and publish again.",
+                "login (%s). Reconnect the channel with a new app password; its queued posts wait until then.",
                 cn.service, cn.handle, msg[0] ? msg : name);
+        res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
                 "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
@@ -1180,6 +1183,7 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn.service, cn.handle,
                 msg[0] ? msg : name);
+        res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
                 remote_id, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
@@ -1192,6 +1196,218 @@ out:
     return rc;
 }
 
+/* ---------- reading: the account, notifications, counts ---------- */
+
+/* An authenticated GET whose answer is JSON. Returns the parsed answer, or NULL with res
+ * saying why (transient, refused, not understood). */
+static json_t *get_json(const struct conn *cn, struct session *s, const char *nsid, const char *query,
+                        const char *what, struct channel_result *res)
+{
+    struct http_resp resp;
+    char name[80], msg[REASON_MAX + 8];
+    json_t *j = NULL;
+    int gave_up = 0, rc;
+    http_resp_init(&resp);
+    rc = authed(cn, s, nsid, query, NULL, &resp, res, &gave_up);
+    if(gave_up)
+        goto out;
+    if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
+        if(!(j = answer_json(&resp)) || !json_is_object(j)) {
+            json_decref(j);
+            j = NULL;
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) answered %s with something samtale does not "
+                    "understand; it will try again.", cn->service, what);
+        }
+        goto out;
+    }
+    if(judge_transient(cn, rc, &resp, what, res))
+        goto out;
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    if(token_refused(&resp)) {
+        cache_forget(cn);
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+                "login (%s). Reconnect the channel with a new app password.", cn->service, cn->handle,
+                msg[0] ? msg : name);
+        res->reconnect = 1;
+    } else {
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused %s with %ld (%s%s%s).", cn->service, what,
+                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+    }
+out:
+    http_resp_cleanup(&resp);
+    return j;
+}
+
+static int bluesky_verify(const struct channel_ctx *ctx, json_t *info, struct channel_result *res)
+{
+    struct conn cn;
+    struct session s;
+    channel_result_clear(res);
+    memset(&s, 0, sizeof(s));
+    if(!conn_from(ctx, &cn, res))
+        return SAM_OK;
+    cache_forget(&cn);                 /* a real login: the password is what is checked */
+    login(&cn, &s, res);
+    if(res->outcome == CHANNEL_OK) {
+        json_object_set_new(info, "did", json_string(s.did));
+        json_object_set_new(info, "handle", json_string(s.handle));
+        channel_result_set(res, CHANNEL_OK, "Logged in to Bluesky (%s) as @%s.", cn.service, s.handle);
+    }
+    sodium_memzero(&s, sizeof(s));
+    return SAM_OK;
+}
+
+#define NOTIF_PAGES_MAX 5
+#define NOTIF_PAGE 50
+
+/* The message a notification stands for, or 0 when it is not one (likes, follows, ...). */
+static int notification_message(json_t *n, struct channel_message *m, char *url, size_t un)
+{
+    const char *reason = json_string_value(json_object_get(n, "reason"));
+    json_t *author = json_object_get(n, "author"), *record = json_object_get(n, "record");
+    json_t *reply = json_object_get(record, "reply");
+    const char *uri = json_string_value(json_object_get(n, "uri"));
+    const char *did = json_string_value(json_object_get(author, "did"));
+    const char *handle = json_string_value(json_object_get(author, "handle"));
+    const char *text = json_string_value(json_object_get(record, "text"));
+    const char *when = json_string_value(json_object_get(record, "createdAt"));
+    char rdid[DID_MAX], rkey[BSKY_TID_LEN + 64];
+    int64_t t = 0;
+    memset(m, 0, sizeof(*m));
+    if(!reason || (strcmp(reason, "mention") && strcmp(reason, "reply") && strcmp(reason, "quote")))
+        return 0;
+    if(!uri || !*uri || !did || !*did || strlen(uri) > 1000 || strlen(did) >= DID_MAX)
+        return 0;
+    m->kind = reason;
+    m->remote_id = uri;
+    m->author_id = did;
+    m->author_handle = handle;
+    m->author_name = json_string_value(json_object_get(author, "displayName"));
+    m->text = text ? text : "";
+    m->parent_id = json_string_value(json_object_get(json_object_get(reply, "parent"), "uri"));
+    m->root_id = json_string_value(json_object_get(json_object_get(reply, "root"), "uri"));
+    if(!when || time_parse_rfc3339(when, &t))
+        (void)time_parse_rfc3339(json_string_value(json_object_get(n, "indexedAt")), &t);
+    m->created_at = t;
+    url[0] = '\0';
+    if(handle && uri_split(uri, rdid, sizeof(rdid), rkey, sizeof(rkey)))
+        snprintf(url, un, "https://bsky.app/profile/%s/post/%s", handle, rkey);
+    m->remote_url = url[0] ? url : NULL;
+    return 1;
+}
+
+static int bluesky_fetch_inbound(const struct channel_ctx *ctx, const char *cursor, channel_message_fn fn,
+                                 void *arg, char *next, size_t next_n, struct channel_result *res)
+{
+    struct conn cn;
+    struct session s;
+    json_t *pages[NOTIF_PAGES_MAX] = {0};
+    char query[512], esc[300], newest[64] = "", url[600];
+    const char *page_cursor = NULL;
+    int npages = 0, rc = SAM_OK, done = 0;
+
+    channel_result_clear(res);
+    memset(&s, 0, sizeof(s));
+    if(next_n)
+        snprintf(next, next_n, "%s", cursor ? cursor : "");
+    if(!conn_from(ctx, &cn, res))
+        return SAM_OK;
+    session_get(&cn, &s, res);
+    if(res->outcome != CHANNEL_OK)
+        goto out;
+    /* Newest first, page by page, until a notification at or before the cursor (an
+     * indexedAt time); the first time, one page. */
+    while(!done && npages < NOTIF_PAGES_MAX) {
+        json_t *j, *list, *n;
+        size_t i;
+        if(page_cursor) {
+            if(http_escape(page_cursor, esc, sizeof(esc)))
+                break;
+            snprintf(query, sizeof(query), "limit=%d&cursor=%s", NOTIF_PAGE, esc);
+        } else {
+            snprintf(query, sizeof(query), "limit=%d", NOTIF_PAGE);
+        }
+        j = get_json(&cn, &s, "app.bsky.notification.listNotifications", query, "the notifications", res);
+        if(!j)
+            goto out;
+        pages[npages++] = j;
+        list = json_object_get(j, "notifications");
+        json_array_foreach(list, i, n) {
+            const char *at = json_string_value(json_object_get(n, "indexedAt"));
+            if(at && strlen(at) < sizeof(newest) && strcmp(at, newest) > 0)
+                snprintf(newest, sizeof(newest), "%s", at);
+            if(cursor && *cursor && at && strcmp(at, cursor) < 0)
+                done = 1;
+        }
+        page_cursor = json_string_value(json_object_get(j, "cursor"));
+        if(!cursor || !*cursor || !page_cursor || !*page_cursor || !json_array_size(list))
+            done = 1;
+    }
+    /* Oldest first: pages backwards, each page backwards. */
+    for(int p = npages - 1; p >= 0 && !rc; p--) {
+        json_t *list = json_object_get(pages[p], "notifications");
+        for(size_t i = json_array_size(list); i-- > 0 && !rc;) {
+            json_t *n = json_array_get(list, i);
+            const char *at = json_string_value(json_object_get(n, "indexedAt"));
+            struct channel_message m;
+            if(cursor && *cursor && at && strcmp(at, cursor) < 0)
+                continue;
+            if(notification_message(n, &m, url, sizeof(url)))
+                rc = fn(&m, arg);
+        }
+    }
+    if(!rc && newest[0] && (!cursor || strcmp(newest, cursor) > 0) && next_n)
+        snprintf(next, next_n, "%s", newest);
+    if(!rc)
+        channel_result_set(res, CHANNEL_OK, "Read the notifications of @%s.", s.handle);
+out:
+    for(int p = 0; p < npages; p++)
+        json_decref(pages[p]);
+    sodium_memzero(&s, sizeof(s));
+    return rc;
+}
+
+static int bluesky_fetch_counts(const struct channel_ctx *ctx, const char *remote_id, struct channel_counts *out,
+                                struct channel_result *res)
+{
+    struct conn cn;
+    struct session s;
+    char query[1200], esc[1100], did[DID_MAX], rkey[BSKY_TID_LEN + 64];
+    json_t *j = NULL, *post;
+    channel_result_clear(res);
+    memset(&s, 0, sizeof(s));
+    out->likes = out->reposts = out->replies = out->quotes = -1;
+    if(!remote_id || !uri_split(remote_id, did, sizeof(did), rkey, sizeof(rkey)) ||
+       http_escape(remote_id, esc, sizeof(esc))) {
+        channel_result_set(res, CHANNEL_FAIL, "This is not the at:// address of a Bluesky post.");
+        return SAM_OK;
+    }
+    if(!conn_from(ctx, &cn, res))
+        return SAM_OK;
+    session_get(&cn, &s, res);
+    if(res->outcome != CHANNEL_OK)
+        goto out;
+    snprintf(query, sizeof(query), "uris=%s", esc);
+    if(!(j = get_json(&cn, &s, "app.bsky.feed.getPosts", query, "the post's counts", res)))
+        goto out;
+    post = json_array_get(json_object_get(j, "posts"), 0);
+    if(!post) {
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) does not know the post %s any more (deleted?).",
+                cn.service, remote_id);
+        goto out;
+    }
+    out->likes = channel_count(post, "likeCount");
+    out->reposts = channel_count(post, "repostCount");
+    out->replies = channel_count(post, "replyCount");
+    out->quotes = channel_count(post, "quoteCount");
+    channel_result_set(res, CHANNEL_OK, "Counted.");
+out:
+    json_decref(j);
+    sodium_memzero(&s, sizeof(s));
+    return SAM_OK;
+}
+
 const struct channel_ops channel_bluesky_ops = {
     .kind = "bluesky",
     .can_publish = 1,
@@ -1199,4 +1415,7 @@ const struct channel_ops channel_bluesky_ops = {
     .publish = bluesky_publish,
     .remove = bluesky_remove,
     .notify = NULL,
+    .verify = bluesky_verify,
+    .fetch_inbound = bluesky_fetch_inbound,
+    .fetch_counts = bluesky_fetch_counts,
 };

@@ -38,6 +38,12 @@ void channel_result_clear(struct channel_result *res)
     res->outcome = CHANNEL_FAIL;
 }
 
+int64_t channel_count(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_integer(v) && json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
+}
+
 const struct channel_ops *channel_ops_for(const char *kind)
 {
     if(!kind)

@@ -50,6 +50,30 @@ struct channel_result {
     char remote_id[256];                 /* the network's id of what was published */
     char remote_url[512];
     char message[512];                   /* for people: what happened, what to do */
+    int reconnect;                       /* 1: the network refused the channel's credentials;
+                                            nothing will work until someone reconnects it */
+};
+
+/* A message read from a network: a mention, reply, quote or direct message. Every string
+ * is borrowed for the duration of the callback; NULL when the network gave none (never
+ * for kind, remote_id, author_id and text). */
+struct channel_message {
+    const char *kind;                    /* "mention", "reply", "quote", "direct" */
+    const char *remote_id;               /* at:// URI, status id, ... */
+    const char *remote_url;
+    const char *parent_id, *root_id;     /* what it answers, and its thread's first post */
+    const char *thread_id;               /* a direct conversation's id */
+    const char *author_id, *author_handle, *author_name;
+    const char *text;                    /* plain text (HTML already turned into text) */
+    int64_t created_at;                  /* Unix seconds, as the network says */
+};
+
+/* Called for each message read; a non-OK return stops the reading (and is returned). */
+typedef int (*channel_message_fn)(const struct channel_message *m, void *arg);
+
+/* Counts of one published post; -1 where the network does not count that. */
+struct channel_counts {
+    int64_t likes, reposts, replies, quotes;
 };
 
 struct channel_ops {
@@ -63,6 +87,20 @@ struct channel_ops {
     /* Sends an event document (e.g. {"type":"post.failed",...}) with an idempotency key;
      * NULL for channels that do not take events (X4 outbound webhooks). */
     int (*notify)(const struct channel_ctx *ctx, json_t *event, const char *key, struct channel_result *res);
+    /* Checks that the credentials work and adds what the network says of the account to
+     * info (e.g. "did", "handle", "account_id", "acct", "display_name"); NULL when the
+     * channel has nothing to check. res->reconnect is set when they are refused. */
+    int (*verify)(const struct channel_ctx *ctx, json_t *info, struct channel_result *res);
+    /* Reads mentions, replies, quotes and direct messages that arrived after cursor (the
+     * connector's own text, "" the first time), calling fn for each, oldest first; writes
+     * the cursor to keep into next (next_n bytes; unchanged text when nothing new). A
+     * message may be delivered again after a crash: the store keeps one per remote_id.
+     * NULL for channels that do not read. */
+    int (*fetch_inbound)(const struct channel_ctx *ctx, const char *cursor, channel_message_fn fn, void *arg,
+                         char *next, size_t next_n, struct channel_result *res);
+    /* Fetches the counts of what publish made (remote_id). NULL when the network has none. */
+    int (*fetch_counts)(const struct channel_ctx *ctx, const char *remote_id, struct channel_counts *out,
+                        struct channel_result *res);
 };
 
 /* Sets res's outcome and its message for people (printf-style). */
@@ -70,6 +108,9 @@ void channel_result_set(struct channel_result *res, int outcome, const char *fmt
     __attribute__((format(printf, 3, 4)));
 /* Empties res, with CHANNEL_FAIL until something better is known. */
 void channel_result_clear(struct channel_result *res);
+
+/* A count member of a network's JSON answer (a non-negative integer), or -1. */
+int64_t channel_count(json_t *obj, const char *key);
 
 /* The connector for a kind, or NULL. */
 const struct channel_ops *channel_ops_for(const char *kind);

@@ -76,6 +76,10 @@ void http_resp_cleanup(struct http_resp *resp);
  * request is borrowed for the duration of the call; resp's old content is discarded. */
 int http_request(const struct http_req *req, struct http_resp *resp);
 
+/* Percent-encodes s for a URL's query (everything but A-Z a-z 0-9 - . _ ~) into out (n
+ * bytes). SAM_ETOOBIG (out "") when it does not fit. */
+int http_escape(const char *s, char *out, size_t n);
+
 /* Parses a Retry-After value: delta-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015
  * 07:28:00 GMT", also the obsolete RFC 850 and asctime forms), relative to now (Unix
  * seconds). *seconds is clamped to [0, HTTP_RETRY_AFTER_MAX]: a date in the past gives

@@ -3,6 +3,7 @@
 #include "channel/mastodon.h"
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "text/html.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -101,11 +102,17 @@ static void judge(int rc, const struct http_resp *resp, const char *what, struct
             res->retry_after = wait;
         snprintf(res->message, sizeof(res->message), "The instance answered %ld (%s); samtale waits and tries again.",
                  resp->status, why);
-    } else if(resp->status == 401 || resp->status == 403) {
+    } else if(resp->status == 401) {
+        res->outcome = CHANNEL_FAIL;
+        res->reconnect = 1;
+        snprintf(res->message, sizeof(res->message),
+                 "The instance refused the channel's access token (%ld: %s). Reconnect the channel; its queued "
+                 "posts wait until then.", resp->status, why);
+    } else if(resp->status == 403) {
         res->outcome = CHANNEL_FAIL;
         snprintf(res->message, sizeof(res->message),
-                 "The instance refused the channel's access token (%ld: %s). Connect the channel again.",
-                 resp->status, why);
+                 "The instance does not allow samtale to %s (403: %s). Check the account on the instance, or "
+                 "reconnect the channel to grant samtale read and write access.", what, why);
     } else {
         res->outcome = CHANNEL_FAIL;
         snprintf(res->message, sizeof(res->message), "The instance refused to %s (%ld): %s", what, resp->status, why);
@@ -204,12 +211,228 @@ static int masto_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     return SAM_OK;
 }
 
+/* A GET of the instance's API with the channel's token; the parsed answer, or NULL with
+ * res saying why. */
+static json_t *get_api(const struct channel_ctx *ctx, const char *path, const char *what, struct channel_result *res)
+{
+    const char *instance = json_string_value(json_object_get(ctx->settings, "instance_url"));
+    char url[MASTO_URL_MAX + 256];
+    struct http_resp resp;
+    json_t *j = NULL;
+    int rc;
+    if(!ctx->secret || !*ctx->secret) {
+        channel_result_set(res, CHANNEL_FAIL, "The channel has no access token: connect it to Mastodon first.");
+        res->reconnect = 1;
+        return NULL;
+    }
+    if(api_url(instance, path, url, sizeof(url))) {
+        channel_result_set(res, CHANNEL_FAIL, "The channel's instance_url is not usable: %s", sam_errmsg(SAM_EINVAL));
+        return NULL;
+    }
+    http_resp_init(&resp);
+    rc = call("GET", url, ctx->secret, NULL, NULL, ctx->timeout_ms, &resp);
+    judge(rc, &resp, what, res);
+    if(res->outcome == CHANNEL_OK) {
+        j = resp.truncated ? NULL : json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+        if(!j)
+            channel_result_set(res, CHANNEL_RETRY, "The instance's answer to %s is not JSON; samtale tries again.", what);
+    }
+    http_resp_cleanup(&resp);
+    return j;
+}
+
+static int masto_verify_op(const struct channel_ctx *ctx, json_t *info, struct channel_result *res)
+{
+    json_t *acct;
+    const char *id;
+    channel_result_clear(res);
+    if(!(acct = get_api(ctx, "/api/v1/accounts/verify_credentials", "check the access token", res)))
+        return SAM_OK;
+    id = json_string_value(json_object_get(acct, "id"));
+    if(!json_is_object(acct)) {
+        channel_result_set(res, CHANNEL_FAIL, "The instance's answer is not an account.");
+    } else {
+        const char *name = json_string_value(json_object_get(acct, "acct"));
+        if(id && *id && strlen(id) <= 64)
+            json_object_set_new(info, "account_id", json_string(id));
+        if(name && utf8_count(name, strlen(name)) >= 0)
+            json_object_set_new(info, "acct", json_string(name));
+        name = json_string_value(json_object_get(acct, "display_name"));
+        if(name && utf8_count(name, strlen(name)) >= 0)
+            json_object_set_new(info, "display_name", json_string(name));
+        channel_result_set(res, CHANNEL_OK, "The instance accepted the access token.");
+    }
+    json_decref(acct);
+    return SAM_OK;
+}
+
+/* Mastodon ids are decimal strings that grow: compare by length, then by text. */
+static int id_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+static int id_ok(const char *id)
+{
+    if(!id || !*id || strlen(id) > 40)
+        return 0;
+    for(const char *p = id; *p; p++)
+        if(!isalnum((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+#define INBOUND_TEXT_MAX 20000
+#define MENTION_PAGES_MAX 5
+
+/* Delivers one status as a message. */
+static int deliver_status(const struct channel_ctx *ctx, json_t *status, json_t *fallback_account, const char *kind,
+                          const char *thread, channel_message_fn fn, void *arg)
+{
+    /* The status's author; else the notification's account (or a conversation's first
+     * participant), which is the same person. */
+    json_t *account = json_is_object(json_object_get(status, "account")) ? json_object_get(status, "account")
+                                                                          : fallback_account;
+    const char *self = json_string_value(json_object_get(ctx->settings, "account_id"));
+    const char *content = json_string_value(json_object_get(status, "content"));
+    const char *when = json_string_value(json_object_get(status, "created_at"));
+    const char *reply_to = json_string_value(json_object_get(status, "in_reply_to_id"));
+    const char *reply_acct = json_string_value(json_object_get(status, "in_reply_to_account_id"));
+    struct channel_message m;
+    char *text = NULL;
+    int rc;
+    memset(&m, 0, sizeof(m));
+    m.remote_id = json_string_value(json_object_get(status, "id"));
+    m.author_id = json_string_value(json_object_get(account, "id"));
+    if(!id_ok(m.remote_id) || !m.author_id || !*m.author_id || (self && !strcmp(self, m.author_id)))
+        return SAM_OK;                  /* not a message, or our own */
+    if(!strcmp(kind, "mention") && reply_to && (!self || !reply_acct || !strcmp(reply_acct, self)))
+        kind = "reply";
+    rc = text_from_html(content ? content : "", content ? strlen(content) : 0, INBOUND_TEXT_MAX, &text);
+    if(rc == SAM_ETOOBIG)
+        return SAM_OK;
+    if(rc)
+        return rc;
+    m.kind = kind;
+    m.remote_url = json_string_value(json_object_get(status, "url"));
+    if(m.remote_url && strncmp(m.remote_url, "https://", 8) && strncmp(m.remote_url, "http://", 7))
+        m.remote_url = NULL;
+    m.parent_id = reply_to;
+    m.thread_id = thread;
+    m.author_handle = json_string_value(json_object_get(account, "acct"));
+    m.author_name = json_string_value(json_object_get(account, "display_name"));
+    m.text = text;
+    if(!when || time_parse_rfc3339(when, &m.created_at))
+        m.created_at = time_now();
+    rc = fn(&m, arg);
+    free(text);
+    return rc;
+}
+
+static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor, channel_message_fn fn, void *arg,
+                               char *next, size_t next_n, struct channel_result *res)
+{
+    json_t *convs = NULL, *pages[MENTION_PAGES_MAX] = {0};
+    char path[256], newest[48] = "";
+    int npages = 0, rc = SAM_OK;
+    size_t i;
+    json_t *c;
+
+    channel_result_clear(res);
+    if(next_n)
+        snprintf(next, next_n, "%s", cursor ? cursor : "");
+    if(cursor && *cursor && !id_ok(cursor))
+        cursor = "";
+    /* Direct conversations first, so a direct message is stored with its thread. */
+    if(!(convs = get_api(ctx, "/api/v1/conversations?limit=20", "read the direct conversations", res)))
+        return SAM_OK;
+    for(i = json_array_size(convs); i-- > 0 && !rc;) {
+        c = json_array_get(convs, i);
+        json_t *last = json_object_get(c, "last_status");
+        const char *cid = json_string_value(json_object_get(c, "id"));
+        if(json_is_object(last) && id_ok(cid))
+            rc = deliver_status(ctx, last, json_array_get(json_object_get(c, "accounts"), 0), "direct", cid, fn,
+                                arg);
+    }
+    /* Mentions and quotes, oldest page first from the cursor (min_id pages forward). */
+    snprintf(newest, sizeof(newest), "%s", cursor ? cursor : "");
+    while(!rc && npages < MENTION_PAGES_MAX) {
+        json_t *list;
+        snprintf(path, sizeof(path), "/api/v1/notifications?types[]=mention&types[]=quote&limit=40%s%s",
+                 newest[0] ? "&min_id=" : "", newest);
+        if(!(list = get_api(ctx, path, "read the mentions", res))) {
+            rc = -1;
+            break;
+        }
+        pages[npages++] = list;
+        if(!json_is_array(list) || !json_array_size(list))
+            break;
+        /* An answer is newest first; deliver it backwards. */
+        for(i = json_array_size(list); i-- > 0 && !rc;) {
+            json_t *n = json_array_get(list, i), *st = json_object_get(n, "status");
+            const char *nid = json_string_value(json_object_get(n, "id"));
+            const char *type = json_string_value(json_object_get(n, "type"));
+            if(!id_ok(nid))
+                continue;
+            if(json_is_object(st) && type && (!strcmp(type, "mention") || !strcmp(type, "quote"))) {
+                const char *vis = json_string_value(json_object_get(st, "visibility"));
+                rc = deliver_status(ctx, st, json_object_get(n, "account"), vis && !strcmp(vis, "direct") ? "direct" :
+                                    !strcmp(type, "quote") ? "quote" : "mention", NULL, fn, arg);
+            }
+            if(!rc && id_cmp(nid, newest) > 0)
+                snprintf(newest, sizeof(newest), "%s", nid);
+        }
+        if(!cursor || !*cursor)
+            break;                      /* the first time: the newest page only */
+        if(json_array_size(list) < 40)
+            break;
+    }
+    if(rc == -1) {
+        rc = SAM_OK;                    /* res says why; keep what was read */
+    } else if(!rc) {
+        channel_result_set(res, CHANNEL_OK, "Read the mentions and direct conversations.");
+    }
+    if(next_n && newest[0])
+        snprintf(next, next_n, "%s", newest);
+    for(int p = 0; p < npages; p++)
+        json_decref(pages[p]);
+    json_decref(convs);
+    return rc;
+}
+
+static int masto_fetch_counts(const struct channel_ctx *ctx, const char *remote_id, struct channel_counts *out,
+                              struct channel_result *res)
+{
+    char path[128];
+    json_t *st;
+    channel_result_clear(res);
+    out->likes = out->reposts = out->replies = out->quotes = -1;
+    if(!id_ok(remote_id)) {
+        channel_result_set(res, CHANNEL_FAIL, "This is not a Mastodon status id.");
+        return SAM_OK;
+    }
+    snprintf(path, sizeof(path), "/api/v1/statuses/%s", remote_id);
+    if(!(st = get_api(ctx, path, "read the post's counts", res)))
+        return SAM_OK;
+    out->likes = channel_count(st, "favourites_count");
+    out->reposts = channel_count(st, "reblogs_count");
+    out->replies = channel_count(st, "replies_count");
+    out->quotes = channel_count(st, "quotes_count");
+    channel_result_set(res, CHANNEL_OK, "Counted.");
+    json_decref(st);
+    return SAM_OK;
+}
+
 const struct channel_ops channel_mastodon_ops = {
     .kind = "mastodon",
     .can_publish = 1,
     .can_delete = 1,
     .publish = masto_publish,
     .remove = masto_remove,
+    .verify = masto_verify_op,
+    .fetch_inbound = masto_fetch_inbound,
+    .fetch_counts = masto_fetch_counts,
 };
 
 /* ---- connecting an account (OAuth) ---- */

@@ -89,5 +89,7 @@ int cmd_channel(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
 int cmd_queue(struct cli *c, int argc, char **argv);
 int cmd_series(struct cli *c, int argc, char **argv);
+int cmd_messages(struct cli *c, int argc, char **argv);
+int cmd_engagement(struct cli *c, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "engine/poller.h"
 #include "engine/publisher.h"
 #include "web/web.h"
 
@@ -31,6 +32,11 @@ static void on_due(void *arg)
     publisher_kick(arg);
 }
 
+static void on_read(void *arg)
+{
+    poller_kick(arg);
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
     const char *listen_on = NULL, *threads = NULL, *pos[1];
@@ -38,8 +44,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct web_options wo;
     struct web *w = NULL;
     struct publisher *pub = NULL;
+    struct poller *pol = NULL;
     int lock_fd = -1; /* held while serving; the kernel releases it if the process dies */
-    char files[4096]; /* the publisher keeps a pointer to it while serving */
+    char files[4096] = ""; /* the publisher keeps a pointer to it while serving */
     char url[320], otp[24];
     sigset_t set;
     int npos, code, rc, created = 0, sig;
@@ -115,14 +122,35 @@ int cmd_serve(struct cli *c, int argc, char **argv)
                             "publish_max_attempts and publish_backoff_s at least 1\n");
             return EXIT_USAGE;
         }
+        if(poller_parse_checkpoints(conf_get(c->conf, "engagement_after"), po.checkpoints, &po.ncheckpoints)) {
+            fprintf(stderr, "samtale: %s\n", sam_errmsg(SAM_EINVAL));
+            return EXIT_USAGE;
+        }
+        struct poller_options lo = {.interval_s = (int)conf_get_long(c->conf, "poll_interval_s"),
+                                    .timeout_ms = po.timeout_ms, .file_dir = fd};
+        if(lo.interval_s < 1 || lo.interval_s > 86400) {
+            fprintf(stderr, "samtale: poll_interval_s must be from 1 to 86400\n");
+            return EXIT_USAGE;
+        }
         rc = publisher_start(&c->core, &po, &pub);
         if(rc)
             return cli_fail(rc);
         c->core.on_due = on_due;
         c->core.on_due_arg = pub;
+        rc = poller_start(&c->core, &lo, &pol);
+        if(rc) {
+            publisher_stop(pub);
+            return cli_fail(rc);
+        }
+        c->core.on_read = on_read;
+        c->core.on_read_arg = pol;
     }
+    wo.public_url = conf_get(c->conf, "public_url");
+    wo.net_timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
+    wo.file_dir = files[0] ? files : conf_get(c->conf, "files_dir");
     rc = web_start(&wo, &c->core, &w, url, sizeof(url));
     if(rc) {
+        poller_stop(pol);
         publisher_stop(pub);
         return cli_fail(rc);
     }
@@ -147,6 +175,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     log_kv(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     web_stop(w);
     c->core.on_due = NULL;
+    c->core.on_read = NULL;
+    poller_stop(pol);
     publisher_stop(pub);
     close(lock_fd);
     return EXIT_OK;

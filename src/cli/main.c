@@ -27,7 +27,9 @@ static const char *usage =
     "  workspace   add and list workspaces (brands)\n"
     "  user        add accounts, list them, set passwords\n"
     "  token       create, list and revoke API tokens\n"
-    "  channel     add, list, show and remove channels; their posting slots\n"
+    "  channel     add, connect, edit, list and remove channels; slots; read now\n"
+    "  messages    mentions, replies and direct messages read from the channels\n"
+    "  engagement  likes, reposts and replies of a published post\n"
     "  post        write, schedule, list, edit and cancel posts\n"
     "  queue       show what is planned, in each channel's local time\n"
     "  series      repeat a post by a rule (evergreen), list series\n"
@@ -53,6 +55,7 @@ static const struct command commands[] = {
     {"config", cmd_config}, {"routes", cmd_routes}, {"user", cmd_user},
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
     {"post", cmd_post}, {"queue", cmd_queue}, {"series", cmd_series},
+    {"messages", cmd_messages}, {"engagement", cmd_engagement},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */

@@ -328,6 +328,20 @@ int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64
                           in->secret != NULL || in->clear_secret, "settings_changed", in->settings != NULL);
     core_audit(c, a, out->workspace_id, "channel.update", out->name, d);
     json_decref(d);
+    /* New credentials for a channel that lost its own: it is active again, and what
+     * waited in its queue goes out (within its frequency caps). */
+    if(strcmp(out->status, "active") && (in->secret || in->settings) &&
+       !store_channel_set_status(c->st, id, "active", NULL, time_now())) {
+        snprintf(out->status, sizeof(out->status), "active");
+        out->status_message[0] = '\0';
+        d = json_pack("{s:I}", "channel_id", (json_int_t)id);
+        core_audit(c, a, out->workspace_id, "channel.reconnect", out->name, d);
+        json_decref(d);
+        if(c->on_due)
+            c->on_due(c->on_due_arg);
+        if(c->on_read)
+            c->on_read(c->on_read_arg);
+    }
     return SAM_OK;
 fail:
     store_channel_cleanup(out);

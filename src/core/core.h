@@ -24,6 +24,8 @@ struct core {
     unsigned char key[32]; /* encrypts channel secrets; kept outside the database */
     void (*on_due)(void *arg); /* called when something became due now (wakes the publisher) */
     void *on_due_arg;
+    void (*on_read)(void *arg); /* called to read the channels now (wakes the poller) */
+    void *on_read_arg;
 };
 
 /* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
@@ -202,6 +204,8 @@ json_t *view_user(const struct store_user *u);
 json_t *view_member(const struct store_member *m);
 json_t *view_token(const struct store_token *t);
 json_t *view_channel(const struct store_channel *ch);
+json_t *view_message(const struct store_message *m);
+json_t *view_engagement(const struct store_engagement *e);
 json_t *view_audit(const struct store_audit *e);
 
 #endif

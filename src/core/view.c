@@ -69,12 +69,39 @@ json_t *view_channel(const struct store_channel *ch)
         json_decref(slots);
         slots = json_array();
     }
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:i, s:i, s:o, s:o}", "id",
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s?, s:o, s:i, s:i, s:o, s:o}", "id",
                      (json_int_t)ch->id, "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name",
                      ch->name, "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
-                     "status", ch->status, "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
+                     "status", ch->status, "status_message", ch->status_message[0] ? ch->status_message : NULL,
+                     "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
                      ch->max_per_day, "created_at", view_time(ch->created_at), "updated_at",
                      view_time(ch->updated_at));
+}
+
+json_t *view_message(const struct store_message *m)
+{
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:{s:s, s:s?, s:s?}, s:s, s:o, s:o}",
+                     "id", (json_int_t)m->id, "channel_id", (json_int_t)m->channel_id, "channel", m->channel_name,
+                     "channel_kind", m->channel_kind, "kind", m->kind, "remote_id", m->remote_id, "remote_url",
+                     m->remote_url, "parent_remote_id", m->parent_remote_id, "root_remote_id", m->root_remote_id,
+                     "thread_id", m->thread_id, "author", "id", m->author_id, "handle", m->author_handle, "name",
+                     m->author_name, "text", m->text, "created_at", view_time(m->created_at), "received_at",
+                     view_time(m->received_at));
+}
+
+static json_t *count_or_null(int64_t v)
+{
+    return v >= 0 ? json_integer((json_int_t)v) : json_null();
+}
+
+json_t *view_engagement(const struct store_engagement *e)
+{
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}", "occurrence_id",
+                     (json_int_t)e->occurrence_id, "channel_id", (json_int_t)e->channel_id, "after_seconds",
+                     (json_int_t)e->checkpoint, "due_at", view_time(e->due_at), "fetched_at",
+                     e->fetched_at ? view_time(e->fetched_at) : json_null(), "likes", count_or_null(e->likes),
+                     "reposts", count_or_null(e->reposts), "replies", count_or_null(e->replies), "quotes",
+                     count_or_null(e->quotes), "error", e->error[0] ? e->error : NULL);
 }
 
 json_t *view_audit(const struct store_audit *e)

@@ -1,6 +1,7 @@
 /* publisher.c: publishing due occurrences (see publisher.h). */
 #include "engine/publisher.h"
 #include "channel/channel.h"
+#include "engine/chan.h"
 #include "core/post.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -206,11 +207,26 @@ record:
         }
         break;
     default:
+        if(res.reconnect && have_channel) {
+            /* Nothing is lost: the occurrence waits, scheduled, until the channel is
+             * reconnected (the claim skips channels that are not active). */
+            chan_mark_reconnect(c, &ch, res.message);
+            out.state = "scheduled";
+            out.next_attempt_at = now;
+            out.error = res.message;
+            break;
+        }
         out.state = "failed";
         out.error = res.message[0] ? res.message : "the channel refused the post";
         break;
     }
     rc = store_occurrence_finish(c->st, occ->id, owner, &out);
+    if(!rc && res.outcome == CHANNEL_OK && have_channel && o->ncheckpoints && res.remote_id[0]) {
+        const struct channel_ops *cops = channel_ops_for(ch.kind);
+        if(cops && cops->fetch_counts &&
+           store_engagement_plan(c->st, occ->id, now, o->checkpoints, o->ncheckpoints))
+            log_kv(LOG_WARN, "engagement fetches not planned", "error", sam_errmsg(SAM_ESTORE), NULL);
+    }
     /* What follows a recorded outcome needs no lease: replace the previous copy (P4). */
     if(!rc && res.outcome == CHANNEL_OK && have_channel && have_post && settings) {
         const struct channel_ops *rops = channel_ops_for(ch.kind);

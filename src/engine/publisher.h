@@ -21,6 +21,10 @@ struct publisher_options {
     int max_attempts;     /* transient failures before giving up (10) */
     int backoff_s;        /* first retry waits about this long, doubling after (10) */
     const char *file_dir; /* base folder of file channels */
+    /* Engagement counts are fetched this many seconds after publishing (M6), on channels
+     * that count; none when ncheckpoints is 0. */
+    int64_t checkpoints[8];
+    size_t ncheckpoints;
 };
 
 struct publisher;

@@ -1008,7 +1008,7 @@ static int sq_token_touch(struct store *st, int64_t id, int64_t now)
 /* ---- channels ---- */
 
 #define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at," \
-                     " slots, max_per_hour, max_per_day"
+                     " slots, max_per_hour, max_per_day, coalesce(status_message, '')"
 
 static void row_channel(sqlite3_stmt *q, void *p)
 {
@@ -1036,6 +1036,7 @@ static void row_channel(sqlite3_stmt *q, void *p)
     c->slots = col_dup(q, 10);
     c->max_per_hour = sqlite3_column_int(q, 11);
     c->max_per_day = sqlite3_column_int(q, 12);
+    col_text(q, 13, c->status_message, sizeof(c->status_message));
 }
 
 static void bind_channel(sqlite3_stmt *q, const struct store_channel *c)
@@ -1090,8 +1091,10 @@ static int sq_channel_update(struct store *st, const struct store_channel *c)
     sqlite3_stmt *q;
     int rc, n = 0;
     lock(s);
+    /* status is changed by store_channel_set_status only, so that an edit cannot undo a
+     * status set meanwhile (a channel marked 'reconnect' by the publisher). */
     rc = prep(s, "UPDATE channels SET workspace_id = ?1, kind = ?2, name = ?3, timezone = ?4,"
-                 " status = ?5, settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9,"
+                 " settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9,"
                  " slots = ?11, max_per_hour = ?12, max_per_day = ?13 WHERE id = ?10", &q);
     if(!rc) {
         bind_channel(q, c);
@@ -1580,8 +1583,8 @@ static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner,
     /* What is due: scheduled and past its time, or in flight under a lease that ran out. */
     rc = prep(s, "SELECT o.id, o.channel_id, o.state = 'publishing', c.max_per_hour, c.max_per_day"
                  " FROM occurrences o JOIN channels c ON c.id = o.channel_id"
-                 " WHERE (o.state = 'scheduled' AND o.next_attempt_at <= ?1)"
-                 "    OR (o.state = 'publishing' AND o.lease_until < ?1)"
+                 " WHERE c.status = 'active' AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)"
+                 "    OR (o.state = 'publishing' AND o.lease_until < ?1))"
                  " ORDER BY o.next_attempt_at, o.id LIMIT ?2", &q);
     if(!rc) {
         sqlite3_bind_int64(q, 1, now);
@@ -1817,6 +1820,406 @@ static int sq_audit_list(struct store *st, int64_t ws, int64_t before, int limit
     return rc;
 }
 
+/* ---- channel status, messages, cursors, engagement, OAuth ---- */
+
+static int sq_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE channels SET status = ?2, status_message = ?3, status_at = ?4, updated_at = ?4"
+                 " WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        bind_text(q, 2, status);
+        if(message && *message)
+            bind_text(q, 3, message);
+        else
+            sqlite3_bind_null(q, 3);
+        sqlite3_bind_int64(q, 4, now);
+        rc = exec_stmt(s, q, "channel status", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "channel not found");
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static void bind_opt(sqlite3_stmt *q, int i, const char *v)
+{
+    if(v)
+        bind_text(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static char *col_opt(sqlite3_stmt *q, int i)
+{
+    return sqlite3_column_type(q, i) == SQLITE_NULL ? NULL : col_dup(q, i);
+}
+
+static int sq_message_insert(struct store *st, struct store_message *m, int *inserted)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    *inserted = 0;
+    lock(s);
+    rc = prep(s, "INSERT INTO messages(workspace_id, channel_id, kind, remote_id, remote_url, parent_remote_id,"
+                 " root_remote_id, thread_id, author_id, author_handle, author_name, text, created_at, received_at)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                 " ON CONFLICT (channel_id, remote_id) DO NOTHING", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, m->workspace_id);
+        sqlite3_bind_int64(q, 2, m->channel_id);
+        bind_text(q, 3, m->kind);
+        bind_text(q, 4, m->remote_id ? m->remote_id : "");
+        bind_opt(q, 5, m->remote_url);
+        bind_opt(q, 6, m->parent_remote_id);
+        bind_opt(q, 7, m->root_remote_id);
+        bind_opt(q, 8, m->thread_id);
+        bind_text(q, 9, m->author_id ? m->author_id : "");
+        bind_opt(q, 10, m->author_handle);
+        bind_opt(q, 11, m->author_name);
+        bind_text(q, 12, m->text ? m->text : "");
+        sqlite3_bind_int64(q, 13, m->created_at);
+        sqlite3_bind_int64(q, 14, m->received_at);
+        rc = exec_stmt(s, q, "message", &n);
+        release(s, q);
+    }
+    if(!rc && n) {
+        m->id = sqlite3_last_insert_rowid(s->db);
+        *inserted = 1;
+    } else if(!rc) {
+        rc = prep(s, "SELECT id FROM messages WHERE channel_id = ?1 AND remote_id = ?2", &q);
+        if(!rc) {
+            sqlite3_bind_int64(q, 1, m->channel_id);
+            bind_text(q, 2, m->remote_id ? m->remote_id : "");
+            if(sqlite3_step(q) == SQLITE_ROW)
+                m->id = sqlite3_column_int64(q, 0);
+            release(s, q);
+        }
+    }
+    unlock(s);
+    return rc;
+}
+
+static void row_message(sqlite3_stmt *q, void *p)
+{
+    struct store_message *m = p;
+    memset(m, 0, sizeof(*m));
+    m->id = sqlite3_column_int64(q, 0);
+    m->workspace_id = sqlite3_column_int64(q, 1);
+    m->channel_id = sqlite3_column_int64(q, 2);
+    col_text(q, 3, m->kind, sizeof(m->kind));
+    m->remote_id = col_dup(q, 4);
+    m->remote_url = col_opt(q, 5);
+    m->parent_remote_id = col_opt(q, 6);
+    m->root_remote_id = col_opt(q, 7);
+    m->thread_id = col_opt(q, 8);
+    m->author_id = col_dup(q, 9);
+    m->author_handle = col_opt(q, 10);
+    m->author_name = col_opt(q, 11);
+    m->text = col_dup(q, 12);
+    m->created_at = sqlite3_column_int64(q, 13);
+    m->received_at = sqlite3_column_int64(q, 14);
+    col_text(q, 15, m->channel_name, sizeof(m->channel_name));
+    col_text(q, 16, m->channel_kind, sizeof(m->channel_kind));
+}
+
+static int sq_message_list(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before,
+                           int limit, struct store_message **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT m.id, m.workspace_id, m.channel_id, m.kind, m.remote_id, m.remote_url,"
+                 " m.parent_remote_id, m.root_remote_id, m.thread_id, m.author_id, m.author_handle,"
+                 " m.author_name, m.text, m.created_at, m.received_at, c.name, c.kind"
+                 " FROM messages m JOIN channels c ON c.id = m.channel_id"
+                 " WHERE m.workspace_id = ?1 AND (?2 = 0 OR m.channel_id = ?2) AND (?3 IS NULL OR m.kind = ?3)"
+                 " AND (?4 = 0 OR m.id < ?4) ORDER BY m.id DESC LIMIT ?5", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, channel);
+        bind_opt(q, 3, kind);
+        sqlite3_bind_int64(q, 4, before);
+        sqlite3_bind_int(q, 5, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_message, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_cursor_get(struct store *st, int64_t channel, const char *name, char *out, size_t n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    if(n)
+        out[0] = '\0';
+    lock(s);
+    rc = prep(s, "SELECT value FROM channel_cursors WHERE channel_id = ?1 AND name = ?2", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, channel);
+        bind_text(q, 2, name);
+        if(sqlite3_step(q) == SQLITE_ROW) {
+            const unsigned char *v = sqlite3_column_text(q, 0);
+            size_t len = v ? strlen((const char *)v) : 0;
+            if(len >= n)
+                rc = sam_fail(SAM_ETOOBIG, "the stored cursor %s is longer than %zu bytes", name, n);
+            else if(v)
+                memcpy(out, v, len + 1);
+        }
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_cursor_set(struct store *st, int64_t channel, const char *name, const char *value, int64_t now)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO channel_cursors(channel_id, name, value, updated_at) VALUES (?1, ?2, ?3, ?4)"
+                 " ON CONFLICT (channel_id, name) DO UPDATE SET value = excluded.value,"
+                 " updated_at = excluded.updated_at", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, channel);
+        bind_text(q, 2, name);
+        bind_text(q, 3, value);
+        sqlite3_bind_int64(q, 4, now);
+        rc = exec_stmt(s, q, "channel cursor", NULL);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_engagement_plan(struct store *st, int64_t occurrence, int64_t published_at,
+                              const int64_t *checkpoints, size_t n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc = SAM_OK;
+    lock(s);
+    for(size_t i = 0; !rc && i < n; i++) {
+        rc = prep(s, "INSERT INTO engagement(occurrence_id, checkpoint, due_at) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT DO NOTHING", &q);
+        if(rc)
+            break;
+        sqlite3_bind_int64(q, 1, occurrence);
+        sqlite3_bind_int64(q, 2, checkpoints[i]);
+        sqlite3_bind_int64(q, 3, published_at + checkpoints[i]);
+        rc = exec_stmt(s, q, "engagement", NULL);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+#define ENG_COLS "e.occurrence_id, e.checkpoint, e.due_at, coalesce(e.fetched_at, 0), e.attempts," \
+                 " coalesce(e.likes, -1), coalesce(e.reposts, -1), coalesce(e.replies, -1), coalesce(e.quotes, -1)," \
+                 " coalesce(e.error, ''), o.workspace_id, o.post_id, o.channel_id, coalesce(o.published_at, 0)," \
+                 " coalesce(o.remote_id, '')"
+
+static void row_engagement(sqlite3_stmt *q, void *p)
+{
+    struct store_engagement *e = p;
+    memset(e, 0, sizeof(*e));
+    e->occurrence_id = sqlite3_column_int64(q, 0);
+    e->checkpoint = sqlite3_column_int64(q, 1);
+    e->due_at = sqlite3_column_int64(q, 2);
+    e->fetched_at = sqlite3_column_int64(q, 3);
+    e->attempts = sqlite3_column_int(q, 4);
+    e->likes = sqlite3_column_int64(q, 5);
+    e->reposts = sqlite3_column_int64(q, 6);
+    e->replies = sqlite3_column_int64(q, 7);
+    e->quotes = sqlite3_column_int64(q, 8);
+    col_text(q, 9, e->error, sizeof(e->error));
+    e->workspace_id = sqlite3_column_int64(q, 10);
+    e->post_id = sqlite3_column_int64(q, 11);
+    e->channel_id = sqlite3_column_int64(q, 12);
+    e->published_at = sqlite3_column_int64(q, 13);
+    col_text(q, 14, e->remote_id, sizeof(e->remote_id));
+}
+
+static int sq_engagement_due(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " ENG_COLS " FROM engagement e JOIN occurrences o ON o.id = e.occurrence_id"
+                 " JOIN channels c ON c.id = o.channel_id"
+                 " WHERE e.fetched_at IS NULL AND e.due_at <= ?1 AND o.state = 'published'"
+                 " AND o.deleted_at IS NULL AND c.status = 'active'"
+                 " ORDER BY e.due_at, e.occurrence_id LIMIT ?2", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, now);
+        sqlite3_bind_int(q, 2, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_engagement, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static void bind_count(sqlite3_stmt *q, int i, int64_t v)
+{
+    if(v >= 0)
+        sqlite3_bind_int64(q, i, v);
+    else
+        sqlite3_bind_null(q, i);
+}
+
+static int sq_engagement_record(struct store *st, const struct store_engagement *e)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE engagement SET fetched_at = ?3, due_at = ?4, attempts = attempts + 1, likes = ?5,"
+                 " reposts = ?6, replies = ?7, quotes = ?8, error = ?9"
+                 " WHERE occurrence_id = ?1 AND checkpoint = ?2", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, e->occurrence_id);
+        sqlite3_bind_int64(q, 2, e->checkpoint);
+        if(e->fetched_at)
+            sqlite3_bind_int64(q, 3, e->fetched_at);
+        else
+            sqlite3_bind_null(q, 3);
+        sqlite3_bind_int64(q, 4, e->due_at);
+        bind_count(q, 5, e->likes);
+        bind_count(q, 6, e->reposts);
+        bind_count(q, 7, e->replies);
+        bind_count(q, 8, e->quotes);
+        bind_opt(q, 9, e->error[0] ? e->error : NULL);
+        rc = exec_stmt(s, q, "engagement", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "engagement fetch not found");
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
+                              struct store_engagement **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " ENG_COLS " FROM engagement e JOIN occurrences o ON o.id = e.occurrence_id"
+                 " WHERE (?1 = 0 OR o.workspace_id = ?1) AND (?2 = 0 OR o.post_id = ?2)"
+                 " AND (?3 = 0 OR o.id = ?3) ORDER BY e.occurrence_id, e.checkpoint LIMIT 3000", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, post);
+        sqlite3_bind_int64(q, 3, occurrence);
+        rc = run_list(s, q, sizeof(**items), 3000, row_engagement, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_oauth_insert(struct store *st, const struct store_oauth *o)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO oauth_pending(state_hash, workspace_id, user_id, kind, channel_id, detail, secret,"
+                 " created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &q);
+    if(!rc) {
+        bind_text(q, 1, o->state_hash);
+        sqlite3_bind_int64(q, 2, o->workspace_id);
+        if(o->user_id)
+            sqlite3_bind_int64(q, 3, o->user_id);
+        else
+            sqlite3_bind_null(q, 3);
+        bind_text(q, 4, o->kind);
+        if(o->channel_id)
+            sqlite3_bind_int64(q, 5, o->channel_id);
+        else
+            sqlite3_bind_null(q, 5);
+        bind_text(q, 6, o->detail ? o->detail : "{}");
+        if(o->secret)
+            sqlite3_bind_blob(q, 7, o->secret, (int)o->secret_len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(q, 7);
+        sqlite3_bind_int64(q, 8, o->created_at);
+        sqlite3_bind_int64(q, 9, o->expires_at);
+        rc = exec_stmt(s, q, "pending connection", NULL);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, found = 0;
+    memset(out, 0, sizeof(*out));
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin oauth");
+    if(!rc)
+        rc = prep(s, "SELECT state_hash, workspace_id, coalesce(user_id, 0), kind, coalesce(channel_id, 0), detail,"
+                     " secret, created_at, expires_at FROM oauth_pending WHERE state_hash = ?1 AND expires_at > ?2", &q);
+    if(!rc) {
+        bind_text(q, 1, state_hash);
+        sqlite3_bind_int64(q, 2, now);
+        if(sqlite3_step(q) == SQLITE_ROW) {
+            const void *blob = sqlite3_column_blob(q, 6);
+            found = 1;
+            col_text(q, 0, out->state_hash, sizeof(out->state_hash));
+            out->workspace_id = sqlite3_column_int64(q, 1);
+            out->user_id = sqlite3_column_int64(q, 2);
+            col_text(q, 3, out->kind, sizeof(out->kind));
+            out->channel_id = sqlite3_column_int64(q, 4);
+            out->detail = col_dup(q, 5);
+            if(blob) {
+                out->secret_len = (size_t)sqlite3_column_bytes(q, 6);
+                out->secret = malloc(out->secret_len ? out->secret_len : 1);
+                if(out->secret)
+                    memcpy(out->secret, blob, out->secret_len);
+                else
+                    out->secret_len = 0;
+            }
+            out->created_at = sqlite3_column_int64(q, 7);
+            out->expires_at = sqlite3_column_int64(q, 8);
+        }
+        release(s, q);
+        rc = prep(s, "DELETE FROM oauth_pending WHERE state_hash = ?1 OR expires_at <= ?2", &q);
+        if(!rc) {
+            bind_text(q, 1, state_hash);
+            sqlite3_bind_int64(q, 2, now);
+            rc = exec_stmt(s, q, "pending connection", NULL);
+            release(s, q);
+        }
+    }
+    if(!rc)
+        rc = exec_sql(s, "COMMIT", "commit oauth");
+    else
+        (void)exec_sql(s, "ROLLBACK", "rollback oauth");
+    unlock(s);
+    if(!rc && !found)
+        rc = sam_fail(SAM_ENOTFOUND, "this connection link is unknown or expired; start connecting again");
+    if(rc)
+        store_oauth_cleanup(out);
+    return rc;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -1874,6 +2277,17 @@ static const struct store_ops sqlite_ops = {
     .occurrence_claim = sq_occurrence_claim,
     .occurrence_finish = sq_occurrence_finish,
     .occurrence_release_leases = sq_occurrence_release_leases,
+    .channel_set_status = sq_channel_set_status,
+    .message_insert = sq_message_insert,
+    .message_list = sq_message_list,
+    .cursor_get = sq_cursor_get,
+    .cursor_set = sq_cursor_set,
+    .engagement_plan = sq_engagement_plan,
+    .engagement_due = sq_engagement_due,
+    .engagement_record = sq_engagement_record,
+    .engagement_list = sq_engagement_list,
+    .oauth_insert = sq_oauth_insert,
+    .oauth_take = sq_oauth_take,
     .audit_insert = sq_audit_insert,
     .audit_list = sq_audit_list,
 };

@@ -241,6 +241,99 @@ int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t a
     return st->ops->channel_list(st, ws, kind, after, limit, items, n);
 }
 
+int store_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now)
+{
+    return st->ops->channel_set_status(st, id, status, message, now);
+}
+
+int store_message_insert(struct store *st, struct store_message *m, int *inserted)
+{
+    return st->ops->message_insert(st, m, inserted);
+}
+
+int store_message_list(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before, int limit,
+                       struct store_message **items, size_t *n)
+{
+    return st->ops->message_list(st, ws, channel, kind, before, limit, items, n);
+}
+
+void store_message_cleanup(struct store_message *m)
+{
+    if(!m)
+        return;
+    free(m->remote_id);
+    free(m->remote_url);
+    free(m->parent_remote_id);
+    free(m->root_remote_id);
+    free(m->thread_id);
+    free(m->author_id);
+    free(m->author_handle);
+    free(m->author_name);
+    free(m->text);
+    memset(m, 0, sizeof(*m));
+}
+
+void store_message_list_free(struct store_message *items, size_t n)
+{
+    for(size_t i = 0; items && i < n; i++)
+        store_message_cleanup(&items[i]);
+    free(items);
+}
+
+int store_cursor_get(struct store *st, int64_t channel, const char *name, char *out, size_t n)
+{
+    return st->ops->cursor_get(st, channel, name, out, n);
+}
+
+int store_cursor_set(struct store *st, int64_t channel, const char *name, const char *value, int64_t now)
+{
+    return st->ops->cursor_set(st, channel, name, value, now);
+}
+
+int store_engagement_plan(struct store *st, int64_t occurrence, int64_t published_at, const int64_t *checkpoints,
+                          size_t n)
+{
+    return st->ops->engagement_plan(st, occurrence, published_at, checkpoints, n);
+}
+
+int store_engagement_due(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n)
+{
+    return st->ops->engagement_due(st, now, limit, items, n);
+}
+
+int store_engagement_record(struct store *st, const struct store_engagement *e)
+{
+    return st->ops->engagement_record(st, e);
+}
+
+int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
+                          struct store_engagement **items, size_t *n)
+{
+    return st->ops->engagement_list(st, ws, post, occurrence, items, n);
+}
+
+int store_oauth_insert(struct store *st, const struct store_oauth *o)
+{
+    return st->ops->oauth_insert(st, o);
+}
+
+int store_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out)
+{
+    return st->ops->oauth_take(st, state_hash, now, out);
+}
+
+void store_oauth_cleanup(struct store_oauth *o)
+{
+    if(!o)
+        return;
+    free(o->detail);
+    if(o->secret) {
+        memset(o->secret, 0, o->secret_len);
+        free(o->secret);
+    }
+    memset(o, 0, sizeof(*o));
+}
+
 int store_audit_insert(struct store *st, const struct store_audit *a)
 {
     return st->ops->audit_insert(st, a);

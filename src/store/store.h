@@ -85,7 +85,8 @@ struct store_channel {
     char kind[STORE_KIND_MAX + 1];
     char name[STORE_NAME_MAX + 1];
     char timezone[STORE_TZ_MAX + 1];
-    char status[16];
+    char status[16];         /* active, or reconnect (credentials refused; queue held) */
+    char status_message[512];/* for people: why the status is what it is, "" when active */
     char *settings;          /* JSON object text, owned */
     char *slots;             /* JSON list of "mon 09:00", owned */
     int max_per_hour;        /* frequency caps (P7) */
@@ -159,6 +160,44 @@ struct store_outcome {
     const char *state;        /* published, scheduled (retry later), failed */
     const char *remote_id, *remote_url, *error;
     int64_t next_attempt_at, published_at;
+};
+
+/* A message read from a network (D1): a mention, reply, quote or direct message. Strings
+ * are owned (NULL when the network gave none, except remote_id, author_id and text). */
+struct store_message {
+    int64_t id, workspace_id, channel_id;
+    char kind[16];                    /* mention, reply, quote, direct */
+    char *remote_id, *remote_url;     /* the network's id (at:// URI, status id) and link */
+    char *parent_remote_id, *root_remote_id; /* what it answers, the thread's first post */
+    char *thread_id;                  /* a direct conversation's id */
+    char *author_id, *author_handle, *author_name;
+    char *text;                       /* plain text */
+    int64_t created_at, received_at;
+    char channel_name[STORE_NAME_MAX + 1]; /* filled by lists */
+    char channel_kind[STORE_KIND_MAX + 1];
+};
+
+/* Engagement counts of a published occurrence at a checkpoint after publishing (M6).
+ * Counts are -1 until fetched (or when the network does not count that). */
+struct store_engagement {
+    int64_t occurrence_id, checkpoint, due_at, fetched_at;
+    int attempts;
+    int64_t likes, reposts, replies, quotes;
+    char error[512];
+    /* filled by store_engagement_due and _list from the occurrence: */
+    int64_t workspace_id, post_id, channel_id, published_at;
+    char remote_id[256];
+};
+
+/* An OAuth connection waiting for the user to come back from the instance. */
+struct store_oauth {
+    char state_hash[65];              /* hex BLAKE2b of the state sent out */
+    int64_t workspace_id, user_id, channel_id; /* channel_id: 0 = a new channel */
+    char kind[STORE_KIND_MAX + 1];
+    char *detail;                     /* JSON object text, owned */
+    unsigned char *secret;            /* sealed client secret or NULL, owned */
+    size_t secret_len;
+    int64_t created_at, expires_at;
 };
 
 struct store_stats {
@@ -245,6 +284,21 @@ struct store_ops {
                             struct store_occurrence **items, size_t *n);
     int (*occurrence_finish)(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
     int (*occurrence_release_leases)(struct store *st, int *n);
+
+    int (*channel_set_status)(struct store *st, int64_t id, const char *status, const char *message, int64_t now);
+    int (*message_insert)(struct store *st, struct store_message *m, int *inserted);
+    int (*message_list)(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before, int limit,
+                        struct store_message **items, size_t *n);
+    int (*cursor_get)(struct store *st, int64_t channel, const char *name, char *out, size_t n);
+    int (*cursor_set)(struct store *st, int64_t channel, const char *name, const char *value, int64_t now);
+    int (*engagement_plan)(struct store *st, int64_t occurrence, int64_t published_at, const int64_t *checkpoints,
+                           size_t n);
+    int (*engagement_due)(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n);
+    int (*engagement_record)(struct store *st, const struct store_engagement *e);
+    int (*engagement_list)(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
+                           struct store_engagement **items, size_t *n);
+    int (*oauth_insert)(struct store *st, const struct store_oauth *o);
+    int (*oauth_take)(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
 
     int (*audit_insert)(struct store *st, const struct store_audit *a);
     int (*audit_list)(struct store *st, int64_t ws, int64_t before, int limit,
@@ -385,6 +439,47 @@ int store_occurrence_finish(struct store *st, int64_t id, const char *owner, con
 /* At start of a single-node server: every occurrence left in flight by a process that
  * died becomes claimable at once (its channel call is idempotent). *n gets how many. */
 int store_occurrence_release_leases(struct store *st, int *n);
+
+/* Sets a channel's status (active, reconnect) and the message for people that explains
+ * it (NULL or "" when active). The publisher claims nothing for a channel that is not
+ * active: its occurrences wait, scheduled, until it is active again. */
+int store_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now);
+
+/* Stores a message read from a network. A message already stored for the channel (same
+ * remote_id) is left as it is: *inserted is then 0 and m->id the stored one's id. */
+int store_message_insert(struct store *st, struct store_message *m, int *inserted);
+/* Newest first (by id); channel 0 and kind NULL: all; before 0 = from the newest. */
+int store_message_list(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before, int limit,
+                       struct store_message **items, size_t *n);
+void store_message_cleanup(struct store_message *m);
+void store_message_list_free(struct store_message *items, size_t n);
+
+/* A channel's named read position; "" (and SAM_OK) when none was stored. SAM_ETOOBIG when
+ * it does not fit in n bytes. */
+int store_cursor_get(struct store *st, int64_t channel, const char *name, char *out, size_t n);
+int store_cursor_set(struct store *st, int64_t channel, const char *name, const char *value, int64_t now);
+
+/* Plans the engagement fetches of a published occurrence: one per checkpoint (seconds
+ * after published_at). Planning again changes nothing. */
+int store_engagement_plan(struct store *st, int64_t occurrence, int64_t published_at, const int64_t *checkpoints,
+                          size_t n);
+/* Fetches due at now (not fetched, due_at <= now, occurrence published and not deleted),
+ * oldest first, with the occurrence's remote id and channel. */
+int store_engagement_due(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n);
+/* Writes a fetch's result: counts and fetched_at, or (fetched_at 0) a failed attempt with
+ * error and the next due_at. */
+int store_engagement_record(struct store *st, const struct store_engagement *e);
+/* The fetches of a post's occurrences (post != 0) or of one occurrence, by occurrence and
+ * checkpoint; ws limits them to a workspace. */
+int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
+                          struct store_engagement **items, size_t *n);
+
+/* Stores a pending OAuth connection, and takes it back once (it is deleted): SAM_ENOTFOUND
+ * when there is none under that state or it expired before now. Expired ones are removed
+ * on the way. */
+int store_oauth_insert(struct store *st, const struct store_oauth *o);
+int store_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
+void store_oauth_cleanup(struct store_oauth *o);
 
 int store_audit_insert(struct store *st, const struct store_audit *a);
 /* Newest first; before 0 = from the newest. */

@@ -4,7 +4,11 @@
  * sam_fail messages and server.c turns them into the error shape.
  */
 #include "web/web.h"
+#include "channel/discover.h"
 #include "core/post.h"
+#include "engine/chan.h"
+#include "engine/connect.h"
+#include "engine/poller.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -475,9 +479,9 @@ static int h_token_delete(struct web_request *r, struct web_reply *out)
 static int channel_input_from(json_t *body, int create, struct channel_input *in)
 {
     static const char *const create_keys[] = {"kind", "name", "timezone", "settings", "secret", "slots",
-                                              "max_per_hour", "max_per_day", NULL};
+                                              "max_per_hour", "max_per_day", "verify", "discover", NULL};
     static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", "slots", "max_per_hour",
-                                             "max_per_day", NULL};
+                                             "max_per_day", "verify", "discover", NULL};
     static const char *const caps[] = {"max_per_hour", "max_per_day"};
     json_t *secret = json_object_get(body, "secret");
     int rc;
@@ -537,13 +541,90 @@ static int h_channels_list(struct web_request *r, struct web_reply *out)
     return reply(out, 200, items);
 }
 
+/* Tries the credentials that a create (cur NULL) or an edit of cur would save, unless the
+ * body says "verify": false; on success in->settings points at *owned, the settings with
+ * what the network said of the account added. */
+static int verify_input(struct web_request *r, const struct store_channel *cur, struct channel_input *in,
+                        json_t **owned)
+{
+    json_t *v = json_object_get(r->body, "verify");
+    const char *kind = cur ? cur->kind : in->kind;
+    char *old_secret = NULL;
+    size_t old_len = 0;
+    int rc;
+    *owned = NULL;
+    if(v && !json_is_boolean(v))
+        return sam_fail_field(SAM_EINVAL, "verify", "verify must be true or false");
+    if(v && json_is_false(v))
+        return SAM_OK;
+    if(json_object_get(r->body, "discover") && !json_is_boolean(json_object_get(r->body, "discover")))
+        return sam_fail_field(SAM_EINVAL, "discover", "discover must be true or false");
+    if(kind && !strcmp(kind, "feed") && json_is_true(json_object_get(r->body, "discover")) && in->settings &&
+       json_is_string(json_object_get(in->settings, "url"))) {
+        /* "discover": the address may be a page that names its feed: the feed is saved. */
+        char *feed_url = NULL, *title = NULL;
+        rc = discover_feed(json_string_value(json_object_get(in->settings, "url")), web_net_timeout_ms(r->web),
+                           &feed_url, &title);
+        if(rc == SAM_EINVAL && !sam_errfield())
+            rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EINVAL));
+        if(!rc && !(*owned = json_deep_copy(in->settings)))
+            rc = SAM_ENOMEM;
+        if(!rc) {
+            json_object_set_new(*owned, "url", json_string(feed_url));
+            if(title && !json_object_get(*owned, "title"))
+                json_object_set_new(*owned, "title", json_string(title));
+            in->settings = *owned;
+        }
+        free(feed_url);
+        free(title);
+        return rc;
+    }
+    if(!kind || (cur && !in->secret && !in->settings) || (!cur && !in->secret) ||
+       (cur && !in->secret && !cur->secret))
+        return SAM_OK;                 /* nothing to try: no credentials */
+    if(in->settings)
+        *owned = json_deep_copy(in->settings);
+    else
+        *owned = json_loads(cur && cur->settings ? cur->settings : "{}", 0, NULL);
+    if(!*owned || !json_is_object(*owned)) {
+        json_decref(*owned);
+        *owned = NULL;
+        return in->settings ? SAM_ENOMEM : sam_fail_field(SAM_EINVAL, "settings", "settings must be a JSON object");
+    }
+    if(!in->secret && cur && cur->secret &&
+       core_secret_open(r->core, cur->secret, cur->secret_len, &old_secret, &old_len)) {
+        json_decref(*owned);
+        *owned = NULL;
+        return sam_fail_field(SAM_EINVAL, "secret", "the stored secret cannot be decrypted; enter it again");
+    }
+    rc = connect_verify(kind, *owned, in->secret ? in->secret : old_secret, in->secret ? in->secret_len : old_len,
+                        web_net_timeout_ms(r->web));
+    if(old_secret) {
+        sodium_memzero(old_secret, old_len);
+        free(old_secret);
+    }
+    if(rc) {
+        json_decref(*owned);
+        *owned = NULL;
+        return rc;
+    }
+    in->settings = *owned;
+    return SAM_OK;
+}
+
 static int h_channels_create(struct web_request *r, struct web_reply *out)
 {
     struct channel_input in;
     struct store_channel ch;
+    json_t *owned = NULL;
     int rc = channel_input_from(r->body, 1, &in);
+    if(!rc && !core_channel_kind_valid(in.kind))
+        rc = sam_fail_field(SAM_EINVAL, "kind", "kind must be bluesky, mastodon, feed, jetstream, file or webhook");
+    if(!rc)
+        rc = verify_input(r, NULL, &in, &owned);
     if(!rc)
         rc = core_channel_create(r->core, &r->actor, r->wid, &in, &ch);
+    json_decref(owned);
     if(rc)
         return rc;
     rc = reply(out, 201, view_channel(&ch));
@@ -565,10 +646,16 @@ static int h_channel_get(struct web_request *r, struct web_reply *out)
 static int h_channel_patch(struct web_request *r, struct web_reply *out)
 {
     struct channel_input in;
-    struct store_channel ch;
+    struct store_channel ch, cur;
+    json_t *owned = NULL;
     int rc = channel_input_from(r->body, 0, &in);
+    if(!rc && !(rc = core_channel_get(r->core, r->wid, r->id, &cur))) {
+        rc = verify_input(r, &cur, &in, &owned);
+        store_channel_cleanup(&cur);
+    }
     if(!rc)
         rc = core_channel_update(r->core, &r->actor, r->wid, r->id, &in, &ch);
+    json_decref(owned);
     if(rc)
         return rc;
     rc = reply(out, 200, view_channel(&ch));
@@ -609,6 +696,242 @@ static int h_channel_delete(struct web_request *r, struct web_reply *out)
         return rc;
     out->status = 204;
     return SAM_OK;
+}
+
+/* Reads a channel's mentions and messages now, and answers how many were new. */
+static int h_channel_read(struct web_request *r, struct web_reply *out)
+{
+    struct store_channel ch;
+    struct poller_stats stats;
+    struct poller_options o = {.interval_s = 60, .timeout_ms = web_net_timeout_ms(r->web),
+                               .file_dir = web_file_dir(r->web)};
+    const struct channel_ops *ops;
+    int rc = core_channel_get(r->core, r->wid, r->id, &ch);
+    if(rc)
+        return rc;
+    ops = channel_ops_for(ch.kind);
+    if(!ops || !ops->fetch_inbound) {
+        rc = sam_fail(SAM_EINVAL, "%s channels bring no mentions or messages in", ch.kind);
+    } else if(strcmp(ch.status, "active")) {
+        rc = sam_fail(SAM_ECONFLICT, "the channel needs reconnecting first: %s", ch.status_message);
+    } else {
+        rc = poller_run_once(r->core, &o, r->wid, r->id, time_now(), &stats);
+    }
+    store_channel_cleanup(&ch);
+    if(!rc && (rc = core_channel_get(r->core, r->wid, r->id, &ch)) == SAM_OK) {
+        rc = reply(out, 200, json_pack("{s:i, s:b, s:o}", "new_messages", stats.messages, "ok", stats.failures == 0,
+                                       "channel", view_channel(&ch)));
+        store_channel_cleanup(&ch);
+    }
+    return rc;
+}
+
+static json_t *v_message(const void *p) { return view_message(p); }
+static int64_t k_message(const void *p) { return ((const struct store_message *)p)->id; }
+
+static int h_messages_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_message *ms = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t before, channel = 0;
+    json_t *items;
+    static const char *const kinds[] = {"mention", "reply", "quote", "direct", NULL};
+    if((rc = page_params(r, &limit, &before)))
+        return rc;
+    if(r->query_kind) {
+        int ok = 0;
+        for(size_t i = 0; kinds[i]; i++)
+            ok |= !strcmp(kinds[i], r->query_kind);
+        if(!ok)
+            return sam_fail(SAM_EBADREQ, "kind must be mention, reply, quote or direct");
+    }
+    if(r->query_channel) {
+        char *end;
+        channel = strtoll(r->query_channel, &end, 10);
+        if(!*r->query_channel || *end || channel < 1)
+            return sam_fail(SAM_EBADREQ, "channel must be a channel id");
+    }
+    rc = store_message_list(r->core->st, r->wid, channel, r->query_kind, before, limit + 1, &ms, &n);
+    if(rc)
+        return rc;
+    items = page_of(ms, n, sizeof(*ms), limit, v_message, k_message);
+    store_message_list_free(ms, n);
+    return reply(out, 200, items);
+}
+
+static int h_post_engagement(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    struct store_engagement *es = NULL;
+    size_t n = 0;
+    json_t *items;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    store_post_cleanup(&p);
+    if((rc = store_engagement_list(r->core->st, r->wid, r->id, 0, &es, &n)))
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n; i++)
+        json_array_append_new(items, view_engagement(&es[i]));
+    free(es);
+    return reply(out, 200, json_pack("{s:o}", "items", items));
+}
+
+static int h_post_engagement_refresh(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    struct poller_options o = {.interval_s = 60, .timeout_ms = web_net_timeout_ms(r->web),
+                               .file_dir = web_file_dir(r->web)};
+    int fetched = 0, failed = 0;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    store_post_cleanup(&p);
+    if((rc = poller_refresh_post(r->core, &o, r->id, &fetched, &failed)))
+        return rc;
+    if((rc = h_post_engagement(r, out)))
+        return rc;
+    json_object_set_new(out->json, "fetched", json_integer(fetched));
+    json_object_set_new(out->json, "failed", json_integer(failed));
+    return SAM_OK;
+}
+
+/* ---- connecting accounts and sources ---- */
+
+static int callback_uri(struct web_request *r, char *out, size_t n)
+{
+    if((size_t)snprintf(out, n, "%s/api/v1/oauth/mastodon/callback", web_base_url(r->web)) >= n)
+        return sam_fail(SAM_EINVAL, "public_url is too long");
+    return SAM_OK;
+}
+
+static int h_connect_mastodon(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"instance_url", "name", "timezone", "channel_id", "redirect_uri", NULL};
+    struct connect_begin b;
+    char redirect[600], url[2048], state[64];
+    const char *uri = NULL;
+    json_t *cid = json_object_get(r->body, "channel_id");
+    int rc = body_only(r->body, keys);
+    memset(&b, 0, sizeof(b));
+    b.workspace_id = r->wid;
+    b.user_id = r->actor.user_id;
+    if(!rc)
+        rc = body_str(r->body, "instance_url", 1, &b.instance_url);
+    if(!rc)
+        rc = body_str(r->body, "name", 0, &b.name);
+    if(!rc)
+        rc = body_str(r->body, "timezone", 0, &b.timezone);
+    if(!rc)
+        rc = body_str(r->body, "redirect_uri", 0, &uri);
+    if(rc)
+        return rc;
+    if(uri && strcmp(uri, CONNECT_OOB))
+        return sam_fail_field(SAM_EINVAL, "redirect_uri", "redirect_uri may only be " CONNECT_OOB
+                              " (for a code to copy); leave it out for samtale's own callback");
+    if(cid) {
+        struct store_channel ch;
+        if(!json_is_integer(cid) || json_integer_value(cid) < 1)
+            return sam_fail_field(SAM_EINVAL, "channel_id", "channel_id must be a channel id");
+        if((rc = core_channel_get(r->core, r->wid, (int64_t)json_integer_value(cid), &ch)))
+            return rc;
+        rc = strcmp(ch.kind, "mastodon") ? sam_fail_field(SAM_EINVAL, "channel_id", "channel %lld is not a "
+                                                          "Mastodon channel", (long long)ch.id) : SAM_OK;
+        b.channel_id = ch.id;
+        store_channel_cleanup(&ch);
+        if(rc)
+            return rc;
+    }
+    if(!uri) {
+        if((rc = callback_uri(r, redirect, sizeof(redirect))))
+            return rc;
+        uri = redirect;
+    }
+    b.redirect_uri = uri;
+    if((rc = connect_mastodon_begin(r->core, &b, url, sizeof(url), state, sizeof(state))))
+        return rc;
+    return reply(out, 201, json_pack("{s:s, s:s, s:s, s:i}", "authorize_url", url, "state", state, "redirect_uri",
+                                     uri, "expires_in", CONNECT_TTL));
+}
+
+static int h_connect_mastodon_finish(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"state", "code", NULL};
+    const char *state = NULL, *code = NULL;
+    struct store_channel ch;
+    int rc = body_only(r->body, keys);
+    if(!rc)
+        rc = body_str(r->body, "state", 1, &state);
+    if(!rc)
+        rc = body_str(r->body, "code", 1, &code);
+    if(!rc)
+        rc = connect_mastodon_finish(r->core, r->wid, state, code, &ch);
+    if(rc)
+        return rc;
+    rc = reply(out, 201, view_channel(&ch));
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
+/* Where the instance sends the person back. Public (the session cookie is SameSite=Strict
+ * and does not come along on a redirect from another site): the state, single-use and
+ * short-lived, is what ties the answer to the workspace and person who started. The
+ * browser is sent on to the dashboard's channels page, which shows the outcome. */
+static int h_oauth_callback(struct web_request *r, struct web_reply *out)
+{
+    struct store_channel ch;
+    char esc[600];
+    int rc;
+    out->status = 303;
+    out->content_type = "text/plain; charset=utf-8";
+    if(r->query_error || !r->query_code || !r->query_state) {
+        snprintf(out->location, sizeof(out->location), "/#/channels?connect_error=%s",
+                 r->query_error && !strcmp(r->query_error, "access_denied") ? "denied" : "incomplete");
+        return buf_puts(&out->raw, "Not connected: the instance did not give samtale access.\n");
+    }
+    rc = connect_mastodon_finish(r->core, 0, r->query_state, r->query_code, &ch);
+    if(rc) {
+        const char *msg = sam_errmsg(rc);
+        size_t o = 0;
+        /* The message goes to the dashboard in the URL fragment, encoded. */
+        for(const unsigned char *p = (const unsigned char *)msg; *p && o + 4 < sizeof(esc); p++) {
+            if(isalnum(*p) || strchr("-._~", *p))
+                esc[o++] = (char)*p;
+            else
+                o += (size_t)snprintf(esc + o, sizeof(esc) - o, "%%%02X", *p);
+        }
+        esc[o] = '\0';
+        snprintf(out->location, sizeof(out->location), "/#/channels?connect_error=%s", esc);
+        return buf_printf(&out->raw, "Not connected: %s\n", msg);
+    }
+    snprintf(out->location, sizeof(out->location), "/#/channels?connected=%lld", (long long)ch.id);
+    rc = buf_printf(&out->raw, "Connected: channel %lld.\n", (long long)ch.id);
+    store_channel_cleanup(&ch);
+    return rc;
+}
+
+/* Finds the feed of a web page (or checks a feed's address). */
+static int h_discover(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"url", NULL};
+    const char *url = NULL;
+    char *feed_url = NULL, *title = NULL;
+    int rc = body_only(r->body, keys);
+    if(!rc)
+        rc = body_str(r->body, "url", 1, &url);
+    if(!rc && (strlen(url) > 2000 || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))))
+        rc = sam_fail_field(SAM_EINVAL, "url", "url must be an http:// or https:// address");
+    if(!rc)
+        rc = discover_feed(url, web_net_timeout_ms(r->web), &feed_url, &title);
+    if(rc == SAM_EINVAL && !sam_errfield())
+        rc = sam_fail_field(SAM_EINVAL, "url", "%s", sam_errmsg(SAM_EINVAL));
+    if(!rc)
+        rc = reply(out, 200, json_pack("{s:s, s:s?}", "feed_url", feed_url, "title", title));
+    free(feed_url);
+    free(title);
+    return rc;
 }
 
 /* ---- posts and the queue ---- */
@@ -1035,12 +1358,19 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/channels/{cid}", h_channel_patch, PERM_CHANNELS_WRITE, ROUTE_BODY},
     {"DELETE", WS "/channels/{cid}", h_channel_delete, PERM_CHANNELS_WRITE, 0},
     {"GET", WS "/channels/{cid}/slots", h_channel_slots, PERM_CHANNELS_READ, 0},
+    {"POST", WS "/channels/{cid}/read", h_channel_read, PERM_CHANNELS_READ, 0},
+    {"POST", WS "/channels/connect/mastodon", h_connect_mastodon, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"POST", WS "/channels/connect/mastodon/finish", h_connect_mastodon_finish, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"POST", WS "/channels/discover", h_discover, PERM_CHANNELS_READ, ROUTE_BODY},
+    {"GET", WS "/messages", h_messages_list, PERM_CHANNELS_READ, 0},
     {"GET", WS "/audit", h_audit_list, PERM_AUDIT_READ, 0},
     {"GET", WS "/posts", h_posts_list, PERM_POSTS_READ, 0},
     {"POST", WS "/posts", h_posts_create, PERM_POSTS_WRITE, ROUTE_BODY},
     {"GET", WS "/posts/{pid}", h_post_get, PERM_POSTS_READ, 0},
     {"PATCH", WS "/posts/{pid}", h_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", h_post_cancel, PERM_POSTS_WRITE, 0},
+    {"GET", WS "/posts/{pid}/engagement", h_post_engagement, PERM_POSTS_READ, 0},
+    {"POST", WS "/posts/{pid}/engagement", h_post_engagement_refresh, PERM_POSTS_READ, 0},
     {"GET", WS "/queue", h_queue, PERM_POSTS_READ, 0},
     {"POST", WS "/check", h_check, PERM_POSTS_READ, ROUTE_BODY},
     {"GET", WS "/queue/check", h_queue_check, PERM_POSTS_READ, 0},
@@ -1049,5 +1379,6 @@ const struct web_route web_routes[] = {
     {"POST", WS "/calendar", h_calendar_create, PERM_WORKSPACES_WRITE, 0},
     {"DELETE", WS "/calendar", h_calendar_delete, PERM_WORKSPACES_WRITE, 0},
     {"GET", "/ical/{token}", h_ical, 0, ROUTE_PUBLIC | ROUTE_RAW},
+    {"GET", "/api/v1/oauth/mastodon/callback", h_oauth_callback, 0, ROUTE_PUBLIC | ROUTE_RAW},
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

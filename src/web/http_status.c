@@ -21,6 +21,7 @@ int web_status_for(int rc, const char *field, const char **code)
         *code = "payload_too_large";
         return 413;
     case SAM_ERATE: *code = "rate_limited"; return 429;
+    case SAM_EIO: *code = "peer_unavailable"; return 502;
     case SAM_EUNSUPPORTED: *code = "not_implemented"; return 501;
     default: *code = "internal"; return 500;
     }

@@ -33,6 +33,9 @@ struct web {
     int cookie_secure;
     int fd;
     char *cert, *key;
+    char base_url[512];
+    long net_timeout_ms;
+    char file_dir[4096];
 };
 
 /* Per-connection request state (MHD's con_cls). */
@@ -51,6 +54,21 @@ static const char *CSP =
 int web_cookie_secure(const struct web *w)
 {
     return w->cookie_secure < 0 ? w->tls : w->cookie_secure;
+}
+
+const char *web_base_url(const struct web *w)
+{
+    return w->base_url;
+}
+
+long web_net_timeout_ms(const struct web *w)
+{
+    return w->net_timeout_ms > 0 ? w->net_timeout_ms : 15000;
+}
+
+const char *web_file_dir(const struct web *w)
+{
+    return w->file_dir;
 }
 
 static void add_security_headers(struct MHD_Response *resp)
@@ -86,6 +104,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, int status, const
         snprintf(num, sizeof(num), "%d", rep->retry_after);
         MHD_add_response_header(resp, "Retry-After", num);
     }
+    if(rep && rep->location[0])
+        MHD_add_response_header(resp, "Location", rep->location);
     ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -402,6 +422,8 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_from = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "from");
     r.query_to = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "to");
     r.query_channel = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "channel");
+    r.query_code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
+    r.query_error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
 
     sam_clear();
     if(!(route->flags & ROUTE_PUBLIC)) {
@@ -485,7 +507,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         const char *msg = sam_errmsg(rc);
         if(rep.error_code)
             code = rep.error_code;
-        if(st >= 500) {
+        if(st >= 500 && st != 502) {       /* 502: a network's answer, worth showing */
             log_kv(LOG_ERROR, "request failed", "method", method, "path",
                    strncmp(path, "/ical/", 6) ? path : "/ical/(secret)", "error", msg, NULL);
             msg = "internal error; the server log has details";
@@ -692,6 +714,11 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
     rc = open_listener(opt->listen, &w->fd, url, n, w->tls);
     if(rc)
         goto fail;
+    snprintf(w->base_url, sizeof(w->base_url), "%s", opt->public_url && *opt->public_url ? opt->public_url : url);
+    for(size_t len = strlen(w->base_url); len && w->base_url[len - 1] == '/'; len--)
+        w->base_url[len - 1] = '\0';
+    w->net_timeout_ms = opt->net_timeout_ms;
+    snprintf(w->file_dir, sizeof(w->file_dir), "%s", opt->file_dir ? opt->file_dir : "");
     if(w->tls)
         w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
                                      MHD_OPTION_LISTEN_SOCKET, w->fd,

@@ -27,6 +27,9 @@ struct web_options {
     const char *tls_cert; /* PEM files; both or neither */
     const char *tls_key;
     int cookie_secure;    /* 1: always, 0: never, -1: when TLS */
+    const char *public_url; /* how people reach samtale (OAuth redirects); "" or NULL: the bound address */
+    long net_timeout_ms;  /* limit of a call to a network made while answering (verify, connect) */
+    const char *file_dir; /* base folder of file channels */
 };
 
 /* Starts serving. *out is stopped and freed by web_stop. The core is borrowed and must
@@ -63,7 +66,7 @@ struct web_request {
     char session_token[64];
     char client_ip[64];
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
-        *query_channel;
+        *query_channel, *query_code, *query_error;
 };
 
 struct web_reply {
@@ -73,6 +76,7 @@ struct web_reply {
     const char *content_type;
     char set_cookie[256];
     int retry_after;            /* seconds, 0 = none */
+    char location[1024];        /* Location header (redirects), "" = none */
     const char *error_code;     /* overrides the code from web_status_for */
     json_t *error_extra;        /* owned; merged into the error object (e.g. violations) */
 };
@@ -106,5 +110,9 @@ void ratelimit_release(const char *key);
 void ratelimit_reset(const char *key);
 
 int web_cookie_secure(const struct web *w);
+/* samtale's own address, without a trailing "/" (public_url, else the bound one). */
+const char *web_base_url(const struct web *w);
+long web_net_timeout_ms(const struct web *w);
+const char *web_file_dir(const struct web *w);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * fuzz_parsers.c: libFuzzer target over the parsers that take outside input before any
  * library does: configuration text, RFC 3339 times, UTF-8 checks, scope lists, time zone
- * names, emails and names, and the Mastodon streaming parser.
+ * names, emails and names, the Mastodon streaming parser, and the HTML-to-text of
+ * Mastodon statuses.
  * The first input byte picks the parser; the rest is the input.
  *
  *   build-asan/fuzz_parsers -max_total_time=60 tests/fuzz/corpus
@@ -12,6 +13,7 @@
 
 #include "channel/mastodon.h"
 #include "core/core.h"
+#include "text/html.h"
 #include "util/conf.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -37,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data + 1, size - 1);
     s[size - 1] = '\0';
-    switch(data[0] % 7) {
+    switch(data[0] % 8) {
     case 0: {
         struct conf *c = conf_new();
         if(c)
@@ -79,6 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sse_feed(&p, (const char *)data + 1, cut, sse_ignore, NULL);
         sse_feed(&p, (const char *)data + 1 + cut, size - 1 - cut, sse_ignore, NULL);
         sse_cleanup(&p);
+        break;
+    }
+    case 7: {
+        char *text = NULL;
+        if(text_from_html((const char *)data + 1, size - 1, 5000, &text) == SAM_OK && !text)
+            abort();
+        free(text);
         break;
     }
     }

@@ -26,6 +26,7 @@ import time
 from urllib.parse import quote
 
 import harness
+import peers
 from harness import expect
 
 PEER_DIR = os.path.join(harness.REPO, "tests", "peers", "bsky")
@@ -47,18 +48,15 @@ class Pds:
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([node, "start.mjs"], cwd=PEER_DIR, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self._log)
-        out = []
-        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline()), daemon=True)
-        t.start()
-        t.join(START_TIMEOUT)
+        line = peers.first_line(self.proc, START_TIMEOUT)
         try:
-            info = json.loads(out[0]) if out and out[0] else None
+            info = json.loads(line) if line else None
         except ValueError:
             info = None
         if not info:
             self.stop()
             raise AssertionError("the PDS peer did not start within %.0f s: %r; log: %s"
-                                 % (START_TIMEOUT, out[:1], self.log_tail()))
+                                 % (START_TIMEOUT, line, self.log_tail()))
         self.info = info
         self.url = info["pds"]
         self.port = int(self.url.rsplit(":", 1)[1])
@@ -101,15 +99,7 @@ class Pds:
                 return out
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(harness.TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stdout:
-            self.proc.stdout.close()
+        peers.stop_process(self.proc)
         self._log.close()
 
 
@@ -457,17 +447,57 @@ def test_expired_token_is_refreshed_and_the_post_goes_out_once(ctx):
         proxy.stop()
 
 
-def test_refused_app_password_fails_with_reconnect_message(ctx):
-    ch = harness.new_channel(ctx.inst, "bsky-wrong", kind="bluesky", secret="aaaa-bbbb-cccc-dddd",
-                             settings={"handle": "alice.test", "service_url": ctx.pds.url},
-                             max_per_hour=1000, max_per_day=10000)
-    p = expect(ctx.inst.post(ctx.inst.ws("/posts"), json={"text": "Dette skal ikke ut", "channels": [ch["id"]],
+def _app_password(ctx, name):
+    st, doc = ctx.pds.xrpc("com.atproto.server.createAppPassword", body={"name": name},
+                           token=ctx.pds.login(ctx.pds.alice))
+    assert st == 200, (st, doc)
+    return doc["password"]
+
+
+def test_connecting_checks_the_app_password(ctx):
+    body = {"kind": "bluesky", "name": "bsky-wrong", "secret": "aaaa-bbbb-cccc-dddd",
+            "settings": {"handle": "alice.test", "service_url": ctx.pds.url}}
+    err = expect(ctx.inst.post(ctx.inst.ws("/channels"), json=body), 422, "validation_failed")["error"]
+    assert err["field"] == "secret" and "refused the app password" in err["message"], err
+    body["secret"] = _app_password(ctx, "samtale-connect")
+    ch = expect(ctx.inst.post(ctx.inst.ws("/channels"), json=body), 201)
+    assert ch["settings"]["did"] == ctx.pds.alice["did"] and ch["settings"]["handle"] == "alice.test", ch
+    expect(ctx.inst.delete(ctx.inst.ws("/channels/%d" % ch["id"])), 204)
+
+
+def test_a_revoked_app_password_holds_the_queue_until_reconnected(ctx):
+    """The credentials go bad after connecting: the channel says so, its posts wait, and
+    a new app password sends them out, once."""
+    pw = _app_password(ctx, "samtale-revoked")
+    ch = expect(ctx.inst.post(ctx.inst.ws("/channels"), json={
+        "kind": "bluesky", "name": "bsky-revoked", "secret": pw, "max_per_hour": 1000, "max_per_day": 10000,
+        "settings": {"handle": "alice.test", "service_url": ctx.pds.url}}), 201)
+    st, doc = ctx.pds.xrpc("com.atproto.server.revokeAppPassword", body={"name": "samtale-revoked"},
+                           token=ctx.pds.login(ctx.pds.alice))
+    assert st == 200, (st, doc)
+    text = "Dette venter på ny tilkobling %d" % random.randrange(1 << 30)
+    p = expect(ctx.inst.post(ctx.inst.ws("/posts"), json={"text": text, "channels": [ch["id"]],
                                                           "schedule": "now"}), 201)
+
+    def marked():
+        c = expect(ctx.inst.get(ctx.inst.ws("/channels/%d" % ch["id"])), 200)
+        return c if c["status"] == "reconnect" else None
+    c = harness.wait_until(marked, "the channel to need reconnecting")
+    assert "app password" in c["status_message"] and "reconnect" in c["status_message"].lower(), c
+    occ = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+    assert occ["state"] == "scheduled" and "app password" in occ["error"], occ
+    assert not [r for r in ctx.pds.records(ctx.pds.alice["did"]).values() if r["text"] == text]
+    # Reading is held too.
+    expect(ctx.inst.post(ctx.inst.ws("/channels/%d/read" % ch["id"])), 409, "conflict")
+    # A wrong new password is refused and changes nothing; a good one reconnects.
+    expect(ctx.inst.patch(ctx.inst.ws("/channels/%d" % ch["id"]), json={"secret": "zzzz-zzzz-zzzz-zzzz"}), 422)
+    assert expect(ctx.inst.get(ctx.inst.ws("/channels/%d" % ch["id"])), 200)["status"] == "reconnect"
+    c = expect(ctx.inst.patch(ctx.inst.ws("/channels/%d" % ch["id"]),
+                              json={"secret": _app_password(ctx, "samtale-new")}), 200)
+    assert c["status"] == "active", c
     done = settled(ctx, p["id"])
-    occ = done["occurrences"][0]
-    assert done["state"] == "failed" and occ["state"] == "failed", done
-    assert "reconnect the channel" in occ["error"] and "app password" in occ["error"], occ
-    assert not [r for r in ctx.pds.records(ctx.pds.alice["did"]).values() if r["text"] == "Dette skal ikke ut"]
+    assert done["state"] == "published", done
+    assert len([r for r in ctx.pds.records(ctx.pds.alice["did"]).values() if r["text"] == text]) == 1
 
 
 def test_invalid_record_fails_with_the_servers_message(ctx):

@@ -72,7 +72,7 @@ def test_workspace_list_json(inst):
 
 
 def test_channel_commands_round_trip(inst):
-    ch = cli_json(inst.db, "channel", "add", "--workspace", harness.WORKSPACE, "--kind", "feed",
+    ch = cli_json(inst.db, "channel", "add", "--workspace", harness.WORKSPACE, "--kind", "feed", "--no-verify",
                   "--name", "cli-feed", "--timezone", "Asia/Tokyo", "--setting", "url=https://example.com/a.xml",
                   "--setting", "lang=nb", "--secret-stdin", input="cli-secret-value\n")
     assert isinstance(ch, dict) and isinstance(ch.get("id"), int), ch
@@ -139,15 +139,15 @@ def test_exit_codes(inst):
     p = run_cli(inst.db, "token", "revoke", "999999")
     assert p.returncode == 3, "token revoke 999999 exited %d, expected 3" % p.returncode
 
-    cli_ok(inst.db, "channel", "add", "--kind", "feed", "--setting", "url=https://example.com/feed.xml", "--name", "cli-dup")
-    p = run_cli(inst.db, "channel", "add", "--kind", "feed", "--setting", "url=https://example.com/feed.xml", "--name", "cli-dup")
+    cli_ok(inst.db, "channel", "add", "--kind", "feed", "--no-verify", "--setting", "url=https://example.com/feed.xml", "--name", "cli-dup")
+    p = run_cli(inst.db, "channel", "add", "--kind", "feed", "--no-verify", "--setting", "url=https://example.com/feed.xml", "--name", "cli-dup")
     assert p.returncode == 4, "duplicate channel name exited %d, expected 4: %s" % (p.returncode, p.stderr)
     p = run_cli(inst.db, "workspace", "add", harness.WORKSPACE)
     assert p.returncode == 4, "duplicate workspace exited %d, expected 4" % p.returncode
 
     p = run_cli(inst.db, "channel", "add", "--kind", "myspace", "--name", "cli-bad")
     assert p.returncode == 5, "bad kind exited %d, expected 5: %s" % (p.returncode, p.stderr)
-    p = run_cli(inst.db, "channel", "add", "--kind", "feed", "--setting", "url=https://example.com/feed.xml", "--name", "cli-bad", "--timezone", "Mars/Base")
+    p = run_cli(inst.db, "channel", "add", "--kind", "feed", "--no-verify", "--setting", "url=https://example.com/feed.xml", "--name", "cli-bad", "--timezone", "Mars/Base")
     assert p.returncode == 5, "bad time zone exited %d, expected 5" % p.returncode
 
     d = tempfile.mkdtemp(prefix="samtale-it-nodb-")

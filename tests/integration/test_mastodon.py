@@ -7,7 +7,6 @@ loopback receiver (tests/peers/receiver.py), which can answer 429."""
 import json
 import os
 import subprocess
-import threading
 
 import harness
 import peers
@@ -31,23 +30,14 @@ class Mock:
             raise AssertionError("the Mastodon contract mock is not installed: run scripts/deps.sh")
         self.proc = subprocess.Popen(["node", os.path.join(PEER, "start.mjs")], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        out = []
-        t = threading.Thread(target=lambda: out.append(self.proc.stdout.readline().decode()), daemon=True)
-        t.start()
-        t.join(60)
-        if not out or not out[0].strip():
+        line = peers.first_line(self.proc, 60)
+        if not line.strip():
             self.stop()
             raise AssertionError("the Mastodon contract mock did not start")
-        self.url = json.loads(out[0])["url"]
+        self.url = json.loads(line)["url"]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(harness.TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        peers.stop_process(self.proc)
 
 
 def setup_module():
@@ -58,7 +48,8 @@ def setup_module():
         inst.prepare()
         inst.mock = Mock()
         inst.receiver = peers.Receiver(inst.dir)
-        inst.server = harness.Server(inst.db, inst.dir, env={"SAMTALE_PUBLISH_BACKOFF_S": "1"}).start()
+        inst.server = harness.Server(inst.db, inst.dir, env={"SAMTALE_PUBLISH_BACKOFF_S": "1",
+                                                             "SAMTALE_ENGAGEMENT_AFTER": "1s"}).start()
         inst.wid = expect(inst.get("/api/v1/me"), 200)["token"]["workspace_id"]
     except BaseException:
         for peer in ("mock", "receiver"):
@@ -122,7 +113,7 @@ def test_a_token_the_instance_refuses_fails_with_a_way_forward(inst):
 
 
 def test_rate_limit_waits_as_told(inst):
-    ch = harness.new_channel(inst, "masto-limited", kind="mastodon", secret="t",
+    ch = harness.new_channel(inst, "masto-limited", kind="mastodon", secret="t", verify=False,
                              settings={"instance_url": "http://127.0.0.1:%d" % inst.receiver.port}, max_per_hour=10)
     inst.receiver.control(mode="429", count=1, retry_after=3, error="Too many requests")
     p = expect(inst.post(inst.ws("/posts"), json={"text": "limited", "channels": [ch["id"]], "schedule": "now"}), 201)
@@ -140,3 +131,116 @@ def test_rate_limit_waits_as_told(inst):
     assert harness.parse_time(done["published_at"]) >= harness.parse_time(first["next_attempt_at"]), (first, done)
     keys = [d["headers"].get("Idempotency-Key") for d in inst.receiver.deliveries() if d["path"] == "/api/v1/statuses"]
     assert len(keys) == 2 and keys[0] == keys[1] and keys[0], keys   # the retry reused the key
+
+
+def _connected(inst, name):
+    """Connects an account the way the dashboard does: start, the instance redirects back."""
+    start = expect(inst.post(inst.ws("/channels/connect/mastodon"),
+                             json={"instance_url": inst.mock.url, "name": name}), 201)
+    assert start["authorize_url"].startswith(inst.mock.url + "/oauth/authorize?response_type=code"), start
+    assert "state=" + start["state"] in start["authorize_url"], start
+    assert start["redirect_uri"].endswith("/api/v1/oauth/mastodon/callback"), start
+    # The person allows samtale; the instance sends the browser back with a code.
+    back = inst.get("/api/v1/oauth/mastodon/callback?code=the-code&state=" + start["state"], token=None)
+    assert back.status == 303, back
+    loc = back.header("Location")
+    assert loc.startswith("/#/channels?connected="), loc
+    return start, int(loc.split("=")[-1])
+
+
+def test_connect_flow_creates_a_channel_through_oauth(inst):
+    start, cid = _connected(inst, "masto-oauth")
+    ch = expect(inst.get(inst.ws("/channels/%d" % cid)), 200)
+    assert ch["kind"] == "mastodon" and ch["has_secret"] and ch["status"] == "active", ch
+    assert ch["settings"]["instance_url"] == inst.mock.url, ch
+    # The state is single-use: replaying the redirect connects nothing.
+    again = inst.get("/api/v1/oauth/mastodon/callback?code=the-code&state=" + start["state"], token=None)
+    assert again.status == 303 and "connect_error=" in again.header("Location"), again
+    # A person who says no on the instance comes back with an error, and nothing is made.
+    refused = inst.get("/api/v1/oauth/mastodon/callback?error=access_denied&state=x", token=None)
+    assert refused.status == 303 and refused.header("Location").endswith("connect_error=denied"), refused
+    audit = expect(inst.get(inst.ws("/audit")), 200)["items"]
+    assert any(a["action"] == "channel.create" and a["target"] == "masto-oauth" for a in audit), audit
+
+
+def test_connect_flow_validates_its_input(inst):
+    expect(inst.post(inst.ws("/channels/connect/mastodon"), json={"instance_url": "ftp://x", "name": "n"}), 422,
+           "validation_failed")
+    expect(inst.post(inst.ws("/channels/connect/mastodon"), json={"name": "n"}), 422, "validation_failed")
+    expect(inst.post(inst.ws("/channels/connect/mastodon"),
+                     json={"instance_url": inst.mock.url, "name": "n", "redirect_uri": "https://evil.example/"}),
+           422, "validation_failed")
+    expect(inst.post(inst.ws("/channels/connect/mastodon/finish"), json={"state": "nope", "code": "c"}), 404,
+           "not_found")
+
+
+def test_connect_from_the_cli_with_a_code_to_copy(inst):
+    start = harness.cli_json(inst.db, "channel", "connect", "mastodon", "--instance", inst.mock.url,
+                             "--name", "masto-cli")
+    assert "redirect_uri=urn%3Aietf%3Awg%3Aoauth%3A2.0%3Aoob" in start["authorize_url"], start
+    ch = harness.cli_json(inst.db, "channel", "connect", "mastodon", "--state", start["state"], "--code", "pasted")
+    assert ch["kind"] == "mastodon" and ch["has_secret"] and ch["name"] == "masto-cli", ch
+    p = harness.run_cli(inst.db, "channel", "connect", "mastodon", "--state", start["state"], "--code", "pasted")
+    assert p.returncode == 3, p.stderr          # used once: not found the second time
+
+
+def test_mentions_and_direct_conversations_are_read_into_the_store(inst):
+    _, cid = _connected(inst, "masto-reader")
+    r = expect(inst.post(inst.ws("/channels/%d/read" % cid)), 200)
+    assert r["ok"] is True, r                    # every request passed the contract's validation
+    msgs = harness.list_all(inst, inst.ws("/messages?channel=%d" % cid))
+    kinds = sorted(m["kind"] for m in msgs)
+    # The contract's examples: one mention notification (a reply to someone) and two
+    # direct conversations.
+    assert kinds.count("direct") == 2 and len(msgs) == 3, msgs
+    mention = [m for m in msgs if m["kind"] != "direct"][0]
+    assert mention["remote_id"] == "103186126728896492" and mention["author"]["handle"] == "zsc", mention
+    assert "<" not in mention["text"] and mention["text"], mention   # HTML became text
+    assert all(m["thread_id"] for m in msgs if m["kind"] == "direct"), msgs
+    # Reading again stores nothing twice.
+    r = expect(inst.post(inst.ws("/channels/%d/read" % cid)), 200)
+    assert r["new_messages"] == 0 and len(harness.list_all(inst, inst.ws("/messages?channel=%d" % cid))) == 3, r
+    # The CLI lists the same.
+    rows = harness.cli_json(inst.db, "messages", "--channel", str(cid))
+    assert len(rows) == 3, rows
+    expect(inst.get(inst.ws("/messages?kind=nope")), 400, "bad_request")
+
+
+def test_engagement_counts_are_fetched_after_publishing(inst):
+    _, cid = _connected(inst, "masto-counts")
+    p = expect(inst.post(inst.ws("/posts"), json={"text": "Counting", "channels": [cid], "schedule": "now"}), 201)
+
+    def fetched():
+        items = expect(inst.get(inst.ws("/posts/%d/engagement" % p["id"])), 200)["items"]
+        return items if items and all(i["fetched_at"] for i in items) else None
+    items = harness.wait_until(fetched, "the engagement fetch 1 s after publishing")
+    assert len(items) == 1 and items[0]["after_seconds"] == 1 and not items[0]["error"], items
+    rows = harness.cli_json(inst.db, "engagement", str(p["id"]))
+    assert rows[0]["fetched_at"] == items[0]["fetched_at"], rows
+
+
+def test_a_refused_token_holds_the_queue_until_reconnected(inst):
+    ch = harness.new_channel(inst, "masto-401", kind="mastodon", secret="old-token", max_per_hour=10,
+                             settings={"instance_url": "http://127.0.0.1:%d" % inst.receiver.port})
+    inst.receiver.control(mode="401", count=1, error="The access token is invalid")
+    p = expect(inst.post(inst.ws("/posts"), json={"text": "held", "channels": [ch["id"]], "schedule": "now"}), 201)
+
+    def marked():
+        c = expect(inst.get(inst.ws("/channels/%d" % ch["id"])), 200)
+        return c if c["status"] == "reconnect" else None
+    c = harness.wait_until(marked, "the channel to be marked for reconnecting")
+    assert "reconnect" in c["status_message"].lower(), c
+    occ = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+    assert occ["state"] == "scheduled" and "token" in occ["error"], occ   # waiting, not lost
+    # A new token reconnects it, and the post goes out.
+    c = expect(inst.patch(inst.ws("/channels/%d" % ch["id"]), json={"secret": "new-token", "verify": False}), 200)
+    assert c["status"] == "active" and not c["status_message"], c
+
+    def published():
+        o = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+        return o if o["state"] == "published" else None
+    harness.wait_until(published, "the held post to go out after reconnecting")
+    auth = [d["headers"].get("Authorization") for d in inst.receiver.deliveries() if d["path"] == "/api/v1/statuses"]
+    assert auth[-1] == "Bearer new-token", auth
+    actions = [a["action"] for a in expect(inst.get(inst.ws("/audit")), 200)["items"]]
+    assert "channel.needs_reconnect" in actions and "channel.reconnect" in actions, actions

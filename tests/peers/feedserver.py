@@ -14,6 +14,10 @@ connections, and serves until killed:
                Content-Type charset says so (the title reads "café – ok")
   /json        a JSON Feed 1.1
   /error       500
+  /blog/       an HTML page that names two feeds in its <head> link tags (a relative
+               "../feed.xml" RSS and an absolute JSON Feed), for autodiscovery
+  /plain.html  an HTML page that names no feed
+  /moved       301 to /blog/
   /requests    the conditional headers of every request so far, as JSON lines
 
 Only the standard library; binds 127.0.0.1 only.
@@ -38,6 +42,14 @@ LATIN1 = "<rss version=\"2.0\"><channel><title>caf\u00e9 \u2013 ok</title></chan
 JSONFEED = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "JSON",
                        "items": [{"id": "j1", "url": "/j/1", "title": "One",
                                   "date_published": "2023-04-03T01:02:03Z"}]}).encode()
+
+BLOG = """<!doctype html><html><head><meta charset="utf-8"><title>Bakeriet blogg</title>
+<link rel="stylesheet" href="/style.css">
+<link rel="Alternate" type="application/rss+xml; charset=utf-8" title="Bakeriet (RSS)" href="../feed.xml">
+<link rel="alternate" type="application/feed+json" title="JSON" href="http://127.0.0.1:PORT/json">
+</head><body><h1>Bakeriet</h1><p>Kanelboller &amp; blåbær.</p></body></html>
+""".encode("utf-8")
+PLAIN = b"<!doctype html><html><head><title>Ingen feed</title></head><body>Hei</body></html>"
 
 SEEN = []
 
@@ -82,6 +94,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, LATIN1, "application/rss+xml; charset=windows-1252")
         elif self.path == "/json":
             self.send(200, JSONFEED, "application/feed+json")
+        elif self.path == "/blog/":
+            port = str(self.server.server_address[1]).encode()
+            self.send(200, BLOG.replace(b"PORT", port), "text/html; charset=utf-8")
+        elif self.path == "/plain.html":
+            self.send(200, PLAIN, "text/html")
+        elif self.path == "/moved":
+            self.send(301, b"", "text/plain", (("Location", "/blog/"),))
         elif self.path == "/error":
             self.send(500, b"broken", "text/plain")
         elif self.path == "/requests":

@@ -34,6 +34,7 @@
 
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "engine/poller.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -1097,6 +1098,48 @@ static void http_body_limit_truncates(void **state)
     http_resp_cleanup(&resp);
 }
 
+static void escape_table(void **state)
+{
+    char out[64];
+    (void)state;
+    assert_int_equal(http_escape("at://did:plc:abc/app.bsky.feed.post/3k", out, sizeof(out)), SAM_OK);
+    assert_string_equal(out, "at%3A%2F%2Fdid%3Aplc%3Aabc%2Fapp.bsky.feed.post%2F3k");
+    assert_int_equal(http_escape("æ ~-_.", out, sizeof(out)), SAM_OK);
+    assert_string_equal(out, "%C3%A6%20~-_.");
+    assert_int_equal(http_escape("", out, sizeof(out)), SAM_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(http_escape("abc/", out, 6), SAM_ETOOBIG);   /* "abc%2F" needs 7 bytes */
+    assert_string_equal(out, "");
+    assert_int_equal(http_escape("abc", out, 4), SAM_OK);
+}
+
+static void checkpoints_table(void **state)
+{
+    int64_t cp[POLLER_CHECKPOINTS_MAX];
+    size_t n = 0;
+    (void)state;
+    assert_int_equal(poller_parse_checkpoints("1h,24h,7d", cp, &n), SAM_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(cp[0], 3600);
+    assert_int_equal(cp[1], 86400);
+    assert_int_equal(cp[2], 604800);
+    assert_int_equal(poller_parse_checkpoints("7d, 30s,15m ,30s", cp, &n), SAM_OK);  /* sorted, once each */
+    assert_int_equal(n, 3);
+    assert_int_equal(cp[0], 30);
+    assert_int_equal(cp[1], 900);
+    assert_int_equal(cp[2], 604800);
+    assert_int_equal(poller_parse_checkpoints("", cp, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(poller_parse_checkpoints("90", cp, &n), SAM_OK);
+    assert_int_equal(cp[0], 90);
+    assert_int_equal(poller_parse_checkpoints("1w", cp, &n), SAM_EINVAL);
+    assert_int_equal(poller_parse_checkpoints("-1h", cp, &n), SAM_EINVAL);
+    assert_int_equal(poller_parse_checkpoints("0s", cp, &n), SAM_EINVAL);
+    assert_int_equal(poller_parse_checkpoints("401d", cp, &n), SAM_EINVAL);
+    assert_int_equal(poller_parse_checkpoints("99999999999999999999d", cp, &n), SAM_EINVAL);
+    assert_int_equal(poller_parse_checkpoints("1s,2s,3s,4s,5s,6s,7s,8s,9s", cp, &n), SAM_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest local[] = {
@@ -1110,6 +1153,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(file_torn_last_line, file_setup, file_teardown),
         cmocka_unit_test_setup_teardown(file_concurrent_publishers, file_setup, file_teardown),
         cmocka_unit_test(retry_after_table),
+        cmocka_unit_test(escape_table),
+        cmocka_unit_test(checkpoints_table),
         cmocka_unit_test(wait_hint_table),
         cmocka_unit_test(http_refuses_other_protocols),
     };

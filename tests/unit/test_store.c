@@ -199,6 +199,176 @@ static void backup_is_consistent(void **state)
     store_close(copy);
 }
 
+static int64_t add_channel(struct store *st, int64_t ws, const char *name)
+{
+    struct store_channel c = {.workspace_id = ws, .created_at = 1, .updated_at = 1};
+    snprintf(c.kind, sizeof(c.kind), "file");
+    snprintf(c.name, sizeof(c.name), "%s", name);
+    snprintf(c.timezone, sizeof(c.timezone), "UTC");
+    assert_int_equal(store_channel_insert(st, &c), SAM_OK);
+    return c.id;
+}
+
+static void messages_once_newest_first(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), ch = add_channel(f->st, ws, "c");
+    struct store_message *items = NULL;
+    size_t n = 0;
+    int inserted = 0;
+    for(int i = 0; i < 3; i++) {
+        char rid[32];
+        struct store_message m = {.workspace_id = ws, .channel_id = ch, .created_at = 100 + i, .received_at = 200};
+        snprintf(m.kind, sizeof(m.kind), i == 2 ? "direct" : "mention");
+        snprintf(rid, sizeof(rid), "at://x/%d", i);
+        m.remote_id = rid;
+        m.author_id = "did:plc:bob";
+        m.text = "hei <b>&amp;</b> 🫐";
+        assert_int_equal(store_message_insert(f->st, &m, &inserted), SAM_OK);
+        assert_int_equal(inserted, 1);
+    }
+    /* The same remote id again: kept once, the stored id given back. */
+    struct store_message again = {.workspace_id = ws, .channel_id = ch, .remote_id = "at://x/1",
+                                  .author_id = "did:plc:bob", .text = "changed"};
+    snprintf(again.kind, sizeof(again.kind), "mention");
+    assert_int_equal(store_message_insert(f->st, &again, &inserted), SAM_OK);
+    assert_int_equal(inserted, 0);
+    assert_true(again.id > 0);
+    assert_int_equal(store_message_list(f->st, ws, 0, NULL, 0, 10, &items, &n), SAM_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(items[0].remote_id, "at://x/2");  /* newest first */
+    assert_string_equal(items[1].text, "hei <b>&amp;</b> 🫐");
+    assert_string_equal(items[0].channel_name, "c");
+    assert_null(items[0].author_handle);
+    int64_t before = items[1].id;
+    store_message_list_free(items, n);
+    assert_int_equal(store_message_list(f->st, ws, 0, "mention", before, 10, &items, &n), SAM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(items[0].remote_id, "at://x/0");
+    store_message_list_free(items, n);
+    assert_int_equal(store_message_list(f->st, ws + 1, 0, NULL, 0, 10, &items, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    store_message_list_free(items, n);
+}
+
+static void cursors(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), ch = add_channel(f->st, ws, "c");
+    char out[16];
+    assert_int_equal(store_cursor_get(f->st, ch, "inbound", out, sizeof(out)), SAM_OK);
+    assert_string_equal(out, "");
+    assert_int_equal(store_cursor_set(f->st, ch, "inbound", "2026-11-23T12", 1), SAM_OK);
+    assert_int_equal(store_cursor_set(f->st, ch, "inbound", "2026-11-24T12", 2), SAM_OK);
+    assert_int_equal(store_cursor_get(f->st, ch, "inbound", out, sizeof(out)), SAM_OK);
+    assert_string_equal(out, "2026-11-24T12");
+    assert_int_equal(store_cursor_get(f->st, ch, "inbound", out, 5), SAM_ETOOBIG);
+}
+
+static void status_holds_the_queue(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), ch = add_channel(f->st, ws, "c");
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "t", .created_at = 1, .updated_at = 1};
+    struct store_occurrence occ = {.channel_id = ch, .planned_at = 10};
+    struct store_occurrence *got = NULL;
+    struct store_channel c;
+    size_t n = 0;
+    snprintf(p.category, sizeof(p.category), "value");
+    snprintf(p.state, sizeof(p.state), "scheduled");
+    snprintf(occ.idempotency_key, sizeof(occ.idempotency_key), "k1");
+    assert_int_equal(store_post_insert(f->st, &p, &occ, 1), SAM_OK);
+    assert_int_equal(store_channel_set_status(f->st, ch, "reconnect", "refused", 5), SAM_OK);
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    assert_string_equal(c.status, "reconnect");
+    assert_string_equal(c.status_message, "refused");
+    /* An edit of the channel does not undo the status. */
+    snprintf(c.status, sizeof(c.status), "active");
+    assert_int_equal(store_channel_update(f->st, &c), SAM_OK);
+    store_channel_cleanup(&c);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* held */
+    free(got);
+    assert_int_equal(store_channel_set_status(f->st, ch, "active", NULL, 6), SAM_OK);
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    assert_string_equal(c.status_message, "");
+    store_channel_cleanup(&c);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* and out it goes */
+    free(got);
+    assert_int_equal(store_channel_set_status(f->st, 999, "active", NULL, 6), SAM_ENOTFOUND);
+}
+
+static void engagement_plan_due_record(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), ch = add_channel(f->st, ws, "c");
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "t", .created_at = 1, .updated_at = 1};
+    struct store_occurrence occ = {.channel_id = ch, .planned_at = 10};
+    struct store_occurrence *claimed = NULL;
+    struct store_outcome out = {.state = "published", .remote_id = "r1", .published_at = 1000};
+    struct store_engagement *due = NULL;
+    size_t n = 0;
+    int64_t cps[] = {3600, 86400};
+    snprintf(p.category, sizeof(p.category), "value");
+    snprintf(p.state, sizeof(p.state), "scheduled");
+    snprintf(occ.idempotency_key, sizeof(occ.idempotency_key), "k2");
+    assert_int_equal(store_post_insert(f->st, &p, &occ, 1), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 1, &claimed, &n), SAM_OK);
+    assert_int_equal(n, 1);
+    free(claimed);
+    assert_int_equal(store_occurrence_finish(f->st, occ.id, "w", &out), SAM_OK);
+    assert_int_equal(store_engagement_plan(f->st, occ.id, 1000, cps, 2), SAM_OK);
+    assert_int_equal(store_engagement_plan(f->st, occ.id, 1000, cps, 2), SAM_OK);   /* again: nothing new */
+    assert_int_equal(store_engagement_due(f->st, 1000 + 3599, 10, &due, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    free(due);
+    assert_int_equal(store_engagement_due(f->st, 1000 + 3600, 10, &due, &n), SAM_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(due[0].remote_id, "r1");
+    assert_int_equal(due[0].checkpoint, 3600);
+    due[0].fetched_at = 4600;
+    due[0].likes = 3;
+    due[0].reposts = -1;
+    assert_int_equal(store_engagement_record(f->st, &due[0]), SAM_OK);
+    free(due);
+    assert_int_equal(store_engagement_due(f->st, 1000 + 90000, 10, &due, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* the 24 h one only */
+    assert_int_equal(due[0].checkpoint, 86400);
+    free(due);
+    assert_int_equal(store_engagement_list(f->st, ws, p.id, 0, &due, &n), SAM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(due[0].likes, 3);
+    assert_int_equal(due[0].reposts, -1);                 /* not counted stays unknown */
+    assert_int_equal(due[1].fetched_at, 0);
+    free(due);
+    assert_int_equal(store_engagement_list(f->st, ws + 1, p.id, 0, &due, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    free(due);
+}
+
+static void oauth_once_and_expiring(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W");
+    unsigned char sealed[3] = {1, 2, 3};
+    struct store_oauth o = {.workspace_id = ws, .detail = "{\"instance_url\":\"https://m.example\"}",
+                            .secret = sealed, .secret_len = 3, .created_at = 100, .expires_at = 200}, got;
+    snprintf(o.state_hash, sizeof(o.state_hash), "aa");
+    snprintf(o.kind, sizeof(o.kind), "mastodon");
+    assert_int_equal(store_oauth_insert(f->st, &o), SAM_OK);
+    snprintf(o.state_hash, sizeof(o.state_hash), "bb");
+    assert_int_equal(store_oauth_insert(f->st, &o), SAM_OK);
+    assert_int_equal(store_oauth_take(f->st, "aa", 150, &got), SAM_OK);
+    assert_int_equal(got.workspace_id, ws);
+    assert_int_equal(got.secret_len, 3);
+    assert_int_equal(got.secret[2], 3);
+    assert_string_equal(got.detail, "{\"instance_url\":\"https://m.example\"}");
+    store_oauth_cleanup(&got);
+    assert_int_equal(store_oauth_take(f->st, "aa", 150, &got), SAM_ENOTFOUND);   /* once */
+    assert_int_equal(store_oauth_take(f->st, "bb", 200, &got), SAM_ENOTFOUND);   /* expired */
+}
+
 static void postgres_not_yet(void **state)
 {
     struct store *st = NULL;
@@ -217,6 +387,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(channel_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(audit_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(backup_is_consistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(messages_once_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(cursors, setup, teardown),
+        cmocka_unit_test_setup_teardown(status_holds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(engagement_plan_due_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(oauth_once_and_expiring, setup, teardown),
         cmocka_unit_test(postgres_not_yet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/html.h"
 #include "text/normalise.h"
 #include "text/shingle.h"
 #include "util/err.h"
@@ -204,10 +205,67 @@ static void signature_bounded(void **state)
     free(s);
 }
 
+static void html_table(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"<p>Hei <span class=\"h-card\"><a href=\"https://m.example/@alice\" class=\"u-url mention\">@<span>alice"
+         "</span></a></span> blåbær &amp; 🫐</p>", "Hei @alice blåbær & 🫐"},
+        /* Mastodon's shortened links: the invisible parts are kept, so the link is whole. */
+        {"<p>Se <a href=\"https://example.com/a/very/long/path\"><span class=\"invisible\">https://</span>"
+         "<span class=\"ellipsis\">example.com/a/very/</span><span class=\"invisible\">long/path</span></a></p>",
+         "Se https://example.com/a/very/long/path"},
+        {"<p>første</p><p>andre<br>linje<br/>tre</p>", "første\n\nandre\nlinje\ntre"},
+        {"  <p>  mange    mellomrom \n\t her </p>  ", "mange mellomrom her"},
+        {"<script>alert(1)</script><style>p{}</style>synlig", "synlig"},
+        {"&lt;img src=x onerror=alert(1)&gt;", "<img src=x onerror=alert(1)>"},
+        {"<p>unclosed <b>bold", "unclosed bold"},
+        {"", ""},
+        {"<p></p>", ""},
+        {"text &#128512; &eacute;", "text 😀 é"},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out = NULL;
+        assert_int_equal(text_from_html(cases[i].in, strlen(cases[i].in), 10000, &out), SAM_OK);
+        if(strcmp(out, cases[i].out))
+            fail_msg("case %zu: %s -> [%s], want [%s]", i, cases[i].in, out, cases[i].out);
+        free(out);
+    }
+}
+
+static void html_limits(void **state)
+{
+    char *out = NULL, *big;
+    (void)state;
+    /* Cut at a character boundary: "ææ" cut at 3 bytes keeps one æ. */
+    assert_int_equal(text_from_html("ææ", strlen("ææ"), 3, &out), SAM_OK);
+    assert_string_equal(out, "æ");
+    free(out);
+    big = malloc(HTML_INPUT_MAX + 2);
+    assert_non_null(big);
+    memset(big, 'a', HTML_INPUT_MAX + 1);
+    big[HTML_INPUT_MAX + 1] = '\0';
+    assert_int_equal(text_from_html(big, HTML_INPUT_MAX + 1, 100, &out), SAM_ETOOBIG);
+    assert_null(out);
+    /* Deep nesting and binary junk do not crash and give text. */
+    for(size_t i = 0; i < 100000; i++)
+        big[i] = "<b>"[i % 3];
+    assert_int_equal(text_from_html(big, 100000, 100, &out), SAM_OK);
+    free(out);
+    for(size_t i = 0; i < 1000; i++)
+        big[i] = (char)(i * 37);
+    assert_int_equal(text_from_html(big, 1000, 100, &out), SAM_OK);
+    free(out);
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(normalise_table),   cmocka_unit_test(normalise_limits),
+        cmocka_unit_test(html_table),        cmocka_unit_test(html_limits),
         cmocka_unit_test(url_span_table),    cmocka_unit_test(graphemes_table),
         cmocka_unit_test(signatures),        cmocka_unit_test(signature_bounded),
     };

@@ -31,7 +31,7 @@ static void status_table(void **state)
         {SAM_EUNSUPPORTED, NULL, 501, "not_implemented"},
         {SAM_ESTORE, NULL, 500, "internal"},
         {SAM_ENOMEM, NULL, 500, "internal"},
-        {SAM_EIO, NULL, 500, "internal"},
+        {SAM_EIO, NULL, 502, "peer_unavailable"},
         {SAM_EINTERNAL, NULL, 500, "internal"},
     };
     (void)state;
@@ -54,11 +54,13 @@ static void route_table(void **state)
         /* Anything inside a workspace asks for a permission there. */
         if(strstr(r->pattern, "{wid}"))
             assert_true(r->perm != 0);
-        /* Only the operations endpoints and login are public. */
+        /* Only the operations endpoints, login and the secret-bearing links (calendar
+         * token, OAuth state) are public. */
         if(r->flags & ROUTE_PUBLIC)
             assert_true(!strncmp(r->pattern, "/healthz", 8) || !strncmp(r->pattern, "/readyz", 7) ||
                         !strncmp(r->pattern, "/metrics", 8) || !strcmp(r->pattern, "/api/v1/auth/login") ||
-                        !strcmp(r->pattern, "/ical/{token}"));
+                        !strcmp(r->pattern, "/ical/{token}") ||
+                        !strcmp(r->pattern, "/api/v1/oauth/mastodon/callback"));
         for(size_t j = 0; j < i; j++)
             assert_false(!strcmp(r->method, web_routes[j].method) && !strcmp(r->pattern, web_routes[j].pattern));
     }

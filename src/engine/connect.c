@@ -1,0 +1,202 @@
+/* connect.c: verifying credentials and Mastodon's OAuth flow (see connect.h). */
+#include "engine/connect.h"
+#include "channel/channel.h"
+#include "channel/mastodon.h"
+#include "util/err.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int connect_verify(const char *kind, json_t *settings, const char *secret, size_t secret_len, long timeout_ms)
+{
+    const struct channel_ops *ops = channel_ops_for(kind);
+    struct store_channel ch;
+    struct channel_result res;
+    json_t *info;
+    int rc;
+    if(!ops || !ops->verify)
+        return SAM_OK;
+    memset(&ch, 0, sizeof(ch));
+    snprintf(ch.kind, sizeof(ch.kind), "%s", kind);
+    struct channel_ctx ctx = {.channel = &ch, .settings = settings, .secret = secret, .secret_len = secret_len,
+                              .timeout_ms = timeout_ms};
+    if(!(info = json_object()))
+        return SAM_ENOMEM;
+    channel_result_clear(&res);
+    rc = ops->verify(&ctx, info, &res);
+    if(!rc && res.outcome == CHANNEL_OK) {
+        json_object_update(settings, info);
+    } else if(!rc && res.outcome == CHANNEL_RETRY) {
+        rc = sam_fail(SAM_EIO, "samtale could not check the credentials just now: %s Try again in a while, or "
+                               "save without checking (verify: false).", res.message);
+    } else if(!rc) {
+        rc = sam_fail_field(SAM_EINVAL, "secret", "%s", res.message);
+    }
+    json_decref(info);
+    return rc;
+}
+
+static void state_hash(const char *state, char out[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)state, strlen(state), NULL, 0);
+    sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *authorize_url, size_t n,
+                           char *state, size_t sn)
+{
+    char client_id[256], client_secret[256];
+    unsigned char raw[24];
+    struct store_oauth o;
+    json_t *detail;
+    int rc;
+    if(sn < 48)
+        return sam_fail(SAM_EINTERNAL, "no room for the state");
+    if(!b->instance_url || (strncmp(b->instance_url, "https://", 8) && strncmp(b->instance_url, "http://", 7)) ||
+       strlen(b->instance_url) > 400)
+        return sam_fail_field(SAM_EINVAL, "instance_url", "the instance must be an address like https://mastodon.social");
+    if(!b->channel_id && (!b->name || !*b->name))
+        return sam_fail_field(SAM_EINVAL, "name", "name the new channel");
+    rc = masto_register_app(b->instance_url, b->redirect_uri, client_id, sizeof(client_id), client_secret,
+                            sizeof(client_secret));
+    if(rc == SAM_EIO)
+        return sam_fail(SAM_EIO, "could not reach %s: %s", b->instance_url, sam_errmsg(rc));
+    if(rc)
+        return sam_fail_field(SAM_EINVAL, "instance_url", "%s refused to register samtale: %s", b->instance_url,
+                              sam_errmsg(rc));
+    rc = masto_authorize_url(b->instance_url, client_id, b->redirect_uri, authorize_url, n);
+    if(rc)
+        return rc;
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(state, sn, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    /* The state travels to the instance and back: add it to the URL. */
+    if(strlen(authorize_url) + strlen(state) + 8 >= n)
+        return sam_fail(SAM_EINVAL, "the authorize URL is too long");
+    strcat(authorize_url, "&state=");
+    strcat(authorize_url, state);
+
+    memset(&o, 0, sizeof(o));
+    state_hash(state, o.state_hash);
+    o.workspace_id = b->workspace_id;
+    o.user_id = b->user_id;
+    o.channel_id = b->channel_id;
+    snprintf(o.kind, sizeof(o.kind), "mastodon");
+    detail = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "instance_url", b->instance_url, "client_id", client_id,
+                       "redirect_uri", b->redirect_uri, "name", b->name, "timezone", b->timezone);
+    o.detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    rc = o.detail ? core_secret_seal(c, client_secret, strlen(client_secret), &o.secret, &o.secret_len) : SAM_ENOMEM;
+    sodium_memzero(client_secret, sizeof(client_secret));
+    o.created_at = time_now();
+    o.expires_at = o.created_at + CONNECT_TTL;
+    if(!rc)
+        rc = store_oauth_insert(c->st, &o);
+    store_oauth_cleanup(&o);
+    return rc;
+}
+
+int connect_mastodon_finish(struct core *c, int64_t ws, const char *state, const char *code,
+                            struct store_channel *out)
+{
+    struct store_oauth o;
+    char hash[65], token[1024];
+    char *client_secret = NULL;
+    size_t cs_len = 0;
+    json_t *detail = NULL, *account = NULL, *settings = NULL;
+    struct actor a = {0};
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if(!state || !*state || strlen(state) > 100)
+        return sam_fail_field(SAM_EINVAL, "state", "state is missing");
+    if(!code || !*code || strlen(code) > 512)
+        return sam_fail_field(SAM_EINVAL, "code", "the authorization code is missing");
+    state_hash(state, hash);
+    if((rc = store_oauth_take(c->st, hash, time_now(), &o)))
+        return rc;
+    if(ws && o.workspace_id != ws) {
+        store_oauth_cleanup(&o);
+        return sam_fail(SAM_ENOTFOUND, "this connection link is unknown or expired; start connecting again");
+    }
+    detail = json_loads(o.detail ? o.detail : "{}", 0, NULL);
+    const char *instance = json_string_value(json_object_get(detail, "instance_url"));
+    const char *client_id = json_string_value(json_object_get(detail, "client_id"));
+    const char *redirect = json_string_value(json_object_get(detail, "redirect_uri"));
+    if(!instance || !client_id || !redirect || !o.secret ||
+       core_secret_open(c, o.secret, o.secret_len, &client_secret, &cs_len)) {
+        rc = sam_fail(SAM_EINTERNAL, "the pending connection cannot be read; start connecting again");
+        goto out;
+    }
+    rc = masto_exchange_code(instance, client_id, client_secret, redirect, code, token, sizeof(token));
+    if(rc == SAM_EIO) {
+        rc = sam_fail(SAM_EIO, "could not reach %s to finish connecting; start connecting again", instance);
+        goto out;
+    }
+    if(rc) {
+        rc = sam_fail_field(SAM_EINVAL, "code", "%s refused the authorization code (%s); start connecting again",
+                            instance, sam_errmsg(rc));
+        goto out;
+    }
+    if((rc = masto_verify(instance, token, &account))) {
+        rc = sam_fail_field(SAM_EINVAL, "code", "%s gave a token it then refused (%s); start connecting again",
+                            instance, sam_errmsg(rc));
+        goto out;
+    }
+    const char *acct_id = json_string_value(json_object_get(account, "id"));
+    const char *acct = json_string_value(json_object_get(account, "acct"));
+    a.system = o.user_id == 0;
+    a.user_id = o.user_id;
+    a.scopes = PERM_ALL;
+    if(o.user_id) {
+        struct store_user u;
+        if(!store_user_get(c->st, o.user_id, &u))
+            snprintf(a.label, sizeof(a.label), "%s", u.email);
+    } else {
+        snprintf(a.label, sizeof(a.label), "cli");
+    }
+    if(o.channel_id) {
+        struct store_channel cur;
+        if((rc = core_channel_get(c, o.workspace_id, o.channel_id, &cur)))
+            goto out;
+        settings = json_loads(cur.settings ? cur.settings : "{}", 0, NULL);
+        store_channel_cleanup(&cur);
+    } else {
+        settings = json_object();
+    }
+    if(!settings) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
+    json_object_set_new(settings, "instance_url", json_string(instance));
+    if(acct_id)
+        json_object_set_new(settings, "account_id", json_string(acct_id));
+    if(acct)
+        json_object_set_new(settings, "acct", json_string(acct));
+    struct channel_input in = {.settings = settings, .secret = token, .secret_len = strlen(token)};
+    if(o.channel_id) {
+        rc = core_channel_update(c, &a, o.workspace_id, o.channel_id, &in, out);
+    } else {
+        in.kind = "mastodon";
+        in.name = json_string_value(json_object_get(detail, "name"));
+        in.timezone = json_string_value(json_object_get(detail, "timezone"));
+        rc = core_channel_create(c, &a, o.workspace_id, &in, out);
+    }
+    if(!rc)
+        log_kv(LOG_INFO, "mastodon account connected", "channel", out->name, "instance", instance, NULL);
+out:
+    sodium_memzero(token, sizeof(token));
+    if(client_secret) {
+        sodium_memzero(client_secret, cs_len);
+        free(client_secret);
+    }
+    json_decref(settings);
+    json_decref(account);
+    json_decref(detail);
+    store_oauth_cleanup(&o);
+    return rc;
+}
