@@ -258,7 +258,8 @@ int poller_run_once(struct core *c, const struct poller_options *o, int64_t ws, 
         store_channel_list_free(chans, n);
         chans = NULL;
     } while(n == 200);
-    fetch_counts(c, o, now, stats);
+    if(!channel)
+        fetch_counts(c, o, now, stats);
     return SAM_OK;
 }
 

@@ -41,8 +41,9 @@ int poller_start(struct core *c, const struct poller_options *o, struct poller *
 void poller_kick(struct poller *p);
 void poller_stop(struct poller *p);
 
-/* One pass in this thread (for tests and tools): every channel of workspace ws (0: all),
- * or only channel `channel` when not 0, then the engagement fetches due at now. */
+/* One pass in this thread (for tests and tools): every channel of workspace ws (0: all)
+ * and then the engagement fetches due at now; or, when channel is not 0, that channel's
+ * reading only. */
 int poller_run_once(struct core *c, const struct poller_options *o, int64_t ws, int64_t channel, int64_t now,
                     struct poller_stats *stats);
 

@@ -1361,7 +1361,7 @@ const struct web_route web_routes[] = {
     {"POST", WS "/channels/{cid}/read", h_channel_read, PERM_CHANNELS_READ, 0},
     {"POST", WS "/channels/connect/mastodon", h_connect_mastodon, PERM_CHANNELS_WRITE, ROUTE_BODY},
     {"POST", WS "/channels/connect/mastodon/finish", h_connect_mastodon_finish, PERM_CHANNELS_WRITE, ROUTE_BODY},
-    {"POST", WS "/channels/discover", h_discover, PERM_CHANNELS_READ, ROUTE_BODY},
+    {"POST", WS "/channels/discover", h_discover, PERM_CHANNELS_WRITE, ROUTE_BODY},
     {"GET", WS "/messages", h_messages_list, PERM_CHANNELS_READ, 0},
     {"GET", WS "/audit", h_audit_list, PERM_AUDIT_READ, 0},
     {"GET", WS "/posts", h_posts_list, PERM_POSTS_READ, 0},
