@@ -89,8 +89,6 @@ int cmd_messages(struct cli *c, int argc, char **argv)
         }
         cli_table_print(t);
         cli_table_free(t);
-        if(!n)
-            printf("(no messages yet)\n");
     }
     store_message_list_free(ms, n);
     return EXIT_OK;
@@ -155,8 +153,6 @@ int cmd_engagement(struct cli *c, int argc, char **argv)
         }
         cli_table_print(t);
         cli_table_free(t);
-        if(!n)
-            printf("(nothing published on a channel that counts engagement yet)\n");
     }
     free(es);
     return EXIT_OK;

@@ -31,8 +31,15 @@ int connect_verify(const char *kind, json_t *settings, const char *secret, size_
     if(!rc && res.outcome == CHANNEL_OK) {
         json_object_update(settings, info);
     } else if(!rc && res.outcome == CHANNEL_RETRY) {
-        rc = sam_fail(SAM_EIO, "samtale could not check the credentials just now: %s Try again in a while, or "
-                               "save without checking (verify: false).", res.message);
+        /* The connector's words are for the publisher ("samtale will try again"): here
+         * nobody will, so that part goes. */
+        char *again = strstr(res.message, "; samtale will try again");
+        if(!again)
+            again = strstr(res.message, "; it will try again");
+        if(again)
+            strcpy(again, ".");
+        rc = sam_fail(SAM_EIO, "samtale could not check the credentials: %s Try again in a while, or save the "
+                               "channel without checking (API: \"verify\": false; CLI: --no-verify).", res.message);
     } else if(!rc) {
         rc = sam_fail_field(SAM_EINVAL, "secret", "%s", res.message);
     }
