@@ -18,15 +18,19 @@
 
   var KINDS = ['bluesky', 'mastodon', 'feed', 'jetstream', 'file', 'webhook'];
   // Settings the channel form asks for, by kind (other keys of a channel's settings are kept).
-  var KIND_SETTINGS = { file: ['path'], webhook: ['url'], feed: ['url'], bluesky: ['handle'], mastodon: ['instance_url'] };
+  var KIND_SETTINGS = { file: ['path'], webhook: ['url'], feed: ['url'], bluesky: ['handle', 'service_url'], mastodon: ['instance_url'] };
   // The settings fields of the channel form: the keys the server knows, how to ask for them.
   var SETTING_FIELDS = [
     { key: 'handle', type: 'text', label: 'channels.field.handle', hint: 'channels.hint.handle', missing: 'channels.err.handle' },
     { key: 'instance_url', type: 'url', label: 'channels.field.instanceUrl', hint: 'channels.hint.instanceUrl', missing: 'channels.err.url', placeholder: 'https://', url: true },
-    { key: 'url', type: 'url', label: 'channels.field.url', hint: 'channels.hint.url', missing: 'channels.err.url', placeholder: 'https://', url: true,
+    { key: 'url', type: 'url', label: 'channels.field.url', hint: 'channels.hint.url', missing: 'channels.err.url', placeholder: 'https://', url: true, wide: true,
       byKind: { feed: { label: 'channels.field.feedUrl', hint: 'channels.hint.feedUrl' } } },
-    { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path' }
+    { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path' },
+    { key: 'service_url', type: 'url', label: 'channels.field.serviceUrl', hint: 'channels.hint.serviceUrl', placeholder: 'https://bsky.social', url: true, optional: true, wide: true }
   ];
+  var READING_KINDS = ['bluesky', 'mastodon']; // the kinds whose mentions and messages samtale reads
+  var STATUSES = ['active', 'reconnect', 'paused', 'error', 'disabled'];
+  var SS_CONNECT = 'samtale.connecting'; // a Mastodon connection under way, kept across the trip to the instance
   var ROLES = ['owner', 'editor', 'agent', 'viewer'];
   var SCOPES = ['workspaces:read', 'workspaces:write', 'members:read', 'members:write',
     'tokens:read', 'tokens:write', 'channels:read', 'channels:write', 'audit:read'];
@@ -34,7 +38,7 @@
   var SECTIONS = [
     { id: 'calendar', nav: 'nav.calendar', icon: 'calendar', view: calendarView },
     { id: 'composer', nav: 'nav.composer', icon: 'composer', view: composerView },
-    { id: 'inbox', nav: 'nav.inbox', icon: 'inbox', view: placeholderView },
+    { id: 'inbox', nav: 'nav.inbox', icon: 'inbox', view: inboxView },
     { id: 'listening', nav: 'nav.listening', icon: 'listening', view: placeholderView },
     { id: 'people', nav: 'nav.people', icon: 'people', view: placeholderView },
     { id: 'goals', nav: 'nav.goals', icon: 'goals', view: placeholderView },
@@ -58,6 +62,7 @@
     titleKey: null,        // the current section's name, for the window title
     calendarView: 'week',  // the calendar's last view: week or month
     calendarFocus: null,   // an instant the calendar opens on next (after scheduling a post)
+    connectReturn: null,   // the outcome of a trip to a Mastodon instance, for the channels page
     viewSeq: 0
   };
 
@@ -394,6 +399,7 @@
   }
 
   // Pages through a list endpoint: reload() fetches the first page, more() the next one.
+  // path is a string or a function giving it (for lists with filters).
   function pager(path, moreBtn, onPage, onError) {
     var next = null;
     var busy = false;
@@ -403,7 +409,7 @@
       busy = true;
       var mine = ++seq;
       moreBtn.disabled = true;
-      return call('GET', listPath(path, reset ? null : next)).then(function (data) {
+      return call('GET', listPath(typeof path === 'function' ? path() : path, reset ? null : next)).then(function (data) {
         if (mine !== seq) return;
         busy = false;
         data = data || {};
@@ -454,8 +460,57 @@
 
   function routeTo(wid, section) { location.hash = '#/w/' + wid + '/' + section; }
 
+  // The instance sends the browser back to #/channels?connected=ID or ?connect_error=TEXT
+  // (the server's words, or "denied" or "incomplete"). Keeps the outcome for the channels
+  // page, which shows it; true when the address was such a return.
+  function takeConnectReturn() {
+    var m = /^#\/(?:w\/(\d+)\/)?(?:settings\/)?channels\?(.*)$/.exec(location.hash || '');
+    if (!m) return false;
+    var q;
+    try { q = new URLSearchParams(m[2]); } catch (e) { return false; }
+    var ret = null;
+    if (q.get('connected')) ret = Number(q.get('connected')) > 0 ? { connected: Number(q.get('connected')) } : { error: 'incomplete' };
+    else if (q.has('connect_error')) ret = { error: String(q.get('connect_error') || 'incomplete').slice(0, 500) };
+    if (!ret) return false;
+    ret.pending = pendingConnect();
+    ret.wid = m[1] ? Number(m[1]) : (ret.pending ? Number(ret.pending.wid) : null);
+    state.connectReturn = ret;
+    history.replaceState(null, '', '#/');
+    return true;
+  }
+
+  // The Mastodon connection the person started in this tab, or null.
+  function pendingConnect() {
+    try {
+      var p = JSON.parse(window.sessionStorage.getItem(SS_CONNECT) || 'null');
+      return p && typeof p === 'object' && Date.now() - Number(p.at || 0) < 3600000 ? p : null;
+    } catch (e) { return null; }
+  }
+
+  function setPendingConnect(p) {
+    try {
+      if (p) window.sessionStorage.setItem(SS_CONNECT, JSON.stringify(p));
+      else window.sessionStorage.removeItem(SS_CONNECT);
+    } catch (e) { /* private mode: the return still works, without "Try again" */ }
+  }
+
+  // Starts connecting a Mastodon account (a new channel, or body.channel_id again): the
+  // server registers samtale at the instance and answers where to log in; the browser goes
+  // there. Rejects with the ApiError when the server refuses.
+  function startMastodonConnect(wid, body) {
+    return call('POST', '/workspaces/' + wid + '/channels/connect/mastodon', body).then(function (res) {
+      var url = res && typeof res.authorize_url === 'string' ? res.authorize_url : '';
+      if (!/^https?:\/\//i.test(url)) throw new ApiError(0, 'bad_answer', t('error.unknown'));
+      var p = { wid: wid, at: Date.now() };
+      Object.keys(body).forEach(function (k) { p[k] = body[k]; });
+      setPendingConnect(p);
+      window.location.assign(url);
+    });
+  }
+
   function render(fromNavigation) {
     var app = document.getElementById('app');
+    takeConnectReturn();
     if (!state.me) { destroyShell(); showLogin(app); return; }
     if (state.me.password_change_required) { destroyShell(); showPasswordChange(app); return; }
     var ms = state.me.memberships || [];
@@ -464,6 +519,10 @@
     var r = parseRoute(location.hash);
     if (!r && state.afterLogin) { r = parseRoute(state.afterLogin); }
     state.afterLogin = null;
+    if (state.connectReturn) {
+      var back = state.connectReturn.wid;
+      r = { wid: back && membership(back) ? back : (r && membership(r.wid) ? r.wid : defaultWid()), section: 'settings/channels' };
+    }
     if (!r || !membership(r.wid) || !SECTION_BY_ID[r.section]) {
       var wid = r && membership(r.wid) ? r.wid : defaultWid();
       var section = r && SECTION_BY_ID[r.section] ? r.section : DEFAULT_SECTION;
@@ -716,13 +775,39 @@
     var ctx = { wid: r.wid, role: roleOf(r.wid), section: section, alive: function () { return seq === state.viewSeq; } };
     clear(s.main);
     s.main.appendChild(h('div', { class: 'message', testid: 'page-message', role: 'alert', hidden: true }));
+    var banner = h('div', { class: 'reconnect-banner', testid: 'reconnect-banner', role: 'status', hidden: true });
+    s.main.appendChild(banner);
     s.main.appendChild(section.view(ctx));
+    // The channels page shows the same warning on each channel's row.
+    if (section.id !== 'settings/channels') reconnectBanner(ctx, banner);
     state.titleKey = section.nav;
     updateTitle();
     if (fromNavigation) {
       var heading = s.main.querySelector('h1');
       if (heading) heading.focus();
     }
+  }
+
+  // A warning on top of every page while a channel needs reconnecting: its queued posts
+  // wait, and the way to the fix is one click away.
+  function reconnectBanner(ctx, banner) {
+    allChannels(ctx.wid).then(function (list) {
+      if (!ctx.alive()) return;
+      var need = list.filter(function (ch) { return ch.status === 'reconnect'; });
+      clear(banner);
+      banner.hidden = !need.length;
+      if (!need.length) return;
+      var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+      append(banner, [
+        h('p', { class: 'reconnect-banner-title', testid: 'reconnect-banner-title', t: 'banner.title', tp: { n: need.length } }),
+        h('p', { class: 'reconnect-banner-names' }, need.map(function (ch, i) {
+          return [i ? ', ' : null, h('span', { class: 'name', testid: 'reconnect-banner-channel', text: ch.name }), ' ', kindChip(ch.kind)];
+        })),
+        h('p', { class: 'reconnect-banner-text', t: 'banner.text', tp: { n: need.length } }),
+        canWrite ? h('a', { class: 'btn btn-primary btn-small', testid: 'reconnect-banner-link', href: '#/w/' + ctx.wid + '/settings/channels', t: 'banner.link' })
+          : h('p', { class: 'hint', t: 'banner.askOwner' })
+      ]);
+    }, function () { /* the page itself reports what fails */ });
   }
 
   function pageHeader(titleKey, leadKey) {
@@ -1080,7 +1165,8 @@
         var box = h('input', { type: 'checkbox', id: id, value: String(ch.id), testid: 'composer-channel', 'data-channel-name': ch.name, 'data-kind': ch.kind });
         box.addEventListener('change', channelsChanged);
         channelPicks.appendChild(h('label', { class: 'check channel-pick', for: id }, box,
-          h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', text: ch.name }), ' ', kindChip(ch.kind))));
+          h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', text: ch.name }), ' ', kindChip(ch.kind),
+            ch.status === 'reconnect' ? [' ', h('span', { class: 'pill pill-danger', testid: 'composer-channel-reconnect', t: 'status.reconnect' })] : null)));
       });
     }
 
@@ -1547,6 +1633,7 @@
     var busyRounds = 0;
     var openId = null;          // the occurrence in the details panel
     var detailsNotice = null;   // i18n key of a notice shown in the panel
+    var engagement = {};        // post id -> { items, busy, error, note }: counts after publishing
     var msg = messageBox('calendar-message');
 
     var rangeLabel = h('h2', { class: 'cal-range', id: 'cal-range', testid: 'calendar-range', 'aria-live': 'polite' });
@@ -1882,11 +1969,110 @@
       if (!details.open) details.showModal();
       var title = details.querySelector('h2');
       if (title) title.focus();
+      var o = find(id);
+      if (o && stateOf(o) === 'published') loadEngagement(o.post_id, false);
+    }
+
+    /* engagement: likes, reposts, replies and quotes of each published copy, fetched at
+       checkpoints after publishing (and on request) */
+
+    function loadEngagement(postId, refresh) {
+      var e = engagement[postId] || (engagement[postId] = { items: null, busy: false, error: null, note: null });
+      if (e.busy) return;
+      e.busy = true;
+      e.error = null;
+      e.note = null;
+      if (openId !== null) renderDetails();
+      call(refresh ? 'POST' : 'GET', '/workspaces/' + wid + '/posts/' + postId + '/engagement').then(function (data) {
+        e.busy = false;
+        data = data || {};
+        e.items = Array.isArray(data.items) ? data.items : [];
+        if (refresh) e.note = { fetched: Number(data.fetched) || 0, failed: Number(data.failed) || 0 };
+        if (ctx.alive() && openId !== null) renderDetails();
+      }, function (err) {
+        e.busy = false;
+        if (err.handled) return;
+        e.error = err.message;
+        if (ctx.alive() && openId !== null) renderDetails();
+      });
+    }
+
+    function afterLabel(secs) {
+      secs = Number(secs) || 0;
+      if (secs <= 0) return h('span', { t: 'engagement.now' });
+      if (secs % 86400 === 0) return h('span', { t: 'engagement.afterDays', tp: { n: secs / 86400 } });
+      if (secs % 3600 === 0) return h('span', { t: 'engagement.afterHours', tp: { n: secs / 3600 } });
+      return h('span', { t: 'engagement.afterMinutes', tp: { n: Math.max(1, Math.round(secs / 60)) } });
+    }
+
+    function countCell(v) {
+      if (v === null || v === undefined || typeof v !== 'number') return h('td', { class: 'num muted', text: '\u2014' });
+      var text;
+      try { text = new Intl.NumberFormat(I.locale(state.lang)).format(v); } catch (e) { text = String(v); }
+      return h('td', { class: 'num', text: text });
+    }
+
+    var ENGAGEMENT_COUNTS = ['likes', 'reposts', 'replies', 'quotes'];
+
+    // One published copy's counts: a row per checkpoint, the on-request one last.
+    function engagementTable(occId, rows) {
+      rows = rows.slice().sort(function (a, b) {
+        var x = Number(a.after_seconds) || Infinity;
+        var y = Number(b.after_seconds) || Infinity;
+        return x - y || Date.parse(a.due_at) - Date.parse(b.due_at);
+      });
+      return h('table', { class: 'engagement-table', testid: 'engagement-table', 'data-occurrence-id': String(occId) },
+        h('caption', null, h('span', { class: 'name', text: channelName(rows[0].channel_id) }),
+          occId === openId ? null : h('span', { class: 'muted', text: ' #' + occId })),
+        h('thead', null, h('tr', null,
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', t: 'engagement.when' })),
+          ENGAGEMENT_COUNTS.map(function (k) { return h('th', { scope: 'col', class: 'num', t: 'engagement.' + k }); }))),
+        h('tbody', null, rows.map(function (r) {
+          var when = r.fetched_at ? h('span', { class: 'engagement-at' }, dateEl(r.fetched_at))
+            : h('span', { class: 'engagement-at' }, h('span', { t: 'engagement.due' }), ' ', dateEl(r.due_at));
+          var cells;
+          if (r.error) cells = h('td', { colspan: '4', class: 'engagement-err', testid: 'engagement-error-text', text: r.error });
+          else if (!r.fetched_at) cells = h('td', { colspan: '4', class: 'muted', t: 'engagement.pending' });
+          else cells = ENGAGEMENT_COUNTS.map(function (k) { return countCell(r[k]); });
+          return h('tr', { testid: 'engagement-row', 'data-after': String(Number(r.after_seconds) || 0), 'data-fetched': r.fetched_at ? '1' : '0' },
+            h('th', { scope: 'row' }, afterLabel(r.after_seconds), when), cells);
+        })));
+    }
+
+    function engagementSection(o) {
+      var e = engagement[o.post_id] || { items: null, busy: true };
+      var refresh = button('engagement.refresh', { small: true, testid: 'engagement-refresh', onClick: function () { loadEngagement(o.post_id, true); } });
+      var content;
+      if (e.error) {
+        content = h('p', { class: 'message message-error', testid: 'engagement-error', text: e.error });
+      } else if (!e.items) {
+        content = h('p', { class: 'muted', t: 'list.loading' });
+      } else if (!e.items.length) {
+        content = h('p', { class: 'muted', testid: 'engagement-none', t: 'engagement.none' });
+      } else {
+        var groups = {};
+        var order = [];
+        e.items.forEach(function (r) {
+          var k = r.occurrence_id;
+          if (!groups[k]) { groups[k] = []; order.push(k); }
+          groups[k].push(r);
+        });
+        order.sort(function (a, b) { return (b === o.id) - (a === o.id) || a - b; });
+        content = order.map(function (k) { return engagementTable(k, groups[k]); });
+      }
+      return h('section', { class: 'engagement', testid: 'details-engagement', 'aria-labelledby': 'engagement-title', 'aria-busy': e.busy ? 'true' : null },
+        h('div', { class: 'engagement-head' }, h('h3', { id: 'engagement-title', t: 'engagement.title' }), refresh),
+        h('p', { class: 'hint', t: 'engagement.lead' }),
+        content,
+        e.note ? h('p', { class: 'hint engagement-note', testid: 'engagement-note', role: 'status',
+          t: e.note.failed ? 'engagement.refreshedFailed' : 'engagement.refreshed', tp: { n: e.note.fetched, failed: e.note.failed } }) : null);
     }
 
     function renderDetails() {
       var o = find(openId);
       if (!o) { if (details.open) details.close(); return; }
+      // The panel is drawn anew: the control that had the focus gets it back.
+      var focused = details.contains(document.activeElement) ? document.activeElement.getAttribute('data-testid') : null;
       var st = stateOf(o);
       var ch = channelById[o.channel_id];
       var detailsMsg = messageBox('details-message');
@@ -1936,9 +2122,14 @@
         h('dl', { class: 'details-list' }, rows.map(function (r) { return [h('dt', { t: r[0] }), h('dd', null, r[1])]; })),
         h('h3', { class: 'details-text-title', t: 'calendar.details.text' }),
         h('p', { class: 'details-text', testid: 'details-text', text: o.text || '' }),
+        st === 'published' ? engagementSection(o) : null,
         detailsMsg.el,
         h('div', { class: 'dialog-actions' }, cancelBtn)
       ]);
+      if (focused) {
+        var again = details.querySelector('[data-testid="' + focused + '"]');
+        if (again && !again.disabled) again.focus();
+      }
     }
 
     onLanguage(ctx, function () { if (loaded) render(); else renderFrame(); });
@@ -1960,6 +2151,220 @@
     return page;
   }
 
+  /* ------------------------------------------------------------------ inbox */
+
+  var MESSAGE_KINDS = ['mention', 'reply', 'quote', 'direct'];
+
+  // The address of a message on its network, when it is an http(s) one; otherwise null.
+  function safeUrl(url) {
+    if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return null;
+    try {
+      var u = new URL(url);
+      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    } catch (e) { return null; }
+  }
+
+  function inboxView(ctx) {
+    var wid = ctx.wid;
+    var base = '/workspaces/' + wid + '/messages';
+    var channels = null;        // every channel of the workspace, once loaded
+    var messages = [];
+    var loaded = false;
+    var listMsg = messageBox('inbox-message');
+
+    var channelSel = h('select', { id: 'inbox-channel', testid: 'inbox-channel' }, h('option', { value: '', t: 'inbox.allChannels' }));
+    var kindSel = h('select', { id: 'inbox-kind', testid: 'inbox-kind' }, h('option', { value: '', t: 'inbox.allKinds' }),
+      MESSAGE_KINDS.map(function (k) { return h('option', { value: k, t: 'message.kind.' + k }); }));
+    var checkBtn = button('inbox.check', { kind: 'primary', small: true, testid: 'inbox-check' });
+    var checkStatus = h('div', { class: 'inbox-check-status', testid: 'inbox-check-status', role: 'status', 'aria-live': 'polite', hidden: true });
+    var listEl = h('ol', { class: 'inbox-list', testid: 'inbox-list', 'aria-labelledby': 'inbox-list-title' });
+    var empty = h('div', { class: 'inbox-empty', testid: 'inbox-empty', hidden: true });
+    var more = button('list.more', { testid: 'inbox-more' });
+    var count = h('span', { class: 'count', testid: 'inbox-count' });
+
+    var page = h('section', { class: 'page', testid: 'section-inbox', 'aria-labelledby': 'page-title' },
+      pageHeader('nav.inbox', 'inbox.lead'),
+      h('div', { class: 'card inbox-card' },
+        h('div', { class: 'inbox-toolbar' },
+          h('div', { class: 'inbox-filters' },
+            h('div', { class: 'field' }, h('label', { for: 'inbox-channel', class: 'label', t: 'inbox.filterChannel' }), channelSel),
+            h('div', { class: 'field' }, h('label', { for: 'inbox-kind', class: 'label', t: 'inbox.filterKind' }), kindSel)),
+          checkBtn),
+        checkStatus,
+        h('div', { class: 'card-head' }, h('h2', { id: 'inbox-list-title', t: 'inbox.listHeading' }), count),
+        listMsg.el,
+        listEl, empty,
+        h('div', { class: 'list-foot' }, more)));
+
+    function path() {
+      var q = [];
+      if (channelSel.value) q.push('channel=' + encodeURIComponent(channelSel.value));
+      if (kindSel.value) q.push('kind=' + encodeURIComponent(kindSel.value));
+      return base + (q.length ? '?' + q.join('&') : '');
+    }
+
+    function messageItem(m) {
+      var kind = MESSAGE_KINDS.indexOf(m.kind) >= 0 ? m.kind : null;
+      var author = m.author || {};
+      var handle = typeof author.handle === 'string' ? author.handle.replace(/^@/, '') : '';
+      var name = typeof author.name === 'string' ? author.name.trim() : '';
+      var url = safeUrl(m.remote_url);
+      var textId = 'msg-text-' + m.id;
+      var text = h('p', { class: 'msg-text is-clamped', id: textId, testid: 'inbox-text', dir: 'auto', text: m.text || '' });
+      var toggle = h('button', { type: 'button', class: 'btn btn-link msg-toggle', testid: 'inbox-text-toggle', 'aria-controls': textId,
+        'aria-expanded': 'false', t: 'inbox.showMore', hidden: true });
+      toggle.addEventListener('click', function () {
+        var open = !text.classList.toggle('is-clamped');
+        toggle.setAttribute('aria-expanded', String(open));
+        setT(toggle, open ? 'inbox.showLess' : 'inbox.showMore');
+      });
+      return h('li', { class: 'msg msg-' + (kind || 'other'), testid: 'inbox-item', 'data-message-id': String(m.id), 'data-kind': String(m.kind || ''),
+        'data-channel-id': String(m.channel_id) },
+        h('div', { class: 'msg-head' },
+          h('span', { class: 'mkind mkind-' + (kind || 'other'), testid: 'inbox-kind-badge', t: kind ? 'message.kind.' + kind : null, text: kind ? null : String(m.kind || '') }),
+          h('span', { class: 'msg-author', testid: 'inbox-author' },
+            name ? h('bdi', { class: 'msg-name', text: name }) : null,
+            handle ? h('bdi', { class: 'msg-handle', text: '@' + handle }) : null,
+            !name && !handle ? h('span', { class: 'muted', t: 'inbox.unknownAuthor' }) : null),
+          h('span', { class: 'msg-where' },
+            h('span', { class: 'visually-hidden', t: 'inbox.via' }), ' ',
+            h('bdi', { class: 'msg-channel', testid: 'inbox-channel-name', text: m.channel || ('#' + m.channel_id) }), ' ',
+            m.channel_kind ? kindChip(m.channel_kind) : null),
+          m.created_at ? dateEl(m.created_at) : null),
+        text, toggle,
+        url ? h('p', { class: 'msg-foot' }, h('a', { href: url, rel: 'noopener noreferrer', target: '_blank', testid: 'inbox-open', t: 'inbox.open' })) : null);
+    }
+
+    // Long texts stop after a few lines, with "Show more" where that hides something.
+    function measure() {
+      if (!ctx.alive()) return;
+      listEl.querySelectorAll('.msg-text.is-clamped').forEach(function (text) {
+        var toggle = text.nextSibling;
+        if (toggle && toggle.classList.contains('msg-toggle')) toggle.hidden = text.scrollHeight <= text.clientHeight + 1;
+      });
+    }
+    function onResize() {
+      if (!ctx.alive()) { window.removeEventListener('resize', onResize); return; }
+      measure();
+    }
+    window.addEventListener('resize', onResize);
+
+    function readable() {
+      return (channels || []).filter(function (ch) { return READING_KINDS.indexOf(ch.kind) >= 0; });
+    }
+
+    function renderEmpty() {
+      clear(empty);
+      empty.hidden = !loaded || messages.length > 0;
+      if (empty.hidden) return;
+      if (channelSel.value || kindSel.value) {
+        append(empty, [
+          h('p', { class: 'inbox-empty-title', t: 'inbox.emptyFiltered' }),
+          button('inbox.clearFilters', { small: true, testid: 'inbox-clear-filters', onClick: function () {
+            channelSel.value = '';
+            kindSel.value = '';
+            list.reload();
+          } })
+        ]);
+        return;
+      }
+      var none = channels !== null && !readable().length;
+      append(empty, [
+        h('div', { class: 'later-icon' }, icon('inbox')),
+        h('div', null,
+          h('p', { class: 'inbox-empty-title', t: 'inbox.empty.title' }),
+          h('p', { t: 'inbox.empty.what' }),
+          h('p', { t: 'inbox.empty.when' }),
+          none ? h('p', { testid: 'inbox-empty-connect' }, h('span', { t: 'inbox.empty.noChannels' }), ' ',
+            h('a', { href: '#/w/' + wid + '/settings/channels', t: 'later.meanwhileLink' })) : null)
+      ]);
+    }
+
+    function renderList() {
+      clear(listEl);
+      messages.forEach(function (m) { listEl.appendChild(messageItem(m)); });
+      listEl.hidden = !messages.length;
+      setT(count, 'inbox.count', { n: messages.length });
+      count.hidden = !messages.length;
+      renderEmpty();
+      window.requestAnimationFrame(measure);
+    }
+
+    var list = pager(path, more, function (items, reset) {
+      if (reset) messages = [];
+      messages = messages.concat(items);
+      loaded = true;
+      listMsg.clear();
+      renderList();
+    }, function (err) { showError(listMsg, err); });
+
+    channelSel.addEventListener('change', function () { list.reload(); });
+    kindSel.addEventListener('change', function () { list.reload(); });
+
+    /* "Check now": every active Bluesky and Mastodon channel is read at once */
+    checkBtn.addEventListener('click', function () {
+      var all = readable();
+      var active = all.filter(function (ch) { return (ch.status || 'active') === 'active'; });
+      clear(checkStatus);
+      checkStatus.className = 'inbox-check-status';
+      checkStatus.hidden = false;
+      if (!active.length) {
+        checkStatus.appendChild(h('p', { testid: 'inbox-check-result', t: all.length ? 'inbox.check.allWaiting' : 'inbox.check.noChannels' }));
+        return;
+      }
+      checkBtn.disabled = true;
+      checkStatus.appendChild(h('p', { t: 'inbox.check.busy', tp: { n: active.length } }));
+      Promise.all(active.map(function (ch) {
+        return call('POST', '/workspaces/' + wid + '/channels/' + ch.id + '/read').then(
+          function (res) { return { ch: ch, res: res || {} }; },
+          function (err) { return { ch: ch, err: err }; });
+      })).then(function (results) {
+        checkBtn.disabled = false;
+        if (!ctx.alive()) return;
+        var fresh = 0;
+        var problems = [];
+        results.forEach(function (r) {
+          if (r.err) { if (!r.err.handled) problems.push({ ch: r.ch, message: r.err.message }); return; }
+          fresh += Number(r.res.new_messages) || 0;
+          if (r.res.ok === false) problems.push({ ch: r.ch, message: (r.res.channel && r.res.channel.status_message) || null });
+        });
+        clear(checkStatus);
+        checkStatus.className = 'inbox-check-status ' + (problems.length ? 'has-problems' : 'is-ok');
+        append(checkStatus, [
+          h('p', { testid: 'inbox-check-result' },
+            h('span', { t: 'inbox.check.checked', tp: { n: active.length } }), ' ',
+            h('strong', { t: 'inbox.check.new', tp: { n: fresh } })),
+          problems.length ? h('ul', { class: 'inbox-check-problems', testid: 'inbox-check-problems' }, problems.map(function (p) {
+            return h('li', { testid: 'inbox-check-problem', 'data-channel-id': String(p.ch.id) },
+              h('span', { class: 'name', text: p.ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }),
+              p.message ? h('span', { text: p.message }) : h('span', { t: 'inbox.check.failed' }));
+          })) : null,
+          all.length > active.length ? h('p', { class: 'hint', t: 'inbox.check.skipped', tp: { n: all.length - active.length } }) : null
+        ]);
+        list.reload();
+      });
+    });
+
+    onLanguage(ctx, function () { window.requestAnimationFrame(measure); });
+
+    listEl.hidden = true;
+    list.reload();
+    allChannels(wid).then(function (all) {
+      if (!ctx.alive()) return;
+      channels = all;
+      all.slice().sort(function (a, b) { return String(a.name).localeCompare(String(b.name)); }).forEach(function (ch) {
+        channelSel.appendChild(h('option', { value: String(ch.id), text: ch.name }));
+      });
+      renderEmpty();
+    }, function (err) {
+      if (!ctx.alive()) return;
+      channels = [];
+      showError(listMsg, err);
+    });
+
+    return page;
+  }
+
   /* ------------------------------------------------------------------ channels */
 
   function kindSettingsOf(kind) { return KIND_SETTINGS[kind] || []; }
@@ -1967,10 +2372,23 @@
   function channelDetail(ch) {
     var st = ch.settings || {};
     var parts = [];
-    ['url', 'path', 'handle', 'instance', 'server'].forEach(function (k) {
-      if (typeof st[k] === 'string' && st[k]) parts.push(st[k]);
+    ['url', 'path', 'handle', 'acct', 'instance_url', 'instance', 'server', 'service_url'].forEach(function (k) {
+      if (typeof st[k] === 'string' && st[k]) parts.push(k === 'handle' || k === 'acct' ? '@' + st[k].replace(/^@/, '') : st[k]);
     });
     return parts.join(' · ');
+  }
+
+  function channelStatusPill(ch) {
+    var st = ch.status || 'active';
+    var known = STATUSES.indexOf(st) >= 0;
+    return h('span', { class: 'pill ' + (st === 'active' ? 'pill-ok' : st === 'reconnect' ? 'pill-danger' : 'pill-warn'),
+      testid: 'channel-status', 'data-status': st, t: known ? 'status.' + st : null, text: known ? null : st });
+  }
+
+  // "Where do I get an app password?": Bluesky's own page for them.
+  function appPasswordHelp() {
+    return h('p', { class: 'hint' }, h('a', { href: 'https://bsky.app/settings/app-passwords', rel: 'noopener noreferrer', target: '_blank',
+      testid: 'app-password-link', t: 'channels.appPasswordLink' }));
   }
 
   function channelsView(ctx) {
@@ -1979,6 +2397,7 @@
     var base = '/workspaces/' + wid + '/channels';
     var channels = [];
     var listMsg = messageBox('channels-message');
+    var connectBox = h('div', { class: 'connect-result', testid: 'connect-result', tabindex: '-1', hidden: true });
 
     var tbody = h('tbody', { testid: 'channels-body' });
     var table = h('table', { class: 'table', testid: 'channels-table', 'aria-labelledby': 'channels-caption' },
@@ -1990,16 +2409,14 @@
     var cols = canWrite ? 8 : 7;
 
     function row(ch) {
-      var status = ch.status || 'active';
-      return h('tr', { testid: 'channel-row', 'data-channel-id': String(ch.id) },
+      var reconnect = ch.status === 'reconnect';
+      return h('tr', { testid: 'channel-row', 'data-channel-id': String(ch.id), 'data-status': ch.status || 'active', class: reconnect ? 'needs-reconnect' : null },
         h('td', { class: 'cell-name' }, h('span', { class: 'name', testid: 'channel-name', text: ch.name })),
-        h('td', null, h('span', { class: 'kind kind-' + (KINDS.indexOf(ch.kind) >= 0 ? ch.kind : 'other'), t: KINDS.indexOf(ch.kind) >= 0 ? 'kind.short.' + ch.kind : null, text: KINDS.indexOf(ch.kind) >= 0 ? null : ch.kind })),
+        h('td', null, kindChip(ch.kind)),
         h('td', { text: ch.timezone || '' }),
         h('td', { class: 'cell-detail', text: channelDetail(ch), title: channelDetail(ch) || null }),
         h('td', null, ch.has_secret ? h('span', { class: 'pill pill-ok', t: 'channels.secretStored' }) : h('span', { class: 'muted', t: 'channels.secretNone' })),
-        h('td', null, h('span', { class: 'pill ' + (status === 'active' ? 'pill-ok' : 'pill-warn'),
-          t: ['active', 'paused', 'error', 'disabled'].indexOf(status) >= 0 ? 'status.' + status : null,
-          text: ['active', 'paused', 'error', 'disabled'].indexOf(status) >= 0 ? null : status })),
+        h('td', null, channelStatusPill(ch)),
         h('td', null, dateEl(ch.created_at, true)),
         canWrite ? h('td', { class: 'cell-actions' },
           h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'channel-edit',
@@ -2010,10 +2427,81 @@
             h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden', text: ' ' + ch.name }))) : null);
     }
 
+    // Below a channel that needs reconnecting: why, that nothing is lost, and the way back.
+    function warningRow(ch) {
+      var msg = messageBox('reconnect-message');
+      var slot = h('div', { class: 'reconnect-slot' });
+      var action = canWrite ? button('channels.reconnect.action', { kind: 'primary', small: true, testid: 'channel-reconnect' }) : null;
+      if (action) action.addEventListener('click', function () { reconnect(ch, slot, msg, action); });
+      return h('tr', { class: 'row-warning', testid: 'channel-warning', 'data-channel-id': String(ch.id) },
+        h('td', { colspan: String(cols) },
+          h('div', { class: 'channel-warning', role: 'group', 'aria-labelledby': 'ch-warn-' + ch.id },
+            h('p', { class: 'channel-warning-title', id: 'ch-warn-' + ch.id, t: 'channels.reconnect.title', tp: { name: ch.name } }),
+            h('p', { class: 'channel-warning-message', testid: 'channel-warning-message',
+              text: ch.status_message || null, t: ch.status_message ? null : 'channels.reconnect.noMessage' }),
+            h('p', { class: 'channel-warning-waiting', t: 'channels.reconnect.waiting' }),
+            msg.el,
+            action ? h('div', { class: 'form-actions' }, action) : h('p', { class: 'hint', t: 'banner.askOwner' }),
+            slot)));
+    }
+
+    // Reconnecting: a new app password for Bluesky, a new trip to the instance for
+    // Mastodon, the edit form for anything else.
+    function reconnect(ch, slot, msg, action) {
+      msg.clear();
+      var st = ch.settings || {};
+      if (ch.kind === 'mastodon' && typeof st.instance_url === 'string' && st.instance_url) {
+        action.disabled = true;
+        startMastodonConnect(wid, { instance_url: st.instance_url, channel_id: ch.id }).catch(function (err) {
+          action.disabled = false;
+          showError(msg, err);
+        });
+        return;
+      }
+      if (ch.kind !== 'bluesky') { startEdit(ch); return; }
+      if (slot.firstChild) { slot.querySelector('input').focus(); return; }
+      var input = h('input', { type: 'password', autocomplete: 'new-password', testid: 'reconnect-secret' });
+      var f = field('rc-secret-' + ch.id, 'channels.field.appPassword', input, { hint: 'channels.hint.appPassword', testid: 'reconnect-secret' });
+      f.wrap.insertBefore(appPasswordHelp(), f.err);
+      var submitBtn = button('channels.reconnect.submit', { type: 'submit', kind: 'primary', small: true, testid: 'reconnect-submit' });
+      var cancelBtn = button('action.cancel', { small: true, testid: 'reconnect-cancel', onClick: function () {
+        clear(slot);
+        action.hidden = false;
+        action.focus();
+      } });
+      var form = h('form', { class: 'reconnect-form', testid: 'reconnect-form', novalidate: true },
+        h('p', { t: 'channels.reconnect.bluesky', tp: { handle: String(st.handle || '').replace(/^@/, '') } }),
+        f.wrap, h('div', { class: 'form-actions' }, submitBtn, cancelBtn));
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        msg.clear();
+        setFieldError(f, null);
+        if (!input.value) { setFieldError(f, t('channels.err.appPassword')); input.focus(); return; }
+        submitBtn.disabled = true;
+        call('PATCH', base + '/' + ch.id, { secret: input.value }).then(function (updated) {
+          submitBtn.disabled = false;
+          if (!ctx.alive()) return;
+          listMsg.noticeKey(updated && updated.status === 'reconnect' ? 'channels.saved' : 'channels.reconnected', { name: (updated && updated.name) || ch.name });
+          return list.reload();
+        }, function (err) {
+          submitBtn.disabled = false;
+          if (err.handled) return;
+          setFieldError(f, err.message);
+          input.focus();
+        });
+      });
+      action.hidden = true;
+      slot.appendChild(form);
+      input.focus();
+    }
+
     function renderRows() {
       clear(tbody);
       if (!channels.length) tbody.appendChild(emptyRow(cols, canWrite ? 'channels.empty' : 'channels.emptyReadOnly'));
-      channels.forEach(function (ch) { tbody.appendChild(row(ch)); });
+      channels.forEach(function (ch) {
+        tbody.appendChild(row(ch));
+        if (ch.status === 'reconnect') tbody.appendChild(warningRow(ch));
+      });
       count.textContent = '';
       setT(count, 'channels.count', { n: channels.length });
     }
@@ -2027,6 +2515,7 @@
 
     var page = h('section', { class: 'page', testid: 'section-channels', 'aria-labelledby': 'page-title' },
       pageHeader('channels.title', 'channels.lead'),
+      connectBox,
       h('div', { class: 'card' },
         h('div', { class: 'card-head' }, h('h2', { t: 'channels.listHeading' }), count),
         listMsg.el,
@@ -2037,11 +2526,79 @@
     tbody.appendChild(h('tr', { class: 'empty-row' }, h('td', { colspan: String(cols), t: 'list.loading' })));
     list.reload();
 
-    if (!canWrite) return page;
+    /* back from a Mastodon instance: what happened, and a way to try again */
+    function showConnectResult(ret) {
+      var pending = ret.pending;
+      clear(connectBox);
+      connectBox.hidden = false;
+      var done = button('action.done', { small: true, testid: 'connect-result-done', onClick: function () {
+        connectBox.hidden = true;
+        clear(connectBox);
+      } });
+      if (ret.connected) {
+        setPendingConnect(null);
+        connectBox.className = 'connect-result connect-ok';
+        connectBox.setAttribute('role', 'status');
+        var title = h('p', { class: 'connect-result-title', testid: 'connect-result-title', t: 'connect.ok', tp: { name: '#' + ret.connected } });
+        append(connectBox, [title,
+          h('p', { t: pending && pending.channel_id ? 'connect.okReconnected' : 'connect.okNew' }),
+          h('div', { class: 'form-actions' }, done)]);
+        call('GET', base + '/' + ret.connected).then(function (ch) {
+          if (!ctx.alive() || !ch) return;
+          var acct = ch.settings && typeof ch.settings.acct === 'string' ? '@' + ch.settings.acct : '';
+          setT(title, acct ? 'connect.okAccount' : 'connect.ok', { name: ch.name, account: acct });
+        }, function () { /* the generic text stays */ });
+        return;
+      }
+      connectBox.className = 'connect-result connect-failed';
+      connectBox.setAttribute('role', 'alert');
+      var code = ret.error === 'denied' || ret.error === 'incomplete' ? ret.error : null;
+      var retryMsg = messageBox('connect-retry-message');
+      var retry = canWrite ? button('connect.retry', { kind: 'primary', small: true, testid: 'connect-retry' }) : null;
+      if (retry) retry.addEventListener('click', function () {
+        retryMsg.clear();
+        if (!pending) {
+          connectBox.hidden = true;
+          resetForm();
+          kindSel.value = 'mastodon';
+          syncKind();
+          form.scrollIntoView({ block: 'start' });
+          fName.control.focus();
+          return;
+        }
+        var body = {};
+        ['instance_url', 'name', 'timezone', 'channel_id'].forEach(function (k) {
+          if (pending[k] !== undefined && pending[k] !== null && pending[k] !== '') body[k] = pending[k];
+        });
+        retry.disabled = true;
+        startMastodonConnect(wid, body).catch(function (err) {
+          retry.disabled = false;
+          showError(retryMsg, err);
+        });
+      });
+      append(connectBox, [
+        h('p', { class: 'connect-result-title', t: 'connect.failedTitle' }),
+        h('p', { class: 'connect-result-reason', testid: 'connect-result-reason',
+          t: code ? 'connect.' + code : 'connect.failed', tp: code ? null : { message: ret.error } }),
+        h('p', { class: 'hint', t: pending && pending.instance_url ? 'connect.retryHint' : 'connect.retryHintForm',
+          tp: pending ? { instance: String(pending.instance_url || '') } : null }),
+        retryMsg.el,
+        h('div', { class: 'form-actions' }, retry, done)]);
+    }
+
+    var ret = state.connectReturn;
+    state.connectReturn = null;
+
+    if (!canWrite) {
+      if (ret) showConnectResult(ret);
+      return page;
+    }
 
     /* the add / edit form */
     var formMsg = messageBox('channel-form-error');
     var editing = null;
+    var lastBody = null;        // what the form sent last, for "save without checking"
+    var found = null;           // the feed found for the address typed: { input, feed_url, title }
     var kindSel = h('select', { name: 'kind', testid: 'channel-kind' },
       KINDS.map(function (k) { return h('option', { value: k, t: 'kind.long.' + k }); }));
     kindSel.value = 'bluesky';
@@ -2055,14 +2612,39 @@
     SETTING_FIELDS.forEach(function (sf) {
       var tid = 'channel-setting-' + sf.key.replace('_', '-');
       var f = field('ch-setting-' + sf.key, sf.label, h('input', { type: sf.type, name: sf.key, autocomplete: 'off', spellcheck: 'false',
-        placeholder: sf.placeholder || null, testid: tid }), { hint: sf.hint, testid: tid, wide: true });
+        placeholder: sf.placeholder || null, testid: tid }), { hint: sf.hint, testid: tid, wide: !!sf.wide, optional: sf.optional });
       f.spec = sf;
       settingFields[sf.key] = f;
     });
-    var fSecret = field('ch-secret', 'channels.field.secret', h('input', { type: 'password', name: 'secret', autocomplete: 'new-password', testid: 'channel-secret' }), { hint: 'channels.hint.secret', optional: true, testid: 'channel-secret' });
+    var fSecret = field('ch-secret', 'channels.field.secret', h('input', { type: 'password', name: 'secret', autocomplete: 'new-password', testid: 'channel-secret' }), { hint: 'channels.hint.secret', optional: true, testid: 'channel-secret', wide: true });
+    var secretOptional = fSecret.wrap.querySelector('.optional');
+    var secretHelp = appPasswordHelp();
+    fSecret.wrap.insertBefore(secretHelp, fSecret.err);
     var clearSecret = h('input', { type: 'checkbox', id: 'ch-secret-clear', testid: 'channel-secret-clear' });
     var clearSecretWrap = h('label', { class: 'check', for: 'ch-secret-clear', hidden: true }, clearSecret, h('span', { t: 'channels.secretRemove' }));
     fSecret.wrap.insertBefore(clearSecretWrap, fSecret.err);
+
+    /* Mastodon: through the instance (OAuth), or with an access token made there */
+    var tokenBox = h('input', { type: 'checkbox', id: 'ch-masto-token', testid: 'channel-mastodon-token' });
+    var mastoIntro = h('div', { class: 'field field-wide connect-explain', testid: 'channel-mastodon-explain' },
+      h('p', { t: 'channels.mastodon.explain' }),
+      h('label', { class: 'check', for: 'ch-masto-token' }, tokenBox, h('span', { t: 'channels.mastodon.useToken' })));
+
+    /* feeds: the address may be the site's; "Find feed" shows which feed it has */
+    var findBtn = button('channels.feed.find', { small: true, testid: 'channel-feed-find' });
+    var foundBox = h('div', { class: 'feed-found', testid: 'channel-feed-found', hidden: true, role: 'status', 'aria-live': 'polite' });
+    var fUrl = settingFields.url;
+    var urlRow = h('div', { class: 'input-row' });
+    fUrl.wrap.insertBefore(urlRow, fUrl.control);
+    urlRow.appendChild(fUrl.control);
+    urlRow.appendChild(findBtn);
+    fUrl.wrap.insertBefore(foundBox, fUrl.err);
+
+    /* the network could not be asked: offer to save without checking */
+    var uncheckedText = h('p', { testid: 'channel-unchecked-message' });
+    var uncheckedBtn = button('channels.saveUnchecked', { testid: 'channel-save-unchecked' });
+    var uncheckedBox = h('div', { class: 'unchecked-offer', testid: 'channel-unchecked', role: 'alert', hidden: true },
+      uncheckedText, h('p', { class: 'hint', t: 'channels.saveUncheckedHint' }), h('div', { class: 'form-actions' }, uncheckedBtn));
 
     var formTitle = h('h2', { id: 'channel-form-title', testid: 'channel-form-title', t: 'channels.addHeading' });
     var submit = button('channels.add', { type: 'submit', kind: 'primary', testid: 'channel-submit' });
@@ -2070,16 +2652,22 @@
     cancel.hidden = true;
     var form = h('form', { class: 'form card', testid: 'channel-form', novalidate: true, 'aria-labelledby': 'channel-form-title' },
       formTitle, formMsg.el,
-      h('div', { class: 'grid' }, fKind.wrap, fName.wrap, fTz.wrap, fSecret.wrap,
-        SETTING_FIELDS.map(function (sf) { return settingFields[sf.key].wrap; })),
+      h('div', { class: 'grid' }, fKind.wrap, fName.wrap, fTz.wrap,
+        SETTING_FIELDS.filter(function (sf) { return !sf.optional; }).map(function (sf) { return settingFields[sf.key].wrap; }),
+        mastoIntro, fSecret.wrap,
+        SETTING_FIELDS.filter(function (sf) { return sf.optional; }).map(function (sf) { return settingFields[sf.key].wrap; })),
       tzList,
+      uncheckedBox,
       h('div', { class: 'form-actions' }, submit, cancel));
-    page.insertBefore(form, page.children[2] || null);
+    page.insertBefore(form, page.children[3] || null);
 
     var fieldsByName = { kind: fKind, name: fName, timezone: fTz, secret: fSecret };
     Object.keys(settingFields).forEach(function (k) { fieldsByName[k] = settingFields[k]; });
 
     function currentKind() { return editing ? editing.kind : kindSel.value; }
+
+    // A new Mastodon channel connects through the instance unless the person has a token.
+    function viaInstance() { return !editing && kindSel.value === 'mastodon' && !tokenBox.checked; }
 
     // The settings fields the current kind asks for, in form order.
     function wantedFields() {
@@ -2099,13 +2687,47 @@
         setT(f.hint, variant.hint || sf.hint);
       });
       setT(fKindHint, 'kind.hint.' + kind);
+      findBtn.hidden = kind !== 'feed';
+      if (kind !== 'feed') { found = null; foundBox.hidden = true; }
+      mastoIntro.hidden = kind !== 'mastodon' || !!editing;
+      // The secret: an app password, an access token, or a signing key.
+      var secretLabel = 'channels.field.secret';
+      var secretHint = editing && editing.has_secret ? 'channels.hint.secretKeep' : 'channels.hint.secret';
+      var required = false;
+      if (kind === 'bluesky') {
+        secretLabel = 'channels.field.appPassword';
+        if (!editing) { secretHint = 'channels.hint.appPassword'; required = true; }
+      } else if (kind === 'mastodon') {
+        secretLabel = 'channels.field.accessToken';
+        if (!editing) { secretHint = 'channels.hint.accessToken'; required = true; }
+      }
+      setT(fSecret.wrap.querySelector('label span'), secretLabel);
+      setT(fSecret.hint, secretHint);
+      secretOptional.hidden = required;
+      secretHelp.hidden = kind !== 'bluesky';
+      fSecret.wrap.hidden = viaInstance();
+      setT(submit, submitKey());
+      uncheckedBox.hidden = true;
     }
     kindSel.addEventListener('change', syncKind);
+    tokenBox.addEventListener('change', syncKind);
+
+    function submitKey() {
+      if (editing) return 'action.save';
+      if (kindSel.value === 'bluesky') return 'channels.submit.bluesky';
+      if (kindSel.value === 'mastodon') return tokenBox.checked ? 'channels.add' : 'channels.submit.mastodon';
+      if (kindSel.value === 'feed') return 'channels.submit.feed';
+      return 'channels.add';
+    }
 
     function defaultTimezone() {
       var ws = state.workspaces[wid];
       if (ws && ws.timezone) return ws.timezone;
       try { return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'; } catch (e) { return 'UTC'; }
+    }
+
+    function clearFieldErrors() {
+      Object.keys(fieldsByName).forEach(function (k) { setFieldError(fieldsByName[k], null); });
     }
 
     function resetForm() {
@@ -2116,10 +2738,11 @@
       fTz.control.value = defaultTimezone();
       clearSecretWrap.hidden = true;
       setT(formTitle, 'channels.addHeading');
-      setT(submit, 'channels.add');
-      setT(fSecret.hint, 'channels.hint.secret');
       cancel.hidden = true;
-      Object.keys(fieldsByName).forEach(function (k) { setFieldError(fieldsByName[k], null); });
+      found = null;
+      foundBox.hidden = true;
+      lastBody = null;
+      clearFieldErrors();
       syncKind();
     }
 
@@ -2135,9 +2758,7 @@
         settingFields[sf.key].control.value = typeof st[sf.key] === 'string' ? st[sf.key] : '';
       });
       clearSecretWrap.hidden = !ch.has_secret;
-      setT(fSecret.hint, ch.has_secret ? 'channels.hint.secretKeep' : 'channels.hint.secret');
       setT(formTitle, 'channels.editHeading', { name: ch.name });
-      setT(submit, 'action.save');
       cancel.hidden = false;
       formMsg.clear();
       syncKind();
@@ -2155,64 +2776,180 @@
       if (!fTz.control.value.trim()) fail(fTz, 'channels.err.timezone');
       wantedFields().forEach(function (f) {
         var v = f.control.value.trim();
-        if (!v) fail(f, f.spec.missing);
-        else if (f.spec.url && !/^https?:\/\/\S+$/i.test(v)) fail(f, 'channels.err.urlFormat');
+        if (!v && !f.spec.optional) fail(f, f.spec.key === 'url' && currentKind() === 'feed' ? 'channels.err.feedUrl' : f.spec.missing);
+        else if (v && f.spec.url && !/^https?:\/\/\S+$/i.test(v)) fail(f, 'channels.err.urlFormat');
       });
+      if (!editing && !fSecret.wrap.hidden && !fSecret.control.value) {
+        if (kindSel.value === 'bluesky') fail(fSecret, 'channels.err.appPassword');
+        else if (kindSel.value === 'mastodon') fail(fSecret, 'channels.err.accessToken');
+      }
       if (first) first.control.focus();
       return ok;
     }
 
     function payload() {
-      var kind = editing ? editing.kind : kindSel.value;
+      var kind = currentKind();
       var body = { name: fName.control.value.trim(), timezone: fTz.control.value.trim() };
       var settings = {};
       if (editing && editing.settings && typeof editing.settings === 'object') {
         Object.keys(editing.settings).forEach(function (k) { settings[k] = editing.settings[k]; });
       }
       var wanted = wantedFields();
-      wanted.forEach(function (f) { settings[f.spec.key] = f.control.value.trim(); });
+      wanted.forEach(function (f) {
+        var v = f.control.value.trim();
+        if (v || !f.spec.optional) settings[f.spec.key] = v;
+        else delete settings[f.spec.key];
+      });
+      if (kind === 'feed') {
+        var typed = settings.url;
+        var before = editing && editing.settings ? editing.settings.url : null;
+        if (found && found.input === typed) {
+          settings.url = found.feed_url;
+          if (found.title) settings.title = found.title;
+        } else if (typed !== before) {
+          body.discover = true; // the server finds the feed on the page, or checks the feed
+        }
+      }
       if (!editing || wanted.length) body.settings = settings;
-      var secret = fSecret.control.value;
+      var secret = fSecret.wrap.hidden ? '' : fSecret.control.value;
       if (editing && clearSecret.checked) body.secret = null;
       else if (secret) body.secret = secret;
       if (!editing) body.kind = kind;
       return body;
     }
 
-    form.addEventListener('submit', function (ev) {
-      ev.preventDefault();
-      formMsg.clear();
-      Object.keys(fieldsByName).forEach(function (k) { setFieldError(fieldsByName[k], null); });
-      if (!validate()) return;
-      var body = payload();
+    /* "Find feed" */
+
+    function findFeed() {
+      setFieldError(fUrl, null);
+      var v = fUrl.control.value.trim();
+      if (!v) { setFieldError(fUrl, t('channels.err.feedUrl')); fUrl.control.focus(); return; }
+      if (!/^https?:\/\/\S+$/i.test(v)) { setFieldError(fUrl, t('channels.err.urlFormat')); fUrl.control.focus(); return; }
+      found = null;
+      clear(foundBox);
+      foundBox.className = 'feed-found is-looking';
+      foundBox.appendChild(h('p', { t: 'channels.feed.looking' }));
+      foundBox.hidden = false;
+      findBtn.disabled = true;
+      call('POST', base + '/discover', { url: v }).then(function (res) {
+        findBtn.disabled = false;
+        if (!ctx.alive()) return;
+        res = res || {};
+        found = { input: v, feed_url: String(res.feed_url || v), title: typeof res.title === 'string' && res.title ? res.title : null };
+        clear(foundBox);
+        foundBox.className = 'feed-found';
+        append(foundBox, [
+          h('p', { class: 'feed-found-title' }, h('span', { t: 'channels.feed.found' }), ' ',
+            found.title ? h('strong', { testid: 'channel-feed-title', text: found.title }) : h('span', { class: 'muted', t: 'channels.feed.noTitle' })),
+          h('p', { class: 'feed-found-url' }, h('code', { testid: 'channel-feed-url', text: found.feed_url })),
+          h('p', { class: 'hint', t: found.feed_url === v ? 'channels.feed.isFeed' : 'channels.feed.foundHint' })
+        ]);
+        if (!fName.control.value.trim() && found.title) fName.control.value = Array.from(found.title).slice(0, 100).join('');
+      }, function (err) {
+        findBtn.disabled = false;
+        foundBox.hidden = true;
+        clear(foundBox);
+        if (err.handled || !ctx.alive()) return;
+        setFieldError(fUrl, err.message);
+        fUrl.control.focus();
+      });
+    }
+    findBtn.addEventListener('click', findFeed);
+    fUrl.control.addEventListener('input', function () {
+      if (found && fUrl.control.value.trim() !== found.input) { found = null; foundBox.hidden = true; clear(foundBox); }
+    });
+    // Enter in the address field of a feed finds the feed first.
+    fUrl.control.addEventListener('keydown', function (ev) {
+      if (ev.key === 'Enter' && currentKind() === 'feed' && !found) { ev.preventDefault(); findFeed(); }
+    });
+
+    /* saving */
+
+    function saved(ch, body, wasEditing) {
+      if (!ctx.alive()) return;
+      resetForm();
+      var st = (ch && ch.settings) || {};
+      var name = (ch && ch.name) || body.name;
+      if (wasEditing) listMsg.noticeKey('channels.saved', { name: name });
+      else if (ch && ch.kind === 'bluesky' && ch.has_secret && st.handle) listMsg.noticeKey('channels.connectedBluesky', { name: name, handle: String(st.handle).replace(/^@/, '') });
+      else if (ch && ch.kind === 'feed' && st.url) listMsg.noticeKey('channels.addedFeed', { name: name, url: st.url });
+      else listMsg.noticeKey('channels.added', { name: name });
+      return list.reload();
+    }
+
+    function showSaveError(err) {
+      if (err.handled) return;
+      // The network could not be asked: say so, and offer to save without asking.
+      if (err.status === 502 && lastBody) {
+        uncheckedText.textContent = err.message;
+        uncheckedBox.hidden = false;
+        uncheckedBtn.focus();
+        return;
+      }
+      // A settings error names its key as "settings.url" in the field or the message.
+      var key = err.field ? String(err.field).replace(/^settings\./, '') : null;
+      if (key === 'settings') {
+        var m = /settings\.([a-z_]+)/.exec(err.message || '');
+        var shown = wantedFields().filter(function (f) { return !f.spec.optional; });
+        key = m ? m[1] : (shown.length === 1 ? shown[0].spec.key : key);
+      }
+      var f = key ? fieldsByName[key] : null;
+      if (f && f.wrap.hidden) f = null;
+      if (f) {
+        setFieldError(f, err.message);
+        if (!f.control.disabled) f.control.focus();
+      } else {
+        formMsg.error(err.message);
+      }
+    }
+
+    function send(body) {
       var wasEditing = editing;
+      lastBody = body;
       submit.disabled = true;
+      uncheckedBtn.disabled = true;
       var req = wasEditing ? call('PATCH', base + '/' + wasEditing.id, body) : call('POST', base, body);
       req.then(function (ch) {
         submit.disabled = false;
-        if (!ctx.alive()) return;
-        resetForm();
-        listMsg.noticeKey(wasEditing ? 'channels.saved' : 'channels.added', { name: (ch && ch.name) || body.name });
-        return list.reload();
+        uncheckedBtn.disabled = false;
+        return saved(ch, body, wasEditing);
       }, function (err) {
         submit.disabled = false;
-        if (err.handled) return;
-        // A settings error names its key as "settings.url" in the field or the message.
-        var key = err.field ? String(err.field).replace(/^settings\./, '') : null;
-        if (key === 'settings') {
-          var m = /settings\.([a-z_]+)/.exec(err.message || '');
-          var shown = wantedFields();
-          key = m ? m[1] : (shown.length === 1 ? shown[0].spec.key : key);
-        }
-        var f = key ? fieldsByName[key] : null;
-        if (f && f.wrap.hidden) f = null;
-        if (f) {
-          setFieldError(f, err.message);
-          if (!f.control.disabled) f.control.focus();
-        } else {
-          formMsg.error(err.message);
-        }
+        uncheckedBtn.disabled = false;
+        showSaveError(err);
       });
+    }
+
+    uncheckedBtn.addEventListener('click', function () {
+      if (!lastBody) return;
+      var body = {};
+      Object.keys(lastBody).forEach(function (k) { if (k !== 'discover') body[k] = lastBody[k]; });
+      body.verify = false;
+      formMsg.clear();
+      clearFieldErrors();
+      uncheckedBox.hidden = true;
+      send(body);
+    });
+
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      formMsg.clear();
+      uncheckedBox.hidden = true;
+      clearFieldErrors();
+      if (!validate()) return;
+      if (viaInstance()) {
+        var body = { instance_url: settingFields.instance_url.control.value.trim(), name: fName.control.value.trim(),
+          timezone: fTz.control.value.trim() };
+        submit.disabled = true;
+        startMastodonConnect(wid, body).catch(function (err) {
+          submit.disabled = false;
+          if (err.handled) return;
+          var f = { instance_url: settingFields.instance_url, name: fName, timezone: fTz }[err.field] || (err.status === 502 ? settingFields.instance_url : null);
+          if (f) { setFieldError(f, err.message); f.control.focus(); } else formMsg.error(err.message);
+        });
+        return;
+      }
+      send(payload());
     });
 
     function removeChannel(ch) {
@@ -2237,6 +2974,7 @@
       if (ctx.alive() && !editing && fTz.control.value === tzAtStart) fTz.control.value = defaultTimezone();
     }, function () { /* keep the browser's zone */ });
 
+    if (ret) showConnectResult(ret);
     return page;
   }
 

@@ -6,7 +6,9 @@
 // Prepares a fresh database with the samtale CLI, starts `samtale serve` on a free port,
 // drives Debian's Chromium through playwright-core, and prints one line per check
 // ("ok - name" / "not ok - name: reason") and a closing "e2e: N passed, N failed".
-// Exits 1 on any failure. Environment:
+// Exits 1 on any failure. The outside world is a stand-in on 127.0.0.1 served by this script
+// (startPeer): a shop's web site with a feed, a Bluesky server that knows one app password,
+// and a Mastodon server that lets samtale in (or, when told, refuses). Environment:
 //   SAMTALE_BIN       the binary (default: build/samtale in the repository)
 //   CHROMIUM_PATH     the browser (default: /usr/bin/chromium)
 //   SAMTALE_E2E_KEEP  set to keep the temporary directory (database, server log)
@@ -14,6 +16,7 @@
 
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +42,9 @@ const BROWSER_TZ = 'Europe/Oslo';
 // and a plain count all differ.
 const POST_TEXT = 'Spring is here \u{1F337}\u{1F44B}\u{1F3FD} Read our guide to tulips on a balcony: https://example.com/guides/tulips-on-a-balcony-in-a-nordic-climate';
 const STEP_TIMEOUT = 10_000;
+const APP_PASSWORD = 'e2e1-good-pass-word';       // the one app password the stand-in Bluesky accepts
+const MASTODON_TOKEN = 'e2e-mastodon-access-token'; // what the stand-in Mastodon hands out
+const UNREACHABLE = 'http://127.0.0.1:1';          // nothing listens there
 const EXPECTED_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 let tmp = null;
@@ -46,6 +52,8 @@ let server = null;
 let serverLog = '';
 let browser = null;
 let cleaning = null;
+// The stand-in for the networks: its base URL, what it was asked, how its Mastodon answers.
+const peer = { server: null, base: null, seen: [], mastodon: 'approve' };
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -113,6 +121,86 @@ function cli(args, input) {
   }
 }
 
+// sqlite3 on the test's database, while the server runs (for states no form can make).
+function sql(statement) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', path.join(tmp, 's.db'), statement], { timeout: 30_000 }).toString().trim();
+}
+
+const sqlText = (v) => (v === null || v === undefined ? 'NULL' : `'${String(v).replace(/'/g, "''")}'`);
+
+const shopPage = (base) => `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Tulip Shop</title>
+<link rel="stylesheet" href="/shop/style.css">
+<link rel="alternate" type="application/rss+xml" title="Tulip Shop news" href="${base}/shop/news.xml">
+</head><body><h1>Tulip Shop</h1><p>Bulbs for balconies.</p></body></html>`;
+const SHOP_FEED = `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Tulip Shop news</title><link>http://127.0.0.1/shop/</link>
+<item><title>Spring bulbs are in</title><link>/shop/spring</link><guid isPermaLink="false">spring-1</guid>
+<pubDate>Mon, 03 Apr 2023 01:02:03 GMT</pubDate></item>
+</channel></rss>`;
+
+// The stand-in for the networks samtale talks to, on 127.0.0.1 (see the header).
+function startPeer() {
+  return new Promise((resolve, reject) => {
+    const srv = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => { body += d; if (body.length > 100_000) req.destroy(); });
+      req.on('end', () => {
+        const url = new URL(req.url, 'http://127.0.0.1');
+        const p = url.pathname;
+        peer.seen.push({ method: req.method, path: p, query: url.searchParams });
+        const send = (status, data, type = 'application/json', headers = {}) => {
+          const text = typeof data === 'string' ? data : JSON.stringify(data);
+          res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text), ...headers });
+          res.end(text);
+        };
+        let json = null;
+        try { json = body ? JSON.parse(body) : null; } catch { json = null; }
+        const session = (handle) => ({ accessJwt: 'e2e-access', refreshJwt: 'e2e-refresh', did: 'did:plc:acmee2e', handle });
+        if (p === '/shop/') return send(200, shopPage(peer.base), 'text/html; charset=utf-8');
+        if (p === '/shop/news.xml') return send(200, SHOP_FEED, 'application/rss+xml; charset=utf-8');
+        if (p === '/plain/') return send(200, '<!DOCTYPE html><title>No feed here</title><p>Just a page.</p>', 'text/html; charset=utf-8');
+        // Bluesky (a PDS): one app password is right.
+        if (p === '/xrpc/com.atproto.server.createSession' && req.method === 'POST') {
+          if (json && json.password === APP_PASSWORD) return send(200, session(String(json.identifier || '').replace(/^@/, '')));
+          return send(401, { error: 'AuthenticationRequired', message: 'Invalid identifier or password' });
+        }
+        if (p === '/xrpc/com.atproto.server.refreshSession') return send(200, session('acme.test'));
+        if (p === '/xrpc/app.bsky.notification.listNotifications') return send(200, { notifications: [] });
+        if (p === '/xrpc/app.bsky.feed.getPosts') return send(200, { posts: [] });
+        // Mastodon: registers samtale, sends the person back with a code (or a refusal).
+        if (p === '/api/v1/apps' && req.method === 'POST') {
+          return send(200, { id: '1', name: 'samtale', client_id: 'e2e-client', client_secret: 'e2e-client-secret',
+            redirect_uri: json && json.redirect_uris ? String(json.redirect_uris) : '' });
+        }
+        if (p === '/oauth/authorize') {
+          const back = new URL(url.searchParams.get('redirect_uri'));
+          if (peer.mastodon === 'deny') back.searchParams.set('error', 'access_denied');
+          else back.searchParams.set('code', 'e2e-code');
+          back.searchParams.set('state', url.searchParams.get('state') || '');
+          return send(302, 'Redirecting', 'text/plain', { Location: back.href });
+        }
+        if (p === '/oauth/token' && req.method === 'POST') {
+          if (!json || json.code !== 'e2e-code') return send(400, { error: 'invalid_grant' });
+          return send(200, { access_token: MASTODON_TOKEN, token_type: 'Bearer', scope: 'read write', created_at: Math.floor(Date.now() / 1000) });
+        }
+        if (p === '/api/v1/accounts/verify_credentials') {
+          if (req.headers.authorization !== `Bearer ${MASTODON_TOKEN}`) return send(401, { error: 'The access token is invalid' });
+          return send(200, { id: '109', username: 'acme', acct: 'acme', display_name: 'Acme', url: `${peer.base}/@acme` });
+        }
+        if (p.startsWith('/api/v1/') && req.method === 'GET') return send(200, []);
+        return send(404, 'not found', 'text/plain');
+      });
+    });
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      peer.server = srv;
+      peer.base = `http://127.0.0.1:${srv.address().port}`;
+      resolve(peer.base);
+    });
+  });
+}
+
 // Starts `samtale serve` and resolves with its base URL once it prints "listening on ...".
 function startServer() {
   return new Promise((resolve, reject) => {
@@ -157,6 +245,11 @@ function cleanup() {
     cleaning = (async () => {
       if (browser) { await browser.close().catch(() => {}); browser = null; }
       await stopServer();
+      if (peer.server) {
+        peer.server.closeAllConnections();
+        await new Promise((resolve) => peer.server.close(resolve));
+        peer.server = null;
+      }
       if (tmp) {
         if (process.env.SAMTALE_E2E_KEEP) {
           fs.writeFileSync(path.join(tmp, 'server.log'), serverLog);
@@ -224,21 +317,63 @@ function channelRow(page, name) {
   return byId(page, 'channel-row').filter({ has: page.getByTestId('channel-name').getByText(name, { exact: true }) });
 }
 
-async function fillChannelForm(page, { kind, name, timezone, path: filePath, url, secret }) {
+async function fillChannelForm(page, { kind, name, timezone, path: filePath, url, secret, handle, service, instance }) {
   if (kind) await byId(page, 'channel-kind').selectOption(kind);
   await byId(page, 'channel-name-input').fill(name);
   if (timezone !== undefined) await byId(page, 'channel-timezone').fill(timezone);
   if (filePath !== undefined) await byId(page, 'channel-setting-path').fill(filePath);
   if (url !== undefined) await byId(page, 'channel-setting-url').fill(url);
+  if (handle !== undefined) await byId(page, 'channel-setting-handle').fill(handle);
+  if (service !== undefined) await byId(page, 'channel-setting-service-url').fill(service);
+  if (instance !== undefined) await byId(page, 'channel-setting-instance-url').fill(instance);
   if (secret !== undefined) await byId(page, 'channel-secret').fill(secret);
 }
 
+// A channel's own address: POST .../channels, PATCH .../channels/ID (not discover or connect).
+const isChannelCall = (r, method) => /\/channels(\/\d+)?$/.test(new URL(r.url()).pathname) && r.request().method() === method;
+
 async function submitChannel(page, method) {
   const [res] = await Promise.all([
-    page.waitForResponse((r) => r.url().includes('/channels') && r.request().method() === method),
+    page.waitForResponse((r) => isChannelCall(r, method)),
     byId(page, 'channel-submit').click(),
   ]);
   return res;
+}
+
+// The id of a channel of the test's database, by its name.
+function channelId(name) {
+  const id = sql(`SELECT id FROM channels WHERE name = ${sqlText(name)}`);
+  assert(/^\d+$/.test(id), `no channel "${name}" in the database (${id})`);
+  return Number(id);
+}
+
+// Goes through Mastodon's login: the click sends the browser to the stand-in instance, which
+// sends it back to samtale's callback, which sends it on to the channels page.
+// Resolves with what the page sent to .../connect/mastodon and the server's answer (read on
+// the way through: the page leaves before its body could be read afterwards).
+async function throughInstance(page, click) {
+  const pattern = '**/api/v1/workspaces/*/channels/connect/mastodon';
+  let sent = null;
+  let status = 0;
+  let answer = null;
+  await page.route(pattern, async (route) => {
+    sent = JSON.parse(route.request().postData() || 'null');
+    const res = await route.fetch();
+    status = res.status();
+    answer = await res.json().catch(() => null);
+    await route.fulfill({ response: res });
+  });
+  try {
+    await Promise.all([
+      page.waitForRequest((r) => r.isNavigationRequest() && new URL(r.url()).pathname === '/oauth/authorize'),
+      click(),
+    ]);
+  } finally {
+    await page.unroute(pattern);
+  }
+  assert(status === 201, `POST .../connect/mastodon answered ${status}: ${JSON.stringify(answer)}`);
+  await byId(page, 'connect-result').waitFor();
+  return { answer, sent };
 }
 
 async function apiStatus(res, want) {
@@ -320,8 +455,12 @@ async function main() {
     cli(['workspace', 'add', 'Beta Agency', '--timezone', 'Europe/Stockholm']);
     cli(['user', 'add', '--email', OWNER_EMAIL, '--workspace', 'Beta Agency', '--role', 'owner', '--password-stdin'], OWNER_PASSWORD + '\n');
     for (let i = 1; i <= BETA_CHANNELS; i++) {
-      cli(['channel', 'add', '--workspace', 'Beta Agency', '--kind', 'feed', '--name', `Feed ${i}`, '--setting', `url=https://news.example.com/${i}.xml`]);
+      cli(['channel', 'add', '--workspace', 'Beta Agency', '--kind', 'feed', '--no-verify', '--name', `Feed ${i}`, '--setting', `url=https://news.example.com/${i}.xml`]);
     }
+  }, { critical: true });
+
+  await check('start the stand-in for the networks', async () => {
+    comment(`networks: ${await startPeer()}`);
   }, { critical: true });
 
   await check('start the server', async () => {
@@ -350,12 +489,15 @@ async function main() {
       if (msg.type() !== 'error') return;
       const text = msg.text();
       const url = (msg.location() && msg.location().url) || '';
-      // Answers like 401 (not logged in) or 409 (duplicate name) are part of the tests: the
+      // Answers like 401 (not logged in), 409 (duplicate name) or 502 (a network that cannot
+      // be reached) are part of the tests: the
       // browser logs them as failed resources, which is not an error of the page.
-      if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text) && url.includes('/api/v1/')) return;
+      if (/Failed to load resource: the server responded with a status of (4\d\d|502)/.test(text) && url.includes('/api/v1/')) return;
       problems.push(`console error: ${text}${url ? ` (${url})` : ''}`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    // Hostile text in the inbox must never run: an alert() would open a dialog.
+    page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
   }, { critical: true });
 
   let firstResponse = null;
@@ -406,9 +548,22 @@ async function main() {
     for (const id of ['calendar', 'composer', 'inbox', 'listening', 'people', 'goals', 'contests', 'settings', 'channels', 'members', 'tokens']) {
       await byId(page, `nav-${id}`).waitFor();
     }
+    await byId(page, 'nav-listening').click();
+    await waitText(byId(page, 'page-title'), 'Listening');
+    await waitText(byId(page, 'later'), 'later version');
+  }, { page });
+
+  await check('the inbox explains what appears there, and how often samtale checks, before anything has', async () => {
     await byId(page, 'nav-inbox').click();
     await waitText(byId(page, 'page-title'), 'Inbox');
-    await waitText(byId(page, 'later'), 'later version');
+    const empty = byId(page, 'inbox-empty');
+    await waitText(empty, 'No messages yet');
+    await waitText(empty, 'mentions one of your Bluesky or Mastodon accounts');
+    await waitText(empty, 'every minute');
+    await waitText(byId(page, 'inbox-empty-connect'), 'No Bluesky or Mastodon account is connected yet');
+    assert(await byId(page, 'inbox-item').count() === 0, 'the inbox lists messages in a new workspace');
+    await byId(page, 'inbox-check').click();
+    await waitText(byId(page, 'inbox-check-result'), 'no Bluesky or Mastodon channel to check');
   }, { page });
 
   await check('open Settings > Channels', async () => {
@@ -455,12 +610,15 @@ async function main() {
     await byId(page, 'channel-timezone').fill('Europe/Oslo');
   }, { page });
 
-  await check('add a feed channel with a URL', async () => {
-    await fillChannelForm(page, { kind: 'feed', name: 'Company blog', url: 'https://blog.example.com/feed.xml' });
-    await apiStatus(await submitChannel(page, 'POST'), 201);
+  await check('add a feed channel with the feed\'s own address (samtale checks it on saving)', async () => {
+    const feed = `${peer.base}/shop/news.xml`;
+    await fillChannelForm(page, { kind: 'feed', name: 'Company blog', url: feed });
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 201);
+    assert(JSON.parse(res.request().postData()).discover === true, 'the feed was saved without being checked');
     const row = channelRow(page, 'Company blog');
     await row.waitFor();
-    await waitText(row, 'https://blog.example.com/feed.xml');
+    await waitText(row, feed);
   }, { page });
 
   await check('add a webhook channel with a secret', async () => {
@@ -514,6 +672,7 @@ async function main() {
 
   await check('screenshot of the channels page in English (docs/img/dashboard.png)', async () => {
     await page.mouse.move(0, 0);
+    await page.evaluate(() => window.scrollTo(0, 0));
     const shot = path.join(OUT, 'dashboard-en.png');
     await page.screenshot({ path: shot });
     fs.mkdirSync(path.dirname(DOC_IMG), { recursive: true });
@@ -525,7 +684,11 @@ async function main() {
     await waitText(byId(page, 'nav-settings'), 'Innstillinger');
     await waitText(byId(page, 'page-title'), 'Kanaler');
     await waitText(byId(page, 'logout'), 'Logg ut');
+    await waitText(byId(page, 'channel-submit'), 'Koble til Bluesky-konto');
+    await waitText(byId(page, 'channel-secret').locator('xpath=ancestor::div[contains(@class,"field")]'), 'App-passord');
+    await byId(page, 'channel-kind').selectOption('file');
     await waitText(byId(page, 'channel-submit'), 'Legg til kanal');
+    await byId(page, 'channel-kind').selectOption('bluesky');
     await waitText(channelRow(page, 'Demo file'), 'Fil');
   }, { page });
 
@@ -533,6 +696,13 @@ async function main() {
     await pickLanguage(page, 'sv');
     await waitText(byId(page, 'nav-settings'), 'Inställningar');
     await waitText(byId(page, 'logout'), 'Logga ut');
+    await waitText(byId(page, 'channel-submit'), 'Anslut Bluesky-konto');
+    await byId(page, 'channel-kind').selectOption('mastodon');
+    await waitText(byId(page, 'channel-submit'), 'Fortsätt på din Mastodon-server');
+    await waitText(byId(page, 'channel-mastodon-explain'), 'Logga in där');
+    await byId(page, 'channel-kind').selectOption('feed');
+    await waitText(byId(page, 'channel-feed-find'), 'Hitta flöde');
+    await byId(page, 'channel-kind').selectOption('file');
     await waitText(byId(page, 'channel-submit'), 'Lägg till kanal');
   }, { page });
 
@@ -557,7 +727,292 @@ async function main() {
 
   /* ---------------------------------------------------------------- composer and calendar */
 
-  await check('add channels to publish to: a file channel, a broken one, and Bluesky and Mastodon to count for', async () => {
+  /* ---------------------------------------------------------------- connecting the networks */
+
+  await check('Bluesky: a refused app password shows Bluesky\'s answer under the password field', async () => {
+    await channelRow(page, 'Demo file').waitFor();
+    await byId(page, 'channel-kind').selectOption('bluesky');
+    await waitText(byId(page, 'channel-submit'), 'Connect Bluesky account');
+    const link = byId(page, 'app-password-link');
+    assert(await link.getAttribute('href') === 'https://bsky.app/settings/app-passwords', 'the app password link goes elsewhere');
+    assert((await link.getAttribute('rel')).includes('noopener'), 'the app password link has no rel=noopener');
+    // Without an app password the form says what is missing before asking the server.
+    await fillChannelForm(page, { name: 'Acme on Bluesky', handle: 'acme.test', service: peer.base, secret: '' });
+    await byId(page, 'channel-submit').click();
+    await waitText(byId(page, 'channel-secret-error'), 'Enter the app password');
+    await byId(page, 'channel-secret').fill('my-login-password');
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 422);
+    const err = (await res.json()).error;
+    assert(err.field === 'secret' && /refused the app password/.test(err.message), `the 422 answer is ${JSON.stringify(err)}`);
+    await waitText(byId(page, 'channel-secret-error'), err.message);
+    assert(await byId(page, 'channel-secret').getAttribute('aria-invalid') === 'true', 'the password field is not marked invalid');
+    assert(await channelRow(page, 'Acme on Bluesky').count() === 0, 'a refused channel was listed');
+  }, { page });
+
+  await check('Bluesky: an unreachable server is reported, and the channel can be saved without checking', async () => {
+    await fillChannelForm(page, { name: 'Offline Bluesky', handle: 'x.test', service: UNREACHABLE, secret: 'some-app-password' });
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 502);
+    const err = (await res.json()).error;
+    await waitText(byId(page, 'channel-unchecked-message'), err.message);
+    assert(await byId(page, 'channel-secret-error').isHidden(), 'an unreachable server is blamed on the password');
+    const [again] = await Promise.all([
+      page.waitForResponse((r) => isChannelCall(r, 'POST')),
+      byId(page, 'channel-save-unchecked').click(),
+    ]);
+    await apiStatus(again, 201);
+    assert(JSON.parse(again.request().postData()).verify === false, 'the second try was not sent with verify: false');
+    await channelRow(page, 'Offline Bluesky').waitFor();
+    await byId(page, 'channel-unchecked').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('Bluesky: the right app password connects the account', async () => {
+    await fillChannelForm(page, { kind: 'bluesky', name: 'Acme on Bluesky', handle: '@acme.test', service: peer.base, secret: APP_PASSWORD });
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 201);
+    const ch = await res.json();
+    assert(ch.settings.did === 'did:plc:acmee2e' && ch.status === 'active', `the channel is ${JSON.stringify(ch)}`);
+    await waitText(byId(page, 'channels-message'), 'Connected \u201cAcme on Bluesky\u201d as @acme.test');
+    const row = channelRow(page, 'Acme on Bluesky');
+    await waitText(row, '@acme.test');
+    await waitText(row.getByTestId('channel-status'), 'Active');
+    assert(!(await page.content()).includes(APP_PASSWORD), 'the app password is visible in the page');
+  }, { page });
+
+  await check('Feed: "Find feed" finds the feed a web page names, and saving adds that feed', async () => {
+    await byId(page, 'channel-kind').selectOption('feed');
+    await waitText(byId(page, 'channel-submit'), 'Add feed');
+    await byId(page, 'channel-name-input').fill('');
+    await byId(page, 'channel-setting-url').fill(`${peer.base}/plain/`);
+    const [none] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/channels/discover')),
+      byId(page, 'channel-feed-find').click(),
+    ]);
+    await apiStatus(none, 422);
+    await waitText(byId(page, 'channel-setting-url-error'), (await none.json()).error.message);
+    await byId(page, 'channel-setting-url').fill(`${peer.base}/shop/`);
+    const [found] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/channels/discover')),
+      byId(page, 'channel-feed-find').click(),
+    ]);
+    await apiStatus(found, 200);
+    const feed = `${peer.base}/shop/news.xml`;
+    await waitText(byId(page, 'channel-feed-title'), 'Tulip Shop news');
+    await waitText(byId(page, 'channel-feed-url'), feed);
+    assert(await byId(page, 'channel-setting-url-error').isHidden(), 'the earlier error stays');
+    assert(await byId(page, 'channel-name-input').inputValue() === 'Tulip Shop news', 'the feed\'s title was not offered as the name');
+    await page.mouse.move(0, 0);
+    await byId(page, 'channel-form').screenshot({ path: path.join(OUT, 'feed-found.png') });
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 201);
+    const sent = JSON.parse(res.request().postData());
+    assert(sent.settings.url === feed && !sent.discover, `saved ${JSON.stringify(sent)}, not the feed found`);
+    await waitText(byId(page, 'channels-message'), `Feed \u201cTulip Shop news\u201d added: ${feed}`);
+    await waitText(channelRow(page, 'Tulip Shop news'), feed);
+  }, { page });
+
+  let mastodonId = null;
+  await check('Mastodon: "Continue on your Mastodon server" goes there; a refusal comes back with "Try again"', async () => {
+    peer.mastodon = 'deny';
+    await fillChannelForm(page, { kind: 'mastodon', name: 'Acme on Mastodon', instance: peer.base });
+    await waitText(byId(page, 'channel-submit'), 'Continue on your Mastodon server');
+    assert(await byId(page, 'channel-secret').isHidden(), 'the Mastodon form asks for a token');
+    const { answer: begun, sent } = await throughInstance(page, () => byId(page, 'channel-submit').click());
+    assert(sent.instance_url === peer.base && sent.name === 'Acme on Mastodon' && sent.timezone === 'Europe/Oslo', `sent ${JSON.stringify(sent)}`);
+    assert(begun.authorize_url.startsWith(`${peer.base}/oauth/authorize?`), `authorize_url is ${begun.authorize_url}`);
+    const visit = peer.seen.filter((r) => r.path === '/oauth/authorize').pop();
+    assert(visit && visit.query.get('client_id') === 'e2e-client' && visit.query.get('state') === begun.state,
+      'the browser did not visit the instance with samtale\'s client id and state');
+    const box = byId(page, 'connect-result');
+    await waitText(box, 'was not connected');
+    await waitText(byId(page, 'connect-result-reason'), 'Access was not allowed');
+    assert(/#\/w\/\d+\/settings\/channels$/.test(page.url()), `the page is at ${page.url()}`);
+    assert(await channelRow(page, 'Acme on Mastodon').count() === 0, 'a refused account was listed');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(OUT, 'connect-refused.png') });
+    peer.mastodon = 'approve';
+    await throughInstance(page, () => byId(page, 'connect-retry').click());
+    await waitText(byId(page, 'connect-result-title'), 'Connected \u201cAcme on Mastodon\u201d (@acme)');
+    const row = channelRow(page, 'Acme on Mastodon');
+    await waitText(row, '@acme');
+    await waitText(row, 'Stored');
+    mastodonId = Number(await row.getAttribute('data-channel-id'));
+    assert(mastodonId > 0, 'the new channel has no id');
+    await byId(page, 'connect-result-done').click();
+    await byId(page, 'connect-result').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('Mastodon: the instance\'s way back is handled without a workspace in the address, and shows the server\'s words as text', async () => {
+    assert(mastodonId, 'no Mastodon channel from the earlier step');
+    await page.goto(new URL(`/#/channels?connected=${mastodonId}`, base).href);
+    await waitText(byId(page, 'connect-result-title'), 'Connected \u201cAcme on Mastodon\u201d');
+    assert(/#\/w\/\d+\/settings\/channels$/.test(page.url()), `the page is at ${page.url()}`);
+    const words = '<b>mastodon.example</b> refused the authorization code (invalid_grant); start connecting again';
+    await page.goto(new URL(`/#/channels?connect_error=${encodeURIComponent(words)}`, base).href);
+    await waitText(byId(page, 'connect-result-reason'), words);
+    assert(await byId(page, 'connect-result').locator('b').count() === 0, 'the server\'s words were read as HTML');
+    await page.goto(new URL('/#/channels?connect_error=incomplete', base).href);
+    await waitText(byId(page, 'connect-result-reason'), 'without an answer samtale can use');
+    // Without a connection under way, "Try again" opens the form on Mastodon.
+    await byId(page, 'connect-retry').click();
+    assert(await byId(page, 'channel-kind').inputValue() === 'mastodon', 'Try again did not choose Mastodon');
+    await byId(page, 'connect-result').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('Mastodon with an access token instead: a refused token is explained under its field', async () => {
+    await byId(page, 'channel-kind').selectOption('mastodon');
+    await byId(page, 'channel-mastodon-token').check();
+    await waitText(byId(page, 'channel-submit'), 'Add channel');
+    await waitText(byId(page, 'channel-secret').locator('xpath=ancestor::div[contains(@class,"field")]'), 'Access token');
+    await fillChannelForm(page, { name: 'Token Mastodon', instance: peer.base, secret: 'not-the-token' });
+    const res = await submitChannel(page, 'POST');
+    await apiStatus(res, 422);
+    const err = (await res.json()).error;
+    assert(err.field === 'secret', `the 422 answer is ${JSON.stringify(err)}`);
+    await waitText(byId(page, 'channel-secret-error'), err.message);
+    await byId(page, 'channel-mastodon-token').uncheck();
+    assert(await byId(page, 'channel-secret').isHidden(), 'the token field stays without the token choice');
+    await byId(page, 'channel-kind').selectOption('file');
+  }, { page });
+
+  /* ---------------------------------------------------------------- the inbox */
+
+  const HOSTILE = '<img src=x onerror=alert(1)> <script>alert(2)</script> Hi @acme.test, is this &amp; safe?';
+  const RTL = '\u0645\u0631\u062d\u0628\u0627! \u0647\u0644 \u062a\u0634\u062d\u0646\u0648\u0646 \u0627\u0644\u0628\u0635\u064a\u0644\u0627\u062a \u0625\u0644\u0649 \u0628\u064a\u0631\u063a\u0646\u061f \u{1F337}';
+  const LONG = Array.from({ length: 30 }, (_, i) => `Point ${i + 1}: our balcony tulips keep falling over in the wind, what do you suggest?`).join(' ');
+  const DIRECT = 'Hei! \u{1F44B}\u{1F3FD}\u{1F337}\nDo you ship bulbs to Bergen?\nThanks!';
+  await check('the inbox lists messages newest first, hostile text as plain text, long text cut with "Show more"', async () => {
+    assert(mastodonId, 'no Mastodon channel from the earlier step');
+    const bsky = channelId('Acme on Bluesky');
+    const ws = sql(`SELECT workspace_id FROM channels WHERE id = ${bsky}`);
+    const now = Math.floor(Date.now() / 1000);
+    const rows = [
+      [bsky, 'mention', 'at://did:plc:mallory/app.bsky.feed.post/1', 'javascript:alert(3)', 'did:plc:mallory', 'mallory.test', '<b>Mallory</b>', HOSTILE, now - 3600],
+      [bsky, 'reply', 'at://did:plc:ola/app.bsky.feed.post/2', 'https://bsky.app/profile/ola.test/post/2', 'did:plc:ola', 'ola.test', 'Ola Nordmann', LONG, now - 1800],
+      [bsky, 'quote', 'at://did:plc:layla/app.bsky.feed.post/3', 'https://bsky.app/profile/layla.test/post/3', 'did:plc:layla', 'layla.test', '\u0644\u064a\u0644\u0649', RTL, now - 600],
+      [mastodonId, 'direct', '110000000000000004', 'https://mastodon.example/@kari/110000000000000004', '42', 'kari@mastodon.example', 'Kari \u{1F337}', DIRECT, now - 60],
+    ];
+    for (const [ch, kind, rid, url, aid, handle, name, text, at] of rows) {
+      sql(`INSERT INTO messages (workspace_id, channel_id, kind, remote_id, remote_url, author_id, author_handle, author_name, text, created_at, received_at)
+        VALUES (${ws}, ${ch}, '${kind}', ${sqlText(rid)}, ${sqlText(url)}, ${sqlText(aid)}, ${sqlText(handle)}, ${sqlText(name)}, ${sqlText(text)}, ${at}, ${now})`);
+    }
+    await byId(page, 'nav-inbox').click();
+    await waitText(byId(page, 'page-title'), 'Inbox');
+    const items = byId(page, 'inbox-item');
+    await items.nth(3).waitFor();
+    await waitText(byId(page, 'inbox-count'), '4 messages');
+    const kinds = await items.evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+    assert(JSON.stringify(kinds) === JSON.stringify(['direct', 'quote', 'reply', 'mention']), `the inbox lists ${kinds}, not newest first`);
+    const item = (kind) => page.locator(`[data-testid="inbox-item"][data-kind="${kind}"]`);
+    for (const [kind, label, channel] of [['mention', 'Mention', 'Acme on Bluesky'], ['reply', 'Reply', 'Acme on Bluesky'],
+      ['quote', 'Quote', 'Acme on Bluesky'], ['direct', 'Direct message', 'Acme on Mastodon']]) {
+      await waitText(item(kind).getByTestId('inbox-kind-badge'), label);
+      await waitText(item(kind).getByTestId('inbox-channel-name'), channel);
+      await item(kind).locator('time').waitFor();
+    }
+    // Hostile text and names are text, and a javascript: address is no link.
+    const hostile = item('mention');
+    assert(await hostile.getByTestId('inbox-text').textContent() === HOSTILE, 'the hostile text is not shown as it was written');
+    await waitText(hostile.getByTestId('inbox-author'), '<b>Mallory</b>');
+    await waitText(hostile.getByTestId('inbox-author'), '@mallory.test');
+    assert(await byId(page, 'inbox-list').locator('img, script, b').count() === 0, 'hostile text became HTML');
+    assert(await hostile.getByTestId('inbox-open').count() === 0, 'a javascript: address is offered as a link');
+    const open = item('reply').getByTestId('inbox-open');
+    assert(await open.getAttribute('href') === 'https://bsky.app/profile/ola.test/post/2', 'the link to the original is wrong');
+    assert((await open.getAttribute('rel')).includes('noopener') && await open.getAttribute('target') === '_blank', 'the link opens without rel=noopener');
+    // Long text is cut; "Show more" shows it all.
+    const long = item('reply').getByTestId('inbox-text');
+    const toggle = item('reply').getByTestId('inbox-text-toggle');
+    await waitText(toggle, 'Show more');
+    assert(await long.evaluate((el) => el.scrollHeight > el.clientHeight + 1), 'the long text is not cut');
+    await toggle.click();
+    await waitText(toggle, 'Show less');
+    assert(await toggle.getAttribute('aria-expanded') === 'true', 'the toggle does not say it is open');
+    assert(await long.evaluate((el) => el.scrollHeight <= el.clientHeight + 1), 'the long text is still cut after "Show more"');
+    // Line breaks stay, right-to-left text runs right to left, short texts have no toggle.
+    const direct = item('direct').getByTestId('inbox-text');
+    assert(await direct.evaluate((el) => getComputedStyle(el).whiteSpace === 'pre-wrap' && el.getClientRects()[0].height > 40),
+      'the direct message lost its line breaks');
+    assert(await item('direct').getByTestId('inbox-text-toggle').isHidden(), 'a short text offers "Show more"');
+    assert(await item('quote').getByTestId('inbox-text').evaluate((el) => getComputedStyle(el).direction) === 'rtl', 'Arabic text does not run right to left');
+    await waitText(item('direct').getByTestId('inbox-author'), 'Kari \u{1F337}');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert(overflow <= 0, `the inbox is ${overflow}px wider than the window`);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(OUT, 'inbox.png'), fullPage: true });
+  }, { page });
+
+  await check('the inbox filters by kind and by channel, and says so when nothing matches', async () => {
+    const items = byId(page, 'inbox-item');
+    await byId(page, 'inbox-kind').selectOption('quote');
+    await page.locator('[data-testid="inbox-item"]:not([data-kind="quote"])').first().waitFor({ state: 'detached' });
+    assert(await items.count() === 1, `${await items.count()} messages shown for quotes`);
+    await byId(page, 'inbox-channel').selectOption(String(mastodonId));
+    await waitText(byId(page, 'inbox-empty'), 'No messages match these filters');
+    assert(await items.count() === 0, 'messages shown that match no filter');
+    await byId(page, 'inbox-kind').selectOption('');
+    await page.locator('[data-testid="inbox-item"][data-kind="direct"]').waitFor();
+    assert(await items.count() === 1, `${await items.count()} messages shown for Acme on Mastodon`);
+    await byId(page, 'inbox-kind').selectOption('mention');
+    await byId(page, 'inbox-clear-filters').click();
+    await items.nth(3).waitFor();
+    assert(await byId(page, 'inbox-channel').inputValue() === '' && await byId(page, 'inbox-kind').inputValue() === '', 'the filters were not cleared');
+  }, { page });
+
+  await check('"Check now" reads every active Bluesky and Mastodon channel and says what it found', async () => {
+    const reads = [];
+    const onResponse = (r) => { if (/\/channels\/\d+\/read$/.test(new URL(r.url()).pathname)) reads.push(r); };
+    page.on('response', onResponse);
+    try {
+      await byId(page, 'inbox-check').click();
+      await waitText(byId(page, 'inbox-check-result'), 'Checked 3 channels.');
+    } finally {
+      page.off('response', onResponse);
+    }
+    const ids = reads.map((r) => Number(new URL(r.url()).pathname.split('/').slice(-2)[0])).sort((a, b) => a - b);
+    const want = [channelId('Acme on Bluesky'), channelId('Offline Bluesky'), mastodonId].sort((a, b) => a - b);
+    assert(JSON.stringify(ids) === JSON.stringify(want), `read channels ${ids}, expected ${want}`);
+    await waitText(byId(page, 'inbox-check-result'), 'new message');
+    // The unreachable one is named, with what went wrong.
+    await page.locator(`[data-testid="inbox-check-problem"][data-channel-id="${channelId('Offline Bluesky')}"]`).waitFor();
+    await byId(page, 'inbox-item').nth(3).waitFor();
+  }, { page });
+
+  await check('the inbox speaks Norsk bokmål and Svenska', async () => {
+    await pickLanguage(page, 'nb');
+    await waitText(byId(page, 'inbox-check'), 'Sjekk nå');
+    await waitText(page.locator('[data-testid="inbox-item"][data-kind="direct"] [data-testid="inbox-kind-badge"]'), 'Direktemelding');
+    await waitText(page.locator('[data-testid="inbox-item"][data-kind="mention"] [data-testid="inbox-kind-badge"]'), 'Omtale');
+    await waitText(byId(page, 'inbox-count'), '4 meldinger');
+    await pickLanguage(page, 'sv');
+    await waitText(byId(page, 'inbox-check'), 'Kolla nu');
+    await waitText(page.locator('[data-testid="inbox-item"][data-kind="mention"] [data-testid="inbox-kind-badge"]'), 'Omnämnande');
+    await waitText(byId(page, 'page-title'), 'Inkorg');
+    await pickLanguage(page, 'en');
+    await waitText(byId(page, 'inbox-check'), 'Check now');
+  }, { page });
+
+  await check('the inbox pages through many messages', async () => {
+    const ch = channelId('Offline Bluesky');
+    const now = Math.floor(Date.now() / 1000);
+    sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60)
+      INSERT INTO messages (workspace_id, channel_id, kind, remote_id, author_id, author_handle, text, created_at, received_at)
+      SELECT workspace_id, id, 'mention', 'at://did:plc:fan/app.bsky.feed.post/' || i, 'did:plc:fan', 'fan.test', 'Tulip fan message ' || i, ${now} - 7200 + i, ${now}
+      FROM channels, n WHERE channels.id = ${ch}`);
+    await byId(page, 'inbox-channel').selectOption(String(ch));
+    await waitText(byId(page, 'inbox-count'), '50 messages');
+    await byId(page, 'inbox-more').click();
+    await waitText(byId(page, 'inbox-count'), '60 messages');
+    await byId(page, 'inbox-more').waitFor({ state: 'hidden' });
+    const texts = await byId(page, 'inbox-text').allTextContents();
+    assert(texts[0] === 'Tulip fan message 60' && texts[59] === 'Tulip fan message 1' && new Set(texts).size === 60, 'the pages overlap or are out of order');
+    await byId(page, 'inbox-channel').selectOption('');
+    await waitText(byId(page, 'inbox-count'), '50 messages');
+  }, { page });
+
+  await check('add channels to publish to: a file channel and a broken one', async () => {
+    await byId(page, 'nav-channels').click();
     await channelRow(page, 'Demo file').waitFor();
     const add = async (name, fill) => {
       if (await channelRow(page, name).count()) return;
@@ -567,16 +1022,72 @@ async function main() {
     };
     await add('E2E file', () => fillChannelForm(page, { kind: 'file', name: 'E2E file', path: E2E_FILE }));
     await add('Broken file', () => fillChannelForm(page, { kind: 'file', name: 'Broken file', path: BROKEN_FILE }));
-    await add('Acme on Bluesky', async () => {
-      await fillChannelForm(page, { kind: 'bluesky', name: 'Acme on Bluesky' });
-      await byId(page, 'channel-setting-handle').fill('acme.bsky.social');
-    });
-    await add('Acme on Mastodon', async () => {
-      await fillChannelForm(page, { kind: 'mastodon', name: 'Acme on Mastodon' });
-      await byId(page, 'channel-setting-instance-url').fill('https://mastodon.example');
-    });
     // The server's file channels write under DIR/files/; a folder in the way cannot be written.
     fs.mkdirSync(path.join(tmp, 'files', BROKEN_FILE), { recursive: true });
+  }, { page });
+
+  const RECONNECT_MESSAGE = 'Bluesky refused the app password for @acme.test. Create a new app password and reconnect the channel; its queued posts wait until then.';
+  await check('a channel that needs reconnecting: a warning on its row, a banner on every page, and a Reconnect form', async () => {
+    sql(`UPDATE channels SET status = 'reconnect', status_message = ${sqlText(RECONNECT_MESSAGE)} WHERE id = ${channelId('Acme on Bluesky')}`);
+    await page.reload();
+    const row = channelRow(page, 'Acme on Bluesky');
+    await waitText(row.getByTestId('channel-status'), 'Needs reconnecting');
+    const id = await row.getAttribute('data-channel-id');
+    const warning = page.locator(`[data-testid="channel-warning"][data-channel-id="${id}"]`);
+    await waitText(warning.getByTestId('channel-warning-message'), RECONNECT_MESSAGE);
+    await waitText(warning, 'Nothing is lost');
+    assert(await byId(page, 'reconnect-banner').isHidden(), 'the channels page repeats the banner above its own warnings');
+    for (const nav of ['nav-calendar', 'nav-composer']) {
+      await byId(page, nav).click();
+      const banner = byId(page, 'reconnect-banner');
+      await waitText(banner, '1 channel needs reconnecting');
+      await waitText(banner.getByTestId('reconnect-banner-channel'), 'Acme on Bluesky');
+      await waitText(banner, 'Nothing is lost');
+    }
+    await waitText(page.locator('label.channel-pick').filter({ hasText: 'Acme on Bluesky' }).getByTestId('composer-channel-reconnect'), 'Needs reconnecting');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(OUT, 'reconnect-banner.png') });
+    await byId(page, 'reconnect-banner-link').click();
+    await waitText(byId(page, 'page-title'), 'Channels');
+    await warning.getByTestId('channel-reconnect').click();
+    const form = warning.getByTestId('reconnect-form');
+    await waitText(form, '@acme.test');
+    await form.getByTestId('reconnect-secret').fill('still-the-wrong-one');
+    const [bad] = await Promise.all([
+      page.waitForResponse((r) => isChannelCall(r, 'PATCH')),
+      form.getByTestId('reconnect-submit').click(),
+    ]);
+    await apiStatus(bad, 422);
+    await waitText(form.getByTestId('reconnect-secret-error'), (await bad.json()).error.message);
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(OUT, 'reconnect.png') });
+    await form.getByTestId('reconnect-secret').fill(APP_PASSWORD);
+    const [good] = await Promise.all([
+      page.waitForResponse((r) => isChannelCall(r, 'PATCH')),
+      form.getByTestId('reconnect-submit').click(),
+    ]);
+    await apiStatus(good, 200);
+    assert(JSON.parse(good.request().postData()).secret === APP_PASSWORD, 'the new app password was not sent');
+    assert((await good.json()).status === 'active', 'the channel is not active after reconnecting');
+    await waitText(byId(page, 'channels-message'), 'connected again');
+    await waitText(row.getByTestId('channel-status'), 'Active');
+    await warning.waitFor({ state: 'detached' });
+    await byId(page, 'nav-calendar').click();
+    await byId(page, 'calendar-week').waitFor();
+    await byId(page, 'reconnect-banner').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('a Mastodon channel that needs reconnecting goes back to its instance and works again', async () => {
+    assert(mastodonId, 'no Mastodon channel from the earlier step');
+    sql(`UPDATE channels SET status = 'reconnect', status_message = 'Mastodon refused the access token. Reconnect the channel.' WHERE id = ${mastodonId}`);
+    await byId(page, 'nav-channels').click();
+    const warning = page.locator(`[data-testid="channel-warning"][data-channel-id="${mastodonId}"]`);
+    await waitText(warning, 'Mastodon refused the access token');
+    const { sent } = await throughInstance(page, () => warning.getByTestId('channel-reconnect').click());
+    assert(sent.channel_id === mastodonId && sent.instance_url === peer.base, `reconnecting sent ${JSON.stringify(sent)}`);
+    await waitText(byId(page, 'connect-result'), 'The channel works again');
+    await waitText(channelRow(page, 'Acme on Mastodon').getByTestId('channel-status'), 'Active');
+    assert(await channelRow(page, 'Acme on Mastodon').count() === 1, 'reconnecting made a second channel');
   }, { page });
 
   await check('the composer counts per network as you type: Bluesky graphemes, Mastodon links as 23', async () => {
@@ -662,6 +1173,62 @@ async function main() {
     await panel.locator('time').first().waitFor();
     assert(await panel.getByTestId('details-cancel').count() === 0, 'a published post offers Cancel');
     await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('a published post\'s details show its reactions at each checkpoint; "Refresh counts" asks again', async () => {
+    const occ = occurrenceOf(page, postId, 'published');
+    const occId = Number(await occ.getAttribute('data-occurrence-id'));
+    const now = Math.floor(Date.now() / 1000);
+    const rows = [
+      [3600, now - 3600, now - 3590, 12, 3, 2, 1, null],
+      [86400, now - 60, now - 50, 1234, 56, 7, 0, null],
+      [604800, now + 6 * 86400, null, null, null, null, null, null],
+      [0, now - 10, now - 5, null, null, null, null, 'Bluesky does not know the post any more (deleted?).'],
+    ];
+    for (const [after, due, fetched, likes, reposts, replies, quotes, error] of rows) {
+      sql(`INSERT INTO engagement (occurrence_id, checkpoint, due_at, fetched_at, attempts, likes, reposts, replies, quotes, error)
+        VALUES (${occId}, ${after}, ${due}, ${fetched ?? 'NULL'}, ${fetched ? 1 : 0}, ${likes ?? 'NULL'}, ${reposts ?? 'NULL'}, ${replies ?? 'NULL'}, ${quotes ?? 'NULL'}, ${sqlText(error)})`);
+    }
+    await occ.click();
+    const panel = byId(page, 'occurrence-details');
+    const box = panel.getByTestId('details-engagement');
+    await box.getByTestId('engagement-row').nth(3).waitFor();
+    const order = await box.getByTestId('engagement-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-after')));
+    assert(JSON.stringify(order) === JSON.stringify(['3600', '86400', '604800', '0']), `the checkpoints come in the order ${order}`);
+    const row = (after) => box.locator(`[data-testid="engagement-row"][data-after="${after}"]`);
+    const counts = (after) => row(after).locator('td').allTextContents();
+    await waitText(row(3600), 'After 1 hour');
+    assert(JSON.stringify(await counts(3600)) === JSON.stringify(['12', '3', '2', '1']), `after 1 hour: ${await counts(3600)}`);
+    await waitText(row(86400), 'After 1 day');
+    assert(JSON.stringify(await counts(86400)) === JSON.stringify(['1,234', '56', '7', '0']), `after 1 day: ${await counts(86400)}`);
+    await waitText(row(604800), 'After 7 days');
+    await waitText(row(604800), 'Not counted yet');
+    await waitText(row(0), 'Now');
+    await waitText(row(0), 'does not know the post any more');
+    for (const head of ['Likes', 'Reposts', 'Replies', 'Quotes']) await waitText(box.locator('thead'), head);
+    await waitText(box.locator('caption'), 'E2E file');
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname.endsWith(`/posts/${postId}/engagement`) && r.request().method() === 'POST'),
+      box.getByTestId('engagement-refresh').click(),
+    ]);
+    await apiStatus(res, 200);
+    const answer = await res.json();
+    assert(typeof answer.fetched === 'number' && Array.isArray(answer.items), `the refresh answered ${JSON.stringify(answer)}`);
+    await box.getByTestId('engagement-note').waitFor();
+    await box.getByTestId('engagement-row').nth(3).waitFor();
+    await page.screenshot({ path: path.join(OUT, 'engagement.png') });
+    await pickLanguage(page, 'nb');
+    await waitText(box, 'Reaksjoner');
+    await waitText(row(3600), 'Etter 1 time');
+    await waitText(row(604800), 'Etter 7 døgn');
+    await waitText(box.getByTestId('engagement-refresh'), 'Oppdater tallene');
+    await pickLanguage(page, 'sv');
+    await waitText(row(86400), 'Efter 1 dygn');
+    await waitText(box.locator('thead'), 'Delningar');
+    await pickLanguage(page, 'en');
+    await waitText(row(3600), 'After 1 hour');
+    await byId(page, 'details-close').click();
     await panel.waitFor({ state: 'hidden' });
   }, { page });
 
