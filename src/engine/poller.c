@@ -1,6 +1,7 @@
 /* poller.c: reading messages and engagement counts from the networks (see poller.h). */
 #include "engine/poller.h"
 #include "engine/chan.h"
+#include "engine/wake.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -23,10 +24,7 @@ struct poller {
     struct poller_options opt;
     pthread_t thread;
     int started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stopping;
-    unsigned kicks;
+    struct wake wake;
 };
 
 struct sink {
@@ -268,39 +266,26 @@ int poller_run_once(struct core *c, const struct poller_options *o, int64_t ws, 
 static void *loop(void *arg)
 {
     struct poller *p = arg;
-    unsigned seen = 0;
+    unsigned seen = 0, before = 0;
     int64_t next_read = 0;
     for(;;) {
         struct poller_stats stats;
         int64_t now = time_now();
-        int rc, read;
-        pthread_mutex_lock(&p->mu);
-        if(p->stopping) {
-            pthread_mutex_unlock(&p->mu);
+        int rc = SAM_OK;
+        if(wake_begin(&p->wake, &seen))
             break;
-        }
-        read = p->kicks != seen || now >= next_read;
-        seen = p->kicks;
-        pthread_mutex_unlock(&p->mu);
         sam_clear();
         memset(&stats, 0, sizeof(stats));
-        if(read) {
+        if(seen != before || now >= next_read) {
             rc = poller_run_once(p->core, &p->opt, 0, 0, now, &stats);
             next_read = now + p->opt.interval_s;
         } else {
-            rc = SAM_OK;
             fetch_counts(p->core, &p->opt, now, &stats);
         }
+        before = seen;
         if(rc)
             log_kv(LOG_WARN, "reading the channels failed", "error", sam_errmsg(rc), NULL);
-        pthread_mutex_lock(&p->mu);
-        if(!p->stopping && p->kicks == seen) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-        }
-        pthread_mutex_unlock(&p->mu);
+        wake_sleep(&p->wake, seen, 1);
     }
     return NULL;
 }
@@ -315,8 +300,7 @@ int poller_start(struct core *c, const struct poller_options *o, struct poller *
     p->opt = *o;
     if(p->opt.interval_s < 1)
         p->opt.interval_s = 60;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    wake_init(&p->wake);
     if(pthread_create(&p->thread, NULL, loop, p)) {
         poller_stop(p);
         return sam_fail(SAM_EINTERNAL, "cannot start the poller's thread");
@@ -330,24 +314,17 @@ void poller_kick(struct poller *p)
 {
     if(!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->kicks++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    wake_kick(&p->wake);
 }
 
 void poller_stop(struct poller *p)
 {
     if(!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    wake_stop(&p->wake);
     if(p->started)
         pthread_join(p->thread, NULL);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
+    wake_destroy(&p->wake);
     free(p);
 }
 

@@ -2,6 +2,7 @@
 #include "engine/publisher.h"
 #include "channel/channel.h"
 #include "engine/chan.h"
+#include "engine/wake.h"
 #include "core/post.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -23,10 +24,7 @@ struct publisher {
     struct publisher_options opt;
     pthread_t *threads;
     int nthreads;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stopping;
-    unsigned kicks;
+    struct wake wake;
 };
 
 int publisher_backoff(int base_s, int attempt)
@@ -302,25 +300,14 @@ static void *worker(void *arg)
     for(;;) {
         int done = 0;
         unsigned seen;
-        pthread_mutex_lock(&p->mu);
-        if(p->stopping) {
-            pthread_mutex_unlock(&p->mu);
+        if(wake_begin(&p->wake, &seen))
             break;
-        }
-        seen = p->kicks;
-        pthread_mutex_unlock(&p->mu);
         sam_clear();
         int rc = publisher_run_once(p->core, &p->opt, owner, time_now(), &done);
         if(rc)
             log_kv(LOG_WARN, "publisher pass failed", "error", sam_errmsg(rc), NULL);
-        pthread_mutex_lock(&p->mu);
-        if(!p->stopping && !done && p->kicks == seen) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            pthread_cond_timedwait(&p->cv, &p->mu, &ts);
-        }
-        pthread_mutex_unlock(&p->mu);
+        if(!done)
+            wake_sleep(&p->wake, seen, 1);
     }
     return NULL;
 }
@@ -335,8 +322,7 @@ int publisher_start(struct core *c, const struct publisher_options *o, struct pu
         return SAM_ENOMEM;
     p->core = c;
     p->opt = *o;
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cv, NULL);
+    wake_init(&p->wake);
     rc = store_occurrence_release_leases(c->st, &released);
     if(rc) {
         publisher_stop(p);
@@ -372,24 +358,17 @@ void publisher_kick(struct publisher *p)
 {
     if(!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->kicks++;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    wake_kick(&p->wake);
 }
 
 void publisher_stop(struct publisher *p)
 {
     if(!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stopping = 1;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    wake_stop(&p->wake);
     for(int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
     free(p->threads);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
+    wake_destroy(&p->wake);
     free(p);
 }
