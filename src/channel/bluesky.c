@@ -1254,12 +1254,34 @@ static int bluesky_verify(const struct channel_ctx *ctx, json_t *info, struct ch
         json_object_set_new(info, "handle", json_string(s.handle));
         channel_result_set(res, CHANNEL_OK, "Logged in to Bluesky (%s) as @%s.", cn.service, s.handle);
     }
+    cache_forget(&cn);                 /* a check keeps no session behind */
     sodium_memzero(&s, sizeof(s));
     return SAM_OK;
 }
 
-#define NOTIF_PAGES_MAX 5
-#define NOTIF_PAGE 50
+#define NOTIF_PAGES_MAX 40      /* 40 pages of 100: likes and follows fill pages too */
+#define NOTIF_PAGE 100
+
+/* An indexedAt time as milliseconds since the epoch (-1 when unreadable): the cursor is
+ * compared as a time, not as text, whatever precision the AppView writes. */
+static int64_t at_ms(const char *s)
+{
+    int64_t t;
+    const char *dot;
+    int64_t ms = 0;
+    if(!s || time_parse_rfc3339(s, &t))
+        return -1;
+    dot = strchr(s, '.');
+    if(dot && dot < s + 25) {
+        int digits = 0;
+        for(const char *p = dot + 1; *p >= '0' && *p <= '9'; p++, digits++)
+            if(digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for(; digits < 3; digits++)
+            ms *= 10;
+    }
+    return t * 1000 + ms;
+}
 
 /* The message a notification stands for, or 0 when it is not one (likes, follows, ...). */
 static int notification_message(json_t *n, struct channel_message *m, char *url, size_t un)
@@ -1302,7 +1324,7 @@ static int bluesky_fetch_inbound(const struct channel_ctx *ctx, const char *curs
 {
     struct conn cn;
     struct session s;
-    json_t *pages[NOTIF_PAGES_MAX] = {0};
+    json_t **pages = NULL;
     char query[512], esc[300], newest[64] = "", url[600];
     const char *page_cursor = NULL;
     int npages = 0, rc = SAM_OK, done = 0;
@@ -1313,11 +1335,16 @@ static int bluesky_fetch_inbound(const struct channel_ctx *ctx, const char *curs
         snprintf(next, next_n, "%s", cursor ? cursor : "");
     if(!conn_from(ctx, &cn, res))
         return SAM_OK;
+    if(!(pages = calloc(NOTIF_PAGES_MAX, sizeof(*pages)))) {
+        channel_result_set(res, CHANNEL_RETRY, "samtale ran out of memory reading Bluesky; it will try again.");
+        return SAM_OK;
+    }
     session_get(&cn, &s, res);
     if(res->outcome != CHANNEL_OK)
         goto out;
     /* Newest first, page by page, until a notification at or before the cursor (an
      * indexedAt time); the first time, one page. */
+    int64_t since = cursor && *cursor ? at_ms(cursor) : -1, newest_ms = since;
     while(!done && npages < NOTIF_PAGES_MAX) {
         json_t *j, *list, *n;
         size_t i;
@@ -1335,35 +1362,42 @@ static int bluesky_fetch_inbound(const struct channel_ctx *ctx, const char *curs
         list = json_object_get(j, "notifications");
         json_array_foreach(list, i, n) {
             const char *at = json_string_value(json_object_get(n, "indexedAt"));
-            if(at && strlen(at) < sizeof(newest) && strcmp(at, newest) > 0)
+            int64_t ms = at_ms(at);
+            if(ms > newest_ms && strlen(at) < sizeof(newest)) {
+                newest_ms = ms;
                 snprintf(newest, sizeof(newest), "%s", at);
-            if(cursor && *cursor && at && strcmp(at, cursor) < 0)
+            }
+            if(since >= 0 && ms >= 0 && ms < since)
                 done = 1;
         }
         page_cursor = json_string_value(json_object_get(j, "cursor"));
-        if(!cursor || !*cursor || !page_cursor || !*page_cursor || !json_array_size(list))
+        if(since < 0 || !page_cursor || !*page_cursor || !json_array_size(list))
             done = 1;
     }
+    if(!done)
+        log_kv(LOG_WARN, "bluesky: more notifications arrived than samtale reads at once; the oldest of them are "
+               "skipped", "handle", cn.handle, "pages", "40", NULL);
     /* Oldest first: pages backwards, each page backwards. */
     for(int p = npages - 1; p >= 0 && !rc; p--) {
         json_t *list = json_object_get(pages[p], "notifications");
         for(size_t i = json_array_size(list); i-- > 0 && !rc;) {
             json_t *n = json_array_get(list, i);
-            const char *at = json_string_value(json_object_get(n, "indexedAt"));
+            int64_t ms = at_ms(json_string_value(json_object_get(n, "indexedAt")));
             struct channel_message m;
-            if(cursor && *cursor && at && strcmp(at, cursor) < 0)
+            if(since >= 0 && ms >= 0 && ms < since)
                 continue;
             if(notification_message(n, &m, url, sizeof(url)))
                 rc = fn(&m, arg);
         }
     }
-    if(!rc && newest[0] && (!cursor || strcmp(newest, cursor) > 0) && next_n)
+    if(!rc && newest[0] && next_n)
         snprintf(next, next_n, "%s", newest);
     if(!rc)
         channel_result_set(res, CHANNEL_OK, "Read the notifications of @%s.", s.handle);
 out:
     for(int p = 0; p < npages; p++)
         json_decref(pages[p]);
+    free(pages);
     sodium_memzero(&s, sizeof(s));
     return rc;
 }

@@ -769,6 +769,7 @@ static int fetch(const char *url, double deadline, struct http_resp *resp, char 
         req.headers = headers;
         req.timeout_ms = ms;
         req.max_body = FEED_MAX_BYTES + 1;
+        req.public_only = 1;
         rc = http_request(&req, resp);
         if(rc) {
             rc = sam_fail(rc, "%.300s could not be fetched: %s", cur,

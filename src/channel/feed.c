@@ -1850,6 +1850,7 @@ int feed_fetch(const char *url, const char *etag, const char *last_modified, lon
     req.headers = headers;
     req.timeout_ms = timeout_ms;
     req.max_body = FEED_MAX_BYTES + 1;
+    req.public_only = 1;
     http_resp_init(&resp);
     rc = http_request(&req, &resp);
     if(rc)

@@ -10,6 +10,10 @@
 #include "util/timeutil.h"
 
 #include <curl/curl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 
 #include <ctype.h>
 #include <pthread.h>
@@ -181,6 +185,54 @@ static int map_curl(CURLcode cc, const char *detail, struct http_resp *resp)
             cc = curl_easy_setopt((h), (opt), (val));                                       \
     } while(0)
 
+static atomic_int private_allowed;
+
+void http_allow_private(int allow)
+{
+    atomic_store(&private_allowed, allow != 0);
+}
+
+/* 1 for an address on this machine or a private network. */
+static int address_private(const struct sockaddr *sa)
+{
+    if(sa->sa_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
+        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 || (a >> 20) == (172 << 4 | 1) ||
+               (a >> 16) == (192 << 8 | 168) || (a >> 16) == (169 << 8 | 254) || (a >> 22) == (100 << 2 | 1) ||
+               a >= 0xE0000000u;                 /* 100.64/10 shared, multicast and reserved */
+    }
+    if(sa->sa_family == AF_INET6) {
+        const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+        static const unsigned char loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if(!memcmp(b, loop, 16) || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || b[0] == 0xff)
+            return 1;
+        if(!memcmp(b, mapped, 12)) {
+            struct sockaddr_in v4 = {.sin_family = AF_INET};
+            memcpy(&v4.sin_addr, b + 12, 4);
+            return address_private((const struct sockaddr *)&v4);
+        }
+        return 0;
+    }
+    return 1;
+}
+
+struct sock_guard {
+    int refused;
+};
+
+/* Opens the socket curl asked for, unless it would reach a private address. */
+static curl_socket_t open_public(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct sock_guard *g = arg;
+    (void)purpose;
+    if(address_private(&addr->addr)) {
+        g->refused = 1;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
 int http_request(const struct http_req *req, struct http_resp *resp)
 {
     CURL *h = NULL;
@@ -190,6 +242,7 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     long timeout = req->timeout_ms > 0 ? req->timeout_ms : HTTP_TIMEOUT_MS_DEFAULT;
     long connect_timeout = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : timeout;
     const char *method = req->method ? req->method : (req->body ? "POST" : "GET");
+    struct sock_guard guard = {0};
     int rc = SAM_OK;
 
     resp->status = 0;
@@ -260,6 +313,10 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     SETOPT(h, CURLOPT_WRITEDATA, resp);
     SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(h, CURLOPT_HEADERDATA, resp);
+    if(req->public_only && !atomic_load(&private_allowed)) {
+        SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, open_public);
+        SETOPT(h, CURLOPT_OPENSOCKETDATA, &guard);
+    }
     if(!strcmp(method, "GET")) {
         SETOPT(h, CURLOPT_HTTPGET, 1L);
     } else if(!strcmp(method, "HEAD")) {
@@ -278,6 +335,12 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     }
 
     cc = curl_easy_perform(h);
+    if(cc != CURLE_OK && guard.refused) {
+        snprintf(resp->error, sizeof(resp->error), "the address is on this machine or a private network, which "
+                 "samtale does not fetch for this (set fetch_private_addresses = true to allow it)");
+        rc = sam_fail(SAM_EPERM, "%s", resp->error);
+        goto out;
+    }
     if(cc == CURLE_WRITE_ERROR && resp->truncated)
         cc = CURLE_OK; /* we stopped reading at the limit on purpose */
     if(cc == CURLE_OK) {

@@ -45,6 +45,9 @@ struct http_req {
     long connect_timeout_ms;          /* 0 = the smaller of timeout_ms and 10 s */
     size_t max_body;                  /* response body limit; 0 = HTTP_BODY_MAX */
     const char *proxy;                /* e.g. "http://proxy:3128"; NULL = no proxy */
+    int public_only;                  /* refuse loopback, private and link-local addresses
+                                         (unless http_allow_private(1)): for fetches of an
+                                         address a person typed whose answer is shown */
 };
 
 struct http_resp {
@@ -61,6 +64,11 @@ struct http_resp {
     int timed_out;                    /* 1 when the request failed by a timeout */
     char error[256];                  /* when http_request fails: what went wrong, in words */
 };
+
+/* Whether requests marked public_only may reach loopback, private (RFC 1918, fc00::/7)
+ * and link-local addresses; 0 (the default) refuses them with SAM_EPERM. Set once at
+ * start from the configuration (fetch_private_addresses). */
+void http_allow_private(int allow);
 
 /* Prepares resp for http_request. Always pair with http_resp_cleanup. */
 void http_resp_init(struct http_resp *resp);

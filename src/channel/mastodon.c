@@ -335,7 +335,7 @@ static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor
 {
     json_t *convs = NULL, *pages[MENTION_PAGES_MAX] = {0};
     char path[256], newest[48] = "";
-    int npages = 0, rc = SAM_OK;
+    int npages = 0, rc = SAM_OK, failed = 0;
     size_t i;
     json_t *c;
 
@@ -357,12 +357,12 @@ static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor
     }
     /* Mentions and quotes, oldest page first from the cursor (min_id pages forward). */
     snprintf(newest, sizeof(newest), "%s", cursor ? cursor : "");
-    while(!rc && npages < MENTION_PAGES_MAX) {
+    while(!rc && !failed && npages < MENTION_PAGES_MAX) {
         json_t *list;
         snprintf(path, sizeof(path), "/api/v1/notifications?types[]=mention&types[]=quote&limit=40%s%s",
                  newest[0] ? "&min_id=" : "", newest);
         if(!(list = get_api(ctx, path, "read the mentions", res))) {
-            rc = -1;
+            failed = 1;
             break;
         }
         pages[npages++] = list;
@@ -388,8 +388,8 @@ static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor
         if(json_array_size(list) < 40)
             break;
     }
-    if(rc == -1) {
-        rc = SAM_OK;                    /* res says why; keep what was read */
+    if(failed) {
+        /* res says why; what was read is kept, and the cursor moves past it */
     } else if(!rc) {
         channel_result_set(res, CHANNEL_OK, "Read the mentions and direct conversations.");
     }

@@ -497,7 +497,8 @@ static int channel_connect(struct cli *c, int argc, char **argv)
         fprintf(stderr, "samtale: --state needs --code (the code the instance showed)\n");
         return EXIT_USAGE;
     }
-    rc = connect_mastodon_finish(&c->core, 0, state, codearg, &ch);
+    struct connect_finisher who = {.operator = 1};
+    rc = connect_mastodon_finish(&c->core, &who, state, codearg, &ch);
     free(typed);
     if(rc)
         return cli_fail(rc);

@@ -4,6 +4,7 @@
  * call core/, and print a table or JSON.
  */
 #include "cli/cli.h"
+#include "channel/http.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -144,6 +145,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     rc = log_setup(conf_get(c.conf, "log_level"), conf_get(c.conf, "log_format"));
+    http_allow_private(conf_get_bool(c.conf, "fetch_private_addresses"));
     if(rc) {
         fprintf(stderr, "samtale: %s\n", sam_errmsg(rc));
         return EXIT_USAGE;

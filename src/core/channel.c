@@ -309,12 +309,33 @@ int core_channel_get(struct core *c, int64_t ws, int64_t id, struct store_channe
     return rc;
 }
 
+/* 1 when the settings name another account or server than before (the read cursor of
+ * the old one means nothing there). */
+static int account_changed(const char *before, const char *after)
+{
+    static const char *const keys[] = {"instance_url", "account_id", "service_url", "handle", "did", "url", NULL};
+    json_t *a = json_loads(before ? before : "{}", 0, NULL), *b = json_loads(after ? after : "{}", 0, NULL);
+    int changed = 0;
+    for(size_t i = 0; keys[i] && !changed; i++) {
+        json_t *x = json_object_get(a, keys[i]), *y = json_object_get(b, keys[i]);
+        changed = (x || y) && !(x && y && json_equal(x, y));
+    }
+    json_decref(a);
+    json_decref(b);
+    return changed;
+}
+
 int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64_t id,
                         const struct channel_input *in, struct store_channel *out)
 {
+    char *old_settings = NULL;
     int rc = core_channel_get(c, ws, id, out);
     if(rc)
         return rc;
+    if(in->settings && !(old_settings = strdup(out->settings ? out->settings : "{}"))) {
+        store_channel_cleanup(out);
+        return SAM_ENOMEM;
+    }
     rc = apply_input(c, in, out);
     if(rc)
         goto fail;
@@ -328,10 +349,16 @@ int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64
                           in->secret != NULL || in->clear_secret, "settings_changed", in->settings != NULL);
     core_audit(c, a, out->workspace_id, "channel.update", out->name, d);
     json_decref(d);
+    /* Another account or server: read it from its newest messages, not from the old one's
+     * cursor. */
+    if(old_settings && account_changed(old_settings, out->settings))
+        (void)store_cursor_set(c->st, id, "inbound", "", time_now());
+    free(old_settings);
+    old_settings = NULL;
     /* New credentials for a channel that lost its own: it is active again, and what
      * waited in its queue goes out (within its frequency caps). */
-    if(strcmp(out->status, "active") && (in->secret || in->settings) &&
-       !store_channel_set_status(c->st, id, "active", NULL, time_now())) {
+    int changed = 0;
+    if((in->secret || in->settings) && !store_channel_reactivate(c->st, id, time_now(), &changed) && changed) {
         snprintf(out->status, sizeof(out->status), "active");
         out->status_message[0] = '\0';
         d = json_pack("{s:I}", "channel_id", (json_int_t)id);
@@ -344,6 +371,7 @@ int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64
     }
     return SAM_OK;
 fail:
+    free(old_settings);
     store_channel_cleanup(out);
     return rc;
 }

@@ -43,19 +43,13 @@ void chan_close(struct chan *ch)
 
 void chan_mark_reconnect(struct core *c, const struct store_channel *ch, const char *message)
 {
-    struct store_channel now;
     struct actor sys = {.system = 1};
     json_t *d;
     char idbuf[32];
-    /* Read again: another thread may have marked it (or the user reconnected it) since. */
-    if(store_channel_get(c->st, ch->id, &now))
-        return;
-    if(strcmp(now.status, "active") || now.updated_at > ch->updated_at) {
-        store_channel_cleanup(&now);
-        return;
-    }
-    store_channel_cleanup(&now);
-    if(store_channel_set_status(c->st, ch->id, "reconnect", message, time_now()))
+    int changed = 0;
+    /* One statement: only while the channel is active and still has the credentials the
+     * refused call used (someone may have reconnected it meanwhile). */
+    if(store_channel_mark_reconnect(c->st, ch, message, time_now(), &changed) || !changed)
         return;
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)ch->id);
     snprintf(sys.label, sizeof(sys.label), "samtale");

@@ -11,6 +11,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Rewrites a connector's message for a check before saving: the connector speaks to the
+ * publisher ("samtale will try again", "its queued posts wait"), but nothing is queued
+ * or retried here. */
+static void for_checking(char *msg, size_t n)
+{
+    static const struct {
+        const char *from, *to;
+    } swaps[] = {
+        {"; samtale will try again in ", NULL},
+        {"; samtale waits and tries again.", "."},
+        {"; samtale will try again.", "."},
+        {"; samtale tries again.", "."},
+        {"; it will try again.", "."},
+        {" and reconnect the channel with it; its queued posts wait until then.", ", and give that here."},
+        {" Reconnect the channel; its queued posts wait until then.", " Check the token, or connect the account "
+                                                                      "again."},
+        {" Reconnect the channel with a new app password; its queued posts wait until then.",
+         " Check the handle and the app password."},
+    };
+    for(size_t i = 0; i < sizeof(swaps) / sizeof(swaps[0]); i++) {
+        char *at = strstr(msg, swaps[i].from);
+        if(!at)
+            continue;
+        if(!swaps[i].to) {            /* "...; samtale will try again in N seconds, as it asked." */
+            strcpy(at, ".");
+            continue;
+        }
+        char tail[600];
+        snprintf(tail, sizeof(tail), "%s%s", swaps[i].to, at + strlen(swaps[i].from));
+        snprintf(at, n - (size_t)(at - msg), "%s", tail);
+    }
+}
+
 int connect_verify(const char *kind, json_t *settings, const char *secret, size_t secret_len, long timeout_ms)
 {
     const struct channel_ops *ops = channel_ops_for(kind);
@@ -31,16 +64,11 @@ int connect_verify(const char *kind, json_t *settings, const char *secret, size_
     if(!rc && res.outcome == CHANNEL_OK) {
         json_object_update(settings, info);
     } else if(!rc && res.outcome == CHANNEL_RETRY) {
-        /* The connector's words are for the publisher ("samtale will try again"): here
-         * nobody will, so that part goes. */
-        char *again = strstr(res.message, "; samtale will try again");
-        if(!again)
-            again = strstr(res.message, "; it will try again");
-        if(again)
-            strcpy(again, ".");
+        for_checking(res.message, sizeof(res.message));
         rc = sam_fail(SAM_EIO, "samtale could not check the credentials: %s Try again in a while, or save the "
                                "channel without checking (API: \"verify\": false; CLI: --no-verify).", res.message);
     } else if(!rc) {
+        for_checking(res.message, sizeof(res.message));
         rc = sam_fail_field(SAM_EINVAL, "secret", "%s", res.message);
     }
     json_decref(info);
@@ -52,6 +80,11 @@ static void state_hash(const char *state, char out[65])
     unsigned char h[32];
     crypto_generichash(h, sizeof(h), (const unsigned char *)state, strlen(state), NULL, 0);
     sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+void connect_browser_hash(const char *cookie, char out[65])
+{
+    state_hash(cookie, out);
 }
 
 int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *authorize_url, size_t n,
@@ -93,8 +126,12 @@ int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *
     o.user_id = b->user_id;
     o.channel_id = b->channel_id;
     snprintf(o.kind, sizeof(o.kind), "mastodon");
-    detail = json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "instance_url", b->instance_url, "client_id", client_id,
-                       "redirect_uri", b->redirect_uri, "name", b->name, "timezone", b->timezone);
+    char browser[65] = "";
+    if(b->browser)
+        connect_browser_hash(b->browser, browser);
+    detail = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "instance_url", b->instance_url, "client_id", client_id,
+                       "redirect_uri", b->redirect_uri, "name", b->name, "timezone", b->timezone, "browser",
+                       browser[0] ? browser : NULL);
     o.detail = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     json_decref(detail);
     rc = o.detail ? core_secret_seal(c, client_secret, strlen(client_secret), &o.secret, &o.secret_len) : SAM_ENOMEM;
@@ -107,7 +144,25 @@ int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *
     return rc;
 }
 
-int connect_mastodon_finish(struct core *c, int64_t ws, const char *state, const char *code,
+/* 1 when who may finish the pending connection o (whose detail is parsed). */
+static int may_finish(const struct connect_finisher *who, const struct store_oauth *o, json_t *detail)
+{
+    const char *browser = json_string_value(json_object_get(detail, "browser"));
+    if(who->workspace_id && who->workspace_id != o->workspace_id)
+        return 0;
+    if(who->operator)
+        return 1;
+    if(who->browser && browser) {
+        char h[65];
+        connect_browser_hash(who->browser, h);
+        if(sodium_memcmp(h, browser, 64) == 0)
+            return 1;
+    }
+    /* Without the browser's cookie, only the person who started, in their session. */
+    return who->user_id && who->user_id == o->user_id;
+}
+
+int connect_mastodon_finish(struct core *c, const struct connect_finisher *who, const char *state, const char *code,
                             struct store_channel *out)
 {
     struct store_oauth o;
@@ -126,11 +181,14 @@ int connect_mastodon_finish(struct core *c, int64_t ws, const char *state, const
     state_hash(state, hash);
     if((rc = store_oauth_take(c->st, hash, time_now(), &o)))
         return rc;
-    if(ws && o.workspace_id != ws) {
-        store_oauth_cleanup(&o);
-        return sam_fail(SAM_ENOTFOUND, "this connection link is unknown or expired; start connecting again");
-    }
     detail = json_loads(o.detail ? o.detail : "{}", 0, NULL);
+    if(!may_finish(who, &o, detail)) {
+        log_kv(LOG_WARN, "a connection was finished by another browser or person than the one who started it; "
+                         "refused", NULL);
+        rc = sam_fail(SAM_ENOTFOUND, "this connection was started in another browser or by someone else; start "
+                                     "connecting again from samtale");
+        goto out;
+    }
     const char *instance = json_string_value(json_object_get(detail, "instance_url"));
     const char *client_id = json_string_value(json_object_get(detail, "client_id"));
     const char *redirect = json_string_value(json_object_get(detail, "redirect_uri"));

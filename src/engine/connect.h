@@ -38,6 +38,8 @@ struct connect_begin {
     const char *name;          /* the new channel's name */
     const char *timezone;      /* or NULL: the workspace's */
     const char *redirect_uri;  /* samtale's callback, or CONNECT_OOB */
+    const char *browser;       /* the value of the cookie set in the browser that starts, or
+                                  NULL: then only finish with the same user (or the CLI) */
 };
 
 /* Registers the app and stores the pending connection. authorize_url (n bytes) and state
@@ -45,10 +47,23 @@ struct connect_begin {
 int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *authorize_url, size_t n,
                            char *state, size_t sn);
 
-/* Finishes a connection: ws (when not 0) must be the workspace it was started in. *out
- * gets the channel created or reconnected. SAM_ENOTFOUND for an unknown or expired
- * state, SAM_EINVAL when the instance refused the code, SAM_EIO when it was unreachable. */
-int connect_mastodon_finish(struct core *c, int64_t ws, const char *state, const char *code,
+/* Who may finish a connection: the browser that started it (its cookie), or the same
+ * user in the same workspace, or the operator (CLI). */
+struct connect_finisher {
+    int64_t workspace_id;      /* 0: any (the callback, the CLI) */
+    int64_t user_id;           /* 0: not known (the callback, the CLI) */
+    const char *browser;       /* the callback's cookie, or NULL */
+    int operator;              /* the CLI */
+};
+
+/* Finishes a connection. *out gets the channel created or reconnected. SAM_ENOTFOUND for
+ * an unknown or expired state or one started by someone else (the pending connection is
+ * used up either way: a link passed to another person is dead), SAM_EINVAL when the
+ * instance refused the code, SAM_EIO when it was unreachable. */
+int connect_mastodon_finish(struct core *c, const struct connect_finisher *who, const char *state, const char *code,
                             struct store_channel *out);
+
+/* The hash a browser's connection cookie is kept as (65 bytes: hex). */
+void connect_browser_hash(const char *cookie, char out[65]);
 
 #endif

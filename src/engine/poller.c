@@ -16,6 +16,7 @@
 #define CURSOR_MAX 512
 #define ENGAGEMENT_BATCH 50
 #define ENGAGEMENT_ATTEMPTS 5
+#define REFRESH_MAX 50               /* copies of one post counted on demand at once */
 #define FIELD_MAX 2048               /* bytes of an id, handle, name or link kept */
 #define TEXT_MAX 20000               /* bytes of a message's text kept */
 
@@ -187,7 +188,7 @@ int poller_refresh_post(struct core *c, const struct poller_options *o, int64_t 
     *fetched = *failed = 0;
     if(rc)
         return rc;
-    for(size_t i = 0; !rc && i < n; i++) {
+    for(size_t i = 0; !rc && i < n && stats.counts + stats.failures < REFRESH_MAX; i++) {
         struct store_engagement e;
         const struct channel_ops *ops;
         struct store_channel ch;

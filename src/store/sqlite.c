@@ -1847,6 +1847,39 @@ static int sq_channel_set_status(struct store *st, int64_t id, const char *statu
     return rc;
 }
 
+static int sq_channel_mark_reconnect(struct store *st, const struct store_channel *c, const char *message,
+                                     int64_t now, int *changed)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *changed = 0;
+    lock(s);
+    rc = prep(s, "UPDATE channels SET status = 'reconnect', status_message = ?2, status_at = ?3, updated_at = ?3"
+                 " WHERE id = ?1 AND status = 'active' AND secret IS ?4 AND settings = ?5", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, c->id);
+        bind_text(q, 2, message && *message ? message : "the network refused the channel's credentials");
+        sqlite3_bind_int64(q, 3, now);
+        if(c->secret)
+            sqlite3_bind_blob(q, 4, c->secret, (int)c->secret_len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(q, 4);
+        bind_text(q, 5, c->settings ? c->settings : "{}");
+        rc = exec_stmt(s, q, "channel status", changed);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)
+{
+    return simple_exec(st, "UPDATE channels SET status = 'active', status_message = NULL, status_at = ?2,"
+                           " updated_at = ?2 WHERE id = ?1 AND status <> 'active'", "channel status", id, now, 0,
+                       NULL, changed);
+}
+
 static void bind_opt(sqlite3_stmt *q, int i, const char *v)
 {
     if(v)
@@ -2058,7 +2091,7 @@ static int sq_engagement_due(struct store *st, int64_t now, int limit, struct st
     lock(s);
     rc = prep(s, "SELECT " ENG_COLS " FROM engagement e JOIN occurrences o ON o.id = e.occurrence_id"
                  " JOIN channels c ON c.id = o.channel_id"
-                 " WHERE e.fetched_at IS NULL AND e.due_at <= ?1 AND o.state = 'published'"
+                 " WHERE e.fetched_at IS NULL AND e.due_at <= ?1 AND e.checkpoint > 0 AND o.state = 'published'"
                  " AND o.deleted_at IS NULL AND c.status = 'active'"
                  " ORDER BY e.due_at, e.occurrence_id LIMIT ?2", &q);
     if(!rc) {
@@ -2278,6 +2311,8 @@ static const struct store_ops sqlite_ops = {
     .occurrence_finish = sq_occurrence_finish,
     .occurrence_release_leases = sq_occurrence_release_leases,
     .channel_set_status = sq_channel_set_status,
+    .channel_mark_reconnect = sq_channel_mark_reconnect,
+    .channel_reactivate = sq_channel_reactivate,
     .message_insert = sq_message_insert,
     .message_list = sq_message_list,
     .cursor_get = sq_cursor_get,

@@ -246,6 +246,17 @@ int store_channel_set_status(struct store *st, int64_t id, const char *status, c
     return st->ops->channel_set_status(st, id, status, message, now);
 }
 
+int store_channel_mark_reconnect(struct store *st, const struct store_channel *as_read, const char *message,
+                                 int64_t now, int *changed)
+{
+    return st->ops->channel_mark_reconnect(st, as_read, message, now, changed);
+}
+
+int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)
+{
+    return st->ops->channel_reactivate(st, id, now, changed);
+}
+
 int store_message_insert(struct store *st, struct store_message *m, int *inserted)
 {
     return st->ops->message_insert(st, m, inserted);

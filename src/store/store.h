@@ -286,6 +286,9 @@ struct store_ops {
     int (*occurrence_release_leases)(struct store *st, int *n);
 
     int (*channel_set_status)(struct store *st, int64_t id, const char *status, const char *message, int64_t now);
+    int (*channel_mark_reconnect)(struct store *st, const struct store_channel *as_read, const char *message,
+                                  int64_t now, int *changed);
+    int (*channel_reactivate)(struct store *st, int64_t id, int64_t now, int *changed);
     int (*message_insert)(struct store *st, struct store_message *m, int *inserted);
     int (*message_list)(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before, int limit,
                         struct store_message **items, size_t *n);
@@ -444,6 +447,14 @@ int store_occurrence_release_leases(struct store *st, int *n);
  * it (NULL or "" when active). The publisher claims nothing for a channel that is not
  * active: its occurrences wait, scheduled, until it is active again. */
 int store_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now);
+/* Marks a channel 'reconnect' with message in one statement, only while it is active and
+ * still has the credentials and settings of as_read (the record the refused call used):
+ * a channel reconnected meanwhile is left alone. *changed says whether it was marked. */
+int store_channel_mark_reconnect(struct store *st, const struct store_channel *as_read, const char *message,
+                                 int64_t now, int *changed);
+/* Makes a channel that is not active active again (message cleared), in one statement;
+ * *changed says whether it was not active. */
+int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed);
 
 /* Stores a message read from a network. A message already stored for the channel (same
  * remote_id) is left as it is: *inserted is then 0 and m->id the stored one's id. */

@@ -33,6 +33,7 @@ static const struct item_def defs[] = {
     {"publish_timeout_ms", "15000", 0, "time limit of one call to a network, in milliseconds"},
     {"publish_max_attempts", "10", 0, "attempts after transient failures before a post is marked failed"},
     {"publish_backoff_s", "10", 0, "first wait before a retry in seconds (doubles each time, at most an hour)"},
+    {"fetch_private_addresses", "false", 0, "let feed fetches and feed discovery reach this machine and private networks"},
     {"poll_interval_s", "60", 0, "seconds between two readings of a channel's mentions and messages"},
     {"engagement_after", "1h,24h,7d", 0, "when engagement counts are fetched after publishing"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},

@@ -565,6 +565,8 @@ static int verify_input(struct web_request *r, const struct store_channel *cur, 
         char *feed_url = NULL, *title = NULL;
         rc = discover_feed(json_string_value(json_object_get(in->settings, "url")), web_net_timeout_ms(r->web),
                            &feed_url, &title);
+        if(rc == SAM_EPERM)
+            rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EPERM));
         if(rc == SAM_EINVAL && !sam_errfield())
             rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EINVAL));
         if(!rc && !(*owned = json_deep_copy(in->settings)))
@@ -850,8 +852,20 @@ static int h_connect_mastodon(struct web_request *r, struct web_reply *out)
         uri = redirect;
     }
     b.redirect_uri = uri;
+    /* The browser that starts is the one that may come back: a cookie only it has (sent
+     * on the instance's top-level redirect back, SameSite=Lax), kept as a hash. */
+    char browser[48];
+    unsigned char raw[24];
+    randombytes_buf(raw, sizeof(raw));
+    sodium_bin2base64(browser, sizeof(browser), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    if(strcmp(uri, CONNECT_OOB))
+        b.browser = browser;
     if((rc = connect_mastodon_begin(r->core, &b, url, sizeof(url), state, sizeof(state))))
         return rc;
+    if(b.browser)
+        snprintf(out->set_cookie, sizeof(out->set_cookie),
+                 "samtale_oauth=%s; Path=/api/v1/oauth/; Max-Age=%d; HttpOnly; SameSite=Lax%s", browser, CONNECT_TTL,
+                 web_cookie_secure(r->web) ? "; Secure" : "");
     return reply(out, 201, json_pack("{s:s, s:s, s:s, s:i}", "authorize_url", url, "state", state, "redirect_uri",
                                      uri, "expires_in", CONNECT_TTL));
 }
@@ -866,8 +880,9 @@ static int h_connect_mastodon_finish(struct web_request *r, struct web_reply *ou
         rc = body_str(r->body, "state", 1, &state);
     if(!rc)
         rc = body_str(r->body, "code", 1, &code);
+    struct connect_finisher who = {.workspace_id = r->wid, .user_id = r->actor.user_id};
     if(!rc)
-        rc = connect_mastodon_finish(r->core, r->wid, state, code, &ch);
+        rc = connect_mastodon_finish(r->core, &who, state, code, &ch);
     if(rc)
         return rc;
     rc = reply(out, 201, view_channel(&ch));
@@ -891,7 +906,11 @@ static int h_oauth_callback(struct web_request *r, struct web_reply *out)
                  r->query_error && !strcmp(r->query_error, "access_denied") ? "denied" : "incomplete");
         return buf_puts(&out->raw, "Not connected: the instance did not give samtale access.\n");
     }
-    rc = connect_mastodon_finish(r->core, 0, r->query_state, r->query_code, &ch);
+    struct connect_finisher who = {.browser = r->cookie_oauth};
+    /* The cookie has done its work, whatever the outcome. */
+    snprintf(out->set_cookie, sizeof(out->set_cookie), "samtale_oauth=; Path=/api/v1/oauth/; Max-Age=0; HttpOnly; "
+             "SameSite=Lax%s", web_cookie_secure(r->web) ? "; Secure" : "");
+    rc = connect_mastodon_finish(r->core, &who, r->query_state, r->query_code, &ch);
     if(rc) {
         const char *msg = sam_errmsg(rc);
         size_t o = 0;
@@ -925,6 +944,8 @@ static int h_discover(struct web_request *r, struct web_reply *out)
         rc = sam_fail_field(SAM_EINVAL, "url", "url must be an http:// or https:// address");
     if(!rc)
         rc = discover_feed(url, web_net_timeout_ms(r->web), &feed_url, &title);
+    if(rc == SAM_EPERM)
+        rc = sam_fail_field(SAM_EINVAL, "url", "%s", sam_errmsg(SAM_EPERM));
     if(rc == SAM_EINVAL && !sam_errfield())
         rc = sam_fail_field(SAM_EINVAL, "url", "%s", sam_errmsg(SAM_EINVAL));
     if(!rc)

@@ -424,6 +424,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_channel = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "channel");
     r.query_code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
     r.query_error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
+    r.cookie_oauth = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_oauth");
 
     sam_clear();
     if(!(route->flags & ROUTE_PUBLIC)) {

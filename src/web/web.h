@@ -67,6 +67,7 @@ struct web_request {
     char client_ip[64];
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
         *query_channel, *query_code, *query_error;
+    const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
 };
 
 struct web_reply {

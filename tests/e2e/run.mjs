@@ -107,6 +107,8 @@ function childEnv() {
   // The test names the database itself; a developer's own samtale settings must not leak in.
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('SAMTALE_')) delete env[k];
+  // The fake networks of these tests live on 127.0.0.1, which feeds may not reach by default.
+  env.SAMTALE_FETCH_PRIVATE_ADDRESSES = 'true';
   return env;
 }
 

@@ -77,3 +77,15 @@ def test_the_cli_finds_the_feed_too(inst):
     p = harness.run_cli(inst.db, "channel", "add", "--kind", "feed", "--name", "cli-none",
                         "--setting", "url=" + inst.feeds.url + "/plain.html")
     assert p.returncode == 5 and "feed" in p.stderr.lower(), (p.returncode, p.stderr)
+
+
+def test_this_machine_and_private_networks_are_off_limits_by_default(inst):
+    """Discovery shows what it finds, so by default it does not reach 127.0.0.1 or private
+    networks (the tests allow it with fetch_private_addresses)."""
+    p = harness.run_cli(inst.db, "channel", "discover", inst.feeds.url + "/blog/",
+                        env={"SAMTALE_FETCH_PRIVATE_ADDRESSES": "false"})
+    assert p.returncode != 0 and "private network" in p.stderr, (p.returncode, p.stderr)
+    for url in ("http://169.254.169.254/latest/meta-data/", "http://[::1]:9/", "http://10.1.2.3:9/"):
+        p = harness.run_cli(inst.db, "channel", "discover", url, env={"SAMTALE_FETCH_PRIVATE_ADDRESSES": "false"},
+                            timeout=30)
+        assert p.returncode != 0 and "private network" in p.stderr, (url, p.returncode, p.stderr)

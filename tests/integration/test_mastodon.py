@@ -133,15 +133,32 @@ def test_rate_limit_waits_as_told(inst):
     assert len(keys) == 2 and keys[0] == keys[1] and keys[0], keys   # the retry reused the key
 
 
+def _begin(inst, name, **extra):
+    """Starts connecting as the dashboard does: the answer and the browser's cookie."""
+    r = inst.post(inst.ws("/channels/connect/mastodon"), json=dict({"instance_url": inst.mock.url, "name": name},
+                                                                   **extra))
+    start = expect(r, 201)
+    cookies = [harness.parse_set_cookie(v) for v in r.headers.get_all("Set-Cookie") or []]
+    browser = [(val, attrs) for name_, val, attrs in cookies if name_ == "samtale_oauth"]
+    assert browser and browser[0][0], r.headers.get_all("Set-Cookie")
+    attrs = browser[0][1]
+    assert attrs.get("httponly") and attrs.get("samesite") == "Lax" and attrs.get("path") == "/api/v1/oauth/", attrs
+    return start, browser[0][0]
+
+
+def _back(inst, state, browser, code="the-code"):
+    """The instance sends the browser back; it carries its cookie."""
+    headers = {"Cookie": "samtale_oauth=" + browser} if browser else None
+    return inst.get("/api/v1/oauth/mastodon/callback?code=%s&state=%s" % (code, state), token=None, headers=headers)
+
+
 def _connected(inst, name):
     """Connects an account the way the dashboard does: start, the instance redirects back."""
-    start = expect(inst.post(inst.ws("/channels/connect/mastodon"),
-                             json={"instance_url": inst.mock.url, "name": name}), 201)
+    start, browser = _begin(inst, name)
     assert start["authorize_url"].startswith(inst.mock.url + "/oauth/authorize?response_type=code"), start
     assert "state=" + start["state"] in start["authorize_url"], start
     assert start["redirect_uri"].endswith("/api/v1/oauth/mastodon/callback"), start
-    # The person allows samtale; the instance sends the browser back with a code.
-    back = inst.get("/api/v1/oauth/mastodon/callback?code=the-code&state=" + start["state"], token=None)
+    back = _back(inst, start["state"], browser)
     assert back.status == 303, back
     loc = back.header("Location")
     assert loc.startswith("/#/channels?connected="), loc
@@ -161,6 +178,32 @@ def test_connect_flow_creates_a_channel_through_oauth(inst):
     assert refused.status == 303 and refused.header("Location").endswith("connect_error=denied"), refused
     audit = expect(inst.get(inst.ws("/audit")), 200)["items"]
     assert any(a["action"] == "channel.create" and a["target"] == "masto-oauth" for a in audit), audit
+
+
+def test_a_connect_link_opened_by_someone_else_connects_nothing(inst):
+    """A member starts connecting and sends the instance's link to someone else: when that
+    person allows samtale, their browser comes back without the starter's cookie, and no
+    account lands in the starter's workspace. The link is dead after that."""
+    before = len(harness.list_all(inst, inst.ws("/channels")))
+    start, browser = _begin(inst, "masto-phished")
+    back = _back(inst, start["state"], None)
+    assert back.status == 303 and "connect_error=" in back.header("Location"), back
+    back = _back(inst, start["state"], "some-other-browser")
+    assert back.status == 303 and "connect_error=" in back.header("Location"), back
+    back = _back(inst, start["state"], browser)          # used up by the first attempt
+    assert "connect_error=" in back.header("Location"), back
+    assert len(harness.list_all(inst, inst.ws("/channels"))) == before
+    # Finishing through the API (a code to copy) takes the same person who started.
+    harness.cli_ok(inst.db, "user", "add", "--email", "editor2@example.com", "--workspace", harness.WORKSPACE,
+                   "--role", "editor", "--password-stdin", input="a long enough password 2\n")
+    tok = harness.cli_json(inst.db, "token", "create", "--name", "editor2", "--scope", "channels:write",
+                           "--user", "editor2@example.com")["token"]
+    start, _ = _begin(inst, "masto-other-user")
+    expect(inst.post(inst.ws("/channels/connect/mastodon/finish"), json={"state": start["state"], "code": "c"},
+                     token=tok), 404, "not_found")
+    start, _ = _begin(inst, "masto-same-user")
+    expect(inst.post(inst.ws("/channels/connect/mastodon/finish"), json={"state": start["state"], "code": "c"}),
+           201)
 
 
 def test_connect_flow_validates_its_input(inst):

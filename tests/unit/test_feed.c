@@ -577,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_stable_ids),
         cmocka_unit_test(test_dates),
     };
+    http_allow_private(1); /* the test servers are on 127.0.0.1 */
     const struct CMUnitTest fetch_tests[] = {
         cmocka_unit_test(test_fetch_conditional),
         cmocka_unit_test(test_fetch_charset_and_errors),

@@ -297,6 +297,30 @@ static void status_holds_the_queue(void **state)
     assert_int_equal(n, 1);                               /* and out it goes */
     free(got);
     assert_int_equal(store_channel_set_status(f->st, 999, "active", NULL, 6), SAM_ENOTFOUND);
+
+    /* Marking is conditional on the credentials the refused call used. */
+    int changed = -1;
+    struct store_channel as_read;
+    assert_int_equal(store_channel_get(f->st, ch, &as_read), SAM_OK);
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    unsigned char fresh[4] = {9, 9, 9, 9};
+    free(c.secret);
+    c.secret = malloc(4);
+    memcpy(c.secret, fresh, 4);
+    c.secret_len = 4;                                     /* reconnected meanwhile */
+    assert_int_equal(store_channel_update(f->st, &c), SAM_OK);
+    assert_int_equal(store_channel_mark_reconnect(f->st, &as_read, "refused", 7, &changed), SAM_OK);
+    assert_int_equal(changed, 0);                         /* left alone */
+    store_channel_cleanup(&as_read);
+    assert_int_equal(store_channel_mark_reconnect(f->st, &c, "refused", 7, &changed), SAM_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_channel_mark_reconnect(f->st, &c, "again", 8, &changed), SAM_OK);
+    assert_int_equal(changed, 0);                         /* once */
+    store_channel_cleanup(&c);
+    assert_int_equal(store_channel_reactivate(f->st, ch, 9, &changed), SAM_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_channel_reactivate(f->st, ch, 9, &changed), SAM_OK);
+    assert_int_equal(changed, 0);
 }
 
 static void engagement_plan_due_record(void **state)
