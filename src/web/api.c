@@ -902,7 +902,7 @@ static int h_oauth_callback(struct web_request *r, struct web_reply *out)
     out->status = 303;
     out->content_type = "text/plain; charset=utf-8";
     if(r->query_error || !r->query_code || !r->query_state) {
-        snprintf(out->location, sizeof(out->location), "/#/channels?connect_error=%s",
+        snprintf(out->location, sizeof(out->location), "%s/#/channels?connect_error=%s", web_public_url(r->web),
                  r->query_error && !strcmp(r->query_error, "access_denied") ? "denied" : "incomplete");
         return buf_puts(&out->raw, "Not connected: the instance did not give samtale access.\n");
     }
@@ -922,10 +922,11 @@ static int h_oauth_callback(struct web_request *r, struct web_reply *out)
                 o += (size_t)snprintf(esc + o, sizeof(esc) - o, "%%%02X", *p);
         }
         esc[o] = '\0';
-        snprintf(out->location, sizeof(out->location), "/#/channels?connect_error=%s", esc);
+        snprintf(out->location, sizeof(out->location), "%s/#/channels?connect_error=%s", web_public_url(r->web), esc);
         return buf_printf(&out->raw, "Not connected: %s\n", msg);
     }
-    snprintf(out->location, sizeof(out->location), "/#/channels?connected=%lld", (long long)ch.id);
+    snprintf(out->location, sizeof(out->location), "%s/#/channels?connected=%lld", web_public_url(r->web),
+             (long long)ch.id);
     rc = buf_printf(&out->raw, "Connected: channel %lld.\n", (long long)ch.id);
     store_channel_cleanup(&ch);
     return rc;

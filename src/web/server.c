@@ -34,6 +34,7 @@ struct web {
     int fd;
     char *cert, *key;
     char base_url[512];
+    char public_url[512];    /* as configured (no trailing "/"), "" when not */
     long net_timeout_ms;
     char file_dir[4096];
 };
@@ -59,6 +60,11 @@ int web_cookie_secure(const struct web *w)
 const char *web_base_url(const struct web *w)
 {
     return w->base_url;
+}
+
+const char *web_public_url(const struct web *w)
+{
+    return w->public_url;
 }
 
 long web_net_timeout_ms(const struct web *w)
@@ -718,6 +724,8 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
     snprintf(w->base_url, sizeof(w->base_url), "%s", opt->public_url && *opt->public_url ? opt->public_url : url);
     for(size_t len = strlen(w->base_url); len && w->base_url[len - 1] == '/'; len--)
         w->base_url[len - 1] = '\0';
+    if(opt->public_url && *opt->public_url)
+        snprintf(w->public_url, sizeof(w->public_url), "%s", w->base_url);
     w->net_timeout_ms = opt->net_timeout_ms;
     snprintf(w->file_dir, sizeof(w->file_dir), "%s", opt->file_dir ? opt->file_dir : "");
     if(w->tls)

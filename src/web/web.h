@@ -113,6 +113,9 @@ void ratelimit_reset(const char *key);
 int web_cookie_secure(const struct web *w);
 /* samtale's own address, without a trailing "/" (public_url, else the bound one). */
 const char *web_base_url(const struct web *w);
+/* public_url as configured (no trailing "/"), or "" when samtale is reached at its own
+ * address: links into the dashboard are then relative. */
+const char *web_public_url(const struct web *w);
 long web_net_timeout_ms(const struct web *w);
 const char *web_file_dir(const struct web *w);
 

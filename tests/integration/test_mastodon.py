@@ -161,7 +161,7 @@ def _connected(inst, name):
     back = _back(inst, start["state"], browser)
     assert back.status == 303, back
     loc = back.header("Location")
-    assert loc.startswith("/#/channels?connected="), loc
+    assert loc.startswith("/#/channels?connected="), loc      # relative: no public_url set
     return start, int(loc.split("=")[-1])
 
 
@@ -287,3 +287,25 @@ def test_a_refused_token_holds_the_queue_until_reconnected(inst):
     assert auth[-1] == "Bearer new-token", auth
     actions = [a["action"] for a in expect(inst.get(inst.ws("/audit")), 200)["items"]]
     assert "channel.needs_reconnect" in actions and "channel.reconnect" in actions, actions
+
+
+def test_behind_a_proxy_the_instance_sends_people_to_public_url(inst):
+    """With public_url (samtale behind a proxy, under a path), the instance is told to send
+    people there, and the callback sends them on to the dashboard there."""
+    other = harness.Instance()
+    try:
+        other.prepare()
+        other.server = harness.Server(other.db, other.dir,
+                                      env={"SAMTALE_PUBLIC_URL": "https://samtale.example/sub/"}).start()
+        other.wid = expect(other.get("/api/v1/me"), 200)["token"]["workspace_id"]
+        r = other.post(other.ws("/channels/connect/mastodon"), json={"instance_url": inst.mock.url, "name": "p"})
+        start = expect(r, 201)
+        assert start["redirect_uri"] == "https://samtale.example/sub/api/v1/oauth/mastodon/callback", start
+        assert "redirect_uri=https%3A%2F%2Fsamtale.example%2Fsub%2Fapi%2Fv1%2Foauth%2Fmastodon%2Fcallback" in \
+            start["authorize_url"], start
+        cookie = [v for v in r.headers.get_all("Set-Cookie") if v.startswith("samtale_oauth=")][0]
+        back = other.get("/api/v1/oauth/mastodon/callback?code=c&state=" + start["state"], token=None,
+                         headers={"Cookie": cookie.split(";")[0]})
+        assert back.header("Location").startswith("https://samtale.example/sub/#/channels?connected="), back
+    finally:
+        other.close()
