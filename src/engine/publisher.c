@@ -207,7 +207,8 @@ record:
     default:
         if(res.reconnect && have_channel) {
             /* Nothing is lost: the occurrence waits, scheduled, until the channel is
-             * reconnected (the claim skips channels that are not active). */
+             * reconnected (the claim skips channels that are not active). The channel is
+             * marked first, so no other worker claims it again meanwhile. */
             chan_mark_reconnect(c, &ch, res.message);
             out.state = "scheduled";
             out.next_attempt_at = now;

@@ -481,11 +481,11 @@ def test_a_revoked_app_password_holds_the_queue_until_reconnected(ctx):
 
     def marked():
         c = expect(ctx.inst.get(ctx.inst.ws("/channels/%d" % ch["id"])), 200)
-        return c if c["status"] == "reconnect" else None
-    c = harness.wait_until(marked, "the channel to need reconnecting")
+        o = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+        return (c, o) if c["status"] == "reconnect" and o["state"] == "scheduled" and o.get("error") else None
+    c, occ = harness.wait_until(marked, "the channel to need reconnecting and the post to wait")
     assert "app password" in c["status_message"] and "reconnect" in c["status_message"].lower(), c
-    occ = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
-    assert occ["state"] == "scheduled" and "app password" in occ["error"], occ
+    assert "app password" in occ["error"], occ
     assert not [r for r in ctx.pds.records(ctx.pds.alice["did"]).values() if r["text"] == text]
     # Reading is held too.
     expect(ctx.inst.post(ctx.inst.ws("/channels/%d/read" % ch["id"])), 409, "conflict")

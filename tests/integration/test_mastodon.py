@@ -270,11 +270,11 @@ def test_a_refused_token_holds_the_queue_until_reconnected(inst):
 
     def marked():
         c = expect(inst.get(inst.ws("/channels/%d" % ch["id"])), 200)
-        return c if c["status"] == "reconnect" else None
-    c = harness.wait_until(marked, "the channel to be marked for reconnecting")
+        o = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+        return (c, o) if c["status"] == "reconnect" and o["state"] == "scheduled" and o.get("error") else None
+    c, occ = harness.wait_until(marked, "the channel to be marked for reconnecting and the post to wait")
     assert "reconnect" in c["status_message"].lower(), c
-    occ = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
-    assert occ["state"] == "scheduled" and "token" in occ["error"], occ   # waiting, not lost
+    assert "token" in occ["error"], occ                  # waiting, not lost
     # A new token reconnects it, and the post goes out.
     c = expect(inst.patch(inst.ws("/channels/%d" % ch["id"]), json={"secret": "new-token", "verify": False}), 200)
     assert c["status"] == "active" and not c["status_message"], c
