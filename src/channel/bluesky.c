@@ -1427,8 +1427,11 @@ static int bluesky_fetch_counts(const struct channel_ctx *ctx, const char *remot
         goto out;
     post = json_array_get(json_object_get(j, "posts"), 0);
     if(!post) {
-        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) does not know the post %s any more (deleted?).",
-                cn.service, remote_id);
+        /* Not in the AppView yet (it indexes a moment after the PDS took the post), or
+         * deleted: asked again soon, a few times. */
+        channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) does not show the post %s yet (or it was deleted); "
+                "samtale will ask again.", cn.service, remote_id);
+        res->retry_after = 5;
         goto out;
     }
     out->likes = channel_count(post, "likeCount");
