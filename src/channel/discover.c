@@ -704,30 +704,6 @@ void discover_links_cleanup(struct discover_links *l)
 
 /* ---- fetching ----------------------------------------------------------------------- */
 
-/* The charset parameter of a Content-Type into out ("" when none). */
-static void content_charset(const char *ct, char *out, size_t n)
-{
-    const char *p = ct;
-    size_t k = 0;
-    out[0] = '\0';
-    for(; *p; p++)
-        if(!strncasecmp(p, "charset", 7))
-            break;
-    if(!*p)
-        return;
-    p += 7;
-    while(*p == ' ')
-        p++;
-    if(*p != '=')
-        return;
-    p++;
-    while(*p == ' ' || *p == '"' || *p == '\'')
-        p++;
-    while(*p && *p != '"' && *p != '\'' && *p != ';' && *p != ' ' && k + 1 < n)
-        out[k++] = *p++;
-    out[k] = '\0';
-}
-
 static int is_html_type(const char *ct)
 {
     return !strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml+xml", 21);
@@ -878,7 +854,7 @@ int discover_feed(const char *url, long timeout_ms, char **feed_url, char **titl
         goto out;
     }
     truncated = resp.truncated;
-    content_charset(resp.content_type, charset, sizeof(charset));
+    feed_content_charset(resp.content_type, charset, sizeof(charset));
     /* The links are in <head>: a longer page is read as far as the limit. */
     len = resp.body.len < DISCOVER_MAX_BYTES ? resp.body.len : DISCOVER_MAX_BYTES;
     rc = find_links(resp.body.data, len, charset, page, &links);

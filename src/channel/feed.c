@@ -1432,8 +1432,7 @@ static void xml_init(void)
     xmlInitParser();
 }
 
-/* The charset parameter of a Content-Type into out ("" when none). */
-static void content_charset(const char *ct, char *out, size_t n)
+void feed_content_charset(const char *ct, char *out, size_t n)
 {
     const char *p;
     size_t k = 0;
@@ -1516,7 +1515,7 @@ static int parse_xml(const char *data, size_t len, const char *content_type, con
         data = pre.data;
         len = pre.len;
     }
-    content_charset(content_type, charset, sizeof(charset));
+    feed_content_charset(content_type, charset, sizeof(charset));
     if(*charset) {
         /* Only a charset libxml2 knows (an iconv handler must be closed again). */
         xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(charset);

@@ -109,4 +109,7 @@ int feed_fetch(const char *url, const char *etag, const char *last_modified, lon
  * asctime. Returns SAM_EINVAL (and *out = 0) for anything else. */
 int feed_parse_date(const char *s, int64_t *out);
 
+/* The charset parameter of a Content-Type header value into out (n bytes; "" when none). */
+void feed_content_charset(const char *content_type, char *out, size_t n);
+
 #endif

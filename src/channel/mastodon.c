@@ -496,34 +496,16 @@ int masto_register_app(const char *instance, const char *redirect_uri, char *cli
     return rc;
 }
 
-/* Percent-encodes s into b (RFC 3986 unreserved characters stay). */
-static int encode(struct buf *b, const char *s)
-{
-    int rc = SAM_OK;
-    for(const unsigned char *p = (const unsigned char *)s; !rc && *p; p++)
-        rc = isalnum(*p) || strchr("-._~", *p) ? buf_append(b, p, 1) : buf_printf(b, "%%%02X", *p);
-    return rc;
-}
-
 int masto_authorize_url(const char *instance, const char *client_id, const char *redirect_uri, char *out, size_t n)
 {
-    char base[MASTO_URL_MAX];
-    struct buf b;
+    char base[MASTO_URL_MAX], id[800], redirect[1600];
     int rc = api_url(instance, "/oauth/authorize?response_type=code&scope=read+write&client_id=", base, sizeof(base));
     if(rc)
         return rc;
-    buf_init(&b, n ? n - 1 : 0);
-    rc = buf_puts(&b, base);
-    if(!rc)
-        rc = encode(&b, client_id);
-    if(!rc)
-        rc = buf_puts(&b, "&redirect_uri=");
-    if(!rc)
-        rc = encode(&b, redirect_uri);
-    if(!rc)
-        snprintf(out, n, "%s", buf_str(&b));
-    buf_cleanup(&b);
-    return rc ? sam_fail(SAM_EINVAL, "the authorize URL is too long") : SAM_OK;
+    if(http_escape(client_id, id, sizeof(id)) || http_escape(redirect_uri, redirect, sizeof(redirect)) ||
+       (size_t)snprintf(out, n, "%s%s&redirect_uri=%s", base, id, redirect) >= n)
+        return sam_fail(SAM_EINVAL, "the authorize URL is too long");
+    return SAM_OK;
 }
 
 int masto_exchange_code(const char *instance, const char *client_id, const char *client_secret,

@@ -100,14 +100,11 @@ static int read_channel(struct core *c, const struct poller_options *o, const st
     struct sink k = {.core = c, .ch = ch};
     char cursor[CURSOR_MAX], next[CURSOR_MAX];
     int rc;
-    if(strcmp(ch->status, "active"))
-        return 0;
+    const struct channel_ops *ops = channel_ops_for(ch->kind);
+    if(strcmp(ch->status, "active") || !ops || !ops->fetch_inbound)
+        return 0;                          /* decrypt nothing for channels that do not read */
     if(chan_open(c, ch, o->timeout_ms, o->file_dir, &cn))
         return -1;
-    if(!cn.ops || !cn.ops->fetch_inbound) {
-        chan_close(&cn);
-        return 0;
-    }
     if(store_cursor_get(c->st, ch->id, "inbound", cursor, sizeof(cursor)))
         cursor[0] = '\0';
     channel_result_clear(&res);

@@ -5,6 +5,7 @@
  */
 #include "web/web.h"
 #include "channel/discover.h"
+#include "channel/http.h"
 #include "core/post.h"
 #include "engine/chan.h"
 #include "engine/connect.h"
@@ -897,7 +898,7 @@ static int h_connect_mastodon_finish(struct web_request *r, struct web_reply *ou
 static int h_oauth_callback(struct web_request *r, struct web_reply *out)
 {
     struct store_channel ch;
-    char esc[600];
+    char esc[800];
     int rc;
     out->status = 303;
     out->content_type = "text/plain; charset=utf-8";
@@ -913,15 +914,15 @@ static int h_oauth_callback(struct web_request *r, struct web_reply *out)
     rc = connect_mastodon_finish(r->core, &who, r->query_state, r->query_code, &ch);
     if(rc) {
         const char *msg = sam_errmsg(rc);
-        size_t o = 0;
-        /* The message goes to the dashboard in the URL fragment, encoded. */
-        for(const unsigned char *p = (const unsigned char *)msg; *p && o + 4 < sizeof(esc); p++) {
-            if(isalnum(*p) || strchr("-._~", *p))
-                esc[o++] = (char)*p;
-            else
-                o += (size_t)snprintf(esc + o, sizeof(esc) - o, "%%%02X", *p);
-        }
-        esc[o] = '\0';
+        char brief[240];
+        size_t cut = strlen(msg) < sizeof(brief) ? strlen(msg) : sizeof(brief) - 1;
+        /* The message goes to the dashboard in the URL fragment, shortened, encoded. */
+        while(cut && ((unsigned char)msg[cut] & 0xC0) == 0x80)
+            cut--;
+        memcpy(brief, msg, cut);
+        brief[cut] = '\0';
+        if(http_escape(brief, esc, sizeof(esc)))
+            snprintf(esc, sizeof(esc), "incomplete");
         snprintf(out->location, sizeof(out->location), "%s/#/channels?connect_error=%s", web_public_url(r->web), esc);
         return buf_printf(&out->raw, "Not connected: %s\n", msg);
     }
