@@ -1,7 +1,7 @@
 /*
  * server.c: the libmicrohttpd glue: listening socket, request lifecycle, body limits,
  * authentication, CSRF, dispatch through the route table, static assets, security
- * headers, access logs and metrics. Handlers live in api.c.
+ * headers, access logs and metrics. Handlers live in api_*.c, the route table in routes.c.
  */
 #include "web/web.h"
 #include "util/embed.h"

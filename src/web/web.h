@@ -40,7 +40,7 @@ void web_stop(struct web *w);
 /* Prints the route table, one "METHOD PATH" a line, into b. */
 int web_routes_list(struct buf *b);
 
-/* ---- inside web/: shared by server.c, api.c, metrics.c ---- */
+/* ---- inside web/: shared by server.c, routes.c, api_*.c, metrics.c ---- */
 
 enum {
     ROUTE_PUBLIC = 1 << 0,       /* no authentication */

@@ -1,0 +1,35 @@
+/*
+ * api_ops.c: the operations endpoints: /healthz, /readyz, /metrics.
+ */
+#include "web/api.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- operations ---- */
+
+int api_healthz(struct web_request *r, struct web_reply *out)
+{
+    (void)r;
+    return api_reply(out, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+int api_readyz(struct web_request *r, struct web_reply *out)
+{
+    int v = 0;
+    if(store_ping(r->core->st) || store_schema_version(r->core->st, &v) || v == 0)
+        return api_reply(out, 503, json_pack("{s:{s:s, s:s}}", "error", "code", "unavailable", "message",
+                                         "the database cannot be used; see the server log"));
+    return api_reply(out, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version", v));
+}
+
+int api_metrics(struct web_request *r, struct web_reply *out)
+{
+    out->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return metrics_render(r->core, &out->raw);
+}

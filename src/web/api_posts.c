@@ -1,0 +1,385 @@
+/*
+ * api_posts.c: posts, the queue and its checks, series, and engagement counts.
+ */
+#include "web/api.h"
+#include "core/post.h"
+#include "engine/poller.h"
+#include "util/err.h"
+#include "util/timeutil.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- posts and the queue ---- */
+
+static json_t *v_post(const void *p) { return view_post(p); }
+static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
+
+/* A post with its occurrences. */
+static int post_json(struct web_request *r, struct store_post *p, json_t **out)
+{
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j, *list;
+    int rc = store_occurrence_list(r->core->st, r->wid, p->id, 0, 0, 0, 0, 1000, &occ, &n);
+    if(rc)
+        return rc;
+    j = view_post(p);
+    list = json_array();
+    for(size_t i = 0; i < n; i++)
+        json_array_append_new(list, view_occurrence(&occ[i]));
+    free(occ);
+    json_object_set_new(j, "occurrences", list);
+    *out = j;
+    return SAM_OK;
+}
+
+/* Reads the body of a post create or edit into in. */
+static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
+{
+    static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
+                                       "override_reason", NULL};
+    static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", "override_reason",
+                                            NULL};
+    json_t *v, *sched;
+    size_t i;
+    int rc;
+    memset(in, 0, sizeof(*in));
+    if((rc = api_body_only(body, create ? keys : edit_keys)) || (rc = api_body_str(body, "text", create, &in->text)) ||
+       (rc = api_body_str(body, "link", 0, &in->link)) || (rc = api_body_str(body, "category", 0, &in->category)) ||
+       (rc = api_body_str(body, "campaign", 0, &in->campaign)))
+        return rc;
+    in->variants = json_object_get(body, "variants");
+    if(json_is_null(in->variants))
+        in->variants = NULL;
+    if((rc = api_body_str(body, "override_reason", 0, &in->override_reason)))
+        return rc;
+    if(!create)
+        return SAM_OK;
+    v = json_object_get(body, "channels");
+    if(v && (!json_is_array(v) || json_array_size(v) > POST_CHANNELS_MAX))
+        return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of at most %d channel ids",
+                              POST_CHANNELS_MAX);
+    json_array_foreach(v, i, sched) {
+        if(!json_is_integer(sched) || json_integer_value(sched) <= 0)
+            return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of channel ids");
+        channels[i] = json_integer_value(sched);
+    }
+    in->channels = channels;
+    in->nchannels = json_array_size(v);
+    sched = json_object_get(body, "schedule");
+    if(!sched || json_is_null(sched)) {
+        in->schedule = POST_DRAFT;
+    } else if(!json_is_string(sched)) {
+        return sam_fail_field(SAM_EINVAL, "schedule", "schedule must be \"now\", \"next_slot\" or a time such as "
+                                                      "\"2027-03-28T09:00:00+02:00\"");
+    } else if(!strcmp(json_string_value(sched), "now")) {
+        in->schedule = POST_NOW;
+    } else if(!strcmp(json_string_value(sched), "next_slot")) {
+        in->schedule = POST_NEXT_SLOT;
+    } else {
+        in->schedule = POST_AT;
+        if(time_parse_rfc3339(json_string_value(sched), &in->at))
+            return sam_fail_field(SAM_EINVAL, "schedule", "schedule must be \"now\", \"next_slot\" or a time "
+                                                          "such as \"2027-03-28T09:00:00+02:00\"");
+    }
+    return SAM_OK;
+}
+
+int api_posts_list(struct web_request *r, struct web_reply *out)
+{
+    static const char *states[] = {"draft", "scheduled", "published", "failed", "cancelled"};
+    struct store_post *ps = NULL;
+    size_t n = 0, i;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = api_page_params(r, &limit, &after)))
+        return rc;
+    if(r->query_state) {
+        for(i = 0; i < 5 && strcmp(r->query_state, states[i]); i++)
+            ;
+        if(i == 5)
+            return sam_fail(SAM_EBADREQ, "state must be draft, scheduled, published, failed or cancelled");
+    }
+    rc = store_post_list(r->core->st, r->wid, r->query_state, after, limit + 1, &ps, &n);
+    if(rc)
+        return rc;
+    items = api_page_of(ps, n, sizeof(*ps), limit, v_post, k_post);
+    store_post_list_free(ps, n);
+    return api_reply(out, 200, items);
+}
+
+int api_posts_create(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    struct store_post p;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j = NULL;
+    json_t *violations = NULL;
+    int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
+    if(rc) {
+        const char *field = sam_errfield();
+        if(rc == SAM_EINVAL && field && !strcmp(field, "checks")) {
+            out->error_code = "check_blocked";
+            out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+            violations = NULL;
+        }
+        json_decref(violations);
+        return rc;
+    }
+    free(occ);
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    if(!rc)
+        json_object_set_new(j, "violations", violations ? violations : json_array());
+    else
+        json_decref(violations);
+    return rc ? rc : api_reply(out, 201, j);
+}
+
+int api_post_get(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : api_reply(out, 200, j);
+}
+
+int api_post_patch(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = post_input_from(r->body, 0, &in, NULL);
+    if(!rc)
+        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
+    if(rc) {
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            out->error_code = "check_blocked";
+        return rc;
+    }
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : api_reply(out, 200, j);
+}
+
+int api_post_cancel(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    json_t *j = NULL;
+    int rc = core_post_cancel(r->core, &r->actor, r->wid, r->id);
+    if(!rc)
+        rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    return rc ? rc : api_reply(out, 200, j);
+}
+
+/* The queue between ?from and ?to (RFC 3339; default: from now for 31 days): each
+ * occurrence with its post's text and category, for the calendar. */
+int api_queue(struct web_request *r, struct web_reply *out)
+{
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    int64_t from = time_now() - 86400, to, channel = 0;
+    json_t *items;
+    int rc;
+    if(r->query_from && time_parse_rfc3339(r->query_from, &from))
+        return sam_fail(SAM_EBADREQ, "from must be a time such as 2027-03-01T00:00:00Z");
+    to = from + 31 * 86400;
+    if(r->query_to && time_parse_rfc3339(r->query_to, &to))
+        return sam_fail(SAM_EBADREQ, "to must be a time such as 2027-04-01T00:00:00Z");
+    if(to <= from || to - from > 93 * 86400)
+        return sam_fail(SAM_EBADREQ, "to must come after from, at most 93 days later");
+    if(r->query_channel) {
+        char *end;
+        channel = strtoll(r->query_channel, &end, 10);
+        if(*end || channel <= 0)
+            return sam_fail(SAM_EBADREQ, "channel must be a channel id");
+    }
+    rc = store_occurrence_list(r->core->st, r->wid, 0, channel, from, to, 0, 5001, &occ, &n);
+    if(rc)
+        return rc;
+    if(n > 5000) {
+        free(occ);
+        return sam_fail(SAM_EBADREQ, "more than 5000 occurrences in that range: ask for a shorter one");
+    }
+    items = json_array();
+    for(size_t i = 0; i < n; i++) {
+        struct store_post p;
+        json_t *j = view_occurrence(&occ[i]);
+        if(!store_post_get(r->core->st, occ[i].post_id, &p)) {
+            char *text = core_post_text_for(&p, occ[i].variant);
+            json_object_set_new(j, "text", json_string(text ? text : p.text));
+            json_object_set_new(j, "category", json_string(p.category));
+            free(text);
+            store_post_cleanup(&p);
+        }
+        json_array_append_new(items, j);
+    }
+    free(occ);
+    return api_reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
+}
+
+int api_check(struct web_request *r, struct web_reply *out)
+{
+    struct post_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    json_t *violations = NULL;
+    int blocked = 0;
+    int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    if(rc)
+        return rc;
+    return api_reply(out, 200, json_pack("{s:o, s:b}", "violations", violations, "blocked", blocked));
+}
+
+int api_queue_check(struct web_request *r, struct web_reply *out)
+{
+    json_t *violations = NULL;
+    int rc = core_queue_check(r->core, r->wid, time_now(), &violations);
+    if(rc)
+        return rc;
+    return api_reply(out, 200, json_pack("{s:o}", "violations", violations));
+}
+
+/* ---- series (P3) ---- */
+
+static json_t *v_series(const void *p) { return view_series(p); }
+static int64_t k_series(const void *p) { return ((const struct store_series *)p)->id; }
+
+int api_series_create(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "per_day",
+                                       "min_gap_hours", "days", "until", "count", "replace_previous", "start",
+                                       "override_reason", NULL};
+    struct series_input in;
+    int64_t channels[POST_CHANNELS_MAX];
+    struct store_post p;
+    struct store_series s;
+    struct store_occurrence *occ = NULL;
+    size_t n = 0;
+    json_t *j = NULL, *copy, *v;
+    const char *until = NULL, *start = NULL;
+    int gap_h = 0, rc;
+
+    if((rc = api_body_only(r->body, keys)))
+        return rc;
+    memset(&in, 0, sizeof(in));
+    /* The post fields are read as for a post; the series fields are taken out first. */
+    copy = json_deep_copy(r->body);
+    for(size_t i = 6; keys[i] && strcmp(keys[i], "override_reason"); i++)
+        json_object_del(copy, keys[i]);
+    rc = post_input_from(copy, 1, &in.post, channels);
+    if(!rc && in.post.schedule != POST_DRAFT)
+        rc = sam_fail_field(SAM_EINVAL, "schedule", "a series plans its own times: leave out schedule");
+    if(!rc)
+        rc = api_int_field(r->body, "per_day", 1, 48, &in.per_day);
+    if(!rc)
+        rc = api_int_field(r->body, "min_gap_hours", 0, 168, &gap_h);
+    if(!rc)
+        rc = api_int_field(r->body, "days", 1, 366, &in.days);
+    if(!rc)
+        rc = api_int_field(r->body, "count", 1, SERIES_COPIES_MAX, &in.count);
+    if(!rc)
+        rc = api_body_str(r->body, "until", 0, &until);
+    if(!rc)
+        rc = api_body_str(r->body, "start", 0, &start);
+    if(!rc && until && time_parse_rfc3339(until, &in.until))
+        rc = sam_fail_field(SAM_EINVAL, "until", "until must be a time such as 2027-01-31T23:59:00+01:00");
+    if(!rc && start && time_parse_rfc3339(start, &in.start))
+        rc = sam_fail_field(SAM_EINVAL, "start", "start must be a time such as 2027-01-01T00:00:00+01:00");
+    v = json_object_get(r->body, "replace_previous");
+    if(!rc && v && !json_is_boolean(v))
+        rc = sam_fail_field(SAM_EINVAL, "replace_previous", "replace_previous must be true or false");
+    in.replace_previous = json_is_true(v);
+    in.gap_minutes = json_object_get(r->body, "min_gap_hours") ? gap_h * 60 : 0;
+    if(!rc && json_object_get(r->body, "min_gap_hours") && gap_h == 0)
+        in.gap_minutes = 1; /* 0 hours: any gap, but never the same minute */
+    if(!rc)
+        rc = core_series_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &s, &occ, &n);
+    json_decref(copy);
+    if(rc) {
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            out->error_code = "check_blocked";
+        return rc;
+    }
+    free(occ);
+    rc = post_json(r, &p, &j);
+    store_post_cleanup(&p);
+    if(rc)
+        return rc;
+    return api_reply(out, 201, json_pack("{s:o, s:o}", "series", view_series(&s), "post", j));
+}
+
+int api_series_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_series *ss = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t after;
+    json_t *items;
+    if((rc = api_page_params(r, &limit, &after)))
+        return rc;
+    rc = store_series_list(r->core->st, r->wid, after, limit + 1, &ss, &n);
+    if(rc)
+        return rc;
+    items = api_page_of(ss, n, sizeof(*ss), limit, v_series, k_series);
+    free(ss);
+    return api_reply(out, 200, items);
+}
+
+/* ---- engagement (M6) ---- */
+
+int api_post_engagement(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    struct store_engagement *es = NULL;
+    size_t n = 0;
+    json_t *items;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    store_post_cleanup(&p);
+    if((rc = store_engagement_list(r->core->st, r->wid, r->id, 0, &es, &n)))
+        return rc;
+    items = json_array();
+    for(size_t i = 0; i < n; i++)
+        json_array_append_new(items, view_engagement(&es[i]));
+    free(es);
+    return api_reply(out, 200, json_pack("{s:o}", "items", items));
+}
+
+int api_post_engagement_refresh(struct web_request *r, struct web_reply *out)
+{
+    struct store_post p;
+    struct poller_options o = {.interval_s = 60, .timeout_ms = web_net_timeout_ms(r->web),
+                               .file_dir = web_file_dir(r->web)};
+    int fetched = 0, failed = 0;
+    int rc = core_post_get(r->core, r->wid, r->id, &p);
+    if(rc)
+        return rc;
+    store_post_cleanup(&p);
+    if((rc = poller_refresh_post(r->core, &o, r->id, &fetched, &failed)))
+        return rc;
+    if((rc = api_post_engagement(r, out)))
+        return rc;
+    json_object_set_new(out->json, "fetched", json_integer(fetched));
+    json_object_set_new(out->json, "failed", json_integer(failed));
+    return SAM_OK;
+}
