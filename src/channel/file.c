@@ -122,7 +122,7 @@ static int make_parents(char *path)
 {
     for(char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
-        if(mkdir(path, 0750) && errno != EEXIST) {
+        if(mkdir(path, 0700) && errno != EEXIST) {
             int e = errno;
             *s = '/';
             errno = e;
@@ -230,7 +230,7 @@ static int append_once(char *path, const char *rel, const char *type, const char
         goto out;
     }
     created = stat(path, &st) != 0;
-    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if(fd < 0) {
         e = errno;
         channel_result_set(res, transient_errno(e) ? CHANNEL_RETRY : CHANNEL_FAIL,

@@ -146,6 +146,15 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         c->core.on_read_arg = pol;
     }
     wo.public_url = conf_get(c->conf, "public_url");
+    wo.metrics_token = conf_get(c->conf, "metrics_token");
+    {
+        long entries = conf_get_long(c->conf, "login_limiter_entries");
+        if(entries < 64 || entries > (1L << 24)) {
+            fprintf(stderr, "samtale: login_limiter_entries must be from 64 to 16777216\n");
+            return EXIT_USAGE;
+        }
+        wo.login_entries = (size_t)entries;
+    }
     wo.net_timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
     wo.file_dir = files[0] ? files : conf_get(c->conf, "files_dir");
     rc = web_start(&wo, &c->core, &w, url, sizeof(url));

@@ -26,7 +26,8 @@ static const char *usage =
     "  config      show the effective configuration (secrets masked)\n"
     "  routes      list the HTTP API routes\n"
     "  workspace   add and list workspaces (brands)\n"
-    "  user        add accounts, list them, set passwords\n"
+    "  user        add accounts (as the operator), list them, set passwords\n"
+    "  invite      invite people into a workspace; list, renew and withdraw invitations\n"
     "  token       create, list and revoke API tokens\n"
     "  channel     add, connect, edit, list and remove channels; slots; read now\n"
     "  messages    mentions, replies and direct messages read from the channels\n"
@@ -56,7 +57,7 @@ static const struct command commands[] = {
     {"config", cmd_config}, {"routes", cmd_routes}, {"user", cmd_user},
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
     {"post", cmd_post}, {"queue", cmd_queue}, {"series", cmd_series},
-    {"messages", cmd_messages}, {"engagement", cmd_engagement},
+    {"messages", cmd_messages}, {"engagement", cmd_engagement}, {"invite", cmd_invite},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */

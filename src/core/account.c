@@ -112,6 +112,30 @@ int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, con
     return SAM_OK;
 }
 
+int core_workspace_require_second_factor(struct core *c, const struct actor *a, int64_t ws, int required)
+{
+    struct store_workspace w;
+    int rc = store_workspace_get(c->st, ws, &w);
+    if(rc)
+        return rc;
+    if(required && !a->system) {
+        struct store_user u;
+        if((rc = store_user_get(c->st, a->user_id, &u)))
+            return rc;
+        if(!u.totp_enabled_at)
+            return sam_fail_field(SAM_ECONFLICT, "require_second_factor", "turn on two-step login for your own "
+                                  "account first (under Your account), or this rule would lock you out too");
+    }
+    if(w.require_second_factor == (required != 0))
+        return SAM_OK;
+    if((rc = store_workspace_set_second_factor(c->st, ws, required)))
+        return rc;
+    json_t *d = json_pack("{s:b}", "require_second_factor", required != 0);
+    core_audit(c, a, ws, "workspace.second_factor", w.name, d);
+    json_decref(d);
+    return SAM_OK;
+}
+
 int core_workspace_find(struct core *c, const char *id_or_name, struct store_workspace *out)
 {
     const char *p = id_or_name;

@@ -10,6 +10,7 @@
 #include "util/err.h"
 #include "util/timeutil.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -138,6 +139,11 @@ unsigned core_role_perms(const char *role)
     return 0;
 }
 
+int core_role_needs_second_factor(const char *role)
+{
+    return !strcmp(role, "owner") || !strcmp(role, "editor");
+}
+
 int core_role_valid(const char *role)
 {
     return core_role_perms(role) != 0;
@@ -195,6 +201,9 @@ int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned per
         snprintf(role, 16, "%s", m.role);
     if((core_role_perms(m.role) & perm) != perm)
         return sam_fail(SAM_EPERM, "your role (%s) does not allow this", m.role);
+    if(m.workspace_requires_second_factor && !m.second_factor && core_role_needs_second_factor(m.role))
+        return sam_fail_field(SAM_EPERM, "second_factor", "%s asks its owners and editors to log in with a second "
+                              "factor: turn on two-step login under Your account first", m.workspace_name);
     if(a->token_id && (a->scopes & perm) != perm) {
         char need[128];
         core_scopes_format(perm & ~a->scopes, need, sizeof(need));
@@ -214,11 +223,11 @@ static void make_dummy(void)
         dummy_hash[0] = '\0';
 }
 
-int core_login(struct core *c, const char *email, const char *password, int64_t now,
-               char *session_token, size_t n, struct store_session *s, struct store_user *u)
+int core_login_check(struct core *c, const char *email, const char *password, const char *addr, int64_t now,
+                     struct store_user *u)
 {
-    unsigned char hash[32];
     int rc = store_user_get_by_email(c->st, email, u);
+    int failures = 0;
     if(rc == SAM_ENOTFOUND) {
         /* Spend the same effort as a real check, so timing does not reveal accounts. */
         pthread_once(&dummy_once, make_dummy);
@@ -227,8 +236,22 @@ int core_login(struct core *c, const char *email, const char *password, int64_t 
     }
     if(rc)
         return rc;
-    if(!core_password_verify(u->password_hash, password))
-        return sam_fail(SAM_EAUTH, "wrong email or password");
+    if(core_password_verify(u->password_hash, password))
+        return SAM_OK;
+    /* Counted on the account, so its owner hears of it at the next login. */
+    if(store_user_login_failed(c->st, u->id, now, addr, &failures) == SAM_OK)
+        core_login_failures_notify(c, u, failures, addr, now);
+    return sam_fail(SAM_EAUTH, "wrong email or password");
+}
+
+int core_session_open(struct core *c, const struct store_user *u, int64_t now, char *session_token, size_t n,
+                      struct store_session *s)
+{
+    unsigned char hash[32];
+    struct store_user before;
+    int rc = store_user_login_succeeded(c->st, u->id, now, &before);
+    if(rc)
+        return rc;
     memset(s, 0, sizeof(*s));
     core_random_token(NULL, session_token, n);
     core_random_token(NULL, s->csrf_token, sizeof(s->csrf_token));
@@ -236,7 +259,70 @@ int core_login(struct core *c, const char *email, const char *password, int64_t 
     s->user_id = u->id;
     s->created_at = s->last_seen_at = now;
     s->expires_at = now + CORE_SESSION_SECONDS;
+    s->notice_failed = before.failed_logins;
+    s->notice_failed_at = before.failed_login_at;
+    snprintf(s->notice_failed_addr, sizeof(s->notice_failed_addr), "%s", before.failed_login_addr);
     return store_session_insert(c->st, hash, s);
+}
+
+int core_login(struct core *c, const char *email, const char *password, int64_t now,
+               char *session_token, size_t n, struct store_session *s, struct store_user *u)
+{
+    int rc = core_login_check(c, email, password, "", now, u);
+    if(rc)
+        return rc;
+    return core_session_open(c, u, now, session_token, n, s);
+}
+
+/* The key that signs device cookies, derived from the secret key. */
+static void device_key(const struct core *c, unsigned char out[32])
+{
+    crypto_kdf_derive_from_key(out, 32, 1, "smt_dev_", c->key);
+}
+
+static void device_mac(const struct core *c, const char *email, uint64_t issued, unsigned char mac[16])
+{
+    unsigned char key[32], stamp[8];
+    crypto_generichash_state st;
+    device_key(c, key);
+    for(int i = 0; i < 8; i++)
+        stamp[i] = (unsigned char)(issued >> (56 - 8 * i));
+    crypto_generichash_init(&st, key, sizeof(key), 16);
+    crypto_generichash_update(&st, (const unsigned char *)"device\n", 7);
+    crypto_generichash_update(&st, stamp, sizeof(stamp));
+    for(const char *p = email; *p; p++) {
+        unsigned char ch = (unsigned char)tolower((unsigned char)*p);
+        crypto_generichash_update(&st, &ch, 1);
+    }
+    crypto_generichash_final(&st, mac, 16);
+    sodium_memzero(key, sizeof(key));
+}
+
+void core_device_cookie(const struct core *c, const char *email, int64_t now, char *out, size_t n)
+{
+    unsigned char raw[24];
+    uint64_t issued = (uint64_t)now;
+    for(int i = 0; i < 8; i++)
+        raw[i] = (unsigned char)(issued >> (56 - 8 * i));
+    device_mac(c, email, issued, raw + 8);
+    sodium_bin2base64(out, n, raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+int core_device_trusted(const struct core *c, const char *email, const char *cookie, int64_t now)
+{
+    unsigned char raw[32], mac[16];
+    size_t len = 0;
+    uint64_t issued = 0;
+    if(!cookie || !*cookie || strlen(cookie) > 64 ||
+       sodium_base642bin(raw, sizeof(raw), cookie, strlen(cookie), NULL, &len, NULL,
+                         sodium_base64_VARIANT_URLSAFE_NO_PADDING) || len != 24)
+        return 0;
+    for(int i = 0; i < 8; i++)
+        issued = issued << 8 | raw[i];
+    if((int64_t)issued > now + 300 || now - (int64_t)issued > CORE_DEVICE_SECONDS)
+        return 0;
+    device_mac(c, email, issued, mac);
+    return sodium_memcmp(mac, raw + 8, sizeof(mac)) == 0;
 }
 
 int core_session_resume(struct core *c, const char *session_token, int64_t now,

@@ -26,7 +26,9 @@ struct core {
     void *on_due_arg;
     void (*on_read)(void *arg); /* called to read the channels now (wakes the poller) */
     void *on_read_arg;
+    int mail_enabled;          /* TEMP-MERGE: mail is configured */
 };
+int core_mail_enqueue(struct core *c, const char *to, const char *subject, const char *text, const char *kind); /* TEMP-MERGE */
 
 /* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
  * see each other (core/post.c). */
@@ -93,17 +95,44 @@ const char *core_scope_name(size_t i);
 /* PERM_* bits a role grants; 0 for an unknown role. */
 unsigned core_role_perms(const char *role);
 int core_role_valid(const char *role);
+/* 1 for the roles a workspace's second-factor rule applies to (owner, editor). */
+int core_role_needs_second_factor(const char *role);
 
 /* Looks up an API token. SAM_EAUTH when it is unknown or revoked; fills actor. */
 int core_actor_from_token(struct core *c, const char *token, struct actor *a);
 /* SAM_OK when the actor may do perm in workspace ws; SAM_ENOTFOUND when the actor cannot
- * see the workspace at all; SAM_EPERM (message says which role or scope) otherwise.
+ * see the workspace at all; SAM_EPERM (message says which role or scope) otherwise, with
+ * the field "second_factor" when the workspace requires a second factor the account
+ * lacks (owners and editors).
  * *role, when not NULL, gets the actor's role there ("owner" for the system actor). */
 int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned perm, char role[16]);
 
-/* Session login: SAM_EAUTH for a wrong email or password (one message for both). */
+/* Checks an email and password: SAM_EAUTH for a wrong email or password (one message
+ * for both, the same effort either way); on success *user is the account. A wrong
+ * password for an existing account is counted on it (from addr), and its owner is told
+ * (core_login_failures_notify). */
+int core_login_check(struct core *c, const char *email, const char *password, const char *addr, int64_t now,
+                     struct store_user *user);
+/* Opens a session for an account whose every factor passed: writes the cookie value into
+ * session_token (n >= 64), records the login, and carries the failed attempts since the
+ * last login in the session's notice. */
+int core_session_open(struct core *c, const struct store_user *user, int64_t now, char *session_token, size_t n,
+                      struct store_session *session);
+/* Both of the above, for an account without a second factor (tests, the CLI). */
 int core_login(struct core *c, const char *email, const char *password, int64_t now,
                char *session_token, size_t n, struct store_session *session, struct store_user *user);
+/* After `failures` failed logins on u (the last from addr): mails its owner once when
+ * they reach CORE_FAILED_NOTIFY (at most once a day), when mail is configured. */
+void core_login_failures_notify(struct core *c, const struct store_user *u, int failures, const char *addr,
+                                int64_t now);
+
+/* A device cookie: a browser that logged in to email proves it later, so the per-email
+ * login delay does not slow its owner (web/ratelimit.c). out gets base64 text (n >= 40). */
+#define CORE_DEVICE_SECONDS (365 * 86400)
+#define CORE_FAILED_NOTIFY 5
+void core_device_cookie(const struct core *c, const char *email, int64_t now, char *out, size_t n);
+/* 1 when cookie is a device cookie this server gave for email within the last year. */
+int core_device_trusted(const struct core *c, const char *email, const char *cookie, int64_t now);
 /* Looks up a live session by its cookie value and extends it; SAM_EAUTH when unknown or
  * expired. */
 int core_session_resume(struct core *c, const char *session_token, int64_t now,
@@ -126,6 +155,9 @@ int core_workspace_create(struct core *c, const struct actor *a, const char *nam
 /* name, tz and mix_preset may each be NULL (unchanged). */
 int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, const char *name,
                           const char *tz, const char *mix_preset, struct store_workspace *out);
+/* Makes the workspace require (or not) a second factor of its owners and editors. A
+ * person who has none cannot turn it on (it would lock them out): SAM_ECONFLICT. */
+int core_workspace_require_second_factor(struct core *c, const struct actor *a, int64_t ws, int required);
 /* Finds a workspace by id (all digits) or by name. */
 int core_workspace_find(struct core *c, const char *id_or_name, struct store_workspace *out);
 
@@ -146,6 +178,56 @@ int core_user_set_password(struct core *c, const struct actor *a, const char *em
 int core_bootstrap(struct core *c, const char *ws_name, const char *tz, const char *email,
                    char otp[24], int *created);
 
+/* ---- invitations (core/invite.c) ---- */
+
+#define CORE_INVITE_SECONDS (7 * 86400)
+#define CORE_INVITE_SECRET_MAX 64     /* bytes of a link's secret, with its NUL */
+#define CORE_INVITE_PENDING_MAX 500   /* pending invitations a workspace may have */
+#define CORE_INVITE_DAILY_MAX 200     /* invitations one person may send in 24 hours */
+
+struct invite_input {
+    const char *email;
+    const char *name;        /* suggested name, NULL for none */
+    const char *role;
+    const char *language;    /* en, nb, sv; NULL: en */
+    int by_email;            /* the link goes out by mail (else it is shown to the inviter) */
+};
+
+/* Invites email into ws: a pending invitation (out) and its link's secret (written once
+ * into secret; only its hash is kept). A pending invitation of the same email to ws is
+ * withdrawn. SAM_ECONFLICT when the email is already a member of ws. The answer is the
+ * same whether or not the email has an account. */
+int core_invite_create(struct core *c, const struct actor *a, int64_t ws, const struct invite_input *in,
+                       int64_t now, struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
+/* core_invite_create, then the mail with the link when in->by_email (the invitation is
+ * withdrawn again if the mail cannot be queued). base_url: samtale's address for people,
+ * without a trailing "/". */
+int core_invite_send(struct core *c, const struct actor *a, int64_t ws, const struct invite_input *in,
+                     const char *base_url, int64_t now, struct store_invitation *out,
+                     char secret[CORE_INVITE_SECRET_MAX]);
+/* A new link and 7 more days for a pending invitation (the old link stops working), sent
+ * by mail when mail is configured. */
+int core_invite_resend(struct core *c, const struct actor *a, int64_t ws, int64_t id, const char *base_url,
+                       int64_t now, struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
+/* A new link (and 7 more days) for a pending invitation; the old link stops working. */
+int core_invite_renew(struct core *c, const struct actor *a, int64_t ws, int64_t id, int by_email, int64_t now,
+                      struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
+int core_invite_revoke(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t now);
+/* "pending", "accepted", "withdrawn" or "expired". */
+const char *core_invite_state(const struct store_invitation *v, int64_t now);
+/* 1 when secret has the form of an invitation link's secret. */
+int core_invite_secret_valid(const char *secret);
+/* The invitation a link's secret belongs to, whatever its state (SAM_ENOTFOUND when none). */
+int core_invite_find(struct core *c, const char *secret, struct store_invitation *out);
+/* Accepts by creating the invited email's account with the person's own name and
+ * password (user gets it). SAM_ECONFLICT (field email) when the email has an account:
+ * then the person logs in and uses core_invite_accept_as. */
+int core_invite_accept_new(struct core *c, const char *secret, const char *name, const char *password, int64_t now,
+                           struct store_invitation *out, struct store_user *user);
+/* Accepts as a logged-in account, which must have the invited email (SAM_EPERM). */
+int core_invite_accept_as(struct core *c, const char *secret, const struct store_user *user, int64_t now,
+                          struct store_invitation *out);
+
 /* ---- API tokens (core/token.c) ---- */
 
 /* Creates a token for user in ws; the secret is written into secret (n >= 64) once and
@@ -154,6 +236,19 @@ int core_token_create(struct core *c, const struct actor *a, int64_t ws, int64_t
                       const char *name, unsigned scopes, char *secret, size_t n,
                       struct store_token *out);
 int core_token_revoke(struct core *c, const struct actor *a, int64_t ws, int64_t id);
+/* Revokes every active token of an account in every workspace; *n gets how many. */
+int core_token_revoke_all(struct core *c, const struct actor *a, int64_t user, int64_t now, int *n);
+
+/* ---- the second factor (core/second.c) ---- */
+
+#define CORE_CHALLENGE_SECONDS 300    /* time to enter the code after the password */
+#define CORE_CHALLENGE_TRIES 5        /* wrong codes one challenge takes */
+
+/* After a right password on an account with a second factor: a challenge the client
+ * answers with a code (core_challenge_answer); its secret goes into out (n >= 64), only
+ * its hash is kept, for CORE_CHALLENGE_SECONDS. */
+int core_challenge_open(struct core *c, const struct store_user *u, const char *addr, int64_t now, char *out,
+                        size_t n);
 
 /* ---- channels (core/channel.c) ---- */
 
@@ -207,5 +302,9 @@ json_t *view_channel(const struct store_channel *ch);
 json_t *view_message(const struct store_message *m);
 json_t *view_engagement(const struct store_engagement *e);
 json_t *view_audit(const struct store_audit *e);
+/* An invitation as its workspace's members see it (never the link). */
+json_t *view_invitation(const struct store_invitation *v, int64_t now);
+/* The failed logins a session's login was told about: {count, last_at, last_address}. */
+json_t *view_failed_logins(const struct store_session *s);
 
 #endif

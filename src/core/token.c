@@ -74,3 +74,14 @@ int core_token_revoke(struct core *c, const struct actor *a, int64_t ws, int64_t
     }
     return rc;
 }
+
+int core_token_revoke_all(struct core *c, const struct actor *a, int64_t user, int64_t now, int *n)
+{
+    int rc = store_token_revoke_user(c->st, user, now, n);
+    if(rc)
+        return rc;
+    json_t *d = json_pack("{s:i}", "revoked", *n);
+    core_audit(c, a, 0, "token.revoke_all", a->label, d);
+    json_decref(d);
+    return SAM_OK;
+}

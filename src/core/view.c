@@ -20,8 +20,10 @@ json_t *view_workspace(const struct store_workspace *w)
                           "timezone", w->timezone, "created_at", view_time(w->created_at));
     if(o && w->role[0])
         json_object_set_new(o, "role", json_string(w->role));
-    if(o)
+    if(o) {
         json_object_set_new(o, "mix_preset", json_string(w->mix_preset[0] ? w->mix_preset : "balanced"));
+        json_object_set_new(o, "require_second_factor", json_boolean(w->require_second_factor));
+    }
     return o;
 }
 
@@ -111,4 +113,21 @@ json_t *view_audit(const struct store_audit *e)
         detail = json_object();
     return json_pack("{s:I, s:o, s:s, s:s, s:s, s:o}", "id", (json_int_t)e->id, "at", view_time(e->at),
                      "actor", e->actor, "action", e->action, "target", e->target, "detail", detail);
+}
+
+json_t *view_invitation(const struct store_invitation *v, int64_t now)
+{
+    json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", (json_int_t)v->id, "workspace_id",
+                          (json_int_t)v->workspace_id, "email", v->email, "role", v->role, "language", v->language,
+                          "delivery", v->delivery, "state", core_invite_state(v, now), "created_at",
+                          view_time(v->created_at), "expires_at", view_time(v->expires_at));
+    if(o && v->name[0])
+        json_object_set_new(o, "name", json_string(v->name));
+    return o;
+}
+
+json_t *view_failed_logins(const struct store_session *s)
+{
+    return json_pack("{s:i, s:o, s:s}", "count", s->notice_failed, "last_at", view_time(s->notice_failed_at),
+                     "last_address", s->notice_failed_addr);
 }

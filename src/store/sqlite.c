@@ -15,6 +15,7 @@
 #include "util/timeutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -156,13 +157,33 @@ static int mkdirs_for(const char *path)
     for(char *p = dir + 1; *p; p++) {
         if(*p == '/') {
             *p = '\0';
-            if(mkdir(dir, 0750) && errno != EEXIST)
+            if(mkdir(dir, 0700) && errno != EEXIST)
                 return sam_fail(SAM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
             *p = '/';
         }
     }
-    if(mkdir(dir, 0750) && errno != EEXIST)
+    if(mkdir(dir, 0700) && errno != EEXIST)
         return sam_fail(SAM_EIO, "cannot create directory %s: %s", dir, strerror(errno));
+    return SAM_OK;
+}
+
+/* Makes path exist as a file only its owner can read and write (0600), before SQLite
+ * opens it: SQLite gives the -wal and -shm files the database file's mode, so they follow.
+ * A file left readable by others (by an older version) is closed up. */
+static int private_file(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if(fd < 0)
+        return sam_fail(SAM_ESTORE, "cannot open database %s: %s", path, strerror(errno));
+    close(fd);
+    for(size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        char f[4200];
+        struct stat sb;
+        snprintf(f, sizeof(f), "%s%s", path, suffixes[i]);
+        if(!stat(f, &sb) && (sb.st_mode & 077) && chmod(f, 0600))
+            return sam_fail(SAM_EIO, "cannot make %s private (chmod 600): %s", f, strerror(errno));
+    }
     return SAM_OK;
 }
 
@@ -325,6 +346,8 @@ static int sq_backup(struct store *st, const char *dest, store_progress_fn fn, v
     if((size_t)snprintf(tmp, sizeof(tmp), "%s.partial", dest) >= sizeof(tmp))
         return sam_fail(SAM_EINVAL, "backup path too long");
     unlink(tmp);
+    if((rc = private_file(tmp)))
+        goto out;
     r = sqlite3_open_v2(tmp, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
     if(r != SQLITE_OK) {
         rc = sam_fail(SAM_EIO, "cannot create %s: %s", tmp, out ? sqlite3_errmsg(out) : sqlite3_errstr(r));
@@ -399,8 +422,9 @@ static void row_workspace(sqlite3_stmt *q, struct store_workspace *w)
     col_text(q, 2, w->timezone, sizeof(w->timezone));
     w->created_at = sqlite3_column_int64(q, 3);
     col_text(q, 4, w->mix_preset, sizeof(w->mix_preset));
-    if(sqlite3_column_count(q) > 5)
-        col_text(q, 5, w->role, sizeof(w->role));
+    w->require_second_factor = sqlite3_column_int(q, 5);
+    if(sqlite3_column_count(q) > 6)
+        col_text(q, 6, w->role, sizeof(w->role));
 }
 
 static void rd_workspace(sqlite3_stmt *q, void *p)
@@ -465,13 +489,13 @@ static int query_one(struct sq *s, const char *sql, const char *what, const char
 
 static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
 {
-    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE id = ?", "workspace",
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE id = ?", "workspace",
                      NULL, NULL, id, rd_workspace, out);
 }
 
 static int sq_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
-    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE name = ?", "workspace",
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE name = ?", "workspace",
                      name, NULL, 0, rd_workspace, out);
 }
 
@@ -536,11 +560,11 @@ static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, i
     int rc;
     lock(s);
     if(user_id)
-        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, m.role FROM workspaces w"
+        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, w.require_second_factor, m.role FROM workspaces w"
                      " JOIN members m ON m.workspace_id = w.id AND m.user_id = ?1"
                      " WHERE w.id > ?2 ORDER BY w.id LIMIT ?3", &q);
     else
-        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset FROM workspaces"
+        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces"
                      " WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3", &q);
     if(!rc) {
         sqlite3_bind_int64(q, 1, user_id);
@@ -577,13 +601,15 @@ static int sq_workspace_set_ical(struct store *st, int64_t ws, const char *token
 
 static int sq_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
 {
-    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset FROM workspaces WHERE ical_token = ?",
+    return query_one(SQ(st), "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE ical_token = ?",
                      "calendar feed", token_hash, NULL, 0, rd_workspace, out);
 }
 
 /* ---- users ---- */
 
-#define USER_COLS "id, email, name, password_hash, must_change_password, created_at"
+#define USER_COLS "id, email, name, password_hash, must_change_password, created_at, coalesce(last_login_at, 0)," \
+                  " failed_logins, coalesce(failed_login_at, 0), coalesce(failed_login_addr, '')," \
+                  " coalesce(failed_notified_at, 0), coalesce(totp_enabled_at, 0)"
 
 static void row_user(sqlite3_stmt *q, struct store_user *u)
 {
@@ -594,6 +620,12 @@ static void row_user(sqlite3_stmt *q, struct store_user *u)
     col_text(q, 3, u->password_hash, sizeof(u->password_hash));
     u->must_change_password = sqlite3_column_int(q, 4);
     u->created_at = sqlite3_column_int64(q, 5);
+    u->last_login_at = sqlite3_column_int64(q, 6);
+    u->failed_logins = sqlite3_column_int(q, 7);
+    u->failed_login_at = sqlite3_column_int64(q, 8);
+    col_text(q, 9, u->failed_login_addr, sizeof(u->failed_login_addr));
+    u->failed_notified_at = sqlite3_column_int64(q, 10);
+    u->totp_enabled_at = sqlite3_column_int64(q, 11);
 }
 
 static void rd_user(sqlite3_stmt *q, void *p)
@@ -667,7 +699,8 @@ static int sq_user_count(struct store *st, int64_t *n)
 
 /* ---- members ---- */
 
-#define MEMBER_SELECT "SELECT m.workspace_id, m.user_id, w.name, u.email, u.name, m.role, m.created_at" \
+#define MEMBER_SELECT "SELECT m.workspace_id, m.user_id, w.name, u.email, u.name, m.role, m.created_at," \
+                      " w.require_second_factor, coalesce(u.totp_enabled_at, 0)" \
                       " FROM members m JOIN users u ON u.id = m.user_id" \
                       " JOIN workspaces w ON w.id = m.workspace_id"
 
@@ -682,6 +715,8 @@ static void row_member(sqlite3_stmt *q, void *p)
     col_text(q, 4, m->name, sizeof(m->name));
     col_text(q, 5, m->role, sizeof(m->role));
     m->created_at = sqlite3_column_int64(q, 6);
+    m->workspace_requires_second_factor = sqlite3_column_int(q, 7);
+    m->second_factor = sqlite3_column_int64(q, 8) != 0;
 }
 
 static int sq_member_insert(struct store *st, struct store_member *m)
@@ -837,6 +872,9 @@ static void row_session(sqlite3_stmt *q, void *p)
     x->created_at = sqlite3_column_int64(q, 3);
     x->last_seen_at = sqlite3_column_int64(q, 4);
     x->expires_at = sqlite3_column_int64(q, 5);
+    x->notice_failed = sqlite3_column_int(q, 6);
+    x->notice_failed_at = sqlite3_column_int64(q, 7);
+    col_text(q, 8, x->notice_failed_addr, sizeof(x->notice_failed_addr));
 }
 
 static int sq_session_insert(struct store *st, const unsigned char hash[32], struct store_session *x)
@@ -845,8 +883,8 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
     sqlite3_stmt *q;
     int rc;
     lock(s);
-    rc = prep(s, "INSERT INTO sessions(token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)", &q);
+    rc = prep(s, "INSERT INTO sessions(token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at,"
+                 " notice_failed, notice_failed_at, notice_failed_addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &q);
     if(!rc) {
         sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
         sqlite3_bind_int64(q, 2, x->user_id);
@@ -854,6 +892,9 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
         sqlite3_bind_int64(q, 4, x->created_at);
         sqlite3_bind_int64(q, 5, x->last_seen_at);
         sqlite3_bind_int64(q, 6, x->expires_at);
+        sqlite3_bind_int(q, 7, x->notice_failed);
+        sqlite3_bind_int64(q, 8, x->notice_failed_at);
+        bind_text(q, 9, x->notice_failed_addr);
         rc = exec_stmt(s, q, "session", NULL);
         if(!rc)
             x->id = sqlite3_last_insert_rowid(s->db);
@@ -865,7 +906,8 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
 
 static int sq_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
 {
-    return query_one(SQ(st), "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at"
+    return query_one(SQ(st), "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at, notice_failed,"
+                             " coalesce(notice_failed_at, 0), coalesce(notice_failed_addr, '')"
                              " FROM sessions WHERE token_hash = ?", "session", NULL, hash, 0, row_session, out);
 }
 
@@ -2253,6 +2295,643 @@ static int sq_oauth_take(struct store *st, const char *state_hash, int64_t now, 
     return rc;
 }
 
+/* ---- security (X6): login failures, invitations, the second factor ---- */
+
+static int sq_workspace_set_second_factor(struct store *st, int64_t ws, int required)
+{
+    int n = 0;
+    int rc = simple_exec(st, "UPDATE workspaces SET require_second_factor = ?2 WHERE id = ?1", "workspace", ws,
+                         required ? 1 : 0, 0, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
+    return rc;
+}
+
+static int sq_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *count = 0;
+    lock(s);
+    rc = prep(s, "UPDATE users SET failed_logins = failed_logins + 1, failed_login_at = ?2, failed_login_addr = ?3"
+                 " WHERE id = ?1 RETURNING users.failed_logins", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, now);
+        bind_text(q, 3, addr ? addr : "");
+        rc = get_one(s, q, "account");
+        if(!rc)
+            *count = sqlite3_column_int(q, 0);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "SELECT " USER_COLS " FROM users WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        rc = get_one(s, q, "account");
+        if(!rc)
+            row_user(q, before);
+        release(s, q);
+    }
+    if(!rc)
+        rc = prep(s, "UPDATE users SET last_login_at = ?2, failed_logins = 0, failed_login_at = NULL,"
+                     " failed_login_addr = NULL WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, now);
+        rc = exec_stmt(s, q, "account", NULL);
+        release(s, q);
+    }
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_user_failed_notified(struct store *st, int64_t id, int64_t now)
+{
+    return simple_exec(st, "UPDATE users SET failed_notified_at = ?2 WHERE id = ?1", "account", id, now, 0, NULL,
+                       NULL);
+}
+
+static int sq_session_clear_notice(struct store *st, int64_t id)
+{
+    return simple_exec(st, "UPDATE sessions SET notice_failed = 0, notice_failed_at = NULL, notice_failed_addr = NULL"
+                           " WHERE id = ?1", "session", id, 0, 0, NULL, NULL);
+}
+
+static int sq_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n)
+{
+    *n = 0;
+    return simple_exec(st, "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                       "tokens", user_id, now, 0, NULL, n);
+}
+
+#define INVITATION_SELECT "SELECT i.id, i.workspace_id, i.email, coalesce(i.name, ''), i.role, i.language," \
+                          " i.delivery, coalesce(i.invited_by, 0), coalesce(u.name, ''), w.name, i.created_at," \
+                          " i.expires_at, coalesce(i.accepted_at, 0), coalesce(i.revoked_at, 0)" \
+                          " FROM invitations i JOIN workspaces w ON w.id = i.workspace_id" \
+                          " LEFT JOIN users u ON u.id = i.invited_by"
+
+static void row_invitation(sqlite3_stmt *q, void *p)
+{
+    struct store_invitation *v = p;
+    memset(v, 0, sizeof(*v));
+    v->id = sqlite3_column_int64(q, 0);
+    v->workspace_id = sqlite3_column_int64(q, 1);
+    col_text(q, 2, v->email, sizeof(v->email));
+    col_text(q, 3, v->name, sizeof(v->name));
+    col_text(q, 4, v->role, sizeof(v->role));
+    col_text(q, 5, v->language, sizeof(v->language));
+    col_text(q, 6, v->delivery, sizeof(v->delivery));
+    v->invited_by = sqlite3_column_int64(q, 7);
+    col_text(q, 8, v->inviter_name, sizeof(v->inviter_name));
+    col_text(q, 9, v->workspace_name, sizeof(v->workspace_name));
+    v->created_at = sqlite3_column_int64(q, 10);
+    v->expires_at = sqlite3_column_int64(q, 11);
+    v->accepted_at = sqlite3_column_int64(q, 12);
+    v->revoked_at = sqlite3_column_int64(q, 13);
+}
+
+static int invitation_get_locked(struct sq *s, int64_t id, const unsigned char *hash, struct store_invitation *out)
+{
+    sqlite3_stmt *q;
+    int rc = prep(s, hash ? INVITATION_SELECT " WHERE i.token_hash = ?1" : INVITATION_SELECT " WHERE i.id = ?1", &q);
+    if(rc)
+        return rc;
+    if(hash)
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_int64(q, 1, id);
+    rc = get_one(s, q, "invitation");
+    if(!rc)
+        row_invitation(q, out);
+    release(s, q);
+    return rc;
+}
+
+static int sq_invitation_get(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out)
+{
+    struct sq *s = SQ(st);
+    lock(s);
+    int rc = invitation_get_locked(s, id, hash, out);
+    unlock(s);
+    return rc;
+}
+
+static int sq_invitation_insert(struct store *st, const unsigned char hash[32], struct store_invitation *v)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "UPDATE invitations SET revoked_at = ?3 WHERE workspace_id = ?1 AND email = ?2"
+                 " AND accepted_at IS NULL AND revoked_at IS NULL", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, v->workspace_id);
+        bind_text(q, 2, v->email);
+        sqlite3_bind_int64(q, 3, v->created_at);
+        rc = exec_stmt(s, q, "invitation", NULL);
+        release(s, q);
+    }
+    if(!rc)
+        rc = prep(s, "INSERT INTO invitations(workspace_id, email, name, role, token_hash, language, invited_by,"
+                     " delivery, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, v->workspace_id);
+        bind_text(q, 2, v->email);
+        if(v->name[0])
+            bind_text(q, 3, v->name);
+        else
+            sqlite3_bind_null(q, 3);
+        bind_text(q, 4, v->role);
+        sqlite3_bind_blob(q, 5, hash, 32, SQLITE_TRANSIENT);
+        bind_text(q, 6, v->language[0] ? v->language : "en");
+        if(v->invited_by)
+            sqlite3_bind_int64(q, 7, v->invited_by);
+        else
+            sqlite3_bind_null(q, 7);
+        bind_text(q, 8, v->delivery[0] ? v->delivery : "link");
+        sqlite3_bind_int64(q, 9, v->created_at);
+        sqlite3_bind_int64(q, 10, v->expires_at);
+        rc = exec_stmt(s, q, "invitation", NULL);
+        if(!rc)
+            v->id = sqlite3_last_insert_rowid(s->db);
+        release(s, q);
+    }
+    if(!rc)
+        rc = invitation_get_locked(s, v->id, NULL, v);
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_invitation_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
+                              size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, INVITATION_SELECT " WHERE i.workspace_id = ?1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL"
+                 " AND i.id > ?2 ORDER BY i.id LIMIT ?3", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, after);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_invitation, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *n = 0;
+    lock(s);
+    rc = prep(s, "SELECT count(*) FROM invitations WHERE (?1 = 0 OR (workspace_id = ?1 AND accepted_at IS NULL"
+                 " AND revoked_at IS NULL)) AND (?2 = 0 OR (invited_by = ?2 AND created_at >= ?3))", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, by);
+        sqlite3_bind_int64(q, 3, since);
+        rc = get_one(s, q, "invitations");
+        if(!rc)
+            *n = sqlite3_column_int(q, 0);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now)
+{
+    int n = 0;
+    int rc = simple_exec(st, "UPDATE invitations SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2"
+                             " AND accepted_at IS NULL AND revoked_at IS NULL", "invitation", id, ws, now, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ENOTFOUND, "no pending invitation %lld", (long long)id);
+    return rc;
+}
+
+static int sq_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
+                               int64_t expires, const char *delivery)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE invitations SET token_hash = ?3, created_at = ?4, expires_at = ?5, delivery = ?6"
+                 " WHERE id = ?1 AND workspace_id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        sqlite3_bind_int64(q, 2, ws);
+        sqlite3_bind_blob(q, 3, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 4, now);
+        sqlite3_bind_int64(q, 5, expires);
+        bind_text(q, 6, delivery);
+        rc = exec_stmt(s, q, "invitation", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "no pending invitation %lld", (long long)id);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *nu,
+                                int64_t user_id, struct store_invitation *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q = NULL;
+    int rc, n = 0;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = invitation_get_locked(s, 0, hash, out);
+    if(rc == SAM_ENOTFOUND)
+        rc = sam_fail(SAM_ENOTFOUND, "this invitation link is not valid: check that it was copied whole");
+    else if(!rc && out->accepted_at)
+        rc = sam_fail(SAM_ENOTFOUND, "this invitation was already used; log in instead");
+    else if(!rc && out->revoked_at)
+        rc = sam_fail(SAM_ENOTFOUND, "this invitation was withdrawn; ask for a new one");
+    else if(!rc && out->expires_at <= now)
+        rc = sam_fail(SAM_ENOTFOUND, "this invitation has expired; ask for a new one");
+    if(!rc && nu) {
+        rc = prep(s, "INSERT INTO users(email, name, password_hash, must_change_password, created_at)"
+                     " VALUES (?1, ?2, ?3, 0, ?4)", &q);
+        if(!rc) {
+            bind_text(q, 1, nu->email);
+            bind_text(q, 2, nu->name);
+            bind_text(q, 3, nu->password_hash);
+            sqlite3_bind_int64(q, 4, nu->created_at);
+            rc = exec_stmt(s, q, "account", NULL);
+            if(rc == SAM_ECONFLICT)
+                rc = sam_fail_field(SAM_ECONFLICT, "email", "%s already has a samtale account: log in with it, "
+                                    "then open this link again to accept", nu->email);
+            if(!rc)
+                user_id = nu->id = sqlite3_last_insert_rowid(s->db);
+            release(s, q);
+        }
+    }
+    if(!rc)
+        rc = prep(s, "INSERT INTO members(workspace_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4)", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, out->workspace_id);
+        sqlite3_bind_int64(q, 2, user_id);
+        bind_text(q, 3, out->role);
+        sqlite3_bind_int64(q, 4, now);
+        rc = exec_stmt(s, q, "membership", NULL);
+        if(rc == SAM_ECONFLICT)
+            rc = sam_fail(SAM_ECONFLICT, "you are already a member of %s", out->workspace_name);
+        release(s, q);
+    }
+    if(!rc)
+        rc = prep(s, "UPDATE invitations SET accepted_at = ?2, accepted_by = ?3 WHERE id = ?1"
+                     " AND accepted_at IS NULL AND revoked_at IS NULL", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, out->id);
+        sqlite3_bind_int64(q, 2, now);
+        sqlite3_bind_int64(q, 3, user_id);
+        rc = exec_stmt(s, q, "invitation", &n);
+        if(!rc && n != 1)
+            rc = sam_fail(SAM_ENOTFOUND, "this invitation was already used; log in instead");
+        release(s, q);
+    }
+    if(!rc)
+        out->accepted_at = now;
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int col_blob(sqlite3_stmt *q, int i, unsigned char **out, size_t *len)
+{
+    const void *b = sqlite3_column_blob(q, i);
+    int n = sqlite3_column_bytes(q, i);
+    *out = NULL;
+    *len = 0;
+    if(!b || n <= 0)
+        return SAM_OK;
+    *out = malloc((size_t)n);
+    if(!*out)
+        return SAM_ENOMEM;
+    memcpy(*out, b, (size_t)n);
+    *len = (size_t)n;
+    return SAM_OK;
+}
+
+static int sq_totp_get(struct store *st, int64_t user, struct store_totp *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    lock(s);
+    rc = prep(s, "SELECT totp_secret, totp_pending, coalesce(totp_enabled_at, 0), totp_last_step FROM users"
+                 " WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        rc = get_one(s, q, "account");
+        if(!rc)
+            rc = col_blob(q, 0, &out->secret, &out->secret_len);
+        if(!rc)
+            rc = col_blob(q, 1, &out->pending, &out->pending_len);
+        if(!rc) {
+            out->enabled_at = sqlite3_column_int64(q, 2);
+            out->last_step = sqlite3_column_int64(q, 3);
+        }
+        release(s, q);
+    }
+    unlock(s);
+    if(rc)
+        store_totp_cleanup(out);
+    return rc;
+}
+
+static int sq_totp_set_pending(struct store *st, int64_t user, const unsigned char *sealed, size_t len)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE users SET totp_pending = ?2 WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        if(sealed)
+            sqlite3_bind_blob(q, 2, sealed, (int)len, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(q, 2);
+        rc = exec_stmt(s, q, "account", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "account not found");
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+/* Inside a transaction: the account's recovery codes become exactly hashes[0..n). */
+static int recovery_replace_locked(struct sq *s, int64_t user, const unsigned char (*hashes)[32], size_t n)
+{
+    sqlite3_stmt *q;
+    int rc = prep(s, "DELETE FROM recovery_codes WHERE user_id = ?1", &q);
+    if(rc)
+        return rc;
+    sqlite3_bind_int64(q, 1, user);
+    rc = exec_stmt(s, q, "recovery codes", NULL);
+    release(s, q);
+    for(size_t i = 0; !rc && i < n; i++) {
+        rc = prep(s, "INSERT INTO recovery_codes(user_id, code_hash) VALUES (?1, ?2)", &q);
+        if(rc)
+            break;
+        sqlite3_bind_int64(q, 1, user);
+        sqlite3_bind_blob(q, 2, hashes[i], 32, SQLITE_TRANSIENT);
+        rc = exec_stmt(s, q, "recovery code", NULL);
+        release(s, q);
+    }
+    return rc;
+}
+
+static int sq_totp_enable(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
+                          int64_t step, const unsigned char (*hashes)[32], size_t n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, changed = 0;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "UPDATE users SET totp_secret = ?2, totp_pending = NULL, totp_enabled_at = ?3, totp_last_step = ?4"
+                 " WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        sqlite3_bind_blob(q, 2, sealed, (int)len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 3, now);
+        sqlite3_bind_int64(q, 4, step);
+        rc = exec_stmt(s, q, "account", &changed);
+        if(!rc && !changed)
+            rc = sam_fail(SAM_ENOTFOUND, "account not found");
+        release(s, q);
+    }
+    if(!rc)
+        rc = recovery_replace_locked(s, user, hashes, n);
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_totp_disable(struct store *st, int64_t user)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(rc)
+        goto out;
+    rc = prep(s, "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_enabled_at = NULL WHERE id = ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        rc = exec_stmt(s, q, "account", NULL);
+        release(s, q);
+    }
+    if(!rc)
+        rc = recovery_replace_locked(s, user, NULL, 0);
+    if(rc)
+        exec_sql(s, "ROLLBACK", "rollback");
+    else
+        rc = exec_sql(s, "COMMIT", "commit");
+out:
+    unlock(s);
+    return rc;
+}
+
+static int sq_totp_use_step(struct store *st, int64_t user, int64_t step)
+{
+    int n = 0;
+    int rc = simple_exec(st, "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2", "account",
+                         user, step, 0, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ECONFLICT, "that code was used already; wait for the next one");
+    return rc;
+}
+
+static int sq_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n)
+{
+    struct sq *s = SQ(st);
+    int rc;
+    lock(s);
+    rc = exec_sql(s, "BEGIN IMMEDIATE", "begin");
+    if(!rc) {
+        rc = recovery_replace_locked(s, user, hashes, n);
+        if(rc)
+            exec_sql(s, "ROLLBACK", "rollback");
+        else
+            rc = exec_sql(s, "COMMIT", "commit");
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE recovery_codes SET used_at = ?3 WHERE user_id = ?1 AND code_hash = ?2 AND used_at IS NULL",
+              &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        sqlite3_bind_blob(q, 2, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 3, now);
+        rc = exec_stmt(s, q, "recovery code", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ENOTFOUND, "that recovery code is not valid or was used already");
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_recovery_count(struct store *st, int64_t user, int *left)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *left = 0;
+    lock(s);
+    rc = prep(s, "SELECT count(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, user);
+        rc = get_one(s, q, "recovery codes");
+        if(!rc)
+            *left = sqlite3_column_int(q, 0);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_challenge_insert(struct store *st, const unsigned char hash[32], const struct store_challenge *c)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    /* Old challenges go on the way (they are short-lived). */
+    rc = prep(s, "DELETE FROM login_challenges WHERE expires_at <= ?1", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, c->created_at);
+        rc = exec_stmt(s, q, "login challenges", NULL);
+        release(s, q);
+    }
+    if(!rc)
+        rc = prep(s, "INSERT INTO login_challenges(token_hash, user_id, address, attempts, created_at, expires_at)"
+                     " VALUES (?1, ?2, ?3, 0, ?4, ?5)", &q);
+    if(!rc) {
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, c->user_id);
+        bind_text(q, 3, c->address);
+        sqlite3_bind_int64(q, 4, c->created_at);
+        sqlite3_bind_int64(q, 5, c->expires_at);
+        rc = exec_stmt(s, q, "login challenge", NULL);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    lock(s);
+    rc = prep(s, "SELECT user_id, address, attempts, created_at, expires_at FROM login_challenges"
+                 " WHERE token_hash = ?1 AND expires_at > ?2", &q);
+    if(!rc) {
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(q, 2, now);
+        rc = get_one(s, q, "login challenge");
+        if(!rc) {
+            out->user_id = sqlite3_column_int64(q, 0);
+            col_text(q, 1, out->address, sizeof(out->address));
+            out->attempts = sqlite3_column_int(q, 2);
+            out->created_at = sqlite3_column_int64(q, 3);
+            out->expires_at = sqlite3_column_int64(q, 4);
+        }
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *attempts = 0;
+    lock(s);
+    rc = prep(s, "UPDATE login_challenges SET attempts = attempts + 1 WHERE token_hash = ?1"
+                 " RETURNING login_challenges.attempts", &q);
+    if(!rc) {
+        sqlite3_bind_blob(q, 1, hash, 32, SQLITE_TRANSIENT);
+        rc = get_one(s, q, "login challenge");
+        if(!rc)
+            *attempts = sqlite3_column_int(q, 0);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_challenge_delete(struct store *st, const unsigned char hash[32])
+{
+    return simple_exec(st, "DELETE FROM login_challenges WHERE token_hash = ?1", "login challenge", 0, 0, 0, hash,
+                       NULL);
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -2323,6 +3002,31 @@ static const struct store_ops sqlite_ops = {
     .engagement_list = sq_engagement_list,
     .oauth_insert = sq_oauth_insert,
     .oauth_take = sq_oauth_take,
+    .workspace_set_second_factor = sq_workspace_set_second_factor,
+    .user_login_failed = sq_user_login_failed,
+    .user_login_succeeded = sq_user_login_succeeded,
+    .user_failed_notified = sq_user_failed_notified,
+    .session_clear_notice = sq_session_clear_notice,
+    .token_revoke_user = sq_token_revoke_user,
+    .invitation_insert = sq_invitation_insert,
+    .invitation_get = sq_invitation_get,
+    .invitation_list = sq_invitation_list,
+    .invitation_count = sq_invitation_count,
+    .invitation_revoke = sq_invitation_revoke,
+    .invitation_renew = sq_invitation_renew,
+    .invitation_accept = sq_invitation_accept,
+    .totp_get = sq_totp_get,
+    .totp_set_pending = sq_totp_set_pending,
+    .totp_enable = sq_totp_enable,
+    .totp_disable = sq_totp_disable,
+    .totp_use_step = sq_totp_use_step,
+    .recovery_replace = sq_recovery_replace,
+    .recovery_use = sq_recovery_use,
+    .recovery_count = sq_recovery_count,
+    .challenge_insert = sq_challenge_insert,
+    .challenge_get = sq_challenge_get,
+    .challenge_fail = sq_challenge_fail,
+    .challenge_delete = sq_challenge_delete,
     .audit_insert = sq_audit_insert,
     .audit_list = sq_audit_list,
 };
@@ -2336,6 +3040,8 @@ int store_sqlite_open(const char *path, struct store **out)
 
     *out = NULL;
     rc = mkdirs_for(path);
+    if(!rc && strcmp(path, ":memory:"))
+        rc = private_file(path);
     if(rc)
         return rc;
     s = calloc(1, sizeof(*s));

@@ -471,3 +471,144 @@ void store_post_list_free(struct store_post *items, size_t n)
         store_post_cleanup(&items[i]);
     free(items);
 }
+
+/* ---- security (X6) ---- */
+
+int store_workspace_set_second_factor(struct store *st, int64_t ws, int required)
+{
+    return st->ops->workspace_set_second_factor(st, ws, required);
+}
+
+int store_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count)
+{
+    return st->ops->user_login_failed(st, id, now, addr, count);
+}
+
+int store_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before)
+{
+    return st->ops->user_login_succeeded(st, id, now, before);
+}
+
+int store_user_failed_notified(struct store *st, int64_t id, int64_t now)
+{
+    return st->ops->user_failed_notified(st, id, now);
+}
+
+int store_session_clear_notice(struct store *st, int64_t id)
+{
+    return st->ops->session_clear_notice(st, id);
+}
+
+int store_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n)
+{
+    return st->ops->token_revoke_user(st, user_id, now, n);
+}
+
+int store_invitation_insert(struct store *st, const unsigned char hash[32], struct store_invitation *inv)
+{
+    return st->ops->invitation_insert(st, hash, inv);
+}
+
+int store_invitation_get(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out)
+{
+    return st->ops->invitation_get(st, id, hash, out);
+}
+
+int store_invitation_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
+                          size_t *n)
+{
+    return st->ops->invitation_list(st, ws, after, limit, items, n);
+}
+
+int store_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n)
+{
+    return st->ops->invitation_count(st, ws, by, since, n);
+}
+
+int store_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now)
+{
+    return st->ops->invitation_revoke(st, ws, id, now);
+}
+
+int store_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
+                           int64_t expires, const char *delivery)
+{
+    return st->ops->invitation_renew(st, ws, id, hash, now, expires, delivery);
+}
+
+int store_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
+                            int64_t user_id, struct store_invitation *out)
+{
+    return st->ops->invitation_accept(st, hash, now, new_user, user_id, out);
+}
+
+int store_totp_get(struct store *st, int64_t user, struct store_totp *out)
+{
+    return st->ops->totp_get(st, user, out);
+}
+
+void store_totp_cleanup(struct store_totp *t)
+{
+    if(!t)
+        return;
+    free(t->secret);
+    free(t->pending);
+    t->secret = t->pending = NULL;
+    t->secret_len = t->pending_len = 0;
+}
+
+int store_totp_set_pending(struct store *st, int64_t user, const unsigned char *sealed, size_t len)
+{
+    return st->ops->totp_set_pending(st, user, sealed, len);
+}
+
+int store_totp_enable(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
+                      int64_t step, const unsigned char (*hashes)[32], size_t n)
+{
+    return st->ops->totp_enable(st, user, sealed, len, now, step, hashes, n);
+}
+
+int store_totp_disable(struct store *st, int64_t user)
+{
+    return st->ops->totp_disable(st, user);
+}
+
+int store_totp_use_step(struct store *st, int64_t user, int64_t step)
+{
+    return st->ops->totp_use_step(st, user, step);
+}
+
+int store_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n)
+{
+    return st->ops->recovery_replace(st, user, hashes, n);
+}
+
+int store_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now)
+{
+    return st->ops->recovery_use(st, user, hash, now);
+}
+
+int store_recovery_count(struct store *st, int64_t user, int *left)
+{
+    return st->ops->recovery_count(st, user, left);
+}
+
+int store_challenge_insert(struct store *st, const unsigned char hash[32], const struct store_challenge *c)
+{
+    return st->ops->challenge_insert(st, hash, c);
+}
+
+int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out)
+{
+    return st->ops->challenge_get(st, hash, now, out);
+}
+
+int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts)
+{
+    return st->ops->challenge_fail(st, hash, attempts);
+}
+
+int store_challenge_delete(struct store *st, const unsigned char hash[32])
+{
+    return st->ops->challenge_delete(st, hash);
+}

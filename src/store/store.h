@@ -37,6 +37,7 @@ struct store_workspace {
     int64_t created_at;
     char role[STORE_ROLE_MAX + 1]; /* the asking user's role, when listed for a user */
     char mix_preset[16];           /* gentle, balanced, retail (P6) */
+    int require_second_factor;     /* owners and editors must use a second factor (X6) */
 };
 
 struct store_user {
@@ -46,6 +47,12 @@ struct store_user {
     char password_hash[160]; /* argon2id string, "" when none is set */
     int must_change_password;
     int64_t created_at;
+    int64_t last_login_at;          /* 0 = never */
+    int failed_logins;              /* failed logins since the last successful one */
+    int64_t failed_login_at;        /* the last of them, 0 = none */
+    char failed_login_addr[64];     /* the address it came from */
+    int64_t failed_notified_at;     /* when the owner was last mailed about them */
+    int64_t totp_enabled_at;        /* 0: no second factor */
 };
 
 struct store_member {
@@ -56,6 +63,8 @@ struct store_member {
     char name[STORE_NAME_MAX + 1];
     char role[STORE_ROLE_MAX + 1];
     int64_t created_at;
+    int workspace_requires_second_factor; /* the workspace asks owners and editors for one */
+    int second_factor;                    /* the account has one */
 };
 
 struct store_session {
@@ -65,6 +74,40 @@ struct store_session {
     int64_t created_at;
     int64_t last_seen_at;
     int64_t expires_at;
+    int notice_failed;              /* failed logins before this one, to tell once (0 = none) */
+    int64_t notice_failed_at;
+    char notice_failed_addr[64];
+};
+
+/* An invitation to a workspace (X6): a pending one has accepted_at and revoked_at 0. */
+struct store_invitation {
+    int64_t id, workspace_id;
+    char email[STORE_EMAIL_MAX + 1];  /* lower case */
+    char name[STORE_NAME_MAX + 1];    /* suggested name, "" for none */
+    char role[STORE_ROLE_MAX + 1];
+    char language[8];                 /* of the mail and the page: en, nb, sv */
+    char delivery[8];                 /* link (shown to the inviter once) or email */
+    int64_t invited_by;               /* 0 when that account is gone */
+    char inviter_name[STORE_NAME_MAX + 1];  /* filled by reads */
+    char workspace_name[STORE_NAME_MAX + 1];
+    int64_t created_at, expires_at, accepted_at, revoked_at;
+};
+
+/* The second factor of an account: sealed secrets (owned; NULL when none). */
+struct store_totp {
+    unsigned char *secret;            /* the enabled one */
+    size_t secret_len;
+    unsigned char *pending;           /* the one being enrolled */
+    size_t pending_len;
+    int64_t enabled_at, last_step;
+};
+
+/* A login waiting for its second factor. */
+struct store_challenge {
+    int64_t user_id;
+    char address[64];
+    int attempts;
+    int64_t created_at, expires_at;
 };
 
 struct store_token {
@@ -303,6 +346,36 @@ struct store_ops {
     int (*oauth_insert)(struct store *st, const struct store_oauth *o);
     int (*oauth_take)(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
 
+    int (*workspace_set_second_factor)(struct store *st, int64_t ws, int required);
+    int (*user_login_failed)(struct store *st, int64_t id, int64_t now, const char *addr, int *count);
+    int (*user_login_succeeded)(struct store *st, int64_t id, int64_t now, struct store_user *before);
+    int (*user_failed_notified)(struct store *st, int64_t id, int64_t now);
+    int (*session_clear_notice)(struct store *st, int64_t id);
+    int (*token_revoke_user)(struct store *st, int64_t user_id, int64_t now, int *n);
+    int (*invitation_insert)(struct store *st, const unsigned char hash[32], struct store_invitation *inv);
+    int (*invitation_get)(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out);
+    int (*invitation_list)(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
+                           size_t *n);
+    int (*invitation_count)(struct store *st, int64_t ws, int64_t by, int64_t since, int *n);
+    int (*invitation_revoke)(struct store *st, int64_t ws, int64_t id, int64_t now);
+    int (*invitation_renew)(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
+                            int64_t expires, const char *delivery);
+    int (*invitation_accept)(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
+                             int64_t user_id, struct store_invitation *out);
+    int (*totp_get)(struct store *st, int64_t user, struct store_totp *out);
+    int (*totp_set_pending)(struct store *st, int64_t user, const unsigned char *sealed, size_t len);
+    int (*totp_enable)(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
+                       int64_t step, const unsigned char (*hashes)[32], size_t n);
+    int (*totp_disable)(struct store *st, int64_t user);
+    int (*totp_use_step)(struct store *st, int64_t user, int64_t step);
+    int (*recovery_replace)(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n);
+    int (*recovery_use)(struct store *st, int64_t user, const unsigned char hash[32], int64_t now);
+    int (*recovery_count)(struct store *st, int64_t user, int *left);
+    int (*challenge_insert)(struct store *st, const unsigned char hash[32], const struct store_challenge *c);
+    int (*challenge_get)(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out);
+    int (*challenge_fail)(struct store *st, const unsigned char hash[32], int *attempts);
+    int (*challenge_delete)(struct store *st, const unsigned char hash[32]);
+
     int (*audit_insert)(struct store *st, const struct store_audit *a);
     int (*audit_list)(struct store *st, int64_t ws, int64_t before, int limit,
                       struct store_audit **items, size_t *n);
@@ -491,6 +564,72 @@ int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t oc
 int store_oauth_insert(struct store *st, const struct store_oauth *o);
 int store_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
 void store_oauth_cleanup(struct store_oauth *o);
+
+/* ---- security (X6): login failures, invitations, the second factor ---- */
+
+int store_workspace_set_second_factor(struct store *st, int64_t ws, int required);
+
+/* Counts a failed login on an account (from addr); *count gets the failures since the
+ * last successful login. */
+int store_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count);
+/* Records a successful login: last_login_at = now and the failure count cleared; *before
+ * gets the account as it was (failed_logins, failed_login_at, failed_login_addr). */
+int store_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before);
+int store_user_failed_notified(struct store *st, int64_t id, int64_t now);
+/* Forgets the notice a session carries (the person has seen it). */
+int store_session_clear_notice(struct store *st, int64_t id);
+/* Revokes every active API token of an account, in every workspace; *n gets how many. */
+int store_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n);
+
+/* Stores a new invitation (fills its id) and, in the same transaction, withdraws any
+ * other pending invitation of the same email to the same workspace. */
+int store_invitation_insert(struct store *st, const unsigned char hash[32], struct store_invitation *inv);
+/* By id (hash NULL) or by the hash of its link's secret (id 0), whatever its state. */
+int store_invitation_get(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out);
+/* A workspace's pending invitations (expired ones included), by id; `after` is an id. */
+int store_invitation_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
+                          size_t *n);
+/* Counts invitations: ws's pending ones (by 0), or those made by account `by` since
+ * `since` (ws 0), whatever their state. */
+int store_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n);
+/* SAM_ENOTFOUND when there is no pending invitation with that id in ws. */
+int store_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now);
+/* Gives a pending invitation a new link (hash) and expiry. */
+int store_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
+                           int64_t expires, const char *delivery);
+/* Accepts the pending, unexpired invitation with that hash, in one transaction: with
+ * new_user, creates that account first (SAM_ECONFLICT, field "email", when the email has
+ * one); else user_id joins. Adds the membership (SAM_ECONFLICT when already a member) and
+ * marks the invitation used. SAM_ENOTFOUND (message: used, withdrawn, expired or unknown)
+ * when it cannot be accepted. out gets the invitation. */
+int store_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
+                            int64_t user_id, struct store_invitation *out);
+
+/* An account's second factor; free with store_totp_cleanup. */
+int store_totp_get(struct store *st, int64_t user, struct store_totp *out);
+void store_totp_cleanup(struct store_totp *t);
+int store_totp_set_pending(struct store *st, int64_t user, const unsigned char *sealed, size_t len);
+/* Turns the second factor on with the sealed secret and step of the confirming code, and
+ * replaces the recovery codes, in one transaction; the pending secret is cleared. */
+int store_totp_enable(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
+                      int64_t step, const unsigned char (*hashes)[32], size_t n);
+/* Turns it off: secrets and recovery codes removed. */
+int store_totp_disable(struct store *st, int64_t user);
+/* Records that a code of time step `step` was accepted, in one statement, only when no
+ * code of that step or a later one was: SAM_ECONFLICT otherwise (a replayed code). */
+int store_totp_use_step(struct store *st, int64_t user, int64_t step);
+int store_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n);
+/* Uses an unused recovery code once: SAM_ENOTFOUND when none matches. */
+int store_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now);
+int store_recovery_count(struct store *st, int64_t user, int *left);
+
+/* Login challenges (a password checked, the second factor to come). get answers
+ * SAM_ENOTFOUND for an unknown or expired one (expired ones are removed on the way);
+ * fail counts a wrong code and gives the new count. */
+int store_challenge_insert(struct store *st, const unsigned char hash[32], const struct store_challenge *c);
+int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out);
+int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts);
+int store_challenge_delete(struct store *st, const unsigned char hash[32]);
 
 int store_audit_insert(struct store *st, const struct store_audit *a);
 /* Newest first; before 0 = from the newest. */

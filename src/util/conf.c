@@ -36,6 +36,8 @@ static const struct item_def defs[] = {
     {"fetch_private_addresses", "false", 0, "let feed fetches and feed discovery reach this machine and private networks"},
     {"poll_interval_s", "60", 0, "seconds between two readings of a channel's mentions and messages"},
     {"engagement_after", "1h,24h,7d", 0, "when engagement counts are fetched after publishing"},
+    {"login_limiter_entries", "65536", 0, "entries of the failed-login table (48 bytes each; when full, new logins wait)"},
+    {"metrics_token", "", 1, "when set, /metrics wants 'Authorization: Bearer <this>'"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
     {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
 };

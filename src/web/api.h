@@ -29,6 +29,11 @@ json_t *api_page_json(json_t *items, int more, int64_t last);
  * cursor after the last one shown when more came back. */
 json_t *api_page_of(const void *items, size_t n, size_t size, int limit, json_t *(*view)(const void *),
                     int64_t (*key)(const void *));
+/* After a login succeeded: sets the session cookie (and the device cookie that spares this
+ * browser the per-email login delay later) and answers what a login answers: the user,
+ * the CSRF token and the notice of failed logins. Wipes token (n bytes). */
+int api_logged_in(struct web_request *r, struct web_reply *out, const struct store_user *u,
+                  const struct store_session *s, char *token, size_t n);
 /* Sets the reply's status and body (takes ownership of j; SAM_ENOMEM when j is NULL). */
 int api_reply(struct web_reply *out, int status, json_t *j);
 
@@ -52,9 +57,10 @@ int api_login(struct web_request *r, struct web_reply *out);
 int api_logout(struct web_request *r, struct web_reply *out);
 int api_me(struct web_request *r, struct web_reply *out);
 int api_me_password(struct web_request *r, struct web_reply *out);
+int api_me_notice_dismiss(struct web_request *r, struct web_reply *out);
+int api_me_tokens_revoke(struct web_request *r, struct web_reply *out);
 int api_member_delete(struct web_request *r, struct web_reply *out);
 int api_member_patch(struct web_request *r, struct web_reply *out);
-int api_members_add(struct web_request *r, struct web_reply *out);
 int api_members_list(struct web_request *r, struct web_reply *out);
 int api_messages_list(struct web_request *r, struct web_reply *out);
 int api_metrics(struct web_request *r, struct web_reply *out);
@@ -78,5 +84,13 @@ int api_ws_create(struct web_request *r, struct web_reply *out);
 int api_ws_get(struct web_request *r, struct web_reply *out);
 int api_ws_list(struct web_request *r, struct web_reply *out);
 int api_ws_patch(struct web_request *r, struct web_reply *out);
+
+int api_invitations_list(struct web_request *r, struct web_reply *out);
+int api_invitations_create(struct web_request *r, struct web_reply *out);
+int api_invitation_renew(struct web_request *r, struct web_reply *out);
+int api_invitation_delete(struct web_request *r, struct web_reply *out);
+int api_invitation_peek(struct web_request *r, struct web_reply *out);
+int api_invitation_accept(struct web_request *r, struct web_reply *out);
+int api_invitation_join(struct web_request *r, struct web_reply *out);
 
 #endif

@@ -33,27 +33,6 @@ int api_members_list(struct web_request *r, struct web_reply *out)
     return api_reply(out, 200, items);
 }
 
-int api_members_add(struct web_request *r, struct web_reply *out)
-{
-    static const char *const keys[] = {"email", "name", "role", NULL};
-    const char *email, *name, *role;
-    char otp[24];
-    struct store_member m;
-    json_t *j;
-    int rc;
-    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "email", 1, &email)) ||
-       (rc = api_body_str(r->body, "name", 0, &name)) || (rc = api_body_str(r->body, "role", 1, &role)))
-        return rc;
-    rc = core_member_add(r->core, &r->actor, r->wid, email, name, role, NULL, otp, &m);
-    if(rc)
-        return rc;
-    j = view_member(&m);
-    if(j && otp[0])
-        json_object_set_new(j, "one_time_password", json_string(otp));
-    sodium_memzero(otp, sizeof(otp));
-    return api_reply(out, 201, j);
-}
-
 int api_member_patch(struct web_request *r, struct web_reply *out)
 {
     static const char *const keys[] = {"role", NULL};

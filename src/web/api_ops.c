@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- operations ---- */
 
@@ -30,6 +31,17 @@ int api_readyz(struct web_request *r, struct web_reply *out)
 
 int api_metrics(struct web_request *r, struct web_reply *out)
 {
+    const char *want = web_metrics_token(r->web);
+    if(want[0]) {
+        /* metrics_token set: only a scraper that knows it may read. */
+        const char *authz = r->authorization;
+        size_t n = strlen(want);
+        if(!authz || strncasecmp(authz, "Bearer ", 7) || strlen(authz + 7) != n ||
+           sodium_memcmp(authz + 7, want, n)) {
+            out->content_type = NULL;
+            return sam_fail(SAM_EAUTH, "send 'Authorization: Bearer' with the metrics_token of samtale.conf");
+        }
+    }
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
     return metrics_render(r->core, &out->raw);
 }

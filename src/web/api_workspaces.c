@@ -79,12 +79,17 @@ int api_ws_get(struct web_request *r, struct web_reply *out)
 
 int api_ws_patch(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"name", "timezone", "mix_preset", NULL};
+    static const char *const keys[] = {"name", "timezone", "mix_preset", "require_second_factor", NULL};
     const char *name, *tz, *mix;
+    json_t *sf = json_object_get(r->body, "require_second_factor");
     struct store_workspace w;
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "name", 0, &name)) ||
        (rc = api_body_str(r->body, "timezone", 0, &tz)) || (rc = api_body_str(r->body, "mix_preset", 0, &mix)))
+        return rc;
+    if(sf && !json_is_boolean(sf))
+        return sam_fail_field(SAM_EINVAL, "require_second_factor", "require_second_factor must be true or false");
+    if(sf && (rc = core_workspace_require_second_factor(r->core, &r->actor, r->wid, json_is_true(sf))))
         return rc;
     rc = core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w);
     if(!rc)

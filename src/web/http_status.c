@@ -3,6 +3,8 @@
 #include "web/web.h"
 #include "util/err.h"
 
+#include <string.h>
+
 int web_status_for(int rc, const char *field, const char **code)
 {
     switch(rc) {
@@ -11,7 +13,10 @@ int web_status_for(int rc, const char *field, const char **code)
     case SAM_ENOTFOUND: *code = "not_found"; return 404;
     case SAM_ECONFLICT: *code = "conflict"; return 409;
     case SAM_EAUTH: *code = "unauthorized"; return 401;
-    case SAM_EPERM: *code = "forbidden"; return 403;
+    case SAM_EPERM:
+        /* The workspace requires a second factor the account has not turned on. */
+        *code = field && !strcmp(field, "second_factor") ? "second_factor_required" : "forbidden";
+        return 403;
     case SAM_ETOOBIG:
         /* A field over its limit is a validation error; a whole body over it is 413. */
         if(field) {

@@ -1,88 +1,337 @@
 /*
- * ratelimit.c: failed-login counting per key ("email:..." or "addr:...") over a fixed
- * 15-minute window, in a fixed-size table (a flood of keys evicts the oldest windows
- * rather than growing memory).
+ * ratelimit.c: login throttling that a flood of requests cannot flush.
+ *
+ * Three counters watch failed logins over a window of RL_WINDOW seconds:
+ *   - per (email, address) pair: RL_PAIR_LIMIT failures lock that pair until the window
+ *     ends: a guesser at one address is stopped, the owner elsewhere is not;
+ *   - per address (an IPv6 address counts by its /64): RL_ADDR_LIMIT failures lock the
+ *     address, whatever email it tries;
+ *   - per email alone: never a lock, only a growing delay. Past RL_EMAIL_FREE failures
+ *     from anywhere, each attempt must wait 2^(n - RL_EMAIL_FREE) seconds after the last,
+ *     at most RL_EMAIL_DELAY_MAX; a browser that logged in to that email before (it shows
+ *     the device cookie, see core_device_trusted) skips even that.
+ *
+ * The table: a fixed array of entries, open addressing with a bounded probe. A key is
+ * placed by SipHash under a random key drawn at start and recognised by a keyed BLAKE2b
+ * tag, so nobody outside can aim keys at one neighbourhood. An entry inside its window is
+ * never evicted: when a key finds no free or expired entry within its probe, the attempt
+ * is refused (429) instead, so old counts cannot be pushed out by new ones. Memory is
+ * fixed: RL_PROBE entries of 48 bytes times the capacity chosen at start.
+ *
+ * Check and count are one step (ratelimit_login_gate counts the attempt before the
+ * password is checked), so parallel attempts cannot all pass; a successful login gives
+ * its count back.
  */
 #include "web/web.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#define SLOTS 4096
-#define WINDOW 900
+#define RL_PROBE 64
 
-struct rl_slot {
-    unsigned char key[16];
-    int64_t start;
+struct rl_entry {
+    unsigned char tag[16]; /* keyed hash of the key; all zero = free */
+    int64_t start;         /* window start */
+    int64_t last;          /* last attempt */
     int count;
+    int used;
 };
 
-static struct rl_slot table[SLOTS];
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    pthread_mutex_t mu;
+    struct rl_entry *table;
+    size_t cap;
+    unsigned char place_key[crypto_shorthash_KEYBYTES];
+    unsigned char tag_key[32];
+    int ready;
+} rl = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static struct rl_slot *find(const char *key, int create, int64_t now)
+int ratelimit_init(size_t entries)
 {
-    unsigned char h[16];
-    crypto_generichash(h, sizeof(h), (const unsigned char *)key, strlen(key), NULL, 0);
-    size_t i = ((size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16) % SLOTS;
-    struct rl_slot *oldest = NULL;
-    for(size_t probe = 0; probe < 8; probe++) {
-        struct rl_slot *s = &table[(i + probe) % SLOTS];
-        if(s->count && !memcmp(s->key, h, sizeof(h))) {
-            if(now - s->start >= WINDOW)
-                s->count = 0;
-            return s;
-        }
-        /* Prefer a free slot, else the oldest window. */
-        if(!oldest || (oldest->count && (!s->count || s->start < oldest->start)))
-            oldest = s;
-    }
-    if(!create)
-        return NULL;
-    memcpy(oldest->key, h, sizeof(h));
-    oldest->start = now;
-    oldest->count = 0;
-    return oldest;
+    struct rl_entry *t;
+    if(entries < RL_PROBE)
+        entries = RL_PROBE;
+    if(entries > (1u << 24))
+        return sam_fail(SAM_EINVAL, "the login limiter may hold at most %u entries", 1u << 24);
+    t = calloc(entries, sizeof(*t));
+    if(!t)
+        return SAM_ENOMEM;
+    pthread_mutex_lock(&rl.mu);
+    free(rl.table);
+    rl.table = t;
+    rl.cap = entries;
+    randombytes_buf(rl.place_key, sizeof(rl.place_key));
+    randombytes_buf(rl.tag_key, sizeof(rl.tag_key));
+    rl.ready = 1;
+    pthread_mutex_unlock(&rl.mu);
+    return SAM_OK;
 }
 
-int ratelimit_check(const char *key, int limit, int *retry_after)
+/* Under rl.mu: makes the table on first use. */
+static int ensure_ready(void)
 {
-    int64_t now = time_now();
-    int rc = SAM_OK;
-    pthread_mutex_lock(&mu);
-    struct rl_slot *s = find(key, 1, now);
-    if(s->count == 0)
-        s->start = now;
-    if(s->count >= limit) {
-        *retry_after = (int)(s->start + WINDOW - now);
-        if(*retry_after < 1)
-            *retry_after = 1;
-        rc = sam_fail(SAM_ERATE, "too many failed logins; try again in %d minutes",
-                      (*retry_after + 59) / 60);
-    } else {
-        s->count++; /* counted now, in the same step: parallel attempts cannot all pass */
+    if(rl.ready)
+        return SAM_OK;
+    rl.table = calloc(RL_DEFAULT_ENTRIES, sizeof(*rl.table));
+    if(!rl.table)
+        return SAM_ENOMEM;
+    rl.cap = RL_DEFAULT_ENTRIES;
+    randombytes_buf(rl.place_key, sizeof(rl.place_key));
+    randombytes_buf(rl.tag_key, sizeof(rl.tag_key));
+    rl.ready = 1;
+    return SAM_OK;
+}
+
+static int expired(const struct rl_entry *e, int64_t now)
+{
+    return !e->used || now - e->start >= RL_WINDOW;
+}
+
+/* Under rl.mu: the live entry of key; with create, a free or expired one is taken for it.
+ * NULL when there is none (and, with create, when its neighbourhood is full of live
+ * entries). */
+static struct rl_entry *find(const char *key, int create, int64_t now)
+{
+    unsigned char place[crypto_shorthash_BYTES], tag[16];
+    uint64_t h = 0;
+    struct rl_entry *spare = NULL;
+    crypto_shorthash(place, (const unsigned char *)key, strlen(key), rl.place_key);
+    crypto_generichash(tag, sizeof(tag), (const unsigned char *)key, strlen(key), rl.tag_key, sizeof(rl.tag_key));
+    for(size_t i = 0; i < sizeof(h); i++)
+        h = h << 8 | place[i];
+    for(size_t probe = 0; probe < RL_PROBE; probe++) {
+        struct rl_entry *e = &rl.table[(h + probe) % rl.cap];
+        if(e->used && !memcmp(e->tag, tag, sizeof(tag))) {
+            if(expired(e, now)) {
+                e->start = now;
+                e->count = 0;
+            }
+            return e;
+        }
+        if(!spare && expired(e, now))
+            spare = e;
     }
-    pthread_mutex_unlock(&mu);
+    if(!create || !spare)
+        return NULL;
+    memcpy(spare->tag, tag, sizeof(tag));
+    spare->used = 1;
+    spare->start = now;
+    spare->last = 0;
+    spare->count = 0;
+    return spare;
+}
+
+/* Frees an entry that holds nothing. */
+static void drop_if_empty(struct rl_entry *e)
+{
+    if(e && e->count <= 0) {
+        memset(e, 0, sizeof(*e));
+    }
+}
+
+/* The address a limit counts by: IPv4 as it is, IPv6 by its /64 (one subscriber). */
+static void addr_key(const char *addr, char *out, size_t n)
+{
+    struct in6_addr a6;
+    if(strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+        memset(a6.s6_addr + 8, 0, 8);
+        char buf[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &a6, buf, sizeof(buf));
+        snprintf(out, n, "%s/64", buf);
+        return;
+    }
+    snprintf(out, n, "%s", addr);
+}
+
+static void email_lower(const char *email, char *out, size_t n)
+{
+    size_t i;
+    for(i = 0; email[i] && i + 1 < n; i++)
+        out[i] = (char)tolower((unsigned char)email[i]);
+    out[i] = '\0';
+}
+
+struct rl_keys {
+    char pair[400], addr[80], email[300];
+};
+
+static void make_keys(const char *email, const char *addr, struct rl_keys *k)
+{
+    char e[STORE_EMAIL_MAX + 1], a[64];
+    email_lower(email, e, sizeof(e));
+    addr_key(addr, a, sizeof(a));
+    snprintf(k->pair, sizeof(k->pair), "p\n%s\n%s", e, a);
+    snprintf(k->addr, sizeof(k->addr), "a\n%s", a);
+    snprintf(k->email, sizeof(k->email), "e\n%s", e);
+}
+
+static int wait_of(const struct rl_entry *e, int64_t now)
+{
+    int64_t w = e->start + RL_WINDOW - now;
+    return w < 1 ? 1 : (int)w;
+}
+
+/* The delay the email's n-th failure asks before the next attempt. */
+static int email_delay(int n)
+{
+    int over = n - RL_EMAIL_FREE;
+    if(over < 0)
+        return 0;
+    if(over >= 20)
+        return RL_EMAIL_DELAY_MAX;
+    long d = 1L << over;
+    return d > RL_EMAIL_DELAY_MAX ? RL_EMAIL_DELAY_MAX : (int)d;
+}
+
+int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64_t now, int *retry_after)
+{
+    struct rl_keys k;
+    struct rl_entry *pair = NULL, *ad = NULL, *em = NULL;
+    int rc = SAM_OK;
+
+    *retry_after = 0;
+    make_keys(email, addr, &k);
+    pthread_mutex_lock(&rl.mu);
+    if((rc = ensure_ready()))
+        goto out;
+    pair = find(k.pair, 1, now);
+    ad = find(k.addr, 1, now);
+    em = find(k.email, 1, now);
+    if(!pair || !ad || !em) {
+        /* No room without forgetting someone's count: refuse rather than forget. */
+        *retry_after = 60;
+        rc = sam_fail(SAM_ERATE, "samtale is receiving a great many failed logins and cannot take yours now; "
+                                 "try again in a minute");
+        goto out;
+    }
+    if(pair->count >= RL_PAIR_LIMIT) {
+        *retry_after = wait_of(pair, now);
+        rc = sam_fail(SAM_ERATE, "too many failed logins; try again in %d minutes", (*retry_after + 59) / 60);
+        goto out;
+    }
+    if(ad->count >= RL_ADDR_LIMIT) {
+        *retry_after = wait_of(ad, now);
+        rc = sam_fail(SAM_ERATE, "too many failed logins from your address; try again in %d minutes",
+                      (*retry_after + 59) / 60);
+        goto out;
+    }
+    if(!trusted && em->count >= RL_EMAIL_FREE) {
+        int64_t next = em->last + email_delay(em->count);
+        if(now < next) {
+            *retry_after = (int)(next - now);
+            rc = sam_fail(SAM_ERATE, "there were many failed logins to this account; wait %d seconds and try again",
+                          *retry_after);
+            goto out;
+        }
+    }
+    pair->count++;
+    ad->count++;
+    em->count++;
+    pair->last = ad->last = em->last = now;
+out:
+    if(rc) {
+        /* Entries made for this attempt and left empty are given back. */
+        drop_if_empty(pair);
+        drop_if_empty(ad);
+        drop_if_empty(em);
+    }
+    pthread_mutex_unlock(&rl.mu);
     return rc;
 }
 
-void ratelimit_release(const char *key)
+void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now)
 {
-    pthread_mutex_lock(&mu);
-    struct rl_slot *s = find(key, 0, time_now());
-    if(s && s->count > 0)
-        s->count--;
-    pthread_mutex_unlock(&mu);
+    struct rl_keys k;
+    struct rl_entry *e;
+    make_keys(email, addr, &k);
+    pthread_mutex_lock(&rl.mu);
+    if(rl.ready) {
+        /* The pair is cleared; the address and the email get this attempt back (other
+         * failures on them stay counted: the owner logging in does not reset a guesser). */
+        if((e = find(k.pair, 0, now))) {
+            e->count = 0;
+            drop_if_empty(e);
+        }
+        if((e = find(k.addr, 0, now)) && e->count > 0) {
+            e->count--;
+            drop_if_empty(e);
+        }
+        if((e = find(k.email, 0, now)) && e->count > 0) {
+            e->count--;
+            drop_if_empty(e);
+        }
+    }
+    pthread_mutex_unlock(&rl.mu);
 }
 
-void ratelimit_reset(const char *key)
+void ratelimit_login_refund(const char *email, const char *addr, int64_t now)
 {
-    pthread_mutex_lock(&mu);
-    struct rl_slot *s = find(key, 0, time_now());
-    if(s)
-        s->count = 0;
-    pthread_mutex_unlock(&mu);
+    struct rl_keys k;
+    const char *keys[3];
+    make_keys(email, addr, &k);
+    keys[0] = k.pair;
+    keys[1] = k.addr;
+    keys[2] = k.email;
+    pthread_mutex_lock(&rl.mu);
+    for(int i = 0; rl.ready && i < 3; i++) {
+        struct rl_entry *e = find(keys[i], 0, now);
+        if(e && e->count > 0) {
+            e->count--;
+            drop_if_empty(e);
+        }
+    }
+    pthread_mutex_unlock(&rl.mu);
+}
+
+int ratelimit_check(const char *key, int limit, int64_t now, int *retry_after)
+{
+    struct rl_entry *e;
+    int rc = SAM_OK;
+    *retry_after = 0;
+    pthread_mutex_lock(&rl.mu);
+    if((rc = ensure_ready()))
+        goto out;
+    e = find(key, 1, now);
+    if(e && e->count >= limit) {
+        *retry_after = wait_of(e, now);
+        rc = sam_fail(SAM_ERATE, "too many wrong codes; try again in %d minutes", (*retry_after + 59) / 60);
+    } else if(!e) {
+        *retry_after = 60;
+        rc = sam_fail(SAM_ERATE, "samtale is receiving a great many failed attempts and cannot take yours now; "
+                                 "try again in a minute");
+    } else {
+        e->count++;
+        e->last = now;
+    }
+out:
+    pthread_mutex_unlock(&rl.mu);
+    return rc;
+}
+
+void ratelimit_release(const char *key, int64_t now)
+{
+    struct rl_entry *e;
+    pthread_mutex_lock(&rl.mu);
+    if(rl.ready && (e = find(key, 0, now)) && e->count > 0) {
+        e->count--;
+        drop_if_empty(e);
+    }
+    pthread_mutex_unlock(&rl.mu);
+}
+
+size_t ratelimit_live_entries(int64_t now)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&rl.mu);
+    for(size_t i = 0; rl.ready && i < rl.cap; i++)
+        n += !expired(&rl.table[i], now);
+    pthread_mutex_unlock(&rl.mu);
+    return n;
 }

@@ -37,13 +37,16 @@ struct web {
     char public_url[512];    /* as configured (no trailing "/"), "" when not */
     long net_timeout_ms;
     char file_dir[4096];
+    char metrics_token[256];
 };
 
-/* Per-connection request state (MHD's con_cls). */
+/* Per-request state (MHD's con_cls), made by on_uri when the request line arrives. */
 struct req_state {
     struct buf body;
     int too_big;
     int started;
+    int seen;        /* the headers were looked at (the first call of on_request) */
+    int nul_in_path; /* the raw path holds %00 */
     double t0;
 };
 
@@ -70,6 +73,11 @@ const char *web_public_url(const struct web *w)
 long web_net_timeout_ms(const struct web *w)
 {
     return w->net_timeout_ms > 0 ? w->net_timeout_ms : 15000;
+}
+
+const char *web_metrics_token(const struct web *w)
+{
+    return w->metrics_token;
 }
 
 const char *web_file_dir(const struct web *w)
@@ -106,12 +114,16 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, int status, const
         MHD_add_response_header(resp, "Allow", allow);
     if(rep && rep->set_cookie[0])
         MHD_add_response_header(resp, "Set-Cookie", rep->set_cookie);
+    if(rep && rep->set_cookie2[0])
+        MHD_add_response_header(resp, "Set-Cookie", rep->set_cookie2);
     if(rep && rep->retry_after > 0) {
         snprintf(num, sizeof(num), "%d", rep->retry_after);
         MHD_add_response_header(resp, "Retry-After", num);
     }
     if(rep && rep->location[0])
         MHD_add_response_header(resp, "Location", rep->location);
+    if(rep && rep->close)
+        MHD_add_response_header(resp, "Connection", "close");
     ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -342,18 +354,32 @@ static int authenticate(struct web *w, struct MHD_Connection *conn, struct web_r
     return sam_fail(SAM_EAUTH, "log in, or send an API token as 'Authorization: Bearer <token>'");
 }
 
-/* Origin (when the browser sends it) must be this host; the token must match. */
-static int check_csrf(struct MHD_Connection *conn, const struct web_request *r)
+/* 1 when a browser's Origin is samtale itself: the scheme and host it was reached at
+ * (https under TLS), or the origin of public_url (behind a proxy that ends TLS). */
+static int origin_ok(const struct web *w, const char *origin, const char *host)
+{
+    char mine[600];
+    if(host && (size_t)snprintf(mine, sizeof(mine), "%s://%s", w->tls ? "https" : "http", host) < sizeof(mine) &&
+       !strcasecmp(origin, mine))
+        return 1;
+    if(w->public_url[0]) {
+        const char *auth = strstr(w->public_url, "://");
+        size_t n = auth ? (size_t)(auth + 3 - w->public_url) + strcspn(auth + 3, "/?#") : 0;
+        if(n && strlen(origin) == n && !strncasecmp(origin, w->public_url, n))
+            return 1;
+    }
+    return 0;
+}
+
+/* Origin (when the browser sends it) must be samtale's own; the token must match. */
+static int check_csrf(const struct web *w, struct MHD_Connection *conn, const struct web_request *r)
 {
     const char *tok = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
     size_t n = strlen(r->session.csrf_token);
-    if(origin && strcmp(origin, "null")) {
-        const char *o = strstr(origin, "://");
-        if(!o || !host || strcasecmp(o + 3, host))
-            return 0;
-    }
+    if(origin && strcmp(origin, "null") && !origin_ok(w, origin, host))
+        return 0;
     return tok && strlen(tok) == n && n > 0 && !sodium_memcmp(tok, r->session.csrf_token, n);
 }
 
@@ -431,6 +457,8 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
     r.query_error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
     r.cookie_oauth = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_oauth");
+    r.cookie_device = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_device");
+    r.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 
     sam_clear();
     if(!(route->flags & ROUTE_PUBLIC)) {
@@ -453,7 +481,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
             return send_error(conn, 403, "forbidden", "this needs a dashboard session, not an API token",
                               NULL, NULL, NULL);
         }
-        if(r.via_session && strcmp(method, "GET") && strcmp(method, "HEAD") && !check_csrf(conn, &r)) {
+        if(r.via_session && strcmp(method, "GET") && strcmp(method, "HEAD") && !check_csrf(w, conn, &r)) {
             *status = 403;
             return send_error(conn, 403, "csrf_failed",
                               "missing or wrong X-CSRF-Token header; reload the page", NULL, NULL, NULL);
@@ -496,8 +524,8 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
                      ? SAM_OK
                      : sam_fail(SAM_EPERM, "this token lacks a scope this endpoint needs");
         if(rc) {
-            const char *code;
-            int st = web_status_for(rc, NULL, &code);
+            const char *code, *field = sam_errfield();
+            int st = web_status_for(rc, field, &code);
             if(rc == SAM_EPERM && r.actor.token_id && (r.actor.scopes & route->perm) != route->perm)
                 code = "insufficient_scope";
             *status = st;
@@ -536,6 +564,38 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     return ret;
 }
 
+struct header_count {
+    int content_length, transfer_encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    struct header_count *hc = cls;
+    (void)kind;
+    (void)value;
+    if(!strcasecmp(key, "Content-Length"))
+        hc->content_length++;
+    else if(!strcasecmp(key, "Transfer-Encoding"))
+        hc->transfer_encoding++;
+    return MHD_YES;
+}
+
+/* Called with the raw request target, before it is decoded: the request's state starts
+ * here, noting an encoded NUL (which decoding would turn into an early end of the path). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct req_state *rs = calloc(1, sizeof(*rs));
+    (void)cls;
+    (void)conn;
+    if(rs && uri) {
+        const char *q = strchr(uri, '?');
+        for(const char *p = uri; *p && (!q || p < q); p++)
+            if(p[0] == '%' && p[1] == '0' && p[2] == '0')
+                rs->nul_in_path = 1;
+    }
+    return rs;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -546,14 +606,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     enum MHD_Result ret;
     (void)version;
 
-    if(!rs) {
+    if(!rs)
+        return MHD_NO; /* on_uri makes it; without one (out of memory) the connection closes */
+    if(!rs->seen) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        rs = calloc(1, sizeof(*rs));
-        if(!rs)
-            return MHD_NO;
+        struct header_count hc = {0, 0};
+        struct web_reply closing;
+        memset(&closing, 0, sizeof(closing));
+        closing.close = 1;
+        rs->seen = 1;
         buf_init(&rs->body, w->max_body);
         rs->t0 = time_mono();
-        *con_cls = rs;
+        MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &hc);
+        if(hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) || rs->nul_in_path) {
+            /* Framing two parties could read two ways (request smuggling), or a NUL that
+             * would cut the path short: refused, and the connection closed. */
+            rs->too_big = 1;
+            rs->started = 1;
+            metrics_observe(-1, method, 400, 0);
+            access_log(method, url, 400, 0);
+            return send_error(conn, 400, "bad_request",
+                              rs->nul_in_path ? "the address holds an encoded NUL character (%00)"
+                                              : "the request gives its length twice (two Content-Length headers, "
+                                                "or Content-Length with Transfer-Encoding)",
+                              NULL, &closing, NULL);
+        }
         if(cl && strtoull(cl, NULL, 10) > w->max_body) {
             /* Refuse before reading a byte of it. */
             rs->too_big = 1;
@@ -727,12 +804,20 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
     if(opt->public_url && *opt->public_url)
         snprintf(w->public_url, sizeof(w->public_url), "%s", w->base_url);
     w->net_timeout_ms = opt->net_timeout_ms;
+    if(opt->metrics_token && strlen(opt->metrics_token) >= sizeof(w->metrics_token)) {
+        rc = sam_fail(SAM_EINVAL, "metrics_token must be shorter than %zu characters", sizeof(w->metrics_token));
+        goto fail;
+    }
+    snprintf(w->metrics_token, sizeof(w->metrics_token), "%s", opt->metrics_token ? opt->metrics_token : "");
+    if((rc = ratelimit_init(opt->login_entries ? opt->login_entries : RL_DEFAULT_ENTRIES)))
+        goto fail;
     snprintf(w->file_dir, sizeof(w->file_dir), "%s", opt->file_dir ? opt->file_dir : "");
     if(w->tls)
         w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
                                      MHD_OPTION_LISTEN_SOCKET, w->fd,
                                      MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+                                     MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                      MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
                                      MHD_OPTION_END);
@@ -741,6 +826,7 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
                                      MHD_OPTION_LISTEN_SOCKET, w->fd,
                                      MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+                                     MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if(!w->daemon) {
         rc = sam_fail(SAM_EIO, "the HTTP server did not start (see the log above)");

@@ -30,6 +30,8 @@ struct web_options {
     const char *public_url; /* how people reach samtale (OAuth redirects); "" or NULL: the bound address */
     long net_timeout_ms;  /* limit of a call to a network made while answering (verify, connect) */
     const char *file_dir; /* base folder of file channels */
+    size_t login_entries; /* entries of the login limiter's table; 0 = RL_DEFAULT_ENTRIES */
+    const char *metrics_token; /* bearer token /metrics wants; "" or NULL = none */
 };
 
 /* Starts serving. *out is stopped and freed by web_stop. The core is borrowed and must
@@ -68,6 +70,8 @@ struct web_request {
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
         *query_channel, *query_code, *query_error;
     const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
+    const char *cookie_device;  /* the samtale_device cookie (an earlier login here), or NULL */
+    const char *authorization;  /* the Authorization header, or NULL (read by public routes) */
 };
 
 struct web_reply {
@@ -76,10 +80,12 @@ struct web_reply {
     struct buf raw;             /* for ROUTE_RAW */
     const char *content_type;
     char set_cookie[256];
+    char set_cookie2[256];      /* a second cookie, "" = none */
     int retry_after;            /* seconds, 0 = none */
     char location[1024];        /* Location header (redirects), "" = none */
     const char *error_code;     /* overrides the code from web_status_for */
     json_t *error_extra;        /* owned; merged into the error object (e.g. violations) */
+    int close;                  /* close the connection after this answer */
 };
 
 typedef int (*web_handler)(struct web_request *r, struct web_reply *out);
@@ -102,13 +108,32 @@ int web_status_for(int rc, const char *field, const char **code);
 void metrics_observe(int route, const char *method, int status, double seconds);
 int metrics_render(struct core *core, struct buf *b);
 
-/* Login rate limit (ratelimit.c): counts an attempt for key, or answers SAM_ERATE with
- * *retry_after when key already reached its limit; check and count are one step, so
- * parallel attempts cannot pass together. A successful attempt gives its count back
- * (ratelimit_release) or clears the key (ratelimit_reset). */
-int ratelimit_check(const char *key, int limit, int *retry_after);
-void ratelimit_release(const char *key);
-void ratelimit_reset(const char *key);
+/* Login throttling (ratelimit.c; see its opening comment for the rules). */
+#define RL_WINDOW 900              /* seconds a failure is counted */
+#define RL_PAIR_LIMIT 5            /* failures of one email from one address */
+#define RL_ADDR_LIMIT 20           /* failures from one address (an IPv6 /64) */
+#define RL_EMAIL_FREE 5            /* failures of one email before attempts are slowed */
+#define RL_EMAIL_DELAY_MAX 60      /* seconds: the longest wait between attempts on one email */
+#define RL_DEFAULT_ENTRIES 65536   /* entries of the table (48 bytes each) */
+
+/* Sizes the table (and draws new random keys); the counts start empty. Called once at
+ * start; without it the first use makes a table of RL_DEFAULT_ENTRIES. */
+int ratelimit_init(size_t entries);
+/* Before a password is checked: counts this attempt against its pair, address and email,
+ * or answers SAM_ERATE with *retry_after (seconds) when the attempt must wait. trusted:
+ * the browser proved an earlier login to this email (it skips the per-email delay). */
+int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64_t now, int *retry_after);
+/* A successful login: its pair is cleared, and its attempt given back. */
+void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now);
+/* An attempt that was not a guess (the server failed): its count is given back. */
+void ratelimit_login_refund(const char *email, const char *addr, int64_t now);
+/* A plain counter of failures for key (second-factor codes): SAM_ERATE when key reached
+ * limit in the window (or no room is left); else the attempt is counted. */
+int ratelimit_check(const char *key, int limit, int64_t now, int *retry_after);
+/* Gives one counted attempt of key back (it succeeded). */
+void ratelimit_release(const char *key, int64_t now);
+/* Entries inside their window (tests and metrics). */
+size_t ratelimit_live_entries(int64_t now);
 
 int web_cookie_secure(const struct web *w);
 /* samtale's own address, without a trailing "/" (public_url, else the bound one). */
@@ -117,6 +142,8 @@ const char *web_base_url(const struct web *w);
  * address: links into the dashboard are then relative. */
 const char *web_public_url(const struct web *w);
 long web_net_timeout_ms(const struct web *w);
+/* The token /metrics wants ("" when it is open). */
+const char *web_metrics_token(const struct web *w);
 const char *web_file_dir(const struct web *w);
 
 #endif

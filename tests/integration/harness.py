@@ -129,10 +129,12 @@ class Response:
 
 
 def request(port, method, path, json=None, body=None, headers=None, token=None,
-            cookie=None, csrf=None, content_type=None, timeout=TIMEOUT):
+            cookie=None, csrf=None, content_type=None, timeout=TIMEOUT, source=None):
     """One HTTP request to 127.0.0.1:port on a fresh connection. json= sends that value as
     application/json; body= sends raw bytes (with content_type if given). token= adds a
-    bearer token, cookie= the samtale_session cookie, csrf= the X-CSRF-Token header."""
+    bearer token, cookie= the samtale_session cookie, csrf= the X-CSRF-Token header.
+    source= connects from another loopback address ("127.0.0.2"): Linux routes all of
+    127/8 to this machine, so a test can be many clients."""
     h = {}
     if json is not None:
         body = jsonlib.dumps(json).encode()
@@ -149,7 +151,8 @@ def request(port, method, path, json=None, body=None, headers=None, token=None,
         h.update(headers)
     if body is not None and isinstance(body, str):
         body = body.encode()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0) if source else None)
     try:
         conn.request(method, path, body=body, headers=h)
         r = conn.getresponse()
@@ -616,6 +619,30 @@ def list_all(inst, path, limit=200, **kw):
             return items
         if pages > 1000:
             raise AssertionError("list %s never ends" % path)
+
+
+def invite(inst, email, role, name=None, **kw):
+    """An invitation into Acme made through the API; returns it (with its "link" and, as
+    "secret", the link's secret) when the link is shown (no mail configured)."""
+    body = {"email": email, "role": role}
+    if name:
+        body["name"] = name
+    doc = expect(inst.post(inst.ws("/invitations"), json=body, **kw), 201)
+    if doc.get("link"):
+        doc["secret"] = doc["link"].rsplit("/#/invite/", 1)[1]
+    return doc
+
+
+def add_member(inst, email, role, name=None, password="a-good-password-42"):
+    """Invites email into Acme and accepts as that person with their own password (a new
+    account); returns the member as GET .../members shows it."""
+    inv = invite(inst, email, role, name)
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % inv["secret"],
+                   json={"name": name or email.split("@")[0], "password": password}), 201)
+    for m in list_all(inst, inst.ws("/members")):
+        if m["email"] == email.lower():
+            return m
+    raise AssertionError("%s accepted an invitation but is not a member" % email)
 
 
 def urlquote(s):

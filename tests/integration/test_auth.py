@@ -85,7 +85,7 @@ def test_editor_writes_channels_but_not_members(inst):
     ch = expect(inst.post(inst.ws("/channels"), json={"kind": "feed", "settings": harness.FEED, "name": "by-editor"}, token=tok), 201)
     expect(inst.patch(inst.ws("/channels/%d" % ch["id"]), json={"name": "by-editor-2"}, token=tok), 200)
     expect(inst.get(inst.ws("/members"), token=tok), 200)
-    expect(inst.post(inst.ws("/members"), json={"email": "e2@example.com", "role": "owner"}, token=tok),
+    expect(inst.post(inst.ws("/invitations"), json={"email": "e2@example.com", "role": "owner"}, token=tok),
            403, "forbidden")
     expect(inst.post(inst.ws("/tokens"), json={"name": "x", "scopes": ["*"]}, token=tok), 403, "forbidden")
     expect(inst.delete(inst.ws("/channels/%d" % ch["id"]), token=tok), 204)

@@ -13,7 +13,7 @@ from harness import expect
 SPEC_PATH = os.path.join(harness.REPO, "docs", "api", "openapi.yaml")
 GUIDE_PATH = os.path.join(harness.REPO, "docs", "api.md")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-PARAM_NAMES = {"wid", "uid", "tid", "cid", "pid", "token"}
+PARAM_NAMES = {"iid", "wid", "uid", "tid", "cid", "pid", "token"}
 DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 _spec = None
@@ -246,11 +246,24 @@ def test_answers_match_documented_schemas(inst):
     rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws"}, token=None, cookie=cookie, csrf=csrf))
     rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws 2"}))
     rec(inst.get(inst.ws("/members")))
-    m = rec(inst.post(inst.ws("/members"), json={"email": "schema@example.com", "name": "S", "role": "agent"}))
-    if m.status == 201:
-        uid = m.json()["user_id"]
-        rec(inst.patch(inst.ws("/members/%d" % uid), json={"role": "viewer"}))
-        rec(inst.delete(inst.ws("/members/%d" % uid)))
+    inv = rec(inst.post(inst.ws("/invitations"), json={"email": "schema@example.com", "name": "S", "role": "agent"}))
+    rec(inst.get(inst.ws("/invitations")))
+    if inv.status == 201:
+        secret = inv.json()["link"].rsplit("/#/invite/", 1)[1]
+        rec(inst.get("/api/v1/invitations/" + secret, token=None))
+        rec(harness.request(inst.port, "POST", "/api/v1/invitations/%s/accept" % secret, json={"password": "x"}))
+        acc = rec(harness.request(inst.port, "POST", "/api/v1/invitations/%s/accept" % secret,
+                                  json={"name": "S", "password": "schema-password-1"}))
+        if acc.status == 201:
+            uid = [m for m in harness.list_all(inst, inst.ws("/members")) if m["email"] == "schema@example.com"][0]
+            rec(inst.patch(inst.ws("/members/%d" % uid["user_id"]), json={"role": "viewer"}))
+            rec(inst.delete(inst.ws("/members/%d" % uid["user_id"])))
+        rec(inst.get("/api/v1/invitations/" + secret, token=None))
+    inv2 = rec(inst.post(inst.ws("/invitations"), json={"email": "schema2@example.com", "role": "viewer"}))
+    if inv2.status == 201:
+        rec(inst.post(inst.ws("/invitations/%d/renew" % inv2.json()["id"])))
+        rec(inst.delete(inst.ws("/invitations/%d" % inv2.json()["id"])))
+        rec(inst.delete(inst.ws("/invitations/%d" % inv2.json()["id"])))
     rec(inst.patch(inst.ws("/members/%d" % inst.owner_id), json={"role": "viewer"}))
     t = rec(inst.post(inst.ws("/tokens"), json={"name": "schema", "scopes": ["audit:read"]}))
     rec(inst.get(inst.ws("/tokens")))

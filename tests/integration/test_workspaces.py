@@ -1,5 +1,5 @@
 """Workspaces and members over HTTP: list, get, patch, create (session only), add a member
-with a one-time password, change roles, and the rule that a workspace keeps an owner."""
+by invitation, change roles, and the rule that a workspace keeps an owner."""
 
 import harness
 from harness import expect, request
@@ -106,27 +106,35 @@ def test_members(inst):
     assert before[harness.OWNER_EMAIL]["role"] == "owner", before
     assert before[harness.OWNER_EMAIL]["user_id"] == inst.owner_id
 
-    r = inst.post(inst.ws("/members"), json={"email": "new@example.com", "name": "New", "role": "editor"})
-    m = expect(r, 201)
-    assert (m["email"], m["name"], m["role"], m["workspace_id"]) == ("new@example.com", "New", "editor", inst.wid), m
-    otp = m.get("one_time_password")
-    assert isinstance(otp, str) and len(otp) >= 10, "no one_time_password for a new account: %r" % m
-    listing = inst.get(inst.ws("/members?limit=200"))
-    assert otp not in listing.text, "the one-time password is in the member list"
-    assert _members(inst)["new@example.com"]["role"] == "editor"
-
+    # Members join by invitation: nobody is a member (or has an account) before accepting.
+    inv = harness.invite(inst, "new@example.com", "editor", "New")
+    assert (inv["email"], inv["role"], inv["state"]) == ("new@example.com", "editor", "pending"), inv
+    assert "one_time_password" not in inv, inv
+    assert "new@example.com" not in _members(inst)
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % inv["secret"],
+                   json={"password": "new-member-password"}), 201)
+    m = _members(inst)["new@example.com"]
+    assert (m["name"], m["role"], m["workspace_id"]) == ("New", "editor", inst.wid), m
     doc = expect(request(inst.port, "POST", "/api/v1/auth/login",
-                         json={"email": "new@example.com", "password": otp}), 200)
-    assert doc["password_change_required"] is True, doc
+                         json={"email": "new@example.com", "password": "new-member-password"}), 200)
+    assert doc["password_change_required"] is False, doc
 
-    expect(inst.post(inst.ws("/members"), json={"email": "new@example.com", "role": "viewer"}), 409, "conflict")
-    expect(inst.post(inst.ws("/members"), json={"email": "x@example.com", "role": "boss"}),
+    expect(inst.post(inst.ws("/invitations"), json={"email": "new@example.com", "role": "viewer"}), 409, "conflict",
+           field="email")
+    expect(inst.post(inst.ws("/invitations"), json={"email": "x@example.com", "role": "boss"}),
            422, "validation_failed", field="role")
-    expect(inst.post(inst.ws("/members"), json={"role": "viewer"}), 422, "validation_failed", field="email")
+    expect(inst.post(inst.ws("/invitations"), json={"role": "viewer"}), 422, "validation_failed", field="email")
+    # the old way in is gone
+    expect(inst.post(inst.ws("/members"), json={"email": "y@example.com", "role": "viewer"}), 405,
+           "method_not_allowed")
 
-    # an existing account joins without a new password
-    ex = expect(inst.post(inst.ws("/members"), json={"email": OTHER_EMAIL, "role": "viewer"}), 201)
-    assert "one_time_password" not in ex, "an existing account got a one-time password: %r" % ex
+    # an existing account joins by logging in and confirming: no new password
+    ex_inv = harness.invite(inst, OTHER_EMAIL, "viewer")
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % ex_inv["secret"],
+                   json={"password": "attacker-chosen-password"}), 409, "account_exists")
+    cookie, csrf, _ = inst.login(OTHER_EMAIL, "other-password-123")
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/join" % ex_inv["secret"], cookie=cookie, csrf=csrf), 200)
+    ex = _members(inst)[OTHER_EMAIL]
 
     uid = m["user_id"]
     up = expect(inst.patch(inst.ws("/members/%d" % uid), json={"role": "viewer"}), 200)
@@ -147,7 +155,7 @@ def test_last_owner_cannot_be_removed_or_demoted(inst):
     expect(inst.delete(inst.ws("/members/%d" % me)), 409, "conflict")
     assert _members(inst)[harness.OWNER_EMAIL]["role"] == "owner"
 
-    second = expect(inst.post(inst.ws("/members"), json={"email": "second@example.com", "role": "owner"}), 201)
+    second = harness.add_member(inst, "second@example.com", "owner")
     # with two owners either may step down, but not both
     up = expect(inst.patch(inst.ws("/members/%d" % second["user_id"]), json={"role": "editor"}), 200)
     assert up["role"] == "editor", up

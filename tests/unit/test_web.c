@@ -25,6 +25,7 @@ static void status_table(void **state)
         {SAM_ECONFLICT, "name", 409, "conflict"},
         {SAM_EAUTH, NULL, 401, "unauthorized"},
         {SAM_EPERM, NULL, 403, "forbidden"},
+        {SAM_EPERM, "second_factor", 403, "second_factor_required"},
         {SAM_ETOOBIG, NULL, 413, "payload_too_large"},
         {SAM_ETOOBIG, "settings", 422, "validation_failed"},
         {SAM_ERATE, NULL, 429, "rate_limited"},
@@ -55,11 +56,13 @@ static void route_table(void **state)
         if(strstr(r->pattern, "{wid}"))
             assert_true(r->perm != 0);
         /* Only the operations endpoints, login and the secret-bearing links (calendar
-         * token, OAuth state) are public. */
+         * token, OAuth state, invitation link) are public. */
         if(r->flags & ROUTE_PUBLIC)
             assert_true(!strncmp(r->pattern, "/healthz", 8) || !strncmp(r->pattern, "/readyz", 7) ||
                         !strncmp(r->pattern, "/metrics", 8) || !strcmp(r->pattern, "/api/v1/auth/login") ||
-                        !strcmp(r->pattern, "/ical/{token}") ||
+                        !strcmp(r->pattern, "/ical/{token}") || !strcmp(r->pattern, "/api/v1/auth/second-factor") ||
+                        !strcmp(r->pattern, "/api/v1/invitations/{token}") ||
+                        !strcmp(r->pattern, "/api/v1/invitations/{token}/accept") ||
                         !strcmp(r->pattern, "/api/v1/oauth/mastodon/callback"));
         for(size_t j = 0; j < i; j++)
             assert_false(!strcmp(r->method, web_routes[j].method) && !strcmp(r->pattern, web_routes[j].pattern));
