@@ -108,7 +108,8 @@ int totp_hotp(const unsigned char *key, size_t keylen, enum totp_alg alg, int di
 int totp_code(const unsigned char *key, size_t keylen, const struct totp_params *p, int64_t now,
               uint32_t *code, int64_t *step);
 
-/* Writes code as `digits` decimal digits with leading zeros into out. */
+/* Writes code as `digits` decimal digits with leading zeros into out (the lowest digits
+ * when code is larger; digits outside 1-8 count as 8). */
 void totp_code_format(uint32_t code, int digits, char out[TOTP_CODE_SIZE]);
 
 /* Checks a code someone typed against key at time now. The text may hold spaces ("123
