@@ -85,7 +85,8 @@ void http_resp_cleanup(struct http_resp *resp);
 int http_request(const struct http_req *req, struct http_resp *resp);
 
 /* Percent-encodes s for a URL's query (everything but A-Z a-z 0-9 - . _ ~) into out (n
- * bytes). SAM_ETOOBIG (out "") when it does not fit. */
+ * bytes). SAM_ETOOBIG (out "") when it does not fit. The same as url_escape (util/url.h),
+ * kept under this name for the connectors. */
 int http_escape(const char *s, char *out, size_t n);
 
 /* Parses a Retry-After value: delta-seconds ("120") or an HTTP-date ("Wed, 21 Oct 2015
