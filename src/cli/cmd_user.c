@@ -11,13 +11,17 @@ static const char *user_usage =
     "usage: samtale user add --email E [--name N] --workspace W --role R [--password-stdin]\n"
     "       samtale user list [--workspace W]\n"
     "       samtale user passwd --email E [--password-stdin]\n"
+    "       samtale user reset-second-factor --email E\n"
     "\n"
     "  add      create an account (or reuse the one with that email) and make it a member\n"
     "           of workspace W with role R (owner, editor, agent or viewer). Without\n"
     "           --password-stdin a one-time password is printed; it must be changed at\n"
     "           the first login.\n"
     "  list     accounts and their roles\n"
-    "  passwd   set a new password: from standard input, or a printed one-time password\n";
+    "  passwd   set a new password: from standard input, or a printed one-time password\n"
+    "  reset-second-factor\n"
+    "           remove the account's two-step login (lost phone and recovery codes); its\n"
+    "           sessions end, and it turns two-step login on again at the next login\n";
 
 static void print_member(struct cli *c, const struct store_member *m, const char *otp)
 {
@@ -151,6 +155,30 @@ static int user_passwd(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+static int user_reset_second_factor(struct cli *c, int argc, char **argv)
+{
+    const char *email = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--email", &email, 0, 0, 0, 0}, {0}};
+    struct actor sys = {.system = 1};
+
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, user_usage);
+    if(!email) {
+        fprintf(stderr, "samtale: user reset-second-factor needs --email\n\n%s", user_usage);
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    if((rc = core_totp_reset(&c->core, &sys, email)))
+        return cli_fail(rc);
+    if(c->json)
+        cli_print_json(json_pack("{s:s, s:b}", "email", email, "second_factor", 0));
+    else
+        printf("two-step login of %s removed; their sessions were ended\n", email);
+    return EXIT_OK;
+}
+
 int cmd_user(struct cli *c, int argc, char **argv)
 {
     if(argc < 1 || !strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")) {
@@ -163,6 +191,8 @@ int cmd_user(struct cli *c, int argc, char **argv)
         return user_list(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "passwd"))
         return user_passwd(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "reset-second-factor"))
+        return user_reset_second_factor(c, argc - 1, argv + 1);
     fprintf(stderr, "samtale: unknown user command '%s'\n\n%s", argv[0], user_usage);
     return EXIT_USAGE;
 }

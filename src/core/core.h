@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/slots.h"
+#include "util/buf.h"
 #include "store/store.h"
 
 struct core {
@@ -249,6 +250,32 @@ int core_token_revoke_all(struct core *c, const struct actor *a, int64_t user, i
  * its hash is kept, for CORE_CHALLENGE_SECONDS. */
 int core_challenge_open(struct core *c, const struct store_user *u, const char *addr, int64_t now, char *out,
                         size_t n);
+/* The challenge behind a secret (SAM_EAUTH when unknown or expired). */
+int core_challenge_user(struct core *c, const char *challenge, int64_t now, struct store_challenge *out);
+/* Answers a challenge with a code (code) or a recovery code (recovery), exactly one:
+ * SAM_OK and *u the account, the challenge used up; SAM_EAUTH for a wrong or used code
+ * (after CORE_CHALLENGE_TRIES the challenge is gone: the password again). */
+int core_challenge_answer(struct core *c, const char *challenge, const char *code, const char *recovery, int64_t now,
+                          struct store_user *u);
+
+/* Enrolment, step 1: a new secret waiting for confirmation (the one before is dropped):
+ * its base32 into b32 (33 bytes), the otpauth:// URI into uri and its QR code (SVG) into
+ * svg. */
+int core_totp_begin(struct core *c, const struct store_user *u, const char *issuer, char b32[33],
+                    struct buf *uri, struct buf *svg);
+/* Step 2: a code from the app turns the factor on; ten recovery codes are made and
+ * written into codes (10 x 14 bytes) once; only their keyed hashes are kept. */
+int core_totp_confirm(struct core *c, const struct actor *a, const struct store_user *u, const char *code, int64_t now,
+                      char codes[][14]);
+/* Turns the factor off, after the password and a code (or a recovery code). */
+int core_totp_disable(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
+                      const char *code, const char *recovery, int64_t now);
+/* A new set of recovery codes (the old ones stop working), after the password. */
+int core_recovery_renew(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
+                        char codes[][14]);
+/* The operator's way back in for someone who lost phone and codes: the factor is removed
+ * and the account's sessions end. */
+int core_totp_reset(struct core *c, const struct actor *a, const char *email);
 
 /* ---- channels (core/channel.c) ---- */
 

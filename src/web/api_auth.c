@@ -175,3 +175,169 @@ int api_me_tokens_revoke(struct web_request *r, struct web_reply *out)
         return rc;
     return api_reply(out, 200, json_pack("{s:i}", "revoked", n));
 }
+
+/* ---- the second factor (X6) ---- */
+
+#include "core/totp.h"
+
+#define CODE_FAILURES_MAX 10 /* wrong codes one account takes in the limiter's window */
+
+/* Reads "code" or "recovery_code" (exactly one may be given). */
+static int factor_fields(json_t *body, const char **code, const char **recovery)
+{
+    int rc = api_body_str(body, "code", 0, code);
+    if(!rc)
+        rc = api_body_str(body, "recovery_code", 0, recovery);
+    if(!rc && *code && strlen(*code) > TOTP_CODE_INPUT_MAX)
+        rc = sam_fail_field(SAM_EINVAL, "code", "code must have at most %d characters", TOTP_CODE_INPUT_MAX);
+    if(!rc && *recovery && strlen(*recovery) > 40)
+        rc = sam_fail_field(SAM_EINVAL, "recovery_code", "recovery_code must have at most 40 characters");
+    return rc;
+}
+
+/* The second step of a login: the challenge from the first and a code. */
+int api_login_second_factor(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"challenge", "code", "recovery_code", NULL};
+    const char *challenge, *code = NULL, *recovery = NULL;
+    struct store_challenge ch;
+    struct store_user u;
+    struct store_session s;
+    char key[64], token[64];
+    int64_t now = time_now();
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "challenge", 1, &challenge)) ||
+       (rc = factor_fields(r->body, &code, &recovery)))
+        return rc;
+    if((rc = core_challenge_user(r->core, challenge, now, &ch)))
+        return rc;
+    /* Wrong codes are limited per account too: a new challenge (the password again) does
+     * not give a guesser new tries. */
+    snprintf(key, sizeof(key), "second-factor:%lld", (long long)ch.user_id);
+    if((rc = ratelimit_check(key, CODE_FAILURES_MAX, now, &out->retry_after)))
+        return rc;
+    rc = core_challenge_answer(r->core, challenge, code, recovery, now, &u);
+    if(rc) {
+        if(rc != SAM_EAUTH)
+            ratelimit_release(key, now);
+        else
+            out->error_code = "invalid_code";
+        return rc;
+    }
+    ratelimit_release(key, now);
+    if((rc = core_session_open(r->core, &u, now, token, sizeof(token), &s)))
+        return rc;
+    return api_logged_in(r, out, &u, &s, token, sizeof(token));
+}
+
+static json_t *codes_json(char codes[][TOTP_RECOVERY_SIZE])
+{
+    json_t *a = json_array();
+    for(size_t i = 0; a && i < TOTP_RECOVERY_COUNT; i++)
+        json_array_append_new(a, json_string(codes[i]));
+    return a;
+}
+
+/* Enrolment, step 1: a new secret and its QR code (rendered here, as an SVG data URI). */
+int api_second_factor_begin(struct web_request *r, struct web_reply *out)
+{
+    char b32[TOTP_SECRET_B32_SIZE];
+    struct buf uri, svg, img;
+    int rc;
+    if(r->user.totp_enabled_at)
+        return sam_fail(SAM_ECONFLICT, "two-step login is already on; turn it off first to move it to a new app");
+    buf_init(&uri, TOTP_URI_MAX);
+    buf_init(&svg, TOTP_QR_SVG_MAX);
+    buf_init(&img, TOTP_QR_SVG_MAX * 2);
+    rc = core_totp_begin(r->core, &r->user, "samtale", b32, &uri, &svg);
+    if(!rc) {
+        /* The QR code goes into an <img src>: a data URI, which the CSP allows for images. */
+        size_t n = sodium_base64_ENCODED_LEN(svg.len, sodium_base64_VARIANT_ORIGINAL);
+        char *b64 = malloc(n);
+        if(!b64)
+            rc = SAM_ENOMEM;
+        if(!rc) {
+            sodium_bin2base64(b64, n, (const unsigned char *)svg.data, svg.len, sodium_base64_VARIANT_ORIGINAL);
+            rc = buf_puts(&img, "data:image/svg+xml;base64,");
+            if(!rc)
+                rc = buf_puts(&img, b64);
+        }
+        free(b64);
+    }
+    if(!rc)
+        rc = api_reply(out, 201, json_pack("{s:s, s:s, s:s}", "secret", b32, "otpauth_uri", buf_str(&uri), "qr_code",
+                                           buf_str(&img)));
+    sodium_memzero(b32, sizeof(b32));
+    if(uri.data)
+        sodium_memzero(uri.data, uri.len);
+    buf_cleanup(&uri);
+    buf_cleanup(&svg);
+    buf_cleanup(&img);
+    return rc;
+}
+
+/* Enrolment, step 2: the first code turns it on; the recovery codes are shown once. */
+int api_second_factor_confirm(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"code", NULL};
+    const char *code;
+    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE];
+    char key[64];
+    int64_t now = time_now();
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "code", 1, &code)))
+        return rc;
+    if(strlen(code) > TOTP_CODE_INPUT_MAX)
+        return sam_fail_field(SAM_EINVAL, "code", "code must have at most %d characters", TOTP_CODE_INPUT_MAX);
+    snprintf(key, sizeof(key), "second-factor:%lld", (long long)r->user.id);
+    if((rc = ratelimit_check(key, CODE_FAILURES_MAX, now, &out->retry_after)))
+        return rc;
+    rc = core_totp_confirm(r->core, &r->actor, &r->user, code, now, codes);
+    if(rc && !(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "code")))
+        ratelimit_release(key, now);
+    if(rc)
+        return rc;
+    ratelimit_release(key, now);
+    rc = api_reply(out, 200, json_pack("{s:b, s:o}", "enabled", 1, "recovery_codes", codes_json(codes)));
+    sodium_memzero(codes, sizeof(codes));
+    return rc;
+}
+
+int api_second_factor_disable(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"password", "code", "recovery_code", NULL};
+    const char *password, *code = NULL, *recovery = NULL;
+    char key[64];
+    int64_t now = time_now();
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
+       (rc = factor_fields(r->body, &code, &recovery)))
+        return rc;
+    snprintf(key, sizeof(key), "second-factor:%lld", (long long)r->user.id);
+    if((rc = ratelimit_check(key, CODE_FAILURES_MAX, now, &out->retry_after)))
+        return rc;
+    rc = core_totp_disable(r->core, &r->actor, &r->user, password, code, recovery, now);
+    if(rc == SAM_EINVAL && sam_errfield() && strcmp(sam_errfield(), "password") && !code == !recovery)
+        ratelimit_release(key, now);  /* a form error, not a guess */
+    else if(!rc)
+        ratelimit_release(key, now);
+    if(rc)
+        return rc;
+    out->status = 204;
+    return SAM_OK;
+}
+
+int api_second_factor_recovery(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"password", NULL};
+    const char *password;
+    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE];
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)))
+        return rc;
+    if((rc = core_recovery_renew(r->core, &r->actor, &r->user, password, codes)))
+        return rc;
+    rc = api_reply(out, 200, json_pack("{s:o}", "recovery_codes", codes_json(codes)));
+    sodium_memzero(codes, sizeof(codes));
+    return rc;
+}
