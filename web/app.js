@@ -4,7 +4,14 @@
  * shows social content, which is hostile input):
  *  - the DOM is built with createElement and textContent, never innerHTML;
  *  - no inline styles or event handlers: classes and addEventListener only;
- *  - every visible string comes from web/i18n.js (window.SamtaleI18n).
+ *  - every visible string comes from web/i18n.js (window.SamtaleI18n);
+ *  - text from a person or a network (names, posts, messages, addresses, the server's error
+ *    messages, which may quote input) sits in an element of its own with dir="auto"
+ *    (setUserText, the h() prop `user`, userText()), and so does every string parameter of a
+ *    translated sentence (setT): right-to-left text and format characters such as U+202E
+ *    stay inside it and cannot reorder the words around it;
+ *  - every address made into a link or sent to the browser passes checkedUrl(): absolute
+ *    http(s) without credentials, or one of the dashboard's own #/ routes; anything else stays text.
  */
 (function () {
   'use strict';
@@ -83,8 +90,29 @@
     el.setAttribute('data-i18n', key);
     if (params) el.setAttribute('data-i18n-params', JSON.stringify(params));
     else el.removeAttribute('data-i18n-params');
-    el.textContent = t(key, params);
+    fillT(el, key, params);
     return el;
+  }
+
+  // The translated sentence as the element's content, each string parameter (a name, an
+  // address, the server's words) in an isolating <bdi> of its own; numbers stay plain text.
+  function fillT(el, key, params) {
+    var values = [];
+    var marked = null;
+    if (params) {
+      marked = {};
+      Object.keys(params).forEach(function (k) {
+        if (typeof params[k] !== 'string') { marked[k] = params[k]; return; }
+        marked[k] = '\uE000' + values.length + '\uE001';
+        values.push(params[k]);
+      });
+    }
+    var parts = t(key, marked).split(/\uE000(\d+)\uE001/);
+    el.textContent = '';
+    parts.forEach(function (part, i) {
+      if (i % 2) el.appendChild(userText(values[Number(part)]));
+      else if (part) el.appendChild(document.createTextNode(part));
+    });
   }
 
   function setTAttr(el, attr, key) {
@@ -111,7 +139,7 @@
       var params = null;
       var raw = el.getAttribute('data-i18n-params');
       if (raw) { try { params = JSON.parse(raw); } catch (e) { params = null; } }
-      el.textContent = t(el.getAttribute('data-i18n'), params);
+      fillT(el, el.getAttribute('data-i18n'), params);
     });
     root.querySelectorAll('[data-i18n-attrs]').forEach(function (el) {
       var map = readAttrMap(el);
@@ -162,9 +190,11 @@
 
   /* ------------------------------------------------------------------ DOM */
 
-  // h(tag, props, ...children). props: class, t (i18n key), tp (its params), text (raw text),
-  // on ({event: fn}), attrs ({attr: i18n key}), testid, and plain attributes. Children are
-  // nodes, strings (as text), arrays, or null.
+  // h(tag, props, ...children). props: class, t (i18n key), tp (its params), text (our own
+  // text: numbers, dates, codes), user (text from a person or a network: see setUserText),
+  // on ({event: fn}), attrs ({attr: i18n key}), testid, href and src (through checkedUrl: an
+  // address it refuses is left out), and plain attributes. Children are nodes, strings (as
+  // text), arrays, or null. Text inputs and textareas get dir="auto".
   function h(tag, props) {
     var el = document.createElement(tag);
     if (props) {
@@ -176,6 +206,8 @@
           case 't': setT(el, v, props.tp); break;
           case 'tp': break;
           case 'text': el.textContent = String(v); break;
+          case 'user': setUserText(el, v); break;
+          case 'href': case 'src': setLink(el, k, v); break;
           case 'on': Object.keys(v).forEach(function (ev) { el.addEventListener(ev, v[ev]); }); break;
           case 'attrs': Object.keys(v).forEach(function (a) { setTAttr(el, a, v[a]); }); break;
           case 'testid': el.setAttribute('data-testid', v); break;
@@ -188,6 +220,70 @@
         }
       });
     }
+    // What a person types may be in any script: the field follows the text's direction.
+    if ((tag === 'textarea' || (tag === 'input' && TEXT_INPUTS.indexOf(el.type) >= 0)) && !el.hasAttribute('dir')) el.setAttribute('dir', 'auto');
+    for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
+    return el;
+  }
+
+  var TEXT_INPUTS = ['text', 'search', 'email', 'url', 'tel'];
+
+  // Shows text from a person or a network (a name, a post, a message, an address, an error
+  // message that may quote input) as el's whole content, with dir="auto": the element
+  // isolates it, so right-to-left text and format characters (U+202E and the like) in it
+  // cannot reorder the labels around it, and it runs in its own direction. Returns el.
+  function setUserText(el, text) {
+    el.setAttribute('dir', 'auto');
+    el.textContent = text === null || text === undefined ? '' : String(text);
+    return el;
+  }
+
+  // Text from a person or a network inside other text: a <bdi> of its own (see setUserText).
+  function userText(text, props) {
+    var el = h('bdi', props);
+    return setUserText(el, text);
+  }
+
+  /* Links: every address the dashboard links to or sends the browser to passes checkedUrl. */
+
+  var OWN_ROUTE = /^#\/[A-Za-z0-9_\/?=&%.-]*$/; // the dashboard's own routes: #/w/1/calendar
+
+  // The address to use for url, or null when it must not become a link: only absolute http(s)
+  // addresses without user name or password, and the dashboard's own #/ routes. Refused:
+  // other schemes (javascript:, data:, vbscript:), protocol-relative //host, credentials,
+  // and control, format (U+202E ...) or space characters anywhere (the URL parser would
+  // quietly drop some of them, so that the link would go elsewhere than it reads).
+  function checkedUrl(url) {
+    if (typeof url !== 'string' || !url || url.length > 4096) return null;
+    if (/[\p{Cc}\p{Cf}\p{Z}]/u.test(url)) return null;
+    if (OWN_ROUTE.test(url)) return url;
+    if (!/^https?:\/\/[^\/\\]/i.test(url)) return null;
+    var u;
+    try { u = new URL(url); } catch (e) { return null; }
+    if ((u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname || u.username || u.password) return null;
+    return u.href;
+  }
+
+  function isExternal(href) { return /^https?:/i.test(href); }
+
+  // Sets el's href (or src) to url when checkedUrl allows it; a link out of the dashboard
+  // opens in a new tab with rel="noopener noreferrer". False when url was refused.
+  function setLink(el, attr, url) {
+    var href = checkedUrl(url);
+    if (!href) { el.removeAttribute(attr); return false; }
+    el.setAttribute(attr, href);
+    if (attr === 'href' && isExternal(href)) {
+      el.setAttribute('rel', 'noopener noreferrer');
+      el.setAttribute('target', '_blank');
+    }
+    return true;
+  }
+
+  // A link to url with children as its content, or, when checkedUrl refuses url, the same
+  // content in a <span> that links nowhere (props go to either).
+  function link(url, props) {
+    var el = h(checkedUrl(url) ? 'a' : 'span', props);
+    setLink(el, 'href', url);
     for (var i = 2; i < arguments.length; i++) append(el, arguments[i]);
     return el;
   }
@@ -268,7 +364,7 @@
 
   function setFieldError(f, message) {
     if (message) {
-      f.err.textContent = message;
+      setUserText(f.err, message); // ours, or the server's words, which may quote input
       f.err.hidden = false;
       f.control.setAttribute('aria-invalid', 'true');
       f.wrap.classList.add('has-error');
@@ -289,7 +385,7 @@
       notice: function (message) { show(box, 'message-ok', message, 'polite'); },
       noticeKey: function (key, params) { show(box, 'message-ok', null, 'polite'); setT(box, key, params); },
       errorKey: function (key, params) { show(box, 'message-error', null, 'assertive'); setT(box, key, params); },
-      clear: function () { box.hidden = true; box.textContent = ''; box.removeAttribute('data-i18n'); box.removeAttribute('data-i18n-params'); }
+      clear: function () { box.hidden = true; box.textContent = ''; box.removeAttribute('dir'); box.removeAttribute('data-i18n'); box.removeAttribute('data-i18n-params'); }
     };
     function show(el, cls, message, live) {
       el.className = 'message ' + cls;
@@ -297,7 +393,8 @@
       el.setAttribute('role', cls === 'message-error' ? 'alert' : 'status');
       el.removeAttribute('data-i18n');
       el.removeAttribute('data-i18n-params');
-      if (message !== null) el.textContent = message;
+      el.removeAttribute('dir');
+      if (message !== null) setUserText(el, message); // the server's words may quote input
       el.hidden = false;
     }
   }
@@ -458,7 +555,10 @@
     return Number(state.me.memberships[0].workspace_id);
   }
 
-  function routeTo(wid, section) { location.hash = '#/w/' + wid + '/' + section; }
+  function routeTo(wid, section) {
+    var href = checkedUrl('#/w/' + Number(wid) + '/' + section);
+    if (href) location.hash = href;
+  }
 
   // The instance sends the browser back to #/channels?connected=ID or ?connect_error=TEXT
   // (the server's words, or "denied" or "incomplete"). Keeps the outcome for the channels
@@ -499,8 +599,8 @@
   // there. Rejects with the ApiError when the server refuses.
   function startMastodonConnect(wid, body) {
     return call('POST', '/workspaces/' + wid + '/channels/connect/mastodon', body).then(function (res) {
-      var url = res && typeof res.authorize_url === 'string' ? res.authorize_url : '';
-      if (!/^https?:\/\//i.test(url)) throw new ApiError(0, 'bad_answer', t('error.unknown'));
+      var url = checkedUrl(res && res.authorize_url);
+      if (!url || !isExternal(url)) throw new ApiError(0, 'bad_answer', t('error.unknown'));
       var p = { wid: wid, at: Date.now() };
       Object.keys(body).forEach(function (k) { p[k] = body[k]; });
       setPendingConnect(p);
@@ -697,7 +797,7 @@
     request('POST', '/auth/logout').then(done, function (err) {
       if (err.status === 401) { done(); return; }
       var box = document.querySelector('[data-testid="page-message"]');
-      if (box) { box.textContent = err.message; box.className = 'message message-error'; box.hidden = false; }
+      if (box) { setUserText(box, err.message); box.className = 'message message-error'; box.hidden = false; }
     });
   }
 
@@ -716,7 +816,7 @@
       var r = parseRoute(location.hash);
       routeTo(Number(wsSelect.value), r ? r.section : DEFAULT_SECTION);
     } } }, state.me.memberships.map(function (m) {
-      return h('option', { value: String(m.workspace_id), text: m.workspace_name });
+      return h('option', { value: String(m.workspace_id), user: m.workspace_name });
     }));
     var role = h('span', { class: 'role-badge', testid: 'workspace-role' });
     var skip = h('a', { class: 'skip-link', href: '#/', t: 'app.skip', on: { click: function (ev) {
@@ -730,7 +830,7 @@
         h('div', { class: 'ws-switch' },
           h('label', { for: 'workspace-switcher', class: 'ws-label', t: 'header.workspace' }), wsSelect, role)),
       h('div', { class: 'topbar-right' },
-        h('span', { class: 'user-email', testid: 'user-email', text: state.me.user.email, title: state.me.user.name || state.me.user.email }),
+        h('span', { class: 'user-email', testid: 'user-email', user: state.me.user.email, title: state.me.user.name || state.me.user.email }),
         langSelect('lang-switch'),
         button('header.logout', { kind: 'secondary', small: true, testid: 'logout', onClick: logOut })));
 
@@ -762,7 +862,7 @@
     setT(s.role, 'role.' + (roleOf(r.wid) || 'viewer'));
     Object.keys(s.links).forEach(function (id) {
       var a = s.links[id];
-      a.setAttribute('href', '#/w/' + r.wid + '/' + id);
+      setLink(a, 'href', '#/w/' + r.wid + '/' + id);
       if (id === r.section) a.setAttribute('aria-current', 'page');
       else a.removeAttribute('aria-current');
     });
@@ -801,7 +901,7 @@
       append(banner, [
         h('p', { class: 'reconnect-banner-title', testid: 'reconnect-banner-title', t: 'banner.title', tp: { n: need.length } }),
         h('p', { class: 'reconnect-banner-names' }, need.map(function (ch, i) {
-          return [i ? ', ' : null, h('span', { class: 'name', testid: 'reconnect-banner-channel', text: ch.name }), ' ', kindChip(ch.kind)];
+          return [i ? ', ' : null, h('span', { class: 'name', testid: 'reconnect-banner-channel', user: ch.name }), ' ', kindChip(ch.kind)];
         })),
         h('p', { class: 'reconnect-banner-text', t: 'banner.text', tp: { n: need.length } }),
         canWrite ? h('a', { class: 'btn btn-primary btn-small', testid: 'reconnect-banner-link', href: '#/w/' + ctx.wid + '/settings/channels', t: 'banner.link' })
@@ -968,12 +1068,12 @@
 
   function kindChip(kind) {
     var known = KINDS.indexOf(kind) >= 0;
-    return h('span', { class: 'kind kind-' + (known ? kind : 'other'), t: known ? 'kind.short.' + kind : null, text: known ? null : kind });
+    return h('span', { class: 'kind kind-' + (known ? kind : 'other'), t: known ? 'kind.short.' + kind : null, user: known ? null : kind });
   }
 
   function categoryChip(cat) {
     var known = CATEGORIES.indexOf(cat) >= 0;
-    return h('span', { class: 'cat cat-' + (known ? cat : 'other'), t: known ? 'category.' + cat : null, text: known ? null : (cat || '') });
+    return h('span', { class: 'cat cat-' + (known ? cat : 'other'), t: known ? 'category.' + cat : null, user: known ? null : (cat || '') });
   }
 
   function stateOf(o) { return OCC_STATES.indexOf(o.state) >= 0 ? o.state : 'scheduled'; }
@@ -989,14 +1089,14 @@
     var rule = String(v.rule || '?');
     var others = (Array.isArray(v.posts) ? v.posts : []).filter(function (id) { return Number(id) > 0; });
     var where = [];
-    if (v.channel_id && channelName) where.push(h('span', { class: 'name', text: channelName(v.channel_id) }));
+    if (v.channel_id && channelName) where.push(h('span', { class: 'name', user: channelName(v.channel_id) }));
     if (v.at) where.push(dateEl(v.at));
     return h('li', { class: 'violation violation-' + sev, testid: 'violation', 'data-rule': rule, 'data-severity': sev },
       h('div', { class: 'violation-head' },
         h('span', { class: 'violation-sev', t: sev === 'block' ? 'checks.block' : 'checks.warn' }),
         h('code', { class: 'violation-rule', testid: 'violation-rule', text: rule }),
         KNOWN_RULES.indexOf(rule) >= 0 ? h('span', { class: 'violation-name', t: 'rule.' + rule }) : null),
-      h('p', { class: 'violation-msg', testid: 'violation-message', text: v.message || '' }),
+      h('p', { class: 'violation-msg', testid: 'violation-message', user: v.message || '' }),
       where.length || others.length ? h('p', { class: 'violation-posts' },
         where.length ? [where[0], where[1] ? ' \u00b7 ' : null, where[1] || null] : null,
         where.length && others.length ? ' \u00b7 ' : null,
@@ -1165,7 +1265,7 @@
         var box = h('input', { type: 'checkbox', id: id, value: String(ch.id), testid: 'composer-channel', 'data-channel-name': ch.name, 'data-kind': ch.kind });
         box.addEventListener('change', channelsChanged);
         channelPicks.appendChild(h('label', { class: 'check channel-pick', for: id }, box,
-          h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', text: ch.name }), ' ', kindChip(ch.kind),
+          h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', user: ch.name }), ' ', kindChip(ch.kind),
             ch.status === 'reconnect' ? [' ', h('span', { class: 'pill pill-danger', testid: 'composer-channel-reconnect', t: 'status.reconnect' })] : null)));
       });
     }
@@ -1179,7 +1279,7 @@
     }
 
     function setChannelsError(message) {
-      channelsErr.textContent = message || '';
+      setUserText(channelsErr, message || '');
       channelsErr.hidden = !message;
     }
 
@@ -1192,7 +1292,7 @@
       return h('li', { class: 'counter' + (over ? ' is-over' : ''), testid: testid, 'data-network': kind || 'any',
         'data-channel-id': channelId ? String(channelId) : null, 'data-count': String(n), 'data-over': over ? String(over) : null },
         kind ? kindChip(kind) : null,
-        name ? h('span', { class: 'counter-name', text: name }) : null,
+        name ? h('span', { class: 'counter-name', user: name }) : null,
         h('span', { class: 'counter-value', testid: testid + '-value', t: limit ? 'composer.counter.limit' : 'composer.counter.plain', tp: { n: n, limit: limit } }),
         over ? h('span', { class: 'counter-over', testid: testid + '-over', t: 'composer.counter.over', tp: { n: over } }) : null);
     }
@@ -1295,7 +1395,7 @@
     }
 
     function setScheduleError(message) {
-      scheduleErr.textContent = message || '';
+      setUserText(scheduleErr, message || '');
       scheduleErr.hidden = !message;
     }
 
@@ -1307,7 +1407,7 @@
       chosen.forEach(function (ch) {
         var value = h('span', { class: 'next-slot-time', t: 'list.loading' });
         var li = h('li', { testid: 'next-slot', 'data-channel-id': String(ch.id) },
-          h('span', { class: 'name', text: ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }), value);
+          h('span', { class: 'name', user: ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }), value);
         nextSlots.appendChild(li);
         if (!slotCache[ch.id]) slotCache[ch.id] = nextFreeSlot(ch);
         slotCache[ch.id].then(function (res) {
@@ -1326,7 +1426,7 @@
           if (!li.isConnected || err.handled) return;
           value.className = 'next-slot-time muted';
           value.removeAttribute('data-i18n');
-          value.textContent = err.message;
+          setUserText(value, err.message);
         });
       });
     }
@@ -1470,7 +1570,7 @@
       if (f) { setFieldError(f, err.message); f.control.focus(); return; }
       if (err.field === 'channels') { setChannelsError(err.message); return; }
       if (err.field === 'schedule') { setScheduleError(err.message); return; }
-      if (err.field === 'variants') { variantsErr.textContent = err.message; variantsErr.hidden = false; return; }
+      if (err.field === 'variants') { setUserText(variantsErr, err.message); variantsErr.hidden = false; return; }
       if (err.field === 'override_reason' && blocked.reasonField) { setFieldError(blocked.reasonField, err.message); blocked.reasonField.control.focus(); return; }
       formMsg.error(err.message);
       formMsg.el.scrollIntoView({ block: 'nearest' });
@@ -1503,7 +1603,7 @@
       var edit = button('composer.blocked.edit', { testid: 'composer-blocked-edit', onClick: function () { hideBlocked(); textArea.focus(); } });
       append(blocked, [
         h('h2', { t: 'composer.blocked.title' }),
-        h('p', { testid: 'composer-blocked-message', text: err.message }),
+        h('p', { testid: 'composer-blocked-message', user: err.message }),
         h('p', { class: 'hint', t: 'composer.blocked.text' }),
         h('ul', { class: 'violations' }, list.map(function (v) { return violationItem(v, channelName); })),
         fReason.wrap,
@@ -1537,7 +1637,7 @@
         h('h2', { t: key, tp: { n: occ.length } }),
         occ.length ? h('ul', { class: 'done-list' }, occ.map(function (o) {
           return h('li', { testid: 'composer-done-item', 'data-channel-id': String(o.channel_id) },
-            h('span', { class: 'name', text: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
+            h('span', { class: 'name', user: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
             dateEl(o.planned_at));
         })) : h('p', { t: 'composer.done.draftText', tp: { id: post.id } }),
         warnings.length ? h('div', { class: 'done-warnings', testid: 'composer-done-warnings' },
@@ -1892,11 +1992,11 @@
         h('span', { class: 'occ-top' },
           h('time', { class: 'occ-time', datetime: o.planned_at, text: fmt(new Date(o.planned_at), { hour: '2-digit', minute: '2-digit' }) }),
           statePill(st, 'occurrence-state')),
-        h('span', { class: 'occ-channel', testid: 'occurrence-channel', text: channelName(o.channel_id) }),
-        h('span', { class: 'occ-text', testid: 'occurrence-text', text: excerpt(o.text, compact ? 60 : 110) }),
+        h('span', { class: 'occ-channel', testid: 'occurrence-channel', user: channelName(o.channel_id) }),
+        h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
         compact ? null : h('span', { class: 'occ-meta' }, categoryChip(cat)),
         o.error ? h('span', { class: 'occ-error', id: errId, role: 'tooltip', testid: 'occurrence-error' },
-          h('span', { class: 'occ-error-label', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }), ' ', o.error) : null);
+          h('span', { class: 'occ-error-label', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }), ' ', userText(o.error)) : null);
       b.addEventListener('click', function () { openDetails(o.id); });
       return b;
     }
@@ -2022,7 +2122,7 @@
         return x - y || Date.parse(a.due_at) - Date.parse(b.due_at);
       });
       return h('table', { class: 'engagement-table', testid: 'engagement-table', 'data-occurrence-id': String(occId) },
-        h('caption', null, h('span', { class: 'name', text: channelName(rows[0].channel_id) }),
+        h('caption', null, h('span', { class: 'name', user: channelName(rows[0].channel_id) }),
           occId === openId ? null : h('span', { class: 'muted', text: ' #' + occId })),
         h('thead', null, h('tr', null,
           h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', t: 'engagement.when' })),
@@ -2031,7 +2131,7 @@
           var when = r.fetched_at ? h('span', { class: 'engagement-at' }, dateEl(r.fetched_at))
             : h('span', { class: 'engagement-at' }, h('span', { t: 'engagement.due' }), ' ', dateEl(r.due_at));
           var cells;
-          if (r.error) cells = h('td', { colspan: '4', class: 'engagement-err', testid: 'engagement-error-text', text: r.error });
+          if (r.error) cells = h('td', { colspan: '4', class: 'engagement-err', testid: 'engagement-error-text', user: r.error });
           else if (!r.fetched_at) cells = h('td', { colspan: '4', class: 'muted', t: 'engagement.pending' });
           else cells = ENGAGEMENT_COUNTS.map(function (k) { return countCell(r[k]); });
           return h('tr', { testid: 'engagement-row', 'data-after': String(Number(r.after_seconds) || 0), 'data-fetched': r.fetched_at ? '1' : '0' },
@@ -2044,7 +2144,7 @@
       var refresh = button('engagement.refresh', { small: true, testid: 'engagement-refresh', onClick: function () { loadEngagement(o.post_id, true); } });
       var content;
       if (e.error) {
-        content = h('p', { class: 'message message-error', testid: 'engagement-error', text: e.error });
+        content = h('p', { class: 'message message-error', testid: 'engagement-error', user: e.error });
       } else if (!e.items) {
         content = h('p', { class: 'muted', t: 'list.loading' });
       } else if (!e.items.length) {
@@ -2098,13 +2198,13 @@
       } }) : null;
       var rows = [
         ['calendar.details.when', dateEl(o.planned_at)],
-        ['calendar.details.channel', h('span', null, h('span', { class: 'name', testid: 'details-channel', text: channelName(o.channel_id) }), ' ',
-          ch ? kindChip(ch.kind) : null, ch && ch.timezone ? h('span', { class: 'muted', text: ' ' + ch.timezone }) : null)],
+        ['calendar.details.channel', h('span', null, h('span', { class: 'name', testid: 'details-channel', user: channelName(o.channel_id) }), ' ',
+          ch ? kindChip(ch.kind) : null, ch && ch.timezone ? [' ', h('span', { class: 'muted', testid: 'details-timezone', user: ch.timezone })] : null)],
         ['calendar.details.category', categoryChip(o.category)],
         o.published_at ? ['calendar.details.published', dateEl(o.published_at)] : null,
         o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
         o.attempts ? ['calendar.details.attempts', h('span', { text: String(o.attempts) })] : null,
-        o.remote_url ? ['calendar.details.remote', h('a', { href: o.remote_url, rel: 'noopener noreferrer', target: '_blank', text: o.remote_url })] : null,
+        o.remote_url ? ['calendar.details.remote', link(o.remote_url, { class: 'details-remote', testid: 'details-remote' }, userText(o.remote_url))] : null,
         ['calendar.details.post', h('span', { text: '#' + o.post_id })]
       ].filter(Boolean);
       clear(details);
@@ -2117,11 +2217,11 @@
         detailsNotice ? h('p', { class: 'message message-ok', role: 'status', testid: 'details-notice', t: detailsNotice }) : null,
         o.error ? h('div', { class: 'details-error', testid: 'details-error', role: st === 'failed' ? 'alert' : null },
           h('p', { class: 'details-error-title', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }),
-          h('p', { text: o.error }),
+          h('p', { user: o.error }),
           st === 'failed' ? h('p', { class: 'hint', t: 'calendar.failedHelp' }) : null) : null,
         h('dl', { class: 'details-list' }, rows.map(function (r) { return [h('dt', { t: r[0] }), h('dd', null, r[1])]; })),
         h('h3', { class: 'details-text-title', t: 'calendar.details.text' }),
-        h('p', { class: 'details-text', testid: 'details-text', text: o.text || '' }),
+        h('p', { class: 'details-text', testid: 'details-text', user: o.text || '' }),
         st === 'published' ? engagementSection(o) : null,
         detailsMsg.el,
         h('div', { class: 'dialog-actions' }, cancelBtn)
@@ -2139,7 +2239,7 @@
       if (!ctx.alive()) return;
       list.forEach(function (ch) { channelById[ch.id] = ch; });
       list.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; }).forEach(function (ch) {
-        channelFilter.appendChild(h('option', { value: String(ch.id), text: ch.name }));
+        channelFilter.appendChild(h('option', { value: String(ch.id), user: ch.name }));
       });
       return load();
     }, function (err) {
@@ -2154,15 +2254,6 @@
   /* ------------------------------------------------------------------ inbox */
 
   var MESSAGE_KINDS = ['mention', 'reply', 'quote', 'direct'];
-
-  // The address of a message on its network, when it is an http(s) one; otherwise null.
-  function safeUrl(url) {
-    if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return null;
-    try {
-      var u = new URL(url);
-      return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
-    } catch (e) { return null; }
-  }
 
   function inboxView(ctx) {
     var wid = ctx.wid;
@@ -2208,9 +2299,10 @@
       var author = m.author || {};
       var handle = typeof author.handle === 'string' ? author.handle.replace(/^@/, '') : '';
       var name = typeof author.name === 'string' ? author.name.trim() : '';
-      var url = safeUrl(m.remote_url);
+      var url = checkedUrl(m.remote_url);
+      if (url && !isExternal(url)) url = null; // a network's address, never one of our routes
       var textId = 'msg-text-' + m.id;
-      var text = h('p', { class: 'msg-text is-clamped', id: textId, testid: 'inbox-text', dir: 'auto', text: m.text || '' });
+      var text = h('p', { class: 'msg-text is-clamped', id: textId, testid: 'inbox-text', user: m.text || '' });
       var toggle = h('button', { type: 'button', class: 'btn btn-link msg-toggle', testid: 'inbox-text-toggle', 'aria-controls': textId,
         'aria-expanded': 'false', t: 'inbox.showMore', hidden: true });
       toggle.addEventListener('click', function () {
@@ -2221,18 +2313,18 @@
       return h('li', { class: 'msg msg-' + (kind || 'other'), testid: 'inbox-item', 'data-message-id': String(m.id), 'data-kind': String(m.kind || ''),
         'data-channel-id': String(m.channel_id) },
         h('div', { class: 'msg-head' },
-          h('span', { class: 'mkind mkind-' + (kind || 'other'), testid: 'inbox-kind-badge', t: kind ? 'message.kind.' + kind : null, text: kind ? null : String(m.kind || '') }),
+          h('span', { class: 'mkind mkind-' + (kind || 'other'), testid: 'inbox-kind-badge', t: kind ? 'message.kind.' + kind : null, user: kind ? null : String(m.kind || '') }),
           h('span', { class: 'msg-author', testid: 'inbox-author' },
-            name ? h('bdi', { class: 'msg-name', text: name }) : null,
-            handle ? h('bdi', { class: 'msg-handle', text: '@' + handle }) : null,
+            name ? userText(name, { class: 'msg-name', testid: 'inbox-author-name' }) : null,
+            handle ? userText('@' + handle, { class: 'msg-handle', testid: 'inbox-author-handle' }) : null,
             !name && !handle ? h('span', { class: 'muted', t: 'inbox.unknownAuthor' }) : null),
           h('span', { class: 'msg-where' },
             h('span', { class: 'visually-hidden', t: 'inbox.via' }), ' ',
-            h('bdi', { class: 'msg-channel', testid: 'inbox-channel-name', text: m.channel || ('#' + m.channel_id) }), ' ',
+            userText(m.channel || ('#' + m.channel_id), { class: 'msg-channel', testid: 'inbox-channel-name' }), ' ',
             m.channel_kind ? kindChip(m.channel_kind) : null),
           m.created_at ? dateEl(m.created_at) : null),
         text, toggle,
-        url ? h('p', { class: 'msg-foot' }, h('a', { href: url, rel: 'noopener noreferrer', target: '_blank', testid: 'inbox-open', t: 'inbox.open' })) : null);
+        url ? h('p', { class: 'msg-foot' }, link(url, { testid: 'inbox-open', t: 'inbox.open' })) : null);
     }
 
     // Long texts stop after a few lines, with "Show more" where that hides something.
@@ -2336,8 +2428,8 @@
             h('strong', { t: 'inbox.check.new', tp: { n: fresh } })),
           problems.length ? h('ul', { class: 'inbox-check-problems', testid: 'inbox-check-problems' }, problems.map(function (p) {
             return h('li', { testid: 'inbox-check-problem', 'data-channel-id': String(p.ch.id) },
-              h('span', { class: 'name', text: p.ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }),
-              p.message ? h('span', { text: p.message }) : h('span', { t: 'inbox.check.failed' }));
+              h('span', { class: 'name', user: p.ch.name }), h('span', { 'aria-hidden': 'true', text: ': ' }),
+              p.message ? h('span', { user: p.message }) : h('span', { t: 'inbox.check.failed' }));
           })) : null,
           all.length > active.length ? h('p', { class: 'hint', t: 'inbox.check.skipped', tp: { n: all.length - active.length } }) : null
         ]);
@@ -2353,7 +2445,7 @@
       if (!ctx.alive()) return;
       channels = all;
       all.slice().sort(function (a, b) { return String(a.name).localeCompare(String(b.name)); }).forEach(function (ch) {
-        channelSel.appendChild(h('option', { value: String(ch.id), text: ch.name }));
+        channelSel.appendChild(h('option', { value: String(ch.id), user: ch.name }));
       });
       renderEmpty();
     }, function (err) {
@@ -2369,26 +2461,26 @@
 
   function kindSettingsOf(kind) { return KIND_SETTINGS[kind] || []; }
 
+  // The settings worth showing in the list: addresses, paths, handles (each one a person typed).
   function channelDetail(ch) {
     var st = ch.settings || {};
     var parts = [];
     ['url', 'path', 'handle', 'acct', 'instance_url', 'instance', 'server', 'service_url'].forEach(function (k) {
       if (typeof st[k] === 'string' && st[k]) parts.push(k === 'handle' || k === 'acct' ? '@' + st[k].replace(/^@/, '') : st[k]);
     });
-    return parts.join(' · ');
+    return parts;
   }
 
   function channelStatusPill(ch) {
     var st = ch.status || 'active';
     var known = STATUSES.indexOf(st) >= 0;
     return h('span', { class: 'pill ' + (st === 'active' ? 'pill-ok' : st === 'reconnect' ? 'pill-danger' : 'pill-warn'),
-      testid: 'channel-status', 'data-status': st, t: known ? 'status.' + st : null, text: known ? null : st });
+      testid: 'channel-status', 'data-status': st, t: known ? 'status.' + st : null, user: known ? null : st });
   }
 
   // "Where do I get an app password?": Bluesky's own page for them.
   function appPasswordHelp() {
-    return h('p', { class: 'hint' }, h('a', { href: 'https://bsky.app/settings/app-passwords', rel: 'noopener noreferrer', target: '_blank',
-      testid: 'app-password-link', t: 'channels.appPasswordLink' }));
+    return h('p', { class: 'hint' }, link('https://bsky.app/settings/app-passwords', { testid: 'app-password-link', t: 'channels.appPasswordLink' }));
   }
 
   function channelsView(ctx) {
@@ -2411,20 +2503,21 @@
     function row(ch) {
       var reconnect = ch.status === 'reconnect';
       return h('tr', { testid: 'channel-row', 'data-channel-id': String(ch.id), 'data-status': ch.status || 'active', class: reconnect ? 'needs-reconnect' : null },
-        h('td', { class: 'cell-name' }, h('span', { class: 'name', testid: 'channel-name', text: ch.name })),
+        h('td', { class: 'cell-name' }, h('span', { class: 'name', testid: 'channel-name', user: ch.name })),
         h('td', null, kindChip(ch.kind)),
-        h('td', { text: ch.timezone || '' }),
-        h('td', { class: 'cell-detail', text: channelDetail(ch), title: channelDetail(ch) || null }),
+        h('td', null, userText(ch.timezone || '')),
+        h('td', { class: 'cell-detail', title: channelDetail(ch).join(' \u00b7 ') || null },
+          channelDetail(ch).map(function (part, i) { return [i ? ' \u00b7 ' : null, userText(part)]; })),
         h('td', null, ch.has_secret ? h('span', { class: 'pill pill-ok', t: 'channels.secretStored' }) : h('span', { class: 'muted', t: 'channels.secretNone' })),
         h('td', null, channelStatusPill(ch)),
         h('td', null, dateEl(ch.created_at, true)),
         canWrite ? h('td', { class: 'cell-actions' },
           h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'channel-edit',
             on: { click: function () { startEdit(ch); } } },
-            h('span', { t: 'action.edit' }), h('span', { class: 'visually-hidden', text: ' ' + ch.name })),
+            h('span', { t: 'action.edit' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name))),
           h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small', testid: 'channel-remove',
             on: { click: function () { removeChannel(ch); } } },
-            h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden', text: ' ' + ch.name }))) : null);
+            h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name)))) : null);
     }
 
     // Below a channel that needs reconnecting: why, that nothing is lost, and the way back.
@@ -2438,7 +2531,7 @@
           h('div', { class: 'channel-warning', role: 'group', 'aria-labelledby': 'ch-warn-' + ch.id },
             h('p', { class: 'channel-warning-title', id: 'ch-warn-' + ch.id, t: 'channels.reconnect.title', tp: { name: ch.name } }),
             h('p', { class: 'channel-warning-message', testid: 'channel-warning-message',
-              text: ch.status_message || null, t: ch.status_message ? null : 'channels.reconnect.noMessage' }),
+              user: ch.status_message || null, t: ch.status_message ? null : 'channels.reconnect.noMessage' }),
             h('p', { class: 'channel-warning-waiting', t: 'channels.reconnect.waiting' }),
             msg.el,
             action ? h('div', { class: 'form-actions' }, action) : h('p', { class: 'hint', t: 'banner.askOwner' }),
@@ -2840,8 +2933,8 @@
         foundBox.className = 'feed-found';
         append(foundBox, [
           h('p', { class: 'feed-found-title' }, h('span', { t: 'channels.feed.found' }), ' ',
-            found.title ? h('strong', { testid: 'channel-feed-title', text: found.title }) : h('span', { class: 'muted', t: 'channels.feed.noTitle' })),
-          h('p', { class: 'feed-found-url' }, h('code', { testid: 'channel-feed-url', text: found.feed_url })),
+            found.title ? h('strong', { testid: 'channel-feed-title', user: found.title }) : h('span', { class: 'muted', t: 'channels.feed.noTitle' })),
+          h('p', { class: 'feed-found-url' }, h('code', { testid: 'channel-feed-url', user: found.feed_url })),
           h('p', { class: 'hint', t: found.feed_url === v ? 'channels.feed.isFeed' : 'channels.feed.foundHint' })
         ]);
         if (!fName.control.value.trim() && found.title) fName.control.value = Array.from(found.title).slice(0, 100).join('');
@@ -2881,7 +2974,7 @@
       if (err.handled) return;
       // The network could not be asked: say so, and offer to save without asking.
       if (err.status === 502 && lastBody) {
-        uncheckedText.textContent = err.message;
+        setUserText(uncheckedText, err.message);
         uncheckedBox.hidden = false;
         uncheckedBtn.focus();
         return;
@@ -3018,12 +3111,12 @@
         });
         roleCell = [h('label', { for: sel.id, class: 'visually-hidden', t: 'members.roleFor', tp: { name: m.name || m.email } }), sel];
       } else {
-        roleCell = h('span', { class: 'role-badge', t: ROLES.indexOf(m.role) >= 0 ? 'role.' + m.role : null, text: ROLES.indexOf(m.role) >= 0 ? null : m.role });
+        roleCell = h('span', { class: 'role-badge', t: ROLES.indexOf(m.role) >= 0 ? 'role.' + m.role : null, user: ROLES.indexOf(m.role) >= 0 ? null : m.role });
       }
       return h('tr', { testid: 'member-row', 'data-user-id': String(m.user_id) },
-        h('td', { class: 'cell-name' }, h('span', { class: 'name', text: m.name || '' }),
+        h('td', { class: 'cell-name' }, h('span', { class: 'name', testid: 'member-name', user: m.name || '' }),
           isMe ? h('span', { class: 'you', t: 'members.you' }) : null),
-        h('td', { testid: 'member-email', text: m.email || '' }),
+        h('td', { testid: 'member-email' }, userText(m.email || '')),
         h('td', null, roleCell),
         h('td', null, dateEl(m.created_at, true)),
         canWrite ? h('td', { class: 'cell-actions' },
@@ -3194,7 +3287,7 @@
       var revoked = !!tk.revoked_at;
       var scopes = Array.isArray(tk.scopes) ? tk.scopes : [];
       return h('tr', { testid: 'token-row', 'data-token-id': String(tk.id), class: revoked ? 'is-revoked' : null },
-        h('td', { class: 'cell-name' }, h('span', { class: 'name', text: tk.name || '' })),
+        h('td', { class: 'cell-name' }, h('span', { class: 'name', user: tk.name || '' })),
         h('td', null, h('code', { class: 'prefix', text: (tk.prefix || '') + '…' })),
         h('td', { class: 'cell-scopes' }, scopes.map(function (s) { return h('code', { class: 'scope', text: s }); })),
         h('td', null, dateEl(tk.created_at, true)),
@@ -3250,7 +3343,7 @@
       h('div', { class: 'form-actions' }, submit));
 
     function setScopeError(message) {
-      scopeErr.textContent = message || '';
+      setUserText(scopeErr, message || '');
       scopeErr.hidden = !message;
     }
 
@@ -3333,7 +3426,7 @@
       render();
       if (err.status && err.status !== 401) {
         var box = document.querySelector('[data-testid="login-error"]');
-        if (box) { box.textContent = err.message; box.className = 'message message-error'; box.hidden = false; }
+        if (box) { setUserText(box, err.message); box.className = 'message message-error'; box.hidden = false; }
       }
     });
   }

@@ -61,6 +61,7 @@ let aborted = null;
 let interrupted = false;
 let finished = false;
 const problems = []; // console errors, CSP violations and page errors seen by the browser
+const offsite = [];  // requests the browser tried to send beyond the loopback (refused)
 
 function comment(text) {
   for (const line of String(text).replace(/\x1b\[[0-9;]*m/g, '').split('\n')) console.log('# ' + line);
@@ -430,6 +431,96 @@ function dayIn(iso) { // YYYY-MM-DD of an instant in the browser's time zone
   return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone: BROWSER_TZ }).format(new Date(iso));
 }
 
+// Every text node on the page (under root) that holds needle must sit in an isolating element:
+// a <bdi> or an element with dir="auto", holding nothing but that text, that the browser lays
+// out as an isolate (plaintext for a textarea). Returns how many places show the needle.
+async function assertIsolated(page, needle, where, root = 'body') {
+  const { seen, bad } = await page.evaluate(([needle, root]) => {
+    const out = { seen: 0, bad: [] };
+    for (const top of document.querySelectorAll(root)) {
+      const walk = document.createTreeWalker(top, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        if (!n.data.includes(needle)) continue;
+        out.seen++;
+        const el = n.parentElement;
+        const isolating = (el.localName === 'bdi' || el.getAttribute('dir') === 'auto') && el.textContent === n.data &&
+          ['isolate', 'isolate-override', 'plaintext'].includes(getComputedStyle(el).unicodeBidi);
+        if (isolating) continue;
+        const where = [];
+        for (let e = el; e && e !== top && where.length < 4; e = e.parentElement) {
+          where.push(e.localName + (e.getAttribute('data-testid') ? `[${e.getAttribute('data-testid')}]` : e.className ? `.${String(e.className).split(' ')[0]}` : ''));
+        }
+        out.bad.push(`${where.join(' < ')}: "${el.textContent.slice(0, 80)}"`);
+      }
+    }
+    return out;
+  }, [needle, root]);
+  assert(seen > 0, `${where}: "${needle}" is not shown`);
+  assert(!bad.length, `${where}: ${bad.length} of ${seen} places show "${needle}" without isolating it:\n${bad.join('\n')}`);
+  return seen;
+}
+
+// Boxes that must follow each other from left to right on one line, as the words of a
+// left-to-right sentence do (a right-to-left override that leaked would turn them around).
+function assertLeftToRight(boxes, what) {
+  for (let i = 1; i < boxes.length; i++) {
+    const [a, b] = [boxes[i - 1], boxes[i]];
+    assert(a && b, `${what}: part ${a ? i + 1 : i} is not shown`);
+    assert(b.left >= a.right - 1, `${what}: part ${i + 1} (x ${Math.round(b.left)}) is not right of part ${i} (ends at x ${Math.round(a.right)})`);
+  }
+}
+
+// The boxes of the text before the first <bdi> in the element, the <bdi>, and the text after it.
+async function boxesAroundName(locator) {
+  return locator.evaluate((el) => {
+    const bdi = el.querySelector('bdi');
+    if (!bdi) return null;
+    const box = (node) => {
+      if (!node) return null;
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const r = range.getBoundingClientRect();
+      return r.width ? { left: r.left, right: r.right } : null;
+    };
+    return [box(bdi.previousSibling), box(bdi), box(bdi.nextSibling)];
+  });
+}
+
+async function boxOf(locator) {
+  const b = await locator.boundingBox();
+  return b ? { left: b.x, right: b.x + b.width } : null;
+}
+
+// The id of the occurrence of post (an answer of POST .../posts) on the channel named.
+const occurrenceOn = (post, name) => post.occurrences.find((o) => o.channel_id === channelId(name)).id;
+
+// Opens the details of post's occurrence on the channel named, from the calendar's week view
+// (turning to the week that holds it), and returns the panel.
+async function openOccurrence(page, post, name) {
+  const id = occurrenceOn(post, name);
+  const panel = byId(page, 'occurrence-details');
+  if (await panel.isVisible()) {
+    await byId(page, 'details-close').click();
+    await panel.waitFor({ state: 'hidden' });
+  }
+  if (!(await byId(page, 'calendar-week').isVisible())) {
+    await byId(page, 'nav-calendar').click();
+    await byId(page, 'calendar-week').waitFor();
+  }
+  const want = dayIn(post.occurrences.find((o) => o.id === id).planned_at);
+  for (let turns = 0; turns < 3; turns++) {
+    const days = await byId(page, 'calendar-day').evaluateAll((els) => els.map((e) => e.getAttribute('data-date')));
+    if (want >= days[0] && want <= days[days.length - 1]) break;
+    await byId(page, want > days[days.length - 1] ? 'calendar-next' : 'calendar-prev').click();
+    await page.locator(`[data-testid="calendar-day"][data-date="${days[0]}"]`).waitFor({ state: 'detached' });
+  }
+  await page.locator(`[data-testid="occurrence"][data-occurrence-id="${id}"]`).click();
+  await waitText(panel.getByTestId('details-state'), 'Scheduled');
+  return panel;
+}
+
+const isLoopback = (u) => u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
+
 async function confirm(page) {
   await byId(page, 'confirm-dialog').waitFor();
   await byId(page, 'confirm-ok').click();
@@ -479,6 +570,12 @@ async function main() {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: BROWSER_TZ });
+    // Nothing these tests do may reach past the loopback: a request for any other address is
+    // refused here and remembered, and a check at the end fails if there was one.
+    await context.route((u) => /^(https?|wss?):$/.test(u.protocol) && !isLoopback(u), (route) => {
+      offsite.push(route.request().url());
+      return route.abort('blockedbyclient').catch(() => {});
+    });
     // Chromium reports CSP violations through this event; make each one a console error.
     await context.addInitScript(() => {
       document.addEventListener('securitypolicyviolation', (e) => {
@@ -1583,6 +1680,175 @@ async function main() {
     await waitText(row.getByTestId('token-status'), 'Revoked');
   }, { page });
 
+  /* ---------------------------------------------------------------- text from people and networks */
+
+  // Right-to-left text and U+202E (RIGHT-TO-LEFT OVERRIDE, which shows "\u202Enimda" as
+  // "admin") in names, posts and messages: the dashboard shows each in an isolating element of
+  // its own, so that it cannot turn the words around it. Old records (from before the server
+  // refused such names) are made with sqlite3, as a migration would find them.
+  const HE = '\u05d7\u05e0\u05d5\u05ea';                                 // Hebrew "shop"
+  const CH_RTL = `${HE} \u0627\u0644\u0632\u0647\u0648\u0631`;            // + Arabic "the flowers"
+  const CH_OLD = '\u202Edlo-lennahc';                                   // shows as "channel-old"
+  const POST_RTL = `Tulip news \u05de\u05d1\u05e6\u05e2 \u0639\u0631\u0636 \u202Eeulav-rof-yenom`;
+  const MEMBER_SPOOF = '\u202Enimda';                                   // shows as "admin"
+  let rtlPost = null;
+  await check('names in right-to-left script or with U+202E are isolated on the channels page, in its form and its dialogs', async () => {
+    await byId(page, 'nav-channels').click();
+    await waitText(byId(page, 'page-title'), 'Channels');
+    await channelRow(page, 'Demo file').waitFor();
+    await fillChannelForm(page, { kind: 'file', name: CH_RTL, path: 'rtl.jsonl' });
+    const res = await submitChannel(page, 'POST');
+    if (res.status() === 422) { // the server refuses the name by now: an old record has it
+      sql(`INSERT INTO channels (workspace_id, kind, name, timezone, settings, status, created_at, updated_at)
+        SELECT workspace_id, 'file', ${sqlText(CH_RTL)}, 'Europe/Oslo', '{"path":"rtl.jsonl"}', 'active', created_at, updated_at FROM channels WHERE id = ${channelId('Demo file')}`);
+    } else {
+      await apiStatus(res, 201);
+    }
+    await fillChannelForm(page, { kind: 'file', name: 'Old channel', path: 'old.jsonl' });
+    await apiStatus(await submitChannel(page, 'POST'), 201);
+    sql(`UPDATE channels SET name = ${sqlText(CH_OLD)} WHERE id = ${channelId('Old channel')}`);
+    await page.reload();
+    await channelRow(page, CH_OLD).waitFor();
+    await channelRow(page, CH_RTL).waitFor();
+    await assertIsolated(page, HE, 'the channels page');
+    await assertIsolated(page, 'lennahc', 'the channels page');
+    // The row's labels stay in their columns' order.
+    const cells = await channelRow(page, CH_OLD).locator('td').evaluateAll((tds) => tds.slice(0, 3).map((td) => td.getBoundingClientRect().left));
+    assert(cells[0] < cells[1] && cells[1] < cells[2], `the row's first cells are at x ${cells}`);
+    // Editing: the form's title names the channel; removing: the question does.
+    await channelRow(page, CH_OLD).getByTestId('channel-edit').click();
+    await waitText(byId(page, 'channel-form-title'), 'Edit');
+    await assertIsolated(page, 'lennahc', 'the edit form', '[data-testid="channel-form-title"]');
+    assertLeftToRight(await boxesAroundName(byId(page, 'channel-form-title')) || [], 'the title "Edit \u201c\u2026\u201d"');
+    await byId(page, 'channel-cancel').click();
+    await channelRow(page, CH_OLD).getByTestId('channel-remove').click();
+    await byId(page, 'confirm-dialog').waitFor();
+    await assertIsolated(page, 'lennahc', 'the remove dialog', '[data-testid="confirm-dialog"]');
+    const around = await boxesAroundName(page.locator('#confirm-title'));
+    assert(around, 'the remove dialog does not hold the name in a <bdi> of its own');
+    assertLeftToRight(around, 'the question "Remove \u201c\u2026\u201d?"');
+    await byId(page, 'confirm-cancel').click();
+    await byId(page, 'confirm-dialog').waitFor({ state: 'detached' });
+    for (const id of ['channel-name-input', 'channel-timezone', 'channel-setting-path', 'channel-setting-url']) {
+      assert(await byId(page, id).getAttribute('dir') === 'auto', `the field ${id} does not follow the direction of its text`);
+    }
+  }, { page });
+
+  await check('a post with Arabic, Hebrew and U+202E is isolated in the composer, the calendar and its details', async () => {
+    await openComposer(page);
+    await chooseChannels(page, [CH_RTL, CH_OLD]);
+    await byId(page, 'composer-text').fill(POST_RTL);
+    await byId(page, 'schedule-at').check();
+    const tomorrow = await page.evaluate(() => {
+      const d = new Date();
+      const t = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1, 11, 0);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}`;
+    });
+    await byId(page, 'schedule-date').fill(tomorrow);
+    await byId(page, 'schedule-time').fill('11:00');
+    const res = await submitPost(page);
+    await apiStatus(res, 201);
+    rtlPost = await res.json();
+    assert(rtlPost.text === POST_RTL, 'the server changed the text');
+    // Addresses on the networks, as publishing would have stored them: one hostile, one real.
+    sql(`UPDATE occurrences SET remote_url = 'javascript:alert(1)' WHERE id = ${occurrenceOn(rtlPost, CH_OLD)}`);
+    sql(`UPDATE occurrences SET remote_url = 'https://example.com/x' WHERE id = ${occurrenceOn(rtlPost, CH_RTL)}`);
+    await byId(page, 'composer-done-item').nth(1).waitFor();
+    await assertIsolated(page, HE, 'the composer');
+    await assertIsolated(page, 'lennahc', 'the composer');
+    await assertIsolated(page, 'lennahc', 'the confirmation', '[data-testid="composer-done"]');
+    assert(await byId(page, 'composer-text').getAttribute('dir') === 'auto', 'the text area does not follow the direction of its text');
+    await byId(page, 'composer-calendar-link').click();
+    await occurrenceOf(page, rtlPost.id).nth(1).waitFor();
+    await assertIsolated(page, 'yenom', 'the calendar');
+    await assertIsolated(page, HE, 'the calendar');
+    await assertIsolated(page, 'lennahc', 'the calendar');
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: path.join(OUT, 'calendar-rtl.png'), fullPage: true });
+    const panel = await openOccurrence(page, rtlPost, CH_OLD);
+    await assertIsolated(page, 'yenom', 'the details panel', '[data-testid="occurrence-details"]');
+    await assertIsolated(page, 'lennahc', 'the details panel', '[data-testid="occurrence-details"]');
+    // The channel's name, its kind and its time zone keep their order after the override.
+    assertLeftToRight([await boxOf(panel.getByTestId('details-channel')), await boxOf(panel.locator('dd .kind')),
+      await boxOf(panel.getByTestId('details-timezone'))], 'the channel line of the details');
+    await page.screenshot({ path: path.join(OUT, 'details-rtl.png') });
+    await byId(page, 'details-close').click();
+    await panel.waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('in the details, a javascript: address is text, an https one a link that opens apart', async () => {
+    assert(rtlPost, 'no post from the earlier step');
+    const panel = await openOccurrence(page, rtlPost, CH_OLD);
+    try {
+      await checkRemoteLinks(panel);
+    } finally {
+      if (await panel.isVisible()) await page.keyboard.press('Escape');
+    }
+  }, { page });
+
+  async function checkRemoteLinks(panel) {
+    await waitText(panel.locator('dd'), 'javascript:alert(1)');
+    assert(await page.locator('[href^="javascript:" i], [src^="javascript:" i]').count() === 0, 'a javascript: address is made a link');
+    const hostile = panel.getByTestId('details-remote');
+    assert(await hostile.evaluate((el) => el.localName) !== 'a', 'a javascript: address is made a link');
+    await assertIsolated(page, 'javascript:alert(1)', 'the details panel', '[data-testid="occurrence-details"]');
+    const before = page.url();
+    const pages = context.pages().length;
+    await hostile.click();
+    // Whatever a click queued has run once the page answers again.
+    await page.evaluate(() => new Promise((resolve) => window.setTimeout(resolve, 0)));
+    assert(page.url() === before && context.pages().length === pages, 'clicking the address went somewhere');
+    assert(!problems.some((p) => p.startsWith('dialog')), 'clicking the address opened a dialog');
+    await byId(page, 'details-close').click();
+    await panel.waitFor({ state: 'hidden' });
+    await openOccurrence(page, rtlPost, CH_RTL);
+    const good = panel.locator('a[data-testid="details-remote"]');
+    await good.waitFor();
+    assert(await good.getAttribute('href') === 'https://example.com/x', `the link goes to ${await good.getAttribute('href')}`);
+    assert(await good.getAttribute('rel') === 'noopener noreferrer' && await good.getAttribute('target') === '_blank',
+      `the link has rel="${await good.getAttribute('rel')}" target="${await good.getAttribute('target')}"`);
+    await assertIsolated(page, 'https://example.com/x', 'the details panel', '[data-testid="occurrence-details"]');
+    await byId(page, 'details-close').click();
+    await panel.waitFor({ state: 'hidden' });
+  }
+
+  await check('a message with U+202E in its author\'s name and text is isolated in the inbox', async () => {
+    const bsky = channelId('Acme on Bluesky');
+    const now = Math.floor(Date.now() / 1000);
+    sql(`INSERT INTO messages (workspace_id, channel_id, kind, remote_id, remote_url, author_id, author_handle, author_name, text, created_at, received_at)
+      SELECT workspace_id, id, 'mention', 'at://did:plc:spoof/app.bsky.feed.post/1', 'https://bsky.app/profile/spoof.test/post/1', 'did:plc:spoof',
+        'spoof.test', ${sqlText('\u202Etroppus')}, ${sqlText('Hi \u202Eyltnegru kcab em llac \u05e9\u05dc\u05d5\u05dd')}, ${now + 60}, ${now}
+      FROM channels WHERE id = ${bsky}`);
+    await byId(page, 'nav-inbox').click();
+    const item = page.locator('[data-testid="inbox-item"]').filter({ hasText: 'spoof.test' });
+    await item.waitFor();
+    await byId(page, 'inbox-channel').locator('option').nth(1).waitFor({ state: 'attached' });
+    await assertIsolated(page, 'troppus', 'the inbox');
+    await assertIsolated(page, 'kcab', 'the inbox');
+    await assertIsolated(page, HE, 'the inbox\'s channel filter');
+    assertLeftToRight([await boxOf(item.getByTestId('inbox-kind-badge')), await boxOf(item.getByTestId('inbox-author-name')),
+      await boxOf(item.getByTestId('inbox-author-handle'))], 'the head of the message');
+  }, { page });
+
+  await check('a member named with U+202E is isolated in the list and in the questions about them', async () => {
+    sql(`UPDATE users SET name = ${sqlText(MEMBER_SPOOF)} WHERE email = ${sqlText(MEMBER_EMAIL)}`);
+    await byId(page, 'nav-members').click();
+    const row = byId(page, 'member-row').filter({ hasText: MEMBER_EMAIL });
+    await waitText(row.locator('.name'), 'nimda');
+    await assertIsolated(page, 'nimda', 'the members page');
+    await assertIsolated(page, MEMBER_EMAIL, 'the members page', '[data-testid="members-body"]');
+    await row.getByTestId('member-remove').click();
+    await byId(page, 'confirm-dialog').waitFor();
+    await assertIsolated(page, 'nimda', 'the remove dialog', '[data-testid="confirm-dialog"]');
+    const around = await boxesAroundName(page.locator('#confirm-title'));
+    assert(around, 'the remove dialog does not hold the name in a <bdi> of its own');
+    assertLeftToRight(around, 'the question "Remove \u2026?"');
+    await byId(page, 'confirm-cancel').click();
+    await byId(page, 'confirm-dialog').waitFor({ state: 'detached' });
+    sql(`UPDATE users SET name = 'Eva Editor' WHERE email = ${sqlText(MEMBER_EMAIL)}`);
+  }, { page });
+
   await check('log out: the login page is shown and the session is gone', async () => {
     await byId(page, 'logout').click();
     await byId(page, 'login-form').waitFor();
@@ -1639,6 +1905,10 @@ async function main() {
 
   await check('no console errors, CSP violations or page errors', async () => {
     assert(problems.length === 0, `${problems.length} problem(s):\n${problems.join('\n')}`);
+  });
+
+  await check('the browser asked for nothing beyond 127.0.0.1', async () => {
+    assert(offsite.length === 0, `${offsite.length} request(s) refused:\n${offsite.join('\n')}`);
   });
 }
 
