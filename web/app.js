@@ -431,7 +431,8 @@
 
   /* ------------------------------------------------------------------ API */
 
-  function ApiError(status, code, message, field, retryAfter, violations) {
+  function ApiError(status, code, message, field, retryAfter, violations, detail) {
+    this.detail = detail || {};   // the whole error object (a login's second-factor challenge)
     this.status = status;
     this.code = code;
     this.message = message;
@@ -456,7 +457,7 @@
         if (res.ok) return data;
         var e = (data && data.error) || {};
         throw new ApiError(res.status, e.code || ('http_' + res.status),
-          e.message || t('error.http', { status: res.status }), e.field, res.headers.get('Retry-After'), e.violations);
+          e.message || t('error.http', { status: res.status }), e.field, res.headers.get('Retry-After'), e.violations, e);
       });
     }, function () {
       throw new ApiError(0, 'network', t('error.network'));
@@ -474,6 +475,10 @@
         err.handled = true;
         state.me.password_change_required = true;
         render();
+      } else if (err.status === 403 && err.code === 'second_factor_required' && state.me) {
+        // The workspace asks for two-step login: the shell shows why and where to turn it on.
+        err.handled = true;
+        refreshMe();
       }
       throw err;
     });
@@ -611,6 +616,19 @@
   function render(fromNavigation) {
     var app = document.getElementById('app');
     takeConnectReturn();
+    var invite = INVITE_ROUTE.exec(location.hash || '');
+    if (!invite && !state.me && state.afterLogin && INVITE_ROUTE.test(state.afterLogin) && location.hash === '#/login') {
+      // not yet: the login page shows first, then the invitation again
+    }
+    if (invite) { destroyShell(); showInvitation(app, invite[1]); return; }
+    if (state.me && state.afterLogin && INVITE_ROUTE.test(state.afterLogin)) {
+      var back = state.afterLogin;
+      state.afterLogin = null;
+      history.replaceState(null, '', back);
+      destroyShell();
+      showInvitation(app, INVITE_ROUTE.exec(back)[1]);
+      return;
+    }
     if (!state.me) { destroyShell(); showLogin(app); return; }
     if (state.me.password_change_required) { destroyShell(); showPasswordChange(app); return; }
     var ms = state.me.memberships || [];
@@ -679,18 +697,13 @@
       if (!p) { setFieldError(password, t('login.passwordRequired')); password.control.focus(); return; }
       submit.disabled = true;
       request('POST', '/auth/login', { email: e, password: p }).then(function (res) {
-        state.csrf = res.csrf_token || null;
         state.oneTimePassword = res.password_change_required ? p : null;
-        return request('GET', '/me').then(function (me) {
-          state.me = me;
-          if (me.csrf_token) state.csrf = me.csrf_token;
-          if (res.password_change_required) state.me.password_change_required = true;
-          state.workspaces = {};
-          render();
-        });
+        return loggedIn(res);
       }).catch(function (err) {
         submit.disabled = false;
-        if (err.status === 429) {
+        if (err.status === 401 && err.code === 'second_factor_required' && err.detail.challenge) {
+          showSecondFactor(app, err.detail.challenge);
+        } else if (err.status === 429) {
           var secs = retrySeconds(err.retryAfter);
           msg.errorKey(secs ? 'login.rateLimited' : 'login.rateLimitedNoWait', secs ? { wait: waitText(secs) } : null);
           if (secs) {
@@ -707,6 +720,73 @@
       });
     });
     email.control.focus();
+  }
+
+  // After a login (or an accepted invitation): who am I, then the page asked for.
+  function loggedIn(res) {
+    state.csrf = res.csrf_token || null;
+    return request('GET', '/me').then(function (me) {
+      state.me = me;
+      if (me.csrf_token) state.csrf = me.csrf_token;
+      if (res.password_change_required) state.me.password_change_required = true;
+      state.workspaces = {};
+      render();
+    });
+  }
+
+  // The second step of a login: the code from the authenticator app, or a recovery code.
+  function showSecondFactor(app, challenge) {
+    var useRecovery = false;
+    var msg = messageBox('second-factor-error');
+    var code = field('sf-code', 'second.code', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '11', spellcheck: 'false', testid: 'second-factor-code' }), { hint: 'second.codeHint', testid: 'second-factor-code' });
+    var recovery = field('sf-recovery', 'second.recovery', h('input', { type: 'text', autocomplete: 'off', maxlength: '40', spellcheck: 'false', testid: 'second-factor-recovery' }), { hint: 'second.recoveryHint', testid: 'second-factor-recovery' });
+    recovery.wrap.hidden = true;
+    var submit = button('second.submit', { type: 'submit', kind: 'primary', testid: 'second-factor-submit' });
+    submit.classList.add('btn-block');
+    var toggle = button('second.useRecovery', { kind: 'link', testid: 'second-factor-toggle', onClick: function () {
+      useRecovery = !useRecovery;
+      code.wrap.hidden = useRecovery;
+      recovery.wrap.hidden = !useRecovery;
+      setT(toggle, useRecovery ? 'second.useCode' : 'second.useRecovery');
+      (useRecovery ? recovery : code).control.focus();
+    } });
+    var back = button('second.back', { kind: 'link', testid: 'second-factor-back', onClick: function () { showLogin(app); } });
+    var form = h('form', { class: 'form', testid: 'second-factor-form', novalidate: true, 'aria-labelledby': 'sf-heading' },
+      h('h1', { id: 'sf-heading', class: 'auth-heading', t: 'second.heading' }),
+      h('p', { class: 'hint', t: 'second.intro' }),
+      msg.el, code.wrap, recovery.wrap, submit,
+      h('p', { class: 'auth-aside' }, toggle, ' ', back));
+    authPage(app, 'second-factor', form);
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      msg.clear();
+      setFieldError(code, null);
+      setFieldError(recovery, null);
+      var f = useRecovery ? recovery : code;
+      var v = f.control.value.trim();
+      if (!v) { setFieldError(f, t(useRecovery ? 'second.recoveryRequired' : 'second.codeRequired')); f.control.focus(); return; }
+      var body = { challenge: challenge };
+      body[useRecovery ? 'recovery_code' : 'code'] = v;
+      submit.disabled = true;
+      request('POST', '/auth/second-factor', body).then(loggedIn).catch(function (err) {
+        submit.disabled = false;
+        if (err.status === 401 && err.code === 'invalid_code') {
+          msg.errorKey(useRecovery ? 'second.recoveryWrong' : 'second.wrong');
+          if (err.detail.tries_left === 0) { state.loginNotice = 'second.tooManyTries'; showLogin(app); return; }
+          f.control.value = '';
+          f.control.focus();
+        } else if (err.status === 401) {
+          state.loginNotice = 'second.expired';
+          showLogin(app);
+        } else if (err.status === 429) {
+          var secs = retrySeconds(err.retryAfter);
+          msg.errorKey(secs ? 'second.rateLimited' : 'login.rateLimitedNoWait', secs ? { wait: waitText(secs) } : null);
+        } else {
+          msg.error(err.message);
+        }
+      });
+    });
+    code.control.focus();
   }
 
   function retrySeconds(value) {
@@ -772,6 +852,122 @@
       });
     });
     (current ? current.control : next.control).focus();
+  }
+
+  var INVITE_ROUTE = /^#\/invite\/(inv_[A-Za-z0-9_-]{20,59})$/;
+
+  // The page an invitation link opens: make your account, or join with the one you have.
+  function showInvitation(app, secret) {
+    var msg = messageBox('invite-message');
+    var body = h('div', { testid: 'invite-body' }, h('p', { t: 'list.loading' }));
+    authPage(app, 'invite', h('div', null, h('h1', { id: 'invite-heading', class: 'auth-heading', t: 'invite.heading' }), msg.el, body));
+    document.title = t('invite.heading') + ' \u2014 ' + t('app.title');
+    request('GET', '/invitations/' + secret).then(function (inv) {
+      clear(body);
+      setT(document.getElementById('invite-heading'), 'invite.headingFor', { workspace: inv.workspace_name });
+      append(body, h('p', { testid: 'invite-summary', t: inv.inviter_name ? 'invite.summary' : 'invite.summaryNoInviter',
+        tp: { inviter: inv.inviter_name, email: inv.email, role: t('role.' + inv.role) } }));
+      if (inv.state !== 'pending') {
+        msg.errorKey('invite.state.' + inv.state);
+        append(body, h('p', { class: 'auth-aside' }, h('a', { href: '#/login', testid: 'invite-login-link', t: 'invite.toLogin',
+          on: { click: function () { history.replaceState(null, '', '#/login'); render(); } } })));
+        return;
+      }
+      if (state.me) { joinAsMe(inv); return; }
+      newAccountForm(inv);
+    }, function (err) {
+      clear(body);
+      if (err.status === 404) msg.errorKey('invite.notFound'); else msg.error(err.message);
+      append(body, h('p', { class: 'auth-aside' }, h('a', { href: '#/login', t: 'invite.toLogin',
+        on: { click: function () { history.replaceState(null, '', '#/login'); render(); } } })));
+    });
+
+    function goToWorkspace(wid) {
+      history.replaceState(null, '', '#/w/' + wid + '/' + DEFAULT_SECTION);
+      render();
+    }
+
+    function joinAsMe(inv) {
+      var mine = (state.me.user.email || '').toLowerCase() === inv.email;
+      if (!mine) {
+        append(body, [
+          h('p', { testid: 'invite-other-account', t: 'invite.otherAccount', tp: { me: state.me.user.email, email: inv.email } }),
+          h('p', { class: 'auth-aside' }, button('header.logout', { kind: 'secondary', testid: 'invite-logout', onClick: function () {
+            request('POST', '/auth/logout').then(null, function () { return null; }).then(function () {
+              state.me = null; state.csrf = null; state.workspaces = {};
+              showInvitation(app, secret);
+            });
+          } }))
+        ]);
+        return;
+      }
+      var join = button('invite.join', { kind: 'primary', testid: 'invite-join', tp: { workspace: inv.workspace_name }, onClick: function () {
+        join.disabled = true;
+        request('POST', '/invitations/' + secret + '/join').then(function (res) {
+          return request('GET', '/me').then(function (me) {
+            state.me = me;
+            if (me.csrf_token) state.csrf = me.csrf_token;
+            state.workspaces = {};
+            goToWorkspace(res.workspace_id);
+          });
+        }).catch(function (err) { join.disabled = false; msg.error(err.message); });
+      } });
+      join.classList.add('btn-block');
+      append(body, [h('p', { t: 'invite.joinAs', tp: { email: state.me.user.email } }), join]);
+    }
+
+    function newAccountForm(inv) {
+      var name = field('inv-name', 'invite.name', h('input', { type: 'text', autocomplete: 'name', maxlength: '100', value: inv.name || '', testid: 'invite-name' }), { testid: 'invite-name' });
+      var pw = field('inv-pw', 'password.new', h('input', { type: 'password', autocomplete: 'new-password', minlength: '10', maxlength: '256', testid: 'invite-password' }), { hint: 'password.rule', testid: 'invite-password' });
+      var repeat = field('inv-repeat', 'password.repeat', h('input', { type: 'password', autocomplete: 'new-password', testid: 'invite-repeat' }), { testid: 'invite-repeat' });
+      var submit = button('invite.create', { type: 'submit', kind: 'primary', testid: 'invite-submit' });
+      submit.classList.add('btn-block');
+      var have = h('p', { class: 'auth-aside' }, h('span', { t: 'invite.haveAccount' }), ' ',
+        button('invite.logInFirst', { kind: 'link', testid: 'invite-login', onClick: function () {
+          state.afterLogin = '#/invite/' + secret;
+          history.replaceState(null, '', '#/login');
+          showLogin(app);
+        } }));
+      var form = h('form', { class: 'form', testid: 'invite-form', novalidate: true },
+        h('input', { type: 'email', autocomplete: 'username', value: inv.email, hidden: true, readOnly: true }),
+        name.wrap, pw.wrap, repeat.wrap, submit, have);
+      append(body, form);
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        msg.clear();
+        [name, pw, repeat].forEach(function (f) { setFieldError(f, null); });
+        var p = pw.control.value;
+        if (p.length < 10) { setFieldError(pw, t('password.tooShort')); pw.control.focus(); return; }
+        if (p.length > 256) { setFieldError(pw, t('password.tooLong')); pw.control.focus(); return; }
+        if (p !== repeat.control.value) { setFieldError(repeat, t('password.mismatch')); repeat.control.focus(); return; }
+        var b = { password: p };
+        if (name.control.value.trim()) b.name = name.control.value.trim();
+        submit.disabled = true;
+        request('POST', '/invitations/' + secret + '/accept', b).then(function (res) {
+          state.csrf = res.csrf_token || null;
+          return request('GET', '/me').then(function (me) {
+            state.me = me;
+            if (me.csrf_token) state.csrf = me.csrf_token;
+            state.workspaces = {};
+            goToWorkspace(res.workspace_id);
+          });
+        }).catch(function (err) {
+          submit.disabled = false;
+          if (err.code === 'account_exists') {
+            msg.errorKey('invite.accountExists', { email: inv.email });
+            form.hidden = true;
+            append(body, h('p', { class: 'auth-aside' }, button('invite.logInFirst', { kind: 'primary', testid: 'invite-login-existing', onClick: function () {
+              state.afterLogin = '#/invite/' + secret;
+              history.replaceState(null, '', '#/login');
+              showLogin(app);
+            } })));
+          } else if (err.field === 'name') { setFieldError(name, err.message); name.control.focus(); }
+          else if (err.field === 'password') { setFieldError(pw, err.message); pw.control.focus(); }
+          else msg.error(err.message);
+        });
+      });
+      (inv.name ? pw : name).control.focus();
+    }
   }
 
   function showNoWorkspace(app) {

@@ -217,11 +217,20 @@ int api_login_second_factor(struct web_request *r, struct web_reply *out)
     if((rc = ratelimit_check(key, CODE_FAILURES_MAX, now, &out->retry_after)))
         return rc;
     rc = core_challenge_answer(r->core, challenge, code, recovery, now, &u);
+    if(rc == SAM_EAUTH) {
+        /* How many tries the challenge has left (0: the password again). */
+        char msg[300];
+        struct store_challenge after;
+        int left = 0;
+        snprintf(msg, sizeof(msg), "%s", sam_errmsg(rc));
+        if(core_challenge_user(r->core, challenge, now, &after) == SAM_OK)
+            left = CORE_CHALLENGE_TRIES - after.attempts;
+        out->error_code = "invalid_code";
+        out->error_extra = json_pack("{s:i}", "tries_left", left > 0 ? left : 0);
+        return sam_fail(SAM_EAUTH, "%s", msg);
+    }
     if(rc) {
-        if(rc != SAM_EAUTH)
-            ratelimit_release(key, now);
-        else
-            out->error_code = "invalid_code";
+        ratelimit_release(key, now);
         return rc;
     }
     ratelimit_release(key, now);
