@@ -91,5 +91,6 @@ int cmd_queue(struct cli *c, int argc, char **argv);
 int cmd_series(struct cli *c, int argc, char **argv);
 int cmd_messages(struct cli *c, int argc, char **argv);
 int cmd_engagement(struct cli *c, int argc, char **argv);
+int cmd_mail(struct cli *c, int argc, char **argv);
 
 #endif

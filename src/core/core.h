@@ -26,6 +26,7 @@ struct core {
     void *on_due_arg;
     void (*on_read)(void *arg); /* called to read the channels now (wakes the poller) */
     void *on_read_arg;
+    int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
 };
 
 /* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
