@@ -23,6 +23,7 @@ static const char *usage =
     "Listens on 127.0.0.1:8080 unless told otherwise; port 0 picks a free port. Prints\n"
     "'listening on URL' once it accepts connections. On the first start with an empty\n"
     "database it creates a workspace and an owner and prints a one-time password.\n"
+    "With smtp_url set it also sends the mail outbox ('samtale mail list').\n"
     "Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.\n"
     "\n"
     "  --listen ADDR:PORT   address to listen on (config: listen)\n"

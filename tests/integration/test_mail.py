@@ -336,3 +336,33 @@ def test_serve_refuses_mail_settings_that_cannot_work():
             assert word in p.stderr and "listening" not in p.stdout, (env, p.stderr)
     finally:
         inst.close()
+
+
+def test_stopping_cuts_a_hung_send_short_and_keeps_the_message():
+    inst = harness.Instance()
+    hung = socket.socket()   # takes connections and never greets
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(5)
+    peer = None
+    try:
+        env = mail_env(hung.getsockname()[1], SAMTALE_SMTP_TIMEOUT_MS="60000")
+        start_server(inst, env)
+        mid = queue(inst.db, "ada@example.com", env, subject="Kept")
+        harness.wait_until(lambda: row(inst.db, mid)["state"] == "sending", "the send to hang")
+        t = time.monotonic()
+        inst.server.stop()
+        took = time.monotonic() - t
+        inst.server = None
+        assert took < 5, "stopping took %.1f s with a send hanging (its timeout is 60 s)" % took
+        r = row(inst.db, mid)
+        assert r["state"] == "queued" and "stopped" in r["last_error"], r
+        # The next start sends it.
+        peer = SmtpPeer(inst.dir)
+        start_server(inst, mail_env(peer.port))
+        harness.wait_until(lambda: row(inst.db, mid)["state"] == "sent", "the kept message to go out")
+        assert [m["Subject"] for m in peer.messages()] == ["Kept"]
+    finally:
+        inst.close()
+        hung.close()
+        if peer:
+            peer.stop()
