@@ -92,5 +92,6 @@ int cmd_series(struct cli *c, int argc, char **argv);
 int cmd_messages(struct cli *c, int argc, char **argv);
 int cmd_engagement(struct cli *c, int argc, char **argv);
 int cmd_invite(struct cli *c, int argc, char **argv);
+int cmd_mail(struct cli *c, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timeutil.h"
+#include "engine/mailer.h"
 #include "engine/poller.h"
 #include "engine/publisher.h"
 #include "web/web.h"
@@ -22,14 +23,23 @@ static const char *usage =
     "Listens on 127.0.0.1:8080 unless told otherwise; port 0 picks a free port. Prints\n"
     "'listening on URL' once it accepts connections. On the first start with an empty\n"
     "database it creates a workspace and an owner and prints a one-time password.\n"
+    "With smtp_url set it also sends the mail outbox ('samtale mail list').\n"
     "Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.\n"
     "\n"
     "  --listen ADDR:PORT   address to listen on (config: listen)\n"
     "  --threads N          HTTP worker threads (config: threads)\n";
 
+/* What on_due wakes: the publisher, and the mailer when mail is configured. */
+struct due_workers {
+    struct publisher *pub;
+    struct mailer *mail;
+};
+
 static void on_due(void *arg)
 {
-    publisher_kick(arg);
+    struct due_workers *w = arg;
+    publisher_kick(w->pub);
+    mailer_kick(w->mail);
 }
 
 static void on_read(void *arg)
@@ -45,6 +55,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     struct web *w = NULL;
     struct publisher *pub = NULL;
     struct poller *pol = NULL;
+    struct mailer *mail = NULL;
+    struct mailer_options mo;
+    struct due_workers due = {NULL, NULL};
     int lock_fd = -1; /* held while serving; the kernel releases it if the process dies */
     char files[4096] = ""; /* the publisher keeps a pointer to it while serving */
     char url[320], otp[24];
@@ -132,13 +145,33 @@ int cmd_serve(struct cli *c, int argc, char **argv)
             fprintf(stderr, "samtale: poll_interval_s must be from 1 to 86400\n");
             return EXIT_USAGE;
         }
+        /* Mail (smtp_url set): its settings are checked before anything starts. */
+        memset(&mo, 0, sizeof(mo));
+        if(*conf_get(c->conf, "smtp_url") && (rc = mailer_options_load(c->conf, &mo))) {
+            fprintf(stderr, "samtale: %s\n", sam_errmsg(rc));
+            return EXIT_USAGE;
+        }
         rc = publisher_start(&c->core, &po, &pub);
         if(rc)
             return cli_fail(rc);
+        due.pub = pub;
+        if(*conf_get(c->conf, "smtp_url")) {
+            rc = mailer_start(&c->core, &mo, &mail);
+            if(rc) {
+                publisher_stop(pub);
+                return cli_fail(rc);
+            }
+            log_kv(LOG_INFO, "mail enabled", "smtp_url", mo.smtp.url, "from", mo.smtp.from, "security",
+                   conf_get(c->conf, "smtp_security"), NULL);
+        }
+        due.mail = mail;
+        c->core.mail_enabled = mail != NULL;
         c->core.on_due = on_due;
-        c->core.on_due_arg = pub;
+        c->core.on_due_arg = &due;
         rc = poller_start(&c->core, &lo, &pol);
         if(rc) {
+            c->core.on_due = NULL;
+            mailer_stop(mail);
             publisher_stop(pub);
             return cli_fail(rc);
         }
@@ -159,7 +192,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     wo.file_dir = files[0] ? files : conf_get(c->conf, "files_dir");
     rc = web_start(&wo, &c->core, &w, url, sizeof(url));
     if(rc) {
+        c->core.on_due = NULL;
         poller_stop(pol);
+        mailer_stop(mail);
         publisher_stop(pub);
         return cli_fail(rc);
     }
@@ -186,6 +221,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     c->core.on_due = NULL;
     c->core.on_read = NULL;
     poller_stop(pol);
+    mailer_stop(mail);
     publisher_stop(pub);
     close(lock_fd);
     return EXIT_OK;

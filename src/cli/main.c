@@ -7,6 +7,7 @@
 #include "channel/http.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/netpolicy.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static const char *usage =
     "  post        write, schedule, list, edit and cancel posts\n"
     "  queue       show what is planned, in each channel's local time\n"
     "  series      repeat a post by a rule (evergreen), list series\n"
+    "  mail        send a test email, list the mail outbox\n"
     "  version     print the version\n"
     "\n"
     "Global options (also settable in samtale.conf or as SAMTALE_* environment variables):\n"
@@ -58,6 +60,7 @@ static const struct command commands[] = {
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
     {"post", cmd_post}, {"queue", cmd_queue}, {"series", cmd_series},
     {"messages", cmd_messages}, {"engagement", cmd_engagement}, {"invite", cmd_invite},
+    {"mail", cmd_mail},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */
@@ -147,6 +150,8 @@ int main(int argc, char **argv)
     }
     rc = log_setup(conf_get(c.conf, "log_level"), conf_get(c.conf, "log_format"));
     http_allow_private(conf_get_bool(c.conf, "fetch_private_addresses"));
+    if(!rc)
+        rc = netpolicy_configure(conf_get_bool(c.conf, "fetch_private_addresses"), conf_get(c.conf, "outbound_allow"));
     if(rc) {
         fprintf(stderr, "samtale: %s\n", sam_errmsg(rc));
         return EXIT_USAGE;

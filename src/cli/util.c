@@ -114,6 +114,8 @@ int cli_open(struct cli *c)
     rc = core_key_load(&c->core, conf_get(c->conf, "secret_key"), kf);
     if(rc)
         return cli_fail(rc);
+    /* Mail queued from here goes out through `samtale serve` once SMTP is configured. */
+    c->core.mail_enabled = *conf_get(c->conf, "smtp_url") != '\0';
     c->opened = 1;
     return EXIT_OK;
 }

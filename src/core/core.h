@@ -27,9 +27,8 @@ struct core {
     void *on_due_arg;
     void (*on_read)(void *arg); /* called to read the channels now (wakes the poller) */
     void *on_read_arg;
-    int mail_enabled;          /* TEMP-MERGE: mail is configured */
+    int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
 };
-int core_mail_enqueue(struct core *c, const char *to, const char *subject, const char *text, const char *kind); /* TEMP-MERGE */
 
 /* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
  * see each other (core/post.c). */

@@ -13,6 +13,7 @@
  * holding it proves the mailbox); otherwise the inviter is shown it once to pass on.
  */
 #include "core/core.h"
+#include "core/mail.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -299,7 +300,7 @@ static int invite_mail(struct core *c, const struct store_invitation *v, const c
     if(!body)
         return SAM_ENOMEM;
     snprintf(body, n, texts[t].body, who, v->workspace_name, role, link, expires);
-    rc = core_mail_enqueue(c, v->email, subject, body, "invitation");
+    rc = core_mail_enqueue_sealed(c, v->email, subject, body, "invitation");
     sodium_memzero(link, sizeof(link));
     sodium_memzero(body, n);
     free(body);

@@ -230,6 +230,7 @@ static int sq_schema_version(struct store *st, int *version)
     return rc;
 }
 
+
 static int sq_migrate(struct store *st, int *version)
 {
     struct sq *s = SQ(st);
@@ -2295,6 +2296,176 @@ static int sq_oauth_take(struct store *st, const char *state_hash, int64_t now, 
     return rc;
 }
 
+/* ---- mail outbox ---- */
+
+#define MAIL_COLS "id, recipient, subject, kind, state, attempts, next_attempt_at, coalesce(lease_owner, '')," \
+                  " coalesce(lease_until, 0), coalesce(last_error, ''), coalesce(reply, ''), created_at, updated_at," \
+                  " coalesce(sent_at, 0), sealed"
+
+/* A row of MAIL_COLS, and the body when the query has one more column. */
+static void row_mail(sqlite3_stmt *q, void *p)
+{
+    struct store_mail *m = p;
+    memset(m, 0, sizeof(*m));
+    m->id = sqlite3_column_int64(q, 0);
+    col_text(q, 1, m->recipient, sizeof(m->recipient));
+    m->subject = col_dup(q, 2);
+    col_text(q, 3, m->kind, sizeof(m->kind));
+    col_text(q, 4, m->state, sizeof(m->state));
+    m->attempts = sqlite3_column_int(q, 5);
+    m->next_attempt_at = sqlite3_column_int64(q, 6);
+    col_text(q, 7, m->lease_owner, sizeof(m->lease_owner));
+    m->lease_until = sqlite3_column_int64(q, 8);
+    col_text(q, 9, m->last_error, sizeof(m->last_error));
+    col_text(q, 10, m->reply, sizeof(m->reply));
+    m->created_at = sqlite3_column_int64(q, 11);
+    m->updated_at = sqlite3_column_int64(q, 12);
+    m->sent_at = sqlite3_column_int64(q, 13);
+    m->sealed = sqlite3_column_int(q, 14);
+    if(sqlite3_column_count(q) > 15)
+        m->body = col_dup(q, 15);
+}
+
+static int sq_mail_insert(struct store *st, struct store_mail *m)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "INSERT INTO mail_outbox(recipient, subject, body, kind, state, attempts, next_attempt_at,"
+                 " lease_owner, lease_until, created_at, updated_at, sealed)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+             &q);
+    if(!rc) {
+        bind_text(q, 1, m->recipient);
+        bind_text(q, 2, m->subject ? m->subject : "");
+        bind_text(q, 3, m->body ? m->body : "");
+        bind_text(q, 4, m->kind);
+        bind_text(q, 5, m->state[0] ? m->state : "queued");
+        sqlite3_bind_int(q, 6, m->attempts);
+        sqlite3_bind_int64(q, 7, m->next_attempt_at);
+        bind_text_or_null(q, 8, m->lease_owner[0] ? m->lease_owner : NULL);
+        if(m->lease_until)
+            sqlite3_bind_int64(q, 9, m->lease_until);
+        else
+            sqlite3_bind_null(q, 9);
+        sqlite3_bind_int64(q, 10, m->created_at);
+        sqlite3_bind_int(q, 11, m->sealed ? 1 : 0);
+        rc = exec_stmt(s, q, "mail", NULL);
+        if(!rc) {
+            m->id = sqlite3_last_insert_rowid(s->db);
+            m->updated_at = m->created_at;
+        }
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_mail_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                         struct store_mail **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    *items = NULL;
+    *n = 0;
+    lock(s);
+    /* One statement: the rows are chosen and leased together, so two workers (or a
+     * worker and `samtale mail test`) never take the same message. */
+    rc = prep(s, "UPDATE mail_outbox SET state = 'sending', lease_owner = ?2, lease_until = ?1 + ?3,"
+                 " attempts = attempts + 1, updated_at = ?1 WHERE id IN (SELECT id FROM mail_outbox"
+                 " WHERE (state = 'queued' AND next_attempt_at <= ?1) OR (state = 'sending' AND lease_until < ?1)"
+                 " ORDER BY next_attempt_at, id LIMIT ?4) RETURNING " MAIL_COLS ", body", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, now);
+        bind_text(q, 2, owner);
+        sqlite3_bind_int(q, 3, lease_seconds);
+        sqlite3_bind_int(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_mail, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    if(!rc && !*n) {
+        free(*items);
+        *items = NULL;
+    }
+    return rc;
+}
+
+static int sq_mail_finish(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
+                          int64_t now)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, n = 0;
+    lock(s);
+    rc = prep(s, "UPDATE mail_outbox SET state = ?3, last_error = ?4, reply = ?5,"
+                 " next_attempt_at = CASE WHEN ?6 > 0 THEN ?6 ELSE next_attempt_at END,"
+                 " sent_at = CASE WHEN ?3 = 'sent' THEN ?7 ELSE sent_at END, lease_owner = NULL, lease_until = NULL,"
+                 " body = CASE WHEN sealed = 1 AND ?3 IN ('sent', 'failed') THEN '' ELSE body END,"
+                 " updated_at = ?7 WHERE id = ?1 AND state = 'sending' AND lease_owner = ?2", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, id);
+        bind_text(q, 2, owner);
+        bind_text(q, 3, o->state);
+        bind_text_or_null(q, 4, o->error);
+        bind_text_or_null(q, 5, o->reply);
+        sqlite3_bind_int64(q, 6, o->next_attempt_at);
+        sqlite3_bind_int64(q, 7, now);
+        rc = exec_stmt(s, q, "mail", &n);
+        release(s, q);
+    }
+    unlock(s);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ECONFLICT, "mail %lld is no longer leased to %s", (long long)id, owner);
+    return rc;
+}
+
+static int sq_mail_list(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
+                        size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    rc = prep(s, "SELECT " MAIL_COLS " FROM mail_outbox WHERE (?1 IS NULL OR state = ?1) AND (?2 = 0 OR id < ?2)"
+                 " ORDER BY id DESC LIMIT ?3", &q);
+    if(!rc) {
+        bind_text_or_null(q, 1, state);
+        sqlite3_bind_int64(q, 2, before);
+        sqlite3_bind_int(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_mail, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
+static int sq_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
+{
+    static const char *const states[STORE_MAIL_NSTATES] = {"queued", "sending", "sent", "failed"};
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc, r;
+    memset(counts, 0, sizeof(int64_t) * STORE_MAIL_NSTATES);
+    lock(s);
+    rc = prep(s, "SELECT state, count(*) FROM mail_outbox GROUP BY state", &q);
+    if(!rc) {
+        while((r = sqlite3_step(q)) == SQLITE_ROW) {
+            const char *state = (const char *)sqlite3_column_text(q, 0);
+            for(int i = 0; state && i < STORE_MAIL_NSTATES; i++)
+                if(!strcmp(state, states[i]))
+                    counts[i] = sqlite3_column_int64(q, 1);
+        }
+        if(r != SQLITE_DONE)
+            rc = sq_err(s, r, "mail counts");
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
 /* ---- security (X6): login failures, invitations, the second factor ---- */
 
 static int sq_workspace_set_second_factor(struct store *st, int64_t ws, int required)
@@ -3002,6 +3173,11 @@ static const struct store_ops sqlite_ops = {
     .engagement_list = sq_engagement_list,
     .oauth_insert = sq_oauth_insert,
     .oauth_take = sq_oauth_take,
+    .mail_insert = sq_mail_insert,
+    .mail_claim = sq_mail_claim,
+    .mail_finish = sq_mail_finish,
+    .mail_list = sq_mail_list,
+    .mail_counts = sq_mail_counts,
     .workspace_set_second_factor = sq_workspace_set_second_factor,
     .user_login_failed = sq_user_login_failed,
     .user_login_succeeded = sq_user_login_succeeded,

@@ -345,6 +345,50 @@ void store_oauth_cleanup(struct store_oauth *o)
     memset(o, 0, sizeof(*o));
 }
 
+int store_mail_insert(struct store *st, struct store_mail *m)
+{
+    return st->ops->mail_insert(st, m);
+}
+
+int store_mail_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                     struct store_mail **items, size_t *n)
+{
+    return st->ops->mail_claim(st, now, owner, lease_seconds, limit, items, n);
+}
+
+int store_mail_finish(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
+                      int64_t now)
+{
+    return st->ops->mail_finish(st, id, owner, o, now);
+}
+
+int store_mail_list(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
+                    size_t *n)
+{
+    return st->ops->mail_list(st, state, before, limit, items, n);
+}
+
+int store_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
+{
+    return st->ops->mail_counts(st, counts);
+}
+
+void store_mail_cleanup(struct store_mail *m)
+{
+    if(!m)
+        return;
+    free(m->subject);
+    free(m->body);
+    m->subject = m->body = NULL;
+}
+
+void store_mail_list_free(struct store_mail *items, size_t n)
+{
+    for(size_t i = 0; items && i < n; i++)
+        store_mail_cleanup(&items[i]);
+    free(items);
+}
+
 int store_audit_insert(struct store *st, const struct store_audit *a)
 {
     return st->ops->audit_insert(st, a);

@@ -110,6 +110,34 @@ struct store_challenge {
     int64_t created_at, expires_at;
 };
 
+/* A message in the mail outbox: written by core_mail_enqueue, sent by the mailer. */
+struct store_mail {
+    int64_t id;
+    char recipient[STORE_EMAIL_MAX + 1];
+    char *subject;            /* owned */
+    char *body;               /* owned; NULL in lists (store_mail_list) */
+    int sealed;               /* body is sealed under the secret key (base64); emptied once done */
+    char kind[STORE_KIND_MAX + 1];
+    char state[16];           /* queued, sending, sent, failed */
+    int attempts;
+    int64_t next_attempt_at;  /* when a queued message is due */
+    char lease_owner[48];     /* who is sending it (state sending) */
+    int64_t lease_until;
+    char last_error[512];     /* for people: why the last attempt failed, "" when none */
+    char reply[512];          /* the mail server's last reply, "" when none */
+    int64_t created_at, updated_at, sent_at;
+};
+
+/* What the mailer writes back after an attempt. */
+struct store_mail_outcome {
+    const char *state;        /* sent, queued (try again at next_attempt_at), failed */
+    const char *error;        /* NULL: none */
+    const char *reply;        /* NULL: none */
+    int64_t next_attempt_at;
+};
+
+#define STORE_MAIL_NSTATES 4  /* queued, sending, sent, failed (store_mail_counts) */
+
 struct store_token {
     int64_t id;
     int64_t workspace_id;
@@ -345,6 +373,14 @@ struct store_ops {
                            struct store_engagement **items, size_t *n);
     int (*oauth_insert)(struct store *st, const struct store_oauth *o);
     int (*oauth_take)(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
+    int (*mail_insert)(struct store *st, struct store_mail *m);
+    int (*mail_claim)(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                      struct store_mail **items, size_t *n);
+    int (*mail_finish)(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
+                       int64_t now);
+    int (*mail_list)(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
+                     size_t *n);
+    int (*mail_counts)(struct store *st, int64_t counts[STORE_MAIL_NSTATES]);
 
     int (*workspace_set_second_factor)(struct store *st, int64_t ws, int required);
     int (*user_login_failed)(struct store *st, int64_t id, int64_t now, const char *addr, int *count);
@@ -564,6 +600,30 @@ int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t oc
 int store_oauth_insert(struct store *st, const struct store_oauth *o);
 int store_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
 void store_oauth_cleanup(struct store_oauth *o);
+
+/* The mail outbox. Inserts a message (fills id); state "" means queued, and a message
+ * inserted as sending needs lease_owner and lease_until (a send made at once, `samtale
+ * mail test`). updated_at is set to created_at. */
+int store_mail_insert(struct store *st, struct store_mail *m);
+/* Claims up to limit messages due at now (queued with next_attempt_at <= now, or sending
+ * under a lease that ran out), oldest due first, in one transaction: each becomes
+ * sending under owner's lease until now + lease_seconds, with attempts + 1. Bodies are
+ * loaded. Free with store_mail_list_free. */
+int store_mail_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+                     struct store_mail **items, size_t *n);
+/* Records an attempt's outcome, only while owner holds the lease (else SAM_ECONFLICT):
+ * sent (sent_at = now), queued again at o->next_attempt_at, or failed; last_error and
+ * reply are replaced by o's (NULL clears them). */
+int store_mail_finish(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
+                      int64_t now);
+/* Newest first (by id), without bodies; state NULL: every state; before 0 = from the
+ * newest. */
+int store_mail_list(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
+                    size_t *n);
+/* How many messages are queued, sending, sent and failed, in that order. */
+int store_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES]);
+void store_mail_cleanup(struct store_mail *m);
+void store_mail_list_free(struct store_mail *items, size_t n);
 
 /* ---- security (X6): login failures, invitations, the second factor ---- */
 

@@ -40,6 +40,15 @@ static const struct item_def defs[] = {
     {"metrics_token", "", 1, "when set, /metrics wants 'Authorization: Bearer <this>'"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
     {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
+    {"smtp_url", "", 0, "mail server: smtp://host:587 (STARTTLS) or smtps://host:465 (TLS); empty: no mail is sent"},
+    {"smtp_user", "", 0, "user name for the mail server (empty: no AUTH)"},
+    {"smtp_password", "", 1, "password for the mail server"},
+    {"smtp_from", "", 0, "the address mail comes from, e.g. samtale@example.com"},
+    {"smtp_security", "starttls", 0, "starttls (required), tls (smtps://) or none (a relay on this machine only)"},
+    {"smtp_ca_file", "", 0, "PEM file of the CA that signed the mail server's certificate (default: the system's)"},
+    {"smtp_timeout_ms", "30000", 0, "time limit of one send to the mail server, in milliseconds"},
+    {"smtp_retry_s", "30", 0, "first wait before mail is sent again after a temporary failure (doubles, at most an hour)"},
+    {"outbound_allow", "", 0, "private addresses samtale may connect to, e.g. 10.0.0.5 or 192.168.0.0/16 (a mail relay)"},
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
 #define CONF_FILE_MAX (1u << 20)

@@ -1,6 +1,7 @@
 /*
  * metrics.c: Prometheus metrics in the text exposition format: requests by route, method
- * and status, a latency histogram by route, database figures and process figures.
+ * and status, a latency histogram by route, database figures, the mail outbox by state,
+ * and process figures.
  * Counters are updated under one mutex (a few adds per request).
  */
 #include "web/web.h"
@@ -130,6 +131,16 @@ int metrics_render(struct core *core, struct buf *b)
                          st.schema_version, (long long)st.db_bytes, (long long)st.free_bytes,
                          (long long)st.workspaces, (long long)st.users, (long long)st.channels,
                          (long long)st.sessions, (long long)st.tokens);
+    }
+    {
+        static const char *const states[STORE_MAIL_NSTATES] = {"queued", "sending", "sent", "failed"};
+        int64_t mail[STORE_MAIL_NSTATES];
+        if(!store_mail_counts(core->st, mail)) {
+            rc |= buf_puts(b, "# HELP samtale_mail_outbox Messages in the mail outbox, by state.\n"
+                              "# TYPE samtale_mail_outbox gauge\n");
+            for(int i = 0; i < STORE_MAIL_NSTATES; i++)
+                rc |= buf_printf(b, "samtale_mail_outbox{state=\"%s\"} %lld\n", states[i], (long long)mail[i]);
+        }
     }
     rc |= buf_printf(b,
                      "# HELP samtale_process_resident_memory_bytes Resident memory of this process.\n"

@@ -85,3 +85,53 @@ class Receiver:
 
     def stop(self):
         stop_process(self.proc)
+
+
+SMTP_SERVER = os.path.join(HERE, "..", "peers", "smtp_server.py")
+
+
+class SmtpPeer:
+    """tests/peers/smtp_server.py (aiosmtpd) on 127.0.0.1: each accepted message is a file in
+    .dir, each connection, refusal and message a line of .dir/log.jsonl. args are the
+    server's options (--tls, --cert, --key, --auth, --refuse-rcpt, --refuse-count ...)."""
+
+    def __init__(self, workdir, *args, port=0, name="smtp"):
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        # aiosmtpd is Debian's python3-aiosmtpd: Debian's interpreter has it.
+        py = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        self._err = open(os.path.join(workdir, name + ".stderr"), "wb")
+        self.proc = subprocess.Popen([py, SMTP_SERVER, "--dir", self.dir, "--port", str(port)] + list(args),
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err)
+        line = first_line(self.proc, harness.TIMEOUT)
+        m = re.search(r"listening on (\d+)", line)
+        if not m:
+            self.stop()
+            raise AssertionError("SMTP peer did not start: %r" % line)
+        self.port = int(m.group(1))
+
+    def events(self, event=None):
+        """The log's events (of one kind when event is given), oldest first."""
+        path = os.path.join(self.dir, "log.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as f:
+            evs = [json.loads(l) for l in f if l.strip()]
+        return [e for e in evs if event is None or e["event"] == event]
+
+    def messages(self):
+        """The accepted messages as email.message.EmailMessage, oldest first."""
+        import email
+        import email.policy
+        out = []
+        for name in sorted(n for n in os.listdir(self.dir) if n.endswith(".eml")):
+            with open(os.path.join(self.dir, name), "rb") as f:
+                raw = f.read()
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            msg.raw = raw
+            out.append(msg)
+        return out
+
+    def stop(self):
+        stop_process(self.proc)
+        self._err.close()
