@@ -1831,6 +1831,54 @@ async function main() {
       await boxOf(item.getByTestId('inbox-author-handle'))], 'the head of the message');
   }, { page });
 
+  // Addresses as networks (or an attacker) may send them, and the link the inbox makes of each
+  // (null: shown without a link). The same check decides every link of the dashboard.
+  const ADDRESSES = [
+    ['https://bsky.app/profile/a.test/post/1', 'https://bsky.app/profile/a.test/post/1'],
+    ['http://mastodon.example/@kari/1', 'http://mastodon.example/@kari/1'],
+    ['HTTPS://Example.COM/Path?q=1#top', 'https://example.com/Path?q=1#top'],
+    ['javascript:alert(1)', null],
+    ['JaVaScRiPt:alert(1)', null],
+    [' javascript:alert(1)', null],
+    ['java\tscript:alert(1)', null],
+    ['javascript://example.com/%0aalert(1)', null],
+    ['data:text/html,<script>alert(1)</script>', null],
+    ['vbscript:msgbox(1)', null],
+    ['//evil.example/x', null],
+    ['https://user:secret@example.com/', null],
+    ['https://example.com@evil.example/', null],
+    ['http:evil.example/x', null],
+    ['https:\\\\evil.example/x', null],
+    ['https://exa\u202Emple.com/', null],
+    ['https://example.com/a\nb', null],
+    ['https://example.com/a b', null],
+    ['ftp://example.com/x', null],
+    ['#/w/1/settings/channels', null],
+    ['https://', null],
+  ];
+  await check('only absolute http(s) addresses without credentials become links (a table of hostile ones)', async () => {
+    const bsky = channelId('Acme on Bluesky');
+    const now = Math.floor(Date.now() / 1000);
+    ADDRESSES.forEach(([url], i) => {
+      sql(`INSERT INTO messages (workspace_id, channel_id, kind, remote_id, remote_url, author_id, author_handle, text, created_at, received_at)
+        SELECT workspace_id, id, 'mention', 'at://did:plc:url/app.bsky.feed.post/${i}', ${sqlText(url)}, 'did:plc:url', 'url${i}.test',
+          'Address case ${i}.', ${now + 120 + i}, ${now} FROM channels WHERE id = ${bsky}`);
+    });
+    await page.reload();
+    await byId(page, 'inbox-item').filter({ hasText: 'Address case 0.' }).waitFor();
+    const wrong = [];
+    for (const [i, [url, want]] of ADDRESSES.entries()) {
+      const item = byId(page, 'inbox-item').filter({ hasText: `Address case ${i}.` });
+      await item.waitFor();
+      const links = await item.locator('a[href]').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.rel, a.target]));
+      const got = links.length ? links[0][0] : null;
+      if (got !== want || links.length > 1) wrong.push(`${JSON.stringify(url)}: ${JSON.stringify(links)}, expected ${JSON.stringify(want)}`);
+      else if (got && (links[0][1] !== 'noopener noreferrer' || links[0][2] !== '_blank')) wrong.push(`${JSON.stringify(url)}: rel "${links[0][1]}" target "${links[0][2]}"`);
+    }
+    assert(!wrong.length, `${wrong.length} address(es) handled wrongly:\n${wrong.join('\n')}`);
+    sql(`DELETE FROM messages WHERE author_id = 'did:plc:url'`);
+  }, { page });
+
   await check('a member named with U+202E is isolated in the list and in the questions about them', async () => {
     sql(`UPDATE users SET name = ${sqlText(MEMBER_SPOOF)} WHERE email = ${sqlText(MEMBER_EMAIL)}`);
     await byId(page, 'nav-members').click();
