@@ -52,7 +52,8 @@
     { id: 'contests', nav: 'nav.contests', icon: 'contests', view: placeholderView },
     { id: 'settings/channels', nav: 'nav.channels', icon: 'channels', group: 'settings', view: channelsView },
     { id: 'settings/members', nav: 'nav.members', icon: 'members', group: 'settings', view: membersView },
-    { id: 'settings/tokens', nav: 'nav.tokens', icon: 'tokens', group: 'settings', view: tokensView }
+    { id: 'settings/tokens', nav: 'nav.tokens', icon: 'tokens', group: 'settings', view: tokensView },
+    { id: 'settings/account', nav: 'nav.account', icon: 'account', group: 'settings', view: accountView }
   ];
   var SECTION_BY_ID = {};
   SECTIONS.forEach(function (s) { SECTION_BY_ID[s.id] = s; });
@@ -253,7 +254,10 @@
   // other schemes (javascript:, data:, vbscript:), protocol-relative //host, credentials,
   // and control, format (U+202E ...) or space characters anywhere (the URL parser would
   // quietly drop some of them, so that the link would go elsewhere than it reads).
-  function checkedUrl(url) {
+  function checkedUrl(url, image) {
+    // An image may also be a base64 data URI of an SVG or PNG (the server's QR codes).
+    if (image && typeof url === 'string' && url.length < 2000000 &&
+        /^data:image\/(svg\+xml|png);base64,[A-Za-z0-9+\/]+={0,2}$/.test(url)) return url;
     if (typeof url !== 'string' || !url || url.length > 4096) return null;
     if (/[\p{Cc}\p{Cf}\p{Z}]/u.test(url)) return null;
     if (OWN_ROUTE.test(url)) return url;
@@ -269,7 +273,7 @@
   // Sets el's href (or src) to url when checkedUrl allows it; a link out of the dashboard
   // opens in a new tab with rel="noopener noreferrer". False when url was refused.
   function setLink(el, attr, url) {
-    var href = checkedUrl(url);
+    var href = checkedUrl(url, attr === 'src' && el.tagName === 'IMG');
     if (!href) { el.removeAttribute(attr); return false; }
     el.setAttribute(attr, href);
     if (attr === 'href' && isExternal(href)) {
@@ -313,7 +317,8 @@
       ['path', { d: 'M14 11a5 5 0 0 0-7.54-.54l-3 3a5 5 0 0 0 7.07 7.07l1.71-1.71' }]],
     members: [['path', { d: 'M20 21v-2a4 4 0 0 0-4-4H8a4 4 0 0 0-4 4v2' }], ['circle', { cx: 12, cy: 7, r: 4 }]],
     tokens: [['circle', { cx: 7.5, cy: 15.5, r: 5.5 }], ['path', { d: 'M21 2l-9.6 9.6M15.5 7.5l3 3L22 7l-3-3' }]],
-    settings: [['path', { d: 'M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6' }]]
+    settings: [['path', { d: 'M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6' }]],
+    account: [['rect', { x: 5, y: 11, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }]]
   };
 
   function icon(name) {
@@ -1071,9 +1076,14 @@
     var ctx = { wid: r.wid, role: roleOf(r.wid), section: section, alive: function () { return seq === state.viewSeq; } };
     clear(s.main);
     s.main.appendChild(h('div', { class: 'message', testid: 'page-message', role: 'alert', hidden: true }));
+    if (state.me.failed_logins) s.main.appendChild(failedLoginsBanner(state.me.failed_logins));
     var banner = h('div', { class: 'reconnect-banner', testid: 'reconnect-banner', role: 'status', hidden: true });
     s.main.appendChild(banner);
-    s.main.appendChild(section.view(ctx));
+    var m = membership(r.wid);
+    // A workspace that asks for two-step login shows only where to turn it on.
+    var gated = m && m.second_factor_required && section.id !== 'settings/account';
+    s.main.appendChild(gated ? secondFactorGate(ctx, m) : section.view(ctx));
+    if (gated) { state.titleKey = 'gate.title'; updateTitle(); return; }
     // The channels page shows the same warning on each channel's row.
     if (section.id !== 'settings/channels') reconnectBanner(ctx, banner);
     state.titleKey = section.nav;
@@ -1104,6 +1114,37 @@
           : h('p', { class: 'hint', t: 'banner.askOwner' })
       ]);
     }, function () { /* the page itself reports what fails */ });
+  }
+
+  // Failed logins on the account before this session's login: told once, until dismissed.
+  function failedLoginsBanner(f) {
+    var box = h('div', { class: 'notice-banner', testid: 'failed-logins-banner', role: 'status' });
+    var when = f.last_at ? formatDate(f.last_at) : '';
+    append(box, [
+      h('p', { class: 'notice-banner-title', t: 'failed.title', tp: { n: f.count } }),
+      h('p', { testid: 'failed-logins-text', t: 'failed.text', tp: { n: f.count, when: when, address: f.last_address || '?' } }),
+      h('p', { class: 'notice-banner-actions' },
+        h('a', { class: 'btn btn-secondary btn-small', testid: 'failed-logins-account', t: 'failed.toAccount',
+          href: '#/w/' + (parseRoute(location.hash) || { wid: defaultWid() }).wid + '/settings/account' }),
+        ' ',
+        button('failed.dismiss', { small: true, testid: 'failed-logins-dismiss', onClick: function () {
+          call('DELETE', '/me/failed-logins').then(function () {
+            if (state.me) state.me.failed_logins = null;
+            box.remove();
+          }, function () { /* call() reports it */ });
+        } }))
+    ]);
+    return box;
+  }
+
+  // What a workspace that requires two-step login shows to an owner or editor without it.
+  function secondFactorGate(ctx, m) {
+    return h('section', { class: 'page', testid: 'second-factor-gate', 'aria-labelledby': 'page-title' },
+      pageHeader('gate.title', null),
+      h('div', { class: 'card' },
+        h('p', { t: 'gate.text', tp: { workspace: m.workspace_name, role: t('role.' + m.role) } }),
+        h('p', null, h('a', { class: 'btn btn-primary', testid: 'gate-account-link', t: 'gate.link',
+          href: '#/w/' + ctx.wid + '/settings/account' }))));
   }
 
   function pageHeader(titleKey, leadKey) {
@@ -3337,11 +3378,9 @@
       h('caption', { class: 'visually-hidden', t: 'members.caption' }),
       tableHead(['members.col.name', 'members.col.email', 'members.col.role', 'members.col.since'].concat(canWrite ? [null] : [])),
       tbody);
-    var otpBox = h('div', { class: 'secret-once', testid: 'member-otp', hidden: true, role: 'status', 'aria-live': 'polite' });
 
     var page = h('section', { class: 'page', testid: 'section-members', 'aria-labelledby': 'page-title' },
       pageHeader('members.title', 'members.lead'),
-      otpBox,
       h('div', { class: 'card' },
         h('div', { class: 'card-head' }, h('h2', { t: 'members.listHeading' }), count),
         listMsg.el, h('div', { class: 'table-wrap' }, table), h('div', { class: 'list-foot' }, more)),
@@ -3366,21 +3405,29 @@
       });
     }
 
+    var membersCard = page.children[1];
+    var invites = invitationsCard(ctx, canWrite);
+    page.insertBefore(invites.el, membersCard.nextSibling);
     if (!canWrite) return page;
 
+    page.insertBefore(workspaceSecurityCard(ctx), invites.el.nextSibling);
     var formMsg = messageBox('member-form-error');
-    var fEmail = field('m-email', 'members.field.email', h('input', { type: 'email', autocomplete: 'off', spellcheck: 'false', testid: 'member-email-input' }), { testid: 'member-email' });
-    var fName = field('m-name', 'members.field.name', h('input', { type: 'text', autocomplete: 'off', testid: 'member-name-input' }), { optional: true, testid: 'member-name' });
+    var fEmail = field('m-email', 'members.field.email', h('input', { type: 'email', autocomplete: 'off', spellcheck: 'false', maxlength: '254', testid: 'member-email-input' }), { testid: 'member-email' });
+    var fName = field('m-name', 'members.field.name', h('input', { type: 'text', autocomplete: 'off', maxlength: '100', testid: 'member-name-input' }), { optional: true, testid: 'member-name' });
     var fRole = field('m-role', 'members.field.role', roleSelect('m-role', 'editor', 'member-role-input'), { testid: 'member-role' });
-    var submit = button('members.add', { type: 'submit', kind: 'primary', testid: 'member-submit' });
+    var langSel = h('select', { testid: 'member-language-input' }, I.LANGS.map(function (l) {
+      return h('option', { value: l.code, text: l.name, selected: l.code === state.lang });
+    }));
+    var fLang = field('m-lang', 'members.field.language', langSel, { testid: 'member-language', hint: 'members.languageHint' });
+    var submit = button('members.invite', { type: 'submit', kind: 'primary', testid: 'member-submit' });
     var form = h('form', { class: 'form card', testid: 'member-form', novalidate: true, 'aria-labelledby': 'member-form-title' },
-      h('h2', { id: 'member-form-title', t: 'members.addHeading' }),
-      h('p', { class: 'hint', t: 'members.addHint' }),
+      h('h2', { id: 'member-form-title', t: 'members.inviteHeading' }),
+      h('p', { class: 'hint', t: 'members.inviteHint' }),
       formMsg.el,
-      h('div', { class: 'grid' }, fEmail.wrap, fName.wrap, fRole.wrap),
+      h('div', { class: 'grid' }, fEmail.wrap, fName.wrap, fRole.wrap, fLang.wrap),
       h('div', { class: 'form-actions' }, submit));
-    page.insertBefore(form, page.children[3] || null);
-    var fields = { email: fEmail, name: fName, role: fRole };
+    page.insertBefore(form, membersCard);
+    var fields = { email: fEmail, name: fName, role: fRole, language: fLang };
 
     form.addEventListener('submit', function (ev) {
       ev.preventDefault();
@@ -3388,17 +3435,18 @@
       Object.keys(fields).forEach(function (k) { setFieldError(fields[k], null); });
       var email = fEmail.control.value.trim();
       if (!email || email.indexOf('@') < 1) { setFieldError(fEmail, t('members.err.email')); fEmail.control.focus(); return; }
-      var body = { email: email, role: fRole.control.value };
+      var body = { email: email, role: fRole.control.value, language: langSel.value };
       var name = fName.control.value.trim();
       if (name) body.name = name;
       submit.disabled = true;
-      call('POST', base, body).then(function (m) {
+      call('POST', '/workspaces/' + wid + '/invitations', body).then(function (inv) {
         submit.disabled = false;
         if (!ctx.alive()) return;
         form.reset();
         fRole.control.value = 'editor';
-        showOneTime(m || body);
-        return list.reload();
+        langSel.value = state.lang;
+        invites.shown(inv);
+        invites.reload();
       }, function (err) {
         submit.disabled = false;
         if (err.handled) return;
@@ -3407,30 +3455,303 @@
       });
     });
 
-    function showOneTime(m) {
-      clear(otpBox);
-      var who = m.name || m.email;
-      if (m.one_time_password) {
-        otpBox.className = 'secret-once';
-        append(otpBox, [
-          h('h2', { t: 'members.otpHeading', tp: { name: who } }),
-          h('p', { t: 'members.otpText', tp: { email: m.email } }),
-          secretCopy('member-otp-value', m.one_time_password, 'members.otpLabel'),
-          h('p', { class: 'hint', t: 'members.otpOnce' }),
-          button('action.done', { testid: 'member-otp-done', onClick: function () { otpBox.hidden = true; clear(otpBox); } })
-        ]);
+    return page;
+  }
+
+  // Invitations waiting to be accepted; an owner can renew (a new link) or withdraw them.
+  function invitationsCard(ctx, canWrite) {
+    var base = '/workspaces/' + ctx.wid + '/invitations';
+    var msg = messageBox('invitations-message');
+    var linkBox = h('div', { class: 'secret-once', testid: 'invite-link', hidden: true, role: 'status', 'aria-live': 'polite' });
+    var tbody = h('tbody', { testid: 'invitations-body' });
+    var more = button('list.more', { testid: 'invitations-more' });
+    var items = [];
+    var cols = canWrite ? 5 : 4;
+    var el = h('div', { class: 'card', testid: 'invitations' },
+      h('div', { class: 'card-head' }, h('h2', { t: 'invites.heading' })),
+      linkBox, msg.el,
+      h('div', { class: 'table-wrap' }, h('table', { class: 'table', testid: 'invitations-table' },
+        h('caption', { class: 'visually-hidden', t: 'invites.heading' }),
+        tableHead(['members.col.email', 'members.col.role', 'invites.col.state', 'invites.col.expires'].concat(canWrite ? [null] : [])),
+        tbody)),
+      h('div', { class: 'list-foot' }, more));
+
+    function shown(inv) {
+      clear(linkBox);
+      var done = button('action.done', { testid: 'invite-link-done', onClick: function () { linkBox.hidden = true; clear(linkBox); } });
+      if (inv.link) {
+        linkBox.className = 'secret-once';
+        append(linkBox, [
+          h('h3', { t: 'invites.linkHeading', tp: { email: inv.email } }),
+          h('p', { t: 'invites.linkText', tp: { email: inv.email } }),
+          secretCopy('invite-link-value', inv.link, 'invites.linkLabel'),
+          h('p', { class: 'hint', t: 'invites.linkOnce' }), done]);
       } else {
-        otpBox.className = 'secret-once secret-once-plain';
-        append(otpBox, [
-          h('p', { t: 'members.addedExisting', tp: { name: who, role: t('role.' + (m.role || 'viewer')) } }),
-          button('action.done', { testid: 'member-otp-done', onClick: function () { otpBox.hidden = true; clear(otpBox); } })
-        ]);
+        linkBox.className = 'secret-once secret-once-plain';
+        append(linkBox, [h('p', { testid: 'invite-mailed', t: 'invites.mailed', tp: { email: inv.email } }), done]);
       }
-      otpBox.hidden = false;
-      otpBox.scrollIntoView({ block: 'nearest' });
+      linkBox.hidden = false;
+      linkBox.scrollIntoView({ block: 'nearest' });
     }
 
+    function row(inv) {
+      var expired = inv.state === 'expired';
+      return h('tr', { testid: 'invitation-row', 'data-id': String(inv.id) },
+        h('td', null, userText(inv.email)),
+        h('td', null, h('span', { class: 'role-badge', t: 'role.' + inv.role })),
+        h('td', null, h('span', { class: 'pill' + (expired ? ' pill-warn' : ''), testid: 'invitation-state', t: 'invites.state.' + inv.state })),
+        h('td', null, dateEl(inv.expires_at, true)),
+        canWrite ? h('td', { class: 'cell-actions' },
+          h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'invitation-renew', t: expired ? 'invites.renewExpired' : 'invites.renew',
+            on: { click: function () {
+              call('POST', base + '/' + inv.id + '/renew').then(function (res) { shown(res); list.reload(); },
+                function (err) { if (!err.handled) showError(msg, err); });
+            } } }), ' ',
+          h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small', testid: 'invitation-withdraw', t: 'invites.withdraw',
+            on: { click: function () {
+              confirmDialog('invites.withdrawTitle', 'invites.withdrawText', { email: inv.email }, 'invites.withdraw').then(function (ok) {
+                if (!ok) return;
+                call('DELETE', base + '/' + inv.id).then(function () { msg.noticeKey('invites.withdrawn', { email: inv.email }); list.reload(); },
+                  function (err) { if (!err.handled) showError(msg, err); });
+              });
+            } } })) : null);
+    }
+
+    var list = pager(base, more, function (page, reset) {
+      if (reset) items = [];
+      items = items.concat(page);
+      clear(tbody);
+      if (!items.length) tbody.appendChild(emptyRow(cols, 'invites.empty'));
+      items.forEach(function (inv) { tbody.appendChild(row(inv)); });
+    }, function (err) { showError(msg, err); });
+    list.reload();
+    return { el: el, shown: shown, reload: function () { return list.reload(); } };
+  }
+
+  // The workspace's rule: owners and editors must log in with a second factor.
+  function workspaceSecurityCard(ctx) {
+    var msg = messageBox('workspace-security-message');
+    var box = h('input', { type: 'checkbox', id: 'ws-require-2fa', testid: 'workspace-require-2fa' });
+    var card = h('div', { class: 'card', testid: 'workspace-security' },
+      h('h2', { t: 'wsec.heading' }),
+      h('p', { class: 'hint', t: 'wsec.text' }),
+      msg.el,
+      h('p', { class: 'check-row' }, box, ' ', h('label', { for: 'ws-require-2fa', t: 'wsec.require' })));
+    workspace(ctx.wid).then(function (w) { box.checked = !!w.require_second_factor; }, function () { /* reported elsewhere */ });
+    box.addEventListener('change', function () {
+      var want = box.checked;
+      box.disabled = true;
+      msg.clear();
+      call('PATCH', '/workspaces/' + ctx.wid, { require_second_factor: want }).then(function (w) {
+        box.disabled = false;
+        box.checked = !!w.require_second_factor;
+        if (state.workspaces) state.workspaces[ctx.wid] = null;
+        msg.noticeKey(want ? 'wsec.on' : 'wsec.off');
+        refreshMe();
+      }, function (err) {
+        box.disabled = false;
+        box.checked = !want;
+        if (err.handled) return;
+        if (err.field === 'require_second_factor') {
+          msg.errorKey('wsec.needOwn');
+          append(msg.el, [' ', h('a', { href: '#/w/' + ctx.wid + '/settings/account', testid: 'wsec-account-link', t: 'wsec.toAccount' })]);
+        } else msg.error(err.message);
+      });
+    });
+    return card;
+  }
+
+  /* ------------------------------------------------------------------ your account */
+
+  function accountView(ctx) {
+    var me = state.me;
+    var page = h('section', { class: 'page', testid: 'section-account', 'aria-labelledby': 'page-title' },
+      pageHeader('account.title', 'account.lead'));
+    var who = h('div', { class: 'card' },
+      h('h2', { t: 'account.who' }),
+      h('p', null, h('span', { class: 'name', testid: 'account-name', user: me.user.name || '' }), ' ',
+        h('span', { class: 'hint', testid: 'account-email', user: me.user.email })));
+    append(page, [who, secondFactorCard(ctx), passwordCard(), tokensCard()]);
     return page;
+  }
+
+  function passwordCard() {
+    var msg = messageBox('account-password-message');
+    var cur = field('ap-current', 'account.pw.current', h('input', { type: 'password', autocomplete: 'current-password', testid: 'account-pw-current' }));
+    var next = field('ap-new', 'password.new', h('input', { type: 'password', autocomplete: 'new-password', minlength: '10', maxlength: '256', testid: 'account-pw-new' }), { hint: 'password.rule' });
+    var repeat = field('ap-repeat', 'password.repeat', h('input', { type: 'password', autocomplete: 'new-password', testid: 'account-pw-repeat' }));
+    var submit = button('account.pw.submit', { type: 'submit', kind: 'primary', testid: 'account-pw-submit' });
+    var form = h('form', { class: 'form card', testid: 'account-password-form', novalidate: true, 'aria-labelledby': 'ap-heading' },
+      h('h2', { id: 'ap-heading', t: 'account.pw.heading' }),
+      h('p', { class: 'hint', t: 'account.pw.hint' }),
+      msg.el, h('div', { class: 'grid' }, cur.wrap, next.wrap, repeat.wrap), h('div', { class: 'form-actions' }, submit));
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      msg.clear();
+      [cur, next, repeat].forEach(function (f) { setFieldError(f, null); });
+      var pw = next.control.value;
+      if (!cur.control.value) { setFieldError(cur, t('password.currentRequired')); cur.control.focus(); return; }
+      if (pw.length < 10) { setFieldError(next, t('password.tooShort')); next.control.focus(); return; }
+      if (pw.length > 256) { setFieldError(next, t('password.tooLong')); next.control.focus(); return; }
+      if (pw !== repeat.control.value) { setFieldError(repeat, t('password.mismatch')); repeat.control.focus(); return; }
+      submit.disabled = true;
+      call('POST', '/me/password', { current_password: cur.control.value, new_password: pw }).then(function () {
+        submit.disabled = false;
+        form.reset();
+        msg.noticeKey('account.pw.changed');
+      }, function (err) {
+        submit.disabled = false;
+        if (err.handled) return;
+        var f = err.field === 'current_password' ? cur : (err.field === 'new_password' ? next : null);
+        if (f) { setFieldError(f, err.message); f.control.focus(); } else msg.error(err.message);
+      });
+    });
+    return form;
+  }
+
+  function tokensCard() {
+    var msg = messageBox('account-tokens-message');
+    var revoke = button('account.tokens.revoke', { kind: 'danger', testid: 'account-tokens-revoke', onClick: function () {
+      confirmDialog('account.tokens.confirmTitle', 'account.tokens.confirmText', null, 'account.tokens.revoke').then(function (ok) {
+        if (!ok) return;
+        revoke.disabled = true;
+        call('POST', '/me/tokens/revoke').then(function (res) {
+          revoke.disabled = false;
+          msg.noticeKey('account.tokens.revoked', { n: res.revoked });
+        }, function (err) { revoke.disabled = false; if (!err.handled) msg.error(err.message); });
+      });
+    } });
+    return h('div', { class: 'card', testid: 'account-tokens' },
+      h('h2', { t: 'account.tokens.heading' }),
+      h('p', { t: 'account.tokens.text' }), msg.el, revoke);
+  }
+
+  // Recovery codes shown once, with a copy button for all of them.
+  function recoveryCodesBox(codes, onDone) {
+    var list = h('ol', { class: 'recovery-codes', testid: 'recovery-codes' }, codes.map(function (c) {
+      return h('li', { class: 'mono', text: c });
+    }));
+    return h('div', { class: 'secret-once', role: 'status', testid: 'recovery-codes-box' },
+      h('h3', { t: 'sf.codes.heading' }),
+      h('p', { t: 'sf.codes.text' }),
+      list,
+      secretCopy('recovery-codes-all', codes.join(' '), 'sf.codes.heading'),
+      h('p', { class: 'hint', t: 'sf.codes.once' }),
+      button('sf.codes.saved', { kind: 'primary', testid: 'recovery-codes-done', onClick: onDone }));
+  }
+
+  function secondFactorCard(ctx) {
+    var card = h('div', { class: 'card', testid: 'second-factor-card' });
+    var msg = messageBox('second-factor-message');
+    function draw() {
+      clear(card);
+      var sf = state.me.second_factor || { enabled: false };
+      append(card, [h('h2', { t: 'sf.heading' }), msg.el]);
+      if (sf.enabled) {
+        append(card, [
+          h('p', { class: 'status-line', testid: 'second-factor-status' }, h('span', { class: 'pill pill-ok', t: 'sf.on' }), ' ',
+            h('span', { t: 'sf.codesLeft', tp: { n: sf.recovery_codes_left || 0 } })),
+          h('p', { class: 'hint', t: 'sf.onText' }),
+          h('div', { class: 'form-actions' },
+            button('sf.newCodes', { testid: 'second-factor-new-codes', onClick: askPassword.bind(null, 'codes') }),
+            button('sf.turnOff', { kind: 'danger-quiet', testid: 'second-factor-off', onClick: askPassword.bind(null, 'off') }))
+        ]);
+      } else {
+        var required = (state.me.memberships || []).filter(function (m) { return m.second_factor_required; });
+        append(card, [
+          h('p', { class: 'status-line', testid: 'second-factor-status' }, h('span', { class: 'pill', t: 'sf.off' })),
+          h('p', { t: 'sf.offText' }),
+          required.length ? h('p', { class: 'note', testid: 'second-factor-required-note', t: 'sf.requiredBy',
+            tp: { workspaces: required.map(function (m) { return m.workspace_name; }).join(', ') } }) : null,
+          button('sf.turnOn', { kind: 'primary', testid: 'second-factor-on', onClick: begin })
+        ]);
+      }
+    }
+
+    function begin() {
+      msg.clear();
+      call('POST', '/me/second-factor').then(function (res) {
+        clear(card);
+        var img = h('img', { class: 'qr', testid: 'second-factor-qr', width: '220', height: '220', attrs: { alt: 'sf.qrAlt' }, src: res.qr_code });
+        var grouped = res.secret.replace(/(.{4})/g, '$1 ').trim();
+        var code = field('sf-confirm', 'sf.confirmCode', h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code', maxlength: '11', testid: 'second-factor-confirm-code' }), { hint: 'second.codeHint' });
+        var submit = button('sf.confirm', { type: 'submit', kind: 'primary', testid: 'second-factor-confirm' });
+        var cancel = button('action.cancel', { testid: 'second-factor-cancel', onClick: draw });
+        var form = h('form', { class: 'form', novalidate: true, testid: 'second-factor-enrol' },
+          h('ol', { class: 'steps' },
+            h('li', { t: 'sf.step1' }),
+            h('li', null, h('span', { t: 'sf.step2' }), h('div', { class: 'qr-wrap' }, img),
+              h('details', null, h('summary', { t: 'sf.cantScan' }),
+                h('p', { class: 'hint', t: 'sf.typeSecret' }),
+                h('p', { class: 'mono secret-text', testid: 'second-factor-secret', text: grouped }))),
+            h('li', { t: 'sf.step3' })),
+          msg.el, code.wrap, h('div', { class: 'form-actions' }, submit, cancel));
+        append(card, [h('h2', { t: 'sf.heading' }), form]);
+        code.control.focus();
+        form.addEventListener('submit', function (ev) {
+          ev.preventDefault();
+          msg.clear();
+          setFieldError(code, null);
+          var v = code.control.value.replace(/\s+/g, '');
+          if (!/^\d{6}$/.test(v)) { setFieldError(code, t('second.codeRequired')); code.control.focus(); return; }
+          submit.disabled = true;
+          call('POST', '/me/second-factor/confirm', { code: v }).then(function (done) {
+            clear(card);
+            append(card, [h('h2', { t: 'sf.heading' }), h('p', { class: 'message message-ok', t: 'sf.nowOn' }),
+              recoveryCodesBox(done.recovery_codes, function () { refreshMe(); })]);
+          }, function (err) {
+            submit.disabled = false;
+            if (err.handled) return;
+            if (err.field === 'code') { setFieldError(code, t('sf.wrongCode')); code.control.focus(); }
+            else if (err.status === 429) msg.errorKey('second.rateLimited', { wait: waitText(retrySeconds(err.retryAfter) || 60) });
+            else msg.error(err.message);
+          });
+        });
+      }, function (err) { if (!err.handled) msg.error(err.message); });
+    }
+
+    // Turning it off or new recovery codes: the password (and for off, a code) first.
+    function askPassword(what) {
+      msg.clear();
+      clear(card);
+      var pw = field('sf-pw', 'account.pw.current', h('input', { type: 'password', autocomplete: 'current-password', testid: 'second-factor-password' }));
+      var code = what === 'off' ? field('sf-off-code', 'sf.codeOrRecovery', h('input', { type: 'text', autocomplete: 'off', maxlength: '40', testid: 'second-factor-off-code' }), { hint: 'sf.codeOrRecoveryHint' }) : null;
+      var submit = button(what === 'off' ? 'sf.turnOff' : 'sf.newCodes', { type: 'submit', kind: what === 'off' ? 'danger' : 'primary', testid: 'second-factor-password-submit' });
+      var form = h('form', { class: 'form', novalidate: true, testid: 'second-factor-password-form' },
+        h('p', { t: what === 'off' ? 'sf.offConfirm' : 'sf.codesConfirm' }),
+        msg.el, pw.wrap, code ? code.wrap : null,
+        h('div', { class: 'form-actions' }, submit, button('action.cancel', { onClick: draw })));
+      append(card, [h('h2', { t: 'sf.heading' }), form]);
+      pw.control.focus();
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        msg.clear();
+        setFieldError(pw, null);
+        if (code) setFieldError(code, null);
+        if (!pw.control.value) { setFieldError(pw, t('login.passwordRequired')); pw.control.focus(); return; }
+        var body = { password: pw.control.value };
+        if (code) {
+          var v = code.control.value.trim();
+          if (!v) { setFieldError(code, t('second.codeRequired')); code.control.focus(); return; }
+          if (/^[\d\s]+$/.test(v)) body.code = v.replace(/\s+/g, ''); else body.recovery_code = v;
+        }
+        submit.disabled = true;
+        call('POST', what === 'off' ? '/me/second-factor/disable' : '/me/second-factor/recovery-codes', body).then(function (res) {
+          if (what === 'off') { refreshMe(); return; }
+          clear(card);
+          append(card, [h('h2', { t: 'sf.heading' }), recoveryCodesBox(res.recovery_codes, function () { refreshMe(); })]);
+        }, function (err) {
+          submit.disabled = false;
+          if (err.handled) return;
+          if (err.field === 'password') { setFieldError(pw, t('sf.wrongPassword')); pw.control.focus(); }
+          else if (code && (err.field === 'code' || err.field === 'recovery_code')) { setFieldError(code, t('sf.wrongCode')); code.control.focus(); }
+          else msg.error(err.message);
+        });
+      });
+    }
+
+    draw();
+    return card;
   }
 
   function refreshMe() {
