@@ -481,9 +481,11 @@
         state.me.password_change_required = true;
         render();
       } else if (err.status === 403 && err.code === 'second_factor_required' && state.me) {
-        // The workspace asks for two-step login: the shell shows why and where to turn it on.
+        // The workspace asks for two-step login: the shell shows why and where to turn it on
+        // (once: when it already knows, nothing more to do).
         err.handled = true;
-        refreshMe();
+        var known = (state.me.memberships || []).some(function (m) { return m.second_factor_required; });
+        if (!known) refreshMe();
       }
       throw err;
     });
@@ -1084,8 +1086,9 @@
     var gated = m && m.second_factor_required && section.id !== 'settings/account';
     s.main.appendChild(gated ? secondFactorGate(ctx, m) : section.view(ctx));
     if (gated) { state.titleKey = 'gate.title'; updateTitle(); return; }
-    // The channels page shows the same warning on each channel's row.
-    if (section.id !== 'settings/channels') reconnectBanner(ctx, banner);
+    // The channels page shows the same warning on each channel's row; a workspace that
+    // waits for two-step login shows nothing of its own.
+    if (section.id !== 'settings/channels' && !(m && m.second_factor_required)) reconnectBanner(ctx, banner);
     state.titleKey = section.nav;
     updateTitle();
     if (fromNavigation) {
@@ -3659,7 +3662,7 @@
       } else {
         var required = (state.me.memberships || []).filter(function (m) { return m.second_factor_required; });
         append(card, [
-          h('p', { class: 'status-line', testid: 'second-factor-status' }, h('span', { class: 'pill', t: 'sf.off' })),
+          h('p', { class: 'status-line', testid: 'second-factor-status' }, h('span', { class: 'pill pill-muted', t: 'sf.off' })),
           h('p', { t: 'sf.offText' }),
           required.length ? h('p', { class: 'note', testid: 'second-factor-required-note', t: 'sf.requiredBy',
             tp: { workspaces: required.map(function (m) { return m.workspace_name; }).join(', ') } }) : null,

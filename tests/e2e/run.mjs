@@ -15,6 +15,7 @@
 // Screenshots go to tests/e2e/output/; the English channels page also to docs/img/dashboard.png.
 
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -308,7 +309,7 @@ async function loginAs(page, email, password) {
   await byId(page, 'login-email').fill(email);
   await byId(page, 'login-password').fill(password);
   await byId(page, 'login-submit').click();
-  await page.locator('[data-testid="app-header"], [data-testid="password-form"], [data-testid="login-error"]:visible').first().waitFor();
+  await page.locator('[data-testid="app-header"], [data-testid="password-form"], [data-testid="second-factor-form"], [data-testid="login-error"]:visible').first().waitFor();
 }
 
 async function pickLanguage(page, code) {
@@ -521,10 +522,65 @@ async function openOccurrence(page, post, name) {
 
 const isLoopback = (u) => u.hostname === '127.0.0.1' || u.hostname === '[::1]' || u.hostname === 'localhost';
 
+// An authenticator app: RFC 6238 codes (HMAC-SHA1, 6 digits, 30 s) from a base32 key.
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of text.replace(/\s+/g, '').toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const out = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) out.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(out);
+}
+function totpAt(key, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(key)).update(counter).digest();
+  const off = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+const nowStep = () => Math.floor(Date.now() / 30_000);
+
 async function confirm(page) {
   await byId(page, 'confirm-dialog').waitFor();
   await byId(page, 'confirm-ok').click();
   await byId(page, 'confirm-dialog').waitFor({ state: 'detached' });
+}
+
+/* ---------------------------------------------------------------- browser contexts */
+
+// A browser context under the tests' rules: nothing may reach past the loopback (a request
+// for any other address is refused here and remembered, and a check at the end fails if
+// there was one), and CSP violations become console errors.
+async function newContext(options) {
+  const ctx = await browser.newContext(options);
+  await ctx.route((u) => /^(https?|wss?):$/.test(u.protocol) && !isLoopback(u), (route) => {
+    offsite.push(route.request().url());
+    return route.abort('blockedbyclient').catch(() => {});
+  });
+  await ctx.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
+  return ctx;
+}
+
+// Console errors, page errors and dialogs of a page count as problems (the last check).
+function watch(pg) {
+  pg.setDefaultTimeout(STEP_TIMEOUT);
+  pg.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const url = (msg.location() && msg.location().url) || '';
+    // Answers like 401 (not logged in), 409 (duplicate name) or 502 (a network that cannot
+    // be reached) are part of the tests: the
+    // browser logs them as failed resources, which is not an error of the page.
+    if (/Failed to load resource: the server responded with a status of (4\d\d|502)/.test(text) && url.includes('/api/v1/')) return;
+    problems.push(`console error: ${text}${url ? ` (${url})` : ''}`);
+  });
+  pg.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // Hostile text in the inbox must never run: an alert() would open a dialog.
+  pg.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
 }
 
 /* ---------------------------------------------------------------- the test */
@@ -569,34 +625,9 @@ async function main() {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: BROWSER_TZ });
-    // Nothing these tests do may reach past the loopback: a request for any other address is
-    // refused here and remembered, and a check at the end fails if there was one.
-    await context.route((u) => /^(https?|wss?):$/.test(u.protocol) && !isLoopback(u), (route) => {
-      offsite.push(route.request().url());
-      return route.abort('blockedbyclient').catch(() => {});
-    });
-    // Chromium reports CSP violations through this event; make each one a console error.
-    await context.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
-      });
-    });
+    context = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: BROWSER_TZ });
     page = await context.newPage();
-    page.setDefaultTimeout(STEP_TIMEOUT);
-    page.on('console', (msg) => {
-      if (msg.type() !== 'error') return;
-      const text = msg.text();
-      const url = (msg.location() && msg.location().url) || '';
-      // Answers like 401 (not logged in), 409 (duplicate name) or 502 (a network that cannot
-      // be reached) are part of the tests: the
-      // browser logs them as failed resources, which is not an error of the page.
-      if (/Failed to load resource: the server responded with a status of (4\d\d|502)/.test(text) && url.includes('/api/v1/')) return;
-      problems.push(`console error: ${text}${url ? ` (${url})` : ''}`);
-    });
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    // Hostile text in the inbox must never run: an alert() would open a dialog.
-    page.on('dialog', (d) => { problems.push(`dialog: ${d.message()}`); d.dismiss().catch(() => {}); });
+    watch(page);
   }, { critical: true });
 
   let firstResponse = null;
@@ -644,7 +675,7 @@ async function main() {
   }, { critical: true, page });
 
   await check('the navigation has every section; unbuilt ones say so honestly', async () => {
-    for (const id of ['calendar', 'composer', 'inbox', 'listening', 'people', 'goals', 'contests', 'settings', 'channels', 'members', 'tokens']) {
+    for (const id of ['calendar', 'composer', 'inbox', 'listening', 'people', 'goals', 'contests', 'settings', 'channels', 'members', 'tokens', 'account']) {
       await byId(page, `nav-${id}`).waitFor();
     }
     await byId(page, 'nav-listening').click();
@@ -1612,8 +1643,8 @@ async function main() {
     await page.screenshot({ path: path.join(OUT, 'calendar.png'), fullPage: true });
   }, { page });
 
-  let oneTimePassword = null;
-  await check('add a member and see the one-time password once', async () => {
+  let inviteLink = null;
+  await check('invite a member: the link is shown once and the invitation waits', async () => {
     await byId(page, 'nav-members').click();
     await waitText(byId(page, 'page-title'), 'Members');
     await byId(page, 'member-row').filter({ hasText: OWNER_EMAIL }).waitFor();
@@ -1621,14 +1652,52 @@ async function main() {
     await byId(page, 'member-name-input').fill('Eva Editor');
     await byId(page, 'member-role-input').selectOption('editor');
     const [res] = await Promise.all([
-      page.waitForResponse((r) => r.url().includes('/members') && r.request().method() === 'POST'),
+      page.waitForResponse((r) => r.url().includes('/invitations') && r.request().method() === 'POST'),
       byId(page, 'member-submit').click(),
     ]);
     await apiStatus(res, 201);
-    await byId(page, 'member-otp').waitFor();
-    oneTimePassword = await byId(page, 'member-otp-value').inputValue();
-    assert(oneTimePassword.length >= 6, `one-time password "${oneTimePassword}" looks wrong`);
+    await byId(page, 'invite-link').waitFor();
+    inviteLink = await byId(page, 'invite-link-value').inputValue();
+    assert(/#\/invite\/inv_[A-Za-z0-9_-]+$/.test(inviteLink), `the link shown is "${inviteLink}"`);
+    const row = byId(page, 'invitation-row').filter({ hasText: MEMBER_EMAIL });
+    await waitText(row.getByTestId('invitation-state'), 'Waiting');
+    assert(await byId(page, 'member-row').filter({ hasText: MEMBER_EMAIL }).count() === 0, 'the invited person is a member before accepting');
+    await byId(page, 'invite-link-done').click();
+    await byId(page, 'invite-link').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('the invited person opens the link, chooses a password and lands in the workspace', async () => {
+    assert(inviteLink, 'no invitation link from the earlier step');
+    const other = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: BROWSER_TZ });
+    try {
+      const p2 = await other.newPage();
+      watch(p2);
+      await p2.goto(new URL(inviteLink).hash ? base + new URL(inviteLink).hash : inviteLink);
+      await byId(p2, 'invite-form').waitFor();
+      await waitText(byId(p2, 'invite-summary'), MEMBER_EMAIL);
+      assert(await byId(p2, 'invite-name').inputValue() === 'Eva Editor', 'the suggested name is not filled in');
+      await byId(p2, 'invite-password').fill('too short');
+      await byId(p2, 'invite-repeat').fill('too short');
+      await byId(p2, 'invite-submit').click();
+      await waitText(byId(p2, 'invite-password-error'), '10');
+      await byId(p2, 'invite-password').fill(MEMBER_PASSWORD);
+      await byId(p2, 'invite-repeat').fill(MEMBER_PASSWORD);
+      const [res] = await Promise.all([
+        p2.waitForResponse((r) => r.url().endsWith('/accept')),
+        byId(p2, 'invite-submit').click(),
+      ]);
+      await apiStatus(res, 201);
+      await byId(p2, 'app-header').waitFor();
+      await waitText(byId(p2, 'workspace-role'), 'Editor');
+      // The link is used up.
+      await p2.goto(base + new URL(inviteLink).hash);
+      await waitText(byId(p2, 'invite-message'), 'already used');
+    } finally {
+      await other.close();
+    }
+    await page.reload();
     await byId(page, 'member-row').filter({ hasText: MEMBER_EMAIL }).waitFor();
+    assert(await byId(page, 'invitation-row').filter({ hasText: MEMBER_EMAIL }).count() === 0, 'the used invitation is still listed');
   }, { page });
 
   await check('change a member\'s role', async () => {
@@ -1905,21 +1974,8 @@ async function main() {
     assert(res.status() === 401, `GET /api/v1/me after logout answered ${res.status()}`);
   }, { page });
 
-  await check('a new member logs in with the one-time password and chooses a password', async () => {
-    assert(oneTimePassword, 'no one-time password from the earlier step');
-    await loginAs(page, MEMBER_EMAIL, oneTimePassword);
-    await byId(page, 'password-form').waitFor();
-    await byId(page, 'password-new').fill('too short');
-    await byId(page, 'password-repeat').fill('too short');
-    await byId(page, 'password-submit').click();
-    await waitText(byId(page, 'password-new-error'), '10');
-    await byId(page, 'password-new').fill(MEMBER_PASSWORD);
-    await byId(page, 'password-repeat').fill(MEMBER_PASSWORD);
-    const [res] = await Promise.all([
-      page.waitForResponse((r) => r.url().endsWith('/me/password')),
-      byId(page, 'password-submit').click(),
-    ]);
-    await apiStatus(res, 204);
+  await check('the new member logs in with the password they chose', async () => {
+    await loginAs(page, MEMBER_EMAIL, MEMBER_PASSWORD);
     await byId(page, 'app-header').waitFor();
     await waitText(byId(page, 'user-email'), MEMBER_EMAIL);
   }, { page });
@@ -1949,6 +2005,147 @@ async function main() {
     assert(await byId(page, 'channel-form').count() === 0, 'a viewer is offered the channel form');
     await byId(page, 'logout').click();
     await byId(page, 'login-form').waitFor();
+  }, { page });
+
+  /* ---------------------------------------------------------------- two-step login, invitations, Your account */
+
+  let memberKey = null;
+  let memberCodes = [];
+  let enrolStep = 0;
+  await check('two-step login is turned on with the QR code the server draws, and the recovery codes are shown once', async () => {
+    await loginAs(page, MEMBER_EMAIL, MEMBER_PASSWORD);
+    await byId(page, 'app-header').waitFor();
+    await byId(page, 'nav-account').click();
+    await waitText(byId(page, 'page-title'), 'Your account');
+    await waitText(byId(page, 'second-factor-status'), 'Off');
+    await byId(page, 'second-factor-on').click();
+    const qr = byId(page, 'second-factor-qr');
+    await qr.waitFor();
+    const src = await qr.getAttribute('src');
+    assert(src && src.startsWith('data:image/svg+xml;base64,'), `the QR code's src is ${String(src).slice(0, 40)}`);
+    assert(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code image did not load');
+    await page.getByText('Cannot scan the code?').click();
+    memberKey = (await byId(page, 'second-factor-secret').textContent()).replace(/\s+/g, '');
+    assert(/^[A-Z2-7]{32}$/.test(memberKey), `the key shown is "${memberKey}"`);
+    await byId(page, 'second-factor-confirm-code').fill('000000' === totpAt(memberKey, nowStep()) ? '111111' : '000000');
+    await byId(page, 'second-factor-confirm').click();
+    await waitText(byId(page, 'second-factor-confirm-code-error').or(page.locator('.field-error:visible')), 'code');
+    enrolStep = nowStep();
+    await byId(page, 'second-factor-confirm-code').fill(totpAt(memberKey, enrolStep));
+    await byId(page, 'second-factor-confirm').click();
+    await byId(page, 'recovery-codes').waitFor();
+    memberCodes = (await byId(page, 'recovery-codes').locator('li').allTextContents()).map((c) => c.trim());
+    assert(memberCodes.length === 10 && memberCodes.every((c) => /^[a-z2-9]{6}-[a-z2-9]{6}$/.test(c)), `codes: ${memberCodes}`);
+    await byId(page, 'recovery-codes-done').click();
+    await waitText(byId(page, 'second-factor-status'), '10 recovery codes left');
+    await byId(page, 'logout').click();
+    await byId(page, 'login-form').waitFor();
+  }, { page });
+
+  await check('the next login asks for the code, tells of failed attempts, and takes a recovery code once', async () => {
+    assert(memberKey, 'two-step login was not turned on');
+    for (let i = 0; i < 2; i++) {
+      const r = await page.request.post(new URL('api/v1/auth/login', base).href, { data: { email: MEMBER_EMAIL, password: 'a wrong guess here' } });
+      assert(r.status() === 401, `a wrong password answered ${r.status()}`);
+    }
+    await byId(page, 'login-email').fill(MEMBER_EMAIL);
+    await byId(page, 'login-password').fill(MEMBER_PASSWORD);
+    await byId(page, 'login-submit').click();
+    await byId(page, 'second-factor-form').waitFor();
+    const wrong = [0, 1, 2].map((d) => totpAt(memberKey, nowStep() + d - 1)).includes('123456') ? '654321' : '123456';
+    await byId(page, 'second-factor-code').fill(wrong);
+    await byId(page, 'second-factor-submit').click();
+    await waitText(byId(page, 'second-factor-error'), 'not right');
+    // The next code the app shows (the enrolment used the current one: a code works once).
+    await byId(page, 'second-factor-code').fill(totpAt(memberKey, Math.max(nowStep(), enrolStep + 1)));
+    await byId(page, 'second-factor-submit').click();
+    await byId(page, 'app-header').waitFor();
+    const banner = byId(page, 'failed-logins-banner');
+    await waitText(banner, '2 times');
+    await waitText(byId(page, 'failed-logins-text'), '127.0.0.1');
+    await byId(page, 'failed-logins-dismiss').click();
+    await banner.waitFor({ state: 'detached' });
+    await page.reload();
+    await byId(page, 'app-header').waitFor();
+    assert(await byId(page, 'failed-logins-banner').count() === 0, 'the dismissed notice came back');
+    await byId(page, 'logout').click();
+    await byId(page, 'login-form').waitFor();
+    // No phone at hand: a recovery code, once.
+    for (const want of ['app-header', 'second-factor-error']) {
+      await loginAs(page, MEMBER_EMAIL, MEMBER_PASSWORD);
+      await byId(page, 'second-factor-form').waitFor();
+      await byId(page, 'second-factor-toggle').click();
+      await byId(page, 'second-factor-recovery').fill(memberCodes[0]);
+      await byId(page, 'second-factor-submit').click();
+      await byId(page, want).waitFor();
+      if (want === 'app-header') { await byId(page, 'logout').click(); await byId(page, 'login-form').waitFor(); }
+    }
+    await waitText(byId(page, 'second-factor-error'), 'recovery code');
+    await byId(page, 'second-factor-back').click();
+    await byId(page, 'login-form').waitFor();
+  }, { page });
+
+  await check('an owner must have two-step login before requiring it; an editor without it is shown where to turn it on', async () => {
+    await loginAs(page, OWNER_EMAIL, OWNER_PASSWORD);
+    await byId(page, 'app-header').waitFor();
+    await byId(page, 'nav-members').click();
+    await byId(page, 'workspace-security').waitFor();
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => /\/workspaces\/\d+$/.test(new URL(r.url()).pathname) && r.request().method() === 'PATCH'),
+      byId(page, 'workspace-require-2fa').click(),
+    ]);
+    await apiStatus(res, 409);
+    await byId(page, 'wsec-account-link').waitFor();
+    assert(!(await byId(page, 'workspace-require-2fa').isChecked()), 'the box stays ticked after the refusal');
+    await byId(page, 'logout').click();
+    await byId(page, 'login-form').waitFor();
+    // The rule on (as an owner with two-step login would set it), and an editor without it.
+    cli(['user', 'add', '--email', 'noor@example.com', '--name', 'Noor', '--workspace', 'Acme', '--role', 'editor', '--password-stdin'], 'noor has a password\n');
+    sql(`UPDATE workspaces SET require_second_factor = 1 WHERE name = 'Acme'`);
+    try {
+      await loginAs(page, 'noor@example.com', 'noor has a password');
+      await byId(page, 'second-factor-gate').waitFor();
+      await waitText(byId(page, 'second-factor-gate'), 'two steps');
+      await byId(page, 'gate-account-link').click();
+      await byId(page, 'second-factor-on').waitFor();
+      await byId(page, 'second-factor-required-note').waitFor();
+      await byId(page, 'logout').click();
+      await byId(page, 'login-form').waitFor();
+    } finally {
+      sql(`UPDATE workspaces SET require_second_factor = 0 WHERE name = 'Acme'`);
+    }
+  }, { page });
+
+  await check('bokmål at phone width: the invitation page and Your account fit the screen (tests/e2e/output/invite-nb.png, account-nb.png)', async () => {
+    const phone = await newContext({ viewport: { width: 390, height: 844 }, locale: 'nb-NO', timezoneId: BROWSER_TZ });
+    try {
+      const p3 = await phone.newPage();
+      watch(p3);
+      const inv = JSON.parse(cli(['--json', 'invite', 'create', '--workspace', 'Acme', '--email', 'ola@example.com', '--role', 'viewer', '--language', 'nb']));
+      await p3.goto(base + new URL(inv.link).hash);
+      await byId(p3, 'invite-form').waitFor();
+      await p3.locator('html[lang="nb"]').waitFor({ state: 'attached' });
+      await waitText(byId(p3, 'invite-submit'), 'Opprett konto');
+      const wide = async () => p3.evaluate(() => document.documentElement.scrollWidth);
+      assert(await wide() <= 390, `the invitation page is ${await wide()} px wide at 390`);
+      await p3.screenshot({ path: path.join(OUT, 'invite-nb.png'), fullPage: true });
+      await p3.goto(base + '#/login');
+      await loginAs(p3, OWNER_EMAIL, OWNER_PASSWORD);
+      await byId(p3, 'app-header').waitFor();
+      for (const section of ['settings/account', 'settings/members']) {
+        await p3.goto(base + '#/w/1/' + section);
+        await byId(p3, section === 'settings/account' ? 'second-factor-card' : 'invitations-body').waitFor();
+        assert(await wide() <= 390, `${section} is ${await wide()} px wide at 390`);
+      }
+      await p3.goto(base + '#/w/1/settings/account');
+      await byId(p3, 'second-factor-on').click();
+      await byId(p3, 'second-factor-qr').waitFor();
+      await waitText(byId(p3, 'second-factor-card'), 'Skann denne QR-koden');
+      assert(await wide() <= 390, `enrolment is ${await wide()} px wide at 390`);
+      await p3.screenshot({ path: path.join(OUT, 'account-nb.png'), fullPage: true });
+    } finally {
+      await phone.close();
+    }
   }, { page });
 
   await check('no console errors, CSP violations or page errors', async () => {
