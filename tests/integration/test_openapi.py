@@ -4,6 +4,7 @@ the documented status codes and schemas."""
 
 import os
 import re
+import time
 
 import yaml
 
@@ -222,6 +223,17 @@ def check(r):
     return []
 
 
+def _totp(key, step):
+    """An authenticator app's code (RFC 6238: HMAC-SHA1, 6 digits) for a base32 key."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    mac = hmac.new(base64.b32decode(key + "=" * (-len(key) % 8)), struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 15
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1000000)
+
+
 def test_answers_match_documented_schemas(inst):
     seen = []
 
@@ -246,6 +258,31 @@ def test_answers_match_documented_schemas(inst):
     rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws"}, token=None, cookie=cookie, csrf=csrf))
     rec(inst.post("/api/v1/workspaces", json={"name": "Schema ws 2"}))
     rec(inst.get(inst.ws("/members")))
+    # The second factor and the caller's own account (a member of its own, so the owner's
+    # logins elsewhere in this test stay one-step).
+    harness.add_member(inst, "schema-2fa@example.com", "viewer")
+    sl = harness.request(inst.port, "POST", "/api/v1/auth/login",
+                         json={"email": "schema-2fa@example.com", "password": "a-good-password-42"})
+    c2, x2 = harness.session_cookie(sl)[0], sl.json()["csrf_token"]
+    begin = rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor", cookie=c2, csrf=x2))
+    if begin.status == 201:
+        code = _totp(begin.json()["secret"], int(time.time()) // 30)
+        rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": "00000x"}, cookie=c2,
+                            csrf=x2))
+        rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": code}, cookie=c2,
+                            csrf=x2))
+        rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                            json={"password": "a-good-password-42"}, cookie=c2, csrf=x2))
+        step = rec(harness.request(inst.port, "POST", "/api/v1/auth/login",
+                                   json={"email": "schema-2fa@example.com", "password": "a-good-password-42"}))
+        ch = step.json().get("error", {}).get("challenge", "none")
+        rec(harness.request(inst.port, "POST", "/api/v1/auth/second-factor", json={"challenge": ch, "code": "000000"}))
+        rec(harness.request(inst.port, "POST", "/api/v1/auth/second-factor",
+                            json={"challenge": ch, "code": _totp(begin.json()["secret"], int(time.time()) // 30 + 1)}))
+        rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/disable",
+                            json={"password": "wrong-password-1", "code": "123456"}, cookie=c2, csrf=x2))
+    rec(harness.request(inst.port, "DELETE", "/api/v1/me/failed-logins", cookie=c2, csrf=x2))
+    rec(harness.request(inst.port, "POST", "/api/v1/me/tokens/revoke", cookie=c2, csrf=x2))
     inv = rec(inst.post(inst.ws("/invitations"), json={"email": "schema@example.com", "name": "S", "role": "agent"}))
     rec(inst.get(inst.ws("/invitations")))
     if inv.status == 201:
