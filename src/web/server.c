@@ -464,6 +464,7 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, int status, stru
     enum MHD_Result ret;
     if(!s) {
         rep->stream_free(rep->stream_state);
+        rep->stream_state = NULL;
         return MHD_NO;
     }
     buf_init(&s->part, WEB_ANSWER_MAX);
@@ -560,14 +561,14 @@ static void copy_into(const char **s, char **at)
 static struct net_call *net_call_new(struct MHD_Connection *conn, int route, struct web_request *r)
 {
     struct net_call *nc = calloc(1, sizeof(*nc));
-    const char **strs[] = {&nc->req.method, &nc->req.path, &nc->req.query_limit, &nc->req.query_cursor,
-                           &nc->req.query_kind, &nc->req.query_days, &nc->req.query_state, &nc->req.query_from,
-                           &nc->req.query_to, &nc->req.query_channel, &nc->req.query_code, &nc->req.query_error,
-                           &nc->req.cookie_oauth};
     size_t total = 1;
     char *at;
     if(!nc)
         return NULL;
+    const char **strs[] = {&nc->req.method, &nc->req.path, &nc->req.query_limit, &nc->req.query_cursor,
+                           &nc->req.query_kind, &nc->req.query_days, &nc->req.query_state, &nc->req.query_from,
+                           &nc->req.query_to, &nc->req.query_channel, &nc->req.query_code, &nc->req.query_error,
+                           &nc->req.cookie_oauth};
     nc->req = *r;
     nc->req.conn = NULL;         /* the connection may be gone while the handler runs */
     for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
