@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -898,13 +899,37 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     }
 }
 
+/* MHD's warnings. A flood repeats one warning per connection (a client over its limit):
+ * the same warning is logged at most once every 10 seconds, with how often it came. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char last[512];
+    static double last_at;
+    static unsigned long repeats;
+    char msg[512], old[512] = "", n[32] = "";
+    double now = time_mono();
     (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    log_kv(LOG_WARN, "http server", "detail", msg, NULL);
+    pthread_mutex_lock(&mu);
+    if(!strcmp(msg, last) && now - last_at < 10) {
+        repeats++;
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    if(repeats) {
+        snprintf(n, sizeof(n), "%lu", repeats);
+        if(strcmp(msg, last))
+            snprintf(old, sizeof(old), "%s", last);
+    }
+    repeats = 0;
+    snprintf(last, sizeof(last), "%s", msg);
+    last_at = now;
+    pthread_mutex_unlock(&mu);
+    if(old[0])
+        log_kv(LOG_WARN, "http server", "detail", old, "repeated", n, NULL);
+    log_kv(LOG_WARN, "http server", "detail", msg, n[0] && !old[0] ? "repeated" : NULL, n, NULL);
 }
 
 /* Opens the listening socket for "host:port" or "[v6]:port". */

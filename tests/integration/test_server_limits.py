@@ -412,6 +412,9 @@ def test_an_idle_flood_from_one_address_does_not_stop_another_client():
         assert max(times) < 1.0, "another client waited %.2f s" % max(times)
         assert peak < limit, (peak, limit)
         assert limit == 4096, "the soft open-file limit was not raised to the hard one: %d" % limit
+        # The refused connections do not flood the log either (one line per warning a while).
+        refusals = [l for l in inst.server.log_tail(1 << 22).splitlines() if "connection limit" in l]
+        assert 0 < len(refusals) < 10, "%d log lines about refused connections" % len(refusals)
         for s in socks:
             s.close()
         socks = []
