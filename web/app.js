@@ -502,6 +502,23 @@
     render();
   }
 
+  // A queue range whole (GET .../queue?from=&to=...), following next_cursor: the server
+  // answers at most 200 occurrences a page. Resolves the first page's answer with every
+  // page's items.
+  function queueAll(path) {
+    var items = [];
+    function page(cursor, left) {
+      return call('GET', path + '&limit=200' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '')).then(function (data) {
+        data = data || {};
+        items = items.concat(Array.isArray(data.items) ? data.items : []);
+        if (data.next_cursor && left > 1) return page(data.next_cursor, left - 1);
+        data.items = items;
+        return data;
+      });
+    }
+    return page(null, 100);
+  }
+
   function listPath(path, cursor) {
     var sep = path.indexOf('?') >= 0 ? '&' : '?';
     return path + sep + 'limit=' + PAGE_SIZE + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
@@ -1677,7 +1694,7 @@
     function nextFreeSlot(ch) {
       var now = new Date();
       var slots = call('GET', '/workspaces/' + wid + '/channels/' + ch.id + '/slots?days=14');
-      var queue = call('GET', '/workspaces/' + wid + '/queue?channel=' + ch.id + '&from=' + encodeURIComponent(rfc3339Local(now)) +
+      var queue = queueAll('/workspaces/' + wid + '/queue?channel=' + ch.id + '&from=' + encodeURIComponent(rfc3339Local(now)) +
         '&to=' + encodeURIComponent(rfc3339Local(addDays(now, 15)))).catch(function () { return null; });
       return Promise.all([slots, queue]).then(function (both) {
         var data = both[0] || {};
@@ -2154,7 +2171,7 @@
       var path = '/workspaces/' + wid + '/queue?from=' + encodeURIComponent(rfc3339Local(r.from)) +
         '&to=' + encodeURIComponent(rfc3339Local(r.to)) + (channelFilter.value ? '&channel=' + encodeURIComponent(channelFilter.value) : '');
       body.setAttribute('aria-busy', 'true');
-      return call('GET', path).then(function (data) {
+      return queueAll(path).then(function (data) {
         if (mine !== seq || !ctx.alive()) return;
         items = data && Array.isArray(data.items) ? data.items : [];
         loaded = true;

@@ -11,7 +11,9 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,48 @@ static void on_read(void *arg)
     poller_kick(arg);
 }
 
+/* Raises the soft open-file limit to the hard one and returns the limit now in force
+ * (0 when unknown). Each HTTP connection holds a descriptor. */
+static unsigned long raise_nofile(void)
+{
+    struct rlimit rl;
+    if(getrlimit(RLIMIT_NOFILE, &rl))
+        return 0;
+    if(rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        want.rlim_cur = rl.rlim_max;
+        if(!setrlimit(RLIMIT_NOFILE, &want))
+            rl = want;
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? 1ul << 20 : (unsigned long)rl.rlim_cur;
+}
+
+/* How many connections may be open at once: max_connections, or (0) the open-file limit
+ * less room for what else needs descriptors (the database and its journal, network calls
+ * of the publisher, the poller and the request workers, files), at most 10000; never so
+ * many that the descriptors run out first. */
+static unsigned connection_limit(long wanted, unsigned long nofile, long other_threads)
+{
+    unsigned long room = 64 + 4 * (unsigned long)other_threads, most;
+    if(nofile == 0)
+        nofile = 1024;
+    if(room < nofile / 8)
+        room = nofile / 8;
+    most = nofile > room + 16 ? nofile - room : 16;
+    if(most > 10000)
+        most = 10000;
+    if(wanted <= 0)
+        return (unsigned)most;
+    if((unsigned long)wanted > most) {
+        char a[32], b[32];
+        snprintf(a, sizeof(a), "%ld", wanted);
+        snprintf(b, sizeof(b), "%lu", most);
+        log_kv(LOG_WARN, "max_connections lowered to fit the open-file limit", "asked", a, "allowed", b, NULL);
+        return (unsigned)most;
+    }
+    return (unsigned)wanted;
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
     const char *listen_on = NULL, *threads = NULL, *pos[1];
@@ -64,6 +108,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     sigset_t set;
     int npos, code, rc, created = 0, sig;
     double t0 = time_mono();
+    unsigned long nofile = raise_nofile();
 
     CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
     if(listen_on)
@@ -109,6 +154,27 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     if(wo.max_body < 1024 || wo.threads < 1 || wo.threads > 64) {
         fprintf(stderr, "samtale: max_body must be at least 1024 and threads from 1 to 64\n");
         return EXIT_USAGE;
+    }
+    {
+        long nw = conf_get_long(c->conf, "net_workers"), nq = conf_get_long(c->conf, "net_queue"),
+             npw = conf_get_long(c->conf, "net_per_workspace"), dl = conf_get_long(c->conf, "net_deadline_ms"),
+             mc = conf_get_long(c->conf, "max_connections"),
+             mpc = conf_get_long(c->conf, "max_connections_per_client"),
+             idle = conf_get_long(c->conf, "idle_timeout_s");
+        if(nw < 1 || nw > 256 || nq < 1 || nq > 100000 || npw < 1 || npw > 100000 || dl < 1000 || dl > 3600000 ||
+           mc < 0 || mc > 1000000 || mpc < 0 || mpc > 1000000 || idle < 1 || idle > 86400) {
+            fprintf(stderr, "samtale: net_workers must be 1-256, net_queue and net_per_workspace at least 1, "
+                            "net_deadline_ms 1000-3600000, max_connections and max_connections_per_client 0 or "
+                            "more, idle_timeout_s 1-86400\n");
+            return EXIT_USAGE;
+        }
+        wo.net_workers = (unsigned)nw;
+        wo.net_queue = (unsigned)nq;
+        wo.net_per_workspace = (unsigned)npw;
+        wo.net_deadline_ms = dl;
+        wo.max_connections = connection_limit(mc, nofile, nw + conf_get_long(c->conf, "publish_workers") + 1);
+        wo.max_per_client = (unsigned)mpc;
+        wo.idle_timeout_s = (unsigned)idle;
     }
     {
         struct publisher_options po;
@@ -210,9 +276,12 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     printf("listening on %s\n", url);
     fflush(stdout);
     {
-        char ms[32];
+        char ms[32], conns[32], nfiles[32];
         snprintf(ms, sizeof(ms), "%.1f", (time_mono() - t0) * 1000.0);
-        log_kv(LOG_INFO, "serving", "url", url, "db", conf_get(c->conf, "db"), "startup_ms", ms, NULL);
+        snprintf(conns, sizeof(conns), "%u", wo.max_connections);
+        snprintf(nfiles, sizeof(nfiles), "%lu", nofile);
+        log_kv(LOG_INFO, "serving", "url", url, "db", conf_get(c->conf, "db"), "startup_ms", ms, "max_connections",
+               conns, "open_file_limit", nfiles, NULL);
     }
 
     sigwait(&set, &sig);

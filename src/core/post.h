@@ -77,10 +77,16 @@ json_t *view_series(const struct store_series *s);
 char *core_post_text_for(const struct store_post *p, int variant);
 
 /* The calendar feed (ical.c): a new secret token for workspace ws (written into token,
- * n >= 64; the old one stops working), no feed at all, and the feed for a token. */
+ * n >= 64; the old one stops working), and no feed at all. */
 int core_ical_rotate(struct core *c, const struct actor *a, int64_t ws, char *token, size_t n);
 int core_ical_disable(struct core *c, const struct actor *a, int64_t ws);
-int core_ical_render(struct core *c, const char *token, int64_t now, struct buf *out);
+/* The feed for a token, read part by part: core_ical_open finds the workspace
+ * (SAM_ENOTFOUND when no feed has that token) and gives *out, freed with core_ical_free;
+ * each core_ical_next appends the next part to out and sets *done with the last one. */
+struct core_ical;
+int core_ical_open(struct core *c, const char *token, int64_t now, struct core_ical **out);
+int core_ical_next(struct core_ical *it, struct buf *out, int *done);
+void core_ical_free(struct core_ical *it);
 
 json_t *view_post(const struct store_post *p);
 json_t *view_occurrence(const struct store_occurrence *o);

@@ -1576,6 +1576,43 @@ static int sq_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_
     return rc;
 }
 
+static void row_occurrence_post(sqlite3_stmt *q, void *p)
+{
+    struct store_occurrence_post *x = p;
+    row_occurrence(q, &x->occ);
+    col_text(q, 20, x->category, sizeof(x->category));
+    x->text = col_dup(q, 21);
+    x->variants = col_dup(q, 22);
+}
+
+static int sq_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
+                              int limit, struct store_occurrence_post **items, size_t *n)
+{
+    struct sq *s = SQ(st);
+    sqlite3_stmt *q;
+    int rc;
+    lock(s);
+    /* The post's columns come through a subquery, so OCC_COLS' names stay unambiguous. */
+    rc = prep(s, "SELECT " OCC_COLS ", p_category, p_text, p_variants FROM occurrences"
+                 " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants"
+                 " FROM posts) AS p ON p.p_id = post_id"
+                 " WHERE workspace_id = ?1 AND (?2 = 0 OR channel_id = ?2) AND planned_at >= ?3 AND planned_at < ?4"
+                 " AND (?5 = 0 OR (planned_at, id) > ((SELECT planned_at FROM occurrences WHERE id = ?5"
+                 " AND workspace_id = ?1), ?5)) ORDER BY planned_at, id LIMIT ?6", &q);
+    if(!rc) {
+        sqlite3_bind_int64(q, 1, ws);
+        sqlite3_bind_int64(q, 2, channel);
+        sqlite3_bind_int64(q, 3, from);
+        sqlite3_bind_int64(q, 4, to);
+        sqlite3_bind_int64(q, 5, after);
+        sqlite3_bind_int(q, 6, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_occurrence_post, (void **)items, n);
+        release(s, q);
+    }
+    unlock(s);
+    return rc;
+}
+
 /* Published or in-flight occurrences of a channel since `since` (other than `self`), and
  * the earliest of their times; in the claim's transaction. */
 static int channel_load(struct sq *s, int64_t channel, int64_t self, int64_t since, int64_t *count, int64_t *oldest)
@@ -3158,6 +3195,7 @@ static const struct store_ops sqlite_ops = {
     .post_cancel = sq_post_cancel,
     .occurrence_list = sq_occurrence_list,
     .occurrence_claim = sq_occurrence_claim,
+    .occurrence_page = sq_occurrence_page,
     .occurrence_finish = sq_occurrence_finish,
     .occurrence_release_leases = sq_occurrence_release_leases,
     .channel_set_status = sq_channel_set_status,

@@ -429,6 +429,21 @@ int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t ch
     return st->ops->occurrence_list(st, ws, post, channel, from, to, after, limit, items, n);
 }
 
+int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
+                          int limit, struct store_occurrence_post **items, size_t *n)
+{
+    return st->ops->occurrence_page(st, ws, channel, from, to, after, limit, items, n);
+}
+
+void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n)
+{
+    for(size_t i = 0; items && i < n; i++) {
+        free(items[i].text);
+        free(items[i].variants);
+    }
+    free(items);
+}
+
 int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit, struct store_occurrence **items, size_t *n)
 {
     return st->ops->occurrence_claim(st, now, owner, lease_seconds, limit, items, n);

@@ -226,6 +226,15 @@ struct store_queue_item {
     char *variants;                   /* owned: the post's variants (JSON list) */
 };
 
+/* An occurrence with what the calendar shows of its post, from one query (the queue's
+ * pages, the iCalendar feed). */
+struct store_occurrence_post {
+    struct store_occurrence occ;
+    char category[16];
+    char *text;                       /* owned: the post's text */
+    char *variants;                   /* owned: the post's variants (JSON list) */
+};
+
 /* What the publisher writes back after calling a channel. */
 struct store_outcome {
     const char *state;        /* published, scheduled (retry later), failed */
@@ -353,6 +362,8 @@ struct store_ops {
                            int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n);
     int (*occurrence_claim)(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                             struct store_occurrence **items, size_t *n);
+    int (*occurrence_page)(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
+                           int limit, struct store_occurrence_post **items, size_t *n);
     int (*occurrence_finish)(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
     int (*occurrence_release_leases)(struct store *st, int *n);
 
@@ -537,6 +548,15 @@ void store_post_list_free(struct store_post *items, size_t n);
  * `after` skips occurrences with id <= after (paging by id when filtering by post). */
 int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from, int64_t to,
                           int64_t after, int limit, struct store_occurrence **items, size_t *n);
+/* A page of workspace ws's occurrences (of one channel, or all with channel 0) with
+ * planned_at in [from, to), in (planned_at, id) order, each with its post's text: the
+ * first `limit` after the occurrence `after` (0: from the start). `after` stands for its
+ * place in that order, which does not change (planned_at is never rewritten); an id that
+ * is not one of the workspace's gives an empty page. Free with
+ * store_occurrence_posts_free. */
+int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
+                          int limit, struct store_occurrence_post **items, size_t *n);
+void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);
 /* Claims up to limit occurrences that are due at `now` (scheduled and past their planned
  * or retry time) or whose lease expired while in flight, in one transaction: they become
  * `publishing` with owner's lease until now + lease_seconds and attempts + 1. This is the

@@ -32,6 +32,8 @@ int api_readyz(struct web_request *r, struct web_reply *out)
 int api_metrics(struct web_request *r, struct web_reply *out)
 {
     const char *want = web_metrics_token(r->web);
+    unsigned waiting, running;
+    int rc;
     if(want[0]) {
         /* metrics_token set: only a scraper that knows it may read. */
         const char *authz = r->authorization;
@@ -43,5 +45,16 @@ int api_metrics(struct web_request *r, struct web_reply *out)
         }
     }
     out->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return metrics_render(r->core, &out->raw);
+    rc = metrics_render(r->core, &out->raw);
+    if(rc)
+        return rc;
+    web_net_stats(r->web, &waiting, &running);
+    return buf_printf(&out->raw,
+                      "# HELP samtale_net_requests_waiting Requests that wait on a network, queued for a worker.\n"
+                      "# TYPE samtale_net_requests_waiting gauge\n"
+                      "samtale_net_requests_waiting %u\n"
+                      "# HELP samtale_net_requests_running Requests that wait on a network, running on a worker.\n"
+                      "# TYPE samtale_net_requests_running gauge\n"
+                      "samtale_net_requests_running %u\n",
+                      waiting, running);
 }

@@ -189,15 +189,18 @@ int api_post_cancel(struct web_request *r, struct web_reply *out)
     return rc ? rc : api_reply(out, 200, j);
 }
 
-/* The queue between ?from and ?to (RFC 3339; default: from now for 31 days): each
- * occurrence with its post's text and category, for the calendar. */
+/* The queue between ?from and ?to (RFC 3339; default: from a day ago for 31 days), a page
+ * at a time (?limit, ?cursor): each occurrence with its post's text and category, for the
+ * calendar, in time order. The posts come with the occurrences, in the page's one query. */
 int api_queue(struct web_request *r, struct web_reply *out)
 {
-    struct store_occurrence *occ = NULL;
-    size_t n = 0;
-    int64_t from = time_now() - 86400, to, channel = 0;
-    json_t *items;
-    int rc;
+    struct store_occurrence_post *occ = NULL;
+    size_t n = 0, shown;
+    int64_t from = time_now() - 86400, to, channel = 0, after;
+    json_t *items, *page;
+    int limit, rc;
+    if((rc = api_page_params(r, &limit, &after)))
+        return rc;
     if(r->query_from && time_parse_rfc3339(r->query_from, &from))
         return sam_fail(SAM_EBADREQ, "from must be a time such as 2027-03-01T00:00:00Z");
     to = from + 31 * 86400;
@@ -211,28 +214,31 @@ int api_queue(struct web_request *r, struct web_reply *out)
         if(*end || channel <= 0)
             return sam_fail(SAM_EBADREQ, "channel must be a channel id");
     }
-    rc = store_occurrence_list(r->core->st, r->wid, 0, channel, from, to, 0, 5001, &occ, &n);
+    rc = store_occurrence_page(r->core->st, r->wid, channel, from, to, after, limit + 1, &occ, &n);
     if(rc)
         return rc;
-    if(n > 5000) {
-        free(occ);
-        return sam_fail(SAM_EBADREQ, "more than 5000 occurrences in that range: ask for a shorter one");
-    }
     items = json_array();
-    for(size_t i = 0; i < n; i++) {
+    shown = n > (size_t)limit ? (size_t)limit : n;
+    for(size_t i = 0; items && i < shown; i++) {
         struct store_post p;
-        json_t *j = view_occurrence(&occ[i]);
-        if(!store_post_get(r->core->st, occ[i].post_id, &p)) {
-            char *text = core_post_text_for(&p, occ[i].variant);
-            json_object_set_new(j, "text", json_string(text ? text : p.text));
-            json_object_set_new(j, "category", json_string(p.category));
-            free(text);
-            store_post_cleanup(&p);
-        }
+        json_t *j = view_occurrence(&occ[i].occ);
+        char *text;
+        memset(&p, 0, sizeof(p));
+        p.text = occ[i].text;
+        p.variants = occ[i].variants;
+        text = core_post_text_for(&p, occ[i].occ.variant);
+        json_object_set_new(j, "text", json_string(text ? text : p.text));
+        json_object_set_new(j, "category", json_string(occ[i].category));
+        free(text);
         json_array_append_new(items, j);
     }
-    free(occ);
-    return api_reply(out, 200, json_pack("{s:o, s:o, s:o}", "from", view_time(from), "to", view_time(to), "items", items));
+    page = items ? api_page_json(items, n > (size_t)limit, shown ? occ[shown - 1].occ.id : 0) : NULL;
+    store_occurrence_posts_free(occ, n);
+    if(page) {
+        json_object_set_new(page, "from", view_time(from));
+        json_object_set_new(page, "to", view_time(to));
+    }
+    return api_reply(out, 200, page);
 }
 
 int api_check(struct web_request *r, struct web_reply *out)

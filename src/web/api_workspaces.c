@@ -101,12 +101,27 @@ int api_ws_patch(struct web_request *r, struct web_reply *out)
 
 /* ---- calendar feed (P13) ---- */
 
+static int ical_next(void *state, struct buf *b, int *done)
+{
+    return core_ical_next(state, b, done);
+}
+
+static void ical_free(void *state)
+{
+    core_ical_free(state);
+}
+
+/* The feed is streamed: a part at a time, as the client reads (server.c). */
 int api_ical(struct web_request *r, struct web_reply *out)
 {
-    int rc = core_ical_render(r->core, r->token, time_now(), &out->raw);
+    struct core_ical *it = NULL;
+    int rc = core_ical_open(r->core, r->token, time_now(), &it);
     if(rc)
         return rc;
     out->content_type = "text/calendar; charset=utf-8";
+    out->stream_next = ical_next;
+    out->stream_free = ical_free;
+    out->stream_state = it;
     return SAM_OK;
 }
 

@@ -17,7 +17,8 @@
 #define NSLOTS (MAX_ROUTES + 2) /* + none (404/413 before routing) + assets */
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NB (sizeof(bounds) / sizeof(bounds[0]))
-static const int statuses[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 501, 503};
+static const int statuses[] = {200, 201, 204, 303, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 501, 502,
+                                503, 504};
 #define NS (sizeof(statuses) / sizeof(statuses[0]))
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;

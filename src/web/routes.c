@@ -1,7 +1,9 @@
 /*
  * routes.c: the route table of the HTTP API, in one place: method, path pattern, handler
  * (one handler file per area: api_*.c), the permission it needs in the {wid} workspace
- * (or the token scope without one) and its flags (web.h). docs/api.md and
+ * (or the token scope without one) and its flags (web.h). Every handler that may wait on a
+ * network (credential checks, feed discovery, reading a channel, OAuth, engagement counts)
+ * carries ROUTE_NET, so it runs on the worker pool, never on an HTTP thread. docs/api.md and
  * docs/api/openapi.yaml describe the same routes; test_openapi.py keeps them in step.
  */
 #include "web/api.h"
@@ -44,15 +46,15 @@ const struct web_route web_routes[] = {
     {"POST", WS "/tokens", api_tokens_create, PERM_TOKENS_WRITE, ROUTE_BODY},
     {"DELETE", WS "/tokens/{tid}", api_token_delete, PERM_TOKENS_WRITE, 0},
     {"GET", WS "/channels", api_channels_list, PERM_CHANNELS_READ, 0},
-    {"POST", WS "/channels", api_channels_create, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"POST", WS "/channels", api_channels_create, PERM_CHANNELS_WRITE, ROUTE_BODY | ROUTE_NET},
     {"GET", WS "/channels/{cid}", api_channel_get, PERM_CHANNELS_READ, 0},
-    {"PATCH", WS "/channels/{cid}", api_channel_patch, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"PATCH", WS "/channels/{cid}", api_channel_patch, PERM_CHANNELS_WRITE, ROUTE_BODY | ROUTE_NET},
     {"DELETE", WS "/channels/{cid}", api_channel_delete, PERM_CHANNELS_WRITE, 0},
     {"GET", WS "/channels/{cid}/slots", api_channel_slots, PERM_CHANNELS_READ, 0},
-    {"POST", WS "/channels/{cid}/read", api_channel_read, PERM_CHANNELS_READ, 0},
-    {"POST", WS "/channels/connect/mastodon", api_connect_mastodon, PERM_CHANNELS_WRITE, ROUTE_BODY},
-    {"POST", WS "/channels/connect/mastodon/finish", api_connect_mastodon_finish, PERM_CHANNELS_WRITE, ROUTE_BODY},
-    {"POST", WS "/channels/discover", api_discover, PERM_CHANNELS_WRITE, ROUTE_BODY},
+    {"POST", WS "/channels/{cid}/read", api_channel_read, PERM_CHANNELS_READ, ROUTE_NET},
+    {"POST", WS "/channels/connect/mastodon", api_connect_mastodon, PERM_CHANNELS_WRITE, ROUTE_BODY | ROUTE_NET},
+    {"POST", WS "/channels/connect/mastodon/finish", api_connect_mastodon_finish, PERM_CHANNELS_WRITE, ROUTE_BODY | ROUTE_NET},
+    {"POST", WS "/channels/discover", api_discover, PERM_CHANNELS_WRITE, ROUTE_BODY | ROUTE_NET},
     {"GET", WS "/messages", api_messages_list, PERM_CHANNELS_READ, 0},
     {"GET", WS "/audit", api_audit_list, PERM_AUDIT_READ, 0},
     {"GET", WS "/posts", api_posts_list, PERM_POSTS_READ, 0},
@@ -61,7 +63,7 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/posts/{pid}", api_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", api_post_cancel, PERM_POSTS_WRITE, 0},
     {"GET", WS "/posts/{pid}/engagement", api_post_engagement, PERM_POSTS_READ, 0},
-    {"POST", WS "/posts/{pid}/engagement", api_post_engagement_refresh, PERM_POSTS_READ, 0},
+    {"POST", WS "/posts/{pid}/engagement", api_post_engagement_refresh, PERM_POSTS_READ, ROUTE_NET},
     {"GET", WS "/queue", api_queue, PERM_POSTS_READ, 0},
     {"POST", WS "/check", api_check, PERM_POSTS_READ, ROUTE_BODY},
     {"GET", WS "/queue/check", api_queue_check, PERM_POSTS_READ, 0},
@@ -70,6 +72,6 @@ const struct web_route web_routes[] = {
     {"POST", WS "/calendar", api_calendar_create, PERM_WORKSPACES_WRITE, 0},
     {"DELETE", WS "/calendar", api_calendar_delete, PERM_WORKSPACES_WRITE, 0},
     {"GET", "/ical/{token}", api_ical, 0, ROUTE_PUBLIC | ROUTE_RAW},
-    {"GET", "/api/v1/oauth/mastodon/callback", api_oauth_callback, 0, ROUTE_PUBLIC | ROUTE_RAW},
+    {"GET", "/api/v1/oauth/mastodon/callback", api_oauth_callback, 0, ROUTE_PUBLIC | ROUTE_RAW | ROUTE_NET},
 };
 const size_t web_nroutes = sizeof(web_routes) / sizeof(web_routes[0]);

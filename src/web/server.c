@@ -2,8 +2,15 @@
  * server.c: the libmicrohttpd glue: listening socket, request lifecycle, body limits,
  * authentication, CSRF, dispatch through the route table, static assets, security
  * headers, access logs and metrics. Handlers live in api_*.c, the route table in routes.c.
+ *
+ * Requests of ROUTE_NET routes are answered in two steps: on the first call of the
+ * access handler the connection is suspended and a struct net_call (an own copy of the
+ * request) goes to the worker pool; the pool's `ready` resumes the connection, MHD calls
+ * the access handler again, and the answer the call holds is sent. The call is freed
+ * once by whichever lets go last: the worker or the connection (completed callback).
  */
 #include "web/web.h"
+#include "web/pool.h"
 #include "util/embed.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -14,6 +21,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +46,24 @@ struct web {
     long net_timeout_ms;
     char file_dir[4096];
     char metrics_token[256];
+    struct web_pool *pool;   /* runs the ROUTE_NET requests */
+};
+
+/* A ROUTE_NET request handed to the pool. The request's strings are copies (the handler
+ * may still run after the connection was answered, at the deadline or at shutdown);
+ * how (written before the connection resumes) says which answer to send. */
+struct net_call {
+    struct MHD_Connection *conn;
+    int route;                    /* index into web_routes */
+    struct web_request req;       /* its strings point into strings */
+    struct web_reply rep;
+    int rc;
+    char msg[512];                /* the handler's error message, captured on its thread */
+    char field[64];
+    enum web_job_end how;         /* 0 while the pool has it, or when it was refused */
+    enum web_pool_refusal refused;
+    struct web_job *job;          /* NULL when refused */
+    char *strings;                /* one block holding every copied string */
 };
 
 /* Per-request state (MHD's con_cls), made by on_uri when the request line arrives. */
@@ -48,6 +74,8 @@ struct req_state {
     int seen;        /* the headers were looked at (the first call of on_request) */
     int nul_in_path; /* the raw path holds %00 */
     double t0;
+    struct net_call *net;         /* a ROUTE_NET request, or NULL */
+    int answered;                 /* net: its answer was queued */
 };
 
 static const char *CSP =
@@ -83,6 +111,11 @@ const char *web_metrics_token(const struct web *w)
 const char *web_file_dir(const struct web *w)
 {
     return w->file_dir;
+}
+
+void web_net_stats(const struct web *w, unsigned *waiting, unsigned *running)
+{
+    web_pool_stats(w->pool, waiting, running);
 }
 
 static void add_security_headers(struct MHD_Response *resp)
@@ -136,6 +169,13 @@ static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t
     enum MHD_Result ret;
     if(j && !text)
         return MHD_NO;
+    if(text && strlen(text) > WEB_ANSWER_MAX) {
+        static const char big[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the answer would be too "
+                                  "large; ask for less (a smaller limit or range)\"}}";
+        log_kv(LOG_ERROR, "answer over the size limit", NULL);
+        free(text);
+        return send_bytes(conn, 500, "application/json; charset=utf-8", big, strlen(big), NULL, NULL, NULL);
+    }
     ret = send_bytes(conn, status, text ? "application/json; charset=utf-8" : NULL, text ? text : "",
                      text ? strlen(text) : 0, rep, allow, NULL);
     free(text);
@@ -401,6 +441,231 @@ static int is_json_type(const char *ct)
     return ct && !strncasecmp(ct, "application/json", n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* ---- answers ---- */
+
+/* A streamed body: parts come from the reply's stream_next as MHD asks for bytes. */
+struct stream {
+    struct buf part;
+    size_t off;
+    int done;
+    int (*next)(void *state, struct buf *b, int *done);
+    void (*free_state)(void *state);
+    void *state;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *s = cls;
+    size_t n;
+    (void)pos;
+    while(s->off == s->part.len) {
+        if(s->done)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        buf_reset(&s->part);
+        s->off = 0;
+        if(s->next(s->state, &s->part, &s->done)) {
+            log_kv(LOG_ERROR, "streamed answer cut short", "error", sam_errmsg(SAM_EINTERNAL), NULL);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    n = s->part.len - s->off < max ? s->part.len - s->off : max;
+    memcpy(out, s->part.data + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    if(s->free_state)
+        s->free_state(s->state);
+    buf_cleanup(&s->part);
+    free(s);
+}
+
+/* Queues a streamed answer; takes ownership of rep's stream state in every case. */
+static enum MHD_Result send_stream(struct MHD_Connection *conn, int status, struct web_reply *rep)
+{
+    struct stream *s = calloc(1, sizeof(*s));
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    if(!s) {
+        rep->stream_free(rep->stream_state);
+        rep->stream_state = NULL;
+        return MHD_NO;
+    }
+    buf_init(&s->part, WEB_ANSWER_MAX);
+    s->next = rep->stream_next;
+    s->free_state = rep->stream_free;
+    s->state = rep->stream_state;
+    rep->stream_state = NULL;
+    resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_read, s, stream_free);
+    if(!resp) {
+        stream_free(s);
+        return MHD_NO;
+    }
+    add_security_headers(resp);
+    if(rep->content_type)
+        MHD_add_response_header(resp, "Content-Type", rep->content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ret = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Sends what a handler answered: its error (rc, with the message and field captured on
+ * the thread that ran it) or its reply. Frees what rep owns and leaves it empty. */
+static enum MHD_Result send_result(struct MHD_Connection *conn, const struct web_route *route, int rc,
+                                   struct web_reply *rep, const char *msg, const char *field, const char *method,
+                                   const char *path, int *status)
+{
+    enum MHD_Result ret;
+    if(rc) {
+        const char *code;
+        int st = web_status_for(rc, field, &code);
+        if(rep->error_code)
+            code = rep->error_code;
+        if(st >= 500 && st != 502) {       /* 502: a network's answer, worth showing */
+            log_kv(LOG_ERROR, "request failed", "method", method, "path",
+                   strncmp(path, "/ical/", 6) ? path : "/ical/(secret)", "error", msg, NULL);
+            msg = "internal error; the server log has details";
+            field = NULL;
+        }
+        *status = st;
+        json_decref(rep->json);
+        rep->json = NULL;
+        if(rep->stream_state)
+            rep->stream_free(rep->stream_state);
+        rep->stream_state = NULL;
+        ret = send_error(conn, st, code, msg, field, rep, NULL);
+        json_decref(rep->error_extra);
+        rep->error_extra = NULL;
+    } else if(rep->stream_state) {
+        *status = rep->status ? rep->status : 200;
+        ret = send_stream(conn, *status, rep);
+    } else if(route->flags & ROUTE_RAW) {
+        *status = rep->status ? rep->status : 200;
+        ret = send_bytes(conn, *status, rep->content_type, buf_str(&rep->raw), rep->raw.len, rep, NULL, NULL);
+    } else {
+        *status = rep->status ? rep->status : 200;
+        ret = send_json(conn, *status, rep->json, rep, NULL);
+        json_decref(rep->json);
+        rep->json = NULL;
+    }
+    buf_cleanup(&rep->raw);
+    return ret;
+}
+
+/* ---- requests that reach a network (ROUTE_NET) ---- */
+
+static void net_call_free(struct net_call *nc)
+{
+    if(!nc)
+        return;
+    json_decref(nc->req.body);
+    json_decref(nc->rep.json);
+    json_decref(nc->rep.error_extra);
+    if(nc->rep.stream_state)
+        nc->rep.stream_free(nc->rep.stream_state);
+    buf_cleanup(&nc->rep.raw);
+    free(nc->strings);
+    free(nc);
+}
+
+/* Copies *s into the block at *at (sized beforehand) and points *s at the copy. */
+static void copy_into(const char **s, char **at)
+{
+    size_t n;
+    if(!*s)
+        return;
+    n = strlen(*s) + 1;
+    memcpy(*at, *s, n);
+    *s = *at;
+    *at += n;
+}
+
+/* A call holding its own copy of r; takes r->body. NULL when out of memory. */
+static struct net_call *net_call_new(struct MHD_Connection *conn, int route, struct web_request *r)
+{
+    struct net_call *nc = calloc(1, sizeof(*nc));
+    size_t total = 1;
+    char *at;
+    if(!nc)
+        return NULL;
+    const char **strs[] = {&nc->req.method, &nc->req.path, &nc->req.query_limit, &nc->req.query_cursor,
+                           &nc->req.query_kind, &nc->req.query_days, &nc->req.query_state, &nc->req.query_from,
+                           &nc->req.query_to, &nc->req.query_channel, &nc->req.query_code, &nc->req.query_error,
+                           &nc->req.cookie_oauth};
+    nc->req = *r;
+    nc->req.conn = NULL;         /* the connection may be gone while the handler runs */
+    for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        total += *strs[i] ? strlen(*strs[i]) + 1 : 0;
+    nc->strings = malloc(total);
+    if(!nc->strings) {
+        free(nc);
+        return NULL;
+    }
+    at = nc->strings;
+    for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        copy_into(strs[i], &at);
+    r->body = NULL;
+    nc->conn = conn;
+    nc->route = route;
+    buf_init(&nc->rep.raw, WEB_ANSWER_MAX);
+    return nc;
+}
+
+/* In a worker thread: the handler, with its error message captured here, where the
+ * per-thread message lives. */
+static void net_run(void *arg)
+{
+    struct net_call *nc = arg;
+    const char *field;
+    sam_clear();
+    nc->rc = web_routes[nc->route].fn(&nc->req, &nc->rep);
+    if(nc->rc) {
+        field = sam_errfield();
+        snprintf(nc->msg, sizeof(nc->msg), "%s", sam_errmsg(nc->rc));
+        snprintf(nc->field, sizeof(nc->field), "%s", field ? field : "");
+    }
+    json_decref(nc->req.body);
+    nc->req.body = NULL;
+}
+
+static void net_ready(void *arg, enum web_job_end how)
+{
+    struct net_call *nc = arg;
+    nc->how = how;
+    MHD_resume_connection(nc->conn);
+}
+
+static void net_free(void *arg)
+{
+    net_call_free(arg);
+}
+
+static const struct web_job_ops net_ops = {net_run, net_ready, net_free};
+
+/* Suspends the connection and hands the request to the pool; a refusal resumes it at
+ * once, and the access handler, called again, answers either way. */
+static enum MHD_Result hand_to_pool(struct web *w, struct MHD_Connection *conn, int route, struct web_request *r,
+                                    struct req_state *rs, int *status)
+{
+    struct net_call *nc = net_call_new(conn, route, r);
+    if(!nc) {
+        json_decref(r->body);
+        *status = 500;
+        return send_error(conn, 500, "internal", "internal error; the server log has details", NULL, NULL, NULL);
+    }
+    rs->net = nc;
+    /* Suspended before it is queued, so a worker never resumes it first. */
+    MHD_suspend_connection(conn);
+    nc->refused = web_pool_submit(w->pool, r->wid, &net_ops, nc, &nc->job);
+    if(nc->refused)
+        MHD_resume_connection(conn);
+    return MHD_YES;
+}
+
 /* ---- dispatch ---- */
 
 static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, const char *method,
@@ -415,7 +680,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
 
     memset(&r, 0, sizeof(r));
     memset(&rep, 0, sizeof(rep));
-    buf_init(&rep.raw, 8u << 20);
+    buf_init(&rep.raw, WEB_ANSWER_MAX);
     r.method = method;
     r.path = path;
     r.conn = conn;
@@ -534,34 +799,51 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         }
     }
 
+    if(route->flags & ROUTE_NET) {
+        buf_cleanup(&rep.raw);
+        return hand_to_pool(w, conn, idx, &r, rs, status);
+    }
     rc = route->fn(&r, &rep);
     json_decref(r.body);
-    if(rc) {
-        const char *code, *field = sam_errfield();
-        int st = web_status_for(rc, field, &code);
-        const char *msg = sam_errmsg(rc);
-        if(rep.error_code)
-            code = rep.error_code;
-        if(st >= 500 && st != 502) {       /* 502: a network's answer, worth showing */
-            log_kv(LOG_ERROR, "request failed", "method", method, "path",
-                   strncmp(path, "/ical/", 6) ? path : "/ical/(secret)", "error", msg, NULL);
-            msg = "internal error; the server log has details";
-            field = NULL;
-        }
-        *status = st;
-        json_decref(rep.json);
-        ret = send_error(conn, st, code, msg, field, &rep, NULL);
-        json_decref(rep.error_extra);
-    } else if(route->flags & ROUTE_RAW) {
-        *status = rep.status ? rep.status : 200;
-        ret = send_bytes(conn, *status, rep.content_type, buf_str(&rep.raw), rep.raw.len, &rep, NULL, NULL);
-    } else {
-        *status = rep.status ? rep.status : 200;
-        ret = send_json(conn, *status, rep.json, &rep, NULL);
-        json_decref(rep.json);
+    return send_result(conn, route, rc, &rep, rc ? sam_errmsg(rc) : NULL, rc ? sam_errfield() : NULL, method, path,
+                       status);
+}
+
+/* The answer of the request whose access handler is called again after its connection
+ * was resumed: the handler's reply, or what the pool or its refusal said. */
+static enum MHD_Result answer_net(struct MHD_Connection *conn, struct net_call *nc, int *status)
+{
+    struct web_reply later;
+    memset(&later, 0, sizeof(later));
+    later.retry_after = 5;
+    switch(nc->how) {
+    case WEB_JOB_DONE:
+        return send_result(conn, &web_routes[nc->route], nc->rc, &nc->rep, nc->msg, nc->field[0] ? nc->field : NULL,
+                           nc->req.method, nc->req.path, status);
+    case WEB_JOB_LATE:
+        /* The work may still run and write nc->rep: only the status is sent. */
+        *status = 504;
+        return send_error(conn, 504, "timeout", "a network did not answer in time; try again later", NULL, NULL,
+                          NULL);
+    case WEB_JOB_STOPPED:
+        *status = 503;
+        return send_error(conn, 503, "unavailable", "the server is stopping; try again in a moment", NULL, &later,
+                          NULL);
     }
-    buf_cleanup(&rep.raw);
-    return ret;
+    switch(nc->refused) {
+    case WEB_POOL_WORKSPACE:
+        *status = 429;
+        return send_error(conn, 429, "rate_limited", "this workspace already waits on networks for as many requests "
+                          "as it may; try again when they are done", NULL, &later, NULL);
+    case WEB_POOL_STOPPING:
+        *status = 503;
+        return send_error(conn, 503, "unavailable", "the server is stopping; try again in a moment", NULL, &later,
+                          NULL);
+    default:
+        *status = 503;
+        return send_error(conn, 503, "busy", "the server is busy with requests that wait on networks; try again in "
+                          "a few seconds", NULL, &later, NULL);
+    }
 }
 
 struct header_count {
@@ -604,6 +886,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct req_state *rs = *con_cls;
     int status = 0, route = -1;
     enum MHD_Result ret;
+    double secs;
     (void)version;
 
     if(!rs)
@@ -656,11 +939,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if(rs->started)
-        return MHD_YES;
-    rs->started = 1;
-    ret = dispatch(w, conn, method, url, rs, &status, &route);
-    double secs = time_mono() - rs->t0;
+    if(rs->started) {
+        if(!rs->net || rs->answered)
+            return MHD_YES;
+        /* Resumed: the pool's answer is ready. */
+        rs->answered = 1;
+        route = rs->net->route;
+        ret = answer_net(conn, rs->net, &status);
+    } else {
+        rs->started = 1;
+        ret = dispatch(w, conn, method, url, rs, &status, &route);
+        if(rs->net && !rs->answered)
+            return ret; /* suspended: logged when answered */
+    }
+    secs = time_mono() - rs->t0;
     metrics_observe(route, method, status, secs);
     access_log(method, url, status, secs);
     return ret;
@@ -674,19 +966,47 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     if(rs) {
+        if(rs->net && rs->net->job)
+            web_job_release(rs->net->job); /* may free rs->net */
+        else if(rs->net)
+            net_call_free(rs->net);
         buf_cleanup(&rs->body);
         free(rs);
         *con_cls = NULL;
     }
 }
 
+/* MHD's warnings. A flood repeats one warning per connection (a client over its limit):
+ * the same warning is logged at most once every 10 seconds, with how often it came. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    char msg[512];
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static char last[512];
+    static double last_at;
+    static unsigned long repeats;
+    char msg[512], old[512] = "", n[32] = "";
+    double now = time_mono();
     (void)cls;
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    log_kv(LOG_WARN, "http server", "detail", msg, NULL);
+    pthread_mutex_lock(&mu);
+    if(!strcmp(msg, last) && now - last_at < 10) {
+        repeats++;
+        pthread_mutex_unlock(&mu);
+        return;
+    }
+    if(repeats) {
+        snprintf(n, sizeof(n), "%lu", repeats);
+        if(strcmp(msg, last))
+            snprintf(old, sizeof(old), "%s", last);
+    }
+    repeats = 0;
+    snprintf(last, sizeof(last), "%s", msg);
+    last_at = now;
+    pthread_mutex_unlock(&mu);
+    if(old[0])
+        log_kv(LOG_WARN, "http server", "detail", old, "repeated", n, NULL);
+    log_kv(LOG_WARN, "http server", "detail", msg, n[0] && !old[0] ? "repeated" : NULL, n, NULL);
 }
 
 /* Opens the listening socket for "host:port" or "[v6]:port". */
@@ -774,7 +1094,14 @@ static char *read_file(const char *path)
 int web_start(const struct web_options *opt, struct core *core, struct web **out, char *url, size_t n)
 {
     struct web *w = calloc(1, sizeof(*w));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+    unsigned threads = opt->threads ? opt->threads : 1;
+    unsigned limit = opt->max_connections ? opt->max_connections : 1000;
+    unsigned idle = opt->idle_timeout_s ? opt->idle_timeout_s : 30;
+    struct web_pool_options po = {.workers = opt->net_workers ? opt->net_workers : 8,
+                                  .queue = opt->net_queue ? opt->net_queue : 64,
+                                  .per_workspace = opt->net_per_workspace ? opt->net_per_workspace : 4,
+                                  .deadline_ms = opt->net_deadline_ms > 0 ? opt->net_deadline_ms : 60000};
     int rc;
 
     *out = NULL;
@@ -812,13 +1139,22 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
     if((rc = ratelimit_init(opt->login_entries ? opt->login_entries : RL_DEFAULT_ENTRIES)))
         goto fail;
     snprintf(w->file_dir, sizeof(w->file_dir), "%s", opt->file_dir ? opt->file_dir : "");
+    rc = web_pool_new(&po, &w->pool);
+    if(rc)
+        goto fail;
+    /* With a thread pool MHD gives each thread an equal share of the limit (and the
+     * per-address counts are shared): a thread at its share stops accepting, the others
+     * go on, and connections past the limit wait in the kernel's backlog. */
+    if(limit < threads)
+        limit = threads;
     if(w->tls)
         w->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
                                      MHD_OPTION_LISTEN_SOCKET, w->fd,
                                      MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
                                      MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_per_client,
                                      MHD_OPTION_HTTPS_MEM_CERT, w->cert, MHD_OPTION_HTTPS_MEM_KEY, w->key,
                                      MHD_OPTION_END);
     else
@@ -827,7 +1163,8 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
                                      MHD_OPTION_THREAD_POOL_SIZE, opt->threads ? opt->threads : 1,
                                      MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
                                      MHD_OPTION_URI_LOG_CALLBACK, on_uri, w,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+                                     MHD_OPTION_CONNECTION_TIMEOUT, idle, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                     MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_per_client, MHD_OPTION_END);
     if(!w->daemon) {
         rc = sam_fail(SAM_EIO, "the HTTP server did not start (see the log above)");
         goto fail;
@@ -843,8 +1180,19 @@ void web_stop(struct web *w)
 {
     if(!w)
         return;
-    if(w->daemon)
+    if(w->daemon) {
+        /* No new connections; requests waiting on networks are answered 503 and their
+         * connections resumed (MHD must not stop with one suspended), and get a moment
+         * to go out. Stopping the daemon leaves the listening socket to us. */
+        if(MHD_quiesce_daemon(w->daemon) == MHD_INVALID_SOCKET)
+            w->fd = -1; /* not quiesced: MHD_stop_daemon closes it */
+        web_pool_stop(w->pool);
+        if(!web_pool_wait_released(w->pool, 3000))
+            log_kv(LOG_WARN, "stopping with answers unsent", NULL);
         MHD_stop_daemon(w->daemon);
+    }
+    /* Waits for network calls still running; their own time limits bound the wait. */
+    web_pool_free(w->pool);
     if(w->fd >= 0)
         close(w->fd);
     free(w->cert);

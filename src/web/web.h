@@ -7,6 +7,12 @@
  * (415), JSON parsing (400), workspace permission (404/403), then its handler. Errors
  * leave in one shape, {"error":{"code","message","field"?}}, with the status from one
  * table (http_status.c). Every response carries the security headers.
+ *
+ * A handler that may wait on a network (route flag ROUTE_NET) does not run on the HTTP
+ * thread: after the checks above the connection is suspended and the request handed to
+ * a bounded worker pool (pool.h), which answers 503 when its queue is full, 429 when the
+ * workspace has too many such requests at once, and 504 when the work passes its
+ * deadline. Connections are limited in number, per client address and in idle time.
  */
 #ifndef SAM_WEB_H
 #define SAM_WEB_H
@@ -32,6 +38,15 @@ struct web_options {
     const char *file_dir; /* base folder of file channels */
     size_t login_entries; /* entries of the login limiter's table; 0 = RL_DEFAULT_ENTRIES */
     const char *metrics_token; /* bearer token /metrics wants; "" or NULL = none */
+    /* Requests that reach a network (ROUTE_NET) run on a pool of their own: */
+    unsigned net_workers;       /* its threads */
+    unsigned net_queue;         /* how many may wait for a thread (503 beyond) */
+    unsigned net_per_workspace; /* how many of one workspace may wait or run (429 beyond) */
+    long net_deadline_ms;       /* answered 504 when not done by then */
+    /* Connections: */
+    unsigned max_connections;   /* open at once, all clients together (0: 1000) */
+    unsigned max_per_client;    /* open at once from one address (0: no limit) */
+    unsigned idle_timeout_s;    /* an idle connection is closed after this (0: 30) */
 };
 
 /* Starts serving. *out is stopped and freed by web_stop. The core is borrowed and must
@@ -49,8 +64,13 @@ enum {
     ROUTE_SESSION_ONLY = 1 << 1, /* a cookie session, not a token */
     ROUTE_PW_GATE_OK = 1 << 2,   /* allowed before the one-time password is changed */
     ROUTE_BODY = 1 << 3,         /* takes a JSON object body */
-    ROUTE_RAW = 1 << 4           /* handler writes a non-JSON reply (metrics) */
+    ROUTE_RAW = 1 << 4,          /* handler writes a non-JSON reply (metrics) */
+    ROUTE_NET = 1 << 5           /* may wait on a network: runs on the worker pool (pool.h) */
 };
+
+/* No answer is built whole in memory past this: a JSON answer over it is refused (500,
+ * logged); lists are pages, and large feeds are streamed (web_reply.stream_next). */
+#define WEB_ANSWER_MAX (8u << 20)
 
 struct web_request {
     const char *method;
@@ -86,6 +106,13 @@ struct web_reply {
     const char *error_code;     /* overrides the code from web_status_for */
     json_t *error_extra;        /* owned; merged into the error object (e.g. violations) */
     int close;                  /* close the connection after this answer */
+    /* A streamed body (ROUTE_RAW), instead of raw: stream_next appends the next part of
+     * the body to b (limit: WEB_ANSWER_MAX) and sets *done with the last one; it runs on
+     * the HTTP thread as the client reads. stream_free releases stream_state (owned; also
+     * called when the client leaves early). */
+    int (*stream_next)(void *stream_state, struct buf *b, int *done);
+    void (*stream_free)(void *stream_state);
+    void *stream_state;
 };
 
 typedef int (*web_handler)(struct web_request *r, struct web_reply *out);
@@ -144,6 +171,8 @@ const char *web_public_url(const struct web *w);
 long web_net_timeout_ms(const struct web *w);
 /* The token /metrics wants ("" when it is open). */
 const char *web_metrics_token(const struct web *w);
+/* How many requests that reach a network wait for a worker and how many run (metrics). */
+void web_net_stats(const struct web *w, unsigned *waiting, unsigned *running);
 const char *web_file_dir(const struct web *w);
 
 #endif

@@ -1419,6 +1419,33 @@ async function main() {
     await occurrenceOf(page, postId).waitFor();
   }, { page });
 
+  await check('the calendar follows the queue\'s pages: 230 posts at one time a week ahead all show', async () => {
+    // More than the API's page of 200, all at one instant (the pages split inside the tie).
+    cli(['channel', 'add', '--workspace', 'Acme', '--kind', 'file', '--no-verify', '--name', 'Paging file', '--setting', 'path=paging.jsonl']);
+    const ch = channelId('Paging file');
+    const at = Math.floor(Date.now() / 60000) * 60 + 7 * 86400;
+    const now = Math.floor(Date.now() / 1000);
+    const ids = sql(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 230)
+      INSERT INTO posts (workspace_id, text, category, state, created_at, updated_at)
+      SELECT workspace_id, 'Paging post ' || i, 'value', 'scheduled', ${now}, ${now} FROM channels, n WHERE channels.id = ${ch}
+      RETURNING id`).split('\n').map(Number);
+    sql(`INSERT INTO occurrences (workspace_id, post_id, channel_id, planned_at, state, idempotency_key, next_attempt_at, created_at, updated_at)
+      SELECT workspace_id, id, ${ch}, ${at}, 'scheduled', 'e2e-paging-' || id, ${at}, ${now}, ${now} FROM posts WHERE text LIKE 'Paging post %'`);
+    assert(ids.length === 230, `made ${ids.length} posts`);
+    try {
+      await byId(page, 'calendar-next').click();
+      await occurrenceOf(page, ids[229]).waitFor();
+      await occurrenceOf(page, ids[0]).waitFor();
+      const shown = await page.locator('[data-testid="occurrence"]').evaluateAll(
+        (els, want) => els.filter((el) => want.includes(Number(el.getAttribute('data-post-id')))).length, ids);
+      assert(shown === 230, `${shown} of the 230 occurrences show`);
+    } finally {
+      sql(`DELETE FROM posts WHERE text LIKE 'Paging post %'`);
+      cli(['channel', 'remove', String(ch)]);
+      await byId(page, 'calendar-today').click();
+    }
+  }, { page });
+
   await check('schedule a post "At a time" and cancel it from the calendar', async () => {
     await openComposer(page);
     await chooseChannels(page, ['E2E file']);

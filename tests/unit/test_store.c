@@ -323,6 +323,69 @@ static void status_holds_the_queue(void **state)
     assert_int_equal(changed, 0);
 }
 
+/* Pages of occurrences in (planned_at, id) order, with their posts, across ties in time,
+ * one workspace only; a cursor of another workspace gives nothing. */
+static void occurrence_pages(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), other = add_ws(f->st, "O"), u = add_user(f->st, "a@x.no");
+    int64_t ch = add_channel(f->st, ws, "c"), och = add_channel(f->st, other, "o"), after = 0, last_at = 0;
+    static const int64_t times[] = {50, 20, 20, 20, 40, 20, 10, 40, 30, 20};
+    struct store_occurrence occ[10];
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "the text", .variants = "[\"v1\"]",
+                           .created_at = 1, .updated_at = 1};
+    struct store_post q;
+    struct store_occurrence oocc = {.channel_id = och, .planned_at = 20};
+    struct store_occurrence_post *page = NULL;
+    size_t n = 0, total = 0;
+    int seen[10] = {0};
+    snprintf(p.category, sizeof(p.category), "promo");
+    snprintf(p.state, sizeof(p.state), "scheduled");
+    q = p;
+    memset(occ, 0, sizeof(occ));
+    for(int i = 0; i < 10; i++) {
+        occ[i].channel_id = ch;
+        occ[i].planned_at = times[i];
+        snprintf(occ[i].idempotency_key, sizeof(occ[i].idempotency_key), "k%d", i);
+    }
+    assert_int_equal(store_post_insert(f->st, &p, occ, 10), SAM_OK);
+    q.workspace_id = other;
+    snprintf(oocc.idempotency_key, sizeof(oocc.idempotency_key), "other");
+    assert_int_equal(store_post_insert(f->st, &q, &oocc, 1), SAM_OK);
+    do {
+        assert_int_equal(store_occurrence_page(f->st, ws, 0, 0, 100, after, 3, &page, &n), SAM_OK);
+        for(size_t i = 0; i < n; i++) {
+            int k;
+            for(k = 0; k < 10 && occ[k].id != page[i].occ.id; k++)
+                ;
+            assert_true(k < 10);
+            seen[k]++;
+            assert_true(page[i].occ.planned_at > last_at ||
+                        (page[i].occ.planned_at == last_at && page[i].occ.id > after));
+            last_at = page[i].occ.planned_at;
+            after = page[i].occ.id;
+            assert_string_equal(page[i].text, "the text");
+            assert_string_equal(page[i].variants, "[\"v1\"]");
+            assert_string_equal(page[i].category, "promo");
+        }
+        total += n;
+        store_occurrence_posts_free(page, n);
+    } while(n == 3);
+    assert_int_equal(total, 10);
+    for(int i = 0; i < 10; i++)
+        assert_int_equal(seen[i], 1);
+    /* [from, to) and the channel filter */
+    assert_int_equal(store_occurrence_page(f->st, ws, ch, 20, 40, 0, 100, &page, &n), SAM_OK);
+    assert_int_equal(n, 6);
+    store_occurrence_posts_free(page, n);
+    assert_int_equal(store_occurrence_page(f->st, ws, och, 0, 100, 0, 100, &page, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    store_occurrence_posts_free(page, n);
+    assert_int_equal(store_occurrence_page(f->st, ws, 0, 0, 100, oocc.id, 100, &page, &n), SAM_OK);
+    assert_int_equal(n, 0);
+    store_occurrence_posts_free(page, n);
+}
+
 static void engagement_plan_due_record(void **state)
 {
     struct fx *f = *state;
@@ -414,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(messages_once_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(status_holds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(occurrence_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(engagement_plan_due_record, setup, teardown),
         cmocka_unit_test_setup_teardown(oauth_once_and_expiring, setup, teardown),
         cmocka_unit_test(postgres_not_yet),
