@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "util/err.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -40,11 +41,16 @@ int core_password_verify(const char *hash, const char *password)
 
 int core_password_check(const char *password)
 {
-    size_t n = strlen(password);
-    if(n < 10)
-        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at least 10 characters");
-    if(n > 256)
-        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at most 256 characters");
+    size_t len = strlen(password);
+    long n = utf8_count(password, len);
+    if(n < 0)
+        n = (long)len; /* not UTF-8 (a terminal in another encoding): its bytes count */
+    if(n < CORE_PASSWORD_MIN)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at least %d characters",
+                              CORE_PASSWORD_MIN);
+    if(n > CORE_PASSWORD_MAX)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at most %d characters",
+                              CORE_PASSWORD_MAX);
     return SAM_OK;
 }
 
@@ -278,7 +284,9 @@ int core_password_change(struct core *c, int64_t user_id, int64_t keep_session, 
 {
     struct store_user u;
     char hash[160];
-    int rc = store_user_get(c->st, user_id, &u);
+    int rc = core_check_length("current_password", current, CORE_PASSWORD_MAX, 1);
+    if(!rc)
+        rc = store_user_get(c->st, user_id, &u);
     if(rc)
         return rc;
     if(!core_password_verify(u.password_hash, current))

@@ -25,10 +25,11 @@ int api_login(struct web_request *r, struct web_reply *out)
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "email", 1, &email)) ||
        (rc = api_body_str(r->body, "password", 1, &password)))
         return rc;
-    if(strlen(email) > STORE_EMAIL_MAX || strlen(password) > 1024) {
-        out->error_code = "invalid_credentials";
-        return sam_fail(SAM_EAUTH, "wrong email or password");
-    }
+    /* Over the bounds no account can have: said as such (it reveals no account), and not
+     * counted as an attempt. */
+    if((rc = core_check_length("email", email, CORE_EMAIL_MAX, 0)) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
+        return rc;
     snprintf(ekey, sizeof(ekey), "email:");
     for(size_t i = 0; email[i] && i + 7 < sizeof(ekey); i++)
         ekey[6 + i] = (char)tolower((unsigned char)email[i]), ekey[7 + i] = '\0';
