@@ -171,7 +171,8 @@ int core_actor_from_token(struct core *c, const char *token, struct actor *a)
     a->token_id = t.id;
     a->token_ws = t.workspace_id;
     a->scopes = bits;
-    snprintf(a->label, sizeof(a->label), "token:%lld (%.80s)", (long long)t.id, t.name);
+    /* Cut on a character: the label goes into the audit log, as JSON. */
+    snprintf(a->label, sizeof(a->label), "token:%lld (%.*s)", (long long)t.id, utf8_prefix(t.name, 80), t.name);
     /* Note the use, at most once a minute, so reads do not turn into writes. */
     int64_t now = time_now();
     if(now - t.last_used_at >= 60)
@@ -285,6 +286,8 @@ int core_password_change(struct core *c, int64_t user_id, int64_t keep_session, 
     struct store_user u;
     char hash[160];
     int rc = core_check_length("current_password", current, CORE_PASSWORD_MAX, 1);
+    if(!rc)
+        rc = core_check_length("new_password", next, CORE_PASSWORD_MAX, 1);
     if(!rc)
         rc = store_user_get(c->st, user_id, &u);
     if(rc)

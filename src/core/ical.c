@@ -130,10 +130,9 @@ int core_ical_render(struct core *c, const char *token, int64_t now, struct buf 
         text = core_post_text_for(&p, occ[i].variant);
         ical_time(occ[i].published_at ? occ[i].published_at : occ[i].planned_at, start);
         ical_time((occ[i].published_at ? occ[i].published_at : occ[i].planned_at) + 900, end);
-        snprintf(summary, sizeof(summary), "[%.40s] %.120s", ch->name, text ? text : p.text);
-        /* Keep the summary whole UTF-8 after the cut. */
-        while(*summary && utf8_count(summary, strlen(summary)) < 0)
-            summary[strlen(summary) - 1] = '\0';
+        /* Both parts are cut on a character, so the summary stays whole UTF-8. */
+        snprintf(summary, sizeof(summary), "[%.*s] %.*s", utf8_prefix(ch->name, 40), ch->name,
+                 utf8_prefix(text ? text : p.text, 120), text ? text : p.text);
         snprintf(uid, sizeof(uid), "%s@samtale", occ[i].idempotency_key);
         rc = buf_puts(out, "BEGIN:VEVENT\r\n");
         if(!rc)

@@ -65,3 +65,16 @@ void utf8_repair(char *s)
         s[i++] = '?';
     }
 }
+
+int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if(n < max || !s[n])
+        return (int)n;
+    /* s goes on past max: step back over continuation bytes to the start of the sequence
+     * the cut falls in, unless that sequence ends exactly at the cut. */
+    size_t start = n;
+    while(start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
+        start--;
+    return (int)start;
+}

@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 struct fx {
     char dir[64];
@@ -336,6 +337,20 @@ static void permissions(void **state)
     assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a), SAM_EAUTH);
     /* Revoking through the wrong workspace finds nothing. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w2.id, t.id), SAM_ENOTFOUND);
+
+    /* A token's label (the actor in the audit log) is cut on a character: a name whose
+     * 80th byte falls inside "ø" cannot make the audit entry invalid UTF-8. */
+    {
+        char name[120] = "a";
+        for(int i = 0; i < 50; i++)
+            strcat(name, "\xc3\xb8");
+        assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, name, PERM_AUDIT_READ, secret,
+                                           sizeof(secret), &t), SAM_OK);
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+        assert_true(utf8_count(a.label, strlen(a.label)) > 0);
+        assert_non_null(strstr(a.label, "(a\xc3\xb8"));
+        assert_int_equal(a.label[strlen(a.label) - 1], ')');
+    }
 }
 
 static void login_and_sessions(void **state)

@@ -88,6 +88,16 @@ static void utf8_repair_table(void **state)
         utf8_repair(buf);
         assert_string_equal(buf, cases[i].out);
     }
+    /* Cutting on a character. */
+    assert_int_equal(utf8_prefix("abc", 10), 3);
+    assert_int_equal(utf8_prefix("abc", 3), 3);
+    assert_int_equal(utf8_prefix("abcd", 3), 3);
+    assert_int_equal(utf8_prefix("a\xc3\xb8", 2), 1);          /* inside ø */
+    assert_int_equal(utf8_prefix("a\xc3\xb8", 3), 3);
+    assert_int_equal(utf8_prefix("a\xc3\xb8z", 3), 3);
+    assert_int_equal(utf8_prefix("\xf0\x9f\x98\x80!", 2), 0); /* inside an emoji */
+    assert_int_equal(utf8_prefix("\xf0\x9f\x98\x80!", 4), 4);
+    assert_int_equal(utf8_prefix("", 0), 0);
     /* The error message of a field named by a long multi-byte key stays valid UTF-8. */
     memset(buf, 0, sizeof(buf));
     for(size_t i = 0; i + 2 < sizeof(buf); i += 2)
