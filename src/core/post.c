@@ -590,6 +590,8 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
        (in->until && (in->until <= now || in->until > now + 366 * 86400)))
         rc = sam_fail_field(SAM_EINVAL, "days", "a series runs for 1-366 days, until a date within a year, or "
                                                 "for 1-%d copies", SERIES_COPIES_MAX);
+    else if(in->start > now + 2 * 366 * 86400)
+        rc = sam_fail_field(SAM_EINVAL, "start", "a series starts at most two years ahead");
     else if(in->gap_minutes < 0 || in->gap_minutes > 7 * 1440)
         rc = sam_fail_field(SAM_EINVAL, "min_gap_hours", "the gap must be at most a week");
     else if(pi->nchannels == 0 || pi->nchannels > POST_CHANNELS_MAX)

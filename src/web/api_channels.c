@@ -88,6 +88,18 @@ int api_channels_list(struct web_request *r, struct web_reply *out)
     return api_reply(out, 200, items);
 }
 
+/* A site's title may be longer than a title people could set (settings.title): it is cut
+ * in place, on a character, to CHANNEL_TITLE_MAX characters. */
+static char *cut_title(char *title)
+{
+    size_t cut = 0;
+    for(long n = 0; title[cut] && n < CHANNEL_TITLE_MAX; n++)
+        for(cut++; ((unsigned char)title[cut] & 0xC0) == 0x80; cut++)
+            ;
+    title[cut] = '\0';
+    return title;
+}
+
 /* Tries the credentials that a create (cur NULL) or an edit of cur would save, unless the
  * body says "verify": false; on success in->settings points at *owned, the settings with
  * what the network said of the account added. */
@@ -120,14 +132,8 @@ static int verify_input(struct web_request *r, const struct store_channel *cur, 
             rc = SAM_ENOMEM;
         if(!rc) {
             json_object_set_new(*owned, "url", json_string(feed_url));
-            if(title && !json_object_get(*owned, "title")) {
-                /* A site's title may be longer than a title people could set: it is cut. */
-                size_t cut = 0;
-                for(long n = 0; title[cut] && n < CHANNEL_TITLE_MAX; n++)
-                    for(cut++; ((unsigned char)title[cut] & 0xC0) == 0x80; cut++)
-                        ;
-                json_object_set_new(*owned, "title", json_stringn(title, cut));
-            }
+            if(title && !json_object_get(*owned, "title"))
+                json_object_set_new(*owned, "title", json_string(cut_title(title)));
             in->settings = *owned;
         }
         free(feed_url);
@@ -467,7 +473,8 @@ int api_discover(struct web_request *r, struct web_reply *out)
     if(rc == SAM_EINVAL && !sam_errfield())
         rc = sam_fail_field(SAM_EINVAL, "url", "%s", sam_errmsg(SAM_EINVAL));
     if(!rc)
-        rc = api_reply(out, 200, json_pack("{s:s, s:s?}", "feed_url", feed_url, "title", title));
+        rc = api_reply(out, 200, json_pack("{s:s, s:s?}", "feed_url", feed_url, "title",
+                                           title ? cut_title(title) : NULL));
     free(feed_url);
     free(title);
     return rc;

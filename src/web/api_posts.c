@@ -15,6 +15,8 @@
 
 /* ---- posts and the queue ---- */
 
+#define TIME_MAX_RFC3339 253402300799LL /* 9999-12-31T23:59:59Z */
+
 static json_t *v_post(const void *p) { return view_post(p); }
 static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
 
@@ -207,6 +209,10 @@ int api_queue(struct web_request *r, struct web_reply *out)
         return sam_fail_field(SAM_EBADREQ, "to", "to must be a time such as 2027-04-01T00:00:00Z");
     if(to <= from || to - from > 93 * 86400)
         return sam_fail_field(SAM_EBADREQ, "to", "to must come after from, at most 93 days later");
+    /* The answer writes both back as RFC 3339, which has years 0000-9999; nothing is planned
+     * before 1970. */
+    if(from < 0 || to > TIME_MAX_RFC3339)
+        return sam_fail_field(SAM_EBADREQ, from < 0 ? "from" : "to", "the range must lie between 1970 and 9999");
     if(r->query_channel) {
         char *end;
         channel = strtoll(r->query_channel, &end, 10);

@@ -195,6 +195,7 @@ def put_at(body, route, value):
 
 TEXT_ALPHABET = ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                  "æøåÆØÅäöüßéñ東京ÞðĦ") + "".join(["👍", "🫐", "👩\u200d💻", "❤\ufe0f"])
+SINK_PATHS = ["/", "/feed.xml", "/page.html", "/hook"]   # what the fuzz test's sink answers
 URL_RE = re.compile(r"^https?://[^/]*(/.*)?$")
 
 
@@ -207,12 +208,42 @@ class Values:
         self.rng = rng
         self.sink = sink.rstrip("/")
         self.ids = ids
+        self.answers = {}   # key -> values seen under that key in answers (learn)
+        self.unlearned = set()  # keys never learned
+
+    def learn(self, doc, depth=0):
+        """Keeps the strings and integers of an answer by their keys, so that a later body
+        field of the same name may carry one (the state connectMastodon answers is what
+        finishMastodon takes)."""
+        if depth > 3:
+            return
+        if isinstance(doc, dict):
+            for k, v in doc.items():
+                if k in self.unlearned:
+                    continue
+                if isinstance(v, (str, int)) and not isinstance(v, bool) and (not isinstance(v, str) or len(v) < 300):
+                    seen = self.answers.setdefault(k, [])
+                    if v not in seen:
+                        seen.append(v)
+                        del seen[:-20]
+                else:
+                    self.learn(v, depth + 1)
+        elif isinstance(doc, list):
+            for v in doc[:20]:
+                self.learn(v, depth + 1)
+
+    def answered(self, key, schema):
+        """A value an answer held under key, of the schema's type, or None."""
+        ts = types_of(merged(schema))
+        seen = [v for v in self.answers.get(key, []) if type_name(v) in ts]
+        return self.local_urls(self.rng.choice(seen)) if seen else None
 
     # -- addresses --
 
     def url(self, path=None):
         if path is None:
-            path = "/" + "".join(self.rng.choice("abcdefgh/") for _ in range(self.rng.randint(0, 12)))
+            path = self.rng.choice(SINK_PATHS + ["/" + "".join(self.rng.choice("abcdefgh/")
+                                                                for _ in range(self.rng.randint(0, 12)))])
         return self.sink + (path if path.startswith("/") else "/" + path)
 
     def local_urls(self, value):
@@ -277,7 +308,8 @@ class Values:
                 # left out, samtale would reach the default.
                 keep_default = sub_m.get("format") == "uri" and "default" in sub_m
                 if k in required or keep_default or self.rng.random() < 0.5:
-                    out[k] = self.valid(sub, depth + 1)
+                    v = self.answered(k, sub) if self.rng.random() < 0.3 else None
+                    out[k] = v if v is not None else self.valid(sub, depth + 1)
             return out
         if t == "array":
             lo = s.get("minItems", 0)
@@ -370,3 +402,69 @@ class Values:
                 v["x" * self.rng.choice([1, 64, 65, 300])] = self.rng.choice(["x" * 20000, 1, None, []])
             return v
         return self.rng.choice([None, "x", 1, [], {}])
+
+
+# ---------------------------------------------------------------------------------------
+# checking answers against the schemas (the subset of JSON Schema the file uses)
+
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def _type_ok(v, t):
+    return {"object": isinstance(v, dict), "array": isinstance(v, list), "string": isinstance(v, str),
+            "integer": isinstance(v, int) and not isinstance(v, bool),
+            "number": isinstance(v, (int, float)) and not isinstance(v, bool),
+            "boolean": isinstance(v, bool), "null": v is None}[t]
+
+
+def validate(v, schema, where="$"):
+    """Problems of value v against schema, as a list of strings."""
+    errs = []
+    schema = resolve(schema)
+    for sub in schema.get("allOf", []):
+        errs += validate(v, sub, where)
+    if "oneOf" in schema or "anyOf" in schema:
+        alts = schema.get("oneOf", []) + schema.get("anyOf", [])
+        if all(validate(v, a, where) for a in alts):
+            errs.append("%s: %r matches none of the alternatives" % (where, v))
+    t = schema.get("type")
+    if t is not None:
+        types = t if isinstance(t, list) else [t]
+        if not any(_type_ok(v, x) for x in types):
+            return errs + ["%s: %r is not of type %s" % (where, v, t)]
+    if "enum" in schema and v not in schema["enum"]:
+        errs.append("%s: %r not in %r" % (where, v, schema["enum"]))
+    if "const" in schema and v != schema["const"]:
+        errs.append("%s: %r is not %r" % (where, v, schema["const"]))
+    if isinstance(v, dict):
+        for k in schema.get("required", []):
+            if k not in v:
+                errs.append("%s: lacks %r" % (where, k))
+        for k, sub in schema.get("properties", {}).items():
+            if k in v:
+                errs += validate(v[k], sub, "%s.%s" % (where, k))
+    if isinstance(v, list) and "items" in schema:
+        for i, x in enumerate(v):
+            errs += validate(x, schema["items"], "%s[%d]" % (where, i))
+    if isinstance(v, str):
+        if len(v) < schema.get("minLength", 0) or len(v) > schema.get("maxLength", 1 << 30):
+            errs.append("%s: length %d out of range" % (where, len(v)))
+        if "pattern" in schema and not re.search(schema["pattern"], v):
+            errs.append("%s: %r does not match %s" % (where, v, schema["pattern"]))
+        if schema.get("format") == "date-time" and not DATE_TIME.match(v):
+            errs.append("%s: %r is not RFC 3339" % (where, v))
+    if _type_ok(v, "number"):
+        if "minimum" in schema and v < schema["minimum"]:
+            errs.append("%s: %r < %r" % (where, v, schema["minimum"]))
+        if "maximum" in schema and v > schema["maximum"]:
+            errs.append("%s: %r > %r" % (where, v, schema["maximum"]))
+    return errs
+
+
+def answer_problems(op, status, doc):
+    """Problems of a JSON answer against what op documents for status."""
+    resp = op.responses.get(str(status))
+    if resp is None:
+        return ["status %d is not documented" % status]
+    sch = resp.get("content", {}).get("application/json", {}).get("schema")
+    return validate(doc, sch) if sch is not None else []

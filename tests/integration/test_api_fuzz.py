@@ -53,8 +53,31 @@ BAD_TYPES = ["text/plain", "application/x-www-form-urlencoded", "multipart/form-
              "application/json;", "application/json ; x=1", "json", ""]
 
 
+FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Fuzz</title><link>/</link>'
+        b'<item><title>One</title><link>/one</link><guid>one</guid></item></channel></rss>')
+PAGE = b'<html><head><link rel="alternate" type="application/rss+xml" title="Fuzz" href="/feed.xml"></head></html>'
+CANNED = {  # path -> (status, content type, body): enough of Mastodon, Bluesky, a feed and a page
+    "/feed.xml": (200, "application/rss+xml", FEED),
+    "/page.html": (200, "text/html", PAGE),
+    "/hook": (200, "application/json", b"{}"),
+    "/api/v1/apps": (200, "application/json", b'{"client_id":"fuzz-id","client_secret":"fuzz-secret"}'),
+    "/oauth/token": (200, "application/json", b'{"access_token":"fuzz-token","token_type":"Bearer"}'),
+    "/api/v1/accounts/verify_credentials": (200, "application/json", b'{"id":"1","acct":"fuzz","username":"fuzz"}'),
+    "/api/v1/statuses": (200, "application/json", b'{"id":"100","url":"/@fuzz/100"}'),
+    "/api/v1/notifications": (200, "application/json", b"[]"),
+    "/api/v1/conversations": (200, "application/json", b"[]"),
+    "/xrpc/com.atproto.server.createSession": (200, "application/json",
+                                               b'{"accessJwt":"a","refreshJwt":"r","did":"did:plc:fuzz",'
+                                               b'"handle":"fuzz.test"}'),
+    "/xrpc/com.atproto.repo.createRecord": (200, "application/json",
+                                            b'{"uri":"at://did:plc:fuzz/app.bsky.feed.post/3k","cid":"bafy"}'),
+    "/xrpc/app.bsky.notification.listNotifications": (200, "application/json", b'{"notifications":[]}'),
+}
+
+
 class Sink:
-    """An HTTP server on 127.0.0.1 that answers 404 to everything, in a thread."""
+    """An HTTP server on 127.0.0.1, in a thread: canned answers for a few paths of the
+    networks samtale speaks to (CANNED), 404 for everything else."""
 
     def __init__(self):
         self.hits = 0
@@ -66,9 +89,10 @@ class Sink:
                 if 0 < n <= 1 << 20:
                     self.rfile.read(n)
                 sink.hits += 1
-                body = b'{"error":"not here"}'
-                self.send_response(404)
-                self.send_header("Content-Type", "application/json")
+                status, ctype, body = CANNED.get(self.path.split("?")[0], (404, "application/json",
+                                                                           b'{"error":"not here"}'))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Connection", "close")
                 self.end_headers()
@@ -135,6 +159,7 @@ class World:
             t = expect(self.owner("POST", base + "/tokens", json={"name": "target", "scopes": ["audit:read"]}), 201)
             self.ids["tid"][t["id"]] = wid
         self.file_channel = [c for c, w in self.ids["cid"].items() if w == self.acme][0]
+        self.fixed = set(self.all_ids())
         limited = expect(self.owner("POST", "/api/v1/workspaces/%d/tokens" % self.acme,
                                     json={"name": "limited", "scopes": ["posts:read", "channels:read"]}), 201)
         self.limited = limited["token"]
@@ -159,13 +184,19 @@ class World:
                 "kind": "file", "name": "fuzz-file-%d" % time.monotonic_ns(), "settings": {"path": "fuzz.jsonl"}})
             if r.status == 201:
                 self.file_channel = r.json()["id"]
-                self.ids["cid"][self.file_channel] = self.acme
+                self.add("cid", self.file_channel, self.acme)
         r = self.owner("POST", base + "/posts", json={"text": "a fresh draft %d" % time.monotonic_ns()})
         if r.status == 201:
-            pids = self.ids["pid"]
-            pids[r.json()["id"]] = self.acme
-            while len(pids) > 10:
-                del pids[next(iter(pids))]
+            self.add("pid", r.json()["id"], self.acme)
+
+    def add(self, param, id_, wid):
+        """id_ (of workspace wid) joins the pool of path parameter param; the pool keeps the
+        targets made at the start and the 40 newest others."""
+        pool = self.ids[param]
+        pool[id_] = wid
+        extra = [i for i in pool if i not in self.fixed]
+        for i in extra[:max(0, len(extra) - 40)]:
+            del pool[i]
 
     def session_died(self):
         """The owner's session ended (a fuzzed logout): the next spare one takes over, or a
@@ -236,10 +267,27 @@ class Fuzzer:
         self.w = world
         self.rng = rng
         self.values = apispec.Values(rng, world.sink.url, world.all_ids)
+        # A member's email used again would make them a member of another workspace too,
+        # and the check that another workspace's member is not found relies on that not
+        # happening.
+        self.values.unlearned = {"email"}
         self.ends_session = set()   # operations seen to end the caller's session
         self.by_route = {(o.method, o.path): o for o in apispec.operations()}
         self.error_keys = set(apispec.merged(apispec.merged(apispec.spec()["components"]["schemas"]["Error"])
                                              ["properties"]["error"]).get("properties", {}))
+
+    def learn_id(self, req, doc):
+        """An object a POST made ("id" in the answer) becomes a target of the paths below its
+        collection: POST .../channels answering {"id": 7} puts 7 in the pool of {cid}."""
+        if req.method != "POST" or not isinstance(doc, dict) or not isinstance(doc.get("id"), int):
+            return
+        m = re.match(r"^/api/v1/workspaces/(\d+)/", req.path)
+        if not m:
+            return
+        for o in self.by_route.values():
+            sub = re.match(re.escape(req.op.path) + r"/\{(\w+)\}", o.path)
+            if sub and sub.group(1) in self.w.ids:
+                self.w.add(sub.group(1), doc["id"], int(m.group(1)))
 
     # -- path --
 
@@ -455,6 +503,14 @@ class Fuzzer:
         if st >= 500 and (st == 500 or not documented_method or not op.documents(st)):
             out.append("answered %d" % st)
         if 200 <= st < 300:
+            if documented_method and resp.body and (resp.header("Content-Type") or "").startswith("application/json"):
+                try:
+                    doc = json.loads(resp.body)
+                except ValueError:
+                    doc = None
+                    out.append("answer is not JSON: %r" % resp.body[:300])
+                for p in apispec.answer_problems(op, st, doc)[:5] if doc is not None else []:
+                    out.append("answer does not match openapi.yaml: " + p)
             if req.cross:
                 out.append("answered %d for another workspace's object" % st)
             if not documented_method:
@@ -491,12 +547,12 @@ def test_fuzz_every_route(w):
     ops = apispec.operations()
     assert len(ops) >= 40, "openapi.yaml lists only %d operations" % len(ops)
     stats = {repr(op): {} for op in ops}
-    failures = []
+    failures = {}
     n = 0
     deadline = time.monotonic() + SECONDS
     next_refresh = time.monotonic() + 3
     order = []
-    while time.monotonic() < deadline and len(failures) < 10:
+    while time.monotonic() < deadline and len(failures) < 40:
         if not order:
             order = list(ops)
             rng.shuffle(order)
@@ -513,11 +569,18 @@ def test_fuzz_every_route(w):
         got = stats[repr(op)]
         got[resp.status] = got.get(resp.status, 0) + 1
         for p in fz.problems(req, resp):
-            failures.append("request %d: %s\n    %s\n    answer: %d %r" % (n, p, req, resp.status, resp.body[:400]))
+            # One example of each kind of problem per operation; the run goes on to find others.
+            kind = (repr(req.op), re.sub(r"\d+|'.*|\$.*|b'.*", "", p)[:60])
+            if kind not in failures:
+                failures[kind] = "request %d: %s\n    %s\n    answer: %d %r" % (n, p, req, resp.status,
+                                                                              resp.body[:400])
         if 200 <= resp.status < 300 and resp.body.startswith(b"{"):
             m = re.search(rb'"/ical/([A-Za-z0-9_-]+)"', resp.body)
             if m:
                 w.ical.append(m.group(1).decode())
+            doc = resp.json()
+            fz.values.learn(doc)
+            fz.learn_id(req, doc)
         if req.identity == "session" and 200 <= resp.status < 300 and \
                 any(c.startswith("samtale_session=;") for c in resp.headers.get_all("Set-Cookie") or []):
             fz.ends_session.add(req.op.id)
@@ -542,7 +605,8 @@ def test_fuzz_every_route(w):
           % (n, len(ops), sum(1 for s in stats.values() if any(200 <= st < 300 for st in s)), w.sink.hits))
     for name, s in sorted(stats.items()):
         print("#   %-70s %s" % (name, " ".join("%d:%d" % kv for kv in sorted(s.items()))))
-    assert not failures, "seed %d (replay: SAMTALE_API_FUZZ_SEED=%d):\n" % (w.seed, w.seed) + "\n".join(failures)
+    assert not failures, "seed %d (replay: SAMTALE_API_FUZZ_SEED=%d):\n" % (w.seed, w.seed) + \
+        "\n".join(failures.values())
     untried = [name for name, s in stats.items() if not s]
     assert not untried, "operations never tried in %.0f s: %r" % (SECONDS, untried)
     assert ok > 0

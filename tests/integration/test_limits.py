@@ -203,3 +203,18 @@ def test_names_refuse_invisible_characters(c):
     m = expect(inst.post(inst.ws("/members"), json={"email": "kari@example.com", "name": "Kari Blåbær-Ærø",
                                                       "role": "viewer"}), 201)
     assert m["name"] == "Kari Blåbær-Ærø"
+
+
+def test_times_are_bounded(c):
+    """A series cannot start years ahead (its copies would be planned in year 10000), and
+    the queue's range stays within the years RFC 3339 can write."""
+    inst = c.inst
+    expect(inst.post(inst.ws("/series"), json={"text": "far", "channels": [c.cid], "start": "9999-12-31T23:59:59Z",
+                                               "count": 2}), 422, "validation_failed", field="start")
+    s = expect(inst.post(inst.ws("/series"), json={"text": "near", "channels": [c.cid], "count": 2,
+                                                   "start": "2020-01-01T00:00:00Z"}), 201)
+    assert all(o["planned_at"] < "2100" for o in s["post"]["occurrences"]), s
+    expect(inst.get(inst.ws("/queue?from=9999-12-31T00:00:00Z")), 400, "bad_request", field="to")
+    expect(inst.get(inst.ws("/queue?from=0000-01-01T00:00:00Z")), 400, "bad_request", field="from")
+    q = expect(inst.get(inst.ws("/queue?from=9999-10-01T00:00:00Z&to=9999-12-31T00:00:00Z")), 200)
+    assert q["to"] == "9999-12-31T00:00:00Z", q
