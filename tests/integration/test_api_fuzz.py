@@ -26,6 +26,12 @@ an address with a public default (Bluesky's service_url) is never left out.
 
 The random generator is seeded; the seed is printed, and SAMTALE_API_FUZZ_SEED=N replays
 the same sequence of requests (the time budget decides how far it gets).
+SAMTALE_API_FUZZ_VERBOSE=1 prints the answers' statuses for every operation (by default
+only for operations that never succeeded).
+
+Not covered, and why: a request line or headers over libmicrohttpd's 32 KiB of memory
+per connection are refused by libmicrohttpd itself (414 or 431, an HTML page, before
+samtale sees the request), so query strings stay under QUERY_MAX.
 """
 
 import http.client
@@ -159,7 +165,7 @@ class World:
             t = expect(self.owner("POST", base + "/tokens", json={"name": "target", "scopes": ["audit:read"]}), 201)
             self.ids["tid"][t["id"]] = wid
         self.file_channel = [c for c, w in self.ids["cid"].items() if w == self.acme][0]
-        self.fixed = set(self.all_ids())
+        self.fixed = {(param, i) for param, pool in self.ids.items() for i in pool}
         limited = expect(self.owner("POST", "/api/v1/workspaces/%d/tokens" % self.acme,
                                     json={"name": "limited", "scopes": ["posts:read", "channels:read"]}), 201)
         self.limited = limited["token"]
@@ -177,15 +183,16 @@ class World:
         return out
 
     def refresh(self):
-        """Brings back what the fuzzing took away: the file channel, a fresh draft."""
+        """Brings back what the fuzzing took away: the file channel, a fresh draft (with the
+        owner's token, which the fuzzing cannot revoke: its id is in no pool)."""
         base = "/api/v1/workspaces/%d" % self.acme
-        if self.owner("GET", base + "/channels/%d" % self.file_channel).status == 404:
-            r = self.owner("POST", base + "/channels", json={
+        if self.inst.get(base + "/channels/%d" % self.file_channel).status == 404:
+            r = self.inst.post(base + "/channels", json={
                 "kind": "file", "name": "fuzz-file-%d" % time.monotonic_ns(), "settings": {"path": "fuzz.jsonl"}})
             if r.status == 201:
                 self.file_channel = r.json()["id"]
                 self.add("cid", self.file_channel, self.acme)
-        r = self.owner("POST", base + "/posts", json={"text": "a fresh draft %d" % time.monotonic_ns()})
+        r = self.inst.post(base + "/posts", json={"text": "a fresh draft %d" % time.monotonic_ns()})
         if r.status == 201:
             self.add("pid", r.json()["id"], self.acme)
 
@@ -194,7 +201,7 @@ class World:
         targets made at the start and the 40 newest others."""
         pool = self.ids[param]
         pool[id_] = wid
-        extra = [i for i in pool if i not in self.fixed]
+        extra = [i for i in pool if (param, i) not in self.fixed]
         for i in extra[:max(0, len(extra) - 40)]:
             del pool[i]
 
@@ -578,7 +585,10 @@ def test_fuzz_every_route(w):
             m = re.search(rb'"/ical/([A-Za-z0-9_-]+)"', resp.body)
             if m:
                 w.ical.append(m.group(1).decode())
-            doc = resp.json()
+            try:
+                doc = json.loads(resp.body)
+            except ValueError:
+                doc = None   # reported by problems()
             fz.values.learn(doc)
             fz.learn_id(req, doc)
         if req.identity == "session" and 200 <= resp.status < 300 and \
@@ -603,8 +613,10 @@ def test_fuzz_every_route(w):
     ok = sum(1 for s in stats.values() for st in s if 200 <= st < 300)
     print("# api fuzz: %d requests over %d operations, %d operations answered 2xx at least once, sink hit %d times"
           % (n, len(ops), sum(1 for s in stats.values() if any(200 <= st < 300 for st in s)), w.sink.hits))
+    verbose = os.environ.get("SAMTALE_API_FUZZ_VERBOSE")
     for name, s in sorted(stats.items()):
-        print("#   %-70s %s" % (name, " ".join("%d:%d" % kv for kv in sorted(s.items()))))
+        if verbose or not any(200 <= st < 400 for st in s):
+            print("#   %-70s %s" % (name, " ".join("%d:%d" % kv for kv in sorted(s.items()))))
     assert not failures, "seed %d (replay: SAMTALE_API_FUZZ_SEED=%d):\n" % (w.seed, w.seed) + \
         "\n".join(failures.values())
     untried = [name for name, s in stats.items() if not s]
