@@ -1,9 +1,8 @@
 /*
  * fuzz_parsers.c: libFuzzer target over the parsers that take outside input before any
  * library does: configuration text, RFC 3339 times, UTF-8 checks and repairs, invisible
- * characters, scope lists, time zone
- * names, emails and names, the Mastodon streaming parser, and the HTML-to-text of
- * Mastodon statuses.
+ * characters, scope lists, time zone names, emails and names, the Mastodon streaming
+ * parser, and the HTML-to-text of Mastodon statuses.
  * The first input byte picks the parser; the rest is the input.
  *
  *   build-asan/fuzz_parsers -max_total_time=60 tests/fuzz/corpus
