@@ -4,6 +4,7 @@
  * of an empty database making a workspace and its owner.
  */
 #include "core/core.h"
+#include "text/visible.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -13,6 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+int core_check_length(const char *field, const char *s, size_t max, int chars)
+{
+    size_t len = strlen(s);
+    long n = chars ? utf8_count(s, len) : -1;
+    if((n >= 0 ? (size_t)n : len) <= max)
+        return SAM_OK;
+    return sam_fail_field(SAM_EINVAL, field, "%s must have at most %zu %s", field, max,
+                          chars ? "characters" : "bytes");
+}
+
 int core_validate_name(const char *field, const char *name)
 {
     size_t len = strlen(name);
@@ -21,10 +32,13 @@ int core_validate_name(const char *field, const char *name)
         return sam_fail_field(SAM_EINVAL, field, "%s is not valid UTF-8", field);
     if(len == 0 || isspace((unsigned char)name[0]) || isspace((unsigned char)name[len - 1]))
         return sam_fail_field(SAM_EINVAL, field, "%s must not be empty or start or end with a space", field);
-    if(chars > 100)
-        return sam_fail_field(SAM_EINVAL, field, "%s must have at most 100 characters", field);
+    if(chars > CORE_NAME_MAX)
+        return sam_fail_field(SAM_EINVAL, field, "%s must have at most %d characters", field, CORE_NAME_MAX);
     if(utf8_has_control(name))
         return sam_fail_field(SAM_EINVAL, field, "%s must not contain control characters", field);
+    if(text_has_invisible(name, len, NULL))
+        return sam_fail_field(SAM_EINVAL, field, "%s must not contain invisible or direction-changing characters",
+                              field);
     return SAM_OK;
 }
 
@@ -32,18 +46,25 @@ int core_validate_email(const char *email)
 {
     size_t len = strlen(email);
     const char *at = strchr(email, '@');
-    if(len < 3 || len > STORE_EMAIL_MAX || !at || at == email || !at[1] || strchr(at + 1, '@'))
+    if(len > CORE_EMAIL_MAX)
+        return sam_fail_field(SAM_EINVAL, "email", "email must have at most %d bytes", CORE_EMAIL_MAX);
+    if(len < 3 || !at || at == email || !at[1] || strchr(at + 1, '@'))
         return sam_fail_field(SAM_EINVAL, "email", "email must look like name@example.com");
     for(const char *p = email; *p; p++)
         if((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '"')
             return sam_fail_field(SAM_EINVAL, "email", "email must not contain spaces or <>\"");
     if(utf8_count(email, len) < 0)
         return sam_fail_field(SAM_EINVAL, "email", "email is not valid UTF-8");
+    if(text_has_invisible(email, len, NULL))
+        return sam_fail_field(SAM_EINVAL, "email", "email must not contain invisible or direction-changing characters");
     return SAM_OK;
 }
 
 int core_validate_timezone(const char *field, const char *tz)
 {
+    int rc = core_check_length(field, tz, CORE_TIMEZONE_MAX, 1);
+    if(rc)
+        return rc;
     if(!tz_valid(tz))
         return sam_fail_field(SAM_EINVAL, field,
                               "'%.64s' is not a time zone name; use an IANA name such as Europe/Oslo", tz);
@@ -197,6 +218,10 @@ int core_member_add(struct core *c, const struct actor *a, int64_t ws, const cha
     int rc, created;
 
     if((rc = core_validate_email(email)))
+        return rc;
+    /* Checked even when the account exists (and the name is not used): what is refused
+     * is refused the same way every time. */
+    if(name && *name && (rc = core_validate_name("name", name)))
         return rc;
     if(!core_role_valid(role))
         return sam_fail_field(SAM_EINVAL, "role", "role must be owner, editor, agent or viewer");

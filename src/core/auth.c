@@ -9,6 +9,7 @@
 #include "core/core.h"
 #include "util/err.h"
 #include "util/timeutil.h"
+#include "util/utf8.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -41,11 +42,16 @@ int core_password_verify(const char *hash, const char *password)
 
 int core_password_check(const char *password)
 {
-    size_t n = strlen(password);
-    if(n < 10)
-        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at least 10 characters");
-    if(n > 256)
-        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at most 256 characters");
+    size_t len = strlen(password);
+    long n = utf8_count(password, len);
+    if(n < 0)
+        n = (long)len; /* not UTF-8 (a terminal in another encoding): its bytes count */
+    if(n < CORE_PASSWORD_MIN)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at least %d characters",
+                              CORE_PASSWORD_MIN);
+    if(n > CORE_PASSWORD_MAX)
+        return sam_fail_field(SAM_EINVAL, "new_password", "the password must have at most %d characters",
+                              CORE_PASSWORD_MAX);
     return SAM_OK;
 }
 
@@ -171,7 +177,8 @@ int core_actor_from_token(struct core *c, const char *token, struct actor *a)
     a->token_id = t.id;
     a->token_ws = t.workspace_id;
     a->scopes = bits;
-    snprintf(a->label, sizeof(a->label), "token:%lld (%.80s)", (long long)t.id, t.name);
+    /* Cut on a character: the label goes into the audit log, as JSON. */
+    snprintf(a->label, sizeof(a->label), "token:%lld (%.*s)", (long long)t.id, utf8_prefix(t.name, 80), t.name);
     /* Note the use, at most once a minute, so reads do not turn into writes. */
     int64_t now = time_now();
     if(now - t.last_used_at >= 60)
@@ -364,7 +371,11 @@ int core_password_change(struct core *c, int64_t user_id, int64_t keep_session, 
 {
     struct store_user u;
     char hash[160];
-    int rc = store_user_get(c->st, user_id, &u);
+    int rc = core_check_length("current_password", current, CORE_PASSWORD_MAX, 1);
+    if(!rc)
+        rc = core_check_length("new_password", next, CORE_PASSWORD_MAX, 1);
+    if(!rc)
+        rc = store_user_get(c->st, user_id, &u);
     if(rc)
         return rc;
     if(!core_password_verify(u.password_hash, current))

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SETTINGS_MAX 16384
-#define SECRET_MAX 4096
 
 static const char *kinds[] = {"bluesky", "mastodon", "feed", "jetstream", "file", "webhook"};
 
@@ -57,36 +55,91 @@ static int path_stays_inside(const char *p)
     return 1;
 }
 
-/* Checks the settings object of a channel of this kind: its size, the type of the keys
- * samtale knows, and the key the kind requires. Errors name the field ("settings.url"). */
+/* The settings samtale reads or writes, with their bounds. A key not listed here is kept
+ * as it is, within the bound on the whole object. */
+enum setting_type { SET_URL, SET_TEXT, SET_NONEMPTY, SET_EVENTS, SET_LANGS };
+
+static const struct {
+    const char *key;
+    int type;        /* enum setting_type */
+    size_t max;      /* a string's length (SET_LANGS: each tag's), SET_EVENTS: items */
+    int chars;       /* max counts characters (else bytes) */
+} known_settings[] = {
+    {"url", SET_URL, CORE_URL_MAX, 0},                  /* feed, webhook */
+    {"instance_url", SET_URL, CORE_SERVER_URL_MAX, 0},  /* mastodon */
+    {"service_url", SET_URL, CORE_SERVER_URL_MAX, 0},   /* bluesky */
+    {"handle", SET_NONEMPTY, CHANNEL_HANDLE_MAX, 0},    /* bluesky: a handle, a DID or an email */
+    {"path", SET_NONEMPTY, CHANNEL_PATH_MAX, 0},        /* file */
+    {"title", SET_TEXT, CHANNEL_TITLE_MAX, 1},          /* feed */
+    {"visibility", SET_TEXT, 16, 0},                    /* mastodon */
+    {"account_id", SET_TEXT, 256, 0},                   /* what the network said of the account */
+    {"acct", SET_TEXT, CORE_SERVER_URL_MAX, 0},
+    {"did", SET_TEXT, 256, 0},
+    {"events", SET_EVENTS, 8, 0},                       /* webhook */
+    {"langs", SET_LANGS, 35, 0},                        /* bluesky: at most 3 BCP-47 tags */
+};
+
+/* Checks one known setting v (named field, "settings.url") of a channel of kind. */
+static int check_setting(const char *kind, size_t k, json_t *v, const char *field)
+{
+    const char *str = json_string_value(v);
+    size_t i;
+    json_t *e;
+    int rc;
+    switch(known_settings[k].type) {
+    case SET_EVENTS:
+        if(!json_is_array(v) || strcmp(kind, "webhook"))
+            return sam_fail_field(SAM_EINVAL, field, "%s is a list of events, for webhook channels", field);
+        if(json_array_size(v) > known_settings[k].max)
+            return sam_fail_field(SAM_EINVAL, field, "%s must have at most %zu events", field, known_settings[k].max);
+        json_array_foreach(v, i, e)
+            if(!json_is_string(e) || strcmp(json_string_value(e), "post.failed"))
+                return sam_fail_field(SAM_EINVAL, field, "%s: the events sent now are: post.failed", field);
+        return SAM_OK;
+    case SET_LANGS:
+        if(json_is_string(v))
+            return core_check_length(field, str, known_settings[k].max, 0);
+        if(!json_is_array(v) || json_array_size(v) > 3)
+            return sam_fail_field(SAM_EINVAL, field, "%s must be a list of at most 3 language tags such as \"nb\"",
+                                  field);
+        json_array_foreach(v, i, e) {
+            if(!json_is_string(e))
+                return sam_fail_field(SAM_EINVAL, field, "%s must be a list of language tags such as \"nb\"", field);
+            if((rc = core_check_length(field, json_string_value(e), known_settings[k].max, 0)))
+                return rc;
+        }
+        return SAM_OK;
+    case SET_URL:
+        if(!str || (strncmp(str, "https://", 8) && strncmp(str, "http://", 7)))
+            return sam_fail_field(SAM_EINVAL, field, "%s must be an http:// or https:// URL", field);
+        return core_check_length(field, str, known_settings[k].max, 0);
+    default:
+        if(!str || (known_settings[k].type == SET_NONEMPTY && !*str))
+            return sam_fail_field(SAM_EINVAL, field, "%s must be a %sstring", field,
+                                  known_settings[k].type == SET_NONEMPTY ? "non-empty " : "");
+        return core_check_length(field, str, known_settings[k].max, known_settings[k].chars);
+    }
+}
+
+/* Checks the settings object of a channel of this kind: its size, the type and length of
+ * the keys samtale knows, and the key the kind requires. Errors name the field
+ * ("settings.url"). */
 static int check_settings(const char *kind, json_t *settings, char **text)
 {
     const char *key, *need = required_setting(kind);
     char field[80];
     json_t *v;
+    int rc;
     if(!json_is_object(settings))
         return sam_fail_field(SAM_EINVAL, "settings", "settings must be a JSON object");
     json_object_foreach(settings, key, v) {
         snprintf(field, sizeof(field), "settings.%.64s", key);
-        if(!strcmp(key, "url") || !strcmp(key, "instance_url")) {
-            const char *u = json_string_value(v);
-            if(!u || (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) || strlen(u) > 2048)
-                return sam_fail_field(SAM_EINVAL, field, "%s must be an http:// or https:// URL", field);
-        } else if(!strcmp(key, "events")) {
-            size_t i;
-            json_t *e;
-            if(!json_is_array(v) || strcmp(kind, "webhook"))
-                return sam_fail_field(SAM_EINVAL, field, "%s is a list of events, for webhook channels", field);
-            json_array_foreach(v, i, e)
-                if(!json_is_string(e) || strcmp(json_string_value(e), "post.failed"))
-                    return sam_fail_field(SAM_EINVAL, field, "%s: the events sent now are: post.failed", field);
-        } else if(!strcmp(key, "path") || !strcmp(key, "handle")) {
-            if(!json_is_string(v) || !*json_string_value(v) || json_string_length(v) > 1024)
-                return sam_fail_field(SAM_EINVAL, field, "%s must be a non-empty string", field);
-            if(!strcmp(key, "path") && !strcmp(kind, "file") && !path_stays_inside(json_string_value(v)))
-                return sam_fail_field(SAM_EINVAL, field,
-                                      "%s must be a relative path inside the files folder, without '..'", field);
-        }
+        for(size_t k = 0; k < sizeof(known_settings) / sizeof(known_settings[0]); k++)
+            if(!strcmp(key, known_settings[k].key) && (rc = check_setting(kind, k, v, field)))
+                return rc;
+        if(!strcmp(key, "path") && !strcmp(kind, "file") && !path_stays_inside(json_string_value(v)))
+            return sam_fail_field(SAM_EINVAL, field,
+                                  "%s must be a relative path inside the files folder, without '..'", field);
     }
     if(*need && !json_object_get(settings, need)) {
         snprintf(field, sizeof(field), "settings.%s", need);
@@ -95,10 +148,11 @@ static int check_settings(const char *kind, json_t *settings, char **text)
     *text = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS);
     if(!*text)
         return SAM_ENOMEM;
-    if(strlen(*text) > SETTINGS_MAX) {
+    if(strlen(*text) > CHANNEL_SETTINGS_MAX) {
         free(*text);
         *text = NULL;
-        return sam_fail_field(SAM_ETOOBIG, "settings", "settings must be at most 16 KiB");
+        return sam_fail_field(SAM_EINVAL, "settings", "settings must have at most %d bytes of JSON",
+                              CHANNEL_SETTINGS_MAX);
     }
     return SAM_OK;
 }
@@ -126,7 +180,7 @@ static int check_slots(json_t *list, char **text)
         return sam_fail_field(SAM_EINVAL, "slots", "at most %d slots a week", SLOTS_MAX);
     json_array_foreach(list, i, v) {
         int rc;
-        if(!json_is_string(v))
+        if(!json_is_string(v) || json_string_length(v) > CHANNEL_SLOT_TEXT_MAX)
             return sam_fail_field(SAM_EINVAL, "slots", "each slot must be a string such as \"mon 09:00\"");
         if((rc = slot_parse(json_string_value(v), &s[n])))
             return sam_fail_field(rc, "slots", "%s", sam_errmsg(rc));
@@ -248,8 +302,8 @@ static int apply_input(struct core *c, const struct channel_input *in, struct st
     } else if(in->secret) {
         unsigned char *sealed;
         size_t n;
-        if(in->secret_len > SECRET_MAX)
-            return sam_fail_field(SAM_ETOOBIG, "secret", "secret must be at most 4 KiB");
+        if(in->secret_len > CHANNEL_SECRET_MAX)
+            return sam_fail_field(SAM_EINVAL, "secret", "secret must have at most %d bytes", CHANNEL_SECRET_MAX);
         if(in->secret_len == 0)
             return sam_fail_field(SAM_EINVAL, "secret", "secret must not be empty (use null to remove it)");
         if((rc = core_secret_seal(c, in->secret, in->secret_len, &sealed, &n)))

@@ -76,7 +76,8 @@ int core_secret_open(const struct core *c, const unsigned char *sealed, size_t l
 int core_password_hash(const char *password, char out[160]);
 /* 1 when password matches hash; 0 otherwise (also for an empty hash). */
 int core_password_verify(const char *hash, const char *password);
-/* SAM_EINVAL with a message when a new password is too short or too long. */
+/* SAM_EINVAL (field "new_password") when a new password has fewer than 10 or more than
+ * 256 characters. */
 int core_password_check(const char *password);
 /* A readable random one-time password, e.g. "k7pq-3mzx-w9fd-h2tc". */
 void core_one_time_password(char out[24]);
@@ -146,8 +147,28 @@ int core_password_change(struct core *c, int64_t user_id, int64_t keep_session, 
 
 /* ---- workspaces, accounts, members (core/account.c) ---- */
 
+/* The bounds on what people and programs send (docs/api.md, Limits). Text people type is
+ * counted in characters (UTF-8 code points); addresses, secrets and codes in bytes. */
+#define CORE_NAME_MAX 100        /* characters: a member, workspace, channel, token, campaign */
+#define CORE_EMAIL_MAX STORE_EMAIL_MAX /* bytes */
+#define CORE_TIMEZONE_MAX 64     /* characters: the longest IANA name has 32 */
+#define CORE_PASSWORD_MIN 10     /* characters */
+#define CORE_PASSWORD_MAX 256    /* characters */
+#define CORE_URL_MAX 2048        /* bytes: a feed, webhook, page or link address */
+#define CORE_SERVER_URL_MAX 400  /* bytes: the address of a server (a Mastodon instance, a PDS) */
+#define CORE_TIME_TEXT_MAX 64    /* characters: an RFC 3339 time as text */
+
+/* SAM_EINVAL naming field, "field must have at most max characters" (chars: UTF-8 code
+ * points, or bytes when s is not valid UTF-8) or "... bytes" (!chars), when s is longer. */
+int core_check_length(const char *field, const char *s, size_t max, int chars);
+
+/* A name or label people choose: 1-100 characters, no control, invisible or
+ * direction-changing characters (text/visible.h), no space at either end. */
 int core_validate_name(const char *field, const char *name);
+/* An email: at most 254 bytes, one "@" with something on both sides, no spaces, <>", no
+ * controls, no invisible or direction-changing characters. */
 int core_validate_email(const char *email);
+/* An IANA time zone name of at most 64 characters that this machine knows. */
 int core_validate_timezone(const char *field, const char *tz);
 
 int core_workspace_create(struct core *c, const struct actor *a, const char *name, const char *tz,
@@ -277,6 +298,13 @@ int core_recovery_renew(struct core *c, const struct actor *a, const struct stor
 int core_totp_reset(struct core *c, const struct actor *a, const char *email);
 
 /* ---- channels (core/channel.c) ---- */
+
+#define CHANNEL_SETTINGS_MAX 16384 /* bytes of the settings object as compact JSON */
+#define CHANNEL_SECRET_MAX 4096    /* bytes */
+#define CHANNEL_HANDLE_MAX 253     /* bytes of settings.handle (a handle, a DID or an email) */
+#define CHANNEL_PATH_MAX 1024      /* bytes of settings.path */
+#define CHANNEL_TITLE_MAX 300      /* characters of settings.title */
+#define CHANNEL_SLOT_TEXT_MAX 16   /* characters of one slot, "mon 09:00" */
 
 struct channel_input {
     const char *kind;        /* create only */

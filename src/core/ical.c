@@ -172,10 +172,9 @@ static int put_event(struct core_ical *it, const struct store_occurrence_post *x
         return SAM_ENOMEM;
     ical_time(at, start);
     ical_time(at + 900, end);
-    snprintf(summary, sizeof(summary), "[%.40s] %.120s", ch->name, text);
-    /* Keep the summary whole UTF-8 after the cut. */
-    while(*summary && utf8_count(summary, strlen(summary)) < 0)
-        summary[strlen(summary) - 1] = '\0';
+    /* Both parts are cut on a character, so the summary stays whole UTF-8. */
+    snprintf(summary, sizeof(summary), "[%.*s] %.*s", utf8_prefix(ch->name, 40), ch->name, utf8_prefix(text, 120),
+             text);
     snprintf(uid, sizeof(uid), "%s@samtale", o->idempotency_key);
     rc = buf_puts(out, "BEGIN:VEVENT\r\n");
     if(!rc)

@@ -34,10 +34,11 @@ static int check_text(const char *field, const char *text)
 {
     size_t len = strlen(text);
     const char *p = text;
-    if(len > POST_TEXT_MAX)
-        return sam_fail_field(SAM_EINVAL, field, "%s must be at most %d bytes", field, POST_TEXT_MAX);
-    if(utf8_count(text, len) < 0)
+    long n = utf8_count(text, len);
+    if(n < 0)
         return sam_fail_field(SAM_EINVAL, field, "%s is not valid UTF-8", field);
+    if(n > POST_TEXT_MAX)
+        return sam_fail_field(SAM_EINVAL, field, "%s must have at most %d characters", field, POST_TEXT_MAX);
     while(*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
         p++;
     if(!*p)
@@ -54,8 +55,10 @@ static int check_content(const struct post_input *in, char **variants_text)
     *variants_text = NULL;
     if(in->text && (rc = check_text("text", in->text)))
         return rc;
+    if(in->link && (rc = core_check_length("link", in->link, CORE_URL_MAX, 0)))
+        return rc;
     if(in->link && *in->link) {
-        if((strncmp(in->link, "https://", 8) && strncmp(in->link, "http://", 7)) || strlen(in->link) > 2048 ||
+        if((strncmp(in->link, "https://", 8) && strncmp(in->link, "http://", 7)) ||
            strpbrk(in->link, " \t\r\n\"<>"))
             return sam_fail_field(SAM_EINVAL, "link", "link must be an http:// or https:// URL");
     }
@@ -68,6 +71,15 @@ static int check_content(const struct post_input *in, char **variants_text)
     }
     if(in->campaign && *in->campaign && (rc = core_validate_name("campaign", in->campaign)))
         return rc;
+    if(in->override_reason && *in->override_reason) {
+        const char *p;
+        if((rc = core_check_length("override_reason", in->override_reason, POST_REASON_MAX, 1)))
+            return rc;
+        for(p = in->override_reason; *p; p++)
+            if(((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+                return sam_fail_field(SAM_EINVAL, "override_reason", "override_reason must not contain control "
+                                                                     "characters");
+    }
     if(in->variants) {
         size_t i;
         json_t *v;
@@ -376,9 +388,15 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
                     int *blocked)
 {
     int64_t at[POST_CHANNELS_MAX];
-    int rc = SAM_OK;
+    char *variants = NULL;
+    int rc;
     *violations = NULL;
     *blocked = 0;
+    /* What could not be saved is refused here too, so the composer says so as you type. */
+    rc = check_content(in, &variants);
+    free(variants);
+    if(rc)
+        return rc;
     if(in->schedule == POST_DRAFT || in->nchannels == 0 || !in->text) {
         *violations = json_array();
         return SAM_OK;
@@ -572,6 +590,8 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
        (in->until && (in->until <= now || in->until > now + 366 * 86400)))
         rc = sam_fail_field(SAM_EINVAL, "days", "a series runs for 1-366 days, until a date within a year, or "
                                                 "for 1-%d copies", SERIES_COPIES_MAX);
+    else if(in->start > now + 2 * 366 * 86400)
+        rc = sam_fail_field(SAM_EINVAL, "start", "a series starts at most two years ahead");
     else if(in->gap_minutes < 0 || in->gap_minutes > 7 * 1440)
         rc = sam_fail_field(SAM_EINVAL, "min_gap_hours", "the gap must be at most a week");
     else if(pi->nchannels == 0 || pi->nchannels > POST_CHANNELS_MAX)

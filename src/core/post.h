@@ -25,7 +25,8 @@ struct post_input {
     const char *override_reason; /* skip blocking checks, audited */
 };
 
-#define POST_TEXT_MAX 10000      /* bytes */
+#define POST_TEXT_MAX 10000      /* characters of the text and of each variant */
+#define POST_REASON_MAX 1000     /* characters of override_reason */
 #define POST_VARIANTS_MAX 10
 #define POST_CHANNELS_MAX 50
 

@@ -97,11 +97,18 @@ int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *
     int rc;
     if(sn < 48)
         return sam_fail(SAM_EINTERNAL, "no room for the state");
-    if(!b->instance_url || (strncmp(b->instance_url, "https://", 8) && strncmp(b->instance_url, "http://", 7)) ||
-       strlen(b->instance_url) > 400)
+    if(b->instance_url && (rc = core_check_length("instance_url", b->instance_url, CORE_SERVER_URL_MAX, 0)))
+        return rc;
+    if(!b->instance_url || (strncmp(b->instance_url, "https://", 8) && strncmp(b->instance_url, "http://", 7)))
         return sam_fail_field(SAM_EINVAL, "instance_url", "the instance must be an address like https://mastodon.social");
     if(!b->channel_id && (!b->name || !*b->name))
         return sam_fail_field(SAM_EINVAL, "name", "name the new channel");
+    /* The channel is made when the person comes back: what it would refuse then is
+     * refused now, before anyone is sent to the instance. */
+    if(b->name && (rc = core_validate_name("name", b->name)))
+        return rc;
+    if(b->timezone && (rc = core_validate_timezone("timezone", b->timezone)))
+        return rc;
     rc = masto_register_app(b->instance_url, b->redirect_uri, client_id, sizeof(client_id), client_secret,
                             sizeof(client_secret));
     if(rc == SAM_EIO)
@@ -174,10 +181,14 @@ int connect_mastodon_finish(struct core *c, const struct connect_finisher *who, 
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if(!state || !*state || strlen(state) > 100)
+    if(!state || !*state)
         return sam_fail_field(SAM_EINVAL, "state", "state is missing");
-    if(!code || !*code || strlen(code) > 512)
+    if((rc = core_check_length("state", state, CONNECT_STATE_MAX, 0)))
+        return rc;
+    if(!code || !*code)
         return sam_fail_field(SAM_EINVAL, "code", "the authorization code is missing");
+    if((rc = core_check_length("code", code, CONNECT_CODE_MAX, 0)))
+        return rc;
     state_hash(state, hash);
     if((rc = store_oauth_take(c->st, hash, time_now(), &o)))
         return rc;

@@ -23,6 +23,8 @@
 
 #define CONNECT_OOB "urn:ietf:wg:oauth:2.0:oob"
 #define CONNECT_TTL 900   /* seconds an OAuth connection may take */
+#define CONNECT_STATE_MAX 100 /* bytes of a state (samtale's are 32) */
+#define CONNECT_CODE_MAX 512  /* bytes of an authorization code */
 
 /* Tries the credentials of a channel of kind with settings and secret (plain). SAM_OK
  * when accepted (or the kind has nothing to check): the account's facts are added to

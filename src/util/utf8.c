@@ -1,6 +1,8 @@
 /* utf8.c: UTF-8 validation and counting (see utf8.h). */
 #include "util/utf8.h"
 
+#include <string.h>
+
 long utf8_count(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
@@ -47,4 +49,32 @@ int utf8_has_control(const char *s)
         if(*p < 0x20 || *p == 0x7f)
             return 1;
     return 0;
+}
+
+void utf8_repair(char *s)
+{
+    size_t len = strlen(s);
+    for(size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        size_t need = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2
+                                 : c >= 0xf0 && c <= 0xf4 ? 3 : 4;
+        if(need < 4 && i + need < len && utf8_count(s + i, need + 1) == 1) {
+            i += need + 1;
+            continue;
+        }
+        s[i++] = '?';
+    }
+}
+
+int utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strnlen(s, max);
+    if(n < max || !s[n])
+        return (int)n;
+    /* s goes on past max: step back over continuation bytes to the start of the sequence
+     * the cut falls in, unless that sequence ends exactly at the cut. */
+    size_t start = n;
+    while(start > 0 && ((unsigned char)s[start] & 0xC0) == 0x80)
+        start--;
+    return (int)start;
 }

@@ -47,10 +47,11 @@ int api_login(struct web_request *r, struct web_reply *out)
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "email", 1, &email)) ||
        (rc = api_body_str(r->body, "password", 1, &password)))
         return rc;
-    if(strlen(email) > STORE_EMAIL_MAX || strlen(password) > 1024) {
-        out->error_code = "invalid_credentials";
-        return sam_fail(SAM_EAUTH, "wrong email or password");
-    }
+    /* Over the bounds no account can have: said as such (it reveals no account), and not
+     * counted as an attempt. */
+    if((rc = core_check_length("email", email, CORE_EMAIL_MAX, 0)) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
+        return rc;
     /* Counted before the password is checked: parallel guesses cannot all pass. */
     if((rc = ratelimit_login_gate(email, r->client_ip, core_device_trusted(r->core, email, r->cookie_device, now),
                                   now, &out->retry_after)))
@@ -207,7 +208,7 @@ int api_login_second_factor(struct web_request *r, struct web_reply *out)
     int64_t now = time_now();
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "challenge", 1, &challenge)) ||
-       (rc = factor_fields(r->body, &code, &recovery)))
+       (rc = core_check_length("challenge", challenge, 100, 0)) || (rc = factor_fields(r->body, &code, &recovery)))
         return rc;
     if((rc = core_challenge_user(r->core, challenge, now, &ch)))
         return rc;
@@ -320,6 +321,7 @@ int api_second_factor_disable(struct web_request *r, struct web_reply *out)
     int64_t now = time_now();
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)) ||
        (rc = factor_fields(r->body, &code, &recovery)))
         return rc;
     snprintf(key, sizeof(key), "second-factor:%lld", (long long)r->user.id);
@@ -342,7 +344,8 @@ int api_second_factor_recovery(struct web_request *r, struct web_reply *out)
     const char *password;
     char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE];
     int rc;
-    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)))
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
         return rc;
     if((rc = core_recovery_renew(r->core, &r->actor, &r->user, password, codes)))
         return rc;

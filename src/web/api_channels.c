@@ -29,6 +29,7 @@ static int channel_input_from(json_t *body, int create, struct channel_input *in
     static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", "slots", "max_per_hour",
                                              "max_per_day", "verify", "discover", NULL};
     static const char *const caps[] = {"max_per_hour", "max_per_day"};
+    static const int cap_max[] = {1000, 10000};
     json_t *secret = json_object_get(body, "secret");
     int rc;
     memset(in, 0, sizeof(*in));
@@ -45,8 +46,8 @@ static int channel_input_from(json_t *body, int create, struct channel_input *in
         json_t *v = json_object_get(body, caps[i]);
         if(!v)
             continue;
-        if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 10000)
-            return sam_fail_field(SAM_EINVAL, caps[i], "%s must be a whole number from 1 to 10000", caps[i]);
+        if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > cap_max[i])
+            return sam_fail_field(SAM_EINVAL, caps[i], "%s must be a whole number from 1 to %d", caps[i], cap_max[i]);
         *(i ? &in->max_per_day : &in->max_per_hour) = (int)json_integer_value(v);
     }
     in->settings = json_object_get(body, "settings");
@@ -78,13 +79,25 @@ int api_channels_list(struct web_request *r, struct web_reply *out)
     if((rc = api_page_params(r, &limit, &after)))
         return rc;
     if(r->query_kind && !core_channel_kind_valid(r->query_kind))
-        return sam_fail(SAM_EBADREQ, "kind must be bluesky, mastodon, feed, jetstream, file or webhook");
+        return sam_fail_field(SAM_EBADREQ, "kind", "kind must be bluesky, mastodon, feed, jetstream, file or webhook");
     rc = store_channel_list(r->core->st, r->wid, r->query_kind, after, limit + 1, &cs, &n);
     if(rc)
         return rc;
     items = api_page_of(cs, n, sizeof(*cs), limit, v_channel, k_channel);
     store_channel_list_free(cs, n);
     return api_reply(out, 200, items);
+}
+
+/* A site's title may be longer than a title people could set (settings.title): it is cut
+ * in place, on a character, to CHANNEL_TITLE_MAX characters. */
+static char *cut_title(char *title)
+{
+    size_t cut = 0;
+    for(long n = 0; title[cut] && n < CHANNEL_TITLE_MAX; n++)
+        for(cut++; ((unsigned char)title[cut] & 0xC0) == 0x80; cut++)
+            ;
+    title[cut] = '\0';
+    return title;
 }
 
 /* Tries the credentials that a create (cur NULL) or an edit of cur would save, unless the
@@ -120,7 +133,7 @@ static int verify_input(struct web_request *r, const struct store_channel *cur, 
         if(!rc) {
             json_object_set_new(*owned, "url", json_string(feed_url));
             if(title && !json_object_get(*owned, "title"))
-                json_object_set_new(*owned, "title", json_string(title));
+                json_object_set_new(*owned, "title", json_string(cut_title(title)));
             in->settings = *owned;
         }
         free(feed_url);
@@ -222,7 +235,7 @@ int api_channel_slots(struct web_request *r, struct web_reply *out)
         char *end;
         d = strtol(days, &end, 10);
         if(!*days || *end || d < 1 || d > 92)
-            return sam_fail(SAM_EBADREQ, "days must be a whole number from 1 to 92");
+            return sam_fail_field(SAM_EBADREQ, "days", "days must be a whole number from 1 to 92");
     }
     rc = core_channel_get(r->core, r->wid, r->id, &ch);
     if(rc)
@@ -292,13 +305,13 @@ int api_messages_list(struct web_request *r, struct web_reply *out)
         for(size_t i = 0; kinds[i]; i++)
             ok |= !strcmp(kinds[i], r->query_kind);
         if(!ok)
-            return sam_fail(SAM_EBADREQ, "kind must be mention, reply, quote or direct");
+            return sam_fail_field(SAM_EBADREQ, "kind", "kind must be mention, reply, quote or direct");
     }
     if(r->query_channel) {
         char *end;
         channel = strtoll(r->query_channel, &end, 10);
         if(!*r->query_channel || *end || channel < 1)
-            return sam_fail(SAM_EBADREQ, "channel must be a channel id");
+            return sam_fail_field(SAM_EBADREQ, "channel", "channel must be a channel id");
     }
     rc = store_message_list(r->core->st, r->wid, channel, r->query_kind, before, limit + 1, &ms, &n);
     if(rc)
@@ -449,7 +462,9 @@ int api_discover(struct web_request *r, struct web_reply *out)
     int rc = api_body_only(r->body, keys);
     if(!rc)
         rc = api_body_str(r->body, "url", 1, &url);
-    if(!rc && (strlen(url) > 2000 || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7))))
+    if(!rc)
+        rc = core_check_length("url", url, CORE_URL_MAX, 0);
+    if(!rc && strncmp(url, "https://", 8) && strncmp(url, "http://", 7))
         rc = sam_fail_field(SAM_EINVAL, "url", "url must be an http:// or https:// address");
     if(!rc)
         rc = discover_feed(url, web_net_timeout_ms(r->web), &feed_url, &title);
@@ -458,7 +473,8 @@ int api_discover(struct web_request *r, struct web_reply *out)
     if(rc == SAM_EINVAL && !sam_errfield())
         rc = sam_fail_field(SAM_EINVAL, "url", "%s", sam_errmsg(SAM_EINVAL));
     if(!rc)
-        rc = api_reply(out, 200, json_pack("{s:s, s:s?}", "feed_url", feed_url, "title", title));
+        rc = api_reply(out, 200, json_pack("{s:s, s:s?}", "feed_url", feed_url, "title",
+                                           title ? cut_title(title) : NULL));
     free(feed_url);
     free(title);
     return rc;

@@ -127,7 +127,9 @@ int api_invitation_accept(struct web_request *r, struct web_reply *out)
     int64_t now = time_now();
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "name", 0, &name)) ||
-       (rc = api_body_str(r->body, "password", 1, &password)))
+       (rc = api_body_str(r->body, "password", 1, &password)) ||
+       (name && (rc = core_check_length("name", name, CORE_NAME_MAX, 1))) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
         return rc;
     rc = core_invite_accept_new(r->core, r->token, name, password, now, &v, &u);
     if(rc == SAM_ECONFLICT && sam_errfield() && !strcmp(sam_errfield(), "email"))

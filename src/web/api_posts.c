@@ -15,6 +15,8 @@
 
 /* ---- posts and the queue ---- */
 
+#define TIME_MAX_RFC3339 253402300799LL /* 9999-12-31T23:59:59Z */
+
 static json_t *v_post(const void *p) { return view_post(p); }
 static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
 
@@ -76,6 +78,8 @@ static int post_input_from(json_t *body, int create, struct post_input *in, int6
     } else if(!json_is_string(sched)) {
         return sam_fail_field(SAM_EINVAL, "schedule", "schedule must be \"now\", \"next_slot\" or a time such as "
                                                       "\"2027-03-28T09:00:00+02:00\"");
+    } else if((rc = core_check_length("schedule", json_string_value(sched), CORE_TIME_TEXT_MAX, 1))) {
+        return rc;
     } else if(!strcmp(json_string_value(sched), "now")) {
         in->schedule = POST_NOW;
     } else if(!strcmp(json_string_value(sched), "next_slot")) {
@@ -103,7 +107,7 @@ int api_posts_list(struct web_request *r, struct web_reply *out)
         for(i = 0; i < 5 && strcmp(r->query_state, states[i]); i++)
             ;
         if(i == 5)
-            return sam_fail(SAM_EBADREQ, "state must be draft, scheduled, published, failed or cancelled");
+            return sam_fail_field(SAM_EBADREQ, "state", "state must be draft, scheduled, published, failed or cancelled");
     }
     rc = store_post_list(r->core->st, r->wid, r->query_state, after, limit + 1, &ps, &n);
     if(rc)
@@ -202,17 +206,21 @@ int api_queue(struct web_request *r, struct web_reply *out)
     if((rc = api_page_params(r, &limit, &after)))
         return rc;
     if(r->query_from && time_parse_rfc3339(r->query_from, &from))
-        return sam_fail(SAM_EBADREQ, "from must be a time such as 2027-03-01T00:00:00Z");
+        return sam_fail_field(SAM_EBADREQ, "from", "from must be a time such as 2027-03-01T00:00:00Z");
     to = from + 31 * 86400;
     if(r->query_to && time_parse_rfc3339(r->query_to, &to))
-        return sam_fail(SAM_EBADREQ, "to must be a time such as 2027-04-01T00:00:00Z");
+        return sam_fail_field(SAM_EBADREQ, "to", "to must be a time such as 2027-04-01T00:00:00Z");
     if(to <= from || to - from > 93 * 86400)
-        return sam_fail(SAM_EBADREQ, "to must come after from, at most 93 days later");
+        return sam_fail_field(SAM_EBADREQ, "to", "to must come after from, at most 93 days later");
+    /* The answer writes both back as RFC 3339, which has years 0000-9999; nothing is planned
+     * before 1970. */
+    if(from < 0 || to > TIME_MAX_RFC3339)
+        return sam_fail_field(SAM_EBADREQ, from < 0 ? "from" : "to", "the range must lie between 1970 and 9999");
     if(r->query_channel) {
         char *end;
         channel = strtoll(r->query_channel, &end, 10);
         if(*end || channel <= 0)
-            return sam_fail(SAM_EBADREQ, "channel must be a channel id");
+            return sam_fail_field(SAM_EBADREQ, "channel", "channel must be a channel id");
     }
     rc = store_occurrence_page(r->core->st, r->wid, channel, from, to, after, limit + 1, &occ, &n);
     if(rc)
@@ -306,6 +314,10 @@ int api_series_create(struct web_request *r, struct web_reply *out)
         rc = api_body_str(r->body, "until", 0, &until);
     if(!rc)
         rc = api_body_str(r->body, "start", 0, &start);
+    if(!rc && until)
+        rc = core_check_length("until", until, CORE_TIME_TEXT_MAX, 1);
+    if(!rc && start)
+        rc = core_check_length("start", start, CORE_TIME_TEXT_MAX, 1);
     if(!rc && until && time_parse_rfc3339(until, &in.until))
         rc = sam_fail_field(SAM_EINVAL, "until", "until must be a time such as 2027-01-31T23:59:00+01:00");
     if(!rc && start && time_parse_rfc3339(start, &in.start))

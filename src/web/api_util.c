@@ -64,7 +64,7 @@ int api_page_params(const struct web_request *r, int *limit, int64_t *after)
         char *end;
         long v = strtol(r->query_limit, &end, 10);
         if(!*r->query_limit || *end || v < 1 || v > LIST_MAX)
-            return sam_fail(SAM_EBADREQ, "limit must be a whole number from 1 to %d", LIST_MAX);
+            return sam_fail_field(SAM_EBADREQ, "limit", "limit must be a whole number from 1 to %d", LIST_MAX);
         *limit = (int)v;
     }
     if(r->query_cursor) {
@@ -74,13 +74,13 @@ int api_page_params(const struct web_request *r, int *limit, int64_t *after)
         if(strlen(r->query_cursor) > 60 ||
            sodium_base642bin(raw, sizeof(raw) - 1, r->query_cursor, strlen(r->query_cursor), NULL, &len, NULL,
                              sodium_base64_VARIANT_URLSAFE_NO_PADDING))
-            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+            return sam_fail_field(SAM_EBADREQ, "cursor", "cursor is not one this server gave out");
         raw[len] = '\0';
         if(len < 4 || memcmp(raw, "v1:", 3) || !isdigit(raw[3]))
-            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+            return sam_fail_field(SAM_EBADREQ, "cursor", "cursor is not one this server gave out");
         *after = strtoll((const char *)raw + 3, &end, 10);
         if(*end || *after <= 0)
-            return sam_fail(SAM_EBADREQ, "cursor is not one this server gave out");
+            return sam_fail_field(SAM_EBADREQ, "cursor", "cursor is not one this server gave out");
     }
     return SAM_OK;
 }

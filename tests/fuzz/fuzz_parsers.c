@@ -1,8 +1,8 @@
 /*
  * fuzz_parsers.c: libFuzzer target over the parsers that take outside input before any
- * library does: configuration text, RFC 3339 times, UTF-8 checks, scope lists, time zone
- * names, emails and names, the Mastodon streaming parser, and the HTML-to-text of
- * Mastodon statuses.
+ * library does: configuration text, RFC 3339 times, UTF-8 checks and repairs, invisible
+ * characters, scope lists, time zone names, emails and names, the Mastodon streaming
+ * parser, and the HTML-to-text of Mastodon statuses.
  * The first input byte picks the parser; the rest is the input.
  *
  *   build-asan/fuzz_parsers -max_total_time=60 tests/fuzz/corpus
@@ -14,6 +14,7 @@
 #include "channel/mastodon.h"
 #include "core/core.h"
 #include "text/html.h"
+#include "text/visible.h"
 #include "util/conf.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -55,10 +56,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
-    case 2:
+    case 2: {
+        /* Repaired text is valid UTF-8 of the same length; a cut on a character keeps a
+         * valid text valid; the invisible-character check reads no further than it may. */
+        size_t len = strlen(s), max = size > 2 ? data[1] % (len + 1) : 0;
+        long whole = utf8_count(s, len);
         utf8_count((const char *)data + 1, size - 1);
         utf8_has_control(s);
+        text_has_invisible((const char *)data + 1, size - 1, NULL);
+        if(whole >= 0 && utf8_count(s, (size_t)utf8_prefix(s, max)) < 0)
+            abort();
+        utf8_repair(s);
+        if(strlen(s) != len || utf8_count(s, len) < 0)
+            abort();
         break;
+    }
     case 3: {
         unsigned bits;
         char out[512];

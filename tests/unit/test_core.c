@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 struct fx {
     char dir[64];
@@ -117,6 +118,117 @@ static void validation_table(void **state)
     assert_int_equal(core_validate_name("name", long_name), SAM_OK);
     assert_string_equal(sam_errfield() ? sam_errfield() : "name", "name");
     assert_int_equal(core_validate_timezone("timezone", "Mars/Olympus"), SAM_EINVAL);
+}
+
+/* Names that would show something other than what they hold are refused with one plain
+ * message; emoji sequences and Nordic text stay as they are. */
+static void invisible_names_table(void **state)
+{
+    static const struct {
+        const char *name;
+        int ok;
+    } cases[] = {
+        {"\u202Enimda", 0},                      /* the review's: shows as "admin" */
+        {"adm\u202Ein", 0},
+        {"\u202Aleft\u202C", 0},                 /* LRE ... PDF */
+        {"\u202Bx", 0}, {"\u202Dx", 0},           /* RLE, LRO */
+        {"\u2066isolate\u2069", 0}, {"a\u2067b", 0}, {"a\u2068b", 0},
+        {"mark\u200E", 0}, {"\u200Fmark", 0},    /* LRM, RLM (the end is not a space: still refused) */
+        {"ar\u061Cb", 0},                        /* Arabic letter mark */
+        {"zero\u200Bwidth", 0}, {"non\u200Cjoiner", 0},
+        {"word\u2060joiner", 0}, {"a\u2061b", 0}, {"a\u2062b", 0}, {"a\u2063b", 0}, {"a\u2064b", 0},
+        {"\uFEFFbom", 0}, {"soft\u00ADhyphen", 0}, {"mongolian\u180Evs", 0},
+        {"a\uFFF9b\uFFFAc\uFFFB", 0},           /* interlinear annotation */
+        {"tag\U000E0041", 0}, {"\U000E0001x", 0}, {"x\U000E007F", 0}, {"x\U000E0000", 0},
+        {"🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F", 0},
+        {"line\u2028sep", 0}, {"para\u2029sep", 0}, {"c1\xc2\x85" "x", 0},
+        {"hangul\u3164filler", 0},
+        {"a\u200Db", 0},                         /* a joiner between letters hides nothing but is invisible */
+        {"\u200D", 0}, {"👩\u200D", 0}, {"\u200D💻", 0},
+        {"👩\u200D💻 Support", 1},                /* woman technologist */
+        {"👨🏽\u200D💻 Dev", 1},                  /* with a skin tone */
+        {"🏳️\u200D🌈 Pride", 1},                 /* with a variation selector */
+        {"❤️\u200D🔥", 1},
+        {"👩\u200D👩\u200D👧 Family", 1},
+        {"Blåbærsyltetøy Ærø", 1}, {"Smörgåsbord Öl", 1}, {"Þórshöfn Ðóra", 1},
+        {"a\u030Angstrøm", 1},                   /* combining ring */
+        {"Acme \u2764\uFE0F", 1},                /* variation selector */
+        {"東京 Kontor", 1}, {"שלום", 1}, {"مرحبا", 1},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int rc;
+        sam_clear();
+        rc = core_validate_name("name", cases[i].name);
+        if((rc == SAM_OK) != cases[i].ok)
+            fail_msg("case %zu (%s): rc %d, want %s (%s)", i, cases[i].name, rc, cases[i].ok ? "ok" : "refused",
+                     sam_errmsg(rc));
+        if(!cases[i].ok) {
+            assert_string_equal(sam_errfield(), "name");
+            assert_string_equal(sam_errmsg(rc), "name must not contain invisible or direction-changing characters");
+        }
+    }
+    /* Emails likewise. */
+    assert_int_equal(core_validate_email("\u202Enimda@example.com"), SAM_EINVAL);
+    assert_string_equal(sam_errmsg(SAM_EINVAL), "email must not contain invisible or direction-changing characters");
+    assert_int_equal(core_validate_email("ad\u200Bmin@example.com"), SAM_EINVAL);
+    assert_int_equal(core_validate_email("kari@blåbær.no"), SAM_OK);
+}
+
+/* The bounds: characters where people type, bytes for addresses; at the bound is
+ * accepted, one past it is refused naming the field. */
+static void length_limits_table(void **state)
+{
+    static const struct {
+        const char *field;
+        size_t max;
+        int chars;
+        const char *unit; /* repeated */
+        size_t reps;
+        int ok;
+    } cases[] = {
+        {"override_reason", 1000, 1, "a", 1000, 1},
+        {"override_reason", 1000, 1, "a", 1001, 0},
+        {"override_reason", 1000, 1, "ø", 1000, 1},  /* 2000 bytes, 1000 characters */
+        {"override_reason", 1000, 1, "ø", 1001, 0},
+        {"url", 2048, 0, "a", 2048, 1},
+        {"url", 2048, 0, "ø", 1024, 1},              /* 2048 bytes */
+        {"url", 2048, 0, "ø", 1025, 0},
+        {"x", 0, 1, "a", 0, 1},
+    };
+    char buf[4096];
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t u = strlen(cases[i].unit), n = 0;
+        int rc;
+        for(size_t k = 0; k < cases[i].reps; k++, n += u)
+            memcpy(buf + n, cases[i].unit, u);
+        buf[n] = '\0';
+        sam_clear();
+        rc = core_check_length(cases[i].field, buf, cases[i].max, cases[i].chars);
+        if((rc == SAM_OK) != cases[i].ok)
+            fail_msg("case %zu: rc %d", i, rc);
+        if(!cases[i].ok) {
+            char want[128];
+            snprintf(want, sizeof(want), "%s must have at most %zu %s", cases[i].field, cases[i].max,
+                     cases[i].chars ? "characters" : "bytes");
+            assert_string_equal(sam_errmsg(rc), want);
+            assert_string_equal(sam_errfield(), cases[i].field);
+        }
+    }
+    /* Passwords count characters too: ten Nordic letters are ten characters. */
+    assert_int_equal(core_password_check("æøåæøåæøåæ"), SAM_OK);
+    assert_int_equal(core_password_check("æøåæø"), SAM_EINVAL);
+    memset(buf, 'p', 257);
+    buf[257] = '\0';
+    assert_int_equal(core_password_check(buf), SAM_EINVAL);
+    buf[256] = '\0';
+    assert_int_equal(core_password_check(buf), SAM_OK);
+    /* A time zone is bounded before the file system is asked. */
+    memset(buf, 'A', 65);
+    buf[65] = '\0';
+    assert_int_equal(core_validate_timezone("timezone", buf), SAM_EINVAL);
+    assert_string_equal(sam_errmsg(SAM_EINVAL), "timezone must have at most 64 characters");
 }
 
 static void passwords(void **state)
@@ -225,6 +337,20 @@ static void permissions(void **state)
     assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a), SAM_EAUTH);
     /* Revoking through the wrong workspace finds nothing. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w2.id, t.id), SAM_ENOTFOUND);
+
+    /* A token's label (the actor in the audit log) is cut on a character: a name whose
+     * 80th byte falls inside "ø" cannot make the audit entry invalid UTF-8. */
+    {
+        char name[120] = "a";
+        for(int i = 0; i < 50; i++)
+            strcat(name, "\xc3\xb8");
+        assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, name, PERM_AUDIT_READ, secret,
+                                           sizeof(secret), &t), SAM_OK);
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+        assert_true(utf8_count(a.label, strlen(a.label)) > 0);
+        assert_non_null(strstr(a.label, "(a\xc3\xb8"));
+        assert_int_equal(a.label[strlen(a.label) - 1], ')');
+    }
 }
 
 static void login_and_sessions(void **state)
@@ -277,6 +403,8 @@ int main(void)
         cmocka_unit_test(scopes_table),
         cmocka_unit_test(roles_table),
         cmocka_unit_test(validation_table),
+        cmocka_unit_test(invisible_names_table),
+        cmocka_unit_test(length_limits_table),
         cmocka_unit_test(passwords),
         cmocka_unit_test_setup_teardown(sealed_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(channel_rules, setup, teardown),

@@ -14,6 +14,7 @@
 #include "text/html.h"
 #include "text/normalise.h"
 #include "text/shingle.h"
+#include "text/visible.h"
 #include "util/err.h"
 
 static void normalise_table(void **state)
@@ -146,6 +147,43 @@ static void graphemes_table(void **state)
     }
 }
 
+/* Invisible and direction-changing characters, by their code points. */
+static void invisible_table(void **state)
+{
+    static const struct {
+        const char *s;
+        int want;
+        int32_t cp;
+    } cases[] = {
+        {"", 0, 0},
+        {"plain", 0, 0},
+        {"Blåbær Ærø Smörgås", 0, 0},
+        {"\u202Enimda", 1, 0x202E},
+        {"a\u202Ab", 1, 0x202A}, {"a\u202Bb", 1, 0x202B}, {"a\u202Cb", 1, 0x202C}, {"a\u202Db", 1, 0x202D},
+        {"a\u2066b", 1, 0x2066}, {"a\u2067b", 1, 0x2067}, {"a\u2068b", 1, 0x2068}, {"a\u2069b", 1, 0x2069},
+        {"a\u200Eb", 1, 0x200E}, {"a\u200Fb", 1, 0x200F}, {"a\u061Cb", 1, 0x061C},
+        {"a\u200Bb", 1, 0x200B}, {"a\u200Cb", 1, 0x200C}, {"a\u2060b", 1, 0x2060}, {"a\u2064b", 1, 0x2064},
+        {"a\uFEFFb", 1, 0xFEFF}, {"a\u00ADb", 1, 0x00AD}, {"a\u180Eb", 1, 0x180E},
+        {"a\uFFF9b", 1, 0xFFF9}, {"a\uFFFBb", 1, 0xFFFB},
+        {"a\U000E0000b", 1, 0xE0000}, {"a\U000E0020b", 1, 0xE0020}, {"a\U000E007Fb", 1, 0xE007F},
+        {"a\u2028b", 1, 0x2028}, {"a\xc2\x85" "b", 1, 0x85}, {"a\u3164b", 1, 0x3164}, {"a\uFFA0b", 1, 0xFFA0},
+        {"👩\u200D💻", 0, 0}, {"👨🏽\u200D💻", 0, 0}, {"🏳️\u200D🌈", 0, 0}, {"❤️\u200D🔥", 0, 0},
+        {"x\u200D💻", 1, 0x200D}, {"👩\u200Dx", 1, 0x200D}, {"👩\u200D", 1, 0x200D},
+        {"👩\u200D\u200D💻", 1, 0x200D},
+        {"a\u0301", 0, 0}, {"\u2764\uFE0F", 0, 0},
+        {"tab\tand\nnewline", 0, 0},  /* C0 controls are for utf8_has_control to refuse */
+        {"\xc3", -1, 0}, {"a\xff" "b", -1, 0},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int32_t cp = 0;
+        int got = text_has_invisible(cases[i].s, strlen(cases[i].s), &cp);
+        if(got != cases[i].want || (got == 1 && cp != cases[i].cp))
+            fail_msg("case %zu: got %d (U+%04X), want %d (U+%04X)", i, got, (unsigned)cp, cases[i].want,
+                     (unsigned)cases[i].cp);
+    }
+}
+
 static void signatures(void **state)
 {
     struct text_sig a, b, e1, e2;
@@ -268,6 +306,7 @@ int main(void)
         cmocka_unit_test(html_table),        cmocka_unit_test(html_limits),
         cmocka_unit_test(url_span_table),    cmocka_unit_test(graphemes_table),
         cmocka_unit_test(signatures),        cmocka_unit_test(signature_bounded),
+        cmocka_unit_test(invisible_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

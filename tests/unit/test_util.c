@@ -70,6 +70,43 @@ static void utf8_table(void **state)
     assert_false(utf8_has_control("blåbær"));
 }
 
+/* A message cut inside a sequence (or quoting invalid bytes) becomes valid UTF-8 of the
+ * same length. */
+static void utf8_repair_table(void **state)
+{
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"", ""}, {"blåbær", "blåbær"}, {"cut \xc3", "cut ?"}, {"cut \xe2\x82", "cut ??"},
+        {"\xf0\x9f\x98", "???"}, {"a\x80z", "a?z"}, {"\xc0\xaf", "??"}, {"\xed\xa0\x80", "???"},
+        {"\xf0\x9f\x98\x80 ok", "\xf0\x9f\x98\x80 ok"}, {"\xff\xfe", "??"},
+    };
+    char buf[64];
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(buf, sizeof(buf), "%s", cases[i].in);
+        utf8_repair(buf);
+        assert_string_equal(buf, cases[i].out);
+    }
+    /* Cutting on a character. */
+    assert_int_equal(utf8_prefix("abc", 10), 3);
+    assert_int_equal(utf8_prefix("abc", 3), 3);
+    assert_int_equal(utf8_prefix("abcd", 3), 3);
+    assert_int_equal(utf8_prefix("a\xc3\xb8", 2), 1);          /* inside ø */
+    assert_int_equal(utf8_prefix("a\xc3\xb8", 3), 3);
+    assert_int_equal(utf8_prefix("a\xc3\xb8z", 3), 3);
+    assert_int_equal(utf8_prefix("\xf0\x9f\x98\x80!", 2), 0); /* inside an emoji */
+    assert_int_equal(utf8_prefix("\xf0\x9f\x98\x80!", 4), 4);
+    assert_int_equal(utf8_prefix("", 0), 0);
+    /* The error message of a field named by a long multi-byte key stays valid UTF-8. */
+    memset(buf, 0, sizeof(buf));
+    for(size_t i = 0; i + 2 < sizeof(buf); i += 2)
+        memcpy(buf + i, "\xc3\xb8", 2);
+    sam_fail_field(SAM_EINVAL, buf, "unknown field '%.63s'", buf);
+    assert_true(utf8_count(sam_errmsg(SAM_EINVAL), strlen(sam_errmsg(SAM_EINVAL))) > 0);
+    assert_true(utf8_count(sam_errfield(), strlen(sam_errfield())) > 0);
+}
+
 static void rfc3339_table(void **state)
 {
     static const struct {
@@ -170,7 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_limits),     cmocka_unit_test(buf_grows_past_small_printf),
-        cmocka_unit_test(utf8_table),     cmocka_unit_test(rfc3339_table),
+        cmocka_unit_test(utf8_table), cmocka_unit_test(utf8_repair_table),     cmocka_unit_test(rfc3339_table),
         cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
         cmocka_unit_test(error_message_may_quote_itself),
     };
