@@ -112,7 +112,7 @@ static int verify_input(struct web_request *r, const struct store_channel *cur, 
         rc = discover_feed(json_string_value(json_object_get(in->settings, "url")), web_net_timeout_ms(r->web),
                            &feed_url, &title);
         if(rc == SAM_EPERM)
-            rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EPERM));
+            rc = sam_fail_field(SAM_EINVAL, "settings.url", "%s", sam_errmsg(SAM_EPERM));
         if(rc == SAM_EINVAL && !sam_errfield())
             rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EINVAL));
         if(!rc && !(*owned = json_deep_copy(in->settings)))

@@ -29,6 +29,7 @@
 #include "util/buf.h"
 #include "channel/http.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
 #include "util/utf8.h"
 
 #define PAGE "https://example.com/blog/post.html"
@@ -495,6 +496,6 @@ int main(void)
         cmocka_unit_test(test_other_encodings),
         cmocka_unit_test(test_discover_errors),
     };
-    http_allow_private(1); /* the test servers are on 127.0.0.1 */
+    netpolicy_configure(1, NULL); /* the test servers are on 127.0.0.1 */
     return cmocka_run_group_tests_name("discover", tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 #include "channel/feed.h"
 #include "channel/http.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
 
 #define T_20230403 1680483723 /* Mon, 03 Apr 2023 01:02:03 GMT */
 
@@ -577,7 +578,7 @@ int main(void)
         cmocka_unit_test(test_stable_ids),
         cmocka_unit_test(test_dates),
     };
-    http_allow_private(1); /* the test servers are on 127.0.0.1 */
+    netpolicy_configure(1, NULL); /* the test servers are on 127.0.0.1 */
     const struct CMUnitTest fetch_tests[] = {
         cmocka_unit_test(test_fetch_conditional),
         cmocka_unit_test(test_fetch_charset_and_errors),
