@@ -700,6 +700,10 @@ static int js_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         on_gone(js, wsi);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        /* The second is how libwebsockets reports an attempt closed while it waited for
+         * the answer to the upgrade (a peer that accepts and never answers, killed by the
+         * connect timeout): without it no retry would ever be scheduled. */
         on_gone(js, wsi);
         break;
     default:

@@ -6,7 +6,7 @@
  * whether it connected at all, without timing. A responder is a thread that accepts one
  * connection on such a socket, reads the request head and writes a fixed answer.
  *
- * Header-only (static functions) so each test program takes what it uses; only loopback
+ * Header-only (static inline functions) so each test program takes what it uses; only loopback
  * addresses are ever bound or reached.
  */
 #ifndef SAM_TEST_LISTEN_PROBE_H
@@ -24,7 +24,7 @@
 
 /* A listening socket on 127.0.0.1 (AF_INET) or ::1 (AF_INET6, IPv6 only) at port (0: any
  * free one), or -1. */
-static int probe_listen(int family, int port)
+static inline int probe_listen(int family, int port)
 {
     int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
     if(fd < 0)
@@ -55,8 +55,27 @@ static int probe_listen(int family, int port)
     return fd;
 }
 
+/* A listening socket on the IPv4 loopback address ip ("127.0.0.3") at port (0: any), or -1. */
+static inline int probe_listen_v4(const char *ip, int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if(fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    if(inet_pton(AF_INET, ip, &a.sin_addr) != 1 || (ntohl(a.sin_addr.s_addr) >> 24) != 127 ||
+       bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* The port a socket is bound to, or -1. */
-static int probe_port(int fd)
+static inline int probe_port(int fd)
 {
     struct sockaddr_storage a;
     socklen_t n = sizeof(a);
@@ -69,7 +88,7 @@ static int probe_port(int fd)
 
 /* Listeners on 127.0.0.1 and ::1 at the same port: fds[0], fds[1]. Returns the port, or
  * -1 when no port was free on both after a few tries. */
-static int probe_pair(int fds[2])
+static inline int probe_pair(int fds[2])
 {
     for(int tries = 0; tries < 20; tries++) {
         int port;
@@ -88,7 +107,7 @@ static int probe_pair(int fds[2])
 
 /* How many connections wait in fd's backlog (each is accepted and closed), without
  * waiting for any. */
-static int probe_pending(int fd)
+static inline int probe_pending(int fd)
 {
     int n = 0, c, fl = fcntl(fd, F_GETFL);
     fcntl(fd, F_SETFL, fl | O_NONBLOCK);
@@ -107,7 +126,7 @@ struct probe_responder {
     pthread_t thread;
 };
 
-static void *probe_serve(void *arg)
+static inline void *probe_serve(void *arg)
 {
     struct probe_responder *r = arg;
     struct pollfd p = {.fd = r->fd, .events = POLLIN};
@@ -139,7 +158,7 @@ static void *probe_serve(void *arg)
 }
 
 /* Starts a thread that answers one connection on fd (at most 10 s of waiting). */
-static int probe_respond(struct probe_responder *r, int fd, const char *answer)
+static inline int probe_respond(struct probe_responder *r, int fd, const char *answer)
 {
     memset(r, 0, sizeof(*r));
     r->fd = fd;
@@ -148,7 +167,7 @@ static int probe_respond(struct probe_responder *r, int fd, const char *answer)
 }
 
 /* Waits for the responder; 1 when it answered a connection. */
-static int probe_join(struct probe_responder *r)
+static inline int probe_join(struct probe_responder *r)
 {
     pthread_join(r->thread, NULL);
     return r->served;
