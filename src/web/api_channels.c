@@ -261,7 +261,8 @@ int api_channel_read(struct web_request *r, struct web_reply *out)
     if(!ops || !ops->fetch_inbound) {
         rc = sam_fail(SAM_EINVAL, "%s channels bring no mentions or messages in", ch.kind);
     } else if(strcmp(ch.status, "active")) {
-        rc = sam_fail(SAM_ECONFLICT, "the channel needs reconnecting first: %s", ch.status_message);
+        rc = sam_fail(SAM_ECONFLICT, "the channel needs reconnecting first: %s",
+                      view_peer_text(ch.status_message, PERM_CHANNELS_WRITE, VIEW_CHANNEL_ERROR_HIDDEN));
     } else {
         rc = poller_run_once(r->core, &o, r->wid, r->id, time_now(), &stats);
     }

@@ -433,6 +433,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.cookie_oauth = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_oauth");
 
     sam_clear();
+    view_for_role(""); /* generic texts for networks' errors until the role is known */
     if(!(route->flags & ROUTE_PUBLIC)) {
         rc = authenticate(w, conn, &r);
         if(rc) {
@@ -489,9 +490,12 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         }
     }
     if(!(route->flags & ROUTE_PUBLIC) && route->perm) {
-        if(r.wid)
-            rc = core_allowed(w->core, &r.actor, r.wid, route->perm, NULL);
-        else
+        char role[16] = "";
+        if(r.wid) {
+            rc = core_allowed(w->core, &r.actor, r.wid, route->perm, role);
+            if(!rc)
+                view_for_role(role); /* what of a network's errors this member may read */
+        } else
             rc = (r.actor.scopes & route->perm) == route->perm
                      ? SAM_OK
                      : sam_fail(SAM_EPERM, "this token lacks a scope this endpoint needs");

@@ -64,7 +64,9 @@ def run_cli(db, *args, json=False, input=None, env=None, timeout=TIMEOUT, global
     full_env.pop("SAMTALE_CONFIG", None)
     full_env.pop("SAMTALE_DB", None)
     full_env.pop("SAMTALE_SECRET_KEY_FILE", None)
-    full_env["SAMTALE_FETCH_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+    full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
+    full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
+    full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
     if env:
         full_env.update(env)
     try:
@@ -392,7 +394,9 @@ class Server:
         full_env = dict(os.environ)
         full_env.pop("SAMTALE_CONFIG", None)
         full_env.pop("SAMTALE_DB", None)
-        full_env["SAMTALE_FETCH_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+        full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
+        full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
+        full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
         if self.env:
             full_env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -497,6 +501,7 @@ class Instance:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="samtale-it-")
         self.db = os.path.join(self.dir, "s.db")
+        self.env = None
         self.server = None
         self.token = None
         self.wid = None
@@ -530,8 +535,11 @@ class Instance:
             raise AssertionError("token create --json printed no token: %r" % (doc,))
         return tok
 
-    def start(self, extra_args=()):
-        self.server = Server(self.db, self.dir, extra_args).start()
+    def start(self, extra_args=(), env=None):
+        """Starts the server; env (kept for restart) overrides environment variables, e.g.
+        {"SAMTALE_ALLOW_PRIVATE_ADDRESSES": "false"} for the address policy's tests."""
+        self.env = env
+        self.server = Server(self.db, self.dir, extra_args, env=env).start()
         if self.token:
             me = expect(self.get("/api/v1/me"), 200)
             self.owner_id = me["user"]["id"]
@@ -543,7 +551,7 @@ class Instance:
     def restart(self):
         if self.server:
             self.server.stop()
-        self.server = Server(self.db, self.dir).start()
+        self.server = Server(self.db, self.dir, env=self.env).start()
         return self
 
     def request(self, method, path, token=_DEFAULT, **kw):
