@@ -75,6 +75,7 @@
 #define JWT_MAX 4096
 #define ANSWER_MAX (256 * 1024)  /* bytes of an XRPC answer we read */
 #define REASON_MAX PEER_REASON_MAX /* bytes of the server's message quoted in ours */
+#define NO_REASON "no reason given" /* when an answer is not XRPC's error shape */
 #define TEXT_GRAPHEMES_MAX 300
 #define TEXT_BYTES_MAX 3000
 #define FACETS_MAX 64
@@ -705,9 +706,10 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
     res->http_status = (int)resp.status;
     if(!strcmp(name, "AuthenticationRequired") || resp.status == 401) {
-        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
-                "app password in Bluesky (Settings, App passwords) and reconnect the channel with it; its "
-                "queued posts wait until then.", cn->service, cn->handle, msg[0] ? msg : name);
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%ld: %s). Create a "
+                "new app password in Bluesky (Settings, App passwords) and reconnect the channel with it; its "
+                "queued posts wait until then.", cn->service, cn->handle, resp.status,
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     }
     else if(!strcmp(name, "AccountTakedown") || !strcmp(name, "AccountDeactivated") ||
@@ -717,7 +719,8 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     else
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the login for @%s with %ld (%s%s%s). Check "
                 "the channel's handle and app password, then publish again.", cn->service, cn->handle,
-                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
 out:
     if(body) {
         sodium_memzero(body, strlen(body));
@@ -1065,11 +1068,12 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         cache_forget(&cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password; its queued posts wait until then.",
-                cn.service, cn.handle, msg[0] ? msg : name);
+                cn.service, cn.handle, msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
-                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     if(rc == SAM_ENOMEM && res->outcome != CHANNEL_OK)
@@ -1170,11 +1174,12 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
         cache_forget(&cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn.service, cn.handle,
-                msg[0] ? msg : name);
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
-                remote_id, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                remote_id, resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     sodium_memzero(&s, sizeof(s));
@@ -1216,11 +1221,12 @@ static json_t *get_json(const struct conn *cn, struct session *s, const char *ns
         cache_forget(cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn->service, cn->handle,
-                msg[0] ? msg : name);
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused %s with %ld (%s%s%s).", cn->service, what,
-                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     http_resp_cleanup(&resp);

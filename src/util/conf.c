@@ -33,8 +33,9 @@ static const struct item_def defs[] = {
     {"publish_timeout_ms", "15000", 0, "time limit of one call to a network, in milliseconds"},
     {"publish_max_attempts", "10", 0, "attempts after transient failures before a post is marked failed"},
     {"publish_backoff_s", "10", 0, "first wait before a retry in seconds (doubles each time, at most an hour)"},
-    {"allow_private_addresses", "false", 0, "let samtale connect to this machine and private networks when a member names "
-                                            "an address (feeds, webhooks, Mastodon and Bluesky servers, Jetstream)"},
+    {"allow_private_addresses", "false", 0, "let samtale connect to this machine and private networks when a "
+                                            "member names an address (feeds, webhooks, Mastodon and Bluesky "
+                                            "servers, Jetstream)"},
     {"outbound_allow", "", 0, "addresses or CIDR ranges samtale may connect to although they are private, e.g. "
                               "10.0.0.5, fd00::/8"},
     {"poll_interval_s", "60", 0, "seconds between two readings of a channel's mentions and messages"},

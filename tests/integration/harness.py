@@ -501,7 +501,6 @@ class Instance:
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="samtale-it-")
         self.db = os.path.join(self.dir, "s.db")
-        self.env = None
         self.server = None
         self.token = None
         self.wid = None
@@ -535,11 +534,8 @@ class Instance:
             raise AssertionError("token create --json printed no token: %r" % (doc,))
         return tok
 
-    def start(self, extra_args=(), env=None):
-        """Starts the server; env (kept for restart) overrides environment variables, e.g.
-        {"SAMTALE_ALLOW_PRIVATE_ADDRESSES": "false"} for the address policy's tests."""
-        self.env = env
-        self.server = Server(self.db, self.dir, extra_args, env=env).start()
+    def start(self, extra_args=()):
+        self.server = Server(self.db, self.dir, extra_args).start()
         if self.token:
             me = expect(self.get("/api/v1/me"), 200)
             self.owner_id = me["user"]["id"]
@@ -551,7 +547,7 @@ class Instance:
     def restart(self):
         if self.server:
             self.server.stop()
-        self.server = Server(self.db, self.dir, env=self.env).start()
+        self.server = Server(self.db, self.dir).start()
         return self
 
     def request(self, method, path, token=_DEFAULT, **kw):
