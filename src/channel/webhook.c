@@ -19,7 +19,7 @@
  * number, else the idempotency key); 408, 425, 429, 5xx, timeouts and unreachable
  * receivers are retried (Retry-After honoured); any other answer is a permanent failure
  * whose message gives the status and, when the answer has the error shape of
- * docs/webhooks.md ({"error": "..."}), its reason, short and cleaned (channel/peer.h);
+ * docs/api.md ({"error": "..."}), its reason, short and cleaned (channel/peer.h);
  * never the free text of an answer. For delete, 404 and 410 mean already gone, which is
  * success. A URL the outbound address policy refuses is a permanent failure, and nothing
  * is sent.
@@ -78,7 +78,7 @@ static void url_shown(const char *url, char *out, size_t n)
     peer_text(tmp, k, WEBHOOK_URL_SHOWN, out, n);
 }
 
-/* The receiver's reason for refusing, from the error shape docs/webhooks.md documents:
+/* The receiver's reason for refusing, from the error shape docs/api.md documents:
  * {"error": "..."}, {"error": {"message": "..."}} or {"message": "..."}; "" for any other
  * answer (an HTML page or plain text is never quoted). */
 static void reason_from(const struct http_resp *resp, char *out, size_t n)
