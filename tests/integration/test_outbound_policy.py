@@ -405,3 +405,17 @@ def test_a_feeds_error_page_is_not_repeated(ctx):
         assert p.returncode != 0, p
         _no_marker(p.stdout, p.stderr)
     expect(harness.request(peer.port, "POST", "/_reset"), 200)
+
+
+def test_a_bad_allow_list_stops_every_command_with_a_clear_message(ctx):
+    for cmd in (("config",), ("channel", "list"), ("serve", "--listen", "127.0.0.1:0")):
+        p = ctx.off.cli(*cmd, env={"SAMTALE_OUTBOUND_ALLOW": "10.0.0.5, 10.0.0.0/33"}, timeout=30)
+        assert p.returncode == 2, (cmd, p.returncode, p.stderr)
+        assert "outbound_allow" in p.stderr and "10.0.0.0/33" in p.stderr, (cmd, p.stderr)
+    # `config` shows the settings by their new names (the old name is the unit tests').
+    p = harness.run_cli(ctx.off.db, "config", env={"SAMTALE_OUTBOUND_ALLOW": "10.0.0.5"})
+    assert p.returncode == 0, p
+    rows = {l.split()[0]: l.split()[1:] for l in p.stdout.splitlines() if l.strip()}
+    assert "fetch_private_addresses" not in rows, rows
+    assert rows["allow_private_addresses"][:2] == ["true", "environment"], rows
+    assert rows["outbound_allow"][:2] == ["10.0.0.5", "environment"], rows
