@@ -185,9 +185,11 @@ static int map_curl(CURLcode cc, const char *detail, struct http_resp *resp)
             cc = curl_easy_setopt((h), (opt), (val));                                       \
     } while(0)
 
-/* What the socket callback saw: whether the policy refused an address, and its words. */
+/* What the socket callback saw: addresses the policy refused (and its words), sockets
+ * opened for the ones it allowed. */
 struct sock_guard {
     int refused;
+    int opened;
     char why[200];
 };
 
@@ -205,6 +207,7 @@ static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_s
         g->refused = 1;
         return CURL_SOCKET_BAD;
     }
+    g->opened = 1;
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -309,7 +312,9 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     }
 
     cc = curl_easy_perform(h);
-    if(cc != CURLE_OK && guard.refused) {
+    if(cc != CURLE_OK && guard.refused && !guard.opened) {
+        /* Every address was refused (when some other address was tried and failed, that
+         * failure is the answer, mapped below). */
         snprintf(resp->error, sizeof(resp->error), "%s", guard.why);
         rc = sam_fail(SAM_EPERM, "%s", resp->error);
         goto out;
