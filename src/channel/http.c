@@ -1,19 +1,19 @@
 /*
  * http.c: the blocking HTTP client of channel/ (see http.h), the only file of samtale
  * that includes curl.h. Every libcurl option that matters for safety is set here:
- * protocols limited to http and https, no redirects, no proxy from the environment, TLS
- * verification on, timeouts always, no signals (we run in worker threads). libcurl's
+ * protocols limited to http and https, no redirects, no proxy, TLS verification on,
+ * timeouts always, no signals (we run in worker threads), and the socket callback that
+ * asks the outbound address policy (util/netpolicy.h) about every address before a
+ * socket is opened for it. libcurl's
  * CURLcode is translated to samtale's error codes in map_curl(), and nowhere else.
  */
 #include "channel/http.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
 #include "util/timeutil.h"
 #include "util/url.h"
 
 #include <curl/curl.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdatomic.h>
 #include <sys/socket.h>
 
 #include <ctype.h>
@@ -186,51 +186,29 @@ static int map_curl(CURLcode cc, const char *detail, struct http_resp *resp)
             cc = curl_easy_setopt((h), (opt), (val));                                       \
     } while(0)
 
-static atomic_int private_allowed;
-
-void http_allow_private(int allow)
-{
-    atomic_store(&private_allowed, allow != 0);
-}
-
-/* 1 for an address on this machine or a private network. */
-static int address_private(const struct sockaddr *sa)
-{
-    if(sa->sa_family == AF_INET) {
-        uint32_t a = ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr);
-        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 24) == 0 || (a >> 20) == (172 << 4 | 1) ||
-               (a >> 16) == (192 << 8 | 168) || (a >> 16) == (169 << 8 | 254) || (a >> 22) == (100 << 2 | 1) ||
-               a >= 0xE0000000u;                 /* 100.64/10 shared, multicast and reserved */
-    }
-    if(sa->sa_family == AF_INET6) {
-        const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-        static const unsigned char loop[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if(!memcmp(b, loop, 16) || (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || b[0] == 0xff)
-            return 1;
-        if(!memcmp(b, mapped, 12)) {
-            struct sockaddr_in v4 = {.sin_family = AF_INET};
-            memcpy(&v4.sin_addr, b + 12, 4);
-            return address_private((const struct sockaddr *)&v4);
-        }
-        return 0;
-    }
-    return 1;
-}
-
+/* What the socket callback saw: addresses the policy refused (and its words), sockets
+ * opened for the ones it allowed. */
 struct sock_guard {
     int refused;
+    int opened;
+    char why[200];
 };
 
-/* Opens the socket curl asked for, unless it would reach a private address. */
-static curl_socket_t open_public(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+/* Opens the socket curl asked for, after the address policy allowed the address. curl
+ * calls this for every address it tries (each of a name's addresses, IPv4 and IPv6), so
+ * the check is on what is about to be connected, after DNS; refusing makes curl try the
+ * next address or fail with CURLE_COULDNT_CONNECT. */
+static curl_socket_t open_checked(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     struct sock_guard *g = arg;
     (void)purpose;
-    if(address_private(&addr->addr)) {
+    if(netpolicy_allowed(&addr->addr)) {
+        if(!g->refused)
+            snprintf(g->why, sizeof(g->why), "%s", sam_errmsg(SAM_EPERM));
         g->refused = 1;
         return CURL_SOCKET_BAD;
     }
+    g->opened = 1;
     return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -303,7 +281,7 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     SETOPT(h, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
     SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(h, CURLOPT_PROXY, req->proxy ? req->proxy : ""); /* "" ignores http_proxy */
+    SETOPT(h, CURLOPT_PROXY, ""); /* "" ignores http_proxy and friends */
     SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
     SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
     SETOPT(h, CURLOPT_NOSIGNAL, 1L);
@@ -314,10 +292,9 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     SETOPT(h, CURLOPT_WRITEDATA, resp);
     SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
     SETOPT(h, CURLOPT_HEADERDATA, resp);
-    if(req->public_only && !atomic_load(&private_allowed)) {
-        SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, open_public);
-        SETOPT(h, CURLOPT_OPENSOCKETDATA, &guard);
-    }
+    /* Every request, whoever makes it: the one place where an address is decided. */
+    SETOPT(h, CURLOPT_OPENSOCKETFUNCTION, open_checked);
+    SETOPT(h, CURLOPT_OPENSOCKETDATA, &guard);
     if(!strcmp(method, "GET")) {
         SETOPT(h, CURLOPT_HTTPGET, 1L);
     } else if(!strcmp(method, "HEAD")) {
@@ -336,9 +313,10 @@ int http_request(const struct http_req *req, struct http_resp *resp)
     }
 
     cc = curl_easy_perform(h);
-    if(cc != CURLE_OK && guard.refused) {
-        snprintf(resp->error, sizeof(resp->error), "the address is on this machine or a private network, which "
-                 "samtale does not fetch for this (set fetch_private_addresses = true to allow it)");
+    if(cc != CURLE_OK && guard.refused && !guard.opened) {
+        /* Every address was refused (when some other address was tried and failed, that
+         * failure is the answer, mapped below). */
+        snprintf(resp->error, sizeof(resp->error), "%s", guard.why);
         rc = sam_fail(SAM_EPERM, "%s", resp->error);
         goto out;
     }

@@ -4,10 +4,14 @@
  * for talking to other people's servers live in one file:
  *
  *   - only http:// and https:// URLs; redirects are never followed (a connector that
- *     wants to follow one must decide to, and check the new URL);
+ *     wants to follow one must decide to, and make a new request for the new URL);
+ *   - every address is decided by the outbound address policy (util/netpolicy.h) at the
+ *     moment the socket would be opened, after DNS, for every request: loopback, private,
+ *     link-local and the other special addresses are refused with SAM_EPERM unless the
+ *     operator allowed them, and no request can skip the check;
  *   - TLS certificates and host names are always verified;
- *   - no proxy from the environment (http_proxy and friends are ignored); a proxy is used
- *     only when the caller names one;
+ *   - no proxy, ever (http_proxy and friends are ignored): a proxy would be the only
+ *     address the policy saw;
  *   - a whole-request timeout and a connect timeout, always;
  *   - the response body goes into a struct buf with a limit (HTTP_BODY_MAX unless the
  *     request asks for less); a larger answer is cut at the limit and flagged as
@@ -44,10 +48,6 @@ struct http_req {
     long timeout_ms;                  /* whole request; 0 = HTTP_TIMEOUT_MS_DEFAULT */
     long connect_timeout_ms;          /* 0 = the smaller of timeout_ms and 10 s */
     size_t max_body;                  /* response body limit; 0 = HTTP_BODY_MAX */
-    const char *proxy;                /* e.g. "http://proxy:3128"; NULL = no proxy */
-    int public_only;                  /* refuse loopback, private and link-local addresses
-                                         (unless http_allow_private(1)): for fetches of an
-                                         address a person typed whose answer is shown */
 };
 
 struct http_resp {
@@ -65,11 +65,6 @@ struct http_resp {
     char error[256];                  /* when http_request fails: what went wrong, in words */
 };
 
-/* Whether requests marked public_only may reach loopback, private (RFC 1918, fc00::/7)
- * and link-local addresses; 0 (the default) refuses them with SAM_EPERM. Set once at
- * start from the configuration (fetch_private_addresses). */
-void http_allow_private(int allow);
-
 /* Prepares resp for http_request. Always pair with http_resp_cleanup. */
 void http_resp_init(struct http_resp *resp);
 /* Frees the body; resp may be reused after http_resp_init. */
@@ -78,7 +73,9 @@ void http_resp_cleanup(struct http_resp *resp);
 /* Performs one request and waits for the whole answer. Returns SAM_OK when an answer
  * arrived, whatever its status (resp->status, the headers above and the body are set);
  * SAM_EIO when the peer could not be reached or did not answer in time (transient:
- * retry); SAM_EINVAL for a URL that is malformed or not http(s); SAM_EAUTH when the
+ * retry); SAM_EPERM when the address policy refused every address the host name gave
+ * (nothing was connected; resp->error says what kind of address it was, in words for
+ * people); SAM_EINVAL for a URL that is malformed or not http(s); SAM_EAUTH when the
  * peer's TLS certificate could not be verified; SAM_ENOMEM; SAM_EINTERNAL for any other
  * libcurl failure. On failure resp->error says why (also recorded with sam_fail). The
  * request is borrowed for the duration of the call; resp's old content is discarded. */

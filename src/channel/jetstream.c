@@ -14,6 +14,17 @@
  * lws_set_timeout(LWS_TO_KILL_ASYNC), so lws closes the wsi in its own time and the usual
  * CLOSED path reconnects.
  *
+ * Addresses: libwebsockets would resolve the host itself and connect to whatever it finds
+ * (and follow a redirect of the upgrade). Instead, each attempt resolves the host here
+ * (getaddrinfo), asks the outbound address policy (util/netpolicy.h) about every address,
+ * and hands libwebsockets one allowed address as a numeric string ("address"), so nothing
+ * else is resolved and nothing else is connected. The URL's host name stays the "host"
+ * (Host header, with the port when the URL has one), which libwebsockets also uses, with
+ * the port cut, for TLS: SNI and the certificate's name check are against the name, not
+ * the number. Redirects of the upgrade are not followed (LCCSCF_HTTP_NO_FOLLOW_REDIRECT).
+ * A host whose every address is refused ends jetstream_run with SAM_EPERM at once: no
+ * retry can change the answer without a new configuration.
+ *
  * Messages: text arrives in pieces (fragments, and frames larger than lws' rx buffer);
  * the pieces go into one bounded buffer until lws_is_final_fragment(). A message past
  * max_frame is dropped as it arrives (only its remaining pieces are read and ignored).
@@ -21,8 +32,11 @@
 #include "channel/jetstream.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/netpolicy.h"
 
+#include <arpa/inet.h>
 #include <libwebsockets.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +47,7 @@
 #define JS_MAX_COLLECTIONS 100
 #define JS_MAX_NSID 317
 #define JS_MAX_PATH (64 * 1024)
+#define JS_MAX_ADDRS 8          /* allowed addresses of the host tried in turn */
 
 struct jetstream {
     /* settings: cfg's strings point at the copies below */
@@ -42,6 +57,7 @@ struct jetstream {
     char *base_path;
     char host[256];
     char host_header[272];
+    char address[INET6_ADDRSTRLEN]; /* the allowed address of this attempt, numeric */
     int port;
     int tls;
     long tick_ms;
@@ -386,6 +402,47 @@ static void schedule_retry(struct jetstream *js)
     lws_sul_schedule(js->ctx, 0, &js->sul_retry, on_retry, (lws_usec_t)delay * LWS_US_PER_MS);
 }
 
+/* Resolves the URL's host and picks the address of this attempt into js->address: the
+ * allowed addresses are taken in turn, one per failed attempt in a row. SAM_EPERM (with
+ * the policy's words) when the host has addresses and the policy refuses every one;
+ * SAM_EIO when the name does not resolve (worth trying again). */
+static int pick_address(struct jetstream *js)
+{
+    struct addrinfo hints, *res = NULL;
+    char found[JS_MAX_ADDRS][INET6_ADDRSTRLEN], why[200] = "";
+    size_t n = 0;
+    int gai;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    gai = getaddrinfo(js->host, NULL, &hints, &res);
+    if(gai)
+        return sam_fail(SAM_EIO, "could not resolve %s: %s", js->host, gai_strerror(gai));
+    for(struct addrinfo *a = res; a && n < JS_MAX_ADDRS; a = a->ai_next) {
+        const void *bytes;
+        if(a->ai_family == AF_INET)
+            bytes = &((const struct sockaddr_in *)(const void *)a->ai_addr)->sin_addr;
+        else if(a->ai_family == AF_INET6)
+            bytes = &((const struct sockaddr_in6 *)(const void *)a->ai_addr)->sin6_addr;
+        else
+            continue;
+        if(netpolicy_allowed(a->ai_addr)) {
+            if(!why[0])
+                snprintf(why, sizeof(why), "%s", sam_errmsg(SAM_EPERM));
+            continue;
+        }
+        if(inet_ntop(a->ai_family, bytes, found[n], sizeof(found[n])))
+            n++;
+    }
+    freeaddrinfo(res);
+    if(!n && why[0])
+        return sam_fail(SAM_EPERM, "jetstream: samtale did not connect to %s: %s", js->host, why);
+    if(!n)
+        return sam_fail(SAM_EIO, "%s has no address samtale can connect to", js->host);
+    snprintf(js->address, sizeof(js->address), "%s", found[(size_t)js->failures % n]);
+    return SAM_OK;
+}
+
 static void connect_now(struct jetstream *js)
 {
     struct lws_client_connect_info i;
@@ -418,11 +475,23 @@ static void connect_now(struct jetstream *js)
     js->attempt_ms = now_ms();
     buf_reset(&js->msg);
 
+    rc = pick_address(js);
+    if(rc == SAM_EPERM) {
+        js->result = rc;
+        js->done = 1;
+        log_kv(LOG_WARN, "jetstream address refused", "url", js->url, "reason", sam_errmsg(rc), NULL);
+        return;
+    }
+    if(rc) {
+        snprintf(js->last_error, sizeof(js->last_error), "%s", sam_errmsg(rc));
+        schedule_retry(js);
+        return;
+    }
     memset(&i, 0, sizeof(i));
     i.context = js->ctx;
-    i.address = js->host;
+    i.address = js->address;    /* numeric: libwebsockets resolves nothing else */
     i.port = js->port;
-    i.ssl_connection = js->tls ? LCCSCF_USE_SSL : 0;
+    i.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT | (js->tls ? LCCSCF_USE_SSL : 0);
     i.path = buf_str(&js->path);
     i.host = js->host_header;
     i.origin = js->host_header;
@@ -631,6 +700,10 @@ static int js_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         on_gone(js, wsi);
         break;
     case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+        /* The second is how libwebsockets reports an attempt closed while it waited for
+         * the answer to the upgrade (a peer that accepts and never answers, killed by the
+         * connect timeout): without it no retry would ever be scheduled. */
         on_gone(js, wsi);
         break;
     default:

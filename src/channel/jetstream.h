@@ -137,7 +137,10 @@ void jetstream_free(struct jetstream *js);
 
 /* Runs the client in this thread until stopped: SAM_OK after jetstream_stop(), the
  * callback's code when it asked to stop, SAM_EIO when max_reconnects reconnects in a row
- * failed. Closes the connection with a close frame before returning. One thread at a
+ * failed, SAM_EPERM (at once, with a message for people) when the outbound address policy
+ * (util/netpolicy.h) refuses every address of the URL's host; each attempt resolves the
+ * host anew and connects only to an address the policy allowed. Closes the connection
+ * with a close frame before returning. One thread at a
  * time; after a stop the client stays stopped (a later run returns SAM_OK at once). */
 int jetstream_run(struct jetstream *js);
 

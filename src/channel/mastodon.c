@@ -3,6 +3,7 @@
 #include "channel/mastodon.h"
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "channel/peer.h"
 #include "text/html.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -30,18 +31,14 @@ static int api_url(const char *instance, const char *path, char *out, size_t n)
     return SAM_OK;
 }
 
-/* The instance's error message ({"error": "..."}), cleaned of control characters. */
-static void reason_of(const struct http_resp *resp, char *out, size_t n)
+/* The instance's reason for an error answer, from Mastodon's error shape ({"error": "...",
+ * "error_description": "..."}), short and cleaned (channel/peer.h); "" for any other
+ * answer, whose text is never quoted. The answer's beginning goes to the debug log. */
+static void reason_of(const char *url, const struct http_resp *resp, char *out, size_t n)
 {
-    json_t *j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
-    const char *e = json_string_value(json_object_get(j, "error"));
-    snprintf(out, n, "%.200s", e ? e : (resp->body.data ? resp->body.data : ""));
-    for(char *p = out; *p; p++)
-        if((unsigned char)*p < 0x20)
-            *p = ' ';
-    if(utf8_count(out, strlen(out)) < 0)
-        snprintf(out, n, "(no readable message)");
-    json_decref(j);
+    static const char *const keys[] = {"error_description", "error", NULL};
+    peer_log_answer("mastodon", url, resp);
+    peer_reason(resp, keys, out, n);
 }
 
 static int call(const char *method, const char *url, const char *token, const char *body, const char *key,
@@ -75,15 +72,24 @@ static int call(const char *method, const char *url, const char *token, const ch
     return http_request(&req, resp);
 }
 
-/* Maps an answer onto the channel outcomes; `what` names the action for messages. */
-static void judge(int rc, const struct http_resp *resp, const char *what, struct channel_result *res)
+/* Maps an answer onto the channel outcomes; `what` names the action for messages, url is
+ * where the request went (for the debug log). */
+static void judge(int rc, const char *url, const struct http_resp *resp, const char *what,
+                  struct channel_result *res)
 {
-    char why[256];
+    char why[PEER_REASON_MAX + 8];
     int wait = 0;
     res->http_status = (int)resp->status;
     if(rc == SAM_EIO) {
         res->outcome = CHANNEL_RETRY;
         snprintf(res->message, sizeof(res->message), "The instance did not answer in time; samtale tries again.");
+        return;
+    }
+    if(rc == SAM_EPERM) {
+        res->outcome = CHANNEL_FAIL;
+        res->address_refused = 1;
+        snprintf(res->message, sizeof(res->message), "samtale did not call the instance to %s: %.300s. Set the "
+                 "channel's instance_url to a Mastodon server on the internet.", what, resp->error);
         return;
     }
     if(rc) {
@@ -95,7 +101,9 @@ static void judge(int rc, const struct http_resp *resp, const char *what, struct
         res->outcome = CHANNEL_OK;
         return;
     }
-    reason_of(resp, why, sizeof(why));
+    reason_of(url, resp, why, sizeof(why));
+    if(!why[0])
+        snprintf(why, sizeof(why), "no reason given");
     if(resp->status == 429 || resp->status >= 500 || resp->status == 408) {
         res->outcome = CHANNEL_RETRY;
         if(!http_wait_hint(resp, time_now(), &wait))
@@ -156,7 +164,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     }
     http_resp_init(&resp);
     rc = call("POST", url, ctx->secret, doc, post->idempotency_key, ctx->timeout_ms, &resp);
-    judge(rc, &resp, "publish the post", res);
+    judge(rc, url, &resp, "publish the post", res);
     if(res->outcome == CHANNEL_OK) {
         ans = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
         const char *id = json_string_value(json_object_get(ans, "id"));
@@ -203,7 +211,7 @@ static int masto_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     if(!rc && resp.status == 404) {
         res->outcome = CHANNEL_OK; /* already gone */
     } else {
-        judge(rc, &resp, "delete the post", res);
+        judge(rc, url, &resp, "delete the post", res);
     }
     if(res->outcome == CHANNEL_OK)
         snprintf(res->remote_id, sizeof(res->remote_id), "%s", remote_id);
@@ -231,7 +239,7 @@ static json_t *get_api(const struct channel_ctx *ctx, const char *path, const ch
     }
     http_resp_init(&resp);
     rc = call("GET", url, ctx->secret, NULL, NULL, ctx->timeout_ms, &resp);
-    judge(rc, &resp, what, res);
+    judge(rc, url, &resp, what, res);
     if(res->outcome == CHANNEL_OK) {
         j = resp.truncated ? NULL : json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
         if(!j)
@@ -440,7 +448,7 @@ const struct channel_ops channel_mastodon_ops = {
 static int json_call(const char *method, const char *instance, const char *path, const char *token, json_t *body,
                      json_t **out)
 {
-    char url[MASTO_URL_MAX], why[256];
+    char url[MASTO_URL_MAX], why[PEER_REASON_MAX + 8];
     char *doc = body ? json_dumps(body, JSON_COMPACT) : NULL;
     struct http_resp resp;
     int rc = api_url(instance, path, url, sizeof(url));
@@ -453,9 +461,9 @@ static int json_call(const char *method, const char *instance, const char *path,
     rc = call(method, url, token, doc, NULL, 15000, &resp);
     free(doc);
     if(!rc && (resp.status < 200 || resp.status >= 300)) {
-        reason_of(&resp, why, sizeof(why));
+        reason_of(url, &resp, why, sizeof(why));
         rc = sam_fail(resp.status == 401 || resp.status == 403 ? SAM_EAUTH : SAM_EINVAL,
-                      "the instance answered %ld: %s", resp.status, why);
+                      "the instance answered %ld%s%s", resp.status, why[0] ? ": " : "", why);
     }
     if(!rc) {
         *out = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);

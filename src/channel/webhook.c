@@ -18,11 +18,15 @@
  * Outcomes: 2xx is published (remote id from the answer's "id" when it is a string or a
  * number, else the idempotency key); 408, 425, 429, 5xx, timeouts and unreachable
  * receivers are retried (Retry-After honoured); any other answer is a permanent failure
- * whose message quotes the receiver's reason, cleaned of control characters. For delete,
- * 404 and 410 mean already gone, which is success.
+ * whose message gives the status and, when the answer has the error shape of
+ * docs/api.md ({"error": "..."}), its reason, short and cleaned (channel/peer.h);
+ * never the free text of an answer. For delete, 404 and 410 mean already gone, which is
+ * success. A URL the outbound address policy refuses is a permanent failure, and nothing
+ * is sent.
  */
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "channel/peer.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -40,51 +44,7 @@
 #endif
 
 #define WEBHOOK_KEY_MAX 80
-#define WEBHOOK_REASON_MAX 200   /* bytes of the receiver's reason quoted in messages */
 #define WEBHOOK_URL_SHOWN 150    /* bytes of the URL shown in messages */
-
-/* Copies at most max bytes of s[0..n) into out (size outn) as clean text for a message:
- * valid UTF-8 kept whole, invalid bytes become '?', C0 and C1 control characters and DEL
- * become spaces, runs of spaces collapse, ends trimmed; "..." marks a cut. */
-static void clean_text(const char *s, size_t n, size_t max, char *out, size_t outn)
-{
-    size_t i = 0, k = 0, lim = max < outn - 4 ? max : outn - 4;
-    int space = 1, cut = 0;
-    while(i < n) {
-        unsigned char c = (unsigned char)s[i];
-        size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        const char *add = s + i;
-        size_t addn = len;
-        if(len > n - i || (len > 1 && utf8_count(s + i, len) != 1) || (len == 1 && c >= 0x80)) {
-            add = "?";
-            addn = len = 1;
-        } else if(c < 0x20 || c == 0x7f || (c == 0xc2 && (unsigned char)s[i + 1] < 0xa0)) {
-            add = " ";
-            addn = 1;
-        }
-        i += len;
-        if(add[0] == ' ' && addn == 1) {
-            if(space)
-                continue;
-            space = 1;
-        } else {
-            space = 0;
-        }
-        if(k + addn > lim) {
-            cut = 1;
-            break;
-        }
-        memcpy(out + k, add, addn);
-        k += addn;
-    }
-    while(k && out[k - 1] == ' ')
-        k--;
-    if(cut) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
-}
 
 /* The URL as people may see it: scheme, host and path, without user:password@, query
  * or fragment (where tokens tend to live), cleaned and cut. */
@@ -94,7 +54,7 @@ static void url_shown(const char *url, char *out, size_t n)
     const char *p = strstr(url, "://"), *host, *end, *at;
     size_t k = 0, len;
     if(!p) {
-        clean_text(url, strcspn(url, "?#"), WEBHOOK_URL_SHOWN, out, n);
+        peer_text(url, strcspn(url, "?#"), WEBHOOK_URL_SHOWN, out, n);
         return;
     }
     len = (size_t)(p + 3 - url);
@@ -115,32 +75,16 @@ static void url_shown(const char *url, char *out, size_t n)
         len = sizeof(tmp) - k - 1;
     memcpy(tmp + k, host, len);
     k += len;
-    clean_text(tmp, k, WEBHOOK_URL_SHOWN, out, n);
+    peer_text(tmp, k, WEBHOOK_URL_SHOWN, out, n);
 }
 
-/* The receiver's reason for refusing: "error" (a string, or an object with "message"),
- * "message" or "detail" from a JSON answer, else the start of the body; cleaned. */
+/* The receiver's reason for refusing, from the error shape docs/api.md documents:
+ * {"error": "..."}, {"error": {"message": "..."}} or {"message": "..."}; "" for any other
+ * answer (an HTML page or plain text is never quoted). */
 static void reason_from(const struct http_resp *resp, char *out, size_t n)
 {
-    json_t *j = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len, 0, NULL);
-    const char *r = NULL;
-    if(json_is_object(j)) {
-        json_t *e = json_object_get(j, "error");
-        if(json_is_object(e))
-            r = json_string_value(json_object_get(e, "message"));
-        else
-            r = json_string_value(e);
-        if(!r)
-            r = json_string_value(json_object_get(j, "message"));
-        if(!r)
-            r = json_string_value(json_object_get(j, "detail"));
-    }
-    if(r)
-        clean_text(r, strlen(r), WEBHOOK_REASON_MAX, out, n);
-    else
-        clean_text(resp->body.data ? resp->body.data : "", resp->body.len, WEBHOOK_REASON_MAX,
-                   out, n);
-    json_decref(j);
+    static const char *const keys[] = {"error", "error.message", "message", NULL};
+    peer_reason(resp, keys, out, n);
 }
 
 /* The id the receiver gave what it made, or NULL: "id" as a string (1..255 bytes, no
@@ -257,7 +201,7 @@ static int deliver(const struct channel_ctx *ctx, const char *url, const char *b
 static int judge(const struct channel_ctx *ctx, const char *url, int rc,
                  const struct http_resp *resp, int is_delete, struct channel_result *res)
 {
-    char shown[WEBHOOK_URL_SHOWN + 8], reason[WEBHOOK_REASON_MAX + 8], detail[160];
+    char shown[WEBHOOK_URL_SHOWN + 8], reason[PEER_REASON_MAX + 8], detail[160];
     long st = resp->status;
     long timeout = ctx->timeout_ms > 0 ? ctx->timeout_ms : HTTP_TIMEOUT_MS_DEFAULT;
 
@@ -270,7 +214,7 @@ static int judge(const struct channel_ctx *ctx, const char *url, int rc,
         channel_result_set(res, CHANNEL_FAIL, "samtale ran out of memory calling the webhook at %s.", shown);
         return rc;
     case SAM_EIO:
-        clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
+        peer_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
         if(resp->timed_out)
             channel_result_set(res, CHANNEL_RETRY, "The webhook at %s did not answer within %.1f seconds; "
                     "samtale will try again.", shown, (double)timeout / 1000.0);
@@ -282,13 +226,18 @@ static int judge(const struct channel_ctx *ctx, const char *url, int rc,
         channel_result_set(res, CHANNEL_FAIL, "The webhook address %s is not a valid http:// or https:// "
                 "URL. Fix the channel's URL and publish again.", shown);
         return SAM_OK;
+    case SAM_EPERM:
+        res->address_refused = 1;
+        channel_result_set(res, CHANNEL_FAIL, "samtale did not call the webhook at %s: %s. Set the channel's "
+                "URL to an address on the internet and publish again.", shown, resp->error);
+        return SAM_OK;
     case SAM_EAUTH:
-        clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
+        peer_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
         channel_result_set(res, CHANNEL_FAIL, "The webhook at %s has a TLS certificate samtale cannot "
                 "verify (%s). Fix the receiver's certificate and publish again.", shown, detail);
         return SAM_OK;
     default:
-        clean_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
+        peer_text(resp->error, strlen(resp->error), 150, detail, sizeof(detail));
         channel_result_set(res, CHANNEL_FAIL, "Could not call the webhook at %s: %s. Check the channel's "
                 "URL and publish again.", shown, detail);
         return SAM_OK;
@@ -298,6 +247,7 @@ static int judge(const struct channel_ctx *ctx, const char *url, int rc,
         res->outcome = CHANNEL_OK;
         return SAM_OK;
     }
+    peer_log_answer("webhook", url, resp);
     if(st == 408 || st == 425 || st == 429 || (st >= 500 && st < 600)) {
         (void)http_wait_hint(resp, time_now(), &res->retry_after);
         if(res->retry_after)

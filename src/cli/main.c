@@ -4,7 +4,6 @@
  * call core/, and print a table or JSON.
  */
 #include "cli/cli.h"
-#include "channel/http.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/netpolicy.h"
@@ -149,11 +148,12 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     rc = log_setup(conf_get(c.conf, "log_level"), conf_get(c.conf, "log_format"));
-    http_allow_private(conf_get_bool(c.conf, "fetch_private_addresses"));
+    /* The outbound address policy, before any command can connect anywhere. */
     if(!rc)
-        rc = netpolicy_configure(conf_get_bool(c.conf, "fetch_private_addresses"), conf_get(c.conf, "outbound_allow"));
+        rc = netpolicy_configure(conf_get_bool(c.conf, "allow_private_addresses"), conf_get(c.conf, "outbound_allow"));
     if(rc) {
         fprintf(stderr, "samtale: %s\n", sam_errmsg(rc));
+        conf_free(c.conf);
         return EXIT_USAGE;
     }
 

@@ -361,4 +361,21 @@ json_t *view_invitation(const struct store_invitation *v, int64_t now);
 /* The failed logins a session's login was told about: {count, last_at, last_address}. */
 json_t *view_failed_logins(const struct store_session *s);
 
+/* Errors a network worded (a channel's status_message, an occurrence's error, an
+ * engagement fetch's error) are shown only to members whose role may change the thing:
+ * PERM_CHANNELS_WRITE for a channel, PERM_POSTS_WRITE for a post (owners and editors).
+ * The views give everyone else a plain text instead ("Publishing failed; an editor can
+ * see why."), with the same fields, so the dashboard reads them alike. Whom a thread's
+ * views are for is per thread: the HTTP server calls view_for_role for each request, ""
+ * (generic texts) until the member's role in the workspace is known; a thread that never
+ * calls it (the CLI, run by the operator) sees everything. */
+void view_for_role(const char *role);
+/* text, or generic when this thread's views are for a role without perm. Borrowed. */
+const char *view_peer_text(const char *text, unsigned perm, const char *generic);
+
+#define VIEW_CHANNEL_ERROR_HIDDEN "The channel needs attention; an editor can see why."
+#define VIEW_PUBLISH_ERROR_HIDDEN "Publishing failed; an editor can see why."
+#define VIEW_RETRY_ERROR_HIDDEN "The last attempt to publish failed; an editor can see why."
+#define VIEW_COUNTS_ERROR_HIDDEN "Reading the counts failed; an editor can see why."
+
 #endif

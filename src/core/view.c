@@ -1,9 +1,26 @@
 /* view.c: the JSON objects of the API (docs/api.md), used by the HTTP handlers and by the
- * CLI's --json output alike, so both doors show the same thing. Secrets never appear. */
+ * CLI's --json output alike, so both doors show the same thing. Secrets never appear, and
+ * errors worded by a network reach only those who may act on them (view_peer_text). */
 #include "core/core.h"
 #include "util/timeutil.h"
 
 #include <string.h>
+
+/* PERM_* bits of the role this thread's views are for; all for a thread that never said
+ * (the CLI's operator). */
+static _Thread_local unsigned audience = PERM_ALL;
+
+void view_for_role(const char *role)
+{
+    audience = role ? core_role_perms(role) : 0;
+}
+
+const char *view_peer_text(const char *text, unsigned perm, const char *generic)
+{
+    if(!text || !*text)
+        return text;
+    return (audience & perm) == perm ? text : generic;
+}
 
 json_t *view_time(int64_t t)
 {
@@ -74,7 +91,9 @@ json_t *view_channel(const struct store_channel *ch)
     return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s?, s:o, s:i, s:i, s:o, s:o}", "id",
                      (json_int_t)ch->id, "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name",
                      ch->name, "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
-                     "status", ch->status, "status_message", ch->status_message[0] ? ch->status_message : NULL,
+                     "status", ch->status, "status_message",
+                     ch->status_message[0] ? view_peer_text(ch->status_message, PERM_CHANNELS_WRITE,
+                                                            VIEW_CHANNEL_ERROR_HIDDEN) : NULL,
                      "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
                      ch->max_per_day, "created_at", view_time(ch->created_at), "updated_at",
                      view_time(ch->updated_at));
@@ -103,7 +122,8 @@ json_t *view_engagement(const struct store_engagement *e)
                      (json_int_t)e->checkpoint, "due_at", view_time(e->due_at), "fetched_at",
                      e->fetched_at ? view_time(e->fetched_at) : json_null(), "likes", count_or_null(e->likes),
                      "reposts", count_or_null(e->reposts), "replies", count_or_null(e->replies), "quotes",
-                     count_or_null(e->quotes), "error", e->error[0] ? e->error : NULL);
+                     count_or_null(e->quotes), "error",
+                     e->error[0] ? view_peer_text(e->error, PERM_POSTS_WRITE, VIEW_COUNTS_ERROR_HIDDEN) : NULL);
 }
 
 json_t *view_audit(const struct store_audit *e)

@@ -63,6 +63,11 @@ int connect_verify(const char *kind, json_t *settings, const char *secret, size_
     rc = ops->verify(&ctx, info, &res);
     if(!rc && res.outcome == CHANNEL_OK) {
         json_object_update(settings, info);
+    } else if(!rc && res.address_refused) {
+        /* The setting that named the address is what to fix, not the credentials. */
+        rc = sam_fail_field(SAM_EINVAL, !strcmp(kind, "mastodon") ? "settings.instance_url"
+                                        : !strcmp(kind, "bluesky") ? "settings.service_url" : "settings.url",
+                            "%s", res.message);
     } else if(!rc && res.outcome == CHANNEL_RETRY) {
         for_checking(res.message, sizeof(res.message));
         rc = sam_fail(SAM_EIO, "samtale could not check the credentials: %s Try again in a while, or save the "
@@ -111,6 +116,9 @@ int connect_mastodon_begin(struct core *c, const struct connect_begin *b, char *
         return rc;
     rc = masto_register_app(b->instance_url, b->redirect_uri, client_id, sizeof(client_id), client_secret,
                             sizeof(client_secret));
+    if(rc == SAM_EPERM)
+        return sam_fail_field(SAM_EINVAL, "instance_url", "samtale did not call %.300s: %s", b->instance_url,
+                              sam_errmsg(rc));
     if(rc == SAM_EIO)
         return sam_fail(SAM_EIO, "could not reach %s: %s", b->instance_url, sam_errmsg(rc));
     if(rc)
@@ -209,6 +217,11 @@ int connect_mastodon_finish(struct core *c, const struct connect_finisher *who, 
         goto out;
     }
     rc = masto_exchange_code(instance, client_id, client_secret, redirect, code, token, sizeof(token));
+    if(rc == SAM_EPERM) {
+        rc = sam_fail_field(SAM_EINVAL, "instance_url", "samtale did not call %.300s to finish connecting: %s",
+                            instance, sam_errmsg(rc));
+        goto out;
+    }
     if(rc == SAM_EIO) {
         rc = sam_fail(SAM_EIO, "could not reach %s to finish connecting; start connecting again", instance);
         goto out;

@@ -40,7 +40,11 @@ static const struct item_def defs[] = {
     {"publish_timeout_ms", "15000", 0, "time limit of one call to a network, in milliseconds"},
     {"publish_max_attempts", "10", 0, "attempts after transient failures before a post is marked failed"},
     {"publish_backoff_s", "10", 0, "first wait before a retry in seconds (doubles each time, at most an hour)"},
-    {"fetch_private_addresses", "false", 0, "let feed fetches and feed discovery reach this machine and private networks"},
+    {"allow_private_addresses", "false", 0, "let samtale connect to this machine and private networks when a "
+                                            "member names an address (feeds, webhooks, Mastodon and Bluesky "
+                                            "servers, Jetstream)"},
+    {"outbound_allow", "", 0, "addresses or CIDR ranges samtale may connect to although they are private, e.g. "
+                              "10.0.0.5, fd00::/8"},
     {"poll_interval_s", "60", 0, "seconds between two readings of a channel's mentions and messages"},
     {"engagement_after", "1h,24h,7d", 0, "when engagement counts are fetched after publishing"},
     {"login_limiter_entries", "65536", 0, "entries of the failed-login table (48 bytes each; when full, new logins wait)"},
@@ -58,6 +62,14 @@ static const struct item_def defs[] = {
     {"outbound_allow", "", 0, "private addresses samtale may connect to, e.g. 10.0.0.5 or 192.168.0.0/16 (a mail relay)"},
 };
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
+
+/* Old names that still work (in files, as SAMTALE_* variables and for conf_set), each
+ * for the key that replaced it. conf_key lists only the new names. */
+static const struct {
+    const char *old, *key;
+} aliases[] = {
+    {"fetch_private_addresses", "allow_private_addresses"},
+};
 #define CONF_FILE_MAX (1u << 20)
 
 struct conf {
@@ -70,7 +82,20 @@ static int find(const char *key)
     for(size_t i = 0; i < NDEFS; i++)
         if(!strcmp(defs[i].key, key))
             return (int)i;
+    for(size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++)
+        if(!strcmp(aliases[a].old, key))
+            return find(aliases[a].key);
     return -1;
+}
+
+/* SAMTALE_ + key in capitals, into name (n bytes). */
+static void env_name(const char *key, char *name, size_t n)
+{
+    size_t j;
+    snprintf(name, n, "SAMTALE_");
+    for(j = 0; key[j] && j + 9 < n; j++)
+        name[8 + j] = (char)toupper((unsigned char)key[j]);
+    name[8 + j] = '\0';
 }
 
 struct conf *conf_new(void)
@@ -190,13 +215,19 @@ int conf_load_file(struct conf *c, const char *path)
 int conf_load_env(struct conf *c)
 {
     char name[96];
+    /* Old names first, so the new name wins when both are set. */
+    for(size_t a = 0; a < sizeof(aliases) / sizeof(aliases[0]); a++) {
+        const char *v;
+        env_name(aliases[a].old, name, sizeof(name));
+        if((v = getenv(name))) {
+            int rc = conf_set(c, aliases[a].key, v, CONF_ENV);
+            if(rc)
+                return rc;
+        }
+    }
     for(size_t i = 0; i < NDEFS; i++) {
         const char *v;
-        size_t j;
-        snprintf(name, sizeof(name), "SAMTALE_");
-        for(j = 0; defs[i].key[j] && j + 9 < sizeof(name); j++)
-            name[8 + j] = (char)toupper((unsigned char)defs[i].key[j]);
-        name[8 + j] = '\0';
+        env_name(defs[i].key, name, sizeof(name));
         v = getenv(name);
         if(v) {
             int rc = conf_set(c, defs[i].key, v, CONF_ENV);

@@ -5,6 +5,10 @@
  * `samtale config` can say so, and secret values are masked when printed.
  *
  * File format: `key = value` lines; `#` starts a comment; blank lines are ignored.
+ *
+ * A renamed key keeps its old name as an alias (fetch_private_addresses for
+ * allow_private_addresses): the old name is read from files, SAMTALE_* variables and
+ * conf_set as the new one, and the new name wins when both are given in one source.
  */
 #ifndef SAM_CONF_H
 #define SAM_CONF_H
@@ -26,7 +30,7 @@ int conf_load_file(struct conf *c, const char *path);
 int conf_load_text(struct conf *c, const char *text, size_t len, const char *name);
 /* Takes every SAMTALE_<KEY> variable of the environment. */
 int conf_load_env(struct conf *c);
-/* Sets one key. SAM_EINVAL for an unknown key. */
+/* Sets one key (or an old name of one). SAM_EINVAL for an unknown key. */
 int conf_set(struct conf *c, const char *key, const char *value, enum conf_source src);
 
 /* The value of key (never NULL for a known key; "" when empty). Borrowed from c. */

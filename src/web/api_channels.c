@@ -125,7 +125,7 @@ static int verify_input(struct web_request *r, const struct store_channel *cur, 
         rc = discover_feed(json_string_value(json_object_get(in->settings, "url")), web_net_timeout_ms(r->web),
                            &feed_url, &title);
         if(rc == SAM_EPERM)
-            rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EPERM));
+            rc = sam_fail_field(SAM_EINVAL, "settings.url", "%s", sam_errmsg(SAM_EPERM));
         if(rc == SAM_EINVAL && !sam_errfield())
             rc = sam_fail_field(SAM_EINVAL, "settings", "%s", sam_errmsg(SAM_EINVAL));
         if(!rc && !(*owned = json_deep_copy(in->settings)))
@@ -274,7 +274,8 @@ int api_channel_read(struct web_request *r, struct web_reply *out)
     if(!ops || !ops->fetch_inbound) {
         rc = sam_fail(SAM_EINVAL, "%s channels bring no mentions or messages in", ch.kind);
     } else if(strcmp(ch.status, "active")) {
-        rc = sam_fail(SAM_ECONFLICT, "the channel needs reconnecting first: %s", ch.status_message);
+        rc = sam_fail(SAM_ECONFLICT, "the channel needs reconnecting first: %s",
+                      view_peer_text(ch.status_message, PERM_CHANNELS_WRITE, VIEW_CHANNEL_ERROR_HIDDEN));
     } else {
         rc = poller_run_once(r->core, &o, r->wid, r->id, time_now(), &stats);
     }

@@ -726,6 +726,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
 
     sam_clear();
+    view_for_role(""); /* generic texts for networks' errors until the role is known */
     if(!(route->flags & ROUTE_PUBLIC)) {
         rc = authenticate(w, conn, &r);
         if(rc) {
@@ -782,9 +783,12 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         }
     }
     if(!(route->flags & ROUTE_PUBLIC) && route->perm) {
-        if(r.wid)
-            rc = core_allowed(w->core, &r.actor, r.wid, route->perm, NULL);
-        else
+        char role[16] = "";
+        if(r.wid) {
+            rc = core_allowed(w->core, &r.actor, r.wid, route->perm, role);
+            if(!rc)
+                view_for_role(role); /* what of a network's errors this member may read */
+        } else
             rc = (r.actor.scopes & route->perm) == route->perm
                      ? SAM_OK
                      : sam_fail(SAM_EPERM, "this token lacks a scope this endpoint needs");

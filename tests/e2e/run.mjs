@@ -110,7 +110,7 @@ function childEnv() {
   const env = { ...process.env };
   for (const k of Object.keys(env)) if (k.startsWith('SAMTALE_')) delete env[k];
   // The fake networks of these tests live on 127.0.0.1, which feeds may not reach by default.
-  env.SAMTALE_FETCH_PRIVATE_ADDRESSES = 'true';
+  env.SAMTALE_ALLOW_PRIVATE_ADDRESSES = 'true';
   return env;
 }
 

@@ -64,7 +64,9 @@ def run_cli(db, *args, json=False, input=None, env=None, timeout=TIMEOUT, global
     full_env.pop("SAMTALE_CONFIG", None)
     full_env.pop("SAMTALE_DB", None)
     full_env.pop("SAMTALE_SECRET_KEY_FILE", None)
-    full_env["SAMTALE_FETCH_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+    full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
+    full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
+    full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
     if env:
         full_env.update(env)
     try:
@@ -395,7 +397,9 @@ class Server:
         full_env = dict(os.environ)
         full_env.pop("SAMTALE_CONFIG", None)
         full_env.pop("SAMTALE_DB", None)
-        full_env["SAMTALE_FETCH_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+        full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
+        full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
+        full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
         if self.env:
             full_env.update(self.env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

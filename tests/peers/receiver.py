@@ -18,7 +18,9 @@ Answers follow a script set at run time with POST /_control and a JSON object:
    "count": K (the next K requests get it; default 1), "retry_after": N (sent as
    Retry-After), "error": "text" (the error message of a failing answer),
    "seconds": N (how long "hang" sleeps; default --hang-seconds),
-   "body": JSON (what an "NNN" mode answers instead of {"error": ...})}
+   "body": JSON (what an "NNN" mode answers instead of {"error": ...}),
+   "raw": "text" (what an "NNN" mode answers as is, instead of JSON), "content_type": "..."
+   (of "raw"; default text/html)}
 "flaky" alternates 500 and ok over its K requests, starting with 500. After the script
 runs out the receiver answers "ok" again. POST /_reset forgets keys, counts and script.
 
@@ -97,10 +99,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def send_json(self, status, obj, retry_after=None):
-        data = json.dumps(obj).encode("utf-8")
+        self.send_raw(status, json.dumps(obj).encode("utf-8"), "application/json", retry_after)
+
+    def send_raw(self, status, data, content_type, retry_after=None):
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             if retry_after is not None:
                 self.send_header("Retry-After", str(retry_after))
@@ -133,8 +137,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if mode not in ("ok", "hang", "flaky") and not (mode.isdigit() and len(mode) == 3):
                     raise ValueError("unknown mode " + mode)
                 count = int(c.get("count", 1))
+                raw = c.get("raw")
+                if raw is not None:
+                    raw = (str(raw), str(c.get("content_type", "text/html; charset=utf-8")))
                 step = (mode, c.get("retry_after"), c.get("error"), c.get("seconds"),
-                        c.get("body"))
+                        c.get("body"), raw)
             except (ValueError, TypeError, AttributeError) as e:
                 self.send_json(400, {"error": str(e)})
                 return
@@ -170,8 +177,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.sig_ok += 1
             elif sig is False:
                 st.sig_bad += 1
-            mode, retry_after, error, seconds, scripted = st.script.pop(0) if st.script else \
-                ("ok", None, None, None, None)
+            mode, retry_after, error, seconds, scripted, raw = st.script.pop(0) if st.script else \
+                ("ok", None, None, None, None, None)
             status, answer = None, None
             if mode in ("ok", "hang"):
                 if key is not None and key in st.answers:
@@ -201,7 +208,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st.record(entry)
         if mode == "hang":
             time.sleep(float(seconds if seconds is not None else st.hang_seconds))
-        self.send_json(status, answer, retry_after)
+        if raw is not None and mode not in ("ok", "hang"):
+            self.send_raw(status, raw[0].encode("utf-8"), raw[1], retry_after)
+        else:
+            self.send_json(status, answer, retry_after)
 
 
 def main():

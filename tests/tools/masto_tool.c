@@ -13,12 +13,14 @@
 
 #include "channel/mastodon.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
 
 int main(int argc, char **argv)
 {
     char a[512], b[512];
     json_t *j = NULL;
     int rc;
+    netpolicy_configure(1, NULL); /* the contract mock is on 127.0.0.1 */
     if(argc < 3)
         return fprintf(stderr, "usage: masto_tool INSTANCE register|authorize|exchange|verify|mentions ...\n"), 2;
     if(!strcmp(argv[2], "register") && argc == 4) {

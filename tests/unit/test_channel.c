@@ -34,10 +34,14 @@
 
 #include "channel/channel.h"
 #include "channel/http.h"
+#include "channel/peer.h"
 #include "engine/poller.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
 #include "util/timeutil.h"
+
+#include "listen_probe.h"
 
 #define SECRET "hook-secret-for-tests"
 
@@ -534,6 +538,158 @@ static void http_refuses_other_protocols(void **state)
     }
 }
 
+/* One GET of url with a short timeout; returns http_request's code, resp.status in *status. */
+static int get_once(const char *url, long *status, char *error, size_t n)
+{
+    struct http_req req;
+    struct http_resp resp;
+    int rc;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.timeout_ms = 5000;
+    http_resp_init(&resp);
+    rc = http_request(&req, &resp);
+    *status = resp.status;
+    snprintf(error, n, "%s", resp.error);
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
+#define ANSWER_204 "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+/* Every request is decided by the address policy, after DNS, before a socket is opened:
+ * with private addresses refused, none of these spellings of this machine is connected
+ * to (a listener on 127.0.0.1 and on ::1 at the port finds nothing in its backlog);
+ * with the policy off, the same requests are answered; the allow list lets exactly its
+ * addresses through. */
+static void http_policy_refuses_loopback_without_connecting(void **state)
+{
+    static const char *const hosts[] = {
+        "127.0.0.1", "[::1]", "[::]", "[0::0]", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
+        "[::127.0.0.1]", "localhost", "2130706433", "0x7f.0.0.1", "127.1", "017700000001",
+        "0.0.0.0", "[64:ff9b::127.0.0.1]",
+    };
+    int fds[2], port = probe_pair(fds);
+    char url[128], error[256];
+    long status;
+    struct probe_responder r;
+    (void)state;
+    assert_true(port > 0);
+
+    assert_int_equal(netpolicy_configure(0, NULL), SAM_OK);
+    for(size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        snprintf(url, sizeof(url), "http://%s:%d/admin", hosts[i], port);
+        sam_clear();
+        assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_EPERM);
+        assert_int_equal(status, 0);
+        assert_non_null(strstr(error, "samtale does not connect to"));
+        assert_non_null(strstr(sam_errmsg(SAM_EPERM), "samtale does not connect to"));
+        if(probe_pending(fds[0]) || probe_pending(fds[1]))
+            fail_msg("%s reached a listener with the policy on", url);
+    }
+
+    /* Off: the same addresses are reached (so the refusals above were the policy's). */
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK);
+    assert_int_equal(probe_respond(&r, fds[0], ANSWER_204), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/admin", port);
+    assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_OK);
+    assert_int_equal(status, 204);
+    assert_true(probe_join(&r));
+    assert_int_equal(probe_respond(&r, fds[1], ANSWER_204), 0);
+    snprintf(url, sizeof(url), "http://[::]:%d/admin", port);
+    assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_OK);
+    assert_int_equal(status, 204);
+    assert_true(probe_join(&r));
+
+    /* An allow list of one address: that one, and not its IPv6 neighbour. */
+    assert_int_equal(netpolicy_configure(0, "127.0.0.1"), SAM_OK);
+    assert_int_equal(probe_respond(&r, fds[0], ANSWER_204), 0);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/admin", port);
+    assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_OK);
+    assert_int_equal(status, 204);
+    assert_true(probe_join(&r));
+    snprintf(url, sizeof(url), "http://[::1]:%d/admin", port);
+    assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_EPERM);
+    snprintf(url, sizeof(url), "http://127.0.0.2:%d/admin", port);
+    assert_int_equal(get_once(url, &status, error, sizeof(error)), SAM_EPERM);
+    assert_int_equal(probe_pending(fds[0]), 0);
+    assert_int_equal(probe_pending(fds[1]), 0);
+
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK); /* the other tests' peers */
+    close(fds[0]);
+    close(fds[1]);
+}
+
+struct text_case {
+    const char *in, *want;
+};
+
+/* What a peer's text becomes in a message: markup and control characters gone, cut. */
+static void peer_text_table(void **state)
+{
+    static const struct text_case cases[] = {
+        {"plain reason", "plain reason"},
+        {"<b>bold</b> and <i>more</i>", "bold and more"},
+        {"<script>alert(1)</script>x", "alert(1) x"},
+        {"a < b > c", "a c"},
+        {"unclosed <tag", "unclosed tag"},
+        {"line\nbreak\r\tand\x1b[31m", "line break and [31m"},
+        {"  spaces   collapse  ", "spaces collapse"},
+        {"bad \xff byte", "bad ? byte"},
+        {"c1 \xc2\x85 control", "c1 control"},
+        {"æøå <br/>ok", "æøå ok"},
+        {"", ""},
+    };
+    char out[PEER_REASON_MAX + 8], big[400];
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        peer_text(cases[i].in, strlen(cases[i].in), PEER_REASON_MAX, out, sizeof(out));
+        assert_string_equal(out, cases[i].want);
+    }
+    memset(big, 'q', sizeof(big));
+    peer_text(big, sizeof(big), PEER_REASON_MAX, out, sizeof(out));
+    assert_int_equal(strlen(out), PEER_REASON_MAX + 3);
+    assert_string_equal(out + PEER_REASON_MAX, "...");
+    /* A cut never splits a character. */
+    for(size_t i = 0; i + 1 < sizeof(big); i += 2)
+        memcpy(big + i, "\xc3\xa5", 2);
+    peer_text(big, sizeof(big), 11, out, sizeof(out));
+    assert_string_equal(out, "\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5...");
+}
+
+/* A peer's reason is read only from its JSON error shape. */
+static void peer_reason_table(void **state)
+{
+    static const char *const keys[] = {"error_description", "error", "error.message", NULL};
+    static const struct text_case cases[] = {
+        {"{\"error\":\"invalid token\"}", "invalid token"},
+        {"{\"error\":\"invalid_grant\",\"error_description\":\"The grant is <em>invalid</em>\"}",
+         "The grant is invalid"},
+        {"{\"error\":{\"message\":\"nested\"}}", "nested"},
+        {"{\"error\":\"\",\"message\":\"not asked for\"}", ""},
+        {"{\"message\":\"not asked for\"}", ""},
+        {"<html><body>SECRET admin page</body></html>", ""},
+        {"plain text SECRET", ""},
+        {"\"a JSON string SECRET\"", ""},
+        {"[\"SECRET\"]", ""},
+        {"", ""},
+    };
+    char out[PEER_REASON_MAX + 8];
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct http_resp resp;
+        http_resp_init(&resp);
+        assert_int_equal(buf_puts(&resp.body, cases[i].in), SAM_OK);
+        resp.status = 400;
+        peer_reason(&resp, keys, out, sizeof(out));
+        assert_string_equal(out, cases[i].want);
+        resp.truncated = 1; /* a cut answer is not read */
+        peer_reason(&resp, keys, out, sizeof(out));
+        assert_string_equal(out, "");
+        http_resp_cleanup(&resp);
+    }
+}
+
 /* ---------- the webhook channel against tests/peers/receiver.py ---------- */
 
 struct peer {
@@ -897,14 +1053,17 @@ static void webhook_400_fails_with_reason(void **state)
     assert_null(strstr(res.message, "\xc2\x85"));
     assert_non_null(strstr(res.message, "bad [31mthing here"));
 
-    /* A non-JSON body is quoted (cut at 200 bytes); nested {"error":{"message"}} too. */
+    /* Nested {"error":{"message"}} is the receiver's error shape too. */
     peer_script(p, "{\"mode\":\"403\",\"body\":{\"error\":{\"message\":\"signature refused\"}}}");
     assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
     assert_int_equal(res.outcome, CHANNEL_FAIL);
     assert_non_null(strstr(res.message, "signature refused"));
     assert_non_null(strstr(res.message, "secret"));
     {
-        char control[1024] = "{\"mode\":\"404\",\"body\":\"";
+        /* A reason is cut at PEER_REASON_MAX bytes; a body of another shape (a JSON string
+         * here, an HTML page below) is never quoted. */
+        char control[1024] = "{\"mode\":\"422\",\"error\":\"";
+        char run[PEER_REASON_MAX + 2];
         size_t n = strlen(control);
         memset(control + n, 'x', 400);
         strcpy(control + n + 400, "\"}");
@@ -912,11 +1071,29 @@ static void webhook_400_fails_with_reason(void **state)
         assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
         assert_int_equal(res.outcome, CHANNEL_FAIL);
         assert_non_null(strstr(res.message, "xxxxxxxxxx..."));
-        assert_null(strstr(res.message, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                                        "xxxxxxxxxxxxxxxxxxxxxxxxx"));
+        memset(run, 'x', PEER_REASON_MAX + 1);
+        run[PEER_REASON_MAX + 1] = '\0';
+        assert_null(strstr(res.message, run));
+
+        memcpy(control, "{\"mode\":\"404\",\"body\":\"", strlen("{\"mode\":\"404\",\"body\":\""));
+        n = strlen("{\"mode\":\"404\",\"body\":\"");
+        memset(control + n, 'z', 400);
+        strcpy(control + n + 400, "\"}");
+        peer_script(p, control);
+        assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
+        assert_int_equal(res.outcome, CHANNEL_FAIL);
+        assert_null(strstr(res.message, "zzz"));
+        assert_non_null(strstr(res.message, "answered 404"));
+        assert_non_null(strstr(res.message, "no reason given"));
     }
+    peer_script(p, "{\"mode\":\"401\",\"raw\":\"<html><title>Admin</title><body><h1>Internal "
+                   "admin page</h1><p>SECRET-MARKER-7731</p></body></html>\"}");
+    assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
+    assert_int_equal(res.outcome, CHANNEL_FAIL);
+    assert_int_equal(res.http_status, 401);
+    assert_non_null(strstr(res.message, "answered 401"));
+    assert_null(strstr(res.message, "SECRET-MARKER"));
+    assert_null(strstr(res.message, "admin"));
     json_decref(settings);
 }
 
@@ -1063,6 +1240,45 @@ static void webhook_unreachable_and_bad_url(void **state)
     json_decref(settings);
 }
 
+/* A webhook URL the address policy refuses: a permanent failure saying why, and nothing
+ * reaches the address. */
+static void webhook_refused_address(void **state)
+{
+    struct peer *p = *state;
+    const struct channel_ops *ops = channel_ops_for("webhook");
+    struct channel_post post = sample_post("wh-refused");
+    struct channel_result res;
+    struct channel_ctx ctx;
+    json_t *settings;
+    long requests0 = stat_of(p, "requests");
+    int fds[2], port = probe_pair(fds);
+    char url[128];
+
+    assert_true(port > 0);
+    assert_int_equal(netpolicy_configure(0, NULL), SAM_OK);
+    webhook_ctx(p, &ctx, &settings, NULL);
+    assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
+    assert_int_equal(res.outcome, CHANNEL_FAIL);
+    assert_true(res.address_refused);
+    assert_int_equal(res.http_status, 0);
+    assert_non_null(strstr(res.message, "this machine"));
+    assert_non_null(strstr(res.message, "publish again"));
+    json_decref(settings);
+    snprintf(url, sizeof(url), "http://[::]:%d/hook", port);
+    webhook_ctx(p, &ctx, &settings, url);
+    assert_int_equal(ops->publish(&ctx, &post, &res), SAM_OK);
+    assert_int_equal(res.outcome, CHANNEL_FAIL);
+    assert_true(res.address_refused);
+    assert_int_equal(ops->remove(&ctx, "x-1", &res), SAM_OK);
+    assert_int_equal(res.outcome, CHANNEL_FAIL);
+    json_decref(settings);
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK);
+    assert_int_equal(probe_pending(fds[0]) + probe_pending(fds[1]), 0);
+    assert_int_equal(stat_of(p, "requests"), requests0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void http_body_limit_truncates(void **state)
 {
     struct peer *p = *state;
@@ -1157,6 +1373,9 @@ int main(void)
         cmocka_unit_test(checkpoints_table),
         cmocka_unit_test(wait_hint_table),
         cmocka_unit_test(http_refuses_other_protocols),
+        cmocka_unit_test(http_policy_refuses_loopback_without_connecting),
+        cmocka_unit_test(peer_text_table),
+        cmocka_unit_test(peer_reason_table),
     };
     const struct CMUnitTest webhook[] = {
         cmocka_unit_test(webhook_201_signed),
@@ -1170,9 +1389,12 @@ int main(void)
         cmocka_unit_test(webhook_remote_id_forms),
         cmocka_unit_test(webhook_remove),
         cmocka_unit_test(webhook_unreachable_and_bad_url),
+        cmocka_unit_test(webhook_refused_address),
         cmocka_unit_test(http_body_limit_truncates),
     };
-    int failed = cmocka_run_group_tests_name("channel", local, NULL, NULL);
+    int failed;
+    netpolicy_configure(1, NULL); /* the receiver is on 127.0.0.1 */
+    failed = cmocka_run_group_tests_name("channel", local, NULL, NULL);
     failed += cmocka_run_group_tests_name("webhook", webhook, peer_start, peer_stop);
     return failed ? 1 : 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/post.h"
 #include "util/err.h"
 #include "util/utf8.h"
 
@@ -395,6 +396,59 @@ static void bootstrap_once(void **state)
     assert_false(created);
 }
 
+/* A network's words in a view, by role: owners, editors and the CLI's operator read them;
+ * agents and viewers read the generic texts, in the same fields. */
+static void peer_errors_by_role(void **state)
+{
+    static const struct {
+        const char *role;
+        int sees;
+    } roles[] = {{"owner", 1}, {"editor", 1}, {"agent", 0}, {"viewer", 0}, {"", 0}, {"nonsense", 0}};
+    struct store_channel ch;
+    struct store_occurrence o;
+    struct store_engagement e;
+    (void)state;
+    memset(&ch, 0, sizeof(ch));
+    snprintf(ch.kind, sizeof(ch.kind), "mastodon");
+    snprintf(ch.name, sizeof(ch.name), "m");
+    snprintf(ch.timezone, sizeof(ch.timezone), "UTC");
+    snprintf(ch.status, sizeof(ch.status), "reconnect");
+    snprintf(ch.status_message, sizeof(ch.status_message), "The instance answered 401: token revoked");
+    memset(&o, 0, sizeof(o));
+    snprintf(o.state, sizeof(o.state), "failed");
+    snprintf(o.last_error, sizeof(o.last_error), "The webhook answered 422: too long");
+    memset(&e, 0, sizeof(e));
+    snprintf(e.error, sizeof(e.error), "The instance answered 500");
+    for(size_t pass = 0; pass < 2; pass++) {
+        for(size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+            json_t *c, *oc, *en;
+            view_for_role(roles[i].role);
+            c = view_channel(&ch);
+            oc = view_occurrence(&o);
+            en = view_engagement(&e);
+            assert_string_equal(json_string_value(json_object_get(c, "status_message")),
+                                roles[i].sees ? ch.status_message : VIEW_CHANNEL_ERROR_HIDDEN);
+            assert_string_equal(json_string_value(json_object_get(oc, "error")),
+                                roles[i].sees ? o.last_error
+                                : pass ? VIEW_RETRY_ERROR_HIDDEN : VIEW_PUBLISH_ERROR_HIDDEN);
+            assert_string_equal(json_string_value(json_object_get(en, "error")),
+                                roles[i].sees ? e.error : VIEW_COUNTS_ERROR_HIDDEN);
+            assert_string_equal(json_string_value(json_object_get(c, "status")), "reconnect");
+            json_decref(c);
+            json_decref(oc);
+            json_decref(en);
+        }
+        snprintf(o.state, sizeof(o.state), "scheduled");  /* a retry is due */
+    }
+    view_for_role("owner");
+    o.last_error[0] = '\0';
+    {
+        json_t *oc = view_occurrence(&o);
+        assert_null(json_object_get(oc, "error"));  /* nothing to hide: no field */
+        json_decref(oc);
+    }
+}
+
 int main(void)
 {
     if(sodium_init() < 0)
@@ -411,6 +465,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(login_and_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(bootstrap_once, setup, teardown),
+        cmocka_unit_test(peer_errors_by_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,9 @@
 #include "util/buf.h"
 #include "channel/http.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
+
+#include "listen_probe.h"
 #include "util/utf8.h"
 
 #define PAGE "https://example.com/blog/post.html"
@@ -482,6 +485,33 @@ static void test_discover_errors(void **state)
     assert_non_null(strstr(sam_errmsg(SAM_EIO), url + 2));
 }
 
+/* Each redirect is a new request, decided by the address policy like the first: a page
+ * on an allowed address that redirects to a refused one gives SAM_EPERM, and the refused
+ * address is never connected to. */
+static void test_redirect_hop_decided(void **state)
+{
+    int first = probe_listen_v4("127.0.0.1", 0), other = probe_listen_v4("127.0.0.3", 0);
+    char url[96], answer[256], *feed_url = NULL, *title = NULL;
+    struct probe_responder r;
+    (void)state;
+    assert_true(first >= 0 && other >= 0);
+    snprintf(answer, sizeof(answer), "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.3:%d/feed.xml\r\n"
+             "Content-Length: 0\r\nConnection: close\r\n\r\n", probe_port(other));
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/blog", probe_port(first));
+    assert_int_equal(netpolicy_configure(0, "127.0.0.1"), SAM_OK);
+    assert_int_equal(probe_respond(&r, first, answer), 0);
+    assert_int_equal(discover_feed(url, 5000, &feed_url, &title), SAM_EPERM);
+    assert_true(probe_join(&r));
+    assert_null(feed_url);
+    assert_null(title);
+    assert_non_null(strstr(sam_errmsg(SAM_EPERM), "127.0.0.3"));
+    assert_non_null(strstr(sam_errmsg(SAM_EPERM), "samtale does not connect to this machine"));
+    assert_int_equal(probe_pending(other), 0);
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK);
+    close(first);
+    close(other);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -494,7 +524,8 @@ int main(void)
         cmocka_unit_test(test_windows1252),
         cmocka_unit_test(test_other_encodings),
         cmocka_unit_test(test_discover_errors),
+        cmocka_unit_test(test_redirect_hop_decided),
     };
-    http_allow_private(1); /* the test servers are on 127.0.0.1 */
+    netpolicy_configure(1, NULL); /* the test servers are on 127.0.0.1 */
     return cmocka_run_group_tests_name("discover", tests, NULL, NULL);
 }

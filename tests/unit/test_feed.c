@@ -27,6 +27,9 @@
 #include "channel/feed.h"
 #include "channel/http.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
+
+#include "listen_probe.h"
 
 #define T_20230403 1680483723 /* Mon, 03 Apr 2023 01:02:03 GMT */
 
@@ -561,6 +564,29 @@ static void test_fetch_charset_and_errors(void **state)
     assert_int_equal(feed_fetch("ftp://127.0.0.1/feed", NULL, NULL, 5000, &res, &f), SAM_EINVAL);
 }
 
+/* A feed at an address the policy refuses: SAM_EPERM, and nothing reaches it. */
+static void test_fetch_refused_address(void **state)
+{
+    static const char *const hosts[] = {"127.0.0.1", "[::1]", "[::]", "[::ffff:127.0.0.1]", "localhost"};
+    int fds[2], port = probe_pair(fds);
+    char url[96];
+    struct feed_fetch_result res;
+    struct feed f;
+    (void)state;
+    assert_true(port > 0);
+    assert_int_equal(netpolicy_configure(0, NULL), SAM_OK);
+    for(size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        snprintf(url, sizeof(url), "http://%s:%d/feed.xml", hosts[i], port);
+        assert_int_equal(feed_fetch(url, NULL, NULL, 5000, &res, &f), SAM_EPERM);
+        assert_int_equal(res.status, 0);
+        assert_int_equal(f.n_entries, 0);
+    }
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK);
+    assert_int_equal(probe_pending(fds[0]) + probe_pending(fds[1]), 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest parse_tests[] = {
@@ -576,8 +602,9 @@ int main(void)
         cmocka_unit_test(test_entry_limit),
         cmocka_unit_test(test_stable_ids),
         cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_fetch_refused_address),
     };
-    http_allow_private(1); /* the test servers are on 127.0.0.1 */
+    netpolicy_configure(1, NULL); /* the test servers are on 127.0.0.1 */
     const struct CMUnitTest fetch_tests[] = {
         cmocka_unit_test(test_fetch_conditional),
         cmocka_unit_test(test_fetch_charset_and_errors),

@@ -41,6 +41,9 @@
 #include "channel/jetstream.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/netpolicy.h"
+
+#include "listen_probe.h"
 
 #define PEER_SCRIPT SAMTALE_SOURCE_DIR "/tests/peers/jetstream_replay.py"
 #define WAIT_MS 15000
@@ -692,6 +695,91 @@ static void test_refused_gives_up(void **state)
     client_cleanup(&g_client);
 }
 
+/* The address policy decides each address of the host before libwebsockets connects:
+ * with private addresses refused, run ends at once with SAM_EPERM and nothing reaches a
+ * listener at the port; an address on the allow list is connected to (the listener never
+ * answers the upgrade, so the attempts time out, and the connections wait in its backlog). */
+static void test_policy_refuses_loopback(void **state)
+{
+    static const char *const hosts[] = {"127.0.0.1", "localhost", "2130706433", "0x7f.0.0.1", "127.1",
+                                        "0.0.0.0"};
+    int fds[2], port = probe_pair(fds);
+    char url[96];
+    struct jetstream_config cfg;
+    struct jetstream_stats s;
+    (void)state;
+    assert_true(port > 0);
+
+    assert_int_equal(netpolicy_configure(0, NULL), SAM_OK);
+    for(size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+        snprintf(url, sizeof(url), "ws://%s:%d", hosts[i], port);
+        client_init(&g_client);
+        fast_config(&cfg, url, &g_client);
+        cfg.max_reconnects = 3;
+        assert_int_equal(jetstream_new(&cfg, &g_client.js), SAM_OK);
+        sam_clear();
+        assert_int_equal(jetstream_run(g_client.js), SAM_EPERM);
+        assert_non_null(strstr(sam_errmsg(SAM_EPERM), "samtale does not connect to"));
+        jetstream_get_stats(g_client.js, &s);
+        assert_int_equal(s.attempts, 1);  /* no retry can change the answer */
+        assert_int_equal(s.connects, 0);
+        jetstream_free(g_client.js);
+        g_client.js = NULL;
+        client_cleanup(&g_client);
+        if(probe_pending(fds[0]) || probe_pending(fds[1]))
+            fail_msg("%s reached a listener with the policy on", url);
+    }
+
+    assert_int_equal(netpolicy_configure(0, "127.0.0.1"), SAM_OK);
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d", port);
+    client_init(&g_client);
+    fast_config(&cfg, url, &g_client);
+    cfg.connect_timeout_ms = 300;
+    cfg.backoff_min_ms = 20;
+    cfg.backoff_max_ms = 20;
+    cfg.max_reconnects = 1;
+    assert_int_equal(jetstream_new(&cfg, &g_client.js), SAM_OK);
+    assert_int_equal(jetstream_run(g_client.js), SAM_EIO);
+    jetstream_get_stats(g_client.js, &s);
+    assert_int_equal(s.attempts, 2);
+    jetstream_free(g_client.js);
+    g_client.js = NULL;
+    client_cleanup(&g_client);
+    assert_true(probe_pending(fds[0]) >= 1);
+    assert_int_equal(probe_pending(fds[1]), 0);
+
+    /* A redirect of the upgrade is not followed: libwebsockets would resolve and connect
+     * to its address without asking the policy. */
+    {
+        int other = probe_listen_v4("127.0.0.3", 0);
+        char answer[256];
+        struct probe_responder r;
+        assert_true(other >= 0);
+        snprintf(answer, sizeof(answer), "HTTP/1.1 302 Found\r\nLocation: ws://127.0.0.3:%d/subscribe\r\n"
+                 "Content-Length: 0\r\n\r\n", probe_port(other));
+        assert_int_equal(probe_respond(&r, fds[0], answer), 0);
+        client_init(&g_client);
+        fast_config(&cfg, url, &g_client);
+        cfg.connect_timeout_ms = 300;
+        cfg.backoff_min_ms = 20;
+        cfg.backoff_max_ms = 20;
+        cfg.max_reconnects = 1;
+        assert_int_equal(jetstream_new(&cfg, &g_client.js), SAM_OK);
+        assert_int_equal(jetstream_run(g_client.js), SAM_EIO);
+        assert_true(probe_join(&r));
+        jetstream_free(g_client.js);
+        g_client.js = NULL;
+        client_cleanup(&g_client);
+        assert_int_equal(probe_pending(other), 0);
+        probe_pending(fds[0]);
+        close(other);
+    }
+
+    assert_int_equal(netpolicy_configure(1, NULL), SAM_OK); /* the replay peer */
+    close(fds[0]);
+    close(fds[1]);
+}
+
 /* ---------- against the replay peer ---------- */
 
 /* (a) every event of golden-v1.jsonl, in order, with the right kinds; then the idle
@@ -1092,6 +1180,7 @@ int main(void)
         cmocka_unit_test(test_subscribe_path),
         cmocka_unit_test(test_new_rejects),
         cmocka_unit_test_teardown(test_refused_gives_up, teardown),
+        cmocka_unit_test_teardown(test_policy_refuses_loopback, teardown),
         cmocka_unit_test_teardown(test_golden_in_order, teardown),
         cmocka_unit_test_teardown(test_golden_fragmented, teardown),
         cmocka_unit_test_teardown(test_wanted_collections, teardown),
@@ -1104,5 +1193,6 @@ int main(void)
         cmocka_unit_test_teardown(test_callback_stops, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
+    netpolicy_configure(1, NULL); /* the replay peer is on 127.0.0.1 */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

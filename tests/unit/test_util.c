@@ -192,6 +192,40 @@ static void conf_precedence(void **state)
     unlink(path);
 }
 
+/* fetch_private_addresses is the old name of allow_private_addresses: read from files,
+ * the environment and conf_set alike; the new name wins when a source gives both. */
+static void conf_old_names(void **state)
+{
+    char path[] = "/tmp/samtale-conf-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    struct conf *c = conf_new();
+    (void)state;
+    fprintf(f, "fetch_private_addresses = true\noutbound_allow = 10.0.0.5, fd00::/8\n");
+    fclose(f);
+    assert_string_equal(conf_get(c, "allow_private_addresses"), "false");
+    assert_string_equal(conf_get(c, "outbound_allow"), "");
+    assert_int_equal(conf_load_file(c, path), SAM_OK);
+    assert_true(conf_get_bool(c, "allow_private_addresses"));
+    assert_int_equal(conf_source_of(c, "allow_private_addresses"), CONF_FILE);
+    assert_string_equal(conf_get(c, "outbound_allow"), "10.0.0.5, fd00::/8");
+    setenv("SAMTALE_FETCH_PRIVATE_ADDRESSES", "false", 1);
+    assert_int_equal(conf_load_env(c), SAM_OK);
+    assert_false(conf_get_bool(c, "allow_private_addresses"));
+    assert_int_equal(conf_source_of(c, "allow_private_addresses"), CONF_ENV);
+    setenv("SAMTALE_ALLOW_PRIVATE_ADDRESSES", "true", 1);
+    assert_int_equal(conf_load_env(c), SAM_OK);
+    unsetenv("SAMTALE_FETCH_PRIVATE_ADDRESSES");
+    unsetenv("SAMTALE_ALLOW_PRIVATE_ADDRESSES");
+    assert_true(conf_get_bool(c, "allow_private_addresses"));
+    assert_int_equal(conf_set(c, "fetch_private_addresses", "no", CONF_FLAG), SAM_OK);
+    assert_false(conf_get_bool(c, "allow_private_addresses"));
+    for(size_t i = 0; conf_key(i); i++)
+        assert_string_not_equal(conf_key(i), "fetch_private_addresses");
+    conf_free(c);
+    unlink(path);
+}
+
 static void error_message_may_quote_itself(void **state)
 {
     (void)state;
@@ -209,6 +243,7 @@ int main(void)
         cmocka_unit_test(buf_limits),     cmocka_unit_test(buf_grows_past_small_printf),
         cmocka_unit_test(utf8_table), cmocka_unit_test(utf8_repair_table),     cmocka_unit_test(rfc3339_table),
         cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
+        cmocka_unit_test(conf_old_names),
         cmocka_unit_test(error_message_may_quote_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
