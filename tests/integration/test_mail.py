@@ -294,7 +294,7 @@ def test_the_address_policy_refuses_loopback_without_connecting():
     inst = harness.Instance()
     peer = SmtpPeer(inst.dir)
     try:
-        closed = mail_env(peer.port, SAMTALE_FETCH_PRIVATE_ADDRESSES="false")
+        closed = mail_env(peer.port, SAMTALE_ALLOW_PRIVATE_ADDRESSES="false")
         p = harness.run_cli(inst.db, "mail", "test", "--to", "ada@example.com", env=closed)
         assert p.returncode == 1, (p.returncode, p.stderr)
         assert "this machine" in p.stderr, p.stderr
