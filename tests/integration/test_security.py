@@ -4,6 +4,9 @@ what must hold now (docs/security.md):
 - takeover before invitation: "adding" an email gives nobody an account or a password;
 - eviction: a flood of failed logins on crafted emails cannot flush the login limiter;
 - lockout: wrong passwords from one address lock that address out, never the owner;
+- [::]: the unspecified address (and other spellings of this machine) never reaches a
+  listener on loopback, whatever a member names;
+- reflection: an internal page a peer answers with never comes back in an API answer;
 - tarpit: 50 reads waiting on a network that never answers leave /healthz and the API fast;
 - 2,000 idle connections from one address do not stop another client;
 - request framing: two lengths, and %00 in a path, are refused;
@@ -20,6 +23,7 @@ import time
 
 import harness
 from harness import expect, request, session_cookie
+from test_outbound_policy import ADMIN_PAGE, MARKER, Listeners
 from test_server_limits import (Calls, Tarpit, _flood, _limited_server, _open_fds, _request_from, _soft_nofile,
                                 metric, p99, start, tarpit_channel)
 
@@ -454,3 +458,72 @@ def test_an_idle_flood_from_one_address_does_not_stop_another_client():
         for s in socks:
             s.close()
         inst.close()
+
+
+# ---- 4. the outbound policy: [::] and reflection -----------------------------------------
+
+def test_the_unspecified_address_never_reaches_this_machine():
+    """The review reached a listener on ::1 through a feed at http://[::]:PORT/. With the
+    policy on (as shipped), every spelling of this machine is refused before a connection
+    is made: the listeners on 127.0.0.1 and ::1 see nothing."""
+    listen = Listeners()
+    inst = harness.Instance()
+    try:
+        inst.prepare()
+        inst.server = harness.Server(inst.db, inst.dir, env={"SAMTALE_ALLOW_PRIVATE_ADDRESSES": "false"}).start()
+        inst.wid = expect(inst.get("/api/v1/me"), 200)["token"]["workspace_id"]
+        for host in ("[::]", "[0::0]", "[::1]", "[::ffff:127.0.0.1]", "0.0.0.0", "127.0.0.1"):
+            url = "http://%s:%d/feed.xml" % (host, listen.port)
+            err = expect(inst.post(inst.ws("/channels/discover"), json={"url": url}), 422, "validation_failed",
+                         field="url")["error"]
+            assert "this machine" in err["message"], (host, err)
+            err = expect(inst.post(inst.ws("/channels/connect/mastodon"), json={"instance_url": url.rsplit("/", 1)[0],
+                                                                              "name": "m"}),
+                         422, "validation_failed", field="instance_url")["error"]
+            assert "does not connect" in err["message"], (host, err)
+            assert listen.pending() == (0, 0), "%s reached a listener on this machine" % host
+    finally:
+        listen.close()
+        inst.close()
+
+
+def test_a_peers_error_page_is_not_reflected():
+    """The review got an internal admin page's text back in a 422: a Mastodon instance (on
+    loopback, allowed here) that answers its app registration with an HTML page."""
+    import http.server
+    import threading
+
+    class Admin(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = ADMIN_PAGE.encode()
+            self.send_response(422)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Admin)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    inst = harness.Instance()
+    try:
+        inst.prepare().start()
+        url = "http://127.0.0.1:%d" % srv.server_address[1]
+        r = inst.post(inst.ws("/channels/connect/mastodon"), json={"instance_url": url, "name": "m"})
+        assert r.status >= 400, r
+        harness.check_error_shape(r, r.json())
+        assert MARKER not in r.text and "Admin console" not in r.text, r.text
+        assert "422" in r.text, "the status is not named: %s" % r.text
+        body = {"kind": "mastodon", "name": "m2", "secret": "a-token", "settings": {"instance_url": url}}
+        r = inst.post(inst.ws("/channels"), json=body)
+        assert r.status >= 400 and MARKER not in r.text, r.text
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        inst.close()
+
