@@ -622,7 +622,11 @@ static void net_run(void *arg)
     struct net_call *nc = arg;
     const char *field;
     sam_clear();
+    /* Views on this thread are for the caller's role, as on the HTTP thread; a worker never
+     * keeps another request's (nor the default of a thread that never said). */
+    view_for_role(nc->req.view_role);
     nc->rc = web_routes[nc->route].fn(&nc->req, &nc->rep);
+    view_for_role("");
     if(nc->rc) {
         field = sam_errfield();
         snprintf(nc->msg, sizeof(nc->msg), "%s", sam_errmsg(nc->rc));
@@ -786,8 +790,10 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         char role[16] = "";
         if(r.wid) {
             rc = core_allowed(w->core, &r.actor, r.wid, route->perm, role);
-            if(!rc)
+            if(!rc) {
                 view_for_role(role); /* what of a network's errors this member may read */
+                snprintf(r.view_role, sizeof(r.view_role), "%s", role); /* and on a pool worker */
+            }
         } else
             rc = (r.actor.scopes & route->perm) == route->perm
                      ? SAM_OK

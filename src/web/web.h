@@ -92,6 +92,7 @@ struct web_request {
     const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
     const char *cookie_device;  /* the samtale_device cookie (an earlier login here), or NULL */
     const char *authorization;  /* the Authorization header, or NULL (read by public routes) */
+    char view_role[16];         /* the role a network's error texts are shown for ("": none) */
 };
 
 struct web_reply {
