@@ -159,6 +159,31 @@ def test_an_invitation_link_works_once_and_can_be_withdrawn_or_renewed(inst):
         expect(request(inst.port, "GET", "/api/v1/invitations/" + bad), 404, "not_found")
 
 
+def test_an_invitation_secret_never_reaches_the_log():
+    """The link's secret travels in the API's paths (GET /api/v1/invitations/SECRET and its
+    /accept and /join): the request log, even at debug level, must not keep it."""
+    inst = harness.Instance().prepare()
+    try:
+        inst.start(extra_args=["--log-level", "debug"])
+        a = harness.invite(inst, "logged-a@example.com", "viewer")
+        b = harness.invite(inst, "logged-b@example.com", "viewer")
+        expect(request(inst.port, "GET", "/api/v1/invitations/" + a["secret"]), 200)
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % a["secret"], json={"password": "short"}),
+               422, "validation_failed")
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % a["secret"],
+                       json={"password": "logged-password-1"}), 201)
+        cookie, csrf, _ = inst.login()
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/join" % b["secret"], cookie=cookie, csrf=csrf),
+               403, "forbidden")
+        inst.server.stop()
+        log = open(inst.server.log_path, encoding="utf-8", errors="replace").read()
+        assert "/api/v1/invitations/(secret)/accept" in log, "no request line to check: " + log[-500:]
+        for secret in (a["secret"], b["secret"]):
+            assert secret not in log, [l for l in log.splitlines() if secret in l][:3]
+    finally:
+        inst.close()
+
+
 def test_only_owners_invite(inst):
     viewer = inst.create_token("viewer-inviter", "*", user="mallory@example.com")
     expect(inst.post(inst.ws("/invitations"), json={"email": "v@example.com", "role": "owner"}, token=viewer),
