@@ -184,6 +184,35 @@ def test_an_invitation_secret_never_reaches_the_log():
         inst.close()
 
 
+def test_an_owner_who_leaves_takes_their_pending_invitations_along(inst):
+    """An owner invites a second address of their own as owner and keeps the link (without
+    mail it is shown to them). Removed from the workspace, or made a viewer, they must not
+    come back through it."""
+    for i, leave in enumerate(("remove", "demote")):
+        email = "leaving-owner%d@example.com" % i
+        harness.add_member(inst, email, "owner")
+        r = login(inst.port, email, PASSWORD)
+        cookie, csrf = session_cookie(r)[0], r.json()["csrf_token"]
+        mine = expect(request(inst.port, "POST", inst.ws("/invitations"),
+                              json={"email": "comeback%d@example.com" % i, "role": "owner"}, cookie=cookie, csrf=csrf),
+                      201)
+        kept = mine["link"].rsplit("/#/invite/", 1)[1]
+        others = harness.invite(inst, "stays%d@example.com" % i, "viewer")   # the owner's own, made with a token
+        uid = [m for m in harness.list_all(inst, inst.ws("/members")) if m["email"] == email][0]["user_id"]
+        if leave == "remove":
+            expect(inst.delete(inst.ws("/members/%d" % uid)), 204)
+        else:
+            expect(inst.patch(inst.ws("/members/%d" % uid), json={"role": "viewer"}), 200)
+        r = expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % kept,
+                           json={"password": "comeback-password-1"}), 404, "not_found")
+        assert "withdrawn" in r["error"]["message"], r
+        members = [m["email"] for m in harness.list_all(inst, inst.ws("/members"))]
+        assert "comeback%d@example.com" % i not in members, members
+        # Invitations others sent are untouched.
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % others["secret"],
+                       json={"password": "stays-password-1"}), 201)
+
+
 def test_only_owners_invite(inst):
     viewer = inst.create_token("viewer-inviter", "*", user="mallory@example.com")
     expect(inst.post(inst.ws("/invitations"), json={"email": "v@example.com", "role": "owner"}, token=viewer),
