@@ -182,6 +182,32 @@ def test_a_new_password_ends_the_logins_waiting_for_a_code(inst):
     expect(answer(inst, start_login(inst, email), recovery_code=codes[2]), 200)
 
 
+def test_a_session_cannot_be_used_to_guess_the_password(inst):
+    """A browser left open gives a session, not the password. The routes of a session that
+    check the password (a new password, new recovery codes) take 10 wrong ones between
+    them, like the login; then even the right one waits."""
+    email = "open-browser@example.com"
+    harness.add_member(inst, email, "viewer")
+    app, _ = enrol(inst, email)
+    cookie, csrf = session_after(inst, email, code=next_code(app))
+    for i in range(10):
+        if i % 2:
+            expect(request(inst.port, "POST", "/api/v1/me/password",
+                           json={"current_password": "guess-%02d-password" % i, "new_password": "whatever-pw-123"},
+                           cookie=cookie, csrf=csrf), 422, "validation_failed", field="current_password")
+        else:
+            expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                           json={"password": "guess-%02d-password" % i}, cookie=cookie, csrf=csrf),
+                   422, "validation_failed", field="password")
+    r = request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": PASSWORD},
+                cookie=cookie, csrf=csrf)
+    expect(r, 429, "rate_limited")
+    assert int(r.header("Retry-After")) > 0
+    expect(request(inst.port, "POST", "/api/v1/me/password",
+                   json={"current_password": PASSWORD, "new_password": "whatever-pw-123"}, cookie=cookie, csrf=csrf),
+           429, "rate_limited")
+
+
 def test_turning_it_off_needs_the_password_and_a_code(inst):
     email = "turn-off@example.com"
     harness.add_member(inst, email, "viewer")
