@@ -213,6 +213,30 @@ def test_an_owner_who_leaves_takes_their_pending_invitations_along(inst):
                        json={"password": "stays-password-1"}), 201)
 
 
+def test_renewing_counts_toward_the_daily_bound_on_invitations(inst):
+    """Renewing sends the link again (by mail, when mail is configured). Renewals must count
+    toward the 200 invitations a person may send a day, or one owner could mail an address
+    without end."""
+    email = "renewer@example.com"
+    harness.add_member(inst, email, "owner")
+    tok = inst.create_token("renewer", "*", user=email)
+    inv = harness.invite(inst, "renewed-often@example.com", "viewer", token=tok)
+    sent, refused = 1, None
+    for i in range(205):
+        r = inst.post(inst.ws("/invitations/%d/renew" % inv["id"]), token=tok)
+        if r.status == 429:
+            refused = r
+            break
+        inv = expect(r, 200)
+        sent += 1
+    assert refused is not None, "205 renewals of one invitation were all sent"
+    assert sent == 200, sent
+    assert "24 hours" in expect(refused, 429, "rate_limited")["error"]["message"], refused.json()
+    # The last link sent still works.
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % inv["link"].rsplit("/#/invite/", 1)[1],
+                   json={"password": "renewed-often-1"}), 201)
+
+
 def test_only_owners_invite(inst):
     viewer = inst.create_token("viewer-inviter", "*", user="mallory@example.com")
     expect(inst.post(inst.ws("/invitations"), json={"email": "v@example.com", "role": "owner"}, token=viewer),
