@@ -912,7 +912,8 @@
     }
 
     function joinAsMe(inv) {
-      var mine = (state.me.user.email || '').toLowerCase() === inv.email;
+      // ASCII letters only, as the server compares (toLowerCase would turn Ø into ø).
+      var mine = (state.me.user.email || '').replace(/[A-Z]/g, function (c) { return c.toLowerCase(); }) === inv.email;
       if (!mine) {
         append(body, [
           h('p', { testid: 'invite-other-account', t: 'invite.otherAccount', tp: { me: state.me.user.email, email: inv.email } }),

@@ -247,6 +247,34 @@ int core_member_add(struct core *c, const struct actor *a, int64_t ws, const cha
     return SAM_OK;
 }
 
+/* Withdraws the pending invitations user sent into ws: someone who may no longer invite
+ * (removed, or given a role without members:write) must not keep a link they were shown
+ * to come back through. */
+static int withdraw_invitations_of(struct core *c, int64_t ws, int64_t user)
+{
+    struct store_invitation *vs = NULL;
+    size_t n = 0;
+    int64_t after = 0, now = time_now();
+    int rc;
+    do {
+        if((rc = store_invitation_list(c->st, ws, after, 200, &vs, &n)))
+            return rc;
+        for(size_t i = 0; !rc && i < n; i++) {
+            after = vs[i].id;
+            if(vs[i].invited_by == user) {
+                rc = store_invitation_revoke(c->st, ws, vs[i].id, now);
+                if(rc == SAM_ENOTFOUND) /* accepted or withdrawn meanwhile */
+                    rc = SAM_OK;
+            }
+        }
+        free(vs);
+        vs = NULL;
+    } while(!rc && n == 200);
+    if(!rc)
+        sam_clear();
+    return rc;
+}
+
 int core_member_set_role(struct core *c, const struct actor *a, int64_t ws, int64_t user,
                          const char *role, struct store_member *out)
 {
@@ -254,6 +282,8 @@ int core_member_set_role(struct core *c, const struct actor *a, int64_t ws, int6
     if(!core_role_valid(role))
         return sam_fail_field(SAM_EINVAL, "role", "role must be owner, editor, agent or viewer");
     rc = store_member_set_role(c->st, ws, user, role);
+    if(!rc && !(core_role_perms(role) & PERM_MEMBERS_WRITE))
+        rc = withdraw_invitations_of(c, ws, user);
     if(!rc)
         rc = store_member_get(c->st, ws, user, out);
     if(rc)
@@ -270,9 +300,10 @@ int core_member_remove(struct core *c, const struct actor *a, int64_t ws, int64_
     int rc = store_member_get(c->st, ws, user, &m);
     if(!rc)
         rc = store_member_delete(c->st, ws, user);
-    if(!rc)
-        core_audit(c, a, ws, "member.remove", m.email, NULL);
-    return rc;
+    if(rc)
+        return rc;
+    core_audit(c, a, ws, "member.remove", m.email, NULL);
+    return withdraw_invitations_of(c, ws, user);
 }
 
 int core_user_set_password(struct core *c, const struct actor *a, const char *email,

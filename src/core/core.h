@@ -226,8 +226,9 @@ int core_invite_create(struct core *c, const struct actor *a, int64_t ws, const 
 int core_invite_send(struct core *c, const struct actor *a, int64_t ws, const struct invite_input *in,
                      const char *base_url, int64_t now, struct store_invitation *out,
                      char secret[CORE_INVITE_SECRET_MAX]);
-/* A new link and 7 more days for a pending invitation (the old link stops working), sent
- * by mail when mail is configured. */
+/* A new link and 7 more days for a pending invitation, sent by mail when mail is
+ * configured: a new invitation (out, with its own id) of the same email, name, role and
+ * language, which withdraws the old one and counts toward the sender's daily bound. */
 int core_invite_resend(struct core *c, const struct actor *a, int64_t ws, int64_t id, const char *base_url,
                        int64_t now, struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
 /* A new link (and 7 more days) for a pending invitation; the old link stops working. */

@@ -329,15 +329,21 @@ int core_invite_resend(struct core *c, const struct actor *a, int64_t ws, int64_
                        int64_t now, struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX])
 {
     struct store_invitation v;
+    struct invite_input in;
     int rc = store_invitation_get(c->st, id, NULL, &v);
-    if(rc == SAM_OK && v.workspace_id != ws)
+    secret[0] = '\0';
+    if(rc == SAM_OK && (v.workspace_id != ws || v.accepted_at || v.revoked_at))
         rc = sam_fail(SAM_ENOTFOUND, "no pending invitation %lld", (long long)id);
     if(rc)
         return rc;
-    rc = core_invite_renew(c, a, ws, id, c->mail_enabled, now, out, secret);
-    if(rc || !c->mail_enabled)
-        return rc;
-    rc = invite_mail(c, out, secret, base_url);
-    sodium_memzero(secret, CORE_INVITE_SECRET_MAX);
-    return rc;
+    /* A renewal is a new invitation of the same person, which withdraws the old one: it
+     * counts toward the sender's daily bound like any other, so that renewing cannot mail
+     * one address without end. */
+    memset(&in, 0, sizeof(in));
+    in.email = v.email;
+    in.name = v.name[0] ? v.name : NULL;
+    in.role = v.role;
+    in.language = v.language;
+    in.by_email = c->mail_enabled;
+    return core_invite_send(c, a, ws, &in, base_url, now, out, secret);
 }

@@ -950,8 +950,14 @@ static int sq_session_delete(struct store *st, const unsigned char hash[32])
 
 static int sq_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
 {
-    return simple_exec(st, "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2", "sessions",
-                       user_id, keep_id, 0, NULL, NULL);
+    /* The logins waiting for a second factor go first: each was opened with the
+     * password that is now being replaced (or the factor being removed). */
+    int rc = simple_exec(st, "DELETE FROM login_challenges WHERE user_id = ?1", "login challenges", user_id, 0, 0,
+                         NULL, NULL);
+    if(!rc)
+        rc = simple_exec(st, "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2", "sessions", user_id, keep_id,
+                         0, NULL, NULL);
+    return rc;
 }
 
 /* ---- API tokens ---- */

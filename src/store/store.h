@@ -481,7 +481,8 @@ int store_session_insert(struct store *st, const unsigned char hash[32], struct 
 int store_session_get(struct store *st, const unsigned char hash[32], struct store_session *out);
 int store_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires);
 int store_session_delete(struct store *st, const unsigned char hash[32]);
-/* Ends every session of the user but keep_id (0: all). */
+/* Ends every session of the user but keep_id (0: all), and every login of the user
+ * still waiting for its second factor (login_challenges). */
 int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id);
 
 int store_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t);

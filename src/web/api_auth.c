@@ -140,15 +140,43 @@ int api_me(struct web_request *r, struct web_reply *out)
     return api_reply(out, 200, me);
 }
 
+#define PASSWORD_FAILURES_MAX 10 /* wrong passwords a signed-in account takes in the limiter's window */
+
+/* Counts a check of the signed-in person's password before it is made, so a session
+ * (a browser left open) cannot be used to guess the password past the login limits.
+ * key receives the limiter's key, for password_checked. */
+static int password_gate(struct web_request *r, struct web_reply *out, char key[64], int64_t now)
+{
+    int rc;
+    snprintf(key, 64, "password:%lld", (long long)r->user.id);
+    rc = ratelimit_check(key, PASSWORD_FAILURES_MAX, now, &out->retry_after);
+    if(rc == SAM_ERATE)
+        rc = sam_fail(SAM_ERATE, "too many wrong passwords; try again in %d minutes", (out->retry_after + 59) / 60);
+    return rc;
+}
+
+/* Gives the attempt back unless rc says the password (field) was wrong. */
+static void password_checked(const char *key, int rc, const char *field, int64_t now)
+{
+    const char *f = sam_errfield();
+    if(!(rc == SAM_EINVAL && f && !strcmp(f, field)))
+        ratelimit_release(key, now);
+}
+
 int api_me_password(struct web_request *r, struct web_reply *out)
 {
     static const char *const keys[] = {"current_password", "new_password", NULL};
     const char *cur, *next;
+    char key[64];
+    int64_t now = time_now();
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "current_password", 1, &cur)) ||
        (rc = api_body_str(r->body, "new_password", 1, &next)))
         return rc;
+    if((rc = password_gate(r, out, key, now)))
+        return rc;
     rc = core_password_change(r->core, r->user.id, r->session.id, cur, next);
+    password_checked(key, rc, "current_password", now);
     if(rc)
         return rc;
     core_audit(r->core, &r->actor, 0, "user.password", r->user.email, NULL);
@@ -342,12 +370,17 @@ int api_second_factor_recovery(struct web_request *r, struct web_reply *out)
 {
     static const char *const keys[] = {"password", NULL};
     const char *password;
-    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE];
+    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE], key[64];
+    int64_t now = time_now();
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
        (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
         return rc;
-    if((rc = core_recovery_renew(r->core, &r->actor, &r->user, password, codes)))
+    if((rc = password_gate(r, out, key, now)))
+        return rc;
+    rc = core_recovery_renew(r->core, &r->actor, &r->user, password, codes);
+    password_checked(key, rc, "password", now);
+    if(rc)
         return rc;
     rc = api_reply(out, 200, json_pack("{s:o}", "recovery_codes", codes_json(codes)));
     sodium_memzero(codes, sizeof(codes));

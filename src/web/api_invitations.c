@@ -4,7 +4,7 @@
  * which reads the invitation through the public GET, then either makes their account
  * (POST .../accept with their name and password: they are logged in) or, logged in
  * already, joins (POST .../join). The link's secret is in the URL fragment, so it never
- * reaches a server log or a Referer.
+ * reaches a Referer; the API paths below carry it, and server.c keeps them out of its log.
  */
 #include "web/api.h"
 #include "util/err.h"

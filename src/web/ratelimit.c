@@ -136,11 +136,19 @@ static void drop_if_empty(struct rl_entry *e)
     }
 }
 
-/* The address a limit counts by: IPv4 as it is, IPv6 by its /64 (one subscriber). */
+/* The address a limit counts by: IPv4 as it is, IPv6 by its /64 (one subscriber). An
+ * IPv4 client of a socket listening on [::] comes as ::ffff:a.b.c.d: it counts as its
+ * IPv4 address (by its /64 every IPv4 client would share one count). */
 static void addr_key(const char *addr, char *out, size_t n)
 {
     struct in6_addr a6;
     if(strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+        if(IN6_IS_ADDR_V4MAPPED(&a6)) {
+            char v4[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, a6.s6_addr + 12, v4, sizeof(v4));
+            snprintf(out, n, "%s", v4);
+            return;
+        }
         memset(a6.s6_addr + 8, 0, 8);
         char buf[INET6_ADDRSTRLEN];
         inet_ntop(AF_INET6, &a6, buf, sizeof(buf));

@@ -192,12 +192,26 @@ static json_t *error_json(const char *code, const char *message, const char *fie
     return json_pack("{s:o}", "error", e);
 }
 
+/* The path as a log may show it: the calendar feed's path is its key, and an invitation's
+ * public routes carry the link's secret; neither goes into a log. Returns path, a
+ * constant, or buf. */
+static const char *log_path(const char *path, char *buf, size_t n)
+{
+    static const char inv[] = "/api/v1/invitations/";
+    if(!strncmp(path, "/ical/", 6))
+        return "/ical/(secret)";
+    if(!strncmp(path, inv, sizeof(inv) - 1)) {
+        const char *rest = strchr(path + sizeof(inv) - 1, '/');
+        snprintf(buf, n, "%s(secret)%.32s", inv, rest ? rest : "");
+        return buf;
+    }
+    return path;
+}
+
 static void access_log(const char *method, const char *path, int status, double secs)
 {
-    char st[8], ms[32];
-    /* The calendar feed's path is its key: it never goes into a log. */
-    if(!strncmp(path, "/ical/", 6))
-        path = "/ical/(secret)";
+    char st[8], ms[32], shown[80];
+    path = log_path(path, shown, sizeof(shown));
     snprintf(st, sizeof(st), "%d", status);
     snprintf(ms, sizeof(ms), "%.3f", secs * 1000.0);
     log_kv(status >= 500 ? LOG_WARN : LOG_DEBUG, "request", "method", method, "path", path,
@@ -526,8 +540,9 @@ static enum MHD_Result send_result(struct MHD_Connection *conn, const struct web
         if(rep->error_code)
             code = rep->error_code;
         if(st >= 500 && st != 502) {       /* 502: a network's answer, worth showing */
-            log_kv(LOG_ERROR, "request failed", "method", method, "path",
-                   strncmp(path, "/ical/", 6) ? path : "/ical/(secret)", "error", msg, NULL);
+            char shown[80];
+            log_kv(LOG_ERROR, "request failed", "method", method, "path", log_path(path, shown, sizeof(shown)),
+                   "error", msg, NULL);
             msg = "internal error; the server log has details";
             field = NULL;
         }

@@ -2175,6 +2175,35 @@ async function main() {
     }
   }, { page });
 
+  await check('an account whose email has a capital beyond ASCII (Ø) joins through its invitation', async () => {
+    // The server compares emails in ASCII lower case (as SQLite's NOCASE does); the page
+    // must not lower Ø to ø and tell the invited person they are someone else.
+    const email = 'Ørjan@example.com', password = 'orjans-own-password';
+    cli(['workspace', 'add', 'Nordover', '--timezone', 'UTC']);
+    cli(['user', 'add', '--email', email, '--workspace', 'Nordover', '--role', 'viewer', '--password-stdin'], password + '\n');
+    const inv = JSON.parse(cli(['--json', 'invite', 'create', '--workspace', 'Acme', '--email', email, '--role', 'viewer']));
+    const other = await newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: BROWSER_TZ });
+    try {
+      const p4 = await other.newPage();
+      watch(p4);
+      await p4.goto(base + new URL(inv.link).hash);
+      await byId(p4, 'invite-login').click();
+      await byId(p4, 'login-email').fill(email);
+      await byId(p4, 'login-password').fill(password);
+      await byId(p4, 'login-submit').click();
+      await p4.locator('[data-testid="invite-join"], [data-testid="invite-other-account"]').first().waitFor();
+      assert(await byId(p4, 'invite-other-account').count() === 0, 'the page says the invitation is for another account');
+      const [res] = await Promise.all([
+        p4.waitForResponse((r) => r.url().endsWith('/join')),
+        byId(p4, 'invite-join').click(),
+      ]);
+      await apiStatus(res, 200);
+      await byId(p4, 'app-header').waitFor();
+    } finally {
+      await other.close();
+    }
+  }, { page });
+
   await check('no console errors, CSP violations or page errors', async () => {
     assert(problems.length === 0, `${problems.length} problem(s):\n${problems.join('\n')}`);
   });

@@ -160,6 +160,54 @@ def session_after(inst, email, code=None, recovery=None):
     return session_cookie(r)[0], doc["csrf_token"]
 
 
+def test_a_new_password_ends_the_logins_waiting_for_a_code(inst):
+    """Someone who had the old password holds a challenge; the owner changes the password
+    (or the operator sets one): that challenge must not give a session any more, with a
+    code or a recovery code."""
+    email = "changed-password@example.com"
+    harness.add_member(inst, email, "viewer")
+    app, codes = enrol(inst, email)
+    stolen = start_login(inst, email)
+    cookie, csrf = session_after(inst, email, code=next_code(app))
+    new_password = PASSWORD + "-new"
+    expect(request(inst.port, "POST", "/api/v1/me/password",
+                   json={"current_password": PASSWORD, "new_password": new_password}, cookie=cookie, csrf=csrf), 204)
+    expect(answer(inst, stolen, recovery_code=codes[0]), 401)
+    expect(answer(inst, stolen, code=next_code(app)), 401)
+    # The same when the operator sets the password.
+    stolen = start_login(inst, email, new_password)
+    harness.cli_ok(inst.db, "user", "passwd", "--email", email, "--password-stdin", input=PASSWORD + "\n")
+    expect(answer(inst, stolen, recovery_code=codes[1]), 401)
+    # The owner's own login with the new password and an unused code still works.
+    expect(answer(inst, start_login(inst, email), recovery_code=codes[2]), 200)
+
+
+def test_a_session_cannot_be_used_to_guess_the_password(inst):
+    """A browser left open gives a session, not the password. The routes of a session that
+    check the password (a new password, new recovery codes) take 10 wrong ones between
+    them, like the login; then even the right one waits."""
+    email = "open-browser@example.com"
+    harness.add_member(inst, email, "viewer")
+    app, _ = enrol(inst, email)
+    cookie, csrf = session_after(inst, email, code=next_code(app))
+    for i in range(10):
+        if i % 2:
+            expect(request(inst.port, "POST", "/api/v1/me/password",
+                           json={"current_password": "guess-%02d-password" % i, "new_password": "whatever-pw-123"},
+                           cookie=cookie, csrf=csrf), 422, "validation_failed", field="current_password")
+        else:
+            expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                           json={"password": "guess-%02d-password" % i}, cookie=cookie, csrf=csrf),
+                   422, "validation_failed", field="password")
+    r = request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": PASSWORD},
+                cookie=cookie, csrf=csrf)
+    expect(r, 429, "rate_limited")
+    assert int(r.header("Retry-After")) > 0
+    expect(request(inst.port, "POST", "/api/v1/me/password",
+                   json={"current_password": PASSWORD, "new_password": "whatever-pw-123"}, cookie=cookie, csrf=csrf),
+           429, "rate_limited")
+
+
 def test_turning_it_off_needs_the_password_and_a_code(inst):
     email = "turn-off@example.com"
     harness.add_member(inst, email, "viewer")

@@ -163,6 +163,84 @@ def test_an_invitation_link_works_once_and_can_be_withdrawn_or_renewed(inst):
         expect(request(inst.port, "GET", "/api/v1/invitations/" + bad), 404, "not_found")
 
 
+def test_an_invitation_secret_never_reaches_the_log():
+    """The link's secret travels in the API's paths (GET /api/v1/invitations/SECRET and its
+    /accept and /join): the request log, even at debug level, must not keep it."""
+    inst = harness.Instance().prepare()
+    try:
+        inst.start(extra_args=["--log-level", "debug"])
+        a = harness.invite(inst, "logged-a@example.com", "viewer")
+        b = harness.invite(inst, "logged-b@example.com", "viewer")
+        expect(request(inst.port, "GET", "/api/v1/invitations/" + a["secret"]), 200)
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % a["secret"], json={"password": "short"}),
+               422, "validation_failed")
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % a["secret"],
+                       json={"password": "logged-password-1"}), 201)
+        cookie, csrf, _ = inst.login()
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/join" % b["secret"], cookie=cookie, csrf=csrf),
+               403, "forbidden")
+        inst.server.stop()
+        log = open(inst.server.log_path, encoding="utf-8", errors="replace").read()
+        assert "/api/v1/invitations/(secret)/accept" in log, "no request line to check: " + log[-500:]
+        for secret in (a["secret"], b["secret"]):
+            assert secret not in log, [l for l in log.splitlines() if secret in l][:3]
+    finally:
+        inst.close()
+
+
+def test_an_owner_who_leaves_takes_their_pending_invitations_along(inst):
+    """An owner invites a second address of their own as owner and keeps the link (without
+    mail it is shown to them). Removed from the workspace, or made a viewer, they must not
+    come back through it."""
+    for i, leave in enumerate(("remove", "demote")):
+        email = "leaving-owner%d@example.com" % i
+        harness.add_member(inst, email, "owner")
+        r = login(inst.port, email, PASSWORD)
+        cookie, csrf = session_cookie(r)[0], r.json()["csrf_token"]
+        mine = expect(request(inst.port, "POST", inst.ws("/invitations"),
+                              json={"email": "comeback%d@example.com" % i, "role": "owner"}, cookie=cookie, csrf=csrf),
+                      201)
+        kept = mine["link"].rsplit("/#/invite/", 1)[1]
+        others = harness.invite(inst, "stays%d@example.com" % i, "viewer")   # the owner's own, made with a token
+        uid = [m for m in harness.list_all(inst, inst.ws("/members")) if m["email"] == email][0]["user_id"]
+        if leave == "remove":
+            expect(inst.delete(inst.ws("/members/%d" % uid)), 204)
+        else:
+            expect(inst.patch(inst.ws("/members/%d" % uid), json={"role": "viewer"}), 200)
+        r = expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % kept,
+                           json={"password": "comeback-password-1"}), 404, "not_found")
+        assert "withdrawn" in r["error"]["message"], r
+        members = [m["email"] for m in harness.list_all(inst, inst.ws("/members"))]
+        assert "comeback%d@example.com" % i not in members, members
+        # Invitations others sent are untouched.
+        expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % others["secret"],
+                       json={"password": "stays-password-1"}), 201)
+
+
+def test_renewing_counts_toward_the_daily_bound_on_invitations(inst):
+    """Renewing sends the link again (by mail, when mail is configured). Renewals must count
+    toward the 200 invitations a person may send a day, or one owner could mail an address
+    without end."""
+    email = "renewer@example.com"
+    harness.add_member(inst, email, "owner")
+    tok = inst.create_token("renewer", "*", user=email)
+    inv = harness.invite(inst, "renewed-often@example.com", "viewer", token=tok)
+    sent, refused = 1, None
+    for i in range(205):
+        r = inst.post(inst.ws("/invitations/%d/renew" % inv["id"]), token=tok)
+        if r.status == 429:
+            refused = r
+            break
+        inv = expect(r, 200)
+        sent += 1
+    assert refused is not None, "205 renewals of one invitation were all sent"
+    assert sent == 200, sent
+    assert "24 hours" in expect(refused, 429, "rate_limited")["error"]["message"], refused.json()
+    # The last link sent still works.
+    expect(request(inst.port, "POST", "/api/v1/invitations/%s/accept" % inv["link"].rsplit("/#/invite/", 1)[1],
+                   json={"password": "renewed-often-1"}), 201)
+
+
 def test_only_owners_invite(inst):
     viewer = inst.create_token("viewer-inviter", "*", user="mallory@example.com")
     expect(inst.post(inst.ws("/invitations"), json={"email": "v@example.com", "role": "owner"}, token=viewer),

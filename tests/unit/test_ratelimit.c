@@ -93,6 +93,32 @@ static void email_is_slowed_with_a_growing_delay(void **state)
     assert_int_equal(gate("owner@example.com", "10.3.0.1", 1, now, &retry), SAM_OK);
 }
 
+static void ipv4_mapped_counts_as_its_ipv4_address(void **state)
+{
+    int retry;
+    char email[64], addr[64];
+    (void)state;
+    /* A server listening on [::] sees IPv4 clients as ::ffff:a.b.c.d. Their /64 is the
+     * same for every IPv4 client: counted so, twenty failures anywhere would lock every
+     * IPv4 client out, and five on the owner's email would lock the owner out. */
+    assert_int_equal(ratelimit_init(4096), SAM_OK);
+    for(int i = 0; i < RL_ADDR_LIMIT; i++) {
+        snprintf(email, sizeof(email), "sprayed%d@example.com", i);
+        snprintf(addr, sizeof(addr), "::ffff:198.51.100.%d", i % 4 + 1);
+        if(i < 4)
+            assert_int_equal(gate("owner@example.com", addr, 0, T0, &retry), SAM_OK);
+        else
+            assert_int_equal(gate(email, addr, 0, T0, &retry), SAM_OK);
+    }
+    /* Another IPv4 client, and the owner from it: neither is locked. */
+    assert_int_equal(gate("someone@example.com", "::ffff:203.0.113.9", 0, T0, &retry), SAM_OK);
+    assert_int_equal(gate("owner@example.com", "::ffff:203.0.113.9", 1, T0, &retry), SAM_OK);
+    /* The mapped form and the plain form are one address. */
+    for(int i = 0; i < RL_PAIR_LIMIT; i++)
+        assert_int_equal(gate("pair@example.com", "::ffff:192.0.2.50", 0, T0, &retry), SAM_OK);
+    assert_int_equal(gate("pair@example.com", "192.0.2.50", 0, T0, &retry), SAM_ERATE);
+}
+
 static void eviction_attack_cannot_flush_a_live_count(void **state)
 {
     int retry, refused = 0, allowed = 0;
@@ -155,6 +181,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pair_locks_only_that_pair),
         cmocka_unit_test(address_limit_counts_ipv6_by_64),
+        cmocka_unit_test(ipv4_mapped_counts_as_its_ipv4_address),
         cmocka_unit_test(email_is_slowed_with_a_growing_delay),
         cmocka_unit_test(eviction_attack_cannot_flush_a_live_count),
         cmocka_unit_test(parallel_attempts_are_counted_before_the_check),
