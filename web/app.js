@@ -3684,14 +3684,14 @@
           h('p', { t: 'sf.offText' }),
           required.length ? h('p', { class: 'note', testid: 'second-factor-required-note', t: 'sf.requiredBy',
             tp: { workspaces: required.map(function (m) { return m.workspace_name; }).join(', ') } }) : null,
-          button('sf.turnOn', { kind: 'primary', testid: 'second-factor-on', onClick: begin })
+          button('sf.turnOn', { kind: 'primary', testid: 'second-factor-on', onClick: askPassword.bind(null, 'on') })
         ]);
       }
     }
 
-    function begin() {
-      msg.clear();
-      call('POST', '/me/second-factor').then(function (res) {
+    // Step 1, after the password: the secret and its QR code.
+    function begin(res) {
+      {
         clear(card);
         var img = h('img', { class: 'qr', testid: 'second-factor-qr', width: '220', height: '220', attrs: { alt: 'sf.qrAlt' }, src: res.qr_code });
         var grouped = res.secret.replace(/(.{4})/g, '$1 ').trim();
@@ -3728,18 +3728,19 @@
             else msg.error(err.message);
           });
         });
-      }, function (err) { if (!err.handled) msg.error(err.message); });
+      }
     }
 
-    // Turning it off or new recovery codes: the password (and for off, a code) first.
+    // Turning it on, off, or new recovery codes: the password first (and, but for turning
+    // it on, a code from the app or a recovery code).
     function askPassword(what) {
       msg.clear();
       clear(card);
       var pw = field('sf-pw', 'account.pw.current', h('input', { type: 'password', autocomplete: 'current-password', testid: 'second-factor-password' }));
-      var code = what === 'off' ? field('sf-off-code', 'sf.codeOrRecovery', h('input', { type: 'text', autocomplete: 'off', maxlength: '40', testid: 'second-factor-off-code' }), { hint: 'sf.codeOrRecoveryHint' }) : null;
-      var submit = button(what === 'off' ? 'sf.turnOff' : 'sf.newCodes', { type: 'submit', kind: what === 'off' ? 'danger' : 'primary', testid: 'second-factor-password-submit' });
+      var code = what !== 'on' ? field('sf-off-code', 'sf.codeOrRecovery', h('input', { type: 'text', autocomplete: 'off', maxlength: '40', testid: 'second-factor-off-code' }), { hint: 'sf.codeOrRecoveryHint' }) : null;
+      var submit = button(what === 'off' ? 'sf.turnOff' : what === 'on' ? 'sf.continue' : 'sf.newCodes', { type: 'submit', kind: what === 'off' ? 'danger' : 'primary', testid: 'second-factor-password-submit' });
       var form = h('form', { class: 'form', novalidate: true, testid: 'second-factor-password-form' },
-        h('p', { t: what === 'off' ? 'sf.offConfirm' : 'sf.codesConfirm' }),
+        h('p', { t: what === 'off' ? 'sf.offConfirm' : what === 'on' ? 'sf.onConfirm' : 'sf.codesConfirm' }),
         msg.el, pw.wrap, code ? code.wrap : null,
         h('div', { class: 'form-actions' }, submit, button('action.cancel', { onClick: draw })));
       append(card, [h('h2', { t: 'sf.heading' }), form]);
@@ -3757,8 +3758,10 @@
           if (/^[\d\s]+$/.test(v)) body.code = v.replace(/\s+/g, ''); else body.recovery_code = v;
         }
         submit.disabled = true;
-        call('POST', what === 'off' ? '/me/second-factor/disable' : '/me/second-factor/recovery-codes', body).then(function (res) {
+        var path = what === 'off' ? '/me/second-factor/disable' : what === 'on' ? '/me/second-factor' : '/me/second-factor/recovery-codes';
+        call('POST', path, body).then(function (res) {
           if (what === 'off') { refreshMe(); return; }
+          if (what === 'on') { begin(res); return; }
           clear(card);
           append(card, [h('h2', { t: 'sf.heading' }), recoveryCodesBox(res.recovery_codes, function () { refreshMe(); })]);
         }, function (err) {

@@ -570,7 +570,7 @@
     'sf.codeOrRecovery': "Code from your app, or a recovery code",
     'sf.codeOrRecoveryHint': "Six digits from the app, or one of your recovery codes.",
     'sf.offConfirm': "To turn two-step login off, confirm with your password and a code.",
-    'sf.codesConfirm': "New recovery codes replace the ones you have. Confirm with your password.",
+    'sf.codesConfirm': "New recovery codes replace the ones you have. Confirm with your password and a code from your app (or a recovery code).",
     'sf.codes.heading': "Your recovery codes",
     'sf.codes.text': "If you lose your phone, each of these codes lets you log in once. Save them somewhere safe, such as a password manager, or print them.",
     'sf.codes.once': "They are shown only this once.",
@@ -604,6 +604,8 @@
     'wsec.off': "Two-step login is no longer required here.",
     'wsec.needOwn': "Turn on two-step login for your own account first, or this rule would lock you out too.",
     'wsec.toAccount': "Go to your account",
+    'sf.onConfirm': "To turn on two-step login, confirm with your password.",
+    'sf.continue': "Continue",
   };
 
   var nb = {
@@ -1164,7 +1166,7 @@
     'sf.codeOrRecovery': "Kode fra appen eller en gjenopprettingskode",
     'sf.codeOrRecoveryHint': "Seks sifre fra appen, eller en av gjenopprettingskodene dine.",
     'sf.offConfirm': "Bekreft med passordet og en kode for å slå av totrinnsinnlogging.",
-    'sf.codesConfirm': "Nye gjenopprettingskoder erstatter dem du har. Bekreft med passordet.",
+    'sf.codesConfirm': "Nye gjenopprettingskoder erstatter dem du har. Bekreft med passordet og en kode fra appen (eller en gjenopprettingskode).",
     'sf.codes.heading': "Gjenopprettingskodene dine",
     'sf.codes.text': "Mister du telefonen, kan du logge inn én gang med hver av disse kodene. Lagre dem et trygt sted, for eksempel i en passordbehandler, eller skriv dem ut.",
     'sf.codes.once': "De vises bare denne ene gangen.",
@@ -1198,6 +1200,8 @@
     'wsec.off': "Totrinnsinnlogging kreves ikke lenger her.",
     'wsec.needOwn': "Slå på totrinnsinnlogging for din egen konto først, ellers stenger regelen deg ute også.",
     'wsec.toAccount': "Gå til din konto",
+    'sf.onConfirm': "Bekreft med passordet for å slå på totrinnsinnlogging.",
+    'sf.continue': "Fortsett",
   };
 
   var sv = {
@@ -1758,7 +1762,7 @@
     'sf.codeOrRecovery': "Kod från appen eller en återställningskod",
     'sf.codeOrRecoveryHint': "Sex siffror från appen, eller en av dina återställningskoder.",
     'sf.offConfirm': "Bekräfta med lösenordet och en kod för att stänga av tvåstegsinloggning.",
-    'sf.codesConfirm': "Nya återställningskoder ersätter dem du har. Bekräfta med lösenordet.",
+    'sf.codesConfirm': "Nya återställningskoder ersätter dem du har. Bekräfta med lösenordet och en kod från appen (eller en återställningskod).",
     'sf.codes.heading': "Dina återställningskoder",
     'sf.codes.text': "Om du tappar telefonen kan du logga in en gång med var och en av koderna. Spara dem på ett säkert ställe, till exempel i en lösenordshanterare, eller skriv ut dem.",
     'sf.codes.once': "De visas bara den här gången.",
@@ -1792,6 +1796,8 @@
     'wsec.off': "Tvåstegsinloggning krävs inte längre här.",
     'wsec.needOwn': "Slå på tvåstegsinloggning för ditt eget konto först, annars stänger regeln ute dig också.",
     'wsec.toAccount': "Gå till ditt konto",
+    'sf.onConfirm': "Bekräfta med ditt lösenord för att slå på tvåstegsinloggning.",
+    'sf.continue': "Fortsätt",
   };
 
   var dict = { en: en, nb: nb, sv: sv };

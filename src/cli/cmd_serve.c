@@ -246,6 +246,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
     wo.public_url = conf_get(c->conf, "public_url");
     wo.metrics_token = conf_get(c->conf, "metrics_token");
+    wo.trusted_proxies = conf_get(c->conf, "trusted_proxies");
     {
         long entries = conf_get_long(c->conf, "login_limiter_entries");
         if(entries < 64 || entries > (1L << 24)) {

@@ -133,20 +133,28 @@ int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, con
     return SAM_OK;
 }
 
+int core_workspace_second_factor_allowed(struct core *c, const struct actor *a, int required)
+{
+    struct store_user u;
+    int rc;
+    if(!required || a->system)
+        return SAM_OK;
+    if((rc = store_user_get(c->st, a->user_id, &u)))
+        return rc;
+    if(!u.totp_enabled_at)
+        return sam_fail_field(SAM_ECONFLICT, "require_second_factor", "turn on two-step login for your own "
+                              "account first (under Your account), or this rule would lock you out too");
+    return SAM_OK;
+}
+
 int core_workspace_require_second_factor(struct core *c, const struct actor *a, int64_t ws, int required)
 {
     struct store_workspace w;
     int rc = store_workspace_get(c->st, ws, &w);
     if(rc)
         return rc;
-    if(required && !a->system) {
-        struct store_user u;
-        if((rc = store_user_get(c->st, a->user_id, &u)))
-            return rc;
-        if(!u.totp_enabled_at)
-            return sam_fail_field(SAM_ECONFLICT, "require_second_factor", "turn on two-step login for your own "
-                                  "account first (under Your account), or this rule would lock you out too");
-    }
+    if((rc = core_workspace_second_factor_allowed(c, a, required)))
+        return rc;
     if(w.require_second_factor == (required != 0))
         return SAM_OK;
     if((rc = store_workspace_set_second_factor(c->st, ws, required)))

@@ -179,6 +179,9 @@ int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, con
 /* Makes the workspace require (or not) a second factor of its owners and editors. A
  * person who has none cannot turn it on (it would lock them out): SAM_ECONFLICT. */
 int core_workspace_require_second_factor(struct core *c, const struct actor *a, int64_t ws, int required);
+/* Only the check of core_workspace_require_second_factor (nothing changes): callers that
+ * change more in one request check it first, so a refusal leaves everything as it was. */
+int core_workspace_second_factor_allowed(struct core *c, const struct actor *a, int required);
 /* Finds a workspace by id (all digits) or by name. */
 int core_workspace_find(struct core *c, const char *id_or_name, struct store_workspace *out);
 
@@ -231,9 +234,6 @@ int core_invite_send(struct core *c, const struct actor *a, int64_t ws, const st
  * language, which withdraws the old one and counts toward the sender's daily bound. */
 int core_invite_resend(struct core *c, const struct actor *a, int64_t ws, int64_t id, const char *base_url,
                        int64_t now, struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
-/* A new link (and 7 more days) for a pending invitation; the old link stops working. */
-int core_invite_renew(struct core *c, const struct actor *a, int64_t ws, int64_t id, int by_email, int64_t now,
-                      struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX]);
 int core_invite_revoke(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t now);
 /* "pending", "accepted", "withdrawn" or "expired". */
 const char *core_invite_state(const struct store_invitation *v, int64_t now);
@@ -291,9 +291,10 @@ int core_totp_confirm(struct core *c, const struct actor *a, const struct store_
 /* Turns the factor off, after the password and a code (or a recovery code). */
 int core_totp_disable(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
                       const char *code, const char *recovery, int64_t now);
-/* A new set of recovery codes (the old ones stop working), after the password. */
+/* A new set of recovery codes (the old ones stop working), after the password and a code
+ * (or a recovery code: exactly one of code and recovery), as turning the factor off asks. */
 int core_recovery_renew(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
-                        char codes[][14]);
+                        const char *code, const char *recovery, int64_t now, char codes[][14]);
 /* The operator's way back in for someone who lost phone and codes: the factor is removed
  * and the account's sessions end. */
 int core_totp_reset(struct core *c, const struct actor *a, const char *email);

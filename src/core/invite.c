@@ -112,25 +112,6 @@ int core_invite_create(struct core *c, const struct actor *a, int64_t ws, const 
     return SAM_OK;
 }
 
-int core_invite_renew(struct core *c, const struct actor *a, int64_t ws, int64_t id, int by_email, int64_t now,
-                      struct store_invitation *out, char secret[CORE_INVITE_SECRET_MAX])
-{
-    unsigned char hash[32];
-    int rc;
-    secret[0] = '\0';
-    new_secret(secret, hash);
-    rc = store_invitation_renew(c->st, ws, id, hash, now, now + CORE_INVITE_SECONDS, by_email ? "email" : "link");
-    sodium_memzero(hash, sizeof(hash));
-    if(!rc)
-        rc = store_invitation_get(c->st, id, NULL, out);
-    if(rc) {
-        sodium_memzero(secret, CORE_INVITE_SECRET_MAX);
-        return rc;
-    }
-    core_audit(c, a, ws, "member.invite_renew", out->email, NULL);
-    return SAM_OK;
-}
-
 int core_invite_revoke(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t now)
 {
     struct store_invitation v;

@@ -249,7 +249,7 @@ int core_totp_disable(struct core *c, const struct actor *a, const struct store_
 }
 
 int core_recovery_renew(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
-                        char codes[][TOTP_RECOVERY_SIZE])
+                        const char *code, const char *recovery, int64_t now, char codes[][TOTP_RECOVERY_SIZE])
 {
     unsigned char hashes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_HASH_BYTES];
     int rc;
@@ -257,7 +257,13 @@ int core_recovery_renew(struct core *c, const struct actor *a, const struct stor
         return sam_fail(SAM_ECONFLICT, "two-step login is not on for this account");
     if(!password || !core_password_verify(u->password_hash, password))
         return sam_fail_field(SAM_EINVAL, "password", "the password is wrong");
-    rc = new_recovery(c, codes, hashes);
+    if((!code) == (!recovery))
+        return sam_fail_field(SAM_EINVAL, "code", "give the code from your app, or one recovery code");
+    rc = check_factor(c, u, code, recovery, now);
+    if(rc == SAM_EAUTH)
+        return sam_fail_field(SAM_EINVAL, recovery ? "recovery_code" : "code", "%s", sam_errmsg(rc));
+    if(!rc)
+        rc = new_recovery(c, codes, hashes);
     if(!rc)
         rc = store_recovery_replace(c->st, u->id, (const unsigned char(*)[32])hashes, TOTP_RECOVERY_COUNT);
     sodium_memzero(hashes, sizeof(hashes));

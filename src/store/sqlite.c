@@ -144,6 +144,16 @@ static int exec_sql(struct sq *s, const char *sql, const char *what)
     return SAM_OK;
 }
 
+/* Commits the open transaction; when the commit fails (a busy database, a full disk) the
+ * transaction is rolled back, so the connection never stays inside it. */
+static int commit_tx(struct sq *s, const char *what)
+{
+    int rc = exec_sql(s, "COMMIT", what);
+    if(rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* ---- open, close, migrations ---- */
 
 static int mkdirs_for(const char *path)
@@ -267,7 +277,7 @@ static int sq_migrate(struct store *st, int *version)
             exec_sql(s, "ROLLBACK", "rollback migration");
             goto out;
         }
-        rc = exec_sql(s, "COMMIT", "commit migration");
+        rc = commit_tx(s, "commit migration");
         if(rc)
             goto out;
         cur = v;
@@ -824,7 +834,7 @@ static int member_change(struct store *st, int64_t ws, int64_t user, const char 
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -1349,7 +1359,7 @@ static int post_insert_tx(struct store *st, struct store_post *p, struct store_s
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -1551,7 +1561,7 @@ static int sq_post_cancel(struct store *st, int64_t id, int64_t now)
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -1738,7 +1748,7 @@ static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner,
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback claim");
     else
-        rc = exec_sql(s, "COMMIT", "commit claim");
+        rc = commit_tx(s, "commit claim");
 out:
     unlock(s);
     free(due);
@@ -1795,7 +1805,7 @@ static int sq_occurrence_finish(struct store *st, int64_t id, const char *owner,
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -2328,7 +2338,7 @@ static int sq_oauth_take(struct store *st, const char *state_hash, int64_t now, 
         }
     }
     if(!rc)
-        rc = exec_sql(s, "COMMIT", "commit oauth");
+        rc = commit_tx(s, "commit oauth");
     else
         (void)exec_sql(s, "ROLLBACK", "rollback oauth");
     unlock(s);
@@ -2572,7 +2582,7 @@ static int sq_user_login_succeeded(struct store *st, int64_t id, int64_t now, st
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -2697,7 +2707,7 @@ static int sq_invitation_insert(struct store *st, const unsigned char hash[32], 
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -2752,31 +2762,6 @@ static int sq_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_
                              " AND accepted_at IS NULL AND revoked_at IS NULL", "invitation", id, ws, now, NULL, &n);
     if(!rc && !n)
         rc = sam_fail(SAM_ENOTFOUND, "no pending invitation %lld", (long long)id);
-    return rc;
-}
-
-static int sq_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
-                               int64_t expires, const char *delivery)
-{
-    struct sq *s = SQ(st);
-    sqlite3_stmt *q;
-    int rc, n = 0;
-    lock(s);
-    rc = prep(s, "UPDATE invitations SET token_hash = ?3, created_at = ?4, expires_at = ?5, delivery = ?6"
-                 " WHERE id = ?1 AND workspace_id = ?2 AND accepted_at IS NULL AND revoked_at IS NULL", &q);
-    if(!rc) {
-        sqlite3_bind_int64(q, 1, id);
-        sqlite3_bind_int64(q, 2, ws);
-        sqlite3_bind_blob(q, 3, hash, 32, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 4, now);
-        sqlite3_bind_int64(q, 5, expires);
-        bind_text(q, 6, delivery);
-        rc = exec_stmt(s, q, "invitation", &n);
-        if(!rc && !n)
-            rc = sam_fail(SAM_ENOTFOUND, "no pending invitation %lld", (long long)id);
-        release(s, q);
-    }
-    unlock(s);
     return rc;
 }
 
@@ -2845,7 +2830,7 @@ static int sq_invitation_accept(struct store *st, const unsigned char hash[32], 
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -2966,7 +2951,7 @@ static int sq_totp_enable(struct store *st, int64_t user, const unsigned char *s
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -2992,7 +2977,7 @@ static int sq_totp_disable(struct store *st, int64_t user)
     if(rc)
         exec_sql(s, "ROLLBACK", "rollback");
     else
-        rc = exec_sql(s, "COMMIT", "commit");
+        rc = commit_tx(s, "commit");
 out:
     unlock(s);
     return rc;
@@ -3019,7 +3004,7 @@ static int sq_recovery_replace(struct store *st, int64_t user, const unsigned ch
         if(rc)
             exec_sql(s, "ROLLBACK", "rollback");
         else
-            rc = exec_sql(s, "COMMIT", "commit");
+            rc = commit_tx(s, "commit");
     }
     unlock(s);
     return rc;
@@ -3233,7 +3218,6 @@ static const struct store_ops sqlite_ops = {
     .invitation_list = sq_invitation_list,
     .invitation_count = sq_invitation_count,
     .invitation_revoke = sq_invitation_revoke,
-    .invitation_renew = sq_invitation_renew,
     .invitation_accept = sq_invitation_accept,
     .totp_get = sq_totp_get,
     .totp_set_pending = sq_totp_set_pending,

@@ -589,12 +589,6 @@ int store_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t no
     return st->ops->invitation_revoke(st, ws, id, now);
 }
 
-int store_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
-                           int64_t expires, const char *delivery)
-{
-    return st->ops->invitation_renew(st, ws, id, hash, now, expires, delivery);
-}
-
 int store_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
                             int64_t user_id, struct store_invitation *out)
 {

@@ -405,8 +405,6 @@ struct store_ops {
                            size_t *n);
     int (*invitation_count)(struct store *st, int64_t ws, int64_t by, int64_t since, int *n);
     int (*invitation_revoke)(struct store *st, int64_t ws, int64_t id, int64_t now);
-    int (*invitation_renew)(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
-                            int64_t expires, const char *delivery);
     int (*invitation_accept)(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
                              int64_t user_id, struct store_invitation *out);
     int (*totp_get)(struct store *st, int64_t user, struct store_totp *out);
@@ -675,9 +673,6 @@ int store_invitation_list(struct store *st, int64_t ws, int64_t after, int limit
 int store_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n);
 /* SAM_ENOTFOUND when there is no pending invitation with that id in ws. */
 int store_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now);
-/* Gives a pending invitation a new link (hash) and expiry. */
-int store_invitation_renew(struct store *st, int64_t ws, int64_t id, const unsigned char hash[32], int64_t now,
-                           int64_t expires, const char *delivery);
 /* Accepts the pending, unexpired invitation with that hash, in one transaction: with
  * new_user, creates that account first (SAM_ECONFLICT, field "email", when the email has
  * one); else user_id joins. Adds the membership (SAM_ECONFLICT when already a member) and

@@ -49,6 +49,7 @@ static const struct item_def defs[] = {
     {"engagement_after", "1h,24h,7d", 0, "when engagement counts are fetched after publishing"},
     {"login_limiter_entries", "65536", 0, "entries of the failed-login table (48 bytes each; when full, new logins wait)"},
     {"metrics_token", "", 1, "when set, /metrics wants 'Authorization: Bearer <this>'"},
+    {"trusted_proxies", "", 0, "reverse proxies (addresses or ranges) whose X-Forwarded-For says who the client is"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
     {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
     {"smtp_url", "", 0, "mail server: smtp://host:587 (STARTTLS) or smtps://host:465 (TLS); empty: no mail is sent"},

@@ -6,6 +6,7 @@
  * policy off.
  */
 #include "util/netpolicy.h"
+#include "util/cidr.h"
 #include "util/err.h"
 
 #include <arpa/inet.h>
@@ -17,32 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct range {
-    int family;             /* AF_INET or AF_INET6 */
-    unsigned char addr[16]; /* network order; 4 bytes used for IPv4 */
-    int bits;
-};
-
 struct settings {
     int allow_private;
-    struct range allow[NETPOLICY_ALLOW_MAX];
-    size_t nallow;
+    struct cidr_list allow;
 };
 
 static struct settings cur;
 static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
-
-/* 1 when the first `bits` bits of a and b are equal. */
-static int prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
-{
-    int whole = bits / 8, rest = bits % 8;
-    if(memcmp(a, b, (size_t)whole))
-        return 0;
-    if(!rest)
-        return 1;
-    unsigned char mask = (unsigned char)(0xff << (8 - rest));
-    return (a[whole] & mask) == (b[whole] & mask);
-}
 
 static enum netpolicy_class classify_v4(uint32_t a)
 {
@@ -114,7 +96,7 @@ static enum netpolicy_class classify_v6(const unsigned char *b)
     if(b[0] == 0x20 && b[1] == 0x02) /* 2002::/16 6to4: 2002:AABB:CCDD:: carries AA.BB.CC.DD */
         return classify_v4(be32(b + 2));
     for(size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++)
-        if(prefix_eq(b, v6[i].p, v6[i].bits))
+        if(cidr_prefix_eq(b, v6[i].p, v6[i].bits))
             return v6[i].c;
     /* Outside 2000::/3 nothing is assigned for global unicast. */
     if((b[0] & 0xe0) != 0x20)
@@ -158,60 +140,14 @@ const char *netpolicy_class_name(enum netpolicy_class c)
     return "an address that is not on the internet";
 }
 
-/* Parses "addr" or "addr/bits" into r. */
-static int parse_range(const char *text, struct range *r)
-{
-    char tmp[64];
-    const char *slash = strchr(text, '/');
-    size_t n = slash ? (size_t)(slash - text) : strlen(text);
-    long bits = -1;
-    if(n == 0 || n >= sizeof(tmp))
-        return SAM_EINVAL;
-    memcpy(tmp, text, n);
-    tmp[n] = '\0';
-    memset(r, 0, sizeof(*r));
-    if(inet_pton(AF_INET, tmp, r->addr) == 1)
-        r->family = AF_INET;
-    else if(inet_pton(AF_INET6, tmp, r->addr) == 1)
-        r->family = AF_INET6;
-    else
-        return SAM_EINVAL;
-    if(slash) {
-        char *end;
-        if(!isdigit((unsigned char)slash[1]))
-            return SAM_EINVAL;
-        bits = strtol(slash + 1, &end, 10);
-        if(*end || bits < 0 || bits > (r->family == AF_INET ? 32 : 128))
-            return SAM_EINVAL;
-    }
-    r->bits = bits >= 0 ? (int)bits : (r->family == AF_INET ? 32 : 128);
-    return SAM_OK;
-}
-
 int netpolicy_configure(int allow_private, const char *allow)
 {
     struct settings s;
-    const char *p = allow ? allow : "";
+    int rc;
     memset(&s, 0, sizeof(s));
     s.allow_private = allow_private != 0;
-    while(*p) {
-        char item[80];
-        size_t n = strcspn(p, ", \t");
-        if(n == 0) {
-            p++;
-            continue;
-        }
-        if(n >= sizeof(item) || s.nallow == NETPOLICY_ALLOW_MAX)
-            return sam_fail(SAM_EINVAL, "outbound_allow: give at most %d addresses or ranges such as 10.0.0.5 "
-                                        "or fd00::/8", NETPOLICY_ALLOW_MAX);
-        memcpy(item, p, n);
-        item[n] = '\0';
-        p += n;
-        if(parse_range(item, &s.allow[s.nallow]))
-            return sam_fail(SAM_EINVAL, "outbound_allow: '%.64s' is not an address or a range such as "
-                                        "10.0.0.0/8", item);
-        s.nallow++;
-    }
+    if((rc = cidr_list_parse(allow, "outbound_allow", &s.allow)))
+        return rc;
     pthread_rwlock_wrlock(&lock);
     cur = s;
     pthread_rwlock_unlock(&lock);
@@ -227,28 +163,6 @@ int netpolicy_private_allowed(void)
     return v;
 }
 
-/* 1 when sa falls in a range of the allow list (an IPv4-mapped address matches IPv4 ranges). */
-static int in_allow_list(const struct settings *s, const struct sockaddr *sa)
-{
-    const unsigned char *b4 = NULL, *b6 = NULL;
-    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if(sa->sa_family == AF_INET) {
-        b4 = (const unsigned char *)&((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr;
-    } else if(sa->sa_family == AF_INET6) {
-        b6 = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
-        if(!memcmp(b6, mapped, 12))
-            b4 = b6 + 12;
-    }
-    for(size_t i = 0; i < s->nallow; i++) {
-        const struct range *r = &s->allow[i];
-        if(r->family == AF_INET && b4 && prefix_eq(b4, r->addr, r->bits))
-            return 1;
-        if(r->family == AF_INET6 && b6 && prefix_eq(b6, r->addr, r->bits))
-            return 1;
-    }
-    return 0;
-}
-
 int netpolicy_allowed(const struct sockaddr *sa)
 {
     enum netpolicy_class c = netpolicy_classify(sa);
@@ -256,7 +170,7 @@ int netpolicy_allowed(const struct sockaddr *sa)
     if(c == NETPOLICY_PUBLIC)
         return SAM_OK;
     pthread_rwlock_rdlock(&lock);
-    ok = cur.allow_private || (sa && in_allow_list(&cur, sa));
+    ok = cur.allow_private || cidr_list_match(&cur.allow, sa);
     pthread_rwlock_unlock(&lock);
     if(ok && c != NETPOLICY_UNKNOWN)
         return SAM_OK;

@@ -40,7 +40,7 @@ enum netpolicy_class {
     NETPOLICY_UNKNOWN       /* not IPv4 or IPv6 (a Unix socket, say) */
 };
 
-#define NETPOLICY_ALLOW_MAX 32  /* CIDR ranges in the allow list */
+#define NETPOLICY_ALLOW_MAX 32  /* CIDR ranges in the allow list (CIDR_LIST_MAX) */
 
 /* What kind of address sa is (IPv6 forms that carry IPv4 are judged by that IPv4). */
 enum netpolicy_class netpolicy_classify(const struct sockaddr *sa);

@@ -241,8 +241,19 @@ int api_login_second_factor(struct web_request *r, struct web_reply *out)
     if((rc = core_challenge_user(r->core, challenge, now, &ch)))
         return rc;
     /* Wrong codes are limited per account too: a new challenge (the password again) does
-     * not give a guesser new tries. */
-    snprintf(key, sizeof(key), "second-factor:%lld", (long long)ch.user_id);
+     * not give a guesser new tries. A browser that logged in to the account before (its
+     * device cookie) counts on its own, so a guesser who knows the password cannot keep
+     * the owner from their code. */
+    if(store_user_get(r->core->st, ch.user_id, &u) == SAM_OK &&
+       core_device_trusted(r->core, u.email, r->cookie_device, now)) {
+        unsigned char h[8];
+        crypto_generichash(h, sizeof(h), (const unsigned char *)r->cookie_device, strlen(r->cookie_device), NULL, 0);
+        snprintf(key, sizeof(key), "second-factor:%lld:%02x%02x%02x%02x%02x%02x%02x%02x", (long long)ch.user_id, h[0],
+                 h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+    } else {
+        snprintf(key, sizeof(key), "second-factor:%lld", (long long)ch.user_id);
+    }
+    sam_clear();
     if((rc = ratelimit_check(key, CODE_FAILURES_MAX, now, &out->retry_after)))
         return rc;
     rc = core_challenge_answer(r->core, challenge, code, recovery, now, &u);
@@ -279,11 +290,27 @@ static json_t *codes_json(char codes[][TOTP_RECOVERY_SIZE])
 /* Enrolment, step 1: a new secret and its QR code (rendered here, as an SVG data URI). */
 int api_second_factor_begin(struct web_request *r, struct web_reply *out)
 {
-    char b32[TOTP_SECRET_B32_SIZE];
+    static const char *const keys[] = {"password", NULL};
+    const char *password;
+    char b32[TOTP_SECRET_B32_SIZE], key[64];
     struct buf uri, svg, img;
+    int64_t now = time_now();
     int rc;
+    /* The password first: an open session alone must not tie the account to someone
+     * else's authenticator app. */
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
+        return rc;
     if(r->user.totp_enabled_at)
         return sam_fail(SAM_ECONFLICT, "two-step login is already on; turn it off first to move it to a new app");
+    if((rc = password_gate(r, out, key, now)))
+        return rc;
+    rc = core_password_verify(r->user.password_hash, password)
+             ? SAM_OK
+             : sam_fail_field(SAM_EINVAL, "password", "the password is wrong");
+    password_checked(key, rc, "password", now);
+    if(rc)
+        return rc;
     buf_init(&uri, TOTP_URI_MAX);
     buf_init(&svg, TOTP_QR_SVG_MAX);
     buf_init(&img, TOTP_QR_SVG_MAX * 2);
@@ -368,18 +395,27 @@ int api_second_factor_disable(struct web_request *r, struct web_reply *out)
 
 int api_second_factor_recovery(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"password", NULL};
-    const char *password;
-    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE], key[64];
+    static const char *const keys[] = {"password", "code", "recovery_code", NULL};
+    const char *password, *code = NULL, *recovery = NULL;
+    char codes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_SIZE], key[64], fkey[64];
     int64_t now = time_now();
     int rc;
+    /* New codes need the password and a code: with the password alone they would be a way
+     * around the code that turning the factor off asks for. */
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "password", 1, &password)) ||
-       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)))
+       (rc = core_check_length("password", password, CORE_PASSWORD_MAX, 1)) ||
+       (rc = factor_fields(r->body, &code, &recovery)))
         return rc;
     if((rc = password_gate(r, out, key, now)))
         return rc;
-    rc = core_recovery_renew(r->core, &r->actor, &r->user, password, codes);
+    snprintf(fkey, sizeof(fkey), "second-factor:%lld", (long long)r->user.id);
+    if((rc = ratelimit_check(fkey, CODE_FAILURES_MAX, now, &out->retry_after))) {
+        ratelimit_release(key, now);
+        return rc;
+    }
+    rc = core_recovery_renew(r->core, &r->actor, &r->user, password, code, recovery, now, codes);
     password_checked(key, rc, "password", now);
+    password_checked(fkey, rc, recovery ? "recovery_code" : "code", now);
     if(rc)
         return rc;
     rc = api_reply(out, 200, json_pack("{s:o}", "recovery_codes", codes_json(codes)));

@@ -89,9 +89,12 @@ int api_ws_patch(struct web_request *r, struct web_reply *out)
         return rc;
     if(sf && !json_is_boolean(sf))
         return sam_fail_field(SAM_EINVAL, "require_second_factor", "require_second_factor must be true or false");
-    if(sf && (rc = core_workspace_require_second_factor(r->core, &r->actor, r->wid, json_is_true(sf))))
+    /* Everything is checked before anything changes: one refusal leaves the workspace as it was. */
+    if(sf && (rc = core_workspace_second_factor_allowed(r->core, &r->actor, json_is_true(sf))))
         return rc;
-    rc = core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w);
+    rc = name || tz || mix || !sf ? core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w) : SAM_OK;
+    if(!rc && sf)
+        rc = core_workspace_require_second_factor(r->core, &r->actor, r->wid, json_is_true(sf));
     if(!rc)
         rc = ws_with_role(r, &w);
     if(rc)

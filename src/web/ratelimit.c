@@ -5,7 +5,8 @@
  *   - per (email, address) pair: RL_PAIR_LIMIT failures lock that pair until the window
  *     ends: a guesser at one address is stopped, the owner elsewhere is not;
  *   - per address (an IPv6 address counts by its /64): RL_ADDR_LIMIT failures lock the
- *     address, whatever email it tries;
+ *     address, whatever email it tries; an IPv6 site (/48) takes RL_NET_LIMIT in all, so
+ *     its many /64s cannot fill the table one by one;
  *   - per email alone: never a lock, only a growing delay. Past RL_EMAIL_FREE failures
  *     from anywhere, each attempt must wait 2^(n - RL_EMAIL_FREE) seconds after the last,
  *     at most RL_EMAIL_DELAY_MAX; a browser that logged in to that email before (it shows
@@ -168,6 +169,7 @@ static void email_lower(const char *email, char *out, size_t n)
 
 struct rl_keys {
     char pair[400], addr[80], email[300];
+    char net[80];   /* an IPv6 address's /48 (one site), "" for IPv4 */
 };
 
 static void make_keys(const char *email, const char *addr, struct rl_keys *k)
@@ -178,6 +180,16 @@ static void make_keys(const char *email, const char *addr, struct rl_keys *k)
     snprintf(k->pair, sizeof(k->pair), "p\n%s\n%s", e, a);
     snprintf(k->addr, sizeof(k->addr), "a\n%s", a);
     snprintf(k->email, sizeof(k->email), "e\n%s", e);
+    k->net[0] = '\0';
+    {
+        struct in6_addr a6;
+        if(strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
+            char buf[INET6_ADDRSTRLEN];
+            memset(a6.s6_addr + 6, 0, 10);
+            inet_ntop(AF_INET6, &a6, buf, sizeof(buf));
+            snprintf(k->net, sizeof(k->net), "n\n%s/48", buf);
+        }
+    }
 }
 
 static int wait_of(const struct rl_entry *e, int64_t now)
@@ -201,7 +213,7 @@ static int email_delay(int n)
 int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64_t now, int *retry_after)
 {
     struct rl_keys k;
-    struct rl_entry *pair = NULL, *ad = NULL, *em = NULL;
+    struct rl_entry *pair = NULL, *ad = NULL, *em = NULL, *net = NULL;
     int rc = SAM_OK;
 
     *retry_after = 0;
@@ -212,7 +224,8 @@ int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64
     pair = find(k.pair, 1, now);
     ad = find(k.addr, 1, now);
     em = find(k.email, 1, now);
-    if(!pair || !ad || !em) {
+    net = k.net[0] ? find(k.net, 1, now) : NULL;
+    if(!pair || !ad || !em || (k.net[0] && !net)) {
         /* No room without forgetting someone's count: refuse rather than forget. */
         *retry_after = 60;
         rc = sam_fail(SAM_ERATE, "samtale is receiving a great many failed logins and cannot take yours now; "
@@ -222,6 +235,13 @@ int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64
     if(pair->count >= RL_PAIR_LIMIT) {
         *retry_after = wait_of(pair, now);
         rc = sam_fail(SAM_ERATE, "too many failed logins; try again in %d minutes", (*retry_after + 59) / 60);
+        goto out;
+    }
+    if(net && net->count >= RL_NET_LIMIT) {
+        /* A whole IPv6 site (/48): its many addresses cannot fill the table one by one. */
+        *retry_after = wait_of(net, now);
+        rc = sam_fail(SAM_ERATE, "too many failed logins from your network; try again in %d minutes",
+                      (*retry_after + 59) / 60);
         goto out;
     }
     if(ad->count >= RL_ADDR_LIMIT) {
@@ -243,12 +263,17 @@ int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64
     ad->count++;
     em->count++;
     pair->last = ad->last = em->last = now;
+    if(net) {
+        net->count++;
+        net->last = now;
+    }
 out:
     if(rc) {
         /* Entries made for this attempt and left empty are given back. */
         drop_if_empty(pair);
         drop_if_empty(ad);
         drop_if_empty(em);
+        drop_if_empty(net);
     }
     pthread_mutex_unlock(&rl.mu);
     return rc;
@@ -275,6 +300,10 @@ void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now)
             e->count--;
             drop_if_empty(e);
         }
+        if(k.net[0] && (e = find(k.net, 0, now)) && e->count > 0) {
+            e->count--;
+            drop_if_empty(e);
+        }
     }
     pthread_mutex_unlock(&rl.mu);
 }
@@ -282,13 +311,14 @@ void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now)
 void ratelimit_login_refund(const char *email, const char *addr, int64_t now)
 {
     struct rl_keys k;
-    const char *keys[3];
+    const char *keys[4];
     make_keys(email, addr, &k);
     keys[0] = k.pair;
     keys[1] = k.addr;
     keys[2] = k.email;
+    keys[3] = k.net;
     pthread_mutex_lock(&rl.mu);
-    for(int i = 0; rl.ready && i < 3; i++) {
+    for(int i = 0; rl.ready && i < 4 && keys[i][0]; i++) {
         struct rl_entry *e = find(keys[i], 0, now);
         if(e && e->count > 0) {
             e->count--;

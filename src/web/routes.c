@@ -23,7 +23,7 @@ const struct web_route web_routes[] = {
     {"POST", "/api/v1/me/password", api_me_password, 0, ROUTE_SESSION_ONLY | ROUTE_PW_GATE_OK | ROUTE_BODY},
     {"DELETE", "/api/v1/me/failed-logins", api_me_notice_dismiss, 0, ROUTE_SESSION_ONLY | ROUTE_PW_GATE_OK},
     {"POST", "/api/v1/me/tokens/revoke", api_me_tokens_revoke, 0, ROUTE_SESSION_ONLY},
-    {"POST", "/api/v1/me/second-factor", api_second_factor_begin, 0, ROUTE_SESSION_ONLY},
+    {"POST", "/api/v1/me/second-factor", api_second_factor_begin, 0, ROUTE_SESSION_ONLY | ROUTE_BODY},
     {"POST", "/api/v1/me/second-factor/confirm", api_second_factor_confirm, 0, ROUTE_SESSION_ONLY | ROUTE_BODY},
     {"POST", "/api/v1/me/second-factor/disable", api_second_factor_disable, 0, ROUTE_SESSION_ONLY | ROUTE_BODY},
     {"POST", "/api/v1/me/second-factor/recovery-codes", api_second_factor_recovery, 0,

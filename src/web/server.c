@@ -11,6 +11,7 @@
  */
 #include "web/web.h"
 #include "web/pool.h"
+#include "util/cidr.h"
 #include "util/embed.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -46,6 +47,7 @@ struct web {
     long net_timeout_ms;
     char file_dir[4096];
     char metrics_token[256];
+    struct cidr_list trusted; /* reverse proxies whose X-Forwarded-For names the client */
     struct web_pool *pool;   /* runs the ROUTE_NET requests */
 };
 
@@ -437,18 +439,59 @@ static int check_csrf(const struct web *w, struct MHD_Connection *conn, const st
     return tok && strlen(tok) == n && n > 0 && !sodium_memcmp(tok, r->session.csrf_token, n);
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t n)
+/* The address a request comes from: the peer's, or, when the peer is a reverse proxy
+ * samtale trusts (trusted_proxies), the client the proxy names in X-Forwarded-For: the
+ * right-most address that is not itself a trusted proxy (entries to its left were written
+ * by the client and prove nothing). A malformed entry stops the walk at the last trusted
+ * hop. IPv4-mapped IPv6 addresses are written as IPv4. */
+static void client_ip(const struct web *w, struct MHD_Connection *conn, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const char *xff;
     out[0] = '\0';
     if(!ci || !ci->client_addr)
         return;
-    if(ci->client_addr->sa_family == AF_INET)
+    if(ci->client_addr->sa_family == AF_INET) {
         inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, out, (socklen_t)n);
-    else if(ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, out, (socklen_t)n);
+    } else if(ci->client_addr->sa_family == AF_INET6) {
+        const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr;
+        if(IN6_IS_ADDR_V4MAPPED(a6))
+            inet_ntop(AF_INET, a6->s6_addr + 12, out, (socklen_t)n);
+        else
+            inet_ntop(AF_INET6, a6, out, (socklen_t)n);
+    }
+    if(!w->trusted.n || !cidr_list_match(&w->trusted, ci->client_addr))
+        return;
+    xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if(!xff || strlen(xff) > 4096)
+        return;
+    for(const char *end = xff + strlen(xff); end > xff;) {
+        const char *start = end;
+        char ip[INET6_ADDRSTRLEN + 1];
+        unsigned char bin[16];
+        size_t len;
+        while(start > xff && start[-1] != ',')
+            start--;
+        {
+            const char *a = start, *b = end;
+            while(a < b && (*a == ' ' || *a == '\t'))
+                a++;
+            while(b > a && (b[-1] == ' ' || b[-1] == '\t'))
+                b--;
+            len = (size_t)(b - a);
+            if(len == 0 || len >= sizeof(ip))
+                return;
+            memcpy(ip, a, len);
+            ip[len] = '\0';
+        }
+        if(inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)
+            return;              /* not an address: keep the last trusted hop's */
+        snprintf(out, n, "%s", ip);
+        if(!cidr_list_match_text(&w->trusted, ip))
+            return;              /* the first hop samtale does not trust: the client */
+        end = start > xff ? start - 1 : start;
+    }
 }
-
 static int is_json_type(const char *ct)
 {
     size_t n = strlen("application/json");
@@ -729,7 +772,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         return send_error(conn, 413, "payload_too_large", "the request body is over the size limit", NULL,
                           NULL, NULL);
     }
-    client_ip(conn, r.client_ip, sizeof(r.client_ip));
+    client_ip(w, conn, r.client_ip, sizeof(r.client_ip));
     r.query_limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
     r.query_cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
     r.query_kind = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "kind");
@@ -1161,6 +1204,8 @@ int web_start(const struct web_options *opt, struct core *core, struct web **out
         goto fail;
     }
     snprintf(w->metrics_token, sizeof(w->metrics_token), "%s", opt->metrics_token ? opt->metrics_token : "");
+    if((rc = cidr_list_parse(opt->trusted_proxies, "trusted_proxies", &w->trusted)))
+        goto fail;
     if((rc = ratelimit_init(opt->login_entries ? opt->login_entries : RL_DEFAULT_ENTRIES)))
         goto fail;
     snprintf(w->file_dir, sizeof(w->file_dir), "%s", opt->file_dir ? opt->file_dir : "");

@@ -38,6 +38,7 @@ struct web_options {
     const char *file_dir; /* base folder of file channels */
     size_t login_entries; /* entries of the login limiter's table; 0 = RL_DEFAULT_ENTRIES */
     const char *metrics_token; /* bearer token /metrics wants; "" or NULL = none */
+    const char *trusted_proxies; /* reverse proxies whose X-Forwarded-For is believed (CIDR list) */
     /* Requests that reach a network (ROUTE_NET) run on a pool of their own: */
     unsigned net_workers;       /* its threads */
     unsigned net_queue;         /* how many may wait for a thread (503 beyond) */
@@ -140,6 +141,7 @@ int metrics_render(struct core *core, struct buf *b);
 #define RL_WINDOW 900              /* seconds a failure is counted */
 #define RL_PAIR_LIMIT 5            /* failures of one email from one address */
 #define RL_ADDR_LIMIT 20           /* failures from one address (an IPv6 /64) */
+#define RL_NET_LIMIT 100           /* failures from one IPv6 site (/48) */
 #define RL_EMAIL_FREE 5            /* failures of one email before attempts are slowed */
 #define RL_EMAIL_DELAY_MAX 60      /* seconds: the longest wait between attempts on one email */
 #define RL_DEFAULT_ENTRIES 65536   /* entries of the table (48 bytes each) */

@@ -2046,6 +2046,12 @@ async function main() {
     await waitText(byId(page, 'page-title'), 'Your account');
     await waitText(byId(page, 'second-factor-status'), 'Off');
     await byId(page, 'second-factor-on').click();
+    // The password first: an open session alone cannot tie the account to another app.
+    await byId(page, 'second-factor-password').fill('not the password');
+    await byId(page, 'second-factor-password-submit').click();
+    await waitText(page.locator('#sf-pw-error'), 'wrong');
+    await byId(page, 'second-factor-password').fill(MEMBER_PASSWORD);
+    await byId(page, 'second-factor-password-submit').click();
     const qr = byId(page, 'second-factor-qr');
     await qr.waitFor();
     const src = await qr.getAttribute('src');
@@ -2166,6 +2172,8 @@ async function main() {
       }
       await p3.goto(base + '#/w/1/settings/account');
       await byId(p3, 'second-factor-on').click();
+      await byId(p3, 'second-factor-password').fill(OWNER_PASSWORD);
+      await byId(p3, 'second-factor-password-submit').click();
       await byId(p3, 'second-factor-qr').waitFor();
       await waitText(byId(p3, 'second-factor-card'), 'Skann denne QR-koden');
       assert(await wide() <= 390, `enrolment is ${await wide()} px wide at 390`);

@@ -264,7 +264,10 @@ def test_answers_match_documented_schemas(inst):
     sl = harness.request(inst.port, "POST", "/api/v1/auth/login",
                          json={"email": "schema-2fa@example.com", "password": "a-good-password-42"})
     c2, x2 = harness.session_cookie(sl)[0], sl.json()["csrf_token"]
-    begin = rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor", cookie=c2, csrf=x2))
+    rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": "wrong-password-1"},
+                        cookie=c2, csrf=x2))
+    begin = rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": "a-good-password-42"},
+                                cookie=c2, csrf=x2))
     if begin.status == 201:
         code = _totp(begin.json()["secret"], int(time.time()) // 30)
         rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": "00000x"}, cookie=c2,
@@ -272,7 +275,7 @@ def test_answers_match_documented_schemas(inst):
         rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": code}, cookie=c2,
                             csrf=x2))
         rec(harness.request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
-                            json={"password": "a-good-password-42"}, cookie=c2, csrf=x2))
+                            json={"password": "a-good-password-42", "code": "000000"}, cookie=c2, csrf=x2))
         step = rec(harness.request(inst.port, "POST", "/api/v1/auth/login",
                                    json={"email": "schema-2fa@example.com", "password": "a-good-password-42"}))
         ch = step.json().get("error", {}).get("challenge", "none")

@@ -36,7 +36,14 @@ def enrol(inst, email, try_wrong=True):
     """Turns the second factor on for email; returns (pyotp.TOTP, recovery codes). The app
     object remembers the codes the server has seen (app.used): a code works once."""
     cookie, csrf = session(inst, email)
-    doc = expect(request(inst.port, "POST", "/api/v1/me/second-factor", cookie=cookie, csrf=csrf), 201)
+    # The password first: a session alone cannot tie the account to another app.
+    expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={}, cookie=cookie, csrf=csrf), 422,
+           "validation_failed", field="password")
+    if try_wrong:
+        expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": "not-the-password"},
+                       cookie=cookie, csrf=csrf), 422, "validation_failed", field="password")
+    doc = expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": PASSWORD},
+                         cookie=cookie, csrf=csrf), 201)
     assert doc["otpauth_uri"].startswith("otpauth://totp/samtale:"), doc["otpauth_uri"]
     assert "secret=" + doc["secret"] in doc["otpauth_uri"], doc
     assert doc["qr_code"].startswith("data:image/svg+xml;base64,"), doc["qr_code"][:60]
@@ -144,10 +151,19 @@ def test_recovery_codes_work_once_and_can_be_renewed(inst):
     cookie, csrf = session_after(inst, email, recovery=codes[1])
     me = expect(request(inst.port, "GET", "/api/v1/me", cookie=cookie), 200)
     assert me["second_factor"]["recovery_codes_left"] == 8, me
-    expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": "nope-nope-1"},
-                   cookie=cookie, csrf=csrf), 422, "validation_failed", field="password")
-    new = expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": PASSWORD},
-                         cookie=cookie, csrf=csrf), 200)["recovery_codes"]
+    expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                   json={"password": "nope-nope-1", "recovery_code": codes[2]}, cookie=cookie, csrf=csrf),
+           422, "validation_failed", field="password")
+    # The password alone is not enough (else it would be a way around the code that turning
+    # the factor off asks for), nor a used code.
+    expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": PASSWORD},
+                   cookie=cookie, csrf=csrf), 422, "validation_failed", field="code")
+    expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                   json={"password": PASSWORD, "recovery_code": codes[0]}, cookie=cookie, csrf=csrf),
+           422, "validation_failed", field="recovery_code")
+    new = expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                         json={"password": PASSWORD, "code": next_code(app)}, cookie=cookie, csrf=csrf),
+                 200)["recovery_codes"]
     ch = start_login(inst, email)
     expect(answer(inst, ch, recovery_code=codes[2]), 401, "invalid_code")    # the old set is gone
     expect(answer(inst, ch, recovery_code=new[0]), 200)
@@ -188,7 +204,7 @@ def test_a_session_cannot_be_used_to_guess_the_password(inst):
     them, like the login; then even the right one waits."""
     email = "open-browser@example.com"
     harness.add_member(inst, email, "viewer")
-    app, _ = enrol(inst, email)
+    app, _ = enrol(inst, email, try_wrong=False)
     cookie, csrf = session_after(inst, email, code=next_code(app))
     for i in range(10):
         if i % 2:
@@ -197,10 +213,10 @@ def test_a_session_cannot_be_used_to_guess_the_password(inst):
                            cookie=cookie, csrf=csrf), 422, "validation_failed", field="current_password")
         else:
             expect(request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
-                           json={"password": "guess-%02d-password" % i}, cookie=cookie, csrf=csrf),
+                           json={"password": "guess-%02d-password" % i, "code": "123456"}, cookie=cookie, csrf=csrf),
                    422, "validation_failed", field="password")
-    r = request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes", json={"password": PASSWORD},
-                cookie=cookie, csrf=csrf)
+    r = request(inst.port, "POST", "/api/v1/me/second-factor/recovery-codes",
+                json={"password": PASSWORD, "code": next_code(app)}, cookie=cookie, csrf=csrf)
     expect(r, 429, "rate_limited")
     assert int(r.header("Retry-After")) > 0
     expect(request(inst.port, "POST", "/api/v1/me/password",
@@ -213,7 +229,8 @@ def test_turning_it_off_needs_the_password_and_a_code(inst):
     harness.add_member(inst, email, "viewer")
     app, codes = enrol(inst, email)
     cookie, csrf = session_after(inst, email, recovery=codes[0])
-    expect(request(inst.port, "POST", "/api/v1/me/second-factor", cookie=cookie, csrf=csrf), 409, "conflict")
+    expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": PASSWORD}, cookie=cookie,
+                   csrf=csrf), 409, "conflict")
     expect(request(inst.port, "POST", "/api/v1/me/second-factor/disable",
                    json={"password": "wrong-password-1", "recovery_code": codes[1]}, cookie=cookie, csrf=csrf),
            422, "validation_failed", field="password")
@@ -233,10 +250,15 @@ def test_a_workspace_can_require_it_of_owners_and_editors(inst):
     # An owner without the factor cannot turn the rule on (it would lock them out).
     expect(request(inst.port, "PATCH", inst.ws(), json={"require_second_factor": True}, cookie=owner_cookie,
                    csrf=owner_csrf), 409, "conflict", field="require_second_factor")
-    doc = expect(request(inst.port, "POST", "/api/v1/me/second-factor", cookie=owner_cookie, csrf=owner_csrf), 201)
+    doc = expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": harness.OWNER_PASSWORD},
+                         cookie=owner_cookie, csrf=owner_csrf), 201)
     owner_app = pyotp.TOTP(doc["secret"])
     expect(request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": owner_app.now()},
                    cookie=owner_cookie, csrf=owner_csrf), 200)
+    # One refusal leaves the workspace as it was: a bad time zone does not turn the rule on.
+    expect(request(inst.port, "PATCH", inst.ws(), json={"require_second_factor": True, "timezone": "Mars/Olympus"},
+                   cookie=owner_cookie, csrf=owner_csrf), 422, "validation_failed", field="timezone")
+    assert expect(inst.get(inst.ws()), 200)["require_second_factor"] is False
     ws = expect(request(inst.port, "PATCH", inst.ws(), json={"require_second_factor": True}, cookie=owner_cookie,
                         csrf=owner_csrf), 200)
     assert ws["require_second_factor"] is True, ws
@@ -253,7 +275,8 @@ def test_a_workspace_can_require_it_of_owners_and_editors(inst):
         vcookie, _ = session(inst, viewer)
         expect(request(inst.port, "GET", inst.ws("/channels"), cookie=vcookie), 200)
         # Once the editor turns it on, the workspace opens.
-        d = expect(request(inst.port, "POST", "/api/v1/me/second-factor", cookie=ecookie, csrf=ecsrf), 201)
+        d = expect(request(inst.port, "POST", "/api/v1/me/second-factor", json={"password": PASSWORD}, cookie=ecookie,
+                           csrf=ecsrf), 201)
         expect(request(inst.port, "POST", "/api/v1/me/second-factor/confirm", json={"code": pyotp.TOTP(d["secret"]).now()},
                        cookie=ecookie, csrf=ecsrf), 200)
         expect(request(inst.port, "GET", inst.ws("/channels"), cookie=ecookie), 200)
@@ -272,3 +295,31 @@ def test_a_workspace_can_require_it_of_owners_and_editors(inst):
             conn.commit()
         finally:
             conn.close()
+
+
+def test_a_guesser_with_the_password_cannot_keep_the_owner_from_their_code(inst):
+    """Someone who knows the password can spend the account's ten wrong codes a window; the
+    owner's own browser (it logged in before: the device cookie) counts on its own."""
+    email = "owner-device@example.com"
+    harness.add_member(inst, email, "viewer")
+    app, codes = enrol(inst, email)
+    ch = start_login(inst, email)
+    r = answer(inst, ch, recovery_code=codes[0])
+    expect(r, 200)
+    device = [v for v in r.headers.get_all("Set-Cookie") if v.startswith("samtale_device=")]
+    assert device, r.headers.get_all("Set-Cookie")
+    device = device[0].split(";", 1)[0].split("=", 1)[1]
+    wrong = "000000" if "000000" not in {app.at(time.time() + d) for d in (-60, -30, 0, 30, 60)} else "999999"
+    for _ in range(2):
+        ch = start_login(inst, email)
+        for _ in range(5):
+            answer(inst, ch, code=wrong)
+    expect(answer(inst, start_login(inst, email), code=app.now()), 429, "rate_limited")
+    # The owner's browser: the login goes through.
+    r = request(inst.port, "POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD},
+                headers={"Cookie": "samtale_device=" + device})
+    ch = expect(r, 401, "second_factor_required")["error"]["challenge"]
+    r = request(inst.port, "POST", "/api/v1/auth/second-factor", json={"challenge": ch, "code": next_code(app)},
+                headers={"Cookie": "samtale_device=" + device})
+    expect(r, 200)
+

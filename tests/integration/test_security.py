@@ -337,6 +337,53 @@ def test_eviction_attack_cannot_flush_the_limiter():
         inst.close()
 
 
+def test_behind_a_trusted_proxy_the_limits_count_the_real_clients():
+    """Behind a reverse proxy every request comes from the proxy: without trusted_proxies
+    20 failures from anywhere would lock every login. With it, the client is the right-most
+    address of X-Forwarded-For that is not a trusted proxy; a client that is not a trusted
+    proxy cannot pick its address by sending the header."""
+    inst = harness.Instance()
+    try:
+        inst.prepare()
+        harness.cli_ok(inst.db, "user", "add", "--email", "behind@example.com", "--workspace", harness.WORKSPACE,
+                       "--role", "viewer", "--password-stdin", input=PASSWORD + "\n")
+        inst.server = harness.Server(inst.db, inst.dir, env={"SAMTALE_TRUSTED_PROXIES": "127.0.0.1"}).start()
+        port = inst.server.port
+
+        def via_proxy(client, password, chain=None):
+            return request(port, "POST", "/api/v1/auth/login", json={"email": "behind@example.com",
+                                                                    "password": password},
+                           headers={"X-Forwarded-For": chain or client})
+        for _ in range(5):
+            expect(via_proxy("198.51.100.7", "wrong-guess-123"), 401)
+        expect(via_proxy("198.51.100.7", PASSWORD), 429, "rate_limited")
+        # What a client writes to the left of the proxy's own entry proves nothing.
+        expect(via_proxy(None, PASSWORD, chain="203.0.113.99, 198.51.100.7"), 429, "rate_limited")
+        # Another client behind the same proxy is not held for it (slowed only, as the email
+        # has failures: it waits as told), and hears of the failures.
+        r = via_proxy("198.51.100.8", PASSWORD)
+        if r.status == 429:
+            assert int(r.header("Retry-After")) <= 60, r.header("Retry-After")
+            time.sleep(int(r.header("Retry-After")))
+            r = via_proxy("198.51.100.8", PASSWORD)
+        doc = expect(r, 200)
+        assert doc["failed_logins"]["last_address"] == "198.51.100.7", doc
+        # A client that is not a trusted proxy is counted by its own address, whatever it says.
+        for i in range(5):
+            expect(request(port, "POST", "/api/v1/auth/login", json={"email": "spoofer@example.com",
+                                                                    "password": "wrong-guess-123"},
+                           source="127.0.0.9", headers={"X-Forwarded-For": "192.0.2.%d" % i}), 401)
+        r = request(port, "POST", "/api/v1/auth/login", json={"email": "spoofer@example.com", "password": "x" * 12},
+                    source="127.0.0.9", headers={"X-Forwarded-For": "192.0.2.200"})
+        expect(r, 429, "rate_limited")
+        assert int(r.header("Retry-After")) > 60, "not the pair's lock: %s" % r.header("Retry-After")
+        p = harness.run_cli(os.path.join(inst.dir, "other.db"), "serve", "--listen", "127.0.0.1:0",
+                            env={"SAMTALE_TRUSTED_PROXIES": "10.0.0.0/33"})
+        assert p.returncode != 0 and "trusted_proxies" in p.stderr, (p.returncode, p.stderr)
+    finally:
+        inst.close()
+
+
 def test_parallel_guesses_cannot_pass_together(inst):
     import concurrent.futures
     email = "parallel@example.com"

@@ -56,6 +56,25 @@ static void address_limit_counts_ipv6_by_64(void **state)
     assert_int_equal(gate("another@example.com", "2001:db8:1:3::1", 0, T0, &retry), SAM_OK);
 }
 
+static void an_ipv6_site_cannot_fill_the_table_one_64_at_a_time(void **state)
+{
+    int retry;
+    char email[64], addr[64];
+    (void)state;
+    assert_int_equal(ratelimit_init(4096), SAM_OK);
+    /* RL_NET_LIMIT failures from as many /64s of one /48, each on its own email. */
+    for(int i = 0; i < RL_NET_LIMIT; i++) {
+        snprintf(email, sizeof(email), "u%d@example.com", i);
+        snprintf(addr, sizeof(addr), "2001:db8:7:%x::1", i + 1);
+        assert_int_equal(gate(email, addr, 0, T0, &retry), SAM_OK);
+    }
+    assert_int_equal(gate("next@example.com", "2001:db8:7:ffff::1", 0, T0, &retry), SAM_ERATE);
+    assert_true(retry > 0);
+    /* Another site is not held for it, nor is IPv4. */
+    assert_int_equal(gate("next@example.com", "2001:db8:8:1::1", 0, T0, &retry), SAM_OK);
+    assert_int_equal(gate("next2@example.com", "198.51.100.9", 0, T0, &retry), SAM_OK);
+}
+
 static void email_is_slowed_with_a_growing_delay(void **state)
 {
     int retry;
@@ -182,6 +201,7 @@ int main(void)
         cmocka_unit_test(pair_locks_only_that_pair),
         cmocka_unit_test(address_limit_counts_ipv6_by_64),
         cmocka_unit_test(ipv4_mapped_counts_as_its_ipv4_address),
+        cmocka_unit_test(an_ipv6_site_cannot_fill_the_table_one_64_at_a_time),
         cmocka_unit_test(email_is_slowed_with_a_growing_delay),
         cmocka_unit_test(eviction_attack_cannot_flush_a_live_count),
         cmocka_unit_test(parallel_attempts_are_counted_before_the_check),
