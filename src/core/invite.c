@@ -161,11 +161,21 @@ int core_invite_find(struct core *c, const char *secret, struct store_invitation
     return rc;
 }
 
+/* Audits that user joined by invitation v (as themselves: they are the actor). */
+static void joined(struct core *c, const struct store_user *user, const struct store_invitation *v)
+{
+    struct actor who = {0};
+    who.user_id = user->id;
+    snprintf(who.label, sizeof(who.label), "%s", user->email);
+    json_t *d = json_pack("{s:s}", "role", v->role);
+    core_audit(c, &who, v->workspace_id, "member.join", user->email, d);
+    json_decref(d);
+}
+
 int core_invite_accept_new(struct core *c, const char *secret, const char *name, const char *password, int64_t now,
                            struct store_invitation *out, struct store_user *user)
 {
     unsigned char hash[32];
-    struct actor who = {0};
     int rc;
 
     memset(user, 0, sizeof(*user));
@@ -193,11 +203,7 @@ int core_invite_accept_new(struct core *c, const char *secret, const char *name,
     rc = store_invitation_accept(c->st, hash, now, user, 0, out);
     if(rc)
         return rc;
-    who.user_id = user->id;
-    snprintf(who.label, sizeof(who.label), "%s", user->email);
-    json_t *d = json_pack("{s:s}", "role", out->role);
-    core_audit(c, &who, out->workspace_id, "member.join", user->email, d);
-    json_decref(d);
+    joined(c, user, out);
     return SAM_OK;
 }
 
@@ -206,7 +212,6 @@ int core_invite_accept_as(struct core *c, const char *secret, const struct store
 {
     unsigned char hash[32];
     char key[STORE_EMAIL_MAX + 1];
-    struct actor who = {0};
     int rc = core_invite_find(c, secret, out);
     if(rc)
         return rc;
@@ -220,11 +225,7 @@ int core_invite_accept_as(struct core *c, const char *secret, const struct store
     rc = store_invitation_accept(c->st, hash, now, NULL, user->id, out);
     if(rc)
         return rc;
-    who.user_id = user->id;
-    snprintf(who.label, sizeof(who.label), "%s", user->email);
-    json_t *d = json_pack("{s:s}", "role", out->role);
-    core_audit(c, &who, out->workspace_id, "member.join", user->email, d);
-    json_decref(d);
+    joined(c, user, out);
     return SAM_OK;
 }
 

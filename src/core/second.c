@@ -228,8 +228,10 @@ int core_challenge_answer(struct core *c, const char *challenge, const char *cod
     return SAM_OK;
 }
 
-int core_totp_disable(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
-                      const char *code, const char *recovery, int64_t now)
+/* What changing the factor asks of a session: the factor on, the password, and a code or
+ * a recovery code (exactly one), used up. Errors name the field at fault (422). */
+static int confirm_change(struct core *c, const struct store_user *u, const char *password, const char *code,
+                          const char *recovery, int64_t now)
 {
     int rc;
     if(!u->totp_enabled_at)
@@ -241,6 +243,14 @@ int core_totp_disable(struct core *c, const struct actor *a, const struct store_
     rc = check_factor(c, u, code, recovery, now);
     if(rc == SAM_EAUTH)
         return sam_fail_field(SAM_EINVAL, recovery ? "recovery_code" : "code", "%s", sam_errmsg(rc));
+    return rc;
+}
+
+int core_totp_disable(struct core *c, const struct actor *a, const struct store_user *u, const char *password,
+                      const char *code, const char *recovery, int64_t now)
+{
+    int rc;
+    rc = confirm_change(c, u, password, code, recovery, now);
     if(!rc)
         rc = store_totp_disable(c->st, u->id);
     if(!rc)
@@ -253,15 +263,7 @@ int core_recovery_renew(struct core *c, const struct actor *a, const struct stor
 {
     unsigned char hashes[TOTP_RECOVERY_COUNT][TOTP_RECOVERY_HASH_BYTES];
     int rc;
-    if(!u->totp_enabled_at)
-        return sam_fail(SAM_ECONFLICT, "two-step login is not on for this account");
-    if(!password || !core_password_verify(u->password_hash, password))
-        return sam_fail_field(SAM_EINVAL, "password", "the password is wrong");
-    if((!code) == (!recovery))
-        return sam_fail_field(SAM_EINVAL, "code", "give the code from your app, or one recovery code");
-    rc = check_factor(c, u, code, recovery, now);
-    if(rc == SAM_EAUTH)
-        return sam_fail_field(SAM_EINVAL, recovery ? "recovery_code" : "code", "%s", sam_errmsg(rc));
+    rc = confirm_change(c, u, password, code, recovery, now);
     if(!rc)
         rc = new_recovery(c, codes, hashes);
     if(!rc)
