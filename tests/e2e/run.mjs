@@ -667,6 +667,10 @@ async function main() {
     }
     await byId(page, 'app-header').waitFor();
     await waitText(byId(page, 'user-email'), OWNER_EMAIL);
+    // The wrong password just before is told to the owner; it was them.
+    await waitText(byId(page, 'failed-logins-banner'), 'failed to log in');
+    await byId(page, 'failed-logins-dismiss').click();
+    await byId(page, 'failed-logins-banner').waitFor({ state: 'detached' });
     const ws = await byId(page, 'workspace-switcher').locator('option:checked').textContent();
     assert(ws === 'Acme', `the workspace switcher shows "${ws}"`);
     const all = await byId(page, 'workspace-switcher').locator('option').allTextContents();
