@@ -10,28 +10,44 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_ROUTES 64
-#define NSLOTS (MAX_ROUTES + 2) /* + none (404/413 before routing) + assets */
 static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define NB (sizeof(bounds) / sizeof(bounds[0]))
 static const int statuses[] = {200, 201, 204, 303, 304, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 501, 502,
                                 503, 504};
 #define NS (sizeof(statuses) / sizeof(statuses[0]))
 
+/* One slot per route of the table, then one for requests no route took (404, 413 before
+ * routing) and one for the dashboard's assets; made on first use, as many as routes.c has. */
+struct route_slot {
+    unsigned long long counts[NS + 1]; /* last column: other statuses */
+    unsigned long long buckets[NB];
+    unsigned long long observations;
+    double sum;
+};
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static unsigned long long counts[NSLOTS][NS + 1]; /* last column: other statuses */
-static unsigned long long buckets[NSLOTS][NB];
-static unsigned long long observations[NSLOTS];
-static double sums[NSLOTS];
+static struct route_slot *slots;   /* web_nroutes + 2 of them, under mu */
+#define SLOT_NONE ((int)web_nroutes)
+#define SLOT_ASSETS ((int)web_nroutes + 1)
+#define NSLOTS ((int)web_nroutes + 2)
+
+/* Under mu: the slots, made on first use (NULL when out of memory: nothing is counted). */
+static struct route_slot *slots_ready(void)
+{
+    if(!slots)
+        slots = calloc((size_t)NSLOTS, sizeof(*slots));
+    return slots;
+}
 
 static int slot_of(int route)
 {
-    if(route >= 0 && route < MAX_ROUTES)
+    if(route >= 0 && route < (int)web_nroutes)
         return route;
-    return route == -2 ? MAX_ROUTES + 1 : MAX_ROUTES;
+    return route == -2 ? SLOT_ASSETS : SLOT_NONE;
 }
 
 void metrics_observe(int route, const char *method, int status, double seconds)
@@ -42,12 +58,15 @@ void metrics_observe(int route, const char *method, int status, double seconds)
         if(statuses[k] == status)
             break;
     pthread_mutex_lock(&mu);
-    counts[s][k]++;
-    for(size_t b = 0; b < NB; b++)
-        if(seconds <= bounds[b])
-            buckets[s][b]++;
-    observations[s]++;
-    sums[s] += seconds;
+    if(slots_ready()) {
+        struct route_slot *x = &slots[s];
+        x->counts[k]++;
+        for(size_t b = 0; b < NB; b++)
+            if(seconds <= bounds[b])
+                x->buckets[b]++;
+        x->observations++;
+        x->sum += seconds;
+    }
     pthread_mutex_unlock(&mu);
     (void)method;
 }
@@ -56,7 +75,7 @@ static void route_labels(int s, char *out, size_t n)
 {
     if(s < (int)web_nroutes)
         snprintf(out, n, "method=\"%s\",route=\"%s\"", web_routes[s].method, web_routes[s].pattern);
-    else if(s == MAX_ROUTES + 1)
+    else if(s == SLOT_ASSETS)
         snprintf(out, n, "method=\"GET\",route=\"/assets\"");
     else
         snprintf(out, n, "method=\"\",route=\"none\"");
@@ -83,34 +102,33 @@ int metrics_render(struct core *core, struct buf *b)
     rc |= buf_puts(b, "# HELP samtale_http_requests_total HTTP requests answered, by route and status.\n"
                       "# TYPE samtale_http_requests_total counter\n");
     pthread_mutex_lock(&mu);
-    for(int s = 0; s < NSLOTS; s++) {
-        if(s >= (int)web_nroutes && s < MAX_ROUTES)
-            continue;
+    for(int s = 0; slots_ready() && s < NSLOTS; s++) {
         route_labels(s, labels, sizeof(labels));
         for(size_t k = 0; k <= NS; k++) {
-            if(!counts[s][k])
+            if(!slots[s].counts[k])
                 continue;
             if(k < NS)
                 rc |= buf_printf(b, "samtale_http_requests_total{%s,status=\"%d\"} %llu\n", labels, statuses[k],
-                                 counts[s][k]);
+                                 slots[s].counts[k]);
             else
                 rc |= buf_printf(b, "samtale_http_requests_total{%s,status=\"other\"} %llu\n", labels,
-                                 counts[s][k]);
+                                 slots[s].counts[k]);
         }
     }
     rc |= buf_puts(b, "# HELP samtale_http_request_duration_seconds Time to answer HTTP requests.\n"
                       "# TYPE samtale_http_request_duration_seconds histogram\n");
-    for(int s = 0; s < NSLOTS; s++) {
-        if((s >= (int)web_nroutes && s < MAX_ROUTES) || !observations[s])
+    for(int s = 0; slots_ready() && s < NSLOTS; s++) {
+        if(!slots[s].observations)
             continue;
         route_labels(s, labels, sizeof(labels));
         for(size_t i = 0; i < NB; i++)
             rc |= buf_printf(b, "samtale_http_request_duration_seconds_bucket{%s,le=\"%g\"} %llu\n", labels,
-                             bounds[i], buckets[s][i]);
+                             bounds[i], slots[s].buckets[i]);
         rc |= buf_printf(b, "samtale_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n", labels,
-                         observations[s]);
-        rc |= buf_printf(b, "samtale_http_request_duration_seconds_sum{%s} %.6f\n", labels, sums[s]);
-        rc |= buf_printf(b, "samtale_http_request_duration_seconds_count{%s} %llu\n", labels, observations[s]);
+                         slots[s].observations);
+        rc |= buf_printf(b, "samtale_http_request_duration_seconds_sum{%s} %.6f\n", labels, slots[s].sum);
+        rc |= buf_printf(b, "samtale_http_request_duration_seconds_count{%s} %llu\n", labels,
+                         slots[s].observations);
     }
     pthread_mutex_unlock(&mu);
 
