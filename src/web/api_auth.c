@@ -59,6 +59,7 @@ int api_login(struct web_request *r, struct web_reply *out)
     rc = core_login_check(r->core, email, password, r->client_ip, now, &u);
     if(rc == SAM_EAUTH) {
         out->error_code = "invalid_credentials";
+        ratelimit_login_failed(email, r->client_ip, time_now());
         return rc; /* the attempt stays counted */
     }
     if(rc) {

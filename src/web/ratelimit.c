@@ -279,6 +279,18 @@ out:
     return rc;
 }
 
+void ratelimit_login_failed(const char *email, const char *addr, int64_t now)
+{
+    struct rl_keys k;
+    struct rl_entry *e;
+    make_keys(email, addr, &k);
+    pthread_mutex_lock(&rl.mu);
+    /* The email's delay runs from the answer (a password check takes a while). */
+    if(rl.ready && (e = find(k.email, 0, now)) && e->last < now)
+        e->last = now;
+    pthread_mutex_unlock(&rl.mu);
+}
+
 void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now)
 {
     struct rl_keys k;

@@ -153,6 +153,8 @@ int ratelimit_init(size_t entries);
  * or answers SAM_ERATE with *retry_after (seconds) when the attempt must wait. trusted:
  * the browser proved an earlier login to this email (it skips the per-email delay). */
 int ratelimit_login_gate(const char *email, const char *addr, int trusted, int64_t now, int *retry_after);
+/* A failed login, once its password was checked: the per-email delay runs from now. */
+void ratelimit_login_failed(const char *email, const char *addr, int64_t now);
 /* A successful login: its pair is cleared, and its attempt given back. */
 void ratelimit_login_succeeded(const char *email, const char *addr, int64_t now);
 /* An attempt that was not a guess (the server failed): its count is given back. */
