@@ -20,6 +20,7 @@
 #include "engine/mailer.h"
 #include "util/err.h"
 #include "util/netpolicy.h"
+#include "store_fixture.h"
 
 /* ---- helpers: decode what the composer wrote ---- */
 
@@ -498,37 +499,8 @@ static void policy_refuses_before_connecting(void **state)
 
 /* ---- the outbox in the store ---- */
 
-struct fx {
-    char dir[64];
-    char path[128];
-    struct store *st;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    int v = 0;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/samtale-mail-XXXXXX");
-    if(!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
-    if(store_open(f->path, &f->st) || store_migrate(f->st, &v) || v < 5)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    char cmd[200];
-    store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if(system(cmd))
-        return -1;
-    free(f);
-    return 0;
-}
+static int setup(void **state) { return fx_open(state, "mail", "s.db", 5); }
+static int teardown(void **state) { return fx_close(state); }
 
 static int64_t put(struct store *st, const char *to, int64_t at)
 {

@@ -12,39 +12,12 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store_fixture.h"
 #include "util/err.h"
 
-struct fx {
-    char dir[64];
-    char path[128];
-    struct store *st;
-};
-
-static int setup(void **state)
-{
-    struct fx *f = calloc(1, sizeof(*f));
-    int v = 0;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/samtale-store-XXXXXX");
-    if(!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/db/s.db", f->dir); /* the db/ folder is made on open */
-    if(store_open(f->path, &f->st) || store_migrate(f->st, &v) || v < 1)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    char cmd[200];
-    store_close(f->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if(system(cmd))
-        return -1;
-    free(f);
-    return 0;
-}
+/* The db/ folder is made on open. */
+static int setup(void **state) { return fx_open(state, "store", "db/s.db", 1); }
+static int teardown(void **state) { return fx_close(state); }
 
 static int64_t add_ws(struct store *st, const char *name)
 {
