@@ -5,6 +5,9 @@
 #   2. unit tests (ctest, cmocka) in both builds
 #   3. integration tests (tests/integration, the real binary on loopback) against both
 #   4. browser tests (tests/e2e, playwright-core driving Debian's chromium)
+#   Steps 2 and 3 run twice in each build: on SQLite, and on PostgreSQL (a throwaway
+#   cluster of Debian's postgresql-15 in a temporary folder, tests/peers/pgcluster.py,
+#   reached by a Unix socket only and stopped by its PID).
 #
 # Environment: SAMTALE_SKIP_ASAN=1 skips the sanitizer build (quicker local runs),
 # SAMTALE_SKIP_E2E=1 skips the browser tests.
@@ -14,7 +17,13 @@ jobs=$(nproc 2>/dev/null || echo 2)
 passed=0
 failed=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+pg_dir=""
+cleanup() {
+    [ -n "$pg_dir" ] && /usr/bin/python3 tests/peers/pgcluster.py stop "$pg_dir" >/dev/null 2>&1
+    [ -n "$pg_dir" ] && rm -rf "$pg_dir"
+    rm -rf "$log"
+}
+trap cleanup EXIT
 
 count() { # name, output file: add "N passed, N failed" found on the file's last such line
     local line p f
@@ -42,24 +51,36 @@ build() { # dir, extra cmake args...
     fi
 }
 
-unit() { # dir
-    (cd "$1" && ctest --output-on-failure -j"$jobs") | tee "$log/unit-$1.txt"
+unit() { # dir, engine
+    local tag="$1-$2"
+    if [ "$2" = postgres ]; then
+        if [ -z "$pg_dir" ]; then
+            pg_dir=$(mktemp -d /tmp/samtale-pg-unit-XXXXXX)
+            /usr/bin/python3 tests/peers/pgcluster.py start "$pg_dir" >/dev/null
+        fi
+        (cd "$1" && SAMTALE_TEST_ENGINE=postgres SAMTALE_TEST_PG_DIR="$pg_dir" ctest --output-on-failure -j"$jobs" -E "^fuzz_") \
+            | tee "$log/unit-$tag.txt"
+    else
+        (cd "$1" && ctest --output-on-failure -j"$jobs") | tee "$log/unit-$tag.txt"
+    fi
     local line total nfail
-    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log/unit-$1.txt" | tail -n 1)
+    line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log/unit-$tag.txt" | tail -n 1)
     total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
     nfail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
-    echo "unit: $(( ${total:-0} - ${nfail:-0} )) passed, ${nfail:-1} failed" >"$log/unit-$1.sum"
-    count "unit tests ($1)" "$log/unit-$1.sum"
+    echo "unit: $(( ${total:-0} - ${nfail:-0} )) passed, ${nfail:-1} failed" >"$log/unit-$tag.sum"
+    count "unit tests ($1, $2)" "$log/unit-$tag.sum"
 }
 
-integration() { # dir
-    /usr/bin/python3 tests/integration/run.py --bin "$1/samtale" 2>&1 | tee "$log/int-$1.txt"
-    count "integration tests ($1)" "$log/int-$1.txt"
+integration() { # dir, engine
+    /usr/bin/python3 tests/integration/run.py --bin "$1/samtale" --engine "$2" 2>&1 | tee "$log/int-$1-$2.txt"
+    count "integration tests ($1, $2)" "$log/int-$1-$2.txt"
 }
 
 if build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc; then
-    unit build
-    integration build
+    unit build sqlite
+    unit build postgres
+    integration build sqlite
+    integration build postgres
     if [ "${SAMTALE_SKIP_E2E:-0}" != 1 ]; then
         echo "== browser tests"
         SAMTALE_BIN="$PWD/build/samtale" node tests/e2e/run.mjs 2>&1 | tee "$log/e2e.txt"
@@ -72,8 +93,10 @@ fi
 if [ "${SAMTALE_SKIP_ASAN:-0}" != 1 ]; then
     if build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang -DSAMTALE_SANITIZE=ON; then
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-        unit build-asan
-        integration build-asan
+        unit build-asan sqlite
+        unit build-asan postgres
+        integration build-asan sqlite
+        integration build-asan postgres
     else
         failed=$((failed + 1))
     fi

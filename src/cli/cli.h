@@ -55,6 +55,11 @@ void cli_close(struct cli *c);
 
 /* Prints "samtale: <message>" for rc and returns its exit code. */
 int cli_fail(int rc);
+/* Whether the configured database is a PostgreSQL URL. */
+int cli_db_is_postgres(const char *db);
+/* The path of file `name` of the installation: beside a SQLite database, or var/NAME for
+ * PostgreSQL. -1 when it cannot be made. */
+int cli_beside_db(const char *db, const char *name, char *out, size_t n);
 int cli_exit_code(int rc);
 
 /* Resolves --workspace (id or name; may be NULL when there is only one). */

@@ -125,8 +125,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if((code = cli_open(c)))
         return code;
-    {
-        /* One server per database: a second one would release the first one's leases. */
+    if(!cli_db_is_postgres(conf_get(c->conf, "db"))) {
+        /* One server per SQLite database: a second one would release the first one's
+         * leases. On PostgreSQL any number of servers share the database. */
         char lockpath[4200];
         const char *db = conf_get(c->conf, "db");
         snprintf(lockpath, sizeof(lockpath), "%s.serve.lock", !strncmp(db, "sqlite:", 7) ? db + 7 : db);
@@ -180,12 +181,8 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         struct publisher_options po;
         const char *fd = conf_get(c->conf, "files_dir");
         if(!*fd) {
-            const char *db = conf_get(c->conf, "db");
-            const char *slash = strrchr(db, '/');
-            if(!strncmp(db, "sqlite:", 7))
-                db += 7;
-            slash = strrchr(db, '/');
-            snprintf(files, sizeof(files), "%.*s%sfiles", slash ? (int)(slash - db) : 0, db, slash ? "/" : "");
+            if(cli_beside_db(conf_get(c->conf, "db"), "files", files, sizeof(files)))
+                return cli_fail(sam_fail(SAM_EINVAL, "cannot choose the files folder; set files_dir"));
             fd = files;
         }
         po.workers = (int)conf_get_long(c->conf, "publish_workers");

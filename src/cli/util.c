@@ -4,8 +4,10 @@
 #include "util/utf8.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, const char **pos, int maxpos, int *npos,
               const char *usage)
@@ -79,15 +81,28 @@ int cli_fail(int rc)
     return cli_exit_code(rc);
 }
 
-static int default_key_file(const char *db, char *out, size_t n)
+int cli_db_is_postgres(const char *db)
 {
-    const char *slash = strrchr(db, '/');
+    return !strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13);
+}
+
+/* Where a file of the installation goes when none is configured: beside a SQLite
+ * database; for PostgreSQL, which has no folder of its own, under var/ in the working
+ * folder (made when missing). -1 when it does not fit in n bytes or var/ cannot be made. */
+int cli_beside_db(const char *db, const char *name, char *out, size_t n)
+{
+    const char *slash;
+    if(cli_db_is_postgres(db)) {
+        if(mkdir("var", 0700) && errno != EEXIST)
+            return -1;
+        return snprintf(out, n, "var/%s", name) < (int)n ? 0 : -1;
+    }
     if(!strncmp(db, "sqlite:", 7))
         db += 7;
     slash = strrchr(db, '/');
     if(slash)
-        return snprintf(out, n, "%.*s/secret.key", (int)(slash - db), db) < (int)n ? 0 : -1;
-    return snprintf(out, n, "secret.key") < (int)n ? 0 : -1;
+        return snprintf(out, n, "%.*s/%s", (int)(slash - db), db, name) < (int)n ? 0 : -1;
+    return snprintf(out, n, "%s", name) < (int)n ? 0 : -1;
 }
 
 int cli_open(struct cli *c)
@@ -105,8 +120,11 @@ int cli_open(struct cli *c)
     if(rc)
         return cli_fail(rc);
     if(!*kf) {
-        if(default_key_file(db, keyfile, sizeof(keyfile))) {
-            fprintf(stderr, "samtale: database path too long\n");
+        /* Several machines on one PostgreSQL database must be given the same key
+         * (docs/operations.md). */
+        if(cli_beside_db(db, "secret.key", keyfile, sizeof(keyfile))) {
+            fprintf(stderr, "samtale: cannot choose a key file (database path too long, or no var/ folder"
+                            " can be made here); set secret_key_file\n");
             return EXIT_FAIL;
         }
         kf = keyfile;

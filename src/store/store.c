@@ -8,19 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-int store_sqlite_open(const char *path, struct store **out);
+int store_sql_open(const char *target, int postgres, int pool_size, struct store **out);
 
 int store_open(const char *url, struct store **out)
 {
     *out = NULL;
     if(!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13))
-        return sam_fail(SAM_EUNSUPPORTED,
-                        "PostgreSQL is not available in this version; use a SQLite file path");
+        return store_sql_open(url, 1, STORE_PG_POOL, out);
     if(!strncmp(url, "sqlite:", 7))
         url += 7;
     if(!*url)
         return sam_fail(SAM_EINVAL, "the database path is empty");
-    return store_sqlite_open(url, out);
+    return store_sql_open(url, 0, STORE_SQLITE_POOL, out);
 }
 
 void store_close(struct store *st)

@@ -1,9 +1,9 @@
 /*
  * store.h: the one interface to samtale's database.
  *
- * Callers (core/, web/, cli/) use only the store_* functions below; a backend (sqlite.c
- * now, pg.c later) fills a struct store_ops, the way SQLite's VFS and curl's vtls do, so a
- * new backend touches no caller. Every function returns SAM_OK or an error code from
+ * Callers (core/, web/, cli/) use only the store_* functions below. The queries behind
+ * them (sql.c) are written once and run on SQLite or PostgreSQL through a small driver
+ * per engine (db.h); store_ops is the table store.c dispatches through. Every function returns SAM_OK or an error code from
  * util/err.h: SAM_ENOTFOUND when the object does not exist, SAM_ECONFLICT for a unique or
  * invariant violation (message names which), SAM_ESTORE for a database failure.
  *
@@ -431,8 +431,15 @@ struct store {
     const struct store_ops *ops;
 };
 
-/* Opens the database named by url: a file path or "sqlite:PATH" (created when missing,
- * with its directory). Does not migrate. *out is freed with store_close. */
+/* Connections a store keeps: on SQLite the writer and up to 3 readers beside it, on
+ * PostgreSQL up to 8, opened as they are needed. */
+#define STORE_SQLITE_POOL 4
+#define STORE_PG_POOL 8
+
+/* Opens the database named by url: a PostgreSQL URL (postgresql://user@host/db, or
+ * postgres://; libpq's parameters such as ?host=/run/postgresql apply), a file path or
+ * "sqlite:PATH" (created when missing, with its directory). Does not migrate. *out is
+ * freed with store_close. */
 int store_open(const char *url, struct store **out);
 void store_close(struct store *st);
 
@@ -567,8 +574,10 @@ int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int
 /* Records the result of an attempt, only while owner still holds the lease (else
  * SAM_ECONFLICT: another worker took it over), and brings the post's state up to date. */
 int store_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
-/* At start of a single-node server: every occurrence left in flight by a process that
- * died becomes claimable at once (its channel call is idempotent). *n gets how many. */
+/* At start of a single-node server (SQLite): every occurrence left in flight by a process
+ * that died becomes claimable at once (its channel call is idempotent). *n gets how many.
+ * On PostgreSQL, where several servers share the database, nothing is released: a lease
+ * that runs out is claimed again by store_occurrence_claim. */
 int store_occurrence_release_leases(struct store *st, int *n);
 
 /* Sets a channel's status (active, reconnect) and the message for people that explains

@@ -30,12 +30,145 @@ OWNER_PASSWORD = "owner-password-123"
 WORKSPACE = "Acme"
 WORKSPACE_TZ = "Europe/Oslo"
 
+# The engine the suite runs on: sqlite (a file per test) or postgres (a fresh database per
+# test in the cluster run.py started; SAMTALE_TEST_PG_DIR is its folder).
+ENGINE = os.environ.get("SAMTALE_TEST_ENGINE", "sqlite")
+_KEYFILES = {}   # PostgreSQL URL -> the key file of its test folder
+_DB_COUNTER = [0]
+
 LISTEN_RE = re.compile(r"listening on https?://127\.0\.0\.1:(\d+)/")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 class Skip(Exception):
     """Raised by a test that cannot run here; the reason is printed."""
+
+
+def pg_cluster():
+    sys_path = os.path.join(REPO, "tests", "peers")
+    import sys
+    if sys_path not in sys.path:
+        sys.path.insert(0, sys_path)
+    import pgcluster
+    return pgcluster.Cluster(os.environ["SAMTALE_TEST_PG_DIR"])
+
+
+def new_db(directory, name="s.db"):
+    """A new, empty database for a test: the file directory/name on SQLite, a fresh
+    database in the test cluster on PostgreSQL (its secret key file in directory)."""
+    if ENGINE != "postgres":
+        return os.path.join(directory, name)
+    _DB_COUNTER[0] += 1
+    dbname = "t%d_%d_%s" % (os.getpid(), _DB_COUNTER[0], re.sub(r"\W", "_", name))
+    url = pg_cluster().create_database(dbname)
+    _KEYFILES[url] = os.path.join(directory, "secret.key")
+    return url
+
+
+def drop_db(db):
+    if db in _KEYFILES:
+        pg_cluster().drop_database(db.split("///", 1)[1].split("?", 1)[0])
+        del _KEYFILES[db]
+
+
+def sqlite_only(what):
+    """Skips the calling test on PostgreSQL: it checks what only a SQLite file has."""
+    if ENGINE == "postgres":
+        raise Skip("SQLite only: " + what)
+
+
+def _key_env(db, env):
+    """On PostgreSQL, the files a SQLite test finds beside its database (the secret key,
+    file channels' output) go to the test's folder too."""
+    if db not in _KEYFILES:
+        return
+    if "SAMTALE_SECRET_KEY_FILE" not in env and "SAMTALE_SECRET_KEY" not in env:
+        env["SAMTALE_SECRET_KEY_FILE"] = _KEYFILES[db]
+    env.setdefault("SAMTALE_FILES_DIR", os.path.join(os.path.dirname(_KEYFILES[db]), "files"))
+
+
+class _PgConn:
+    """A psycopg2 connection that takes SQLite's ? parameters, for the tests' own reads
+    and writes of a PostgreSQL test database."""
+
+    def __init__(self, url):
+        import psycopg2
+        rest = url.split("///", 1)[1]
+        dbname, _, query = rest.partition("?")
+        params = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv)
+        self.conn = psycopg2.connect(dbname=dbname, host=params.get("host"), user=params.get("user"))
+
+    def execute(self, sql, params=()):
+        cur = self.conn.cursor()
+        cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
+        return _PgCursor(cur)
+
+    def executemany(self, sql, rows):
+        cur = self.conn.cursor()
+        cur.executemany(sql.replace("%", "%%").replace("?", "%s"), [tuple(r) for r in rows])
+        return _PgCursor(cur)
+
+    def sync_ids(self):
+        """After rows were inserted with their ids given: each identity goes on past them."""
+        cur = self.conn.cursor()
+        cur.execute("SELECT table_name, column_name FROM information_schema.columns"
+                    " WHERE table_schema = 'public' AND is_identity = 'YES'")
+        for table, column in cur.fetchall():
+            cur.execute('SELECT setval(pg_get_serial_sequence(%%s, %%s), coalesce(max("%s"), 0) + 1, false)'
+                        ' FROM "%s"' % (column, table), (table, column))
+
+    def commit(self):
+        self.conn.commit()
+
+    def close(self):
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.conn.commit()
+        return False
+
+
+def _pg_value(v):
+    return bytes(v) if isinstance(v, memoryview) else v
+
+
+class _PgCursor:
+    def __init__(self, cur):
+        self.cur = cur
+
+    @property
+    def rowcount(self):
+        return self.cur.rowcount
+
+    def fetchone(self):
+        row = self.cur.fetchone() if self.cur.description else None
+        return tuple(_pg_value(v) for v in row) if row is not None else None
+
+    def fetchall(self):
+        return [tuple(_pg_value(v) for v in r) for r in self.cur.fetchall()] if self.cur.description else []
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+def sync_ids(conn):
+    """After a test inserted rows with their ids given: on PostgreSQL the identities go on
+    past them (SQLite's AUTOINCREMENT does so by itself)."""
+    if isinstance(conn, _PgConn):
+        conn.sync_ids()
+
+
+def db_connect(db, readonly=False):
+    """A DB-API connection to a test database on either engine (? parameters)."""
+    if db in _KEYFILES or db.startswith("postgresql://"):
+        return _PgConn(db)
+    if readonly:
+        return sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=TIMEOUT)
+    return sqlite3.connect(db, timeout=TIMEOUT)
 
 
 def binary():
@@ -69,6 +202,8 @@ def run_cli(db, *args, json=False, input=None, env=None, timeout=TIMEOUT, global
     full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
     if env:
         full_env.update(env)
+    if db is not None:
+        _key_env(db, full_env)
     try:
         return subprocess.run(cmd, input=input, capture_output=True, text=True,
                               timeout=timeout, env=full_env, cwd=cwd,
@@ -341,6 +476,19 @@ def db_contains(db, needle):
     row of any table (read through sqlite3, read-only). Returns a list of places."""
     found = []
     raw = needle.encode()
+    if db in _KEYFILES:
+        conn = db_connect(db)
+        try:
+            tables = [r[0] for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")]
+            for t in tables:
+                for row in conn.execute('SELECT * FROM "%s"' % t.replace('"', '""')):
+                    for v in row:
+                        if (isinstance(v, str) and needle in v) or (isinstance(v, bytes) and raw in v):
+                            found.append("table " + t)
+        finally:
+            conn.close()
+        return found
     for p in db_files(db):
         with open(p, "rb") as f:
             if raw in f.read():
@@ -360,6 +508,8 @@ def db_contains(db, needle):
 
 
 def integrity_check(db):
+    if db in _KEYFILES:
+        return ["ok"]  # PostgreSQL checks its pages as it reads them
     conn = sqlite3.connect(db, timeout=TIMEOUT)
     try:
         return [r[0] for r in conn.execute("PRAGMA integrity_check")]
@@ -402,6 +552,7 @@ class Server:
         full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
         if self.env:
             full_env.update(self.env)
+        _key_env(self.db, full_env)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=self._log, env=full_env, cwd=self.workdir)
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -503,7 +654,7 @@ class Instance:
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="samtale-it-")
-        self.db = os.path.join(self.dir, "s.db")
+        self.db = new_db(self.dir)
         self.server = None
         self.token = None
         self.wid = None
@@ -588,6 +739,7 @@ class Instance:
             if self.server:
                 self.server.stop()
         finally:
+            drop_db(self.db)
             shutil.rmtree(self.dir, ignore_errors=True)
 
 

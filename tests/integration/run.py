@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Runs the integration tests of samtale against the real binary.
 
-    tests/integration/run.py [--bin PATH] [-k SUBSTRING]
+    tests/integration/run.py [--bin PATH] [-k SUBSTRING] [--engine sqlite|postgres]
 
 The binary is --bin, else $SAMTALE_BIN, else build/samtale in the repository. Tests are the
 functions named test_* in tests/integration/test_*.py, run in file order and then in the
-order they are defined. A module may define setup_module() -> context and
+order they are defined. With --engine postgres, a throwaway PostgreSQL cluster is started
+in a temporary folder (tests/peers/pgcluster.py) for the run, each test's database is a
+fresh database in it, and the cluster is stopped by its PID at the end. A module may define setup_module() -> context and
 teardown_module(context); its tests that take one argument receive the context.
 
 Prints `ok - FILE::NAME` or `not ok - FILE::NAME` (followed by the failure) for each test,
@@ -55,8 +57,27 @@ def main():
     ap = argparse.ArgumentParser(description="samtale integration tests")
     ap.add_argument("--bin", help="the samtale binary (default: $SAMTALE_BIN, else build/samtale)")
     ap.add_argument("-k", dest="filter", help="run only tests whose FILE::NAME contains this")
+    ap.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite",
+                    help="the database the tests run on (default: sqlite)")
     args = ap.parse_args()
+    cluster = None
+    os.environ["SAMTALE_TEST_ENGINE"] = args.engine
+    if args.engine == "postgres":
+        import tempfile
+        sys.path.insert(0, os.path.join(REPO, "tests", "peers"))
+        import pgcluster  # noqa: E402
+        cluster = pgcluster.Cluster(tempfile.mkdtemp(prefix="samtale-pg-"))
+        cluster.start()
+        os.environ["SAMTALE_TEST_PG_DIR"] = cluster.dir
+        print("# engine: postgres (%s)" % cluster.url())
+    try:
+        return run(args)
+    finally:
+        if cluster:
+            cluster.remove()
 
+
+def run(args):
     binpath = args.bin or os.environ.get("SAMTALE_BIN") or os.path.join(REPO, "build", "samtale")
     binpath = os.path.abspath(binpath)
     os.environ["SAMTALE_BIN"] = binpath

@@ -19,7 +19,6 @@ import json
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import threading
 import time
@@ -152,7 +151,7 @@ def tid(planned_at, key):
 
 
 def occurrence_rows(db, post_id):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = harness.db_connect(db, readonly=True)
     try:
         return con.execute("SELECT id, planned_at, idempotency_key, state, remote_id FROM occurrences "
                            "WHERE post_id = ? ORDER BY id", (post_id,)).fetchall()
@@ -261,7 +260,7 @@ def test_replace_previous_deletes_the_previous_copy_from_the_repo(ctx):
         "text": "Kopi A av serien 🔁", "variants": ["Kopi B av serien 🔁"], "channels": [ctx.channel["id"]],
         "count": 3, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
-    con = sqlite3.connect(ctx.inst.db, timeout=10)
+    con = harness.db_connect(ctx.inst.db)
     now = int(time.time())
     with con:
         for k, oid in enumerate(ids):
@@ -370,7 +369,7 @@ def test_sigkill_after_claims_never_makes_a_second_record(ctx):
         where = "post_id IN (%s)" % ",".join(str(p) for p in posts)
 
         def query(sql):
-            con = sqlite3.connect("file:%s?mode=ro" % ctx.inst.db, uri=True, timeout=10)
+            con = harness.db_connect(ctx.inst.db, readonly=True)
             try:
                 return con.execute(sql).fetchall()
             finally:

@@ -4,13 +4,12 @@ queue comes in pages (?limit, ?cursor, with from/to) that hold every occurrence 
 once, ties in time included; and 8 clients reading big pages of the queue at once grow
 the server's resident memory by less than a stated bound.
 
-The schedule is written straight into the test's database with sqlite3 while the server
+The schedule is written straight into the test's database (harness.db_connect) while the server
 is stopped (thousands of posts through the API would take minutes); every occurrence is
 in the future, so the publisher leaves it alone."""
 
 import concurrent.futures
 import os
-import sqlite3
 import time
 
 import harness
@@ -31,7 +30,7 @@ def _text(i, size):
 
 
 def _seed(db, wid, chan_a, chan_b, now):
-    conn = sqlite3.connect(db, timeout=harness.TIMEOUT)
+    conn = harness.db_connect(db)
     try:
         posts, occs = [], []
         pid = conn.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
@@ -57,6 +56,7 @@ def _seed(db, wid, chan_a, chan_b, now):
         # a few cancelled ones: listed in the queue, left out of the feed
         conn.execute("UPDATE occurrences SET state = 'cancelled' WHERE idempotency_key IN"
                      " ('big-b-1', 'big-b-2', 'big-b-3')")
+        harness.sync_ids(conn)
         conn.commit()
     finally:
         conn.close()
@@ -140,7 +140,7 @@ def test_queue_pages_hold_every_occurrence_once(inst):
     # every occurrence of big-a, in pages of 200, against the database
     path = _queue_path(inst, a["id"], now, now + 93 * 86400)
     items = harness.list_all(inst, path, limit=200)
-    conn = sqlite3.connect("file:%s?mode=ro" % inst.db, uri=True, timeout=harness.TIMEOUT)
+    conn = harness.db_connect(inst.db, readonly=True)
     try:
         want = [r[0] for r in conn.execute("SELECT id FROM occurrences WHERE channel_id = ? AND planned_at >= ?"
                                            " AND planned_at < ? ORDER BY planned_at, id",

@@ -10,7 +10,6 @@ nothing is left in flight.
 Throughput: 1,000 occurrences due now on 10 channels all go out within a minute."""
 
 import random
-import sqlite3
 import time
 
 import harness
@@ -33,7 +32,7 @@ def _setup(inst):
 
 
 def _counts(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = harness.db_connect(db, readonly=True)
     try:
         return dict(con.execute("SELECT state, count(*) FROM occurrences GROUP BY state").fetchall())
     finally:
@@ -41,7 +40,7 @@ def _counts(db):
 
 
 def _keys(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = harness.db_connect(db, readonly=True)
     try:
         return [r[0] for r in con.execute("SELECT idempotency_key FROM occurrences")]
     finally:
@@ -85,9 +84,7 @@ def test_sigkill_at_random_moments_publishes_everything_exactly_once():
         print("crash test: %d SIGKILLs, %d occurrences, %d raw deliveries, %d of them retries of a key already "
               "delivered (each answered with the same post), 0 posts created twice" %
               (kills, len(keys), sum(seen.values()), retries))
-        con = sqlite3.connect(inst.db)
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        con.close()
+        assert harness.integrity_check(inst.db) == ["ok"]
     finally:
         if getattr(inst, "receiver", None):
             inst.receiver.stop()

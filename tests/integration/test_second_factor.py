@@ -288,8 +288,7 @@ def test_a_workspace_can_require_it_of_owners_and_editors(inst):
     finally:
         # The other tests of this file log in as the owner with a password only.
         harness.cli_ok(inst.db, "user", "reset-second-factor", "--email", harness.OWNER_EMAIL)
-        import sqlite3
-        conn = sqlite3.connect(inst.db, timeout=harness.TIMEOUT)
+        conn = harness.db_connect(inst.db)
         try:
             conn.execute("UPDATE workspaces SET require_second_factor = 0")
             conn.commit()

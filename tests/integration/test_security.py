@@ -148,8 +148,7 @@ def test_an_invitation_link_works_once_and_can_be_withdrawn_or_renewed(inst):
 
     # An expired link (made so in the database) cannot be used.
     e = harness.invite(inst, "expired@example.com", "viewer")
-    import sqlite3
-    conn = sqlite3.connect(inst.db, timeout=harness.TIMEOUT)
+    conn = harness.db_connect(inst.db)
     try:
         conn.execute("UPDATE invitations SET expires_at = 1000 WHERE id = ?", (e["id"],))
         conn.commit()

@@ -63,8 +63,7 @@ def test_an_invitation_is_mailed_and_its_link_is_never_shown(inst):
     assert "Acme" in body and "redaktør" in body, body
     assert secret not in inst.get(inst.ws("/invitations")).text
     assert not harness.db_contains(inst.db, secret), "the mailed link's secret is stored"
-    import sqlite3
-    conn = sqlite3.connect("file:%s?mode=ro" % inst.db, uri=True, timeout=harness.TIMEOUT)
+    conn = harness.db_connect(inst.db, readonly=True)
     try:
         rows = harness.wait_until(lambda: conn.execute(
             "SELECT sealed, body FROM mail_outbox WHERE kind = 'invitation' AND state = 'sent'").fetchall(),

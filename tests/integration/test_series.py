@@ -4,7 +4,6 @@ apart, variants rotating; when a copy goes out the previous one is deleted."""
 
 import json
 import os
-import sqlite3
 import time
 
 import harness
@@ -70,7 +69,7 @@ def test_replace_on_repost_deletes_the_previous_copy(inst):
         "text": "Copy A", "variants": ["Copy B"], "channels": [ch["id"]], "count": 3, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
     # Time travel in the test's own database: the copies fall due two seconds apart, now.
-    con = sqlite3.connect(inst.db, timeout=10)
+    con = harness.db_connect(inst.db)
     now = int(time.time())
     with con:
         for k, oid in enumerate(ids):

@@ -15,25 +15,25 @@
 #include "core/post.h"
 #include "util/err.h"
 #include "util/utf8.h"
+#include "store_fixture.h"
 
-struct fx {
-    char dir[64];
+/* The store fixture (a migrated store on the engine of this run) with a core on it. */
+struct cfx {
+    struct fx *store;
     struct core core;
     struct actor sys;
 };
 
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
+    struct cfx *f = calloc(1, sizeof(*f));
+    void *sf = NULL;
     char path[128];
-    int v;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/samtale-core-XXXXXX");
-    if(!mkdtemp(f->dir))
+    if(!f || fx_open(&sf, "core", "s.db", 1))
         return -1;
-    snprintf(path, sizeof(path), "%s/s.db", f->dir);
-    if(store_open(path, &f->core.st) || store_migrate(f->core.st, &v))
-        return -1;
-    snprintf(path, sizeof(path), "%s/secret.key", f->dir);
+    f->store = sf;
+    f->core.st = f->store->st;
+    snprintf(path, sizeof(path), "%s/secret.key", f->store->dir);
     if(core_key_load(&f->core, NULL, path))
         return -1;
     f->sys.system = 1;
@@ -44,11 +44,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct fx *f = *state;
-    char cmd[128];
-    store_close(f->core.st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-    if(system(cmd))
+    struct cfx *f = *state;
+    void *sf = f->store;
+    if(fx_close(&sf))
         return -1;
     free(f);
     return 0;
@@ -248,7 +246,7 @@ static void passwords(void **state)
 
 static void sealed_secrets(void **state)
 {
-    struct fx *f = *state;
+    struct cfx *f = *state;
     struct store_workspace w;
     struct store_channel ch, got;
     json_t *settings = json_pack("{s:s}", "url", "https://example.com/hook");
@@ -275,7 +273,7 @@ static void sealed_secrets(void **state)
 
 static void channel_rules(void **state)
 {
-    struct fx *f = *state;
+    struct cfx *f = *state;
     struct store_workspace w, w2;
     struct store_channel ch;
     json_t *bad = json_pack("{s:s}", "url", "ftp://x");
@@ -306,7 +304,7 @@ static void channel_rules(void **state)
 
 static void permissions(void **state)
 {
-    struct fx *f = *state;
+    struct cfx *f = *state;
     struct store_workspace w, w2;
     struct store_member owner, viewer;
     struct store_token t;
@@ -356,7 +354,7 @@ static void permissions(void **state)
 
 static void login_and_sessions(void **state)
 {
-    struct fx *f = *state;
+    struct cfx *f = *state;
     struct store_workspace w;
     struct store_member m;
     struct store_session s, s2;
@@ -381,7 +379,7 @@ static void login_and_sessions(void **state)
 
 static void bootstrap_once(void **state)
 {
-    struct fx *f = *state;
+    struct cfx *f = *state;
     char otp[24];
     int created;
     struct store_session s;

@@ -4,8 +4,8 @@
 -- the outbox: one row per delivery, claimed with a lease before the network is called.
 
 ALTER TABLE channels ADD COLUMN slots TEXT NOT NULL DEFAULT '[]';
-ALTER TABLE channels ADD COLUMN max_per_hour INTEGER NOT NULL DEFAULT 2;
-ALTER TABLE channels ADD COLUMN max_per_day INTEGER NOT NULL DEFAULT 12;
+ALTER TABLE channels ADD COLUMN max_per_hour BIGINT NOT NULL DEFAULT 2;
+ALTER TABLE channels ADD COLUMN max_per_day BIGINT NOT NULL DEFAULT 12;
 ALTER TABLE workspaces ADD COLUMN mix_preset TEXT NOT NULL DEFAULT 'balanced'
     CHECK (mix_preset IN ('gentle', 'balanced', 'retail'));
 ALTER TABLE workspaces ADD COLUMN ical_token TEXT;

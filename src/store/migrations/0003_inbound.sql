@@ -5,12 +5,12 @@
 
 -- Why a channel is not 'active' ('reconnect': the network refused its credentials; its
 -- queue waits until someone reconnects it).
-ALTER TABLE channels ADD COLUMN status_at INTEGER;
+ALTER TABLE channels ADD COLUMN status_at BIGINT;
 
 CREATE TABLE messages (
-    id               INTEGER PRIMARY KEY AUTOINCREMENT,
-    workspace_id     INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    channel_id       INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    id               {{id}},
+    workspace_id     BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    channel_id       BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
     kind             TEXT NOT NULL CHECK (kind IN ('mention', 'reply', 'quote', 'direct')),
     remote_id        TEXT NOT NULL,
     remote_url       TEXT,
@@ -21,32 +21,32 @@ CREATE TABLE messages (
     author_handle    TEXT,
     author_name      TEXT,
     text             TEXT NOT NULL,
-    created_at       INTEGER NOT NULL,
-    received_at      INTEGER NOT NULL,
+    created_at       BIGINT NOT NULL,
+    received_at      BIGINT NOT NULL,
     UNIQUE (channel_id, remote_id)
 );
 CREATE INDEX messages_workspace ON messages(workspace_id, id);
 
 -- Where each channel's reading stopped (opaque to the store: the connector's cursor).
 CREATE TABLE channel_cursors (
-    channel_id  INTEGER NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+    channel_id  BIGINT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
     name        TEXT NOT NULL,
     value       TEXT NOT NULL,
-    updated_at  INTEGER NOT NULL,
+    updated_at  BIGINT NOT NULL,
     PRIMARY KEY (channel_id, name)
 );
 
 -- One fetch of a published occurrence's counts at a checkpoint after publishing.
 CREATE TABLE engagement (
-    occurrence_id  INTEGER NOT NULL REFERENCES occurrences(id) ON DELETE CASCADE,
-    checkpoint     INTEGER NOT NULL,            -- seconds after publishing: 3600, 86400, ...
-    due_at         INTEGER NOT NULL,
-    fetched_at     INTEGER,
-    attempts       INTEGER NOT NULL DEFAULT 0,
-    likes          INTEGER,
-    reposts        INTEGER,
-    replies        INTEGER,
-    quotes         INTEGER,
+    occurrence_id  BIGINT NOT NULL REFERENCES occurrences(id) ON DELETE CASCADE,
+    checkpoint     BIGINT NOT NULL,            -- seconds after publishing: 3600, 86400, ...
+    due_at         BIGINT NOT NULL,
+    fetched_at     BIGINT,
+    attempts       BIGINT NOT NULL DEFAULT 0,
+    likes          BIGINT,
+    reposts        BIGINT,
+    replies        BIGINT,
+    quotes         BIGINT,
     error          TEXT,
     PRIMARY KEY (occurrence_id, checkpoint)
 );
@@ -56,12 +56,12 @@ CREATE INDEX engagement_due ON engagement(fetched_at, due_at);
 -- (stored as a hash), the app registered there (its secret sealed like channel secrets).
 CREATE TABLE oauth_pending (
     state_hash    TEXT PRIMARY KEY,
-    workspace_id  INTEGER NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
-    user_id       INTEGER REFERENCES users(id) ON DELETE CASCADE,
+    workspace_id  BIGINT NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+    user_id       BIGINT REFERENCES users(id) ON DELETE CASCADE,
     kind          TEXT NOT NULL,
-    channel_id    INTEGER REFERENCES channels(id) ON DELETE CASCADE,  -- reconnecting this one
+    channel_id    BIGINT REFERENCES channels(id) ON DELETE CASCADE,  -- reconnecting this one
     detail        TEXT NOT NULL,                -- JSON: instance, client_id, name, timezone, redirect_uri
-    secret        BLOB,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL
+    secret        {{blob}},
+    created_at    BIGINT NOT NULL,
+    expires_at    BIGINT NOT NULL
 );

@@ -13,23 +13,23 @@
 -- the message is sent or has failed for good.
 
 CREATE TABLE mail_outbox (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              {{id}},
     recipient       TEXT NOT NULL,
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
     kind            TEXT NOT NULL,
     state           TEXT NOT NULL DEFAULT 'queued'
                     CHECK (state IN ('queued', 'sending', 'sent', 'failed')),
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at INTEGER NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
     lease_owner     TEXT,
-    lease_until     INTEGER,
+    lease_until     BIGINT,
     last_error      TEXT,
     reply           TEXT,
-    created_at      INTEGER NOT NULL,
-    updated_at      INTEGER NOT NULL,
-    sent_at         INTEGER,
-    sealed          INTEGER NOT NULL DEFAULT 0
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL,
+    sent_at         BIGINT,
+    sealed          BIGINT NOT NULL DEFAULT 0
 );
 
 -- Due work is one index range: queued by next_attempt_at, sending by lease_until.
