@@ -3,6 +3,8 @@
 #
 #   scripts/deps.sh           install what is missing (apt-get, through sudo when not root)
 #   scripts/deps.sh --check   exit 1 and list what is missing, install nothing
+#   scripts/deps.sh --bench   also the benchmarks' tools (bench/http.sh: wrk, nginx-light);
+#                             combines with --check
 #
 # Debian packages come from apt-get; the browser-test driver (tests/e2e) and the test peers
 # (tests/peers/*/ with a package-lock.json) from npm. Safe to run again: it only installs
@@ -16,9 +18,16 @@ build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev tzdata
             libssl-dev libqrencode-dev)
 test_pkgs=(python3 python3-yaml python3-icalendar python3-feedparser python3-websockets python3-aiosmtpd sqlite3 curl openssl prometheus chromium fonts-dejavu-core fonts-noto-color-emoji nodejs npm postgresql
            python3-pyotp zbar-tools python3-psycopg2)
+# Only with --bench: the load generator and the reference server of bench/http.sh.
+bench_pkgs=(wrk nginx-light)
+check=0 bench=0
+for a in "$@"; do
+    case $a in --check) check=1 ;; --bench) bench=1 ;; esac
+done
+[ $bench -eq 1 ] || bench_pkgs=()
 
 missing=()
-for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+for p in "${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]+"${bench_pkgs[@]}"}"; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
     [ "$st" = "install ok installed" ] || missing+=("$p")
 done
@@ -37,7 +46,7 @@ done
 need_npm=0
 [ ${#npm_dirs[@]} -gt 0 ] && need_npm=1
 
-if [ "${1:-}" = "--check" ]; then
+if [ $check -eq 1 ]; then
     [ ${#missing[@]} -eq 0 ] && [ $need_npm -eq 0 ] && exit 0
     [ ${#missing[@]} -gt 0 ] && echo "missing Debian packages: ${missing[*]}"
     [ $need_npm -eq 1 ] && echo "missing npm packages in: ${npm_dirs[*]}"

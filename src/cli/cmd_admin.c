@@ -9,19 +9,84 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void copy_progress(const char *table, int64_t rows, void *arg)
+{
+    (void)arg;
+    if(isatty(STDERR_FILENO))
+        fprintf(stderr, "\rcopying %-20s %10lld rows", table, (long long)rows);
+}
+
+/* samtale migrate --to URL: this database's rows into an empty one, verified. */
+static int migrate_to(struct cli *c, const char *to)
+{
+    struct store *dst = NULL;
+    struct store_copy_table t[STORE_COPY_TABLES];
+    size_t n = 0;
+    int code, rc, v = 0;
+    int64_t total = 0;
+    if(!strcmp(to, conf_get(c->conf, "db"))) {
+        fprintf(stderr, "samtale: --to names the database itself\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    rc = store_open(to, &dst);
+    if(!rc)
+        rc = store_migrate(dst, &v);
+    if(!rc)
+        rc = store_copy(c->core.st, dst, copy_progress, NULL, t, &n);
+    if(isatty(STDERR_FILENO))
+        fprintf(stderr, "\r%50s\r", "");
+    store_close(dst);
+    if(rc)
+        return cli_fail(rc);
+    if(c->json) {
+        json_t *tables = json_array();
+        for(size_t i = 0; i < n; i++) {
+            char sum[17];
+            snprintf(sum, sizeof(sum), "%016llx", (unsigned long long)t[i].target_sum);
+            json_array_append_new(tables, json_pack("{s:s, s:I, s:s}", "table", t[i].table, "rows",
+                                                    (json_int_t)t[i].rows, "checksum", sum));
+        }
+        cli_print_json(json_pack("{s:i, s:o}", "schema_version", v, "tables", tables));
+        return EXIT_OK;
+    }
+    printf("%-20s %10s  %s\n", "table", "rows", "checksum (matched)");
+    for(size_t i = 0; i < n; i++) {
+        printf("%-20s %10lld  %016llx\n", t[i].table, (long long)t[i].rows, (unsigned long long)t[i].target_sum);
+        total += t[i].rows;
+    }
+    {
+        char kf[4096];
+        const char *k = conf_get(c->conf, "secret_key_file");
+        if(!*k && !*conf_get(c->conf, "secret_key") && !cli_beside_db(conf_get(c->conf, "db"), "secret.key", kf, sizeof(kf)))
+            k = kf;
+        printf("copied %lld rows in %zu tables; every table read back the same.\n"
+               "Next: stop samtale, set db = %s and keep the same secret key%s%s%s, then start it again.\n",
+               (long long)total, n, to, *k ? " (secret_key_file = " : "", k, *k ? ")" : "");
+    }
+    return EXIT_OK;
+}
+
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
     static const char *usage =
-        "usage: samtale migrate [--status]\n"
+        "usage: samtale migrate [--status] [--to URL]\n"
         "\n"
         "Applies every pending database migration (each in its own transaction) and prints\n"
         "the schema version. 'samtale serve' does this at start as well.\n"
         "\n"
-        "  --status   only show the schema version and how many migrations are pending\n";
-    const char *pos[1];
+        "  --status   only show the schema version and how many migrations are pending\n"
+        "  --to URL   copy every row of this database (read as one snapshot; samtale may keep\n"
+        "             running) into the empty database at URL (postgresql://...), migrated\n"
+        "             first; each table is read back and must have the same number of rows\n"
+        "             and the same checksum, or nothing is written. Then set db = URL.\n";
+    const char *pos[1], *to = NULL;
     int npos, code, before = 0, after = 0, rc, status = 0;
-    struct cli_opt opts[] = {{"--status", 0, &status, 0, 0, 0}, {0}};
+    struct cli_opt opts[] = {{"--status", 0, &status, 0, 0, 0}, {"--to", &to, 0, 0, 0, 0}, {0}};
     CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
+    if(to)
+        return migrate_to(c, to);
     rc = store_open(conf_get(c->conf, "db"), &c->core.st);
     if(!rc)
         rc = store_schema_version(c->core.st, &before);

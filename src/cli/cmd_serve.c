@@ -10,7 +10,9 @@
 #include "web/web.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -19,7 +21,7 @@
 #include <string.h>
 
 static const char *usage =
-    "usage: samtale serve [--listen ADDR:PORT] [--threads N]\n"
+    "usage: samtale serve [--listen ADDR:PORT] [--threads N] [--role all|web|worker]\n"
     "\n"
     "Runs the HTTP server (API under /api/v1, dashboard at /, /healthz, /readyz, /metrics).\n"
     "Listens on 127.0.0.1:8080 unless told otherwise; port 0 picks a free port. Prints\n"
@@ -29,7 +31,11 @@ static const char *usage =
     "Stops cleanly on Ctrl-C (SIGINT) or SIGTERM.\n"
     "\n"
     "  --listen ADDR:PORT   address to listen on (config: listen)\n"
-    "  --threads N          HTTP worker threads (config: threads)\n";
+    "  --threads N          HTTP worker threads (config: threads)\n"
+    "  --role ROLE          all (default): the HTTP server and the workers (publisher, reader,\n"
+    "                       mailer); web: the HTTP server only; worker: the workers only.\n"
+    "                       web and worker need PostgreSQL; any number of each may share it\n"
+    "                       (config: role)\n";
 
 /* What on_due wakes: the publisher, and the mailer when mail is configured. */
 struct due_workers {
@@ -47,6 +53,37 @@ static void on_due(void *arg)
 static void on_read(void *arg)
 {
     poller_kick(arg);
+}
+
+/* Worker processes on PostgreSQL: what another process made due (a post written through
+ * a web process) wakes the workers here at once, through LISTEN/NOTIFY. */
+struct listener {
+    struct core *core;
+    struct due_workers *due;
+    volatile int stop;
+    pthread_t thread;
+    int running;
+};
+
+static void *listen_due(void *arg)
+{
+    struct listener *l = arg;
+    int failures = 0;
+    while(!l->stop) {
+        int got = 0;
+        if(store_wait_due(l->core->st, 1000, &got)) {
+            /* The database is away: the workers look every second anyway. */
+            if(failures++ % 60 == 0)
+                log_kv(LOG_WARN, "cannot listen for due work", "error", sam_errmsg(SAM_ESTORE), NULL);
+            struct timespec ts = {1, 0};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        failures = 0;
+        if(got)
+            on_due(l->due);
+    }
+    return NULL;
 }
 
 /* Raises the soft open-file limit to the hard one and returns the limit now in force
@@ -91,10 +128,22 @@ static unsigned connection_limit(long wanted, unsigned long nofile, long other_t
     return (unsigned)wanted;
 }
 
+static void stop_listener(struct listener *l)
+{
+    if(!l->running)
+        return;
+    l->stop = 1;
+    pthread_join(l->thread, NULL); /* it looks at stop at least once a second */
+    l->running = 0;
+}
+
 int cmd_serve(struct cli *c, int argc, char **argv)
 {
-    const char *listen_on = NULL, *threads = NULL, *pos[1];
-    struct cli_opt opts[] = {{"--listen", &listen_on, 0, 0, 0, 0}, {"--threads", &threads, 0, 0, 0, 0}, {0}};
+    const char *listen_on = NULL, *threads = NULL, *role_opt = NULL, *role, *pos[1];
+    struct cli_opt opts[] = {{"--listen", &listen_on, 0, 0, 0, 0}, {"--threads", &threads, 0, 0, 0, 0},
+                             {"--role", &role_opt, 0, 0, 0, 0}, {0}};
+    struct listener lis;
+    int do_web, do_work, postgres;
     struct web_options wo;
     struct web *w = NULL;
     struct publisher *pub = NULL;
@@ -115,6 +164,22 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         conf_set(c->conf, "listen", listen_on, CONF_FLAG);
     if(threads)
         conf_set(c->conf, "threads", threads, CONF_FLAG);
+    if(role_opt)
+        conf_set(c->conf, "role", role_opt, CONF_FLAG);
+    role = conf_get(c->conf, "role");
+    postgres = cli_db_is_postgres(conf_get(c->conf, "db"));
+    if(strcmp(role, "all") && strcmp(role, "web") && strcmp(role, "worker")) {
+        fprintf(stderr, "samtale: role must be all, web or worker\n");
+        return EXIT_USAGE;
+    }
+    if(strcmp(role, "all") && !postgres) {
+        fprintf(stderr, "samtale: --role %s needs PostgreSQL (db = postgresql://...): on SQLite one process "
+                        "serves and works (--role all)\n", role);
+        return EXIT_USAGE;
+    }
+    do_web = strcmp(role, "worker") != 0;
+    do_work = strcmp(role, "web") != 0;
+    memset(&lis, 0, sizeof(lis));
 
     /* Block the stop signals before any thread starts, so only sigwait sees them. */
     sigemptyset(&set);
@@ -125,7 +190,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     if((code = cli_open(c)))
         return code;
-    if(!cli_db_is_postgres(conf_get(c->conf, "db"))) {
+    if(!postgres) {
         /* One server per SQLite database: a second one would release the first one's
          * leases. On PostgreSQL any number of servers share the database. */
         char lockpath[4200];
@@ -140,8 +205,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
             return EXIT_FAIL;
         }
     }
-    rc = core_bootstrap(&c->core, conf_get(c->conf, "bootstrap_workspace"), conf_get(c->conf, "timezone"),
+    if(do_web)
+        rc = core_bootstrap(&c->core, conf_get(c->conf, "bootstrap_workspace"), conf_get(c->conf, "timezone"),
                         conf_get(c->conf, "bootstrap_email"), otp, &created);
+    else
+        rc = SAM_OK;
     if(rc)
         return cli_fail(rc);
 
@@ -177,14 +245,11 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         wo.max_per_client = (unsigned)mpc;
         wo.idle_timeout_s = (unsigned)idle;
     }
-    {
+    if(!*conf_get(c->conf, "files_dir") && cli_beside_db(conf_get(c->conf, "db"), "files", files, sizeof(files)))
+        return cli_fail(sam_fail(SAM_EINVAL, "cannot choose the files folder; set files_dir"));
+    if(do_work) {
         struct publisher_options po;
-        const char *fd = conf_get(c->conf, "files_dir");
-        if(!*fd) {
-            if(cli_beside_db(conf_get(c->conf, "db"), "files", files, sizeof(files)))
-                return cli_fail(sam_fail(SAM_EINVAL, "cannot choose the files folder; set files_dir"));
-            fd = files;
-        }
+        const char *fd = files[0] ? files : conf_get(c->conf, "files_dir");
         po.workers = (int)conf_get_long(c->conf, "publish_workers");
         po.timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
         po.max_attempts = (int)conf_get_long(c->conf, "publish_max_attempts");
@@ -240,6 +305,18 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         }
         c->core.on_read = on_read;
         c->core.on_read_arg = pol;
+        if(postgres) {
+            lis.core = &c->core;
+            lis.due = &due;
+            if(pthread_create(&lis.thread, NULL, listen_due, &lis)) {
+                c->core.on_due = NULL;
+                poller_stop(pol);
+                mailer_stop(mail);
+                publisher_stop(pub);
+                return cli_fail(sam_fail(SAM_EINTERNAL, "cannot start the listener thread"));
+            }
+            lis.running = 1;
+        }
     }
     wo.public_url = conf_get(c->conf, "public_url");
     wo.metrics_token = conf_get(c->conf, "metrics_token");
@@ -254,9 +331,10 @@ int cmd_serve(struct cli *c, int argc, char **argv)
     }
     wo.net_timeout_ms = conf_get_long(c->conf, "publish_timeout_ms");
     wo.file_dir = files[0] ? files : conf_get(c->conf, "files_dir");
-    rc = web_start(&wo, &c->core, &w, url, sizeof(url));
+    rc = do_web ? web_start(&wo, &c->core, &w, url, sizeof(url)) : SAM_OK;
     if(rc) {
         c->core.on_due = NULL;
+        stop_listener(&lis);
         poller_stop(pol);
         mailer_stop(mail);
         publisher_stop(pub);
@@ -271,9 +349,12 @@ int cmd_serve(struct cli *c, int argc, char **argv)
                "  (you will choose your own password when you first log in)\n",
                conf_get(c->conf, "bootstrap_workspace"), url, conf_get(c->conf, "bootstrap_email"), otp);
     }
-    printf("listening on %s\n", url);
+    if(do_web)
+        printf("listening on %s\n", url);
+    else
+        printf("working on the database (role worker)\n");
     fflush(stdout);
-    {
+    if(do_web) {
         char ms[32], conns[32], nfiles[32];
         snprintf(ms, sizeof(ms), "%.1f", (time_mono() - t0) * 1000.0);
         snprintf(conns, sizeof(conns), "%u", wo.max_connections);
@@ -284,7 +365,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
 
     sigwait(&set, &sig);
     log_kv(LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
-    web_stop(w);
+    if(w)
+        web_stop(w);
+    stop_listener(&lis);
     c->core.on_due = NULL;
     c->core.on_read = NULL;
     poller_stop(pol);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 static const char *usage =
-    "usage: samtale [--config FILE] [--db PATH] [--secret-key-file PATH] [--json] COMMAND [ARGS]\n"
+    "usage: samtale [--config FILE] [--db PATH|URL] [--secret-key-file PATH] [--json] COMMAND [ARGS]\n"
     "\n"
     "samtale is a self-hosted social media engine: publishing queue, shared inbox,\n"
     "listening, goals and reports, in one program with an embedded database.\n"
@@ -40,7 +40,8 @@ static const char *usage =
     "\n"
     "Global options (also settable in samtale.conf or as SAMTALE_* environment variables):\n"
     "  --config FILE            configuration file (default: samtale.conf when present)\n"
-    "  --db PATH                database file (default: var/samtale.db)\n"
+    "  --db PATH|URL            SQLite database file (default: var/samtale.db), or a\n"
+    "                           PostgreSQL URL: postgresql://user@host/dbname\n"
     "  --secret-key-file PATH   key that encrypts channel secrets (default: beside the database)\n"
     "  --json                   print JSON instead of tables\n"
     "  --log-level LEVEL        debug, info, warn or error\n"

@@ -418,8 +418,7 @@ int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64
         d = json_pack("{s:I}", "channel_id", (json_int_t)id);
         core_audit(c, a, out->workspace_id, "channel.reconnect", out->name, d);
         json_decref(d);
-        if(c->on_due)
-            c->on_due(c->on_due_arg);
+        core_due(c);
         if(c->on_read)
             c->on_read(c->on_read_arg);
     }

@@ -30,10 +30,9 @@ struct core {
     int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
 };
 
-/* Planning (placement, checks, insert) runs under this lock, so two posts planned at once
- * see each other (core/post.c). */
-void core_plan_lock(void);
-void core_plan_unlock(void);
+/* Something became due now: wakes this process's workers (on_due) and tells the other
+ * processes on the database (store_notify_due). */
+void core_due(struct core *c);
 
 struct actor {
     int system;          /* the CLI operator: every permission */

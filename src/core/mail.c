@@ -361,8 +361,7 @@ static int add(struct core *c, const char *to, const char *subject, const char *
         return rc;
     if(id)
         *id = m.id;
-    if(c->on_due)
-        c->on_due(c->on_due_arg);
+    core_due(c);
     return SAM_OK;
 }
 

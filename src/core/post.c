@@ -18,16 +18,11 @@
 
 static const char *categories[] = {"value", "promo", "personal", "share", "dialogue"};
 
-static pthread_mutex_t plan_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void core_plan_lock(void)
+void core_due(struct core *c)
 {
-    pthread_mutex_lock(&plan_mu);
-}
-
-void core_plan_unlock(void)
-{
-    pthread_mutex_unlock(&plan_mu);
+    if(c->on_due)
+        c->on_due(c->on_due_arg);
+    (void)store_notify_due(c->st); /* the others look again within a second anyway */
 }
 
 static int check_text(const char *field, const char *text)
@@ -548,9 +543,9 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     json_decref(d);
     *occ = o;
     *nocc = n;
-    for(size_t i = 0; i < n && c->on_due; i++)
+    for(size_t i = 0; i < n; i++)
         if(o[i].planned_at <= now) {
-            c->on_due(c->on_due_arg);
+            core_due(c);
             break;
         }
     return SAM_OK;
@@ -692,10 +687,14 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
                      int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                      json_t **violations)
 {
-    int rc;
-    core_plan_lock();
+    /* Planning (placement, checks, insert) runs under the installation's planning lock,
+     * so two posts planned at once, by any process, see each other. */
+    struct store_lock *lk;
+    int rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    if(rc)
+        return rc;
     rc = post_create(c, a, ws, in, now, out, occ, nocc, violations);
-    core_plan_unlock();
+    store_unlock(lk);
     return rc;
 }
 
@@ -703,10 +702,12 @@ int core_series_create(struct core *c, const struct actor *a, int64_t ws, const 
                        int64_t now, struct store_post *post, struct store_series *series,
                        struct store_occurrence **occ, size_t *nocc)
 {
-    int rc;
-    core_plan_lock();
+    struct store_lock *lk;
+    int rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    if(rc)
+        return rc;
     rc = series_create(c, a, ws, in, now, post, series, occ, nocc);
-    core_plan_unlock();
+    store_unlock(lk);
     return rc;
 }
 

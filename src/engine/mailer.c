@@ -289,9 +289,7 @@ static void *worker(void *arg)
 {
     struct mailer *m = arg;
     char owner[48];
-    unsigned char r[4];
-    randombytes_buf(r, sizeof(r));
-    snprintf(owner, sizeof(owner), "%d-mail-%02x%02x%02x%02x", (int)getpid(), r[0], r[1], r[2], r[3]);
+    engine_owner_name(owner, sizeof(owner), "mail");
     for(;;) {
         int done = 0, rc;
         unsigned seen;

@@ -293,10 +293,9 @@ static void *worker(void *arg)
 {
     struct worker_arg *wa = arg;
     struct publisher *p = wa->p;
-    char owner[48];
-    unsigned char r[4];
-    randombytes_buf(r, sizeof(r));
-    snprintf(owner, sizeof(owner), "%d-%d-%02x%02x%02x%02x", (int)getpid(), wa->index, r[0], r[1], r[2], r[3]);
+    char owner[48], tag[8];
+    snprintf(tag, sizeof(tag), "p%d", wa->index);
+    engine_owner_name(owner, sizeof(owner), tag);
     free(wa);
     for(;;) {
         int done = 0;

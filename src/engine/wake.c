@@ -1,6 +1,23 @@
 /* wake.c: sleeping and waking the engine's loops (see wake.h). */
 #include "engine/wake.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char owner_host[64];
+static time_t owner_start;
+
+static void owner_start_init(void)
+{
+    if(gethostname(owner_host, sizeof(owner_host)) || !owner_host[0])
+        snprintf(owner_host, sizeof(owner_host), "localhost");
+    owner_host[sizeof(owner_host) - 1] = '\0';
+    owner_host[strcspn(owner_host, ":")] = '\0';
+    owner_start = time(NULL);
+}
+
 #include <time.h>
 
 void wake_init(struct wake *w)
@@ -53,4 +70,11 @@ void wake_sleep(struct wake *w, unsigned seen, int seconds)
         pthread_cond_timedwait(&w->cv, &w->mu, &ts);
     }
     pthread_mutex_unlock(&w->mu);
+}
+
+void engine_owner_name(char *out, size_t n, const char *tag)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, owner_start_init);
+    snprintf(out, n, "%.20s:%d:%lld:%.5s", owner_host, (int)getpid(), (long long)owner_start, tag);
 }

@@ -7,6 +7,7 @@
 #define SAM_ENGINE_WAKE_H
 
 #include <pthread.h>
+#include <stddef.h>
 
 struct wake {
     pthread_mutex_t mu;
@@ -25,5 +26,10 @@ void wake_stop(struct wake *w);
 int wake_begin(struct wake *w, unsigned *seen);
 /* At the end of a pass: sleeps up to seconds, unless stopping or kicked since seen. */
 void wake_sleep(struct wake *w, unsigned seen, int seconds);
+
+/* The name a worker's leases carry: host:pid:start:tag (host cut to 20 characters, start
+ * the Unix time this process first asked), so a lease tells which machine and which run
+ * of which process holds it. Fits in 48 bytes. */
+void engine_owner_name(char *out, size_t n, const char *tag);
 
 #endif

@@ -149,12 +149,12 @@ int db_fail(struct dbc *c, const char *what)
 }
 
 /* The retry loop of db_tx on a connection the caller holds. */
-static int tx_run(struct dbc *c, int (*body)(struct dbc *c, void *arg), void *arg)
+static int tx_run(struct dbc *c, const char *begin, int (*body)(struct dbc *c, void *arg), void *arg)
 {
     int rc;
     for(int attempt = 1;; attempt++) {
         c->err = DB_EOK;
-        rc = c->drv->exec(c, c->drv->begin_sql);
+        rc = c->drv->exec(c, begin);
         if(!rc) {
             rc = body(c, arg);
             if(!rc) {
@@ -184,7 +184,18 @@ int db_tx(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg)
     int rc = db_take(p, 1, &c);
     if(rc)
         return rc;
-    rc = tx_run(c, body, arg);
+    rc = tx_run(c, c->drv->begin_sql, body, arg);
+    db_give(p, c);
+    return rc;
+}
+
+int db_tx_locking(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg)
+{
+    struct dbc *c;
+    int rc = db_take(p, 1, &c);
+    if(rc)
+        return rc;
+    rc = tx_run(c, c->drv->begin_locking_sql, body, arg);
     db_give(p, c);
     return rc;
 }
@@ -346,7 +357,7 @@ int db_migrate(struct db_pool *p, int *version)
             break;
         step.name = m->name;
         step.text = text;
-        rc = tx_run(c, migration_body, &step);
+        rc = tx_run(c, c->drv->begin_sql, migration_body, &step);
         free(text);
         if(!rc)
             cur = v;

@@ -27,6 +27,9 @@
 /* What db_step answers. */
 enum { DB_ROW = 1, DB_DONE = 2, DB_ERROR = 3 };
 
+/* Classes of columns (column_info). */
+enum { DB_INT = 1, DB_TEXT = 2, DB_BLOB = 3 };
+
 /* The class of an engine error: the one translation every driver makes. */
 enum db_errclass {
     DB_EOK = 0,
@@ -63,8 +66,11 @@ struct db_driver {
      * for a read-only one where the engine has them. */
     int (*connect)(const char *target, int write, struct dbc **out);
     void (*close)(struct dbc *c);
-    /* prepare answers SAM_OK or a samtale code (through db_fail). */
+    /* prepare answers SAM_OK or a samtale code (through db_fail). sql must be a string
+     * literal (statements are cached by its address); prepare_once takes any text and
+     * keeps nothing. */
     int (*prepare)(struct dbc *c, const char *sql, struct dbq **out);
+    int (*prepare_once)(struct dbc *c, const char *sql, struct dbq **out);
     void (*release)(struct dbq *q);
     void (*bind_int64)(struct dbq *q, int i, int64_t v);
     void (*bind_text)(struct dbq *q, int i, const char *v);
@@ -77,9 +83,15 @@ struct db_driver {
     int64_t (*int64)(struct dbq *q, int i);
     const char *(*text)(struct dbq *q, int i);             /* "" for NULL */
     const void *(*blob)(struct dbq *q, int i, size_t *n);  /* NULL for NULL */
+    /* A result column's name and class (DB_INT, DB_TEXT, DB_BLOB, from its declared type),
+     * known once the statement ran (PostgreSQL) or was prepared (SQLite). */
+    int (*column_info)(struct dbq *q, int i, const char **name, int *cls);
     /* Runs statements without parameters (migrations, BEGIN): SAM_OK or DB_ERROR's code. */
     int (*exec)(struct dbc *c, const char *sql);
     const char *begin_sql;    /* BEGIN IMMEDIATE; BEGIN ISOLATION LEVEL SERIALIZABLE */
+    /* A transaction that takes its own locks (db_lock_xact, FOR UPDATE) and reads what
+     * others committed meanwhile: BEGIN IMMEDIATE; READ COMMITTED on PostgreSQL. */
+    const char *begin_locking_sql;
     int tx_attempts;          /* how often db_tx runs a transaction the engine failed with
                                * DB_ERETRY (SQLite has waited out its busy timeout by then) */
     /* The named fragments of migration files ({{id}}, {{blob}}, {{nocase}}); NULL for an
@@ -91,6 +103,21 @@ struct db_driver {
     int (*migrations_lock)(struct dbc *c, int take);
     int (*stats)(struct dbc *c, struct db_stats *out);
     int (*integrity)(struct dbc *c, char *msg, size_t n);
+    /* In a transaction begun with begin_locking_sql: waits for the lock (space, id), held
+     * until the transaction ends (PostgreSQL: an advisory lock). NULL where the
+     * transaction itself is the lock (SQLite's one writer). */
+    int (*lock_xact)(struct dbc *c, int space, int64_t id);
+    /* A lock every process on the database sees, held by this connection until it is
+     * let go (take 0): PostgreSQL's session advisory lock. NULL: see db_lock. */
+    int (*lock_session)(struct dbc *c, int space, int take);
+    /* Tells the other processes on the database (PostgreSQL NOTIFY); and waits up to
+     * timeout_ms for such a word on a connection that listens (*got 1 when one came).
+     * NULL where one process has the database (SQLite). */
+    int (*notify)(struct dbc *c, const char *channel);
+    int (*wait_notify)(struct dbc *c, const char *channel, int timeout_ms, int *got);
+    /* After rows were copied in with their ids: the table's identity goes on past them
+     * (PostgreSQL); NULL where the engine does that by itself (SQLite). */
+    int (*sync_ids)(struct dbc *c, const char *table);
     /* A consistent copy into dest; NULL where the engine has its own tools (pg_dump). */
     int (*backup)(struct dbc *c, const char *dest, void (*fn)(int, int, void *), void *arg);
 };
@@ -127,6 +154,20 @@ int db_fail(struct dbc *c, const char *what);
  * engine failed it with DB_ERETRY (at most the driver's tx_attempts times in all). body must
  * be safe to run again from the start. */
 int db_tx(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg);
+/* Like db_tx, begun with the driver's begin_locking_sql: for a body that takes its locks
+ * with db_lock_xact and FOR UPDATE (DB_VARIANT) and must see what others committed. */
+int db_tx_locking(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg);
+
+/* Lock spaces of db_lock_xact and store locks. */
+enum { DB_LOCK_CHANNEL = 1, DB_LOCK_PLAN = 2 };
+static inline int db_lock_xact(struct dbc *c, int space, int64_t id)
+{
+    return c->drv->lock_xact ? c->drv->lock_xact(c, space, id) : 0;
+}
+
+/* One statement written twice, where the engines must differ (a closed, counted list:
+ * tests/integration/test_sql_rules.py): the SQLite text, then the PostgreSQL one. */
+#define DB_VARIANT(c, sqlite_sql, postgres_sql) ((c)->drv == &db_pg_driver ? (postgres_sql) : (sqlite_sql))
 
 /* Applies the embedded migrations not yet applied; *version gets the schema version. */
 int db_migrate(struct db_pool *p, int *version);

@@ -15,6 +15,7 @@
 #include "util/err.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ struct pgc;
 
 struct pgq {
     struct dbq base;
+    int once;                    /* run unnamed: the text is not a literal of the store */
     const char *sql;
     char *dsql;                  /* with $N */
     int np;                      /* highest parameter number */
@@ -56,6 +58,7 @@ struct pgc {
         char name[16];
     } cache[PREP_CACHE];
     unsigned next_name;
+    unsigned listening;          /* generation + 1 of the LISTEN in force, 0 for none */
 };
 
 #define PGC(c) ((struct pgc *)(c))
@@ -210,6 +213,14 @@ static int pgd_prepare(struct dbc *c, const char *sql, struct dbq **out)
     return SAM_OK;
 }
 
+static int pgd_prepare_once(struct dbc *c, const char *sql, struct dbq **out)
+{
+    int rc = pgd_prepare(c, sql, out);
+    if(!rc)
+        PGQ(*out)->once = 1;
+    return rc;
+}
+
 static void free_row(struct pgq *q)
 {
     for(int i = 0; i < q->nbytea; i++)
@@ -331,7 +342,7 @@ static int pgd_step(struct dbq *qq)
         ExecStatusType st;
         if(ensure(p))
             return DB_ERROR;
-        name = statement_name(p, q);
+        name = q->once ? "" : statement_name(p, q);
         if(!name)
             return DB_ERROR;
         if(*name)
@@ -409,6 +420,18 @@ static const void *pgd_blob(struct dbq *qq, int i, size_t *n)
     return b;
 }
 
+static int pgd_column_info(struct dbq *qq, int i, const char **name, int *cls)
+{
+    struct pgq *q = PGQ(qq);
+    unsigned int t;
+    if(!q->res || i < 0 || i >= PQnfields(q->res))
+        return SAM_EINTERNAL;
+    *name = PQfname(q->res, i);
+    t = PQftype(q->res, i);
+    *cls = t == INT8OID || t == 23 || t == 21 ? DB_INT : t == BYTEAOID ? DB_BLOB : DB_TEXT;
+    return SAM_OK;
+}
+
 static const char *pgd_fragment(const char *name)
 {
     if(!strcmp(name, "id"))
@@ -468,11 +491,110 @@ static int pgd_integrity(struct dbc *c, char *msg, size_t n)
     return SAM_OK;
 }
 
+static int64_t lock_key(int space, int64_t id)
+{
+    return (int64_t)(((uint64_t)(7316u + (unsigned)space) << 48) ^ (uint64_t)id);
+}
+
+/* Runs one statement with one int64 parameter, reading no rows. */
+static int run_key(struct dbc *c, const char *sql, int64_t key, const char *what)
+{
+    struct dbq *q;
+    int rc = pgd_prepare(c, sql, &q);
+    if(rc)
+        return rc;
+    pgd_bind_int64(q, 1, key);
+    if(pgd_step(q) == DB_ERROR)
+        rc = db_fail(c, what);
+    pgd_release(q);
+    return rc;
+}
+
+static int pgd_lock_xact(struct dbc *c, int space, int64_t id)
+{
+    return run_key(c, "SELECT pg_advisory_xact_lock(?1)", lock_key(space, id), "lock");
+}
+
+static int pgd_lock_session(struct dbc *c, int space, int take)
+{
+    return take ? run_key(c, "SELECT pg_advisory_lock(?1)", lock_key(space, 0), "lock")
+                : run_key(c, "SELECT pg_advisory_unlock(?1)", lock_key(space, 0), "unlock");
+}
+
+static int pgd_notify(struct dbc *c, const char *channel)
+{
+    struct dbq *q;
+    int rc = pgd_prepare(c, "SELECT pg_notify(?1, '')", &q);
+    if(rc)
+        return rc;
+    pgd_bind_text(q, 1, channel);
+    if(pgd_step(q) == DB_ERROR)
+        rc = db_fail(c, "notify");
+    pgd_release(q);
+    return rc;
+}
+
+static int pgd_wait_notify(struct dbc *c, const char *channel, int timeout_ms, int *got)
+{
+    struct pgc *p = PGC(c);
+    PGnotify *n;
+    struct pollfd pfd;
+    *got = 0;
+    if(ensure(p))
+        return db_fail(c, "listen");
+    if(p->listening != p->generation + 1) {
+        char sql[96];
+        /* channel is one of the store's own names (letters and _), never a caller's */
+        snprintf(sql, sizeof(sql), "LISTEN \"%s\"", channel);
+        if(pgd_exec(c, sql))
+            return db_fail(c, "listen");
+        p->listening = p->generation + 1;
+    }
+    for(int round = 0; round < 2; round++) {
+        if(!PQconsumeInput(p->conn)) {
+            snprintf(p->base.errmsg, sizeof(p->base.errmsg), "%s", PQerrorMessage(p->conn));
+            p->base.err = DB_ECONN;
+            return db_fail(c, "listen");
+        }
+        while((n = PQnotifies(p->conn))) {
+            *got = 1;
+            PQfreemem(n);
+        }
+        if(*got || round)
+            return SAM_OK;
+        pfd.fd = PQsocket(p->conn);
+        pfd.events = POLLIN;
+        pfd.revents = 0;
+        if(pfd.fd < 0 || poll(&pfd, 1, timeout_ms) <= 0)
+            return SAM_OK;
+    }
+    return SAM_OK;
+}
+
+static int pgd_sync_ids(struct dbc *c, const char *table)
+{
+    struct dbq *q;
+    char sql[400];
+    int rc;
+    /* table is one of the store's own names (copy.c's list), never a caller's */
+    snprintf(sql, sizeof(sql),
+             "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, false) FROM \"%s\"",
+             table, table);
+    rc = pgd_prepare_once(c, sql, &q);
+    if(rc)
+        return rc;
+    if(pgd_step(q) == DB_ERROR)
+        rc = db_fail(c, "identity");
+    pgd_release(q);
+    return rc;
+}
+
 const struct db_driver db_pg_driver = {
     .name = "postgres",
     .connect = pgd_connect,
     .close = pgd_close,
     .prepare = pgd_prepare,
+    .prepare_once = pgd_prepare_once,
     .release = pgd_release,
     .bind_int64 = pgd_bind_int64,
     .bind_text = pgd_bind_text,
@@ -485,13 +607,20 @@ const struct db_driver db_pg_driver = {
     .int64 = pgd_int64,
     .text = pgd_text,
     .blob = pgd_blob,
+    .column_info = pgd_column_info,
     .exec = pgd_exec,
     .begin_sql = "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    .begin_locking_sql = "BEGIN ISOLATION LEVEL READ COMMITTED",
     .tx_attempts = 8,
     .fragment = pgd_fragment,
     .has_table = pgd_has_table,
     .migrations_lock = pgd_migrations_lock,
+    .lock_xact = pgd_lock_xact,
+    .lock_session = pgd_lock_session,
+    .notify = pgd_notify,
+    .wait_notify = pgd_wait_notify,
     .stats = pgd_stats,
     .integrity = pgd_integrity,
+    .sync_ids = pgd_sync_ids,
     .backup = NULL,
 };

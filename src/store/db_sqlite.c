@@ -188,6 +188,36 @@ static int sq_prepare(struct dbc *c, const char *sql, struct dbq **out)
     return SAM_OK;
 }
 
+static int sq_prepare_once(struct dbc *c, const char *sql, struct dbq **out)
+{
+    struct sqc *s = SQC(c);
+    struct sqq *q = calloc(1, sizeof(*q));
+    int rc;
+    *out = NULL;
+    if(!q)
+        return SAM_ENOMEM;
+    rc = sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL);
+    if(rc != SQLITE_OK) {
+        free(q);
+        note_error(s, rc);
+        return db_fail(c, "prepare");
+    }
+    q->base.c = c;
+    *out = &q->base;
+    return SAM_OK;
+}
+
+static int sq_column_info(struct dbq *q, int i, const char **name, int *cls)
+{
+    const char *decl = sqlite3_column_decltype(SQQ(q)->st, i);
+    *name = sqlite3_column_name(SQQ(q)->st, i);
+    if(!*name || !decl)
+        return SAM_EINTERNAL;
+    /* SQLite's rules of type affinity: INT anywhere makes an integer, BLOB a blob. */
+    *cls = strstr(decl, "INT") ? DB_INT : strstr(decl, "BLOB") ? DB_BLOB : DB_TEXT;
+    return SAM_OK;
+}
+
 static void sq_release(struct dbq *qq)
 {
     struct sqq *q = SQQ(qq);
@@ -392,6 +422,7 @@ const struct db_driver db_sqlite_driver = {
     .connect = sq_connect,
     .close = sq_close,
     .prepare = sq_prepare,
+    .prepare_once = sq_prepare_once,
     .release = sq_release,
     .bind_int64 = sq_bind_int64,
     .bind_text = sq_bind_text,
@@ -404,13 +435,20 @@ const struct db_driver db_sqlite_driver = {
     .int64 = sq_int64,
     .text = sq_text,
     .blob = sq_blob,
+    .column_info = sq_column_info,
     .exec = sq_exec,
     .begin_sql = "BEGIN IMMEDIATE",
+    .begin_locking_sql = "BEGIN IMMEDIATE",
     .tx_attempts = 2,
     .fragment = sq_fragment,
     .has_table = sq_has_table,
     .migrations_lock = NULL,
+    .lock_xact = NULL,
+    .lock_session = NULL,
+    .notify = NULL,
+    .wait_notify = NULL,
     .stats = sq_stats,
     .integrity = sq_integrity,
+    .sync_ids = NULL,
     .backup = sq_backup,
 };

@@ -9,21 +9,29 @@
  * which retries it when the engine asks. Only the embedded migrations run as text.
  */
 #include "store/db.h"
+#include "store/store_impl.h"
 #include "store/store.h"
 #include "util/embed.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
 
-struct sqlstore {
-    struct store base;
-    struct db_pool *pool;
+struct store_lock {
+    struct store *st;
+    int kind;
+    int fd;                   /* SQLite: the lock file, -1 on PostgreSQL */
 };
 
-#define P(st) (((struct sqlstore *)(st))->pool)
+#define P(st) ((st)->pool)
 
 /* Takes a connection from the pool into s (a read one when write is 0), or returns the
  * failure from the function it is used in. */
@@ -81,18 +89,26 @@ static int insert_id(struct dbc *s, struct dbq *q, const char *what, int64_t *id
 
 /* ---- open, close, migrations ---- */
 
-static void sql_close(struct store *st)
+void store_close(struct store *st)
 {
+    if(!st)
+        return;
+    if(st->listener)
+        st->listener->drv->close(st->listener);
+    if(st->locker)
+        st->locker->drv->close(st->locker);
+    pthread_mutex_destroy(&st->lock_mu);
+    pthread_mutex_destroy(&st->listen_mu);
     db_pool_close(P(st));
     free(st);
 }
 
-static int sql_migrate(struct store *st, int *version)
+int store_migrate(struct store *st, int *version)
 {
     return db_migrate(P(st), version);
 }
 
-static int sql_schema_version(struct store *st, int *version)
+int store_schema_version(struct store *st, int *version)
 {
     struct dbc *s;
     int rc;
@@ -113,7 +129,7 @@ int store_latest_version(void)
     return v;
 }
 
-static int sql_ping(struct store *st)
+int store_ping(struct store *st)
 {
     struct dbc *s;
     struct dbq *q;
@@ -141,7 +157,7 @@ static int64_t scalar(struct dbc *s, const char *sql)
     return v;
 }
 
-static int sql_stats(struct store *st, struct store_stats *o)
+int store_stats(struct store *st, struct store_stats *o)
 {
     struct dbc *s;
     struct db_stats ds = {0, 0};
@@ -162,7 +178,7 @@ static int sql_stats(struct store *st, struct store_stats *o)
     return rc;
 }
 
-static int sql_backup(struct store *st, const char *dest, store_progress_fn fn, void *arg)
+int store_backup(struct store *st, const char *dest, store_progress_fn fn, void *arg)
 {
     struct dbc *s;
     int rc;
@@ -174,7 +190,7 @@ static int sql_backup(struct store *st, const char *dest, store_progress_fn fn, 
     return rc;
 }
 
-static int sql_integrity_check(struct store *st, char *msg, size_t n)
+int store_integrity_check(struct store *st, char *msg, size_t n)
 {
     struct dbc *s;
     int rc;
@@ -204,7 +220,7 @@ static void rd_workspace(struct dbq *q, void *p)
     row_workspace(q, p);
 }
 
-static int sq_workspace_insert(struct store *st, struct store_workspace *w)
+int store_workspace_insert(struct store *st, struct store_workspace *w)
 {
     struct dbc *s;
     struct dbq *q;
@@ -258,19 +274,19 @@ static int query_one(struct store *st, const char *sql, const char *what, const 
     return rc;
 }
 
-static int sq_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
+int store_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
 {
     return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE id = ?1", "workspace",
                      NULL, NULL, id, rd_workspace, out);
 }
 
-static int sq_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
+int store_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
     return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE name = ?1", "workspace",
                      name, NULL, 0, rd_workspace, out);
 }
 
-static int sq_workspace_update(struct store *st, const struct store_workspace *w)
+int store_workspace_update(struct store *st, const struct store_workspace *w)
 {
     struct dbc *s;
     struct dbq *q;
@@ -323,7 +339,7 @@ static int run_list(struct dbc *s, struct dbq *q, size_t sz, int limit,
     return SAM_OK;
 }
 
-static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit,
+int store_workspace_list(struct store *st, int64_t user_id, int64_t after, int limit,
                              struct store_workspace **items, size_t *n)
 {
     struct dbc *s;
@@ -348,7 +364,7 @@ static int sq_workspace_list(struct store *st, int64_t user_id, int64_t after, i
     return rc;
 }
 
-static int sq_workspace_set_ical(struct store *st, int64_t ws, const char *token_hash)
+int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_hash)
 {
     struct dbc *s;
     struct dbq *q;
@@ -370,7 +386,7 @@ static int sq_workspace_set_ical(struct store *st, int64_t ws, const char *token
     return rc;
 }
 
-static int sq_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
+int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
 {
     return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE ical_token = ?1",
                      "calendar feed", token_hash, NULL, 0, rd_workspace, out);
@@ -404,7 +420,7 @@ static void rd_user(struct dbq *q, void *p)
     row_user(q, p);
 }
 
-static int sq_user_insert(struct store *st, struct store_user *u)
+int store_user_insert(struct store *st, struct store_user *u)
 {
     struct dbc *s;
     struct dbq *q;
@@ -426,18 +442,18 @@ static int sq_user_insert(struct store *st, struct store_user *u)
 }
 
 
-static int sq_user_get(struct store *st, int64_t id, struct store_user *out)
+int store_user_get(struct store *st, int64_t id, struct store_user *out)
 {
     return query_one(st, "SELECT " USER_COLS " FROM users WHERE id = ?1", "account", NULL, NULL, id, rd_user, out);
 }
 
-static int sq_user_get_by_email(struct store *st, const char *email, struct store_user *out)
+int store_user_get_by_email(struct store *st, const char *email, struct store_user *out)
 {
     return query_one(st, "SELECT " USER_COLS " FROM users WHERE lower(email) = lower(?1)", "account", email, NULL, 0, rd_user,
                      out);
 }
 
-static int sq_user_set_password(struct store *st, int64_t id, const char *hash, int must_change)
+int store_user_set_password(struct store *st, int64_t id, const char *hash, int must_change)
 {
     struct dbc *s;
     struct dbq *q;
@@ -457,7 +473,7 @@ static int sq_user_set_password(struct store *st, int64_t id, const char *hash, 
     return rc;
 }
 
-static int sq_user_count(struct store *st, int64_t *n)
+int store_user_count(struct store *st, int64_t *n)
 {
     struct dbc *s;
     TAKE(0);
@@ -488,7 +504,7 @@ static void row_member(struct dbq *q, void *p)
     m->second_factor = db_int64(q, 8) != 0;
 }
 
-static int sq_member_insert(struct store *st, struct store_member *m)
+int store_member_insert(struct store *st, struct store_member *m)
 {
     struct dbc *s;
     struct dbq *q;
@@ -522,7 +538,7 @@ static int member_get_locked(struct dbc *s, int64_t ws, int64_t user, struct sto
     return rc;
 }
 
-static int sq_member_get(struct store *st, int64_t ws, int64_t user, struct store_member *out)
+int store_member_get(struct store *st, int64_t ws, int64_t user, struct store_member *out)
 {
     struct dbc *s;
     TAKE(0);
@@ -601,17 +617,17 @@ static int member_change(struct store *st, int64_t ws, int64_t user, const char 
     return db_tx(P(st), member_change_tx, &a);
 }
 
-static int sq_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role)
+int store_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role)
 {
     return member_change(st, ws, user, role);
 }
 
-static int sq_member_delete(struct store *st, int64_t ws, int64_t user)
+int store_member_delete(struct store *st, int64_t ws, int64_t user)
 {
     return member_change(st, ws, user, NULL);
 }
 
-static int sq_member_list(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
+int store_member_list(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
                           struct store_member **items, size_t *n)
 {
     struct dbc *s;
@@ -649,7 +665,7 @@ static void row_session(struct dbq *q, void *p)
     col_text(q, 8, x->notice_failed_addr, sizeof(x->notice_failed_addr));
 }
 
-static int sq_session_insert(struct store *st, const unsigned char hash[32], struct store_session *x)
+int store_session_insert(struct store *st, const unsigned char hash[32], struct store_session *x)
 {
     struct dbc *s;
     struct dbq *q;
@@ -675,7 +691,7 @@ static int sq_session_insert(struct store *st, const unsigned char hash[32], str
     return rc;
 }
 
-static int sq_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
+int store_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
 {
     return query_one(st, "SELECT id, user_id, csrf_token, created_at, last_seen_at, expires_at, notice_failed,"
                              " coalesce(notice_failed_at, 0), coalesce(notice_failed_addr, '')"
@@ -705,18 +721,18 @@ static int simple_exec(struct store *st, const char *sql, const char *what, int6
     return rc;
 }
 
-static int sq_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires)
+int store_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires)
 {
     return simple_exec(st, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1",
                        "session", id, now, expires, NULL, NULL);
 }
 
-static int sq_session_delete(struct store *st, const unsigned char hash[32])
+int store_session_delete(struct store *st, const unsigned char hash[32])
 {
     return simple_exec(st, "DELETE FROM sessions WHERE token_hash = ?1", "session", 0, 0, 0, hash, NULL);
 }
 
-static int sq_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
+int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
 {
     /* The logins waiting for a second factor go first: each was opened with the
      * password that is now being replaced (or the factor being removed). */
@@ -748,7 +764,7 @@ static void row_token(struct dbq *q, void *p)
     t->revoked_at = db_int64(q, 8);
 }
 
-static int sq_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t)
+int store_token_insert(struct store *st, const unsigned char hash[32], struct store_token *t)
 {
     struct dbc *s;
     struct dbq *q;
@@ -772,19 +788,19 @@ static int sq_token_insert(struct store *st, const unsigned char hash[32], struc
 }
 
 
-static int sq_token_get(struct store *st, int64_t id, struct store_token *out)
+int store_token_get(struct store *st, int64_t id, struct store_token *out)
 {
     return query_one(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE id = ?1", "token", NULL, NULL, id,
                      row_token, out);
 }
 
-static int sq_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out)
+int store_token_get_by_hash(struct store *st, const unsigned char hash[32], struct store_token *out)
 {
     return query_one(st, "SELECT " TOKEN_COLS " FROM api_tokens WHERE token_hash = ?1", "token", NULL, hash, 0,
                      row_token, out);
 }
 
-static int sq_token_list(struct store *st, int64_t ws, int64_t after, int limit,
+int store_token_list(struct store *st, int64_t ws, int64_t after, int limit,
                          struct store_token **items, size_t *n)
 {
     struct dbc *s;
@@ -804,7 +820,7 @@ static int sq_token_list(struct store *st, int64_t ws, int64_t after, int limit,
     return rc;
 }
 
-static int sq_token_revoke(struct store *st, int64_t id, int64_t now)
+int store_token_revoke(struct store *st, int64_t id, int64_t now)
 {
     int n = 0;
     int rc = simple_exec(st, "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
@@ -814,7 +830,7 @@ static int sq_token_revoke(struct store *st, int64_t id, int64_t now)
     return rc;
 }
 
-static int sq_token_touch(struct store *st, int64_t id, int64_t now)
+int store_token_touch(struct store *st, int64_t id, int64_t now)
 {
     return simple_exec(st, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", "token", id, now,
                        0, NULL, NULL);
@@ -873,7 +889,7 @@ static void bind_channel(struct dbq *q, const struct store_channel *c)
     db_bind_int64(q, 13, c->max_per_day > 0 ? c->max_per_day : 12);
 }
 
-static int sq_channel_insert(struct store *st, struct store_channel *c)
+int store_channel_insert(struct store *st, struct store_channel *c)
 {
     struct dbc *s;
     struct dbq *q;
@@ -891,13 +907,13 @@ static int sq_channel_insert(struct store *st, struct store_channel *c)
     return rc;
 }
 
-static int sq_channel_get(struct store *st, int64_t id, struct store_channel *out)
+int store_channel_get(struct store *st, int64_t id, struct store_channel *out)
 {
     return query_one(st, "SELECT " CHANNEL_COLS " FROM channels WHERE id = ?1", "channel", NULL, NULL, id,
                      row_channel, out);
 }
 
-static int sq_channel_update(struct store *st, const struct store_channel *c)
+int store_channel_update(struct store *st, const struct store_channel *c)
 {
     struct dbc *s;
     struct dbq *q;
@@ -919,7 +935,7 @@ static int sq_channel_update(struct store *st, const struct store_channel *c)
     return rc;
 }
 
-static int sq_channel_delete(struct store *st, int64_t id)
+int store_channel_delete(struct store *st, int64_t id)
 {
     int n = 0;
     int rc = simple_exec(st, "DELETE FROM channels WHERE id = ?1", "channel", id, 0, 0, NULL, &n);
@@ -928,7 +944,7 @@ static int sq_channel_delete(struct store *st, int64_t id)
     return rc;
 }
 
-static int sq_channel_list(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
+int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
                            struct store_channel **items, size_t *n)
 {
     struct dbc *s;
@@ -1116,13 +1132,13 @@ static int post_insert_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
+int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
     struct post_insert a = {p, NULL, occ, n};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
-static int sq_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
+int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n)
 {
     struct post_insert a = {p, ser, occ, n};
@@ -1148,13 +1164,13 @@ static void row_series(struct dbq *q, void *p)
 #define SERIES_COLS "id, workspace_id, post_id, per_day, coalesce(days, 0), coalesce(until_at, 0)," \
                     " coalesce(max_count, 0), min_gap_minutes, replace_previous, created_at"
 
-static int sq_series_get(struct store *st, int64_t id, struct store_series *out)
+int store_series_get(struct store *st, int64_t id, struct store_series *out)
 {
     return query_one(st, "SELECT " SERIES_COLS " FROM series WHERE id = ?1", "series", NULL, NULL, id,
                      row_series, out);
 }
 
-static int sq_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
+int store_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
                           size_t *n)
 {
     struct dbc *s;
@@ -1173,7 +1189,7 @@ static int sq_series_list(struct store *st, int64_t ws, int64_t after, int limit
     return rc;
 }
 
-static int sq_occurrence_previous(struct store *st, int64_t series, int64_t channel, int64_t before,
+int store_occurrence_previous(struct store *st, int64_t series, int64_t channel, int64_t before,
                                   struct store_occurrence *out)
 {
     struct dbc *s;
@@ -1195,18 +1211,18 @@ static int sq_occurrence_previous(struct store *st, int64_t series, int64_t chan
     return rc;
 }
 
-static int sq_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now)
+int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now)
 {
     return simple_exec(st, "UPDATE occurrences SET deleted_at = ?2, updated_at = ?2 WHERE id = ?1", "occurrence", id,
                        now, 0, NULL, NULL);
 }
 
-static int sq_post_get(struct store *st, int64_t id, struct store_post *out)
+int store_post_get(struct store *st, int64_t id, struct store_post *out)
 {
     return query_one(st, "SELECT " POST_COLS " FROM posts WHERE id = ?1", "post", NULL, NULL, id, row_post, out);
 }
 
-static int sq_post_update(struct store *st, const struct store_post *p)
+int store_post_update(struct store *st, const struct store_post *p)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1237,7 +1253,7 @@ static int sq_post_update(struct store *st, const struct store_post *p)
     return rc;
 }
 
-static int sq_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
+int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
                         struct store_post **items, size_t *n)
 {
     struct dbc *s;
@@ -1315,13 +1331,13 @@ static int post_cancel_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_post_cancel(struct store *st, int64_t id, int64_t now)
+int store_post_cancel(struct store *st, int64_t id, int64_t now)
 {
     struct post_cancel a = {id, now};
     return db_tx(P(st), post_cancel_tx, &a);
 }
 
-static int sq_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
+int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
                               int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n)
 {
     struct dbc *s;
@@ -1355,7 +1371,7 @@ static void row_occurrence_post(struct dbq *q, void *p)
     x->variants = col_dup(q, 22);
 }
 
-static int sq_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
+int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
                               int limit, struct store_occurrence_post **items, size_t *n)
 {
     struct dbc *s;
@@ -1428,13 +1444,19 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
     int rc;
 
     a->got = 0;
-    /* What is due: scheduled and past its time, or in flight under a lease that ran out. */
-    rc = prep(s, "SELECT o.id, o.channel_id, CASE WHEN o.state = 'publishing' THEN 1 ELSE 0 END,"
-                 " c.max_per_hour, c.max_per_day"
-                 " FROM occurrences o JOIN channels c ON c.id = o.channel_id"
-                 " WHERE c.status = 'active' AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)"
-                 "    OR (o.state = 'publishing' AND o.lease_until < ?1))"
-                 " ORDER BY o.next_attempt_at, o.id LIMIT ?2", &q);
+    /* What is due: scheduled and past its time, or in flight under a lease that ran out
+     * (reclaimed here, by the claim itself: there is no separate rescuer to race with).
+     * On PostgreSQL the rows are locked as they are chosen, and rows another worker is
+     * claiming are skipped, so workers never wait on each other nor take the same one;
+     * SQLite's IMMEDIATE transaction makes this process the only writer meanwhile. */
+#define CLAIM_DUE "SELECT o.id, o.channel_id, CASE WHEN o.state = 'publishing' THEN 1 ELSE 0 END," \
+                  " c.max_per_hour, c.max_per_day" \
+                  " FROM occurrences o JOIN channels c ON c.id = o.channel_id" \
+                  " WHERE c.status = 'active' AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
+                  "    OR (o.state = 'publishing' AND o.lease_until < ?1))" \
+                  " ORDER BY o.next_attempt_at, o.id LIMIT ?2"
+    rc = prep(s, DB_VARIANT(s, CLAIM_DUE, CLAIM_DUE " FOR UPDATE OF o SKIP LOCKED"), &q);
+#undef CLAIM_DUE
     if(rc)
         return rc;
     db_bind_int64(q, 1, now);
@@ -1455,7 +1477,11 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
         int64_t id = a->due[i][0], channel = a->due[i][1], hour = 0, day = 0, oh = 0, od = 0, wait = 0;
         char why[200] = "";
         if(!a->due[i][2]) {
-            rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
+            /* The channel's caps hold across workers: one claim per channel at a time,
+             * and (READ COMMITTED) it counts what the others committed before it. */
+            rc = db_lock_xact(s, DB_LOCK_CHANNEL, channel);
+            if(!rc)
+                rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
             if(!rc)
                 rc = channel_load(s, channel, id, now - 86400, &day, &od);
             if(rc)
@@ -1504,7 +1530,7 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                                struct store_occurrence **items, size_t *n)
 {
     struct occurrence_claim a = {now, owner, lease_seconds, limit, NULL, (size_t)limit * 4 + 4, NULL, 0};
@@ -1517,7 +1543,7 @@ static int sq_occurrence_claim(struct store *st, int64_t now, const char *owner,
         free(a.out);
         return SAM_ENOMEM;
     }
-    rc = db_tx(P(st), occurrence_claim_tx, &a);
+    rc = db_tx_locking(P(st), occurrence_claim_tx, &a);
     free(a.due);
     if(rc || !a.got) {
         free(a.out);
@@ -1576,13 +1602,13 @@ static int occurrence_finish_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o)
+int store_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o)
 {
     struct occurrence_finish a = {id, owner, o};
     return db_tx(P(st), occurrence_finish_tx, &a);
 }
 
-static int sq_occurrence_release_leases(struct store *st, int *n)
+int store_occurrence_release_leases(struct store *st, int *n)
 {
     *n = 0;
     /* Several servers may share a PostgreSQL database: another one's lease is not ours
@@ -1607,7 +1633,7 @@ static void row_queue_item(struct dbq *q, void *p)
     x->variants = col_dup(q, 7);
 }
 
-static int sq_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
+int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
                           struct store_queue_item **items, size_t *n)
 {
     struct dbc *s;
@@ -1647,7 +1673,7 @@ static void row_audit(struct dbq *q, void *p)
     a->at = db_int64(q, 6);
 }
 
-static int sq_audit_insert(struct store *st, const struct store_audit *a)
+int store_audit_insert(struct store *st, const struct store_audit *a)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1672,7 +1698,7 @@ static int sq_audit_insert(struct store *st, const struct store_audit *a)
     return rc;
 }
 
-static int sq_audit_list(struct store *st, int64_t ws, int64_t before, int limit,
+int store_audit_list(struct store *st, int64_t ws, int64_t before, int limit,
                          struct store_audit **items, size_t *n)
 {
     struct dbc *s;
@@ -1694,7 +1720,7 @@ static int sq_audit_list(struct store *st, int64_t ws, int64_t before, int limit
 
 /* ---- channel status, messages, cursors, engagement, OAuth ---- */
 
-static int sq_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now)
+int store_channel_set_status(struct store *st, int64_t id, const char *status, const char *message, int64_t now)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1719,7 +1745,7 @@ static int sq_channel_set_status(struct store *st, int64_t id, const char *statu
     return rc;
 }
 
-static int sq_channel_mark_reconnect(struct store *st, const struct store_channel *c, const char *message,
+int store_channel_mark_reconnect(struct store *st, const struct store_channel *c, const char *message,
                                      int64_t now, int *changed)
 {
     struct dbc *s;
@@ -1745,7 +1771,7 @@ static int sq_channel_mark_reconnect(struct store *st, const struct store_channe
     return rc;
 }
 
-static int sq_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)
+int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)
 {
     return simple_exec(st, "UPDATE channels SET status = 'active', status_message = NULL, status_at = ?2,"
                            " updated_at = ?2 WHERE id = ?1 AND status <> 'active'", "channel status", id, now, 0,
@@ -1765,7 +1791,7 @@ static char *col_opt(struct dbq *q, int i)
     return db_is_null(q, i) ? NULL : col_dup(q, i);
 }
 
-static int sq_message_insert(struct store *st, struct store_message *m, int *inserted)
+int store_message_insert(struct store *st, struct store_message *m, int *inserted)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1839,7 +1865,7 @@ static void row_message(struct dbq *q, void *p)
     col_text(q, 16, m->channel_kind, sizeof(m->channel_kind));
 }
 
-static int sq_message_list(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before,
+int store_message_list(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before,
                            int limit, struct store_message **items, size_t *n)
 {
     struct dbc *s;
@@ -1865,7 +1891,7 @@ static int sq_message_list(struct store *st, int64_t ws, int64_t channel, const 
     return rc;
 }
 
-static int sq_cursor_get(struct store *st, int64_t channel, const char *name, char *out, size_t n)
+int store_cursor_get(struct store *st, int64_t channel, const char *name, char *out, size_t n)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1891,7 +1917,7 @@ static int sq_cursor_get(struct store *st, int64_t channel, const char *name, ch
     return rc;
 }
 
-static int sq_cursor_set(struct store *st, int64_t channel, const char *name, const char *value, int64_t now)
+int store_cursor_set(struct store *st, int64_t channel, const char *name, const char *value, int64_t now)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1912,7 +1938,7 @@ static int sq_cursor_set(struct store *st, int64_t channel, const char *name, co
     return rc;
 }
 
-static int sq_engagement_plan(struct store *st, int64_t occurrence, int64_t published_at,
+int store_engagement_plan(struct store *st, int64_t occurrence, int64_t published_at,
                               const int64_t *checkpoints, size_t n)
 {
     struct dbc *s;
@@ -1960,7 +1986,7 @@ static void row_engagement(struct dbq *q, void *p)
     col_text(q, 14, e->remote_id, sizeof(e->remote_id));
 }
 
-static int sq_engagement_due(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n)
+int store_engagement_due(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n)
 {
     struct dbc *s;
     struct dbq *q;
@@ -1989,7 +2015,7 @@ static void bind_count(struct dbq *q, int i, int64_t v)
         db_bind_null(q, i);
 }
 
-static int sq_engagement_record(struct store *st, const struct store_engagement *e)
+int store_engagement_record(struct store *st, const struct store_engagement *e)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2020,7 +2046,7 @@ static int sq_engagement_record(struct store *st, const struct store_engagement 
     return rc;
 }
 
-static int sq_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
+int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
                               struct store_engagement **items, size_t *n)
 {
     struct dbc *s;
@@ -2041,7 +2067,7 @@ static int sq_engagement_list(struct store *st, int64_t ws, int64_t post, int64_
     return rc;
 }
 
-static int sq_oauth_insert(struct store *st, const struct store_oauth *o)
+int store_oauth_insert(struct store *st, const struct store_oauth *o)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2131,7 +2157,7 @@ static int oauth_take_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out)
+int store_oauth_take(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out)
 {
     struct oauth_take a = {state_hash, now, out, 0};
     int rc;
@@ -2174,7 +2200,7 @@ static void row_mail(struct dbq *q, void *p)
         m->body = col_dup(q, 15);
 }
 
-static int sq_mail_insert(struct store *st, struct store_mail *m)
+int store_mail_insert(struct store *st, struct store_mail *m)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2207,7 +2233,7 @@ static int sq_mail_insert(struct store *st, struct store_mail *m)
     return rc;
 }
 
-static int sq_mail_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
+int store_mail_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                          struct store_mail **items, size_t *n)
 {
     struct dbc *s;
@@ -2217,15 +2243,17 @@ static int sq_mail_claim(struct store *st, int64_t now, const char *owner, int l
     *n = 0;
     TAKE(1);
     /* One statement: the rows are chosen and leased together, so two workers (or a
-     * worker and `samtale mail test`) never take the same message. The outer condition
-     * repeats the inner one: on PostgreSQL, a row another worker leased meanwhile is
-     * checked again once its lock is free, and then left out. */
-    rc = prep(s, "UPDATE mail_outbox SET state = 'sending', lease_owner = ?2, lease_until = ?1 + ?3,"
-                 " attempts = attempts + 1, updated_at = ?1 WHERE id IN (SELECT id FROM mail_outbox"
-                 " WHERE (state = 'queued' AND next_attempt_at <= ?1) OR (state = 'sending' AND lease_until < ?1)"
-                 " ORDER BY next_attempt_at, id LIMIT ?4)"
-                 " AND ((state = 'queued' AND next_attempt_at <= ?1) OR (state = 'sending' AND lease_until < ?1))"
-                 " RETURNING " MAIL_COLS ", body", &q);
+     * worker and `samtale mail test`) never take the same message. On PostgreSQL the
+     * rows another worker is leasing are skipped (SKIP LOCKED), and the outer condition
+     * repeats the inner one, so a row leased meanwhile is left out. */
+#define MAIL_DUE "(state = 'queued' AND next_attempt_at <= ?1) OR (state = 'sending' AND lease_until < ?1)"
+#define MAIL_CLAIM(lock)                                                                                              \
+    "UPDATE mail_outbox SET state = 'sending', lease_owner = ?2, lease_until = ?1 + ?3,"                              \
+    " attempts = attempts + 1, updated_at = ?1 WHERE id IN (SELECT id FROM mail_outbox WHERE " MAIL_DUE               \
+    " ORDER BY next_attempt_at, id LIMIT ?4" lock ") AND (" MAIL_DUE ") RETURNING " MAIL_COLS ", body"
+    rc = prep(s, DB_VARIANT(s, MAIL_CLAIM(""), MAIL_CLAIM(" FOR UPDATE SKIP LOCKED")), &q);
+#undef MAIL_CLAIM
+#undef MAIL_DUE
     if(!rc) {
         db_bind_int64(q, 1, now);
         bind_text(q, 2, owner);
@@ -2242,7 +2270,7 @@ static int sq_mail_claim(struct store *st, int64_t now, const char *owner, int l
     return rc;
 }
 
-static int sq_mail_finish(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
+int store_mail_finish(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
                           int64_t now)
 {
     struct dbc *s;
@@ -2271,7 +2299,7 @@ static int sq_mail_finish(struct store *st, int64_t id, const char *owner, const
     return rc;
 }
 
-static int sq_mail_list(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
+int store_mail_list(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
                         size_t *n)
 {
     struct dbc *s;
@@ -2291,7 +2319,7 @@ static int sq_mail_list(struct store *st, const char *state, int64_t before, int
     return rc;
 }
 
-static int sq_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
+int store_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
 {
     static const char *const states[STORE_MAIL_NSTATES] = {"queued", "sending", "sent", "failed"};
     struct dbc *s;
@@ -2317,7 +2345,7 @@ static int sq_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
 
 /* ---- security (X6): login failures, invitations, the second factor ---- */
 
-static int sq_workspace_set_second_factor(struct store *st, int64_t ws, int required)
+int store_workspace_set_second_factor(struct store *st, int64_t ws, int required)
 {
     int n = 0;
     int rc = simple_exec(st, "UPDATE workspaces SET require_second_factor = ?2 WHERE id = ?1", "workspace", ws,
@@ -2327,7 +2355,7 @@ static int sq_workspace_set_second_factor(struct store *st, int64_t ws, int requ
     return rc;
 }
 
-static int sq_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count)
+int store_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2383,25 +2411,25 @@ static int user_login_succeeded_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before)
+int store_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before)
 {
     struct user_login_succeeded a = {id, now, before};
     return db_tx(P(st), user_login_succeeded_tx, &a);
 }
 
-static int sq_user_failed_notified(struct store *st, int64_t id, int64_t now)
+int store_user_failed_notified(struct store *st, int64_t id, int64_t now)
 {
     return simple_exec(st, "UPDATE users SET failed_notified_at = ?2 WHERE id = ?1", "account", id, now, 0, NULL,
                        NULL);
 }
 
-static int sq_session_clear_notice(struct store *st, int64_t id)
+int store_session_clear_notice(struct store *st, int64_t id)
 {
     return simple_exec(st, "UPDATE sessions SET notice_failed = 0, notice_failed_at = NULL, notice_failed_addr = NULL"
                            " WHERE id = ?1", "session", id, 0, 0, NULL, NULL);
 }
 
-static int sq_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n)
+int store_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n)
 {
     *n = 0;
     return simple_exec(st, "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
@@ -2451,7 +2479,7 @@ static int invitation_get_locked(struct dbc *s, int64_t id, const unsigned char 
     return rc;
 }
 
-static int sq_invitation_get(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out)
+int store_invitation_get(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out)
 {
     struct dbc *s;
     TAKE(0);
@@ -2510,13 +2538,13 @@ static int invitation_insert_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_invitation_insert(struct store *st, const unsigned char hash[32], struct store_invitation *v)
+int store_invitation_insert(struct store *st, const unsigned char hash[32], struct store_invitation *v)
 {
     struct invitation_insert a = {hash, v};
     return db_tx(P(st), invitation_insert_tx, &a);
 }
 
-static int sq_invitation_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
+int store_invitation_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
                               size_t *n)
 {
     struct dbc *s;
@@ -2536,7 +2564,7 @@ static int sq_invitation_list(struct store *st, int64_t ws, int64_t after, int l
     return rc;
 }
 
-static int sq_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n)
+int store_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t since, int *n)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2558,7 +2586,7 @@ static int sq_invitation_count(struct store *st, int64_t ws, int64_t by, int64_t
     return rc;
 }
 
-static int sq_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now)
+int store_invitation_revoke(struct store *st, int64_t ws, int64_t id, int64_t now)
 {
     int n = 0;
     int rc = simple_exec(st, "UPDATE invitations SET revoked_at = ?3 WHERE id = ?1 AND workspace_id = ?2"
@@ -2641,7 +2669,7 @@ static int invitation_accept_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *nu,
+int store_invitation_accept(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *nu,
                                 int64_t user_id, struct store_invitation *out)
 {
     struct invitation_accept a = {hash, now, nu, user_id, out};
@@ -2664,7 +2692,7 @@ static int col_blob(struct dbq *q, int i, unsigned char **out, size_t *len)
     return SAM_OK;
 }
 
-static int sq_totp_get(struct store *st, int64_t user, struct store_totp *out)
+int store_totp_get(struct store *st, int64_t user, struct store_totp *out)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2692,7 +2720,7 @@ static int sq_totp_get(struct store *st, int64_t user, struct store_totp *out)
     return rc;
 }
 
-static int sq_totp_set_pending(struct store *st, int64_t user, const unsigned char *sealed, size_t len)
+int store_totp_set_pending(struct store *st, int64_t user, const unsigned char *sealed, size_t len)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2775,7 +2803,7 @@ static int totp_enable_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_totp_enable(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
+int store_totp_enable(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
                           int64_t step, const unsigned char (*hashes)[32], size_t n)
 {
     struct totp_enable a = {user, sealed, len, now, step, hashes, n};
@@ -2803,13 +2831,13 @@ static int totp_disable_tx(struct dbc *s, void *arg)
     return rc;
 }
 
-static int sq_totp_disable(struct store *st, int64_t user)
+int store_totp_disable(struct store *st, int64_t user)
 {
     struct totp_disable a = {user};
     return db_tx(P(st), totp_disable_tx, &a);
 }
 
-static int sq_totp_use_step(struct store *st, int64_t user, int64_t step)
+int store_totp_use_step(struct store *st, int64_t user, int64_t step)
 {
     int n = 0;
     int rc = simple_exec(st, "UPDATE users SET totp_last_step = ?2 WHERE id = ?1 AND totp_last_step < ?2", "account",
@@ -2831,13 +2859,13 @@ static int recovery_replace_tx(struct dbc *s, void *arg)
     return recovery_replace_locked(s, a->user, a->hashes, a->n);
 }
 
-static int sq_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n)
+int store_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n)
 {
     struct recovery_replace a = {user, hashes, n};
     return db_tx(P(st), recovery_replace_tx, &a);
 }
 
-static int sq_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now)
+int store_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2858,7 +2886,7 @@ static int sq_recovery_use(struct store *st, int64_t user, const unsigned char h
     return rc;
 }
 
-static int sq_recovery_count(struct store *st, int64_t user, int *left)
+int store_recovery_count(struct store *st, int64_t user, int *left)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2877,7 +2905,7 @@ static int sq_recovery_count(struct store *st, int64_t user, int *left)
     return rc;
 }
 
-static int sq_challenge_insert(struct store *st, const unsigned char hash[32], const struct store_challenge *c)
+int store_challenge_insert(struct store *st, const unsigned char hash[32], const struct store_challenge *c)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2906,7 +2934,7 @@ static int sq_challenge_insert(struct store *st, const unsigned char hash[32], c
     return rc;
 }
 
-static int sq_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out)
+int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2932,7 +2960,7 @@ static int sq_challenge_get(struct store *st, const unsigned char hash[32], int6
     return rc;
 }
 
-static int sq_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts)
+int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts)
 {
     struct dbc *s;
     struct dbq *q;
@@ -2952,134 +2980,143 @@ static int sq_challenge_fail(struct store *st, const unsigned char hash[32], int
     return rc;
 }
 
-static int sq_challenge_delete(struct store *st, const unsigned char hash[32])
+int store_challenge_delete(struct store *st, const unsigned char hash[32])
 {
     return simple_exec(st, "DELETE FROM login_challenges WHERE token_hash = ?1", "login challenge", 0, 0, 0, hash,
                        NULL);
 }
 
-static const struct store_ops sql_ops = {
-    .name = "sql",
-    .close = sql_close,
-    .migrate = sql_migrate,
-    .schema_version = sql_schema_version,
-    .ping = sql_ping,
-    .stats = sql_stats,
-    .backup = sql_backup,
-    .integrity_check = sql_integrity_check,
-    .workspace_insert = sq_workspace_insert,
-    .workspace_get = sq_workspace_get,
-    .workspace_get_by_name = sq_workspace_get_by_name,
-    .workspace_update = sq_workspace_update,
-    .workspace_list = sq_workspace_list,
-    .user_insert = sq_user_insert,
-    .user_get = sq_user_get,
-    .user_get_by_email = sq_user_get_by_email,
-    .user_set_password = sq_user_set_password,
-    .user_count = sq_user_count,
-    .member_insert = sq_member_insert,
-    .member_get = sq_member_get,
-    .member_set_role = sq_member_set_role,
-    .member_delete = sq_member_delete,
-    .member_list = sq_member_list,
-    .session_insert = sq_session_insert,
-    .session_get = sq_session_get,
-    .session_touch = sq_session_touch,
-    .session_delete = sq_session_delete,
-    .session_delete_user = sq_session_delete_user,
-    .token_insert = sq_token_insert,
-    .token_get = sq_token_get,
-    .token_get_by_hash = sq_token_get_by_hash,
-    .token_list = sq_token_list,
-    .token_revoke = sq_token_revoke,
-    .token_touch = sq_token_touch,
-    .channel_insert = sq_channel_insert,
-    .channel_get = sq_channel_get,
-    .channel_update = sq_channel_update,
-    .channel_delete = sq_channel_delete,
-    .channel_list = sq_channel_list,
-    .workspace_set_ical = sq_workspace_set_ical,
-    .workspace_by_ical = sq_workspace_by_ical,
-    .post_insert = sq_post_insert,
-    .series_insert = sq_series_insert,
-    .series_get = sq_series_get,
-    .series_list = sq_series_list,
-    .occurrence_previous = sq_occurrence_previous,
-    .occurrence_mark_deleted = sq_occurrence_mark_deleted,
-    .queue_items = sq_queue_items,
-    .post_get = sq_post_get,
-    .post_update = sq_post_update,
-    .post_list = sq_post_list,
-    .post_cancel = sq_post_cancel,
-    .occurrence_list = sq_occurrence_list,
-    .occurrence_claim = sq_occurrence_claim,
-    .occurrence_page = sq_occurrence_page,
-    .occurrence_finish = sq_occurrence_finish,
-    .occurrence_release_leases = sq_occurrence_release_leases,
-    .channel_set_status = sq_channel_set_status,
-    .channel_mark_reconnect = sq_channel_mark_reconnect,
-    .channel_reactivate = sq_channel_reactivate,
-    .message_insert = sq_message_insert,
-    .message_list = sq_message_list,
-    .cursor_get = sq_cursor_get,
-    .cursor_set = sq_cursor_set,
-    .engagement_plan = sq_engagement_plan,
-    .engagement_due = sq_engagement_due,
-    .engagement_record = sq_engagement_record,
-    .engagement_list = sq_engagement_list,
-    .oauth_insert = sq_oauth_insert,
-    .oauth_take = sq_oauth_take,
-    .mail_insert = sq_mail_insert,
-    .mail_claim = sq_mail_claim,
-    .mail_finish = sq_mail_finish,
-    .mail_list = sq_mail_list,
-    .mail_counts = sq_mail_counts,
-    .workspace_set_second_factor = sq_workspace_set_second_factor,
-    .user_login_failed = sq_user_login_failed,
-    .user_login_succeeded = sq_user_login_succeeded,
-    .user_failed_notified = sq_user_failed_notified,
-    .session_clear_notice = sq_session_clear_notice,
-    .token_revoke_user = sq_token_revoke_user,
-    .invitation_insert = sq_invitation_insert,
-    .invitation_get = sq_invitation_get,
-    .invitation_list = sq_invitation_list,
-    .invitation_count = sq_invitation_count,
-    .invitation_revoke = sq_invitation_revoke,
-    .invitation_accept = sq_invitation_accept,
-    .totp_get = sq_totp_get,
-    .totp_set_pending = sq_totp_set_pending,
-    .totp_enable = sq_totp_enable,
-    .totp_disable = sq_totp_disable,
-    .totp_use_step = sq_totp_use_step,
-    .recovery_replace = sq_recovery_replace,
-    .recovery_use = sq_recovery_use,
-    .recovery_count = sq_recovery_count,
-    .challenge_insert = sq_challenge_insert,
-    .challenge_get = sq_challenge_get,
-    .challenge_fail = sq_challenge_fail,
-    .challenge_delete = sq_challenge_delete,
-    .audit_insert = sq_audit_insert,
-    .audit_list = sq_audit_list,
-};
 
 /* Opens the store on the engine the target names: a libpq URL (postgresql://...) or a
  * SQLite path. pool_size bounds the connections (SQLite: the writer and its readers). */
 int store_sql_open(const char *target, int postgres, int pool_size, struct store **out)
 {
-    struct sqlstore *ss;
+    struct store *ss;
     int rc;
     *out = NULL;
     ss = calloc(1, sizeof(*ss));
     if(!ss)
         return SAM_ENOMEM;
-    ss->base.ops = &sql_ops;
     if(!postgres && !strcmp(target, ":memory:"))
         pool_size = 1; /* each connection would be a database of its own */
+    pthread_mutex_init(&ss->lock_mu, NULL);
+    pthread_mutex_init(&ss->listen_mu, NULL);
     rc = db_pool_open(postgres ? &db_pg_driver : &db_sqlite_driver, target, pool_size, &ss->pool);
     if(rc) {
+        pthread_mutex_destroy(&ss->lock_mu);
+        pthread_mutex_destroy(&ss->listen_mu);
         free(ss);
         return rc;
     }
-    *out = &ss->base;
+    *out = ss;
     return SAM_OK;
+}
+
+/* ---- several processes on one database (X3) ---- */
+
+#define LOCK_WAIT_S 30
+
+static const char *const lock_names[] = {"", "", "plan"};
+
+int store_lock(struct store *st, int kind, struct store_lock **out)
+{
+    struct db_pool *p = P(st);
+    struct store_lock *l;
+    struct timespec until;
+    int rc = SAM_OK;
+    *out = NULL;
+    if(kind != STORE_LOCK_PLAN)
+        return sam_fail(SAM_EINTERNAL, "unknown lock");
+    if(!(l = calloc(1, sizeof(*l))))
+        return SAM_ENOMEM;
+    l->st = st;
+    l->kind = kind;
+    l->fd = -1;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += LOCK_WAIT_S;
+    if(pthread_mutex_timedlock(&st->lock_mu, &until)) {
+        free(l);
+        return sam_fail(SAM_ESTORE, "planning is busy; try again");
+    }
+    if(p->drv->lock_session) {
+        /* A connection of its own: a planner holding the lock needs the pool's. */
+        if(!st->locker && (rc = p->drv->connect(p->target, 1, &st->locker)))
+            st->locker = NULL;
+        if(!rc)
+            rc = p->drv->lock_session(st->locker, DB_LOCK_PLAN, 1);
+    } else if(strcmp(p->target, ":memory:")) {
+        /* Every process on this machine (SQLite's database is on one) sees the file's
+         * lock; each take opens the file anew, so threads exclude each other too. */
+        char path[4200];
+        snprintf(path, sizeof(path), "%s.%s.lock", p->target, lock_names[kind]);
+        l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if(l->fd < 0) {
+            rc = sam_fail(SAM_EIO, "cannot open the lock file %s: %s", path, strerror(errno));
+        } else {
+            for(int waited = 0; flock(l->fd, LOCK_EX | LOCK_NB); waited += 5) {
+                struct timespec ts = {0, 5000000};
+                if(errno != EWOULDBLOCK || waited >= LOCK_WAIT_S * 1000) {
+                    rc = sam_fail(SAM_ESTORE, "planning is busy (another samtale holds %s); try again", path);
+                    break;
+                }
+                nanosleep(&ts, NULL);
+            }
+        }
+    }
+    if(rc) {
+        if(l->fd >= 0)
+            close(l->fd);
+        pthread_mutex_unlock(&st->lock_mu);
+        free(l);
+        return rc;
+    }
+    *out = l;
+    return SAM_OK;
+}
+
+void store_unlock(struct store_lock *l)
+{
+    struct store *st;
+    if(!l)
+        return;
+    st = l->st;
+    if(l->fd >= 0)
+        close(l->fd); /* lets go of the flock */
+    else if(st->locker && P(st)->drv->lock_session(st->locker, DB_LOCK_PLAN, 0)) {
+        /* The lock is held by a session in a bad state: ending the session lets it go. */
+        st->locker->drv->close(st->locker);
+        st->locker = NULL;
+    }
+    pthread_mutex_unlock(&st->lock_mu);
+    free(l);
+}
+
+#define DUE_CHANNEL "samtale_due"
+
+int store_notify_due(struct store *st)
+{
+    struct dbc *s;
+    int rc;
+    if(!P(st)->drv->notify)
+        return SAM_OK;
+    TAKE(1);
+    rc = s->drv->notify(s, DUE_CHANNEL);
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_wait_due(struct store *st, int timeout_ms, int *got)
+{
+    struct db_pool *p = P(st);
+    int rc = SAM_OK;
+    *got = 0;
+    if(!p->drv->wait_notify)
+        return sam_fail(SAM_EUNSUPPORTED, "one process has a SQLite database: nothing to listen for");
+    pthread_mutex_lock(&st->listen_mu);
+    if(!st->listener && (rc = p->drv->connect(p->target, 1, &st->listener)))
+        st->listener = NULL;
+    if(!rc)
+        rc = p->drv->wait_notify(st->listener, DUE_CHANNEL, timeout_ms, got);
+    pthread_mutex_unlock(&st->listen_mu);
+    return rc;
 }

@@ -3,7 +3,7 @@
  *
  * Callers (core/, web/, cli/) use only the store_* functions below. The queries behind
  * them (sql.c) are written once and run on SQLite or PostgreSQL through a small driver
- * per engine (db.h); store_ops is the table store.c dispatches through. Every function returns SAM_OK or an error code from
+ * per engine (db.h). Every function returns SAM_OK or an error code from
  * util/err.h: SAM_ENOTFOUND when the object does not exist, SAM_ECONFLICT for a unique or
  * invariant violation (message names which), SAM_ESTORE for a database failure.
  *
@@ -289,147 +289,9 @@ struct store_stats {
 
 typedef void (*store_progress_fn)(int remaining, int total, void *arg);
 
-struct store_ops {
-    const char *name;
-    void (*close)(struct store *st);
-    int (*migrate)(struct store *st, int *version);
-    int (*schema_version)(struct store *st, int *version);
-    int (*ping)(struct store *st);
-    int (*stats)(struct store *st, struct store_stats *out);
-    int (*backup)(struct store *st, const char *dest, store_progress_fn fn, void *arg);
-    int (*integrity_check)(struct store *st, char *msg, size_t n);
 
-    int (*workspace_insert)(struct store *st, struct store_workspace *ws);
-    int (*workspace_get)(struct store *st, int64_t id, struct store_workspace *out);
-    int (*workspace_get_by_name)(struct store *st, const char *name, struct store_workspace *out);
-    int (*workspace_update)(struct store *st, const struct store_workspace *ws);
-    int (*workspace_list)(struct store *st, int64_t user_id, int64_t after, int limit,
-                          struct store_workspace **items, size_t *n);
-
-    int (*user_insert)(struct store *st, struct store_user *u);
-    int (*user_get)(struct store *st, int64_t id, struct store_user *out);
-    int (*user_get_by_email)(struct store *st, const char *email, struct store_user *out);
-    int (*user_set_password)(struct store *st, int64_t id, const char *hash, int must_change);
-    int (*user_count)(struct store *st, int64_t *n);
-
-    int (*member_insert)(struct store *st, struct store_member *m);
-    int (*member_get)(struct store *st, int64_t ws, int64_t user, struct store_member *out);
-    int (*member_set_role)(struct store *st, int64_t ws, int64_t user, const char *role);
-    int (*member_delete)(struct store *st, int64_t ws, int64_t user);
-    int (*member_list)(struct store *st, int64_t ws, int64_t user, int64_t after, int limit,
-                       struct store_member **items, size_t *n);
-
-    int (*session_insert)(struct store *st, const unsigned char hash[32], struct store_session *s);
-    int (*session_get)(struct store *st, const unsigned char hash[32], struct store_session *out);
-    int (*session_touch)(struct store *st, int64_t id, int64_t now, int64_t expires);
-    int (*session_delete)(struct store *st, const unsigned char hash[32]);
-    int (*session_delete_user)(struct store *st, int64_t user_id, int64_t keep_id);
-
-    int (*token_insert)(struct store *st, const unsigned char hash[32], struct store_token *t);
-    int (*token_get)(struct store *st, int64_t id, struct store_token *out);
-    int (*token_get_by_hash)(struct store *st, const unsigned char hash[32], struct store_token *out);
-    int (*token_list)(struct store *st, int64_t ws, int64_t after, int limit,
-                      struct store_token **items, size_t *n);
-    int (*token_revoke)(struct store *st, int64_t id, int64_t now);
-    int (*token_touch)(struct store *st, int64_t id, int64_t now);
-
-    int (*channel_insert)(struct store *st, struct store_channel *c);
-    int (*channel_get)(struct store *st, int64_t id, struct store_channel *out);
-    int (*channel_update)(struct store *st, const struct store_channel *c);
-    int (*channel_delete)(struct store *st, int64_t id);
-    int (*channel_list)(struct store *st, int64_t ws, const char *kind, int64_t after, int limit,
-                        struct store_channel **items, size_t *n);
-
-    int (*workspace_set_ical)(struct store *st, int64_t ws, const char *token_hash);
-    int (*workspace_by_ical)(struct store *st, const char *token_hash, struct store_workspace *out);
-    int (*post_insert)(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
-    int (*series_insert)(struct store *st, struct store_post *p, struct store_series *s,
-                         struct store_occurrence *occ, size_t n);
-    int (*series_get)(struct store *st, int64_t id, struct store_series *out);
-    int (*series_list)(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
-                       size_t *n);
-    int (*occurrence_previous)(struct store *st, int64_t series, int64_t channel, int64_t before,
-                               struct store_occurrence *out);
-    int (*occurrence_mark_deleted)(struct store *st, int64_t id, int64_t now);
-    int (*queue_items)(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
-                       struct store_queue_item **items, size_t *n);
-    int (*post_get)(struct store *st, int64_t id, struct store_post *out);
-    int (*post_update)(struct store *st, const struct store_post *p);
-    int (*post_list)(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
-                     struct store_post **items, size_t *n);
-    int (*post_cancel)(struct store *st, int64_t id, int64_t now);
-    int (*occurrence_list)(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
-                           int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n);
-    int (*occurrence_claim)(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
-                            struct store_occurrence **items, size_t *n);
-    int (*occurrence_page)(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
-                           int limit, struct store_occurrence_post **items, size_t *n);
-    int (*occurrence_finish)(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);
-    int (*occurrence_release_leases)(struct store *st, int *n);
-
-    int (*channel_set_status)(struct store *st, int64_t id, const char *status, const char *message, int64_t now);
-    int (*channel_mark_reconnect)(struct store *st, const struct store_channel *as_read, const char *message,
-                                  int64_t now, int *changed);
-    int (*channel_reactivate)(struct store *st, int64_t id, int64_t now, int *changed);
-    int (*message_insert)(struct store *st, struct store_message *m, int *inserted);
-    int (*message_list)(struct store *st, int64_t ws, int64_t channel, const char *kind, int64_t before, int limit,
-                        struct store_message **items, size_t *n);
-    int (*cursor_get)(struct store *st, int64_t channel, const char *name, char *out, size_t n);
-    int (*cursor_set)(struct store *st, int64_t channel, const char *name, const char *value, int64_t now);
-    int (*engagement_plan)(struct store *st, int64_t occurrence, int64_t published_at, const int64_t *checkpoints,
-                           size_t n);
-    int (*engagement_due)(struct store *st, int64_t now, int limit, struct store_engagement **items, size_t *n);
-    int (*engagement_record)(struct store *st, const struct store_engagement *e);
-    int (*engagement_list)(struct store *st, int64_t ws, int64_t post, int64_t occurrence,
-                           struct store_engagement **items, size_t *n);
-    int (*oauth_insert)(struct store *st, const struct store_oauth *o);
-    int (*oauth_take)(struct store *st, const char *state_hash, int64_t now, struct store_oauth *out);
-    int (*mail_insert)(struct store *st, struct store_mail *m);
-    int (*mail_claim)(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
-                      struct store_mail **items, size_t *n);
-    int (*mail_finish)(struct store *st, int64_t id, const char *owner, const struct store_mail_outcome *o,
-                       int64_t now);
-    int (*mail_list)(struct store *st, const char *state, int64_t before, int limit, struct store_mail **items,
-                     size_t *n);
-    int (*mail_counts)(struct store *st, int64_t counts[STORE_MAIL_NSTATES]);
-
-    int (*workspace_set_second_factor)(struct store *st, int64_t ws, int required);
-    int (*user_login_failed)(struct store *st, int64_t id, int64_t now, const char *addr, int *count);
-    int (*user_login_succeeded)(struct store *st, int64_t id, int64_t now, struct store_user *before);
-    int (*user_failed_notified)(struct store *st, int64_t id, int64_t now);
-    int (*session_clear_notice)(struct store *st, int64_t id);
-    int (*token_revoke_user)(struct store *st, int64_t user_id, int64_t now, int *n);
-    int (*invitation_insert)(struct store *st, const unsigned char hash[32], struct store_invitation *inv);
-    int (*invitation_get)(struct store *st, int64_t id, const unsigned char *hash, struct store_invitation *out);
-    int (*invitation_list)(struct store *st, int64_t ws, int64_t after, int limit, struct store_invitation **items,
-                           size_t *n);
-    int (*invitation_count)(struct store *st, int64_t ws, int64_t by, int64_t since, int *n);
-    int (*invitation_revoke)(struct store *st, int64_t ws, int64_t id, int64_t now);
-    int (*invitation_accept)(struct store *st, const unsigned char hash[32], int64_t now, struct store_user *new_user,
-                             int64_t user_id, struct store_invitation *out);
-    int (*totp_get)(struct store *st, int64_t user, struct store_totp *out);
-    int (*totp_set_pending)(struct store *st, int64_t user, const unsigned char *sealed, size_t len);
-    int (*totp_enable)(struct store *st, int64_t user, const unsigned char *sealed, size_t len, int64_t now,
-                       int64_t step, const unsigned char (*hashes)[32], size_t n);
-    int (*totp_disable)(struct store *st, int64_t user);
-    int (*totp_use_step)(struct store *st, int64_t user, int64_t step);
-    int (*recovery_replace)(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n);
-    int (*recovery_use)(struct store *st, int64_t user, const unsigned char hash[32], int64_t now);
-    int (*recovery_count)(struct store *st, int64_t user, int *left);
-    int (*challenge_insert)(struct store *st, const unsigned char hash[32], const struct store_challenge *c);
-    int (*challenge_get)(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out);
-    int (*challenge_fail)(struct store *st, const unsigned char hash[32], int *attempts);
-    int (*challenge_delete)(struct store *st, const unsigned char hash[32]);
-
-    int (*audit_insert)(struct store *st, const struct store_audit *a);
-    int (*audit_list)(struct store *st, int64_t ws, int64_t before, int limit,
-                      struct store_audit **items, size_t *n);
-};
-
-/* Every backend's handle starts with this. */
-struct store {
-    const struct store_ops *ops;
-};
+/* A store: opaque (sql.c). */
+struct store;
 
 /* Connections a store keeps: on SQLite the writer and up to 3 readers beside it, on
  * PostgreSQL up to 8, opened as they are needed. */
@@ -715,6 +577,41 @@ int store_challenge_insert(struct store *st, const unsigned char hash[32], const
 int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t now, struct store_challenge *out);
 int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts);
 int store_challenge_delete(struct store *st, const unsigned char hash[32]);
+
+/* ---- several processes on one database (X3) ---- */
+
+/* Planning posts into slots: one planner at a time in the whole installation, so a CLI
+ * and several servers never plan two posts into one slot. */
+#define STORE_LOCK_PLAN 2
+struct store_lock;
+/* Takes the lock of that kind, waiting up to 30 s (then SAM_ESTORE): every process on
+ * the database sees it (PostgreSQL: an advisory lock on a connection of its own; SQLite:
+ * a lock file beside the database, DB.plan.lock), and so does every thread of this one.
+ * Let go with store_unlock. */
+int store_lock(struct store *st, int kind, struct store_lock **out);
+void store_unlock(struct store_lock *l);
+/* Tells the other processes on the database that work became due now (PostgreSQL
+ * NOTIFY; nothing on SQLite, whose one process is told directly). */
+int store_notify_due(struct store *st);
+/* Waits up to timeout_ms for another process's store_notify_due (*got 1 when one came),
+ * on a connection of its own; SAM_EUNSUPPORTED on SQLite. */
+int store_wait_due(struct store *st, int timeout_ms, int *got);
+
+/* ---- moving an installation (samtale migrate --to) ---- */
+
+#define STORE_COPY_TABLES 32
+struct store_copy_table {
+    char table[32];
+    int64_t rows, target_rows;          /* read from the source; read back from the target */
+    uint64_t source_sum, target_sum;    /* order-free checksums of the rows */
+};
+typedef void (*store_copy_progress_fn)(const char *table, int64_t rows, void *arg);
+/* Copies every row of every table of src (read as one snapshot, while it is in use) into
+ * dst, which must be migrated to the same version and empty, in one transaction that is
+ * committed only when each table read back from dst has src's row count and checksum.
+ * out gets one entry per table copied (*n of them), also on failure. */
+int store_copy(struct store *src, struct store *dst, store_copy_progress_fn fn, void *arg,
+               struct store_copy_table out[STORE_COPY_TABLES], size_t *n);
 
 int store_audit_insert(struct store *st, const struct store_audit *a);
 /* Newest first; before 0 = from the newest. */

@@ -15,7 +15,7 @@ struct item_def {
 };
 
 static const struct item_def defs[] = {
-    {"db", "var/samtale.db", 1, "database: a SQLite file path (or postgresql:// URL, later)"},
+    {"db", "var/samtale.db", 1, "database: a SQLite file path, or a PostgreSQL URL (postgresql://user@host/db)"},
     {"listen", "127.0.0.1:8080", 0, "address and port of the HTTP server"},
     {"secret_key_file", "", 0, "file holding the key that encrypts channel secrets (default: secret.key beside the database)"},
     {"secret_key", "", 1, "the key itself, base64 (instead of secret_key_file)"},
@@ -23,6 +23,7 @@ static const struct item_def defs[] = {
     {"log_format", "logfmt", 0, "logfmt or json"},
     {"max_body", "1048576", 0, "largest request body in bytes"},
     {"threads", "4", 0, "HTTP worker threads"},
+    {"role", "all", 0, "what serve runs: all, web (HTTP only) or worker (publisher, reader, mailer; PostgreSQL only)"},
     {"max_connections", "0", 0, "open HTTP connections at once (0: from the open-file limit, leaving room for the rest)"},
     {"max_connections_per_client", "64", 0, "open HTTP connections from one address (0: no limit; raise it behind a proxy)"},
     {"idle_timeout_s", "30", 0, "seconds before an idle HTTP connection is closed"},

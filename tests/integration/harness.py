@@ -37,6 +37,7 @@ _KEYFILES = {}   # PostgreSQL URL -> the key file of its test folder
 _DB_COUNTER = [0]
 
 LISTEN_RE = re.compile(r"listening on https?://127\.0\.0\.1:(\d+)/")
+WORKER_RE = re.compile(r"working on the database \(role worker\)")
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -524,7 +525,8 @@ class Server:
     """`samtale --db DB serve --listen 127.0.0.1:0`, with its standard output read line by
     line in a thread (kept in .lines) and its standard error in a log file."""
 
-    def __init__(self, db, workdir, extra_args=(), env=None):
+    def __init__(self, db, workdir, extra_args=(), env=None, role=None):
+        self.role = role      # serve --role: None (all), "web" or "worker" (prints no address)
         self.db = db
         self.workdir = workdir
         self.extra_args = list(extra_args)
@@ -544,6 +546,8 @@ class Server:
         self.log_path = os.path.join(self.workdir, "server%d.log" % n)
         self._log = open(self.log_path, "wb")
         cmd = [binary(), "--db", self.db] + self.extra_args + ["serve", "--listen", "127.0.0.1:0"]
+        if self.role:
+            cmd += ["--role", self.role]
         full_env = dict(os.environ)
         full_env.pop("SAMTALE_CONFIG", None)
         full_env.pop("SAMTALE_DB", None)
@@ -558,11 +562,12 @@ class Server:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         try:
-            line = self.wait_line(lambda l: LISTEN_RE.search(l), TIMEOUT)
+            line = self.wait_line(lambda l: (WORKER_RE if self.role == "worker" else LISTEN_RE).search(l), TIMEOUT)
         except AssertionError:
             self.stop(check=False)
             raise
-        self.port = int(LISTEN_RE.search(line).group(1))
+        if self.role != "worker":
+            self.port = int(LISTEN_RE.search(line).group(1))
         return self
 
     def _read(self):
@@ -652,9 +657,10 @@ class Instance:
         inst.close()                    # stops the server, removes the directory
     """
 
-    def __init__(self):
+    def __init__(self, engine=None):
+        """engine: "sqlite" for a SQLite file whatever the run's engine; None: the run's."""
         self.dir = tempfile.mkdtemp(prefix="samtale-it-")
-        self.db = new_db(self.dir)
+        self.db = os.path.join(self.dir, "s.db") if engine == "sqlite" else new_db(self.dir)
         self.server = None
         self.token = None
         self.wid = None
