@@ -110,9 +110,22 @@ settle() {
     done
 }
 
-# run_wrk NAME URL CONNS [RATE]: warm up, then measure; sets R (the BENCH line).
+# cpu_ticks PID...: CPU time (user + system, clock ticks, all threads) of these processes
+# and of their children (nginx's worker, PostgreSQL's backends).
+cpu_ticks() {
+    python3 -c 'import os, sys
+roots, t = set(sys.argv[1:]), 0
+for p in filter(str.isdigit, os.listdir("/proc")):
+    try: f = open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()
+    except OSError: continue
+    if p in roots or f[1] in roots: t += int(f[11]) + int(f[12])
+print(t)' "$@"
+}
+
+# run_wrk NAME URL CONNS RATE|"" PID...: warm up, then measure; sets R (the BENCH line)
+# and CPU, the server's CPU time per request in us (PIDs: the server's processes).
 run_wrk() {
-    local name=$1 url=$2 c=$3 d=${4:-} port=${2#http://127.0.0.1:}; port=${port%%/*}
+    local name=$1 url=$2 c=$3 d=$4 port=${2#http://127.0.0.1:} t0; port=${port%%/*}; shift 4
     local cmd=(taskset -c 1 wrk -t1 -c"$c" -d"${duration}s" --latency -H "Authorization: Bearer $token" -s "$tmp/bench.lua" "$url")
     [ -z "$d" ] || cmd+=(-- "$d")
     settle "$port"
@@ -123,9 +136,12 @@ run_wrk() {
     done
     echo "  $name (after a ${warmup} s warm-up with the same options):$shown"
     settle "$port"
+    t0=$(cpu_ticks "$@")
     "${cmd[@]}" >"$tmp/wrk.out"
+    CPU=$(( ($(cpu_ticks "$@") - t0) * 1000000 / $(getconf CLK_TCK) ))
     [ "$verbose" = 1 ] && sed 's/^/    | /' "$tmp/wrk.out"
     R=$(grep '^BENCH ' "$tmp/wrk.out")
+    CPU=$(( CPU / $(field requests "$R") ))
     if [ "$(field errors "$R")" != 0 ] || [ "$(field non2xx "$R")" != 0 ]; then
         echo "http.sh: $name had errors or non-2xx answers:" >&2; cat "$tmp/wrk.out" >&2; exit 1
     fi
@@ -197,15 +213,19 @@ EOF
     curl -sf --noproxy '*' -o /dev/null "$nurl" || { echo "http.sh: nginx did not start:" >&2; cat "$work/nginx/logs/"* >&2; exit 1; }
     echo "  body: $size bytes; samtale pid $spid (threads ${SAMTALE_THREADS:-default}), nginx pid $npid"
 
-    run_wrk "nginx, full load" "$nurl" "$conns"; res[$engine,nginx_rps]=$(rps "$R")
+    spids=("$spid"); [ -z "$pgdir" ] || spids+=("$(cat "$pgdir/postgres.pid")")
+    run_wrk "nginx, full load" "$nurl" "$conns" "" "$npid"
+    res[$engine,nginx_rps]=$(rps "$R") res[$engine,nginx_cpu]=$CPU
     res[$engine,nginx_bpr]=$(( $(field bytes "$R") / $(field requests "$R") ))
-    run_wrk "samtale, full load" "$surl" "$conns"; res[$engine,samtale_rps]=$(rps "$R")
+    run_wrk "samtale, full load" "$surl" "$conns" "" "${spids[@]}"
+    res[$engine,samtale_rps]=$(rps "$R") res[$engine,samtale_cpu]=$CPU
     res[$engine,samtale_bpr]=$(( $(field bytes "$R") / $(field requests "$R") ))
-    run_wrk "nginx, $rate req/s" "$nurl" "$rate_conns" "$rate"
+    run_wrk "nginx, $rate req/s" "$nurl" "$rate_conns" "$rate" "$npid"
     res[$engine,nginx_rate]=$(rps "$R") res[$engine,nginx_p50]=$(ms p50_us "$R") res[$engine,nginx_p99]=$(ms p99_us "$R")
-    run_wrk "samtale, $rate req/s" "$surl" "$rate_conns" "$rate"
+    run_wrk "samtale, $rate req/s" "$surl" "$rate_conns" "$rate" "${spids[@]}"
     res[$engine,samtale_rate]=$(rps "$R") res[$engine,samtale_p50]=$(ms p50_us "$R")
     res[$engine,samtale_p99]=$(ms p99_us "$R") res[$engine,samtale_max]=$(ms max_us "$R")
+    res[$engine,cpu_ratio]=$(awk -v a="${res[$engine,nginx_cpu]}" -v b="${res[$engine,samtale_cpu]}" 'BEGIN { printf "%.2f", a / b }')
     res[$engine,ratio]=$(awk -v a="${res[$engine,samtale_rps]}" -v b="${res[$engine,nginx_rps]}" 'BEGIN { printf "%.2f", a / b }')
 
     stop_pid "$npid"; stop_pid "$spid"
@@ -222,6 +242,9 @@ row() { # row LABEL KEY [GOAL]
 row "nginx requests/s" nginx_rps
 row "samtale requests/s" samtale_rps
 row "ratio samtale/nginx" ratio "goal >= 0.5"
+row "nginx CPU per request (us)" nginx_cpu
+row "samtale CPU per request (us) *" samtale_cpu
+row "ratio by CPU time, nginx/samtale" cpu_ratio "the ratio on an otherwise idle core"
 row "bytes per answer, nginx" nginx_bpr
 row "bytes per answer, samtale" samtale_bpr
 row "fixed rate achieved, nginx (req/s)" nginx_rate
@@ -231,3 +254,4 @@ row "nginx p99 at fixed rate (ms)" nginx_p99
 row "samtale p50 at fixed rate (ms)" samtale_p50
 row "samtale p99 at fixed rate (ms)" samtale_p99 "goal < 1 ms"
 row "samtale max at fixed rate (ms)" samtale_max
+echo "* with PostgreSQL, samtale's CPU time includes that of the postgres processes serving it"

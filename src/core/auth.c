@@ -155,20 +155,92 @@ int core_role_valid(const char *role)
     return core_role_perms(role) != 0;
 }
 
-int core_actor_from_token(struct core *c, const char *token, struct actor *a)
+/* ---- the authentication cache ----
+ * What a bearer token or a session cookie authenticates (the token or session row and its
+ * account), kept for CORE_AUTH_CACHE_MS so a burst of requests does not read the same rows
+ * each time. An entry is valid only while the store's authentication generation is the
+ * one read before the rows were: any write of this process to accounts, sessions, tokens
+ * or memberships makes every entry stale at once. Direct-mapped by the credential's hash
+ * (a keyed hash of a random secret), so lookups take constant time and memory is fixed. */
+#define AUTH_SLOTS 256
+
+struct auth_entry {
+    const struct store *st;
+    unsigned char hash[32];
+    int kind;                  /* 1 token, 2 session */
+    unsigned long gen;
+    double at;                 /* time_mono() when read */
+    union {
+        struct store_token t;
+        struct store_session s;
+    } row;
+    struct store_user u;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    struct auth_entry e[AUTH_SLOTS];
+} auth_cache = {PTHREAD_MUTEX_INITIALIZER, {{0}}};
+
+static int cache_get(struct store *st, const unsigned char hash[32], int kind, void *row, size_t rowlen,
+                     struct store_user *u)
+{
+    struct auth_entry *e = &auth_cache.e[(hash[0] | (unsigned)hash[1] << 8) % AUTH_SLOTS];
+    int hit = 0;
+    pthread_mutex_lock(&auth_cache.mu);
+    if(e->st == st && e->kind == kind && !sodium_memcmp(e->hash, hash, 32) &&
+       e->gen == store_auth_generation(st) && (time_mono() - e->at) * 1000.0 < CORE_AUTH_CACHE_MS) {
+        memcpy(row, &e->row, rowlen);
+        *u = e->u;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&auth_cache.mu);
+    return hit;
+}
+
+static void cache_put(struct store *st, const unsigned char hash[32], int kind, unsigned long gen, double at,
+                      const void *row, size_t rowlen, const struct store_user *u)
+{
+    struct auth_entry *e = &auth_cache.e[(hash[0] | (unsigned)hash[1] << 8) % AUTH_SLOTS];
+    pthread_mutex_lock(&auth_cache.mu);
+    e->st = st;
+    e->kind = kind;
+    memcpy(e->hash, hash, 32);
+    e->gen = gen;
+    e->at = at;
+    memcpy(&e->row, row, rowlen);
+    e->u = *u;
+    pthread_mutex_unlock(&auth_cache.mu);
+}
+
+int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u)
 {
     unsigned char hash[32];
     struct store_token t;
+    struct store_user user;
     unsigned bits;
+    unsigned long gen;
+    double at;
     int rc;
 
     memset(a, 0, sizeof(*a));
     core_token_hash(token, hash);
-    rc = store_token_get_by_hash(c->st, hash, &t);
-    if(rc == SAM_ENOTFOUND)
-        return sam_fail(SAM_EAUTH, "unknown API token");
-    if(rc)
-        return rc;
+    if(!cache_get(c->st, hash, 1, &t, sizeof(t), &user)) {
+        /* The generation is read before the rows: a write meanwhile leaves this stale. */
+        gen = store_auth_generation(c->st);
+        at = time_mono();
+        rc = store_token_get_by_hash(c->st, hash, &t);
+        if(rc == SAM_ENOTFOUND)
+            return sam_fail(SAM_EAUTH, "unknown API token");
+        if(rc)
+            return rc;
+        rc = store_user_get(c->st, t.user_id, &user);
+        if(rc == SAM_ENOTFOUND)
+            return sam_fail(SAM_EAUTH, "the token's account no longer exists");
+        if(rc)
+            return rc;
+        cache_put(c->st, hash, 1, gen, at, &t, sizeof(t), &user);
+    }
     if(t.revoked_at)
         return sam_fail(SAM_EAUTH, "this API token was revoked");
     if(core_scopes_parse(t.scopes, &bits))
@@ -183,6 +255,8 @@ int core_actor_from_token(struct core *c, const char *token, struct actor *a)
     int64_t now = time_now();
     if(now - t.last_used_at >= 60)
         store_token_touch(c->st, t.id, now);
+    if(u)
+        *u = user;
     sam_clear();
     return SAM_OK;
 }
@@ -336,19 +410,29 @@ int core_session_resume(struct core *c, const char *session_token, int64_t now,
                         struct store_session *s, struct store_user *u)
 {
     unsigned char hash[32];
+    unsigned long gen;
+    double at;
     int rc;
     core_token_hash(session_token, hash);
-    rc = store_session_get(c->st, hash, s);
+    if(!cache_get(c->st, hash, 2, s, sizeof(*s), u)) {
+        gen = store_auth_generation(c->st);
+        at = time_mono();
+        rc = store_session_get(c->st, hash, s);
+        if(!rc) {
+            rc = store_user_get(c->st, s->user_id, u);
+            if(rc == SAM_ENOTFOUND)
+                return sam_fail(SAM_EAUTH, "your session has ended; log in again");
+        }
+        if(!rc)
+            cache_put(c->st, hash, 2, gen, at, s, sizeof(*s), u);
+    } else {
+        rc = SAM_OK;
+    }
     if(rc == SAM_ENOTFOUND || (!rc && s->expires_at <= now)) {
         if(!rc)
             store_session_delete(c->st, hash);
         return sam_fail(SAM_EAUTH, "your session has ended; log in again");
     }
-    if(rc)
-        return rc;
-    rc = store_user_get(c->st, s->user_id, u);
-    if(rc == SAM_ENOTFOUND)
-        return sam_fail(SAM_EAUTH, "your session has ended; log in again");
     if(rc)
         return rc;
     if(now - s->last_seen_at >= 60) {

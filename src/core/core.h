@@ -98,8 +98,13 @@ int core_role_valid(const char *role);
 /* 1 for the roles a workspace's second-factor rule applies to (owner, editor). */
 int core_role_needs_second_factor(const char *role);
 
-/* Looks up an API token. SAM_EAUTH when it is unknown or revoked; fills actor. */
-int core_actor_from_token(struct core *c, const char *token, struct actor *a);
+/* Looks up an API token. SAM_EAUTH when it is unknown or revoked, or (u given) its
+ * account is gone; fills actor, and u (when not NULL) with the token's account.
+ * Answers from a short-lived cache (CORE_AUTH_CACHE_MS) that any write of this process to
+ * accounts, sessions, tokens or memberships empties; another process's revocation is
+ * seen within that time. */
+int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u);
+#define CORE_AUTH_CACHE_MS 2000
 /* SAM_OK when the actor may do perm in workspace ws; SAM_ENOTFOUND when the actor cannot
  * see the workspace at all; SAM_EPERM (message says which role or scope) otherwise, with
  * the field "second_factor" when the workspace requires a second factor the account
@@ -134,7 +139,7 @@ void core_device_cookie(const struct core *c, const char *email, int64_t now, ch
 /* 1 when cookie is a device cookie this server gave for email within the last year. */
 int core_device_trusted(const struct core *c, const char *email, const char *cookie, int64_t now);
 /* Looks up a live session by its cookie value and extends it; SAM_EAUTH when unknown or
- * expired. */
+ * expired. Cached like core_actor_from_token. */
 int core_session_resume(struct core *c, const char *session_token, int64_t now,
                         struct store_session *session, struct store_user *user);
 int core_logout(struct core *c, const char *session_token);

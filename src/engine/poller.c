@@ -274,11 +274,19 @@ static void *loop(void *arg)
             break;
         sam_clear();
         memset(&stats, 0, sizeof(stats));
-        if(seen != before || now >= next_read) {
-            rc = poller_run_once(p->core, &p->opt, 0, 0, now, &stats);
-            next_read = now + p->opt.interval_s;
+        /* One reader at a time on a database several workers share: the one that holds
+         * the lock reads this pass; if it dies its lock goes with its connection. */
+        struct store_lock *lk = NULL;
+        if(store_try_lock(p->core->st, STORE_LOCK_READER, &lk) == SAM_OK) {
+            if(seen != before || now >= next_read) {
+                rc = poller_run_once(p->core, &p->opt, 0, 0, now, &stats);
+                next_read = now + p->opt.interval_s;
+            } else {
+                fetch_counts(p->core, &p->opt, now, &stats);
+            }
+            store_unlock(lk);
         } else {
-            fetch_counts(p->core, &p->opt, now, &stats);
+            sam_clear();
         }
         before = seen;
         if(rc)

@@ -56,7 +56,7 @@ static int columns_of(struct dbc *c, const char *table, struct columns *out)
     char sql[160];
     struct dbq *q;
     int rc;
-    snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" LIMIT 0", table);
+    snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE 1 = 0", table);
     rc = c->drv->prepare_once(c, sql, &q);
     if(rc)
         return rc;
@@ -220,7 +220,7 @@ int store_copy(struct store *src, struct store *dst, store_copy_progress_fn fn, 
     }
     /* Every table of the schema is in the list (schema_migrations is the target's own). */
     rc = run_once(d, DB_VARIANT(d, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-                                   " AND name NOT LIKE 'sqlite_%'",
+                                   " AND substr(name, 1, 7) <> 'sqlite_'",
                                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
                                 " AND table_type = 'BASE TABLE'"), &have);
     if(!rc && have != (int64_t)NTABLES + 1)

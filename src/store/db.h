@@ -108,13 +108,19 @@ struct db_driver {
      * transaction itself is the lock (SQLite's one writer). */
     int (*lock_xact)(struct dbc *c, int space, int64_t id);
     /* A lock every process on the database sees, held by this connection until it is
-     * let go (take 0): PostgreSQL's session advisory lock. NULL: see db_lock. */
-    int (*lock_session)(struct dbc *c, int space, int take);
+     * let go: PostgreSQL's session advisory lock. mode DB_LOCK_WAIT waits (lock_timeout),
+     * DB_LOCK_TRY answers SAM_ECONFLICT when it is held, DB_LOCK_FREE lets go. NULL where
+     * store_lock uses a lock file (SQLite). */
+    int (*lock_session)(struct dbc *c, int space, int mode);
     /* Tells the other processes on the database (PostgreSQL NOTIFY); and waits up to
-     * timeout_ms for such a word on a connection that listens (*got 1 when one came).
+     * timeout_ms for such words on any of n channels on a connection that listens to them
+     * (counts[i] grows by the words on channels[i]).
      * NULL where one process has the database (SQLite). */
     int (*notify)(struct dbc *c, const char *channel);
-    int (*wait_notify)(struct dbc *c, const char *channel, int timeout_ms, int *got);
+    int (*wait_notify)(struct dbc *c, const char *const *channels, int n, int timeout_ms, unsigned *counts);
+    /* A number that changes whenever another connection (any process) committed a change
+     * (SQLite's data_version); NULL where notify carries that. */
+    int (*data_version)(struct dbc *c, int64_t *v);
     /* After rows were copied in with their ids: the table's identity goes on past them
      * (PostgreSQL); NULL where the engine does that by itself (SQLite). */
     int (*sync_ids)(struct dbc *c, const char *table);
@@ -158,8 +164,9 @@ int db_tx(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg);
  * with db_lock_xact and FOR UPDATE (DB_VARIANT) and must see what others committed. */
 int db_tx_locking(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg);
 
-/* Lock spaces of db_lock_xact and store locks. */
-enum { DB_LOCK_CHANNEL = 1, DB_LOCK_PLAN = 2 };
+/* Lock spaces of db_lock_xact (store locks use 16 + their kind). */
+enum { DB_LOCK_CHANNEL = 1 };
+enum { DB_LOCK_FREE = 0, DB_LOCK_WAIT = 1, DB_LOCK_TRY = 2 };
 static inline int db_lock_xact(struct dbc *c, int space, int64_t id)
 {
     return c->drv->lock_xact ? c->drv->lock_xact(c, space, id) : 0;

@@ -515,10 +515,24 @@ static int pgd_lock_xact(struct dbc *c, int space, int64_t id)
     return run_key(c, "SELECT pg_advisory_xact_lock(?1)", lock_key(space, id), "lock");
 }
 
-static int pgd_lock_session(struct dbc *c, int space, int take)
+static int pgd_lock_session(struct dbc *c, int space, int mode)
 {
-    return take ? run_key(c, "SELECT pg_advisory_lock(?1)", lock_key(space, 0), "lock")
-                : run_key(c, "SELECT pg_advisory_unlock(?1)", lock_key(space, 0), "unlock");
+    struct dbq *q;
+    int rc;
+    if(mode == DB_LOCK_WAIT)
+        return run_key(c, "SELECT pg_advisory_lock(?1)", lock_key(space, 0), "lock");
+    if(mode == DB_LOCK_FREE)
+        return run_key(c, "SELECT pg_advisory_unlock(?1)", lock_key(space, 0), "unlock");
+    rc = pgd_prepare(c, "SELECT CASE WHEN pg_try_advisory_lock(?1) THEN 1 ELSE 0 END", &q);
+    if(rc)
+        return rc;
+    pgd_bind_int64(q, 1, lock_key(space, 0));
+    if(pgd_step(q) != DB_ROW)
+        rc = db_fail(c, "lock");
+    else if(!pgd_int64(q, 0))
+        rc = sam_fail(SAM_ECONFLICT, "the lock is held");
+    pgd_release(q);
+    return rc;
 }
 
 static int pgd_notify(struct dbc *c, const char *channel)
@@ -534,20 +548,22 @@ static int pgd_notify(struct dbc *c, const char *channel)
     return rc;
 }
 
-static int pgd_wait_notify(struct dbc *c, const char *channel, int timeout_ms, int *got)
+static int pgd_wait_notify(struct dbc *c, const char *const *channels, int nch, int timeout_ms, unsigned *counts)
 {
     struct pgc *p = PGC(c);
     PGnotify *n;
     struct pollfd pfd;
-    *got = 0;
+    int got = 0;
     if(ensure(p))
         return db_fail(c, "listen");
     if(p->listening != p->generation + 1) {
-        char sql[96];
-        /* channel is one of the store's own names (letters and _), never a caller's */
-        snprintf(sql, sizeof(sql), "LISTEN \"%s\"", channel);
-        if(pgd_exec(c, sql))
-            return db_fail(c, "listen");
+        for(int i = 0; i < nch; i++) {
+            char sql[96];
+            /* the channels are the store's own names (letters and _), never a caller's */
+            snprintf(sql, sizeof(sql), "LISTEN \"%s\"", channels[i]);
+            if(pgd_exec(c, sql))
+                return db_fail(c, "listen");
+        }
         p->listening = p->generation + 1;
     }
     for(int round = 0; round < 2; round++) {
@@ -557,10 +573,13 @@ static int pgd_wait_notify(struct dbc *c, const char *channel, int timeout_ms, i
             return db_fail(c, "listen");
         }
         while((n = PQnotifies(p->conn))) {
-            *got = 1;
+            for(int i = 0; i < nch; i++)
+                if(!strcmp(n->relname, channels[i]))
+                    counts[i]++;
+            got = 1;
             PQfreemem(n);
         }
-        if(*got || round)
+        if(got || round)
             return SAM_OK;
         pfd.fd = PQsocket(p->conn);
         pfd.events = POLLIN;
@@ -619,6 +638,7 @@ const struct db_driver db_pg_driver = {
     .lock_session = pgd_lock_session,
     .notify = pgd_notify,
     .wait_notify = pgd_wait_notify,
+    .data_version = NULL,
     .stats = pgd_stats,
     .integrity = pgd_integrity,
     .sync_ids = pgd_sync_ids,

@@ -320,6 +320,20 @@ static int64_t scalar(struct sqc *s, const char *sql)
     return v;
 }
 
+static int sq_data_version(struct dbc *c, int64_t *v)
+{
+    struct dbq *q;
+    int rc = sq_prepare(c, "PRAGMA data_version", &q);
+    if(rc)
+        return rc;
+    if(sq_step(q) == DB_ROW)
+        *v = sq_int64(q, 0);
+    else
+        rc = db_fail(c, "data version");
+    sq_release(q);
+    return rc;
+}
+
 static int sq_has_table(struct dbc *c, const char *name, int *yes)
 {
     struct dbq *q;
@@ -447,6 +461,7 @@ const struct db_driver db_sqlite_driver = {
     .lock_session = NULL,
     .notify = NULL,
     .wait_notify = NULL,
+    .data_version = sq_data_version,
     .stats = sq_stats,
     .integrity = sq_integrity,
     .sync_ids = NULL,

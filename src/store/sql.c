@@ -42,6 +42,45 @@ struct store_lock {
             return take_rc_;                                                                                          \
     } while(0)
 
+static int notify(struct store *st, const char *channel);
+static int watch_start(struct store *st);
+
+/* After a write to accounts, sessions, tokens or memberships: what was read before is
+ * stale (core/auth.c's cache), here and, told by NOTIFY, in every other process on a
+ * PostgreSQL database. Answers rc, for `return auth_changed(st, rc);`. */
+static int auth_changed(struct store *st, int rc)
+{
+    atomic_fetch_add(&st->auth_gen, 1);
+    if(P(st)->drv->notify)
+        (void)notify(st, "samtale_auth");
+    return rc;
+}
+
+unsigned long store_auth_generation(struct store *st)
+{
+    unsigned long gen = atomic_load(&st->auth_gen);
+    struct db_pool *p = P(st);
+    if(p->drv->data_version) {
+        /* SQLite: any commit by anyone (the CLI beside the server too) changes it. */
+        int64_t v = 0;
+        pthread_mutex_lock(&st->epoch_mu);
+        if(!st->epoch_conn && p->drv->connect(p->target, !strcmp(p->target, ":memory:"), &st->epoch_conn))
+            st->epoch_conn = NULL;
+        if(!st->epoch_conn || p->drv->data_version(st->epoch_conn, &v))
+            v = (int64_t)gen ^ 0x5a5a5a5a; /* unknown: a value no cache holds */
+        pthread_mutex_unlock(&st->epoch_mu);
+        return gen + ((unsigned long)v << 20);
+    }
+    if(p->drv->notify) {
+        /* PostgreSQL: every word another process sent about authentication changes it.
+         * While nobody listens, a value each call gets anew: nothing cached is used. */
+        if(watch_start(st))
+            return gen + (atomic_fetch_add(&st->auth_words, 1) << 20);
+        return gen + (atomic_load(&st->auth_words) << 20);
+    }
+    return gen;
+}
+
 static int prep(struct dbc *s, const char *sql, struct dbq **q)
 {
     return db_prep(s, sql, q);
@@ -93,12 +132,22 @@ void store_close(struct store *st)
 {
     if(!st)
         return;
+    if(st->watching) {
+        st->stop_watch = 1;
+        pthread_join(st->watcher, NULL); /* it looks at stop_watch at least once a second */
+    }
     if(st->listener)
         st->listener->drv->close(st->listener);
-    if(st->locker)
-        st->locker->drv->close(st->locker);
-    pthread_mutex_destroy(&st->lock_mu);
-    pthread_mutex_destroy(&st->listen_mu);
+    for(int k = 0; k < STORE_LOCK_KINDS; k++) {
+        if(st->locks[k].conn)
+            st->locks[k].conn->drv->close(st->locks[k].conn);
+        pthread_mutex_destroy(&st->locks[k].mu);
+    }
+    if(st->epoch_conn)
+        st->epoch_conn->drv->close(st->epoch_conn);
+    pthread_mutex_destroy(&st->watch_mu);
+    pthread_cond_destroy(&st->watch_cv);
+    pthread_mutex_destroy(&st->epoch_mu);
     db_pool_close(P(st));
     free(st);
 }
@@ -438,7 +487,7 @@ int store_user_insert(struct store *st, struct store_user *u)
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 
@@ -470,7 +519,7 @@ int store_user_set_password(struct store *st, int64_t id, const char *hash, int 
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 int store_user_count(struct store *st, int64_t *n)
@@ -520,7 +569,7 @@ int store_member_insert(struct store *st, struct store_member *m)
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 static int member_get_locked(struct dbc *s, int64_t ws, int64_t user, struct store_member *out)
@@ -614,7 +663,7 @@ static int member_change_tx(struct dbc *s, void *arg)
 static int member_change(struct store *st, int64_t ws, int64_t user, const char *role)
 {
     struct member_change a = {ws, user, role};
-    return db_tx(P(st), member_change_tx, &a);
+    return auth_changed(st, db_tx(P(st), member_change_tx, &a));
 }
 
 int store_member_set_role(struct store *st, int64_t ws, int64_t user, const char *role)
@@ -688,7 +737,7 @@ int store_session_insert(struct store *st, const unsigned char hash[32], struct 
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 int store_session_get(struct store *st, const unsigned char hash[32], struct store_session *out)
@@ -723,13 +772,13 @@ static int simple_exec(struct store *st, const char *sql, const char *what, int6
 
 int store_session_touch(struct store *st, int64_t id, int64_t now, int64_t expires)
 {
-    return simple_exec(st, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1",
-                       "session", id, now, expires, NULL, NULL);
+    return auth_changed(st, simple_exec(st, "UPDATE sessions SET last_seen_at = ?2, expires_at = ?3 WHERE id = ?1",
+                       "session", id, now, expires, NULL, NULL));
 }
 
 int store_session_delete(struct store *st, const unsigned char hash[32])
 {
-    return simple_exec(st, "DELETE FROM sessions WHERE token_hash = ?1", "session", 0, 0, 0, hash, NULL);
+    return auth_changed(st, simple_exec(st, "DELETE FROM sessions WHERE token_hash = ?1", "session", 0, 0, 0, hash, NULL));
 }
 
 int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id)
@@ -741,7 +790,7 @@ int store_session_delete_user(struct store *st, int64_t user_id, int64_t keep_id
     if(!rc)
         rc = simple_exec(st, "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2", "sessions", user_id, keep_id,
                          0, NULL, NULL);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 /* ---- API tokens ---- */
@@ -784,7 +833,7 @@ int store_token_insert(struct store *st, const unsigned char hash[32], struct st
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 
@@ -827,13 +876,13 @@ int store_token_revoke(struct store *st, int64_t id, int64_t now)
                          "token", id, now, 0, NULL, &n);
     if(!rc && !n)
         rc = sam_fail(SAM_ENOTFOUND, "token %lld not found", (long long)id);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 int store_token_touch(struct store *st, int64_t id, int64_t now)
 {
-    return simple_exec(st, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", "token", id, now,
-                       0, NULL, NULL);
+    return auth_changed(st, simple_exec(st, "UPDATE api_tokens SET last_used_at = ?2 WHERE id = ?1", "token", id, now,
+                       0, NULL, NULL));
 }
 
 /* ---- channels ---- */
@@ -1344,9 +1393,14 @@ int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t ch
     struct dbq *q;
     int rc;
     TAKE(0);
-    rc = prep(s, "SELECT " OCC_COLS " FROM occurrences WHERE (?1 = 0 OR workspace_id = ?1)"
-                 " AND (?2 = 0 OR post_id = ?2) AND (?3 = 0 OR channel_id = ?3) AND planned_at >= ?4"
-                 " AND (?5 = 0 OR planned_at < ?5) AND id > ?6 ORDER BY planned_at, id LIMIT ?7", &q);
+    /* The filter that is given leads as a plain equality, so its index is used: a post's
+     * occurrences, or a channel's from a time on, never a scan of them all. */
+#define OCC_LIST(lead)                                                                                                \
+    "SELECT " OCC_COLS " FROM occurrences WHERE " lead " AND (?1 = 0 OR workspace_id = ?1)"                          \
+    " AND (?2 = 0 OR post_id = ?2) AND (?3 = 0 OR channel_id = ?3) AND planned_at >= ?4"                             \
+    " AND (?5 = 0 OR planned_at < ?5) AND id > ?6 ORDER BY planned_at, id LIMIT ?7"
+    rc = prep(s, post ? OCC_LIST("post_id = ?2") : channel ? OCC_LIST("channel_id = ?3") : OCC_LIST("1 = 1"), &q);
+#undef OCC_LIST
     if(!rc) {
         db_bind_int64(q, 1, ws);
         db_bind_int64(q, 2, post);
@@ -1996,7 +2050,7 @@ int store_engagement_due(struct store *st, int64_t now, int limit, struct store_
                  " JOIN channels c ON c.id = o.channel_id"
                  " WHERE e.fetched_at IS NULL AND e.due_at <= ?1 AND e.checkpoint > 0 AND o.state = 'published'"
                  " AND o.deleted_at IS NULL AND c.status = 'active'"
-                 " ORDER BY e.due_at, e.occurrence_id LIMIT ?2", &q);
+                 " ORDER BY e.due_at, e.occurrence_id, e.checkpoint LIMIT ?2", &q);
     if(!rc) {
         db_bind_int64(q, 1, now);
         db_bind_int64(q, 2, limit);
@@ -2053,9 +2107,12 @@ int store_engagement_list(struct store *st, int64_t ws, int64_t post, int64_t oc
     struct dbq *q;
     int rc;
     TAKE(0);
-    rc = prep(s, "SELECT " ENG_COLS " FROM engagement e JOIN occurrences o ON o.id = e.occurrence_id"
-                 " WHERE (?1 = 0 OR o.workspace_id = ?1) AND (?2 = 0 OR o.post_id = ?2)"
-                 " AND (?3 = 0 OR o.id = ?3) ORDER BY e.occurrence_id, e.checkpoint LIMIT 3000", &q);
+#define ENG_LIST(lead)                                                                                                \
+    "SELECT " ENG_COLS " FROM engagement e JOIN occurrences o ON o.id = e.occurrence_id"                             \
+    " WHERE " lead " AND (?1 = 0 OR o.workspace_id = ?1) AND (?2 = 0 OR o.post_id = ?2)"                             \
+    " AND (?3 = 0 OR o.id = ?3) ORDER BY e.occurrence_id, e.checkpoint LIMIT 3000"
+    rc = prep(s, occurrence ? ENG_LIST("o.id = ?3") : post ? ENG_LIST("o.post_id = ?2") : ENG_LIST("1 = 1"), &q);
+#undef ENG_LIST
     if(!rc) {
         db_bind_int64(q, 1, ws);
         db_bind_int64(q, 2, post);
@@ -2374,7 +2431,7 @@ int store_user_login_failed(struct store *st, int64_t id, int64_t now, const cha
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 struct user_login_succeeded {
@@ -2414,26 +2471,26 @@ static int user_login_succeeded_tx(struct dbc *s, void *arg)
 int store_user_login_succeeded(struct store *st, int64_t id, int64_t now, struct store_user *before)
 {
     struct user_login_succeeded a = {id, now, before};
-    return db_tx(P(st), user_login_succeeded_tx, &a);
+    return auth_changed(st, db_tx(P(st), user_login_succeeded_tx, &a));
 }
 
 int store_user_failed_notified(struct store *st, int64_t id, int64_t now)
 {
-    return simple_exec(st, "UPDATE users SET failed_notified_at = ?2 WHERE id = ?1", "account", id, now, 0, NULL,
-                       NULL);
+    return auth_changed(st, simple_exec(st, "UPDATE users SET failed_notified_at = ?2 WHERE id = ?1", "account", id, now, 0, NULL,
+                       NULL));
 }
 
 int store_session_clear_notice(struct store *st, int64_t id)
 {
-    return simple_exec(st, "UPDATE sessions SET notice_failed = 0, notice_failed_at = NULL, notice_failed_addr = NULL"
-                           " WHERE id = ?1", "session", id, 0, 0, NULL, NULL);
+    return auth_changed(st, simple_exec(st, "UPDATE sessions SET notice_failed = 0, notice_failed_at = NULL, notice_failed_addr = NULL"
+                           " WHERE id = ?1", "session", id, 0, 0, NULL, NULL));
 }
 
 int store_token_revoke_user(struct store *st, int64_t user_id, int64_t now, int *n)
 {
     *n = 0;
-    return simple_exec(st, "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
-                       "tokens", user_id, now, 0, NULL, n);
+    return auth_changed(st, simple_exec(st, "UPDATE api_tokens SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL",
+                       "tokens", user_id, now, 0, NULL, n));
 }
 
 #define INVITATION_SELECT "SELECT i.id, i.workspace_id, i.email, coalesce(i.name, ''), i.role, i.language," \
@@ -2673,7 +2730,7 @@ int store_invitation_accept(struct store *st, const unsigned char hash[32], int6
                                 int64_t user_id, struct store_invitation *out)
 {
     struct invitation_accept a = {hash, now, nu, user_id, out};
-    return db_tx(P(st), invitation_accept_tx, &a);
+    return auth_changed(st, db_tx(P(st), invitation_accept_tx, &a));
 }
 
 static int col_blob(struct dbq *q, int i, unsigned char **out, size_t *len)
@@ -2739,7 +2796,7 @@ int store_totp_set_pending(struct store *st, int64_t user, const unsigned char *
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 /* Inside a transaction: the account's recovery codes become exactly hashes[0..n). */
@@ -2807,7 +2864,7 @@ int store_totp_enable(struct store *st, int64_t user, const unsigned char *seale
                           int64_t step, const unsigned char (*hashes)[32], size_t n)
 {
     struct totp_enable a = {user, sealed, len, now, step, hashes, n};
-    return db_tx(P(st), totp_enable_tx, &a);
+    return auth_changed(st, db_tx(P(st), totp_enable_tx, &a));
 }
 
 struct totp_disable {
@@ -2834,7 +2891,7 @@ static int totp_disable_tx(struct dbc *s, void *arg)
 int store_totp_disable(struct store *st, int64_t user)
 {
     struct totp_disable a = {user};
-    return db_tx(P(st), totp_disable_tx, &a);
+    return auth_changed(st, db_tx(P(st), totp_disable_tx, &a));
 }
 
 int store_totp_use_step(struct store *st, int64_t user, int64_t step)
@@ -2999,12 +3056,18 @@ int store_sql_open(const char *target, int postgres, int pool_size, struct store
         return SAM_ENOMEM;
     if(!postgres && !strcmp(target, ":memory:"))
         pool_size = 1; /* each connection would be a database of its own */
-    pthread_mutex_init(&ss->lock_mu, NULL);
-    pthread_mutex_init(&ss->listen_mu, NULL);
+    for(int k = 0; k < STORE_LOCK_KINDS; k++)
+        pthread_mutex_init(&ss->locks[k].mu, NULL);
+    pthread_mutex_init(&ss->watch_mu, NULL);
+    pthread_cond_init(&ss->watch_cv, NULL);
+    pthread_mutex_init(&ss->epoch_mu, NULL);
     rc = db_pool_open(postgres ? &db_pg_driver : &db_sqlite_driver, target, pool_size, &ss->pool);
     if(rc) {
-        pthread_mutex_destroy(&ss->lock_mu);
-        pthread_mutex_destroy(&ss->listen_mu);
+        for(int k = 0; k < STORE_LOCK_KINDS; k++)
+            pthread_mutex_destroy(&ss->locks[k].mu);
+        pthread_mutex_destroy(&ss->watch_mu);
+        pthread_cond_destroy(&ss->watch_cv);
+        pthread_mutex_destroy(&ss->epoch_mu);
         free(ss);
         return rc;
     }
@@ -3016,34 +3079,43 @@ int store_sql_open(const char *target, int postgres, int pool_size, struct store
 
 #define LOCK_WAIT_S 30
 
-static const char *const lock_names[] = {"", "", "plan"};
+static const char *const lock_names[STORE_LOCK_KINDS] = {"", "", "plan", "reader"};
 
-int store_lock(struct store *st, int kind, struct store_lock **out)
+/* Takes (wait 1) or tries (wait 0) the lock of that kind: SAM_ECONFLICT when tried and
+ * held by someone else. */
+static int take_lock(struct store *st, int kind, int wait, struct store_lock **out)
 {
     struct db_pool *p = P(st);
     struct store_lock *l;
-    struct timespec until;
     int rc = SAM_OK;
     *out = NULL;
-    if(kind != STORE_LOCK_PLAN)
+    if(kind < STORE_LOCK_PLAN || kind >= STORE_LOCK_KINDS)
         return sam_fail(SAM_EINTERNAL, "unknown lock");
     if(!(l = calloc(1, sizeof(*l))))
         return SAM_ENOMEM;
     l->st = st;
     l->kind = kind;
     l->fd = -1;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += LOCK_WAIT_S;
-    if(pthread_mutex_timedlock(&st->lock_mu, &until)) {
+    if(wait) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += LOCK_WAIT_S;
+        rc = pthread_mutex_timedlock(&st->locks[kind].mu, &until);
+    } else {
+        rc = pthread_mutex_trylock(&st->locks[kind].mu);
+    }
+    if(rc) {
         free(l);
-        return sam_fail(SAM_ESTORE, "planning is busy; try again");
+        return wait ? sam_fail(SAM_ESTORE, "%s is busy; try again", lock_names[kind])
+                    : sam_fail(SAM_ECONFLICT, "%s is held", lock_names[kind]);
     }
     if(p->drv->lock_session) {
-        /* A connection of its own: a planner holding the lock needs the pool's. */
-        if(!st->locker && (rc = p->drv->connect(p->target, 1, &st->locker)))
-            st->locker = NULL;
+        /* A connection of its own per kind: whoever holds the lock needs the pool's. */
+        struct dbc **conn = &st->locks[kind].conn;
+        if(!*conn && (rc = p->drv->connect(p->target, 1, conn)))
+            *conn = NULL;
         if(!rc)
-            rc = p->drv->lock_session(st->locker, DB_LOCK_PLAN, 1);
+            rc = p->drv->lock_session(*conn, 16 + kind, wait ? DB_LOCK_WAIT : DB_LOCK_TRY);
     } else if(strcmp(p->target, ":memory:")) {
         /* Every process on this machine (SQLite's database is on one) sees the file's
          * lock; each take opens the file anew, so threads exclude each other too. */
@@ -3055,8 +3127,10 @@ int store_lock(struct store *st, int kind, struct store_lock **out)
         } else {
             for(int waited = 0; flock(l->fd, LOCK_EX | LOCK_NB); waited += 5) {
                 struct timespec ts = {0, 5000000};
-                if(errno != EWOULDBLOCK || waited >= LOCK_WAIT_S * 1000) {
-                    rc = sam_fail(SAM_ESTORE, "planning is busy (another samtale holds %s); try again", path);
+                if(errno != EWOULDBLOCK || !wait || waited >= LOCK_WAIT_S * 1000) {
+                    rc = wait ? sam_fail(SAM_ESTORE, "%s is busy (another samtale holds %s); try again",
+                                         lock_names[kind], path)
+                              : sam_fail(SAM_ECONFLICT, "%s is held", lock_names[kind]);
                     break;
                 }
                 nanosleep(&ts, NULL);
@@ -3066,7 +3140,7 @@ int store_lock(struct store *st, int kind, struct store_lock **out)
     if(rc) {
         if(l->fd >= 0)
             close(l->fd);
-        pthread_mutex_unlock(&st->lock_mu);
+        pthread_mutex_unlock(&st->locks[kind].mu);
         free(l);
         return rc;
     }
@@ -3074,49 +3148,148 @@ int store_lock(struct store *st, int kind, struct store_lock **out)
     return SAM_OK;
 }
 
+int store_lock(struct store *st, int kind, struct store_lock **out)
+{
+    return take_lock(st, kind, 1, out);
+}
+
+int store_try_lock(struct store *st, int kind, struct store_lock **out)
+{
+    return take_lock(st, kind, 0, out);
+}
+
 void store_unlock(struct store_lock *l)
 {
     struct store *st;
+    struct dbc **conn;
     if(!l)
         return;
     st = l->st;
+    conn = &st->locks[l->kind].conn;
     if(l->fd >= 0)
         close(l->fd); /* lets go of the flock */
-    else if(st->locker && P(st)->drv->lock_session(st->locker, DB_LOCK_PLAN, 0)) {
+    else if(*conn && P(st)->drv->lock_session(*conn, 16 + l->kind, DB_LOCK_FREE)) {
         /* The lock is held by a session in a bad state: ending the session lets it go. */
-        st->locker->drv->close(st->locker);
-        st->locker = NULL;
+        (*conn)->drv->close(*conn);
+        *conn = NULL;
     }
-    pthread_mutex_unlock(&st->lock_mu);
+    pthread_mutex_unlock(&st->locks[l->kind].mu);
     free(l);
 }
 
 #define DUE_CHANNEL "samtale_due"
+#define AUTH_CHANNEL "samtale_auth"
 
-int store_notify_due(struct store *st)
+static void *watch(void *arg)
+{
+    static const char *const channels[] = {DUE_CHANNEL, AUTH_CHANNEL};
+    struct store *st = arg;
+    struct db_pool *p = P(st);
+    while(!st->stop_watch) {
+        unsigned counts[2] = {0, 0};
+        int rc = SAM_OK;
+        if(!st->listener && (rc = p->drv->connect(p->target, 1, &st->listener)))
+            st->listener = NULL;
+        if(!rc && !atomic_load(&st->listening)) {
+            /* Listen first (a wait of no time), then say so: watch_start waits for it. */
+            rc = p->drv->wait_notify(st->listener, channels, 2, 0, counts);
+            if(!rc) {
+                pthread_mutex_lock(&st->watch_mu);
+                atomic_store(&st->listening, 1);
+                pthread_cond_broadcast(&st->watch_cv);
+                pthread_mutex_unlock(&st->watch_mu);
+            }
+        }
+        if(!rc)
+            rc = p->drv->wait_notify(st->listener, channels, 2, 1000, counts);
+        if(rc) {
+            /* Words may have been missed meanwhile: what authentication read is stale,
+             * and the workers look for due work anyway. */
+            struct timespec ts = {1, 0};
+            atomic_store(&st->listening, 0);
+            counts[0] = counts[1] = 1;
+            if(st->listener) {
+                st->listener->drv->close(st->listener);
+                st->listener = NULL;
+            }
+            nanosleep(&ts, NULL);
+        }
+        if(counts[1])
+            atomic_fetch_add(&st->auth_words, counts[1]);
+        if(counts[0]) {
+            pthread_mutex_lock(&st->watch_mu);
+            st->due_words += counts[0];
+            pthread_cond_broadcast(&st->watch_cv);
+            pthread_mutex_unlock(&st->watch_mu);
+        }
+    }
+    return NULL;
+}
+
+/* Starts the watcher once (PostgreSQL) and waits (up to 2 s) until it listens; SAM_OK
+ * when it listens. */
+static int watch_start(struct store *st)
+{
+    int rc = SAM_OK;
+    if(atomic_load(&st->listening))
+        return SAM_OK;
+    pthread_mutex_lock(&st->watch_mu);
+    if(!st->watching) {
+        if(pthread_create(&st->watcher, NULL, watch, st))
+            rc = sam_fail(SAM_EINTERNAL, "cannot start the database listener");
+        else
+            st->watching = 1;
+    }
+    if(!rc) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 2;
+        while(!atomic_load(&st->listening) && pthread_cond_timedwait(&st->watch_cv, &st->watch_mu, &until) == 0)
+            ;
+        if(!atomic_load(&st->listening))
+            rc = sam_fail(SAM_ESTORE, "the database listener is not listening yet");
+    }
+    pthread_mutex_unlock(&st->watch_mu);
+    return rc;
+}
+
+static int notify(struct store *st, const char *channel)
 {
     struct dbc *s;
     int rc;
-    if(!P(st)->drv->notify)
-        return SAM_OK;
     TAKE(1);
-    rc = s->drv->notify(s, DUE_CHANNEL);
+    rc = s->drv->notify(s, channel);
     db_give(P(st), s);
     return rc;
 }
 
+int store_notify_due(struct store *st)
+{
+    return P(st)->drv->notify ? notify(st, DUE_CHANNEL) : SAM_OK;
+}
+
 int store_wait_due(struct store *st, int timeout_ms, int *got)
 {
-    struct db_pool *p = P(st);
-    int rc = SAM_OK;
+    struct timespec until;
+    int rc;
     *got = 0;
-    if(!p->drv->wait_notify)
+    if(!P(st)->drv->wait_notify)
         return sam_fail(SAM_EUNSUPPORTED, "one process has a SQLite database: nothing to listen for");
-    pthread_mutex_lock(&st->listen_mu);
-    if(!st->listener && (rc = p->drv->connect(p->target, 1, &st->listener)))
-        st->listener = NULL;
-    if(!rc)
-        rc = p->drv->wait_notify(st->listener, DUE_CHANNEL, timeout_ms, got);
-    pthread_mutex_unlock(&st->listen_mu);
-    return rc;
+    if((rc = watch_start(st)))
+        return rc;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if(until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&st->watch_mu);
+    while(st->due_words == st->due_seen &&
+          pthread_cond_timedwait(&st->watch_cv, &st->watch_mu, &until) == 0)
+        ;
+    *got = st->due_words != st->due_seen;
+    st->due_seen = st->due_words;
+    pthread_mutex_unlock(&st->watch_mu);
+    return SAM_OK;
 }

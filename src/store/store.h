@@ -578,17 +578,27 @@ int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t 
 int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts);
 int store_challenge_delete(struct store *st, const unsigned char hash[32]);
 
+/* A number that changes after every write this process makes to accounts, sessions,
+ * API tokens or memberships: a cache of what authentication read is valid while it
+ * stays the same (core/auth.c). */
+unsigned long store_auth_generation(struct store *st);
+
 /* ---- several processes on one database (X3) ---- */
 
 /* Planning posts into slots: one planner at a time in the whole installation, so a CLI
  * and several servers never plan two posts into one slot. */
 #define STORE_LOCK_PLAN 2
+/* Reading the channels (mentions, messages, engagement counts): one worker at a time. */
+#define STORE_LOCK_READER 3
+#define STORE_LOCK_KINDS 4
 struct store_lock;
 /* Takes the lock of that kind, waiting up to 30 s (then SAM_ESTORE): every process on
  * the database sees it (PostgreSQL: an advisory lock on a connection of its own; SQLite:
  * a lock file beside the database, DB.plan.lock), and so does every thread of this one.
  * Let go with store_unlock. */
 int store_lock(struct store *st, int kind, struct store_lock **out);
+/* Like store_lock without waiting: SAM_ECONFLICT when someone else holds it. */
+int store_try_lock(struct store *st, int kind, struct store_lock **out);
 void store_unlock(struct store_lock *l);
 /* Tells the other processes on the database that work became due now (PostgreSQL
  * NOTIFY; nothing on SQLite, whose one process is told directly). */

@@ -68,24 +68,20 @@ import re
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STORE = os.path.join(REPO, "src", "store")
-SOURCES = ("sql.c", "db.c")
+SOURCES = ("sql.c", "db.c", "copy.c")
 MIGRATIONS = os.path.join(STORE, "migrations")
 ENGINES = ("sqlite", "postgres")
 
-# Per-engine variants counted when this limit was set: no migration pair, two statements
+# Per-engine variants counted when this limit was set: no migration pair, three statements
 # chosen by engine (DB_VARIANT in the occurrence claim and the mail claim: FOR UPDATE ...
-# SKIP LOCKED on PostgreSQL). The limit is that count + 2: raising it should be a decision.
-MAX_ENGINE_VARIANTS = 4
+# SKIP LOCKED on PostgreSQL; copy.c's count of tables, from each engine's catalogue). The
+# limit is that count + 2: raising it should be a decision.
+MAX_ENGINE_VARIANTS = 5
 
 # (rule, file, words every one of which the statement holds) of the violations of the
 # current code: reported by the test's author, not hidden. Remove an entry when its
 # statement is fixed (the test says so).
 KNOWN_VIOLATIONS = {
-    # store_engagement_due: engagement's key is (occurrence_id, checkpoint); two checkpoints
-    # of one occurrence due at the same instant (a retry moves due_at) come back in an
-    # order each engine picks, and LIMIT ?2 may cut between them. Fix: ORDER BY e.due_at,
-    # e.occurrence_id, e.checkpoint.
-    ("order-by-total", "sql.c", ("FROM engagement e JOIN occurrences o", "ORDER BY e.due_at, e.occurrence_id LIMIT")),
 }
 
 SQL_START = re.compile(r"\s*(SELECT|INSERT|UPDATE|DELETE|WITH|REPLACE|PRAGMA|CREATE|ALTER|DROP|VACUUM|ATTACH)\b")

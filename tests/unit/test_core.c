@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/core.h"
 #include "core/post.h"
@@ -302,6 +303,69 @@ static void channel_rules(void **state)
     assert_int_equal(core_channel_get(&f->core, w2.id, 1, &ch), SAM_ENOTFOUND);
 }
 
+/* What a credential authenticated is cached briefly, and every change shows at once: a
+ * revocation through this core, and one made by another process on the same database (a
+ * second store opened on it stands for the CLI: SQLite's data version, PostgreSQL's
+ * NOTIFY). A session that is deleted elsewhere ends at once too. */
+static void auth_cache_follows_every_change(void **state)
+{
+    struct cfx *f = *state;
+    struct store_workspace w;
+    struct store_member owner;
+    struct store_token t, t2;
+    struct store_session s;
+    struct store_user u;
+    struct actor a;
+    struct store *other = NULL;
+    char secret[80], secret2[80], cookie[64];
+    unsigned char hash[32];
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "Cache", "UTC", &w), SAM_OK);
+    assert_int_equal(core_member_add(&f->core, &f->sys, w.id, "c@x.no", "C", "owner", "password-123", NULL, &owner),
+                     SAM_OK);
+    assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "t", PERM_ALL, secret,
+                                       sizeof(secret), &t), SAM_OK);
+    assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "t2", PERM_ALL, secret2,
+                                       sizeof(secret2), &t2), SAM_OK);
+    for(int i = 0; i < 3; i++) {
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a, &u), SAM_OK);
+        assert_int_equal(a.token_id, t.id);
+        assert_string_equal(u.email, "c@x.no");
+    }
+    /* Another process revokes it: refused on the next request (on PostgreSQL once its
+     * NOTIFY arrived: the generation changes within milliseconds; waited for, bounded). */
+    assert_int_equal(store_open(f->store->path, &other), SAM_OK);
+    unsigned long gen = store_auth_generation(f->core.st);
+    assert_int_equal(store_token_revoke(other, t.id, 1000), SAM_OK);
+    for(int i = 0; i < 2000 && store_auth_generation(f->core.st) == gen; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_EAUTH);
+    /* This process revokes the other one. */
+    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL), SAM_OK);
+    assert_int_equal(store_token_revoke(f->core.st, t2.id, 1000), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL), SAM_EAUTH);
+    /* A session ended elsewhere. */
+    core_random_token("sess_", cookie, sizeof(cookie));
+    core_token_hash(cookie, hash);
+    memset(&s, 0, sizeof(s));
+    s.user_id = owner.user_id;
+    s.created_at = s.last_seen_at = time(NULL);
+    s.expires_at = s.created_at + 3600;
+    snprintf(s.csrf_token, sizeof(s.csrf_token), "csrf");
+    assert_int_equal(store_session_insert(f->core.st, hash, &s), SAM_OK);
+    assert_int_equal(core_session_resume(&f->core, cookie, s.created_at, &s, &u), SAM_OK);
+    assert_int_equal(core_session_resume(&f->core, cookie, s.created_at, &s, &u), SAM_OK);
+    gen = store_auth_generation(f->core.st);
+    assert_int_equal(store_session_delete(other, hash), SAM_OK);
+    for(int i = 0; i < 2000 && store_auth_generation(f->core.st) == gen; i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(core_session_resume(&f->core, cookie, s.created_at, &s, &u), SAM_EAUTH);
+    store_close(other);
+}
+
 static void permissions(void **state)
 {
     struct cfx *f = *state;
@@ -318,7 +382,7 @@ static void permissions(void **state)
     /* A viewer's token with every scope still cannot write. */
     assert_int_equal(core_token_create(&f->core, &f->sys, w.id, viewer.user_id, "v", PERM_ALL, secret,
                                        sizeof(secret), &t), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
     assert_int_equal(core_allowed(&f->core, &a, w2.id, PERM_CHANNELS_READ, NULL), SAM_ENOTFOUND);
@@ -326,14 +390,14 @@ static void permissions(void **state)
     /* An owner's token is bounded by its scopes. */
     assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "o", PERM_CHANNELS_READ, secret,
                                        sizeof(secret), &t), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
 
     /* Revoked and unknown tokens do not authenticate. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w.id, t.id), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_EAUTH);
-    assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a, NULL), SAM_EAUTH);
     /* Revoking through the wrong workspace finds nothing. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w2.id, t.id), SAM_ENOTFOUND);
 
@@ -345,7 +409,7 @@ static void permissions(void **state)
             strcat(name, "\xc3\xb8");
         assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, name, PERM_AUDIT_READ, secret,
                                            sizeof(secret), &t), SAM_OK);
-        assert_int_equal(core_actor_from_token(&f->core, secret, &a), SAM_OK);
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
         assert_true(utf8_count(a.label, strlen(a.label)) > 0);
         assert_non_null(strstr(a.label, "(a\xc3\xb8"));
         assert_int_equal(a.label[strlen(a.label) - 1], ')');
@@ -461,6 +525,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sealed_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(channel_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(permissions, setup, teardown),
+        cmocka_unit_test_setup_teardown(auth_cache_follows_every_change, setup, teardown),
         cmocka_unit_test_setup_teardown(login_and_sessions, setup, teardown),
         cmocka_unit_test_setup_teardown(bootstrap_once, setup, teardown),
         cmocka_unit_test(peer_errors_by_role),
