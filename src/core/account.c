@@ -348,13 +348,19 @@ int core_bootstrap(struct core *c, const char *ws_name, const char *tz, const ch
     struct actor sys = {.system = 1};
     struct store_workspace w;
     struct store_member m;
+    struct store_lock *lk = NULL;
     int64_t users = 0;
-    int rc = store_user_count(c->st, &users);
+    int rc;
 
     *created = 0;
     otp[0] = '\0';
+    /* Several web processes may start together on one new PostgreSQL database: one of
+     * them makes the first owner, the others find it made. */
+    rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    if(!rc)
+        rc = store_user_count(c->st, &users);
     if(rc || users > 0)
-        return rc;
+        goto out;
     snprintf(sys.label, sizeof(sys.label), "bootstrap");
     rc = store_workspace_get_by_name(c->st, ws_name, &w);
     if(rc == SAM_ENOTFOUND)
@@ -363,5 +369,7 @@ int core_bootstrap(struct core *c, const char *ws_name, const char *tz, const ch
         rc = core_member_add(c, &sys, w.id, email, "Owner", "owner", NULL, otp, &m);
     if(!rc)
         *created = 1;
+out:
+    store_unlock(lk);
     return rc;
 }

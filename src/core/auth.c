@@ -213,7 +213,8 @@ static void cache_put(struct store *st, const unsigned char hash[32], int kind, 
     pthread_mutex_unlock(&auth_cache.mu);
 }
 
-int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u)
+int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u,
+                          struct store_token *tok)
 {
     unsigned char hash[32];
     struct store_token t;
@@ -257,8 +258,63 @@ int core_actor_from_token(struct core *c, const char *token, struct actor *a, st
         store_token_touch(c->st, t.id, now);
     if(u)
         *u = user;
+    if(tok)
+        *tok = t;
     sam_clear();
     return SAM_OK;
+}
+
+/* The memberships of an account, cached like the credentials (same generation, same
+ * age): the permission check of every workspace request and GET /me read them. Only
+ * accounts with at most MEMBER_MAX memberships are kept; others are read each time. */
+#define MEMBER_SLOTS 64
+#define MEMBER_MAX 8
+
+struct member_entry {
+    const struct store *st;
+    int64_t user;
+    unsigned long gen;
+    double at;
+    size_t n;
+    struct store_member m[MEMBER_MAX];
+};
+
+static struct {
+    pthread_mutex_t mu;
+    struct member_entry e[MEMBER_SLOTS];
+} member_cache = {PTHREAD_MUTEX_INITIALIZER, {{0}}};
+
+int core_user_memberships(struct core *c, int64_t user, struct store_member **items, size_t *n)
+{
+    struct member_entry *e = &member_cache.e[(uint64_t)user % MEMBER_SLOTS];
+    unsigned long gen = store_auth_generation(c->st);
+    double at = time_mono();
+    int rc;
+    *items = NULL;
+    *n = 0;
+    pthread_mutex_lock(&member_cache.mu);
+    if(e->st == c->st && e->user == user && e->gen == gen && (at - e->at) * 1000.0 < CORE_AUTH_CACHE_MS) {
+        *items = malloc((e->n ? e->n : 1) * sizeof(**items));
+        if(*items) {
+            memcpy(*items, e->m, e->n * sizeof(**items));
+            *n = e->n;
+        }
+        pthread_mutex_unlock(&member_cache.mu);
+        return *items ? SAM_OK : SAM_ENOMEM;
+    }
+    pthread_mutex_unlock(&member_cache.mu);
+    rc = store_member_list(c->st, 0, user, 0, 1000, items, n);
+    if(!rc && *n <= MEMBER_MAX) {
+        pthread_mutex_lock(&member_cache.mu);
+        e->st = c->st;
+        e->user = user;
+        e->gen = gen;
+        e->at = at;
+        e->n = *n;
+        memcpy(e->m, *items, *n * sizeof(**items));
+        pthread_mutex_unlock(&member_cache.mu);
+    }
+    return rc;
 }
 
 int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned perm, char role[16])
@@ -273,7 +329,21 @@ int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned per
     }
     if(a->token_id && a->token_ws != ws)
         return sam_fail(SAM_ENOTFOUND, "workspace not found");
-    rc = store_member_get(c->st, ws, a->user_id, &m);
+    {
+        struct store_member *ms = NULL;
+        size_t n = 0;
+        rc = core_user_memberships(c, a->user_id, &ms, &n);
+        if(!rc) {
+            rc = SAM_ENOTFOUND;
+            for(size_t i = 0; i < n; i++)
+                if(ms[i].workspace_id == ws) {
+                    m = ms[i];
+                    rc = SAM_OK;
+                    break;
+                }
+        }
+        free(ms);
+    }
     if(rc == SAM_ENOTFOUND)
         return sam_fail(SAM_ENOTFOUND, "workspace not found");
     if(rc)

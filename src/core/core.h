@@ -99,11 +99,15 @@ int core_role_valid(const char *role);
 int core_role_needs_second_factor(const char *role);
 
 /* Looks up an API token. SAM_EAUTH when it is unknown or revoked, or (u given) its
- * account is gone; fills actor, and u (when not NULL) with the token's account.
+ * account is gone; fills actor, u (when not NULL) with the token's account and tok (when
+ * not NULL) with the token.
  * Answers from a short-lived cache (CORE_AUTH_CACHE_MS) that any write of this process to
  * accounts, sessions, tokens or memberships empties; another process's revocation is
  * seen within that time. */
-int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u);
+int core_actor_from_token(struct core *c, const char *token, struct actor *a, struct store_user *u,
+                          struct store_token *tok);
+/* The account's memberships (every workspace), from the same kind of cache: free *items. */
+int core_user_memberships(struct core *c, int64_t user, struct store_member **items, size_t *n);
 #define CORE_AUTH_CACHE_MS 2000
 /* SAM_OK when the actor may do perm in workspace ws; SAM_ENOTFOUND when the actor cannot
  * see the workspace at all; SAM_EPERM (message says which role or scope) otherwise, with

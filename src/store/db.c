@@ -178,26 +178,25 @@ static int tx_run(struct dbc *c, const char *begin, int (*body)(struct dbc *c, v
     }
 }
 
-int db_tx(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg)
+static int tx_take(struct db_pool *p, int locking, int (*body)(struct dbc *c, void *arg), void *arg)
 {
     struct dbc *c;
     int rc = db_take(p, 1, &c);
     if(rc)
         return rc;
-    rc = tx_run(c, c->drv->begin_sql, body, arg);
+    rc = tx_run(c, locking ? c->drv->begin_locking_sql : c->drv->begin_sql, body, arg);
     db_give(p, c);
     return rc;
 }
 
+int db_tx(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg)
+{
+    return tx_take(p, 0, body, arg);
+}
+
 int db_tx_locking(struct db_pool *p, int (*body)(struct dbc *c, void *arg), void *arg)
 {
-    struct dbc *c;
-    int rc = db_take(p, 1, &c);
-    if(rc)
-        return rc;
-    rc = tx_run(c, c->drv->begin_locking_sql, body, arg);
-    db_give(p, c);
-    return rc;
+    return tx_take(p, 1, body, arg);
 }
 
 /* ---- migrations ---- */

@@ -45,9 +45,10 @@ struct store_lock {
 static int notify(struct store *st, const char *channel);
 static int watch_start(struct store *st);
 
-/* After a write to accounts, sessions, tokens or memberships: what was read before is
- * stale (core/auth.c's cache), here and, told by NOTIFY, in every other process on a
- * PostgreSQL database. Answers rc, for `return auth_changed(st, rc);`. */
+/* After a write to accounts, sessions, tokens, memberships, a workspace's name or rule,
+ * or recovery codes: what was read before is stale (core/auth.c's caches), here and, told
+ * by NOTIFY, in every other process on a PostgreSQL database. Answers rc, for
+ * `return auth_changed(st, rc);`. */
 static int auth_changed(struct store *st, int rc)
 {
     atomic_fetch_add(&st->auth_gen, 1);
@@ -353,7 +354,7 @@ int store_workspace_update(struct store *st, const struct store_workspace *w)
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 /* Runs a list query whose rows are read by fn into an array of elements of size sz. */
@@ -2409,7 +2410,7 @@ int store_workspace_set_second_factor(struct store *st, int64_t ws, int required
                          required ? 1 : 0, 0, NULL, &n);
     if(!rc && !n)
         rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
-    return rc;
+    return auth_changed(st, rc);
 }
 
 int store_user_login_failed(struct store *st, int64_t id, int64_t now, const char *addr, int *count)
@@ -2919,7 +2920,7 @@ static int recovery_replace_tx(struct dbc *s, void *arg)
 int store_recovery_replace(struct store *st, int64_t user, const unsigned char (*hashes)[32], size_t n)
 {
     struct recovery_replace a = {user, hashes, n};
-    return db_tx(P(st), recovery_replace_tx, &a);
+    return auth_changed(st, db_tx(P(st), recovery_replace_tx, &a));
 }
 
 int store_recovery_use(struct store *st, int64_t user, const unsigned char hash[32], int64_t now)
@@ -2940,7 +2941,7 @@ int store_recovery_use(struct store *st, int64_t user, const unsigned char hash[
         db_release(q);
     }
     db_give(P(st), s);
-    return rc;
+    return auth_changed(st, rc);
 }
 
 int store_recovery_count(struct store *st, int64_t user, int *left)

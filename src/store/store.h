@@ -578,9 +578,10 @@ int store_challenge_get(struct store *st, const unsigned char hash[32], int64_t 
 int store_challenge_fail(struct store *st, const unsigned char hash[32], int *attempts);
 int store_challenge_delete(struct store *st, const unsigned char hash[32]);
 
-/* A number that changes after every write this process makes to accounts, sessions,
- * API tokens or memberships: a cache of what authentication read is valid while it
- * stays the same (core/auth.c). */
+/* A number that changes after every write to accounts, sessions, API tokens,
+ * memberships, workspaces' names and second-factor rule, or recovery codes, by this
+ * process or (seen through the database) another: a cache of what authentication read
+ * is valid while it stays the same (core/auth.c). */
 unsigned long store_auth_generation(struct store *st);
 
 /* ---- several processes on one database (X3) ---- */

@@ -99,7 +99,7 @@ int api_me(struct web_request *r, struct web_reply *out)
     struct store_member *ms = NULL;
     size_t n = 0;
     json_t *list, *me;
-    int rc = store_member_list(r->core->st, 0, r->user.id, 0, 1000, &ms, &n);
+    int rc = core_user_memberships(r->core, r->user.id, &ms, &n);
     if(rc)
         return rc;
     list = json_array();
@@ -129,14 +129,12 @@ int api_me(struct web_request *r, struct web_reply *out)
         if(r->session.notice_failed)
             json_object_set_new(me, "failed_logins", view_failed_logins(&r->session));
     } else {
-        struct store_token t;
-        if(!store_token_get(r->core->st, r->actor.token_id, &t)) {
-            json_t *tv = view_token(&t);
-            json_object_set_new(me, "token", json_pack("{s:I, s:s, s:I, s:O}", "id", (json_int_t)t.id, "name",
-                                                       t.name, "workspace_id", (json_int_t)t.workspace_id,
-                                                       "scopes", json_object_get(tv, "scopes")));
-            json_decref(tv);
-        }
+        const struct store_token *t = &r->api_token; /* read with the authentication */
+        json_t *tv = view_token(t);
+        json_object_set_new(me, "token", json_pack("{s:I, s:s, s:I, s:O}", "id", (json_int_t)t->id, "name", t->name,
+                                                   "workspace_id", (json_int_t)t->workspace_id, "scopes",
+                                                   json_object_get(tv, "scopes")));
+        json_decref(tv);
     }
     return api_reply(out, 200, me);
 }

@@ -381,7 +381,7 @@ static int authenticate(struct web *w, struct MHD_Connection *conn, struct web_r
     if(authz) {
         if(strncasecmp(authz, "Bearer ", 7) || strlen(authz + 7) > 200)
             return sam_fail(SAM_EAUTH, "the Authorization header must be 'Bearer <token>'");
-        rc = core_actor_from_token(w->core, authz + 7, &r->actor, &r->user);
+        rc = core_actor_from_token(w->core, authz + 7, &r->actor, &r->user, &r->api_token);
         if(rc)
             return rc;
         r->authed = 1;

@@ -86,6 +86,7 @@ struct web_request {
     struct actor actor;
     struct store_user user;
     struct store_session session;
+    struct store_token api_token;  /* the bearer token's row, when authenticated by one */
     char session_token[64];
     char client_ip[64];
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,

@@ -327,7 +327,7 @@ static void auth_cache_follows_every_change(void **state)
     assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "t2", PERM_ALL, secret2,
                                        sizeof(secret2), &t2), SAM_OK);
     for(int i = 0; i < 3; i++) {
-        assert_int_equal(core_actor_from_token(&f->core, secret, &a, &u), SAM_OK);
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a, &u, NULL), SAM_OK);
         assert_int_equal(a.token_id, t.id);
         assert_string_equal(u.email, "c@x.no");
     }
@@ -340,11 +340,11 @@ static void auth_cache_follows_every_change(void **state)
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
     }
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL, NULL), SAM_EAUTH);
     /* This process revokes the other one. */
-    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL, NULL), SAM_OK);
     assert_int_equal(store_token_revoke(f->core.st, t2.id, 1000), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, secret2, &a, NULL, NULL), SAM_EAUTH);
     /* A session ended elsewhere. */
     core_random_token("sess_", cookie, sizeof(cookie));
     core_token_hash(cookie, hash);
@@ -382,7 +382,7 @@ static void permissions(void **state)
     /* A viewer's token with every scope still cannot write. */
     assert_int_equal(core_token_create(&f->core, &f->sys, w.id, viewer.user_id, "v", PERM_ALL, secret,
                                        sizeof(secret), &t), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
     assert_int_equal(core_allowed(&f->core, &a, w2.id, PERM_CHANNELS_READ, NULL), SAM_ENOTFOUND);
@@ -390,14 +390,14 @@ static void permissions(void **state)
     /* An owner's token is bounded by its scopes. */
     assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, "o", PERM_CHANNELS_READ, secret,
                                        sizeof(secret), &t), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_READ, NULL), SAM_OK);
     assert_int_equal(core_allowed(&f->core, &a, w.id, PERM_CHANNELS_WRITE, NULL), SAM_EPERM);
 
     /* Revoked and unknown tokens do not authenticate. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w.id, t.id), SAM_OK);
-    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_EAUTH);
-    assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a, NULL), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL, NULL), SAM_EAUTH);
+    assert_int_equal(core_actor_from_token(&f->core, "smt_nope", &a, NULL, NULL), SAM_EAUTH);
     /* Revoking through the wrong workspace finds nothing. */
     assert_int_equal(core_token_revoke(&f->core, &f->sys, w2.id, t.id), SAM_ENOTFOUND);
 
@@ -409,7 +409,7 @@ static void permissions(void **state)
             strcat(name, "\xc3\xb8");
         assert_int_equal(core_token_create(&f->core, &f->sys, w.id, owner.user_id, name, PERM_AUDIT_READ, secret,
                                            sizeof(secret), &t), SAM_OK);
-        assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL), SAM_OK);
+        assert_int_equal(core_actor_from_token(&f->core, secret, &a, NULL, NULL), SAM_OK);
         assert_true(utf8_count(a.label, strlen(a.label)) > 0);
         assert_non_null(strstr(a.label, "(a\xc3\xb8"));
         assert_int_equal(a.label[strlen(a.label) - 1], ')');
