@@ -58,7 +58,8 @@ int cli_fail(int rc);
 /* Whether the configured database is a PostgreSQL URL. */
 int cli_db_is_postgres(const char *db);
 /* The path of file `name` of the installation: beside a SQLite database, or var/NAME for
- * PostgreSQL. -1 when it cannot be made. */
+ * PostgreSQL (the files folder; the key must be configured there). -1 when it cannot be
+ * made. */
 int cli_beside_db(const char *db, const char *name, char *out, size_t n);
 int cli_exit_code(int rc);
 

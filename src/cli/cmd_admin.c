@@ -59,11 +59,14 @@ static int migrate_to(struct cli *c, const char *to)
     {
         char kf[4096];
         const char *k = conf_get(c->conf, "secret_key_file");
-        if(!*k && !*conf_get(c->conf, "secret_key") && !cli_beside_db(conf_get(c->conf, "db"), "secret.key", kf, sizeof(kf)))
+        if(!*k && !*conf_get(c->conf, "secret_key") &&
+           !cli_beside_db(conf_get(c->conf, "db"), "secret.key", kf, sizeof(kf)))
             k = kf;
+        char shown[1024];
+        conf_mask_url(to, shown, sizeof(shown));
         printf("copied %lld rows in %zu tables; every table read back the same.\n"
                "Next: stop samtale, set db = %s and keep the same secret key%s%s%s, then start it again.\n",
-               (long long)total, n, to, *k ? " (secret_key_file = " : "", k, *k ? ")" : "");
+               (long long)total, n, shown, *k ? " (secret_key_file = " : "", k, *k ? ")" : "");
     }
     return EXIT_OK;
 }

@@ -359,7 +359,9 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         snprintf(ms, sizeof(ms), "%.1f", (time_mono() - t0) * 1000.0);
         snprintf(conns, sizeof(conns), "%u", wo.max_connections);
         snprintf(nfiles, sizeof(nfiles), "%lu", nofile);
-        log_kv(LOG_INFO, "serving", "url", url, "db", conf_get(c->conf, "db"), "startup_ms", ms, "max_connections",
+        char dbshown[1024];
+        conf_display(c->conf, "db", dbshown, sizeof(dbshown));
+        log_kv(LOG_INFO, "serving", "url", url, "db", dbshown, "startup_ms", ms, "max_connections",
                conns, "open_file_limit", nfiles, NULL);
     }
 

@@ -88,7 +88,8 @@ int cli_db_is_postgres(const char *db)
 
 /* Where a file of the installation goes when none is configured: beside a SQLite
  * database; for PostgreSQL, which has no folder of its own, under var/ in the working
- * folder (made when missing). -1 when it does not fit in n bytes or var/ cannot be made. */
+ * folder (made when missing): the file channels' folder. -1 when it does not fit in n
+ * bytes or var/ cannot be made. */
 int cli_beside_db(const char *db, const char *name, char *out, size_t n)
 {
     const char *slash;
@@ -114,17 +115,21 @@ int cli_open(struct cli *c)
 
     if(c->opened)
         return EXIT_OK;
+    if(cli_db_is_postgres(db) && !*kf && !*conf_get(c->conf, "secret_key")) {
+        /* Every process on one PostgreSQL database (web, workers, the CLI, on any machine)
+         * must seal and open secrets with the same key: it is never made up on the spot. */
+        fprintf(stderr, "samtale: on PostgreSQL, set secret_key_file (or secret_key): every process on the "
+                        "database must use the same key (docs/operations.md, PostgreSQL)\n");
+        return EXIT_USAGE;
+    }
     rc = store_open(db, &c->core.st);
     if(!rc)
         rc = store_migrate(c->core.st, &version);
     if(rc)
         return cli_fail(rc);
     if(!*kf) {
-        /* Several machines on one PostgreSQL database must be given the same key
-         * (docs/operations.md). */
         if(cli_beside_db(db, "secret.key", keyfile, sizeof(keyfile))) {
-            fprintf(stderr, "samtale: cannot choose a key file (database path too long, or no var/ folder"
-                            " can be made here); set secret_key_file\n");
+            fprintf(stderr, "samtale: cannot choose a key file (database path too long); set secret_key_file\n");
             return EXIT_FAIL;
         }
         kf = keyfile;

@@ -186,10 +186,12 @@ static int cache_get(struct store *st, const unsigned char hash[32], int kind, v
                      struct store_user *u)
 {
     struct auth_entry *e = &auth_cache.e[(hash[0] | (unsigned)hash[1] << 8) % AUTH_SLOTS];
+    unsigned long gen = store_auth_generation(st); /* outside the lock: it may ask the database */
+    double now = time_mono();
     int hit = 0;
     pthread_mutex_lock(&auth_cache.mu);
-    if(e->st == st && e->kind == kind && !sodium_memcmp(e->hash, hash, 32) &&
-       e->gen == store_auth_generation(st) && (time_mono() - e->at) * 1000.0 < CORE_AUTH_CACHE_MS) {
+    if(e->st == st && e->kind == kind && !sodium_memcmp(e->hash, hash, 32) && e->gen == gen &&
+       (now - e->at) * 1000.0 < CORE_AUTH_CACHE_MS) {
         memcpy(row, &e->row, rowlen);
         *u = e->u;
         hit = 1;

@@ -1,6 +1,8 @@
 /* wake.c: sleeping and waking the engine's loops (see wake.h). */
 #include "engine/wake.h"
 
+#include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +10,7 @@
 
 static char owner_host[64];
 static time_t owner_start;
+static uint32_t owner_random;
 
 static void owner_start_init(void)
 {
@@ -16,6 +19,9 @@ static void owner_start_init(void)
     owner_host[sizeof(owner_host) - 1] = '\0';
     owner_host[strcspn(owner_host, ":")] = '\0';
     owner_start = time(NULL);
+    /* Containers often run as PID 1 on hosts named alike, started in the same second:
+     * a random part keeps two processes' names apart. */
+    owner_random = randombytes_random();
 }
 
 #include <time.h>
@@ -76,5 +82,9 @@ void engine_owner_name(char *out, size_t n, const char *tag)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, owner_start_init);
-    snprintf(out, n, "%.20s:%d:%lld:%.5s", owner_host, (int)getpid(), (long long)owner_start, tag);
+    /* The host's name ends in what tells replicas apart (pod-name suffixes): its last
+     * 12 characters are kept. */
+    size_t hl = strlen(owner_host);
+    snprintf(out, n, "%s:%d:%lld:%.4s:%08x", owner_host + (hl > 12 ? hl - 12 : 0), (int)getpid(),
+             (long long)owner_start, tag, (unsigned)owner_random);
 }

@@ -27,9 +27,10 @@ int wake_begin(struct wake *w, unsigned *seen);
 /* At the end of a pass: sleeps up to seconds, unless stopping or kicked since seen. */
 void wake_sleep(struct wake *w, unsigned seen, int seconds);
 
-/* The name a worker's leases carry: host:pid:start:tag (host cut to 20 characters, start
- * the Unix time this process first asked), so a lease tells which machine and which run
- * of which process holds it. Fits in 48 bytes. */
+/* The name a worker's leases carry: host:pid:start:tag:random (the host's last 12
+ * characters, start the Unix time this process first asked, tag up to 4 characters, 32
+ * random bits of this process), so a lease tells which machine and which run of which
+ * process holds it, and two processes never share one. Fits in 48 bytes. */
 void engine_owner_name(char *out, size_t n, const char *tag);
 
 #endif

@@ -73,42 +73,44 @@ int db_take(struct db_pool *p, int write, struct dbc **out)
     for(;;) {
         int first = p->single_writer && !write ? 1 : 0;
         int last = p->single_writer && write ? 1 : p->n;
-        for(int i = first; i < last; i++)
-            if(!p->busy[i]) {
+        int empty = -1;
+        for(int i = first; i < last; i++) {
+            if(!p->busy[i] && p->conns[i]) {
                 p->busy[i] = 1;
                 pthread_mutex_unlock(&p->mu);
                 *out = p->conns[i];
                 return SAM_OK;
             }
+            if(!p->busy[i] && !p->conns[i] && empty < 0)
+                empty = i; /* a slot whose connection could not be opened */
+        }
         /* A read with no reader free while the writer is idle takes the writer. */
-        if(p->single_writer && !write && !p->busy[0] && p->n >= p->max) {
+        if(p->single_writer && !write && !p->busy[0] && p->n >= p->max && empty < 0) {
             p->busy[0] = 1;
             pthread_mutex_unlock(&p->mu);
             *out = p->conns[0];
             return SAM_OK;
         }
-        if(p->n < p->max && !(p->single_writer && write)) {
-            /* Open one more, outside the lock; its slot is reserved meanwhile. */
-            int slot = p->n++;
+        if((empty >= 0 || p->n < p->max) && !(p->single_writer && write)) {
+            /* Open one more (in an empty slot, or a new one), outside the lock; the slot
+             * is reserved meanwhile and stays empty (never handed out) if it fails. */
+            int slot = empty >= 0 ? empty : p->n++;
             struct dbc *c = NULL;
             p->busy[slot] = 1;
             p->conns[slot] = NULL;
             pthread_mutex_unlock(&p->mu);
             rc = p->drv->connect(p->target, !p->single_writer, &c);
             pthread_mutex_lock(&p->mu);
-            if(rc) {
-                /* Give the slot back: the last one is dropped, any other stays empty. */
-                if(slot == p->n - 1)
-                    p->n--;
-                else
-                    p->busy[slot] = 0;
-                pthread_cond_broadcast(&p->cv);
-                pthread_mutex_unlock(&p->mu);
-                return rc;
+            p->busy[slot] = 0;
+            if(!rc) {
+                c->pool = p;
+                p->conns[slot] = c;
+                p->busy[slot] = 1;
             }
-            c->pool = p;
-            p->conns[slot] = c;
+            pthread_cond_broadcast(&p->cv);
             pthread_mutex_unlock(&p->mu);
+            if(rc)
+                return rc;
             *out = c;
             return SAM_OK;
         }
@@ -169,6 +171,10 @@ static int tx_run(struct dbc *c, const char *begin, int (*body)(struct dbc *c, v
             }
         } else {
             rc = db_fail(c, "begin");
+            /* The connection broke while it waited in the pool (the server restarted):
+             * nothing ran, so begin once more on it, opened anew. */
+            if(c->err == DB_ECONN && attempt == 1)
+                continue;
         }
         if(!rc || c->err != DB_ERETRY || attempt >= c->drv->tx_attempts)
             return rc;

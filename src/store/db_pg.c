@@ -111,9 +111,16 @@ static int session_setup(struct pgc *p)
     return SAM_OK;
 }
 
-/* A connection that broke (the server restarted) is reset before its next use. */
+/* A connection that broke (the server restarted, its backend was ended) is reset before
+ * its next use. An idle connection the server wrote to (a FATAL message, or the end of
+ * the stream) is found broken here, before a statement is sent on it. */
 static int ensure(struct pgc *p)
 {
+    if(PQstatus(p->conn) == CONNECTION_OK && PQtransactionStatus(p->conn) == PQTRANS_IDLE) {
+        struct pollfd pfd = {PQsocket(p->conn), POLLIN, 0};
+        if(pfd.fd >= 0 && poll(&pfd, 1, 0) > 0)
+            (void)PQconsumeInput(p->conn); /* notifications stay queued for PQnotifies */
+    }
     if(PQstatus(p->conn) == CONNECTION_OK)
         return SAM_OK;
     PQreset(p->conn);
@@ -464,8 +471,9 @@ static int pgd_has_table(struct dbc *c, const char *name, int *yes)
  * take longer than a statement is otherwise allowed. */
 static int pgd_migrations_lock(struct dbc *c, int take)
 {
-    int rc = pgd_exec(c, take ? "SET statement_timeout = 0; SELECT pg_advisory_lock(7316001)"
-                             : "SELECT pg_advisory_unlock(7316001); SET statement_timeout = '60s'");
+    int rc = pgd_exec(c, take ? "SET statement_timeout = 0; SET lock_timeout = 0; SELECT pg_advisory_lock(7316001)"
+                             : "SELECT pg_advisory_unlock(7316001); SET statement_timeout = '60s';"
+                               " SET lock_timeout = '30s'");
     return rc ? db_fail(c, "migration lock") : SAM_OK;
 }
 

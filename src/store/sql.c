@@ -43,7 +43,7 @@ struct store_lock {
     } while(0)
 
 static int notify(struct store *st, const char *channel);
-static int watch_start(struct store *st);
+static int watch_start(struct store *st, int wait);
 
 /* After a write to accounts, sessions, tokens, memberships, a workspace's name or rule,
  * or recovery codes: what was read before is stale (core/auth.c's caches), here and, told
@@ -67,19 +67,33 @@ unsigned long store_auth_generation(struct store *st)
         pthread_mutex_lock(&st->epoch_mu);
         if(!st->epoch_conn && p->drv->connect(p->target, !strcmp(p->target, ":memory:"), &st->epoch_conn))
             st->epoch_conn = NULL;
-        if(!st->epoch_conn || p->drv->data_version(st->epoch_conn, &v))
-            v = (int64_t)gen ^ 0x5a5a5a5a; /* unknown: a value no cache holds */
+        if(!st->epoch_conn || p->drv->data_version(st->epoch_conn, &v)) {
+            /* Unknown: a value each call gets anew, so nothing cached is used. */
+            pthread_mutex_unlock(&st->epoch_mu);
+            return gen + (atomic_fetch_add(&st->auth_words, 1) << 20) + ((unsigned long)1 << 62);
+        }
         pthread_mutex_unlock(&st->epoch_mu);
         return gen + ((unsigned long)v << 20);
     }
     if(p->drv->notify) {
         /* PostgreSQL: every word another process sent about authentication changes it.
-         * While nobody listens, a value each call gets anew: nothing cached is used. */
-        if(watch_start(st))
+         * While nobody listens (the listener is starting, or its connection broke), a
+         * value each call gets anew: nothing cached is used, and nobody waits for it. */
+        if(watch_start(st, 0))
             return gen + (atomic_fetch_add(&st->auth_words, 1) << 20);
         return gen + (atomic_load(&st->auth_words) << 20);
     }
     return gen;
+}
+
+/* An email as accounts keep it: ASCII letters in lower case, the rest as it is (both
+ * engines then compare it the same way; migration 0007). */
+static void fold_email(const char *email, char *out, size_t n)
+{
+    size_t i = 0;
+    for(; email[i] && i + 1 < n; i++)
+        out[i] = email[i] >= 'A' && email[i] <= 'Z' ? (char)(email[i] - 'A' + 'a') : email[i];
+    out[i] = '\0';
 }
 
 static int prep(struct dbc *s, const char *sql, struct dbq **q)
@@ -479,6 +493,7 @@ int store_user_insert(struct store *st, struct store_user *u)
     rc = prep(s, "INSERT INTO users(email, name, password_hash, must_change_password, created_at)"
                  " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING users.id", &q);
     if(!rc) {
+        fold_email(u->email, u->email, sizeof(u->email));
         bind_text(q, 1, u->email);
         bind_text(q, 2, u->name);
         bind_text(q, 3, u->password_hash);
@@ -499,7 +514,9 @@ int store_user_get(struct store *st, int64_t id, struct store_user *out)
 
 int store_user_get_by_email(struct store *st, const char *email, struct store_user *out)
 {
-    return query_one(st, "SELECT " USER_COLS " FROM users WHERE lower(email) = lower(?1)", "account", email, NULL, 0, rd_user,
+    char folded[STORE_EMAIL_MAX + 1];
+    fold_email(email, folded, sizeof(folded));
+    return query_one(st, "SELECT " USER_COLS " FROM users WHERE email = ?1", "account", folded, NULL, 0, rd_user,
                      out);
 }
 
@@ -1525,6 +1542,28 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
     if(ndue < a->cap && r == DB_ERROR)
         rc = db_fail(s, "claim");
     db_release(q);
+    /* The caps hold across workers: the channels whose rows may be claimed are locked
+     * (one claim per channel at a time), all before any is counted and in ascending id
+     * order, so two workers never wait on each other in a circle; in READ COMMITTED each
+     * count then sees every claim committed before it. */
+    if(!rc && s->drv->lock_xact) {
+        int64_t chans[64];
+        size_t nch = 0;
+        for(size_t i = 0; i < ndue && nch < sizeof(chans) / sizeof(chans[0]); i++) {
+            size_t k = 0;
+            if(a->due[i][2])
+                continue; /* in flight: counted when first claimed */
+            while(k < nch && chans[k] < a->due[i][1])
+                k++;
+            if(k < nch && chans[k] == a->due[i][1])
+                continue;
+            memmove(&chans[k + 1], &chans[k], (nch - k) * sizeof(chans[0]));
+            chans[k] = a->due[i][1];
+            nch++;
+        }
+        for(size_t k = 0; !rc && k < nch; k++)
+            rc = db_lock_xact(s, DB_LOCK_CHANNEL, chans[k]);
+    }
     /* One at a time, so every claim counts the ones before it: a channel's caps hold at
      * publish time too (P7). An occurrence left in flight is resolved at once: it was
      * counted when it was first claimed. Over a cap, it waits with the reason shown. */
@@ -1532,11 +1571,7 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
         int64_t id = a->due[i][0], channel = a->due[i][1], hour = 0, day = 0, oh = 0, od = 0, wait = 0;
         char why[200] = "";
         if(!a->due[i][2]) {
-            /* The channel's caps hold across workers: one claim per channel at a time,
-             * and (READ COMMITTED) it counts what the others committed before it. */
-            rc = db_lock_xact(s, DB_LOCK_CHANNEL, channel);
-            if(!rc)
-                rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
+            rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
             if(!rc)
                 rc = channel_load(s, channel, id, now - 86400, &day, &od);
             if(rc)
@@ -2182,7 +2217,14 @@ static int oauth_take_tx(struct dbc *s, void *arg)
     if(!rc) {
         bind_text(q, 1, state_hash);
         db_bind_int64(q, 2, now);
-        if(db_step(q) == DB_ROW) {
+        int r = db_step(q);
+        if(r == DB_ERROR) {
+            /* The engine's words count (a retry), not the DELETE's after them. */
+            rc = db_fail(s, "pending connection");
+            db_release(q);
+            return rc;
+        }
+        if(r == DB_ROW) {
             size_t blen = 0;
             const void *blob = db_blob(q, 6, &blen);
             a->found = 1;
@@ -2685,6 +2727,7 @@ static int invitation_accept_tx(struct dbc *s, void *arg)
         rc = prep(s, "INSERT INTO users(email, name, password_hash, must_change_password, created_at)"
                      " VALUES (?1, ?2, ?3, 0, ?4) RETURNING users.id", &q);
         if(!rc) {
+            fold_email(nu->email, nu->email, sizeof(nu->email));
             bind_text(q, 1, nu->email);
             bind_text(q, 2, nu->name);
             bind_text(q, 3, nu->password_hash);
@@ -3227,9 +3270,9 @@ static void *watch(void *arg)
     return NULL;
 }
 
-/* Starts the watcher once (PostgreSQL) and waits (up to 2 s) until it listens; SAM_OK
- * when it listens. */
-static int watch_start(struct store *st)
+/* Starts the watcher once (PostgreSQL); with wait, waits (up to 2 s) until it listens.
+ * SAM_OK when it listens. */
+static int watch_start(struct store *st, int wait)
 {
     int rc = SAM_OK;
     if(atomic_load(&st->listening))
@@ -3241,7 +3284,9 @@ static int watch_start(struct store *st)
         else
             st->watching = 1;
     }
-    if(!rc) {
+    if(!rc && !wait && !atomic_load(&st->listening))
+        rc = SAM_ESTORE; /* not yet: the caller does not wait */
+    else if(!rc) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 2;
@@ -3276,7 +3321,7 @@ int store_wait_due(struct store *st, int timeout_ms, int *got)
     *got = 0;
     if(!P(st)->drv->wait_notify)
         return sam_fail(SAM_EUNSUPPORTED, "one process has a SQLite database: nothing to listen for");
-    if((rc = watch_start(st)))
+    if((rc = watch_start(st, 1)))
         return rc;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += timeout_ms / 1000;

@@ -17,6 +17,9 @@ int store_open(const char *url, struct store **out)
         return store_sql_open(url, 1, STORE_PG_POOL, out);
     if(!strncmp(url, "sqlite:", 7))
         url += 7;
+    else if(strstr(url, "dbname=") || !strncmp(url, "host=", 5) || !strncmp(url, "user=", 5))
+        /* libpq's key=value form would be taken for a file name and make a new database */
+        return sam_fail(SAM_EINVAL, "give PostgreSQL as a URL (postgresql://user@host/dbname), not key=value pairs");
     if(!*url)
         return sam_fail(SAM_EINVAL, "the database path is empty");
     return store_sql_open(url, 0, STORE_SQLITE_POOL, out);

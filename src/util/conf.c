@@ -284,27 +284,41 @@ const char *conf_source_name(enum conf_source s)
     return "?";
 }
 
-void conf_display(const struct conf *c, const char *key, char *out, size_t n)
+void conf_mask_url(const char *v, char *out, size_t n)
 {
-    int i = find(key);
-    const char *v = i < 0 ? "" : c->value[i];
-    const char *at, *scheme;
-    if(i < 0 || !defs[i].secret || !*v) {
-        snprintf(out, n, "%s", v);
-        return;
-    }
-    /* A URL keeps everything but its password; anything else is hidden whole. */
-    scheme = strstr(v, "://");
+    const char *scheme = strstr(v, "://"), *at, *pw;
+    size_t len = 0;
     at = scheme ? strchr(scheme + 3, '@') : NULL;
     if(scheme && at) {
         const char *colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
         if(colon)
-            snprintf(out, n, "%.*s****%s", (int)(colon + 1 - v), v, at);
+            len = (size_t)snprintf(out, n, "%.*s****%s", (int)(colon + 1 - v), v, at);
         else
-            snprintf(out, n, "%s", v);
-    } else if(!strcmp(key, "db")) {
-        snprintf(out, n, "%s", v); /* a database path is no secret; only a URL's password is */
+            len = (size_t)snprintf(out, n, "%s", v);
     } else {
-        snprintf(out, n, "****");
+        len = (size_t)snprintf(out, n, "%s", v);
     }
+    /* libpq also takes ?password=...: hidden the same way */
+    if(len < n && (pw = strstr(out, "password=")) && (pw == out || pw[-1] == '?' || pw[-1] == '&')) {
+        char *val = (char *)pw + 9, *end = val + strcspn(val, "&");
+        char rest[1024];
+        snprintf(rest, sizeof(rest), "%s", end);
+        snprintf(val, n - (size_t)(val - out), "****%s", rest);
+    }
+}
+
+void conf_display(const struct conf *c, const char *key, char *out, size_t n)
+{
+    int i = find(key);
+    const char *v = i < 0 ? "" : c->value[i];
+    if(i < 0 || !defs[i].secret || !*v) {
+        snprintf(out, n, "%s", v);
+        return;
+    }
+    /* A URL keeps everything but its password; a database path is no secret; anything
+     * else is hidden whole. */
+    if(strstr(v, "://") || !strcmp(key, "db"))
+        conf_mask_url(v, out, n);
+    else
+        snprintf(out, n, "****");
 }

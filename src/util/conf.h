@@ -46,5 +46,7 @@ const char *conf_source_name(enum conf_source s);
 /* The value as it may be shown: secrets masked ("****" or URL passwords hidden).
  * Written into out. */
 void conf_display(const struct conf *c, const char *key, char *out, size_t n);
+/* A URL as it may be shown: its password (user:password@ or ?password=) as ****. */
+void conf_mask_url(const char *url, char *out, size_t n);
 
 #endif

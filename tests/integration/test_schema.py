@@ -21,7 +21,7 @@ fails with a unified diff of the two when they differ. What is compared:
   of a per-engine file).
 
 Collations are not compared: {{nocase}} is COLLATE NOCASE on SQLite and nothing on
-PostgreSQL by design (the queries compare lower(email)).
+PostgreSQL by design (emails are folded to lower case by the store instead).
 
 NOT NULL: a primary key column counts as NOT NULL on both engines. PostgreSQL makes it so;
 SQLite, for old compatibility, takes NULL in a primary key column not declared NOT NULL

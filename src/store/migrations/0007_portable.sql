@@ -4,6 +4,9 @@
 -- {{blob}} (BLOB, BYTEA) and {{nocase}} (SQLite's ASCII case-blind collation; nothing on
 -- PostgreSQL). Integers are BIGINT, which SQLite stores as it stored INTEGER.
 --
--- An email is found whatever its ASCII case by lower(email) on both engines; this index
--- keeps that lookup a range read and one account per email on PostgreSQL too.
-CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+-- An account's email is kept with its ASCII letters in lower case (the store folds it on
+-- the way in, as invitations always did), so both engines find and compare it plainly,
+-- through the unique index on email, and agree on which emails are the same: lower()
+-- would fold letters beyond ASCII on PostgreSQL only. Existing accounts are folded here
+-- (SQLite's lower() folds ASCII only; NOCASE already kept such emails unique).
+UPDATE users SET email = lower(email);
