@@ -13,15 +13,18 @@ posts=${2:-100000}
 occ=${3:-1000000}
 cmake --build "$build" --target store_bench >/dev/null
 tmp=$(mktemp -d /tmp/samtale-bench-store-XXXXXX)
+pgdir=""
 cleanup() {
-    /usr/bin/python3 tests/peers/pgcluster.py stop "$tmp/pg" >/dev/null 2>&1 || true
+    [ -n "$pgdir" ] && /usr/bin/python3 tests/peers/pgcluster.py stop "$pgdir" >/dev/null 2>&1
+    [ -n "$pgdir" ] && rm -rf "$pgdir"
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-/usr/bin/python3 tests/peers/pgcluster.py start "$tmp/pg" >/dev/null
-url=$(/usr/bin/python3 tests/peers/pgcluster.py createdb "$tmp/pg" bench)
-# The cluster of the tests runs with fsync off; the one here keeps PostgreSQL's defaults
-# but for synchronous_commit, as SQLite's synchronous=FULL is compared with a server's.
+pgdir=$(mktemp -d /tmp/samtale-bench-pg-XXXXXX)   # its own folder: postgres must reach it
+/usr/bin/python3 tests/peers/pgcluster.py start "$pgdir" --durable >/dev/null
+url=$(/usr/bin/python3 tests/peers/pgcluster.py createdb "$pgdir" bench)
+# The tests' clusters skip fsync; this one keeps PostgreSQL's defaults (--durable), as
+# SQLite runs with synchronous=FULL: both make every commit durable.
 echo "== SQLite ($tmp/s.db)"
 "$build/store_bench" "$tmp/s.db" "$posts" "$occ" | tee "$tmp/sqlite.txt"
 echo "== PostgreSQL"

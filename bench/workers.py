@@ -54,7 +54,7 @@ def run(binary, cluster, workdir, nworkers, posts, channels, delay):
             ch = harness.expect(harness.request(web.port, "POST", "/api/v1/workspaces/%d/channels" % wid, token=token,
                                                 json={"kind": "webhook", "name": "hook-%d" % i, "secret": "bench-secret",
                                                       "settings": {"url": receiver.url + "/%d" % i},
-                                                      "max_per_hour": 10000, "max_per_day": 100000}), 201)
+                                                      "max_per_hour": 1000, "max_per_day": 10000}), 201)
             chans.append(ch["id"])
         for i in range(posts // channels):
             harness.expect(harness.request(web.port, "POST", "/api/v1/workspaces/%d/posts" % wid, token=token,
@@ -100,7 +100,9 @@ def main():
     binary = os.path.abspath(args.binary)
     workdir = tempfile.mkdtemp(prefix="samtale-bench-workers-")
     os.environ["SAMTALE_TEST_ENGINE"] = "postgres"
-    cluster = pgcluster.Cluster(os.path.join(workdir, "pg")).start()
+    # A folder of its own: as root, PostgreSQL runs as the postgres user, who cannot
+    # reach into the other (private) temporary folder.
+    cluster = pgcluster.Cluster(tempfile.mkdtemp(prefix="samtale-bench-pg-")).start()
     os.environ["SAMTALE_TEST_PG_DIR"] = cluster.dir
     results = {}
     try:
@@ -117,7 +119,7 @@ def main():
               % (ideal, args.delay_ms, "met" if results[4] >= 3.5 * results[1] else "NOT met"))
         print(json.dumps({"workers_per_s": results}))
     finally:
-        cluster.stop()
+        cluster.remove()
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1444,25 +1444,54 @@ static void row_occurrence_post(struct dbq *q, void *p)
 }
 
 int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
-                              int limit, struct store_occurrence_post **items, size_t *n)
+                          int limit, struct store_occurrence_post **items, size_t *n)
 {
     struct dbc *s;
     struct dbq *q;
-    int rc;
+    int64_t at = from;
+    int rc = SAM_OK;
+    *items = NULL;
+    *n = 0;
     TAKE(0);
+    /* After a cursor the page starts at the cursor's time: the window's start moves up to
+     * it, so the page is a range of the index (workspace_id, planned_at, id) that begins
+     * there, however deep it is. A cursor that is not one of the workspace's gives an
+     * empty page. */
+    if(after) {
+        rc = prep(s, "SELECT planned_at FROM occurrences WHERE id = ?1 AND workspace_id = ?2", &q);
+        if(!rc) {
+            db_bind_int64(q, 1, after);
+            db_bind_int64(q, 2, ws);
+            int r = db_step(q);
+            if(r == DB_ROW)
+                at = db_int64(q, 0);
+            else if(r == DB_ERROR)
+                rc = db_fail(s, "queue page");
+            else
+                rc = SAM_ENOTFOUND;
+            db_release(q);
+        }
+        if(rc == SAM_ENOTFOUND) {
+            db_give(P(st), s);
+            *items = malloc(sizeof(**items));
+            return *items ? SAM_OK : SAM_ENOMEM;
+        }
+    }
     /* The post's columns come through a subquery, so OCC_COLS' names stay unambiguous. */
-    rc = prep(s, "SELECT " OCC_COLS ", p_category, p_text, p_variants FROM occurrences"
-                 " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants"
-                 " FROM posts) AS p ON p.p_id = post_id"
-                 " WHERE workspace_id = ?1 AND (?2 = 0 OR channel_id = ?2) AND planned_at >= ?3 AND planned_at < ?4"
-                 " AND (?5 = 0 OR (planned_at, id) > ((SELECT planned_at FROM occurrences WHERE id = ?5"
-                 " AND workspace_id = ?1), ?5)) ORDER BY planned_at, id LIMIT ?6", &q);
+    if(!rc)
+        rc = prep(s, "SELECT " OCC_COLS ", p_category, p_text, p_variants FROM occurrences"
+                     " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants"
+                     " FROM posts) AS p ON p.p_id = post_id"
+                     " WHERE workspace_id = ?1 AND (?2 = 0 OR channel_id = ?2) AND planned_at >= ?3 AND planned_at < ?4"
+                     " AND (planned_at > ?3 OR id > ?5) ORDER BY planned_at, id LIMIT ?6", &q);
     if(!rc) {
         db_bind_int64(q, 1, ws);
         db_bind_int64(q, 2, channel);
-        db_bind_int64(q, 3, from);
+        db_bind_int64(q, 3, after && at > from ? at : from);
         db_bind_int64(q, 4, to);
-        db_bind_int64(q, 5, after);
+        /* Within the first time (the cursor's, or the window's start) only what comes
+         * after the cursor's id; 0 takes all of it. */
+        db_bind_int64(q, 5, after && at >= from ? after : 0);
         db_bind_int64(q, 6, limit);
         rc = run_list(s, q, sizeof(**items), limit, row_occurrence_post, (void **)items, n);
         db_release(q);

@@ -3,11 +3,13 @@
 temporary folder, listening on a Unix socket in that folder only (no TCP at all), trust
 authentication for the cluster's superuser, stopped by its PID.
 
-    tests/peers/pgcluster.py start DIR     initdb DIR/data, start postgres, print its base URL
+    tests/peers/pgcluster.py start DIR [--durable]   initdb DIR/data, start postgres, print its base URL
     tests/peers/pgcluster.py stop DIR      stop the postgres started in DIR (by the PID it wrote)
     tests/peers/pgcluster.py createdb DIR NAME   create database NAME, print its URL
 
 As root, initdb and postgres run as the "postgres" system user (PostgreSQL refuses root).
+For the tests the cluster skips fsync (nothing need survive a power cut); --durable keeps
+PostgreSQL's own settings, for benchmarks that compare with SQLite's synchronous=FULL.
 From Python: Cluster(dir).start(), .create_database(name) -> URL, .stop().
 """
 
@@ -51,7 +53,8 @@ def _demote(ids):
 
 
 class Cluster:
-    def __init__(self, directory):
+    def __init__(self, directory, durable=False):
+        self.durable = durable
         self.dir = os.path.abspath(directory)
         self.data = os.path.join(self.dir, "data")
         self.sock = os.path.join(self.dir, "sock")
@@ -85,10 +88,11 @@ class Cluster:
         log = open(os.path.join(self.dir, "postgres.log"), "ab")
         # No TCP listener at all: the socket in our folder is the only way in. fsync off:
         # a test cluster need not survive a power cut, and it makes the suite fast.
+        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                        "-c", "full_page_writes=off"]
         self.proc = subprocess.Popen(
             [os.path.join(bindir(), "postgres"), "-D", self.data, "-k", self.sock,
-             "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=300", "-c", "shared_buffers=64MB"],
+             "-c", "listen_addresses=", "-c", "max_connections=300", "-c", "shared_buffers=64MB"] + fast,
             stdout=log, stderr=log, preexec_fn=_demote(ids), start_new_session=True)
         with open(self.pidfile, "w") as f:
             f.write(str(self.proc.pid))
@@ -159,7 +163,7 @@ def main(argv):
     if len(argv) < 3 or argv[1] not in ("start", "stop", "createdb"):
         sys.stderr.write(__doc__)
         return 2
-    c = Cluster(argv[2])
+    c = Cluster(argv[2], durable="--durable" in argv[3:])
     if argv[1] == "start":
         c.start()
         print(c.url())
