@@ -13,6 +13,7 @@
 #define SAM_CORE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ struct core {
     void (*on_read)(void *arg); /* called to read the channels now (wakes the poller) */
     void *on_read_arg;
     int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
+    _Atomic unsigned long read_passes; /* passes the poller made over the channels (metrics) */
 };
 
 /* Something became due now: wakes this process's workers (on_due) and tells the other

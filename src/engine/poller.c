@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,7 @@ static void *loop(void *arg)
             if(seen != before || now >= next_read) {
                 rc = poller_run_once(p->core, &p->opt, 0, 0, now, &stats);
                 next_read = now + p->opt.interval_s;
+                atomic_fetch_add(&p->core->read_passes, 1);
             } else {
                 fetch_counts(p->core, &p->opt, now, &stats);
             }

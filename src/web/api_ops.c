@@ -9,6 +9,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,6 +56,10 @@ int api_metrics(struct web_request *r, struct web_reply *out)
                       "samtale_net_requests_waiting %u\n"
                       "# HELP samtale_net_requests_running Requests that wait on a network, running on a worker.\n"
                       "# TYPE samtale_net_requests_running gauge\n"
-                      "samtale_net_requests_running %u\n",
-                      waiting, running);
+                      "samtale_net_requests_running %u\n"
+                      "# HELP samtale_channel_read_passes_total Passes this process made over the channels' mentions"
+                      " and messages.\n"
+                      "# TYPE samtale_channel_read_passes_total counter\n"
+                      "samtale_channel_read_passes_total %lu\n",
+                      waiting, running, atomic_load(&r->core->read_passes));
 }

@@ -82,12 +82,16 @@ class Tarpit:
 
 def start(inst, env):
     """Starts inst's server with these settings (SAMTALE_* variables); the poller reads
-    no channel on its own during the test, so only the requests reach the tarpit."""
+    no channel on its own during the test, so only the requests reach the tarpit: its
+    first pass (at start, before any channel exists) is waited for, and the next is a day
+    away."""
     full = {"SAMTALE_POLL_INTERVAL_S": "86400"}
     full.update(env)
     inst.server = harness.Server(inst.db, inst.dir, env=full).start()
     me = expect(inst.get("/api/v1/me"), 200)
     inst.wid = me["token"]["workspace_id"] if me.get("token") else me["memberships"][0]["workspace_id"]
+    harness.wait_until(lambda: metric(inst, "samtale_channel_read_passes_total") >= 1,
+                       "the poller's first pass over the channels", timeout=harness.TIMEOUT)
     return inst
 
 
