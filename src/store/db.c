@@ -324,6 +324,15 @@ static int migration_body(struct dbc *c, void *arg)
     return rc;
 }
 
+int db_latest_version(void)
+{
+    int v = 0;
+    for(size_t i = 0; i < migrations_count; i++)
+        if(atoi(migrations_files[i].name) > v)
+            v = atoi(migrations_files[i].name);
+    return v;
+}
+
 int db_migrate(struct db_pool *p, int *version)
 {
     struct dbc *c;
@@ -346,9 +355,7 @@ int db_migrate(struct db_pool *p, int *version)
     rc = db_schema_version(c, &cur);
     if(rc)
         goto out;
-    for(size_t i = 0; i < migrations_count; i++)
-        if(atoi(migrations_files[i].name) > latest)
-            latest = atoi(migrations_files[i].name);
+    latest = db_latest_version();
     for(int v = cur + 1; !rc && v <= latest; v++) {
         const struct embedded_file *m = migration_for(p->drv, v);
         struct migration_step step = {v, NULL, NULL};

@@ -179,6 +179,8 @@ static inline int db_lock_xact(struct dbc *c, int space, int64_t id)
 /* Applies the embedded migrations not yet applied; *version gets the schema version. */
 int db_migrate(struct db_pool *p, int *version);
 int db_schema_version(struct dbc *c, int *version);
+/* The version the embedded migrations lead to. */
+int db_latest_version(void);
 /* The text of migration `name` for this driver with its fragments expanded (malloc'd);
  * SAM_EINVAL names an unknown fragment. */
 int db_migration_text(const struct db_driver *drv, const char *text, char **out);

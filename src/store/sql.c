@@ -11,7 +11,6 @@
 #include "store/db.h"
 #include "store/store_impl.h"
 #include "store/store.h"
-#include "util/embed.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -184,13 +183,7 @@ int store_schema_version(struct store *st, int *version)
 
 int store_latest_version(void)
 {
-    extern const struct embedded_file migrations_files[];
-    extern const size_t migrations_count;
-    int v = 0;
-    for(size_t i = 0; i < migrations_count; i++)
-        if(atoi(migrations_files[i].name) > v)
-            v = atoi(migrations_files[i].name);
-    return v;
+    return db_latest_version();
 }
 
 int store_ping(struct store *st)
