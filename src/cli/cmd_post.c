@@ -16,12 +16,18 @@ static const char *usage =
     "       samtale post list [--workspace W] [--state S]\n"
     "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME]\n"
     "       samtale post cancel ID\n"
+    "       samtale post schedule DRAFT_ID --channel ID ... (--now | --next-slot | --at TIME)\n"
+    "                        [--text TEXT] [--override REASON]\n"
+    "       samtale post move OCCURRENCE_ID --at TIME [--override REASON]\n"
     "\n"
     "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
     "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
     "those it is a draft. Categories: value (default), promo, personal, share, dialogue.\n"
     "--variant adds alternative wording for repeated posts. States: draft, scheduled,\n"
-    "published, failed, cancelled. A running 'samtale serve' publishes what is due.\n";
+    "published, failed, cancelled. A running 'samtale serve' publishes what is due.\n"
+    "'schedule' gives a draft its channels and time (it keeps its id); 'move' plans one\n"
+    "delivery of a post (an occurrence, as 'post list --json' shows) at another time. Both\n"
+    "run the checks at the new place.\n";
 
 static const char *queue_usage =
     "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
@@ -62,7 +68,68 @@ static void print_post(struct cli *c, const struct store_post *p, const struct s
     }
 }
 
+static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedule);
+
 static int post_add(struct cli *c, int argc, char **argv)
+{
+    return post_add_or_schedule(c, argc, argv, 0);
+}
+
+/* Moves one occurrence to another time, after the checks there. */
+static int post_move(struct cli *c, int argc, char **argv)
+{
+    const char *at = NULL, *override = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--at", &at, 0, 0, 0, 0}, {"--override", &override, 0, 0, 0, 0}, {0}};
+    struct store_occurrence o;
+    struct actor sys = {.system = 1};
+    int64_t id, when;
+    json_t *violations = NULL, *v;
+    size_t i;
+    CLI_PARSE(argc, argv, opts, pos, 1, &npos, usage);
+    if(npos != 1 || parse_id(pos[0], &id) || !at) {
+        fprintf(stderr, "samtale: post move needs an occurrence ID and --at TIME\n\n%s", usage);
+        return EXIT_USAGE;
+    }
+    if(time_parse_rfc3339(at, &when)) {
+        fprintf(stderr, "samtale: --at takes a time such as 2027-03-28T09:00:00+02:00\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = store_occurrence_get(c->core.st, id, &o)))
+        return cli_fail(rc);
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    rc = core_occurrence_move(&c->core, &sys, o.workspace_id, id, when, override, time_now(), &o, &violations);
+    if(!c->json)
+        json_array_foreach(violations, i, v)
+            fprintf(stderr, "%s %s: %s\n", !strcmp(json_string_value(json_object_get(v, "severity")), "block")
+                                              ? "BLOCK" : "warning",
+                    json_string_value(json_object_get(v, "rule")), json_string_value(json_object_get(v, "message")));
+    if(rc) {
+        json_decref(violations);
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+            fprintf(stderr, "samtale: a blocking check stops this move; move anyway with --override REASON\n");
+        return cli_fail(rc);
+    }
+    if(c->json) {
+        cli_print_json(json_pack("{s:o, s:o}", "occurrence", view_occurrence(&o), "violations",
+                                 violations ? violations : json_array()));
+    } else {
+        char t[40];
+        time_rfc3339(o.planned_at, t, sizeof(t));
+        printf("occurrence %lld of post %lld now planned at %s\n", (long long)o.id, (long long)o.post_id, t);
+        json_decref(violations);
+    }
+    return EXIT_OK;
+}
+
+static int post_schedule(struct cli *c, int argc, char **argv)
+{
+    return post_add_or_schedule(c, argc, argv, 1);
+}
+
+static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedule)
 {
     const char *text = NULL, *ws = NULL, *at = NULL, *category = NULL, *link = NULL, *campaign = NULL,
                *override = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1];
@@ -83,12 +150,16 @@ static int post_add(struct cli *c, int argc, char **argv)
     size_t n = 0;
     json_t *vlist = NULL;
 
-    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
-    if(!text || (now + next + (at != NULL)) > 1) {
+    CLI_PARSE(argc, argv, opts, pos, schedule ? 1 : 0, &npos, usage);
+    memset(&in, 0, sizeof(in));
+    if(schedule && (npos != 1 || parse_id(pos[0], &in.draft_id) || (now + next + (at != NULL)) != 1)) {
+        fprintf(stderr, "samtale: post schedule needs a draft's ID and one of --now, --next-slot, --at\n\n%s", usage);
+        return EXIT_USAGE;
+    }
+    if(!schedule && (!text || (now + next + (at != NULL)) > 1)) {
         fprintf(stderr, "samtale: post add needs --text and at most one of --now, --next-slot, --at\n\n%s", usage);
         return EXIT_USAGE;
     }
-    memset(&in, 0, sizeof(in));
     for(int i = 0; i < nchans; i++)
         if(parse_id(chans[i], &ids[i])) {
             fprintf(stderr, "samtale: --channel takes a channel ID, not '%s'\n", chans[i]);
@@ -101,7 +172,14 @@ static int post_add(struct cli *c, int argc, char **argv)
     }
     if((code = cli_open(c)))
         return code;
-    if((rc = cli_workspace(c, ws, &w)))
+    if(schedule) { /* the draft's own workspace */
+        struct store_post d;
+        if((rc = store_post_get(c->core.st, in.draft_id, &d)))
+            return cli_fail(rc);
+        memset(&w, 0, sizeof(w));
+        w.id = d.workspace_id;
+        store_post_cleanup(&d);
+    } else if((rc = cli_workspace(c, ws, &w)))
         return cli_fail(rc);
     vlist = cli_string_list(variants, nvariants);
     in.text = text;
@@ -245,6 +323,10 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_list(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "edit"))
         return post_one(c, argc - 1, argv + 1, 0);
+    if(!strcmp(argv[0], "schedule"))
+        return post_schedule(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "move"))
+        return post_move(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "cancel"))
         return post_one(c, argc - 1, argv + 1, 1);
     fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);
@@ -390,6 +472,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
     struct store_series s;
     struct store_occurrence *occ = NULL;
     struct actor sys = {.system = 1};
+    json_t *plan = NULL;
     int64_t ids[POST_CHANNELS_MAX];
     size_t n = 0;
     json_t *vlist = NULL;
@@ -472,7 +555,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
     in.post.channels = ids;
     in.post.nchannels = (size_t)nchans;
     snprintf(sys.label, sizeof(sys.label), "cli");
-    rc = core_series_create(&c->core, &sys, w.id, &in, time_now(), &p, &s, &occ, &n);
+    rc = core_series_create(&c->core, &sys, w.id, &in, time_now(), &p, &s, &occ, &n, &plan, NULL);
     json_decref(vlist);
     if(rc)
         return cli_fail(rc);
@@ -481,9 +564,15 @@ int cmd_series(struct cli *c, int argc, char **argv)
         for(size_t i = 0; i < n; i++)
             json_array_append_new(list, view_occurrence(&occ[i]));
         json_object_set_new(j, "occurrences", list);
-        cli_print_json(json_pack("{s:o, s:o}", "series", view_series(&s), "post", j));
+        cli_print_json(json_pack("{s:o, s:o, s:o}", "series", view_series(&s), "post", j, "plan", plan));
     } else {
+        size_t k;
+        json_t *e;
         printf("series %lld: %zu copies of post %lld planned\n", (long long)s.id, n, (long long)p.id);
+        json_array_foreach(plan, k, e)
+            if(json_string_value(json_object_get(e, "message")))
+                printf("  %s\n", json_string_value(json_object_get(e, "message")));
+        json_decref(plan);
         print_post(c, &p, occ, n);
     }
     free(occ);

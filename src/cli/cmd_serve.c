@@ -206,7 +206,7 @@ int cmd_serve(struct cli *c, int argc, char **argv)
         }
     }
     if(do_web)
-        rc = core_bootstrap(&c->core, conf_get(c->conf, "bootstrap_workspace"), conf_get(c->conf, "timezone"),
+        rc = core_bootstrap(&c->core, _(conf_get(c->conf, "bootstrap_workspace")), conf_get(c->conf, "timezone"),
                         conf_get(c->conf, "bootstrap_email"), otp, &created);
     else
         rc = SAM_OK;

@@ -5,6 +5,7 @@
  */
 #include "cli/cli.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/log.h"
 #include "util/netpolicy.h"
 
@@ -113,6 +114,18 @@ int main(int argc, char **argv)
     struct conf *flags;
 
     memset(&c, 0, sizeof(c));
+    /* The CLI speaks the language of its environment (POSIX order: LC_ALL, LC_MESSAGES,
+     * LANG); "nb_NO.UTF-8" is bokmål, "C" or an unknown one English. */
+    {
+        const char *env[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+        for(size_t i = 0; i < 3; i++) {
+            const char *v = getenv(env[i]);
+            if(v && *v) {
+                i18n_set_lang(v);
+                break;
+            }
+        }
+    }
     if(sodium_init() < 0) {
         fprintf(stderr, "samtale: libsodium failed to start\n");
         return EXIT_FAIL;

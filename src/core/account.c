@@ -20,8 +20,8 @@ int core_check_length(const char *field, const char *s, size_t max, int chars)
     long n = chars ? utf8_count(s, len) : -1;
     if((n >= 0 ? (size_t)n : len) <= max)
         return SAM_OK;
-    return sam_fail_field(SAM_EINVAL, field, "%s must have at most %zu %s", field, max,
-                          chars ? "characters" : "bytes");
+    return chars ? sam_fail_field(SAM_EINVAL, field, "%s must have at most %zu characters", field, max)
+                 : sam_fail_field(SAM_EINVAL, field, "%s must have at most %zu bytes", field, max);
 }
 
 int core_validate_name(const char *field, const char *name)

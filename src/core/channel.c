@@ -115,8 +115,9 @@ static int check_setting(const char *kind, size_t k, json_t *v, const char *fiel
         return core_check_length(field, str, known_settings[k].max, 0);
     default:
         if(!str || (known_settings[k].type == SET_NONEMPTY && !*str))
-            return sam_fail_field(SAM_EINVAL, field, "%s must be a %sstring", field,
-                                  known_settings[k].type == SET_NONEMPTY ? "non-empty " : "");
+            return known_settings[k].type == SET_NONEMPTY
+                       ? sam_fail_field(SAM_EINVAL, field, "%s must be filled in", field)
+                       : sam_fail_field(SAM_EINVAL, field, "%s must be a text", field);
         return core_check_length(field, str, known_settings[k].max, known_settings[k].chars);
     }
 }

@@ -24,6 +24,7 @@
 #include "core/checks.h"
 #include "text/normalise.h"
 #include "text/shingle.h"
+#include "util/i18n.h"
 #include "util/err.h"
 #include "util/utf8.h"
 
@@ -162,17 +163,17 @@ static int item_sig(struct item *x)
 static void post_name(char *b, size_t n, const struct item *x, int cap)
 {
     if(x->p->id != 0)
-        snprintf(b, n, "%cost %lld", cap ? 'P' : 'p', (long long)x->p->id);
+        snprintf(b, n, cap ? _("Post %lld") : _("post %lld"), (long long)x->p->id);
     else if(x->late)
-        snprintf(b, n, "%chis post", cap ? 'T' : 't');
+        snprintf(b, n, "%s", cap ? _("This post") : _("this post"));
     else
-        snprintf(b, n, "%cn unsaved post", cap ? 'A' : 'a');
+        snprintf(b, n, "%s", cap ? _("An unsaved post") : _("an unsaved post"));
 }
 
 static void net_name(char *b, size_t n, const struct check_post *p)
 {
     if(!net_known(p))
-        snprintf(b, n, "this network");
+        snprintf(b, n, "%s", _("this channel"));
     else if(strcasecmp(p->network, "bluesky") == 0)
         snprintf(b, n, "Bluesky");
     else if(strcasecmp(p->network, "mastodon") == 0)
@@ -186,15 +187,15 @@ static void duration(char *b, size_t n, uint64_t s)
 {
     unsigned long long m = (unsigned long long)(s / 60), h = m / 60, d = (unsigned long long)(s / 86400);
     if(s < 60)
-        snprintf(b, n, "less than a minute");
+        snprintf(b, n, "%s", _("less than a minute"));
     else if(m < 120)
-        snprintf(b, n, "%llu minute%s", m, m == 1 ? "" : "s");
+        snprintf(b, n, n_("%llu minute", "%llu minutes", m), m);
     else if(h < 48 && m % 60)
-        snprintf(b, n, "%llu hours %llu minute%s", h, m % 60, m % 60 == 1 ? "" : "s");
+        snprintf(b, n, n_("%llu hours %llu minute", "%llu hours %llu minutes", m % 60), h, m % 60);
     else if(h < 48)
-        snprintf(b, n, "%llu hours", h);
+        snprintf(b, n, _("%llu hours"), h);
     else
-        snprintf(b, n, "%llu days", d);
+        snprintf(b, n, _("%llu days"), d);
 }
 
 /* "at the same time" or "2 hours apart". */
@@ -203,11 +204,11 @@ static void apart(char *b, size_t n, int64_t t1, int64_t t2)
     char d[48];
     uint64_t s = dist(t1, t2);
     if(s == 0) {
-        snprintf(b, n, "at the same time");
+        snprintf(b, n, "%s", _("at the same time"));
         return;
     }
     duration(d, sizeof(d), s);
-    snprintf(b, n, "%s apart", d);
+    snprintf(b, n, _("%s apart"), d);
 }
 
 /* ---- output ---- */
@@ -263,9 +264,9 @@ static void p5_emit(struct ctx *c, const struct item *y, const struct item *x, d
     net_name(net, sizeof(net), y->p);
     apart(ap, sizeof(ap), x->p->at, y->p->at);
     snprintf(v->message, sizeof(v->message),
-             "%s reads almost the same as %s (%d%% similar), on %s and %s, so followers see both "
-             "among the last %d posts. Repeating a message back to back looks like spam and makes "
-             "people unfollow. Reword it, or move it further away from %s.",
+             _("%s reads almost the same as %s (%d%% similar), on %s and %s, so followers see both "
+               "among the last %d posts. Repeating a message back to back looks like spam and makes "
+               "people unfollow. Reword it, or move it further away from %s."),
              ny, nx, (int)(score * 100.0), net, ap, c->pol.dup_last_k, nx);
     list_post(v, y);
     list_post(v, x);
@@ -302,6 +303,10 @@ static int p5_near(const struct ctx *c, const struct item *a, const struct item 
  * without one, the same channel. */
 static int p5_candidate(const struct item *a, const struct item *b)
 {
+    /* Copies of one post (an evergreen series) repeat by design: they face the caps and
+     * the promo gap, not P5 against each other. */
+    if(a->p->id != 0 && a->p->id == b->p->id)
+        return 0;
     return text_of(a->p)[0] && text_of(b->p)[0] && a->net == b->net &&
            (a->net_known || a->p->channel_id == b->p->channel_id);
 }
@@ -310,31 +315,34 @@ static void p6_check(struct ctx *c, const struct item *y)
 {
     size_t total, promos, other;
     int ratio = c->pol.mix_ratio;
-    char ny[48], mix[96];
+    char ny[48], mix[96], np[48], no[48];
     struct check_violation *v;
     if(!y->promo || ratio <= 0 || c->win_mix == 0)
         return;
     total = y->cpos + 1 - y->lo_mix;
     promos = c->pref[y->cpos + 1] - c->pref[y->lo_mix];
     other = total - promos;
-    /* share > 1/(ratio+1), in integers */
-    if((uint64_t)promos * ((uint64_t)ratio + 1) <= (uint64_t)total)
+    /* The first promo of the window is free (one post is too few to judge a mix by); each
+     * further one needs `ratio` other posts: (promos - 1) * ratio > other warns. */
+    if(promos == 0 || (uint64_t)(promos - 1) * (uint64_t)ratio <= (uint64_t)other)
         return;
     v = emit(c, "P6", CHECK_WARN);
     if(!v)
         return;
     post_name(ny, sizeof(ny), y, 0);
     if(ratio == 50 || ratio == 10 || ratio == 4)
-        snprintf(mix, sizeof(mix), "The %s mix", ratio == 50 ? "gentle" : ratio == 10 ? "balanced" : "retail");
+        snprintf(mix, sizeof(mix), "%s",
+                 ratio == 50 ? _("The gentle mix") : ratio == 10 ? _("The balanced mix") : _("The retail mix"));
     else
-        snprintf(mix, sizeof(mix), "This workspace's mix");
+        snprintf(mix, sizeof(mix), "%s", _("This workspace's mix"));
+    snprintf(np, sizeof(np), n_("%zu promo post", "%zu promo posts", promos), promos);
+    snprintf(no, sizeof(no), n_("%zu other post", "%zu other posts", other), other);
     snprintf(v->message, sizeof(v->message),
-             "Too much promotion on this channel: in the %d days up to %s it has %zu promo post%s and "
-             "%zu other post%s (counting this one). %s allows one promo per %d other posts. A feed "
-             "that keeps asking loses its followers; add value or dialogue posts (tips, answers, "
-             "stories, shares) before the next promo, or move this one later.",
-             c->pol.mix_window_days, ny, promos, promos == 1 ? "" : "s", other, other == 1 ? "" : "s", mix,
-             ratio);
+             _("Too much promotion on this channel: in the %d days up to %s it has %s and %s "
+               "(counting this one). %s allows one promo, and one more for every %d other posts. A feed that keeps "
+               "asking loses its followers; add value or dialogue posts (tips, answers, stories, "
+               "shares) before the next promo, or move this one later."),
+             c->pol.mix_window_days, ny, np, no, mix, ratio);
     list_window(c, v, y, y->lo_mix, y->cpos + 1, 1);
 }
 
@@ -347,15 +355,15 @@ static void p7_emit(struct ctx *c, const struct item *y, int day, size_t count, 
     post_name(ny, sizeof(ny), y, 0);
     if(day)
         snprintf(v->message, sizeof(v->message),
-                 "Too many posts in one day: with %s there are %zu posts on this channel within 24 "
-                 "hours, and the limit is %d. Followers mute accounts that post too often. Move it to "
-                 "another day.",
+                 _("Too many posts in one day: with %s there are %zu posts on this channel within 24 "
+                   "hours, and the limit is %d. Followers mute accounts that post too often. Move it to "
+                   "another day."),
                  ny, count, c->pol.max_per_day);
     else
         snprintf(v->message, sizeof(v->message),
-                 "Too many posts in one hour: with %s there are %zu posts on this channel within 60 "
-                 "minutes, and the limit is %d. Bursts flood followers' feeds and bury each post. Move it to "
-                 "a later slot.",
+                 _("Too many posts in one hour: with %s there are %zu posts on this channel within 60 "
+                   "minutes, and the limit is %d. Bursts flood followers' feeds and bury each post. Move it "
+                   "to a later slot."),
                  ny, count, c->pol.max_per_hour);
     list_window(c, v, y, first, last, 0);
 }
@@ -371,9 +379,9 @@ static void p7c_emit(struct ctx *c, const struct item *y, const struct item *x)
     apart(ap, sizeof(ap), x->p->at, y->p->at);
     duration(gap, sizeof(gap), c->win_gap);
     snprintf(v->message, sizeof(v->message),
-             "Two promo posts too close together: %s and %s are both promo posts on this channel, %s; "
-             "promo posts need at least %s between them. Back-to-back sales pitches feel like "
-             "spam. Move one of them, or put a value or dialogue post in between.",
+             _("Two promo posts too close together: %s and %s are both promo posts on this channel, %s; "
+               "promo posts need at least %s between them. Back-to-back sales pitches feel like "
+               "spam. Move one of them, or put a value or dialogue post in between."),
              ny, nx, ap, gap);
     list_post(v, y);
     list_post(v, x);
@@ -402,9 +410,9 @@ static void p8a_emit(struct ctx *c, const struct item *y, const struct item *x)
     net_name(netx, sizeof(netx), x->p);
     apart(ap, sizeof(ap), x->p->at, y->p->at);
     snprintf(v->message, sizeof(v->message),
-             "Same text on two networks: %s (%s) and %s (%s) say exactly the same thing, %s. "
-             "People who follow you on both see it twice, and it reads as automated. Write a "
-             "variant for one of the networks.",
+             _("Same text on two networks: %s (%s) and %s (%s) say exactly the same thing, %s. "
+               "People who follow you on both see it twice, and it reads as automated. Write a "
+               "variant for one of the networks."),
              ny, nety, nx, netx, ap);
     list_post(v, y);
     list_post(v, x);
@@ -455,10 +463,10 @@ static void p8b_check(struct ctx *c, const struct item *y)
         return;
     if(strcasecmp(y->p->network, "bluesky") == 0) {
         limit = c->pol.bluesky_limit;
-        note = "Bluesky counts each emoji, flag or accented letter as one";
+        note = _("Bluesky counts each emoji, flag or accented letter as one");
     } else if(strcasecmp(y->p->network, "mastodon") == 0) {
         limit = c->pol.mastodon_limit;
-        note = "Mastodon counts each link as 23, however long it is";
+        note = _("Mastodon counts each link as 23, however long it is");
     } else {
         return;
     }
@@ -474,13 +482,13 @@ static void p8b_check(struct ctx *c, const struct item *y)
     net_name(net, sizeof(net), y->p);
     if(len < 0)
         snprintf(v->message, sizeof(v->message),
-                 "The text of %s contains broken characters (it is not valid UTF-8), so %s cannot "
-                 "count or show it and will refuse it. Paste or type the text again.",
+                 _("The text of %s contains broken characters (it is not valid UTF-8), so %s cannot "
+                   "count or show it and will refuse it. Paste or type the text again."),
                  ny, net);
     else
         snprintf(v->message, sizeof(v->message),
-                 "Too long for %s: %s has %ld characters and the limit is %d (%s). %s will refuse "
-                 "the post; shorten it by %ld characters.",
+                 _("Too long for %s: %s has %ld characters and the limit is %d (%s). %s will refuse "
+                   "the post; shorten it by %ld characters."),
                  net, ny, len, limit, note, net, len - limit);
     list_post(v, y);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/slots.h"
+#include "util/i18n.h"
 #include "util/buf.h"
 #include "store/store.h"
 
@@ -356,6 +357,11 @@ int core_channel_get(struct core *c, int64_t ws, int64_t id, struct store_channe
  * never returned: an audit write never undoes the action it records. */
 void core_audit(struct core *c, const struct actor *a, int64_t ws, const char *action,
                 const char *target, json_t *detail);
+/* Fills e with who (a), where (ws), what (action, target) and when (now), without a
+ * detail: an entry the store writes in the transaction of what it records
+ * (store_post_insert_audited). */
+void core_audit_entry(const struct actor *a, int64_t ws, const char *action, const char *target,
+                      struct store_audit *e);
 
 /* ---- JSON views, the objects of docs/api.md (core/view.c). New references. ---- */
 
@@ -385,9 +391,9 @@ void view_for_role(const char *role);
 /* text, or generic when this thread's views are for a role without perm. Borrowed. */
 const char *view_peer_text(const char *text, unsigned perm, const char *generic);
 
-#define VIEW_CHANNEL_ERROR_HIDDEN "The channel needs attention; an editor can see why."
-#define VIEW_PUBLISH_ERROR_HIDDEN "Publishing failed; an editor can see why."
-#define VIEW_RETRY_ERROR_HIDDEN "The last attempt to publish failed; an editor can see why."
-#define VIEW_COUNTS_ERROR_HIDDEN "Reading the counts failed; an editor can see why."
+#define VIEW_CHANNEL_ERROR_HIDDEN N_("The channel needs attention; an editor can see why.")
+#define VIEW_PUBLISH_ERROR_HIDDEN N_("Publishing failed; an editor can see why.")
+#define VIEW_RETRY_ERROR_HIDDEN N_("The last attempt to publish failed; an editor can see why.")
+#define VIEW_COUNTS_ERROR_HIDDEN N_("Reading the counts failed; an editor can see why.")
 
 #endif

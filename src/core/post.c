@@ -5,6 +5,7 @@
  */
 #include "core/post.h"
 #include "core/checks.h"
+#include "core/plan.h"
 #include "core/series.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -15,6 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* The network a channel posts to, for the checks: Bluesky and Mastodon are networks; a
+ * file or a webhook is not (its posts are compared within the channel only, P5, and the
+ * rules about networks, P8, leave them alone). */
+static const char *network_of(const struct store_channel *ch)
+{
+    return ch && (!strcmp(ch->kind, "bluesky") || !strcmp(ch->kind, "mastodon")) ? ch->kind : "";
+}
 
 static const char *categories[] = {"value", "promo", "personal", "share", "dialogue"};
 
@@ -103,33 +113,21 @@ static void new_key(char out[48])
     snprintf(out, 48, "smt-%s", hex);
 }
 
-/* Instants already used on a channel from `from` on (scheduled, in flight or published),
- * sorted; the caller frees *out. */
+/* Instants already used on a channel from `from` on, a little over a year ahead
+ * (scheduled, in flight or published), ascending and distinct; the caller frees *out. */
 static int taken_times(struct core *c, int64_t channel, int64_t from, int64_t **out, size_t *n)
 {
-    struct store_occurrence *occ = NULL;
-    size_t cnt = 0, k = 0;
-    int rc = store_occurrence_list(c->st, 0, 0, channel, from, from + 400 * 86400, 0, 20000, &occ, &cnt);
-    *out = NULL;
-    *n = 0;
-    if(rc)
-        return rc;
-    *out = malloc(sizeof(**out) * (cnt ? cnt : 1));
-    if(!*out) {
-        free(occ);
-        return SAM_ENOMEM;
-    }
-    for(size_t i = 0; i < cnt; i++)
-        if(strcmp(occ[i].state, "cancelled") && strcmp(occ[i].state, "failed"))
-            (*out)[k++] = occ[i].planned_at;
-    *n = k;
-    free(occ);
-    return SAM_OK;
+    int64_t freed;
+    return store_channel_taken(c->st, channel, from - 1, from + 400 * 86400, out, n, &freed);
 }
 
+/* Where the copy for ch goes. *found (may be NULL) gets what plan_taken needs when it is
+ * the channel's next free slot (found->store 0 otherwise). */
 static int place(struct core *c, const struct post_input *in, const struct store_channel *ch, int64_t now,
-                 int64_t *at)
+                 int64_t *at, struct plan_found *found)
 {
+    if(found)
+        memset(found, 0, sizeof(*found));
     if(in->schedule == POST_NOW) {
         *at = now;
         return SAM_OK;
@@ -142,19 +140,15 @@ static int place(struct core *c, const struct post_input *in, const struct store
         *at = in->at < now ? now : in->at;
         return SAM_OK;
     }
-    /* The next slot of this channel that no other occurrence holds. */
+    /* The next slot of this channel that no other occurrence holds (core/plan.c). */
     struct slot s[SLOTS_MAX];
-    size_t n, ntaken;
-    int64_t *taken;
+    size_t n;
     int rc;
     core_channel_slots(ch, s, &n);
     if(n == 0)
         return sam_fail_field(SAM_EINVAL, "schedule", "channel \"%s\" has no posting slots: add some or pick a time",
                               ch->name);
-    if((rc = taken_times(c, ch->id, now, &taken, &ntaken)))
-        return rc;
-    rc = slots_next_free(s, n, ch->timezone, now, taken, ntaken, at);
-    free(taken);
+    rc = plan_next_slot(c, ch, s, n, now, at, found);
     if(rc == SAM_ENOTFOUND)
         return sam_fail_field(SAM_EINVAL, "schedule", "every slot of \"%s\" in the coming year is taken", ch->name);
     return rc;
@@ -202,28 +196,37 @@ static int fill_post(struct store_post *out, int64_t ws, const struct actor *a, 
 struct context {
     struct check_post *items;
     char **texts;
+    int64_t *occ;                   /* occ[i]: the occurrence items[i] is */
     size_t n, cap;
     struct store_channel *channels; /* cache of the workspace's channels */
     size_t nchannels;
 };
 
-static void context_free(struct context *x)
+/* Empties x of its items (the channels stay). */
+static void context_clear(struct context *x)
 {
     for(size_t i = 0; i < x->n; i++)
         free(x->texts[i]);
+    x->n = 0;
+}
+
+static void context_free(struct context *x)
+{
+    context_clear(x);
     free(x->texts);
     free(x->items);
+    free(x->occ);
     store_channel_list_free(x->channels, x->nchannels);
     memset(x, 0, sizeof(*x));
 }
 
-
-static int context_add(struct context *x, const struct check_post *cp, const char *text)
+static int context_add(struct context *x, const struct check_post *cp, const char *text, int64_t occ)
 {
     if(x->n == x->cap) {
         size_t cap = x->cap ? x->cap * 2 : 64;
         struct check_post *it = realloc(x->items, cap * sizeof(*it));
         char **tx;
+        int64_t *oc;
         if(!it)
             return SAM_ENOMEM;
         x->items = it;
@@ -231,6 +234,10 @@ static int context_add(struct context *x, const struct check_post *cp, const cha
         if(!tx)
             return SAM_ENOMEM;
         x->texts = tx;
+        oc = realloc(x->occ, cap * sizeof(*oc));
+        if(!oc)
+            return SAM_ENOMEM;
+        x->occ = oc;
         x->cap = cap;
     }
     x->texts[x->n] = strdup(text ? text : "");
@@ -238,8 +245,36 @@ static int context_add(struct context *x, const struct check_post *cp, const cha
         return SAM_ENOMEM;
     x->items[x->n] = *cp;
     x->items[x->n].text = x->texts[x->n];
+    x->occ[x->n] = occ;
     x->n++;
     return SAM_OK;
+}
+
+/* Adds what the store gave (items of channel ch) to x, each occurrence once. */
+static int context_add_items(struct context *x, const struct store_channel *ch, struct store_queue_item *items,
+                             size_t n)
+{
+    static const char *cats[] = {"value", "promo", "personal", "share", "dialogue"};
+    int rc = SAM_OK;
+    for(size_t i = 0; !rc && i < n; i++) {
+        struct store_post p = {.text = items[i].text, .variants = items[i].variants};
+        char *text;
+        size_t k;
+        for(k = 0; k < x->n && x->occ[k] != items[i].occurrence_id; k++)
+            ;
+        if(k < x->n)
+            continue; /* read by another of the ranges too */
+        text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
+        struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = network_of(ch),
+                                .at = items[i].at, .published = items[i].published};
+        /* The category must outlive the item: point at one of the five static names. */
+        for(k = 0; k < 5; k++)
+            if(!strcmp(items[i].category, cats[k]))
+                cp.category = cats[k];
+        rc = context_add(x, &cp, text ? text : items[i].text, items[i].occurrence_id);
+        free(text);
+    }
+    return rc;
 }
 
 /* Loads the workspace's scheduled, in-flight and published occurrences in [from, to):
@@ -271,16 +306,140 @@ static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, co
             if(!ch || is_wide || items[i].post_id == exclude_post)
                 continue; /* a wide channel is loaded whole in its own pass; a post is not its own neighbour */
             text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
-            struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = ch->kind,
+            struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = network_of(ch),
                                     .at = items[i].at, .published = items[i].published};
             /* The category must outlive the item: point at one of the five static names. */
             for(size_t k = 0; k < 5; k++)
                 if(!strcmp(items[i].category, cats[k]))
                     cp.category = cats[k];
-            rc = context_add(x, &cp, text ? text : items[i].text);
+            rc = context_add(x, &cp, text ? text : items[i].text, items[i].occurrence_id);
             free(text);
         }
         store_queue_items_free(items, n);
+    }
+    return rc;
+}
+
+/* Reads what r names of channel ch into x; *last_at (may be NULL) gets the time of the
+ * last item read (0 with none), *got how many were read. */
+static int context_range(struct core *c, struct context *x, const struct store_channel *ch,
+                         const struct store_queue_range *r, int64_t *last_at, size_t *got)
+{
+    struct store_queue_item *items = NULL;
+    size_t n = 0;
+    int rc = store_queue_near(c->st, r, &items, &n);
+    if(!rc)
+        rc = context_add_items(x, ch, items, n);
+    if(last_at)
+        *last_at = n ? items[n - 1].at : 0;
+    if(got)
+        *got = n;
+    store_queue_items_free(items, n);
+    return rc;
+}
+
+#define RANGE_ALL 200000 /* "every one in the range" (as store_queue_items reads) */
+
+/* Loads into x the posts the checks of candidate y can involve: what a load of the whole
+ * window (planned in [lo - 31 days, hi + 31 days) on the channels in wide, [lo - 8 days,
+ * hi + 8 days) on the others; without post self) would give them, narrowed to where each
+ * rule looks (checks.c; "within X" is less than X apart):
+ *   y's channel   P6 promo share over the mix window up to y, P7 the hour or day either
+ *                 side, P7c promo posts within the gap either side: every post in that
+ *                 range;
+ *   P5            y's network (or y's channel alone when it has none): a post counts when
+ *                 fewer than dup_last_k posts of the earlier one's channel come between, so
+ *                 on each such channel the last dup_last_k posts up to y, and after y only
+ *                 up to y's channel's dup_last_k-th post after it (all within the window);
+ *   P8a           the other networks' channels within the cross-post window either side.
+ * Each is a range of an index (store_queue_near), so the cost follows these windows, not
+ * the length of the queue. On a channel, the posts read are a run of consecutive ones
+ * (the last k up to an instant, or every one in a range), which is what keeps the counts
+ * between two posts (P5) the same as over the whole window. */
+static int context_near(struct core *c, struct context *x, const struct check_policy *pol, const struct check_post *y,
+                        int64_t lo, int64_t hi, const int64_t *wide, size_t nwide, int64_t self)
+{
+    const int64_t day = 86400;
+    const struct store_channel *yc = core_channel_find(x->channels, x->nchannels, y->channel_id);
+    const char *net = network_of(yc);
+    int promo = y->category && !strcmp(y->category, "promo");
+    int64_t t = y->at, back = 0, ahead = 0, mix = pol->mix_window_days > 0 ? pol->mix_window_days * day : 0;
+    int64_t gap = pol->promo_gap_minutes > 0 ? pol->promo_gap_minutes * 60 : 0;
+    int64_t dup = pol->dup_window_days > 0 ? pol->dup_window_days * day : 0;
+    int64_t cross = pol->crosspost_minutes > 0 ? pol->crosspost_minutes * 60 : 0, until = t + dup - 1;
+    int k = pol->dup_last_k > 0 ? pol->dup_last_k : 0, rc = SAM_OK;
+
+    if(!yc)
+        return SAM_OK; /* not one of the workspace's channels: nothing of it was loaded before either */
+    /* y's own channel: the caps (an hour or a day either side), the promo gap and mix. */
+    if(pol->max_per_day > 0)
+        back = ahead = day;
+    else if(pol->max_per_hour > 0)
+        back = ahead = 3600;
+    if(promo && gap > back)
+        back = gap;
+    if(promo && gap > ahead)
+        ahead = gap;
+    if(promo && pol->mix_ratio > 0 && mix > back)
+        back = mix;
+    {
+        /* y's channel is one of the post's own (wide) channels. */
+        struct store_queue_range r = {.channel = yc->id, .planned_from = lo - 31 * day, .planned_to = hi + 31 * day,
+                                      .exclude_post = self};
+        if(back || ahead) {
+            r.from = t - (back ? back - 1 : 0);
+            r.to = t + (ahead ? ahead - 1 : 0);
+            r.limit = RANGE_ALL;
+            rc = context_range(c, x, yc, &r, NULL, NULL);
+        }
+        if(!rc && k && dup) {
+            int64_t kth = 0;
+            size_t got = 0;
+            r.from = t - dup + 1;
+            r.to = t;
+            r.limit = k;
+            r.last = 1;
+            rc = context_range(c, x, yc, &r, NULL, NULL);
+            r.from = t + 1;
+            r.to = until;
+            r.last = 0;
+            if(!rc)
+                rc = context_range(c, x, yc, &r, &kth, &got);
+            if(!rc && got == (size_t)k)
+                until = kth; /* a post after y's channel's k-th next one has k of them between */
+        }
+    }
+    /* The other channels: y's network (P5), the other networks (P8a). */
+    for(size_t i = 0; !rc && i < x->nchannels; i++) {
+        const struct store_channel *ch = &x->channels[i];
+        const char *cn = network_of(ch);
+        int is_wide = 0;
+        for(size_t j = 0; j < nwide && !is_wide; j++)
+            is_wide = wide[j] == ch->id;
+        struct store_queue_range r = {.channel = ch->id, .planned_from = lo - (is_wide ? 31 : 8) * day,
+                                      .planned_to = hi + (is_wide ? 31 : 8) * day, .exclude_post = self};
+        if(ch->id == y->channel_id || !net[0] || !cn[0])
+            continue; /* no network: its posts meet only its own channel's (P5), and no P8 */
+        if(!strcasecmp(cn, net)) {
+            if(!k || !dup)
+                continue;
+            r.from = t - dup + 1;
+            r.to = t;
+            r.limit = k;
+            r.last = 1;
+            rc = context_range(c, x, ch, &r, NULL, NULL);
+            r.from = t + 1;
+            r.to = until;
+            r.limit = RANGE_ALL;
+            r.last = 0;
+            if(!rc)
+                rc = context_range(c, x, ch, &r, NULL, NULL);
+        } else if(cross) {
+            r.from = t - cross + 1;
+            r.to = t + cross - 1;
+            r.limit = RANGE_ALL;
+            rc = context_range(c, x, ch, &r, NULL, NULL);
+        }
     }
     return rc;
 }
@@ -338,17 +497,23 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
             hi = at[i];
     }
     if(!rc)
-        rc = context_load(c, ws, lo - 31 * 86400, hi + 31 * 86400, in->channels, in->nchannels, lo - 8 * 86400,
-                          hi + 8 * 86400, self, &x);
-    if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
-        rc = SAM_ENOMEM;
+        rc = store_channel_list(c->st, ws, NULL, 0, 10000, &x.channels, &x.nchannels);
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
         const struct store_channel *ch = core_channel_find(x.channels, x.nchannels, cands[i].channel_id);
         struct check_policy pol;
         size_t k = 0, count = 0;
-        cands[i].network = ch ? ch->kind : "";
+        cands[i].network = network_of(ch);
         cands[i].text = in->text;
         cands[i].category = in->category ? in->category : "value";
+        policy_for(&pol, w.mix_preset, ch);
+        /* Each copy meets the posts around it (context_near), read for it alone. */
+        context_clear(&x);
+        rc = context_near(c, &x, &pol, &cands[i], lo, hi, in->channels, in->nchannels, self);
+        free(others);
+        if(!rc && !(others = calloc(x.n + in->nchannels, sizeof(*others))))
+            rc = SAM_ENOMEM;
+        if(rc)
+            break;
         for(size_t j = 0; j < x.n; j++)
             others[k++] = x.items[j];
         /* The post's other channels count too (the cross-post check). */
@@ -356,12 +521,11 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
             if(j != i) {
                 const struct store_channel *cj = core_channel_find(x.channels, x.nchannels, cands[j].channel_id);
                 others[k] = cands[j];
-                others[k].network = cj ? cj->kind : "";
+                others[k].network = network_of(cj);
                 others[k].text = in->text;
                 others[k].category = cands[i].category;
                 k++;
             }
-        policy_for(&pol, w.mix_preset, ch);
         rc = checks_candidate(&pol, &cands[i], others, k, found, 32, &count);
         for(size_t v = 0; !rc && v < count && v < 32; v++) {
             json_array_append_new(*violations, violation_json(&found[v], cands[i].channel_id, cands[i].at));
@@ -407,7 +571,7 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
                                 (long long)in->channels[i]);
         if(rc)
             break;
-        rc = place(c, in, &ch, now, &at[i]);
+        rc = place(c, in, &ch, now, &at[i], NULL);
         store_channel_cleanup(&ch);
     }
     return rc ? rc : check_at(c, ws, in, at, 0, violations, blocked);
@@ -464,10 +628,27 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
     return rc;
 }
 
+/* The detail of a post.create audit entry, once the post has its id. */
+struct create_detail {
+    const struct store_post *p;
+    size_t n;
+};
+
+static char *create_detail(void *arg)
+{
+    const struct create_detail *cd = arg;
+    json_t *d = json_pack("{s:I, s:s, s:i, s:s?}", "post_id", (json_int_t)cd->p->id, "state", cd->p->state,
+                          "occurrences", (int)cd->n, "override_reason", cd->p->override_reason);
+    char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    return text;
+}
+
 static int post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
                        int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                        json_t **violations)
 {
+    struct plan_found marks[POST_CHANNELS_MAX];
     char *variants = NULL;
     struct store_occurrence *o = NULL;
     size_t n = 0;
@@ -509,7 +690,7 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
                 rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" is a %s channel: it listens, it cannot publish",
                                     ch.name, ch.kind);
             if(!rc)
-                rc = place(c, in, &ch, now, &o[i].planned_at);
+                rc = place(c, in, &ch, now, &o[i].planned_at, &marks[i]);
             o[i].channel_id = ch.id;
             new_key(o[i].idempotency_key);
             store_channel_cleanup(&ch);
@@ -534,13 +715,22 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
     if(rc)
         goto fail;
-    rc = store_post_insert(c->st, out, o, n);
+    out->id = in->draft_id; /* 0: a new post; else the draft becomes this one */
+    {
+        /* The post and its audit entry in one transaction (one commit). */
+        struct store_audit e;
+        struct create_detail cd = {out, n};
+        core_audit_entry(a, ws,
+                         in->draft_id ? (out->override_reason ? "post.schedule_draft.override" : "post.schedule_draft")
+                                      : (out->override_reason ? "post.create.override" : "post.create"),
+                         out->category, &e);
+        rc = store_post_insert_audited(c->st, out, o, n, &e, create_detail, &cd);
+    }
     if(rc)
         goto fail;
-    json_t *d = json_pack("{s:I, s:s, s:i, s:s?}", "post_id", (json_int_t)out->id, "state", out->state,
-                          "occurrences", (int)n, "override_reason", out->override_reason);
-    core_audit(c, a, ws, out->override_reason ? "post.create.override" : "post.create", out->category, d);
-    json_decref(d);
+    for(size_t i = 0; i < n; i++)
+        if(marks[i].store)
+            plan_taken(c, &marks[i]);
     *occ = o;
     *nocc = n;
     for(size_t i = 0; i < n; i++)
@@ -556,9 +746,51 @@ fail:
     return rc;
 }
 
+/* Why fewer copies fit on a channel than were asked, in words; "" when all fit. */
+static void plan_message(char *b, size_t n, const char *channel, size_t asked, size_t planned,
+                         const struct series_stats *st, int gap_minutes)
+{
+    char why[600] = "", part[200];
+    size_t used = 0;
+    if(planned >= asked) {
+        b[0] = '\0';
+        return;
+    }
+    if(st->slots < asked) {
+        snprintf(part, sizeof(part),
+                 n_("the channel has only %zu posting slot in that time", "the channel has only %zu posting slots in that time",
+                    st->slots),
+                 st->slots);
+        used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", part);
+    }
+    if(st->adjacent && used < sizeof(why))
+        used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "",
+                                 _("copies never take two of its slots in a row, so other posts can sit between them"));
+    if(st->gap && used < sizeof(why)) {
+        if(gap_minutes % 60 == 0)
+            snprintf(part, sizeof(part), n_("copies stay at least %d hour apart", "copies stay at least %d hours apart",
+                                            (unsigned long)(gap_minutes / 60)),
+                     gap_minutes / 60);
+        else
+            snprintf(part, sizeof(part), n_("copies stay at least %d minute apart", "copies stay at least %d minutes apart",
+                                            (unsigned long)gap_minutes),
+                     gap_minutes);
+        used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", part);
+    }
+    if(st->taken && used < sizeof(why)) {
+        snprintf(part, sizeof(part), n_("%zu of its slots holds another post", "%zu of its slots hold other posts", st->taken),
+                 st->taken);
+        used += (size_t)snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "", part);
+    }
+    if(!used)
+        snprintf(why, sizeof(why), "%s", _("the copies a day leave no more room"));
+    snprintf(b, n, _("%zu of the %zu copies asked for fit on \"%s\": %s. Add posting slots to the channel, or ask for fewer copies a day."),
+             planned, asked, channel, why);
+}
+
 static int series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
                          int64_t now, struct store_post *post, struct store_series *series,
-                         struct store_occurrence **occ, size_t *nocc)
+                         struct store_occurrence **occ, size_t *nocc, json_t *plan, json_t **violations)
 {
     const struct post_input *pi = &in->post;
     struct series_rule rule;
@@ -603,7 +835,8 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     for(size_t i = 0; !rc && i < pi->nchannels; i++) {
         struct store_channel ch;
         struct slot s[SLOTS_MAX];
-        size_t ns, ntaken = 0, cnt = 0;
+        struct series_stats st;
+        size_t ns, ntaken = 0, cnt = 0, asked;
         int64_t *taken = NULL;
         for(size_t j = 0; j < i; j++)
             if(pi->channels[j] == pi->channels[i])
@@ -622,8 +855,27 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
         if(!rc)
             rc = taken_times(c, ch.id, now, &taken, &ntaken);
         if(!rc)
-            rc = series_plan(&rule, s, ns, ch.timezone, taken, ntaken, times, SERIES_COPIES_MAX, &cnt);
-        if(!rc && cnt == 0)
+            rc = series_plan_stats(&rule, s, ns, ch.timezone, taken, ntaken, times, SERIES_COPIES_MAX, &cnt, &st);
+        /* What was asked: the count, or per_day for each day of the series' time. */
+        asked = in->count ? (size_t)in->count
+                          : (size_t)rule.per_day * (size_t)((rule.end - rule.start + 86399) / 86400);
+        if(asked > SERIES_COPIES_MAX)
+            asked = SERIES_COPIES_MAX;
+        if(!rc && plan) {
+            char msg[900];
+            json_t *e;
+            plan_message(msg, sizeof(msg), ch.name, asked, cnt, &st, rule.gap_minutes);
+            e = json_pack("{s:I, s:I, s:I}", "channel_id", (json_int_t)ch.id, "asked", (json_int_t)asked, "planned",
+                          (json_int_t)cnt);
+            if(e && cnt) {
+                json_object_set_new(e, "first", view_time(times[0]));
+                json_object_set_new(e, "last", view_time(times[cnt - 1]));
+            }
+            if(e && msg[0])
+                json_object_set_new(e, "message", json_string(msg));
+            json_array_append_new(plan, e);
+        }
+        if(!rc && cnt == 0 && !in->dry_run)
             rc = sam_fail_field(SAM_EINVAL, "channels", "no slot of \"%s\" fits the series: add slots or widen it",
                                 ch.name);
         firsts[i] = cnt ? times[0] : now;
@@ -647,8 +899,20 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
         struct post_input first = *pi;
         first.schedule = POST_AT;
         rc = check_at(c, ws, &first, firsts, 0, &found, &blocked);
+        if(!rc && in->dry_run) {
+            if(violations)
+                *violations = found;
+            else
+                json_decref(found);
+            free(variants);
+            free(times);
+            free(o);
+            return SAM_OK;
+        }
         if(!rc)
             rc = judge_checks(found, blocked, pi->override_reason, NULL);
+        if(!rc && violations)
+            *violations = json_incref(found);
         json_decref(found);
         if(rc)
             goto fail;
@@ -690,7 +954,44 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
     /* Planning (placement, checks, insert) runs under the installation's planning lock,
      * so two posts planned at once, by any process, see each other. */
     struct store_lock *lk;
-    int rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    struct store_post draft;
+    struct post_input merged;
+    int rc;
+    memset(&draft, 0, sizeof(draft));
+    if(in->draft_id) {
+        /* The draft's content where the caller gave none. */
+        rc = core_post_get(c, ws, in->draft_id, &draft);
+        if(!rc && strcmp(draft.state, "draft"))
+            rc = sam_fail(SAM_ECONFLICT, "the post is no longer a draft");
+        if(!rc && in->schedule == POST_DRAFT)
+            rc = sam_fail_field(SAM_EINVAL, "schedule", "say when: \"now\", \"next_slot\" or a time");
+        if(rc) {
+            store_post_cleanup(&draft);
+            return rc;
+        }
+        merged = *in;
+        if(!merged.text)
+            merged.text = draft.text;
+        if(!merged.link)
+            merged.link = draft.link;
+        if(!merged.category)
+            merged.category = draft.category;
+        if(!merged.campaign)
+            merged.campaign = draft.campaign;
+        json_t *vars = NULL;
+        if(!merged.variants && draft.variants && (vars = json_loads(draft.variants, 0, NULL)))
+            merged.variants = vars;
+        in = &merged;
+        rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+        if(!rc) {
+            rc = post_create(c, a, ws, in, now, out, occ, nocc, violations);
+            store_unlock(lk);
+        }
+        json_decref(vars);
+        store_post_cleanup(&draft);
+        return rc;
+    }
+    rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
     if(rc)
         return rc;
     rc = post_create(c, a, ws, in, now, out, occ, nocc, violations);
@@ -700,14 +1001,26 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
 
 int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
                        int64_t now, struct store_post *post, struct store_series *series,
-                       struct store_occurrence **occ, size_t *nocc)
+                       struct store_occurrence **occ, size_t *nocc, json_t **plan, json_t **violations)
 {
     struct store_lock *lk;
-    int rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
-    if(rc)
-        return rc;
-    rc = series_create(c, a, ws, in, now, post, series, occ, nocc);
-    store_unlock(lk);
+    json_t *p = json_array();
+    int rc;
+    if(violations)
+        *violations = NULL;
+    if(plan)
+        *plan = NULL;
+    if(!p)
+        return SAM_ENOMEM;
+    rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    if(!rc) {
+        rc = series_create(c, a, ws, in, now, post, series, occ, nocc, p, violations);
+        store_unlock(lk);
+    }
+    if(!rc && plan)
+        *plan = p;
+    else
+        json_decref(p);
     return rc;
 }
 
@@ -736,6 +1049,80 @@ int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out
     }
     if(rc == SAM_ENOTFOUND)
         return sam_fail(rc, "post %lld not found", (long long)id);
+    return rc;
+}
+
+static int occurrence_move(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t at,
+                           const char *override_reason, int64_t now, struct store_occurrence *out,
+                           json_t **violations)
+{
+    struct store_post p;
+    json_t *found = NULL, *vars = NULL, *d;
+    int blocked = 0, rc = store_occurrence_get(c->st, id, out);
+    int64_t from;
+    if(!rc && out->workspace_id != ws)
+        rc = sam_fail(SAM_ENOTFOUND, "%s", _("no such post"));
+    if(!rc && strcmp(out->state, "scheduled"))
+        rc = sam_fail(SAM_ECONFLICT, "only a scheduled post can be moved; this one has gone out, is going out or was "
+                                     "cancelled");
+    if(!rc && at < now - 60)
+        rc = sam_fail_field(SAM_EINVAL, "planned_at", "choose a time from now on");
+    if(!rc && at > now + 2 * 366 * 86400)
+        rc = sam_fail_field(SAM_EINVAL, "planned_at", "a post can be planned at most two years ahead");
+    if(rc)
+        return rc;
+    if(at < now)
+        at = now;
+    rc = core_post_get(c, ws, out->post_id, &p);
+    if(rc)
+        return rc;
+    {
+        /* The copy faces the checks at its new place, as a new post would there (its post's
+         * other copies are not its neighbours). */
+        struct post_input chk = {.text = p.text, .link = p.link, .category = p.category, .campaign = p.campaign,
+                                 .channels = &out->channel_id, .nchannels = 1, .schedule = POST_AT, .at = at};
+        if(p.variants && (vars = json_loads(p.variants, 0, NULL)))
+            chk.variants = vars;
+        rc = check_at(c, ws, &chk, &at, p.id, &found, &blocked);
+        if(!rc)
+            rc = judge_checks(found, blocked, override_reason, violations);
+        json_decref(found);
+        json_decref(vars);
+    }
+    store_post_cleanup(&p);
+    if(rc)
+        return rc;
+    from = out->planned_at;
+    rc = store_occurrence_move(c->st, id, at, now);
+    if(rc)
+        return rc;
+    out->planned_at = at;
+    out->next_attempt_at = 0;
+    out->wait_reason[0] = '\0';
+    out->wait_limit = 0;
+    d = json_pack("{s:I, s:I, s:I, s:o, s:o, s:s?}", "occurrence_id", (json_int_t)id, "post_id",
+                  (json_int_t)out->post_id, "channel_id", (json_int_t)out->channel_id, "from", view_time(from), "to",
+                  view_time(at), "override_reason", blocked ? override_reason : NULL);
+    core_audit(c, a, ws, blocked ? "occurrence.move.override" : "occurrence.move", NULL, d);
+    json_decref(d);
+    if(at <= now)
+        core_due(c);
+    return SAM_OK;
+}
+
+int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t at,
+                         const char *override_reason, int64_t now, struct store_occurrence *out,
+                         json_t **violations)
+{
+    struct store_lock *lk;
+    int rc;
+    if(violations)
+        *violations = NULL;
+    rc = store_lock(c->st, STORE_LOCK_PLAN, &lk);
+    if(rc)
+        return rc;
+    rc = occurrence_move(c, a, ws, id, at, override_reason, now, out, violations);
+    store_unlock(lk);
     return rc;
 }
 
@@ -878,6 +1265,57 @@ json_t *view_post(const struct store_post *p)
     return o;
 }
 
+/* {"reason","limit","message","until"} of an occurrence held by its channel's cap (not a
+ * failure, and said as what it is), with "expected": true when it is an estimate. */
+static json_t *waiting_json(const char *reason, int64_t limit, int64_t until, int expected)
+{
+    char why[240];
+    if(!strcmp(reason, "hour_cap"))
+        snprintf(why, sizeof(why),
+                 n_("This channel may post %lld time an hour, and that is used up: it goes out when the hour "
+                    "allows.",
+                    "This channel may post %lld times an hour, and that is used up: it goes out when the hour "
+                    "allows.",
+                    (unsigned long)limit),
+                 (long long)limit);
+    else
+        snprintf(why, sizeof(why),
+                 n_("This channel may post %lld time a day, and that is used up: it goes out when the day "
+                    "allows.",
+                    "This channel may post %lld times a day, and that is used up: it goes out when the day "
+                    "allows.",
+                    (unsigned long)limit),
+                 (long long)limit);
+    json_t *j = json_pack("{s:s, s:I, s:s, s:o}", "reason", reason, "limit", (json_int_t)limit, "message", why,
+                          "until", view_time(until));
+    if(j && expected)
+        json_object_set_new(j, "expected", json_true());
+    return j;
+}
+
+int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j)
+{
+    struct store_channel ch;
+    int64_t due = o->next_attempt_at > o->planned_at ? o->next_attempt_at : o->planned_at, at, limit;
+    char reason[16];
+    int rc;
+    if(!j || strcmp(o->state, "scheduled") || o->wait_reason[0])
+        return SAM_OK;
+    if(due < now)
+        due = now;
+    rc = store_channel_get(c->st, o->channel_id, &ch);
+    if(rc)
+        return rc == SAM_ENOTFOUND ? SAM_OK : rc;
+    rc = store_occurrence_expected(c->st, o->channel_id, o->id, due, ch.max_per_hour, ch.max_per_day, &at, reason,
+                                   &limit);
+    store_channel_cleanup(&ch);
+    if(!rc && reason[0]) {
+        json_object_set_new(j, "expected_at", view_time(at));
+        json_object_set_new(j, "waiting", waiting_json(reason, limit, at, 1));
+    }
+    return rc;
+}
+
 json_t *view_occurrence(const struct store_occurrence *o)
 {
     json_t *j = json_pack("{s:I, s:I, s:I, s:i, s:o, s:s, s:i}", "id", (json_int_t)o->id, "post_id",
@@ -900,6 +1338,8 @@ json_t *view_occurrence(const struct store_occurrence *o)
         json_object_set_new(j, "deleted_at", view_time(o->deleted_at));
     if(!strcmp(o->state, "scheduled") && o->next_attempt_at > o->planned_at)
         json_object_set_new(j, "next_attempt_at", view_time(o->next_attempt_at));
+    if(!strcmp(o->state, "scheduled") && o->wait_reason[0])
+        json_object_set_new(j, "waiting", waiting_json(o->wait_reason, o->wait_limit, o->next_attempt_at, 0));
     if(o->series_id)
         json_object_set_new(j, "series_id", json_integer(o->series_id));
     return j;

@@ -23,6 +23,7 @@ struct post_input {
     int schedule;                /* enum post_schedule */
     int64_t at;                  /* for POST_AT */
     const char *override_reason; /* skip blocking checks, audited */
+    int64_t draft_id;            /* create: schedule this draft (its id stays) instead of a new post */
 };
 
 #define POST_TEXT_MAX 10000      /* characters of the text and of each variant */
@@ -35,6 +36,10 @@ struct post_input {
  * *violations (when not NULL; a new reference, caller releases) gets what they found.
  * A blocking violation stops it with SAM_EINVAL, field "checks", unless
  * in->override_reason is given (then it goes ahead and the override is audited). */
+/* With in->draft_id the draft is scheduled instead: text and the other content fields not
+ * given (NULL) keep the draft's, the checks and placement are a new post's, and the post
+ * keeps its id (SAM_ENOTFOUND for another workspace's, SAM_ECONFLICT when it is not a
+ * draft). */
 int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
                      int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                      json_t **violations);
@@ -50,6 +55,12 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
                    struct store_post *out);
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
+/* Moves a scheduled occurrence of workspace ws to `at` (from now to two years ahead), after
+ * the checks at its new place (P5-P8; a block needs override_reason, audited); *out gets
+ * it moved, *violations (when not NULL) what the checks found. */
+int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t at,
+                         const char *override_reason, int64_t now, struct store_occurrence *out,
+                         json_t **violations);
 /* A post of workspace ws (SAM_ENOTFOUND for another's). */
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
 
@@ -63,14 +74,20 @@ struct series_input {
     int count;               /* ... or this many copies per channel (default: 7 days) */
     int replace_previous;    /* delete the previous copy when the next goes out (P4) */
     int64_t start;           /* first copy at or after (0: now) */
+    int dry_run;             /* plan and check, store nothing */
 };
 
 #define SERIES_COPIES_MAX 1000 /* per channel */
 
-/* Plans and stores a series; *occ (caller frees) gets every copy on every channel. */
+/* Plans and stores a series; *occ (caller frees) gets every copy on every channel.
+ * *plan (when not NULL; a new reference) gets one entry per channel: {"channel_id",
+ * "asked","planned","first","last","message"?}, the message saying in words why fewer
+ * copies fit than were asked; *violations (when not NULL) what the checks found. With
+ * in->dry_run nothing is stored and a blocking check does not fail it (it is in
+ * *violations). */
 int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,
                        int64_t now, struct store_post *post, struct store_series *series,
-                       struct store_occurrence **occ, size_t *nocc);
+                       struct store_occurrence **occ, size_t *nocc, json_t **plan, json_t **violations);
 json_t *view_series(const struct store_series *s);
 
 /* The text an occurrence publishes: variant 0 is the post's text, k its k-th variant
@@ -90,6 +107,11 @@ int core_ical_next(struct core_ical *it, struct buf *out, int *done);
 void core_ical_free(struct core_ical *it);
 
 json_t *view_post(const struct store_post *p);
+/* For a scheduled occurrence not yet held by a cap: when its channel's caps let it go out
+ * (an estimate, store_occurrence_expected); when that is later than it is due, adds
+ * "waiting" {"reason","limit","message","until","expected":true} to its view j, so nothing
+ * says "now" of a post that will wait. */
+int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j);
 json_t *view_occurrence(const struct store_occurrence *o);
 
 #endif

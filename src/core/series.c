@@ -4,9 +4,18 @@
 #include "util/tz.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 int series_plan(const struct series_rule *r, const struct slot *s, size_t n, const char *zone,
                 const int64_t *taken, size_t ntaken, int64_t *out, size_t max, size_t *count)
+{
+    struct series_stats st;
+    return series_plan_stats(r, s, n, zone, taken, ntaken, out, max, count, &st);
+}
+
+int series_plan_stats(const struct series_rule *r, const struct slot *s, size_t n, const char *zone,
+                      const int64_t *taken, size_t ntaken, int64_t *out, size_t max, size_t *count,
+                      struct series_stats *st)
 {
     int64_t end = r->end ? r->end : r->start + 366 * 86400, last_t = INT64_MIN / 2, day_key = -1;
     int64_t week[SLOTS_MAX * 8 + 16];
@@ -15,6 +24,7 @@ int series_plan(const struct series_rule *r, const struct slot *s, size_t n, con
     int in_day = 0, rc;
 
     *count = 0;
+    memset(st, 0, sizeof(*st));
     if(r->per_day < 1 || r->per_day > 48)
         return sam_fail_field(SAM_EINVAL, "per_day", "per_day must be from 1 to 48");
     if(n == 0)
@@ -28,12 +38,21 @@ int series_plan(const struct series_rule *r, const struct slot *s, size_t n, con
         for(size_t i = 0; i < cnt && got < max; i++, idx++) {
             struct tz_civil c;
             int64_t t = week[i], key;
+            st->slots++;
             while(ti < ntaken && taken[ti] < t)
                 ti++;
-            if(ti < ntaken && taken[ti] == t)
+            if(ti < ntaken && taken[ti] == t) {
+                st->taken++;
                 continue; /* another post's slot: it sits between our copies */
-            if(idx == last_idx + 1 || t - last_t < (int64_t)r->gap_minutes * 60)
+            }
+            if(idx == last_idx + 1) {
+                st->adjacent++;
                 continue;
+            }
+            if(t - last_t < (int64_t)r->gap_minutes * 60) {
+                st->gap++;
+                continue;
+            }
             if((rc = tz_to_local(zone, t, &c)))
                 return rc;
             key = tz_days_from_civil(c.year, c.month, c.day);
@@ -41,8 +60,10 @@ int series_plan(const struct series_rule *r, const struct slot *s, size_t n, con
                 day_key = key;
                 in_day = 0;
             }
-            if(in_day >= r->per_day)
+            if(in_day >= r->per_day) {
+                st->per_day++;
                 continue;
+            }
             out[got++] = t;
             in_day++;
             last_t = t;

@@ -2,6 +2,7 @@
  * CLI's --json output alike, so both doors show the same thing. Secrets never appear, and
  * errors worded by a network reach only those who may act on them (view_peer_text). */
 #include "core/core.h"
+#include "util/i18n.h"
 #include "util/timeutil.h"
 
 #include <string.h>
@@ -19,7 +20,7 @@ const char *view_peer_text(const char *text, unsigned perm, const char *generic)
 {
     if(!text || !*text)
         return text;
-    return (audience & perm) == perm ? text : generic;
+    return (audience & perm) == perm ? text : _(generic);
 }
 
 json_t *view_time(int64_t t)

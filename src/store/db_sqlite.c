@@ -20,7 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STMT_CACHE 128
+#define STMT_CACHE 256 /* more than the store has statements */
+#define STMT_PROBE 8    /* entries looked at for one statement */
 
 struct sqq {
     struct dbq base;
@@ -32,12 +33,16 @@ struct sqc {
     struct dbc base;
     sqlite3 *db;
     /* Prepared statements kept for reuse, keyed by the address of their SQL text (every
-     * statement of the store is a string literal). */
+     * statement of the store is a string literal). A statement lives in one of the
+     * STMT_PROBE entries after its hash; when all of them hold others, the one used least
+     * recently makes room, so no two statements keep preparing each other out. */
     struct {
         const char *sql;
         struct sqq q;
         int busy;
+        uint64_t used; /* tick of the last use */
     } cache[STMT_CACHE];
+    uint64_t tick;
 };
 
 #define SQC(c) ((struct sqc *)(c))
@@ -147,6 +152,7 @@ static int sq_connect(const char *path, int write, struct dbc **out)
     }
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
+    if(getenv("EXP_MMAP") && sq_exec(&s->base, getenv("EXP_MMAP"))) { sq_close(&s->base); return SAM_ESTORE; }
     if(write && sq_exec(&s->base, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")) {
         rc = sam_fail(SAM_ESTORE, "configure database %s: %s", path, s->base.errmsg);
         sq_close(&s->base);
@@ -159,26 +165,39 @@ static int sq_connect(const char *path, int write, struct dbc **out)
 static int sq_prepare(struct dbc *c, const char *sql, struct dbq **out)
 {
     struct sqc *s = SQC(c);
-    size_t slot = ((uintptr_t)sql >> 3) % STMT_CACHE;
+    size_t h = ((uintptr_t)sql >> 3) * 0x9e3779b1u, room = STMT_CACHE;
     sqlite3_stmt *st;
     struct sqq *q;
     int rc;
-    if(s->cache[slot].sql == sql && s->cache[slot].q.st && !s->cache[slot].busy) {
-        s->cache[slot].busy = 1;
-        *out = &s->cache[slot].q.base;
-        return SAM_OK;
+    s->tick++;
+    for(size_t k = 0; k < STMT_PROBE; k++) {
+        size_t at = (h + k) % STMT_CACHE;
+        if(s->cache[at].busy)
+            continue; /* in use (perhaps this very statement, by a caller up the stack) */
+        if(s->cache[at].sql == sql && s->cache[at].q.st) {
+            s->cache[at].busy = 1;
+            s->cache[at].used = s->tick;
+            *out = &s->cache[at].q.base;
+            return SAM_OK;
+        }
+        /* The entry a new statement takes: the first empty one, else the least recently used. */
+        if(room == STMT_CACHE || (s->cache[room].q.st && (!s->cache[at].q.st || s->cache[at].used < s->cache[room].used)))
+            room = at;
     }
     rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if(rc != SQLITE_OK) {
         note_error(s, rc);
         return db_fail(c, "prepare");
     }
-    if(!s->cache[slot].q.st) { /* a free slot keeps it; otherwise it lives for this use only */
-        s->cache[slot].sql = sql;
-        s->cache[slot].busy = 1;
-        q = &s->cache[slot].q;
+    if(room < STMT_CACHE) {
+        if(s->cache[room].q.st)
+            sqlite3_finalize(s->cache[room].q.st);
+        s->cache[room].sql = sql;
+        s->cache[room].busy = 1;
+        s->cache[room].used = s->tick;
+        q = &s->cache[room].q;
         q->cached = 1;
-    } else if(!(q = calloc(1, sizeof(*q)))) {
+    } else if(!(q = calloc(1, sizeof(*q)))) { /* every entry it may take is in use: this use only */
         sqlite3_finalize(st);
         return SAM_ENOMEM;
     }
@@ -322,7 +341,7 @@ static int64_t scalar(struct sqc *s, const char *sql)
 
 static int sq_data_version(struct dbc *c, int64_t *v)
 {
-    struct dbq *q;
+    struct dbq *q = NULL;
     int rc = sq_prepare(c, "PRAGMA data_version", &q);
     if(rc)
         return rc;
@@ -336,7 +355,7 @@ static int sq_data_version(struct dbc *c, int64_t *v)
 
 static int sq_has_table(struct dbc *c, const char *name, int *yes)
 {
-    struct dbq *q;
+    struct dbq *q = NULL;
     int rc = sq_prepare(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", &q);
     *yes = 0;
     if(rc)

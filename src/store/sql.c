@@ -12,6 +12,7 @@
 #include "store/store_impl.h"
 #include "store/store.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/timeutil.h"
 
 #include <errno.h>
@@ -295,13 +296,41 @@ int store_workspace_insert(struct store *st, struct store_workspace *w)
     return rc;
 }
 
+/* What a person reads when the thing named `what` is not there: a whole sentence for each,
+ * so each translates as one. */
+static int not_found(const char *what)
+{
+    static const struct {
+        const char *what, *msg;
+    } msgs[] = {
+        {"workspace", N_("no such workspace")},
+        {"calendar feed", N_("no such calendar feed; it may have been replaced by a new link")},
+        {"account", N_("no such account")},
+        {"session", N_("no such session; log in again")},
+        {"token", N_("no such API token")},
+        {"channel", N_("no such channel")},
+        {"series", N_("no such series")},
+        {"post", N_("no such post")},
+        {"invitation", N_("no such invitation")},
+        {"invitations", N_("no such invitation")},
+        {"login challenge", N_("the login step has expired; log in again")},
+        {"member", N_("no such member")},
+        {"previous copy", N_("the previous copy is gone")},
+        {"recovery codes", N_("no recovery codes are set up")},
+    };
+    for(size_t i = 0; i < sizeof(msgs) / sizeof(msgs[0]); i++)
+        if(!strcmp(what, msgs[i].what))
+            return sam_fail(SAM_ENOTFOUND, "%s", _(msgs[i].msg));
+    return sam_fail(SAM_ENOTFOUND, "%s", _("not found"));
+}
+
 static int get_one(struct dbc *s, struct dbq *q, const char *what)
 {
     int r = db_step(q);
     if(r == DB_ROW)
         return SAM_OK;
     if(r == DB_DONE)
-        return sam_fail(SAM_ENOTFOUND, "%s not found", what);
+        return not_found(what);
     return db_fail(s, what);
 }
 
@@ -1058,7 +1087,9 @@ static void row_post(struct dbq *q, void *p)
                  " idempotency_key, attempts, coalesce(next_attempt_at, 0), coalesce(lease_owner, '')," \
                  " coalesce(lease_until, 0), coalesce(remote_id, ''), coalesce(remote_url, '')," \
                  " coalesce(last_error, ''), coalesce(published_at, 0), coalesce(deleted_at, 0), created_at," \
-                 " updated_at"
+                 " updated_at, coalesce(wait_reason, ''), coalesce(wait_limit, 0)"
+
+#define OCC_NCOLS 22 /* the columns of OCC_COLS */
 
 static void row_occurrence(struct dbq *q, void *p)
 {
@@ -1084,6 +1115,8 @@ static void row_occurrence(struct dbq *q, void *p)
     o->deleted_at = db_int64(q, 17);
     o->created_at = db_int64(q, 18);
     o->updated_at = db_int64(q, 19);
+    col_text(q, 20, o->wait_reason, sizeof(o->wait_reason));
+    o->wait_limit = db_int64(q, 21);
 }
 
 static void bind_text_or_null(struct dbq *q, int i, const char *v)
@@ -1099,7 +1132,25 @@ struct post_insert {
     struct store_series *ser;
     struct store_occurrence *occ;
     size_t n;
+    const struct store_audit *audit;
+    char *(*detail)(void *arg);
+    void *arg;
 };
+
+static int audit_insert_on(struct dbc *s, const struct store_audit *a);
+
+/* The audit entry of an insert, once the ids are known (store_post_insert_audited). */
+static int post_insert_audit(struct dbc *s, const struct post_insert *a)
+{
+    struct store_audit e = *a->audit;
+    int rc;
+    e.detail = a->detail ? a->detail(a->arg) : NULL;
+    if(a->detail && !e.detail)
+        return SAM_ENOMEM;
+    rc = audit_insert_on(s, &e);
+    free(e.detail);
+    return rc;
+}
 
 static int post_insert_tx(struct dbc *s, void *arg)
 {
@@ -1109,11 +1160,34 @@ static int post_insert_tx(struct dbc *s, void *arg)
     struct store_occurrence *occ = a->occ;
     size_t n = a->n;
     struct dbq *q = NULL;
-    int rc;
+    int rc, changed = 0;
+    if(p->id && !ser) {
+        /* A draft gets its occurrences: the row is brought up to date in the same statement
+         * that checks it is still a draft. */
+        rc = prep(s, "UPDATE posts SET text = ?3, link = ?4, category = ?5, campaign = ?6, variants = ?7, state = ?8,"
+                     " override_reason = ?9, updated_at = ?10 WHERE id = ?2 AND workspace_id = ?1 AND state = 'draft'",
+                  &q);
+        if(!rc) {
+            db_bind_int64(q, 1, p->workspace_id);
+            db_bind_int64(q, 2, p->id);
+            bind_text(q, 3, p->text);
+            bind_text_or_null(q, 4, p->link);
+            bind_text(q, 5, p->category);
+            bind_text_or_null(q, 6, p->campaign);
+            bind_text(q, 7, p->variants ? p->variants : "[]");
+            bind_text(q, 8, p->state);
+            bind_text_or_null(q, 9, p->override_reason);
+            db_bind_int64(q, 10, p->updated_at);
+            rc = exec_stmt(s, q, "post", &changed);
+            if(!rc && !changed)
+                rc = sam_fail(SAM_ECONFLICT, "the post is no longer a draft");
+            db_release(q);
+        }
+    } else
     rc = prep(s, "INSERT INTO posts(workspace_id, author_id, text, link, category, campaign, variants, state,"
                  " override_reason, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                  " RETURNING posts.id", &q);
-    if(!rc) {
+    if(!rc && !changed) {
         db_bind_int64(q, 1, p->workspace_id);
         if(p->author_id)
             db_bind_int64(q, 2, p->author_id);
@@ -1189,19 +1263,28 @@ static int post_insert_tx(struct dbc *s, void *arg)
         rc = insert_id(s, q, "occurrence", &o->id);
         db_release(q);
     }
+    if(!rc && a->audit)
+        rc = post_insert_audit(s, a);
     return rc;
 }
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n};
+    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL};
+    return db_tx(P(st), post_insert_tx, &a);
+}
+
+int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
+                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg)
+{
+    struct post_insert a = {p, NULL, occ, n, audit, detail, arg};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, ser, occ, n};
+    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
@@ -1427,13 +1510,41 @@ int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t ch
     return rc;
 }
 
+int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *out)
+{
+    return query_one(st, "SELECT " OCC_COLS " FROM occurrences WHERE id = ?1", "post", NULL, NULL, id,
+                     row_occurrence, out);
+}
+
+int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, n = 0;
+    TAKE(1);
+    rc = prep(s, "UPDATE occurrences SET planned_at = ?2, next_attempt_at = NULL, wait_reason = NULL,"
+                 " wait_limit = NULL, updated_at = ?3 WHERE id = ?1 AND state = 'scheduled'", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, id);
+        db_bind_int64(q, 2, at);
+        db_bind_int64(q, 3, now);
+        rc = exec_stmt(s, q, "occurrence move", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ECONFLICT, "only a scheduled post can be moved; this one has gone out, is going out "
+                                         "or was cancelled");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
 static void row_occurrence_post(struct dbq *q, void *p)
 {
     struct store_occurrence_post *x = p;
     row_occurrence(q, &x->occ);
-    col_text(q, 20, x->category, sizeof(x->category));
-    x->text = col_dup(q, 21);
-    x->variants = col_dup(q, 22);
+    col_text(q, OCC_NCOLS, x->category, sizeof(x->category));
+    x->text = col_dup(q, OCC_NCOLS + 1);
+    x->variants = col_dup(q, OCC_NCOLS + 2);
 }
 
 int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
@@ -1519,6 +1630,112 @@ static int channel_load(struct dbc *s, int64_t channel, int64_t self, int64_t si
     return rc;
 }
 
+#define EXPECTED_MAX 20000 /* go-out times read for one estimate (a day of a busy channel): reading stops there */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The earliest instant at or after t when the caps allow one more post after the go-out
+ * times g[0..n) (ascending, all at or before t): a cap of k in a window w is reached when
+ * the k-th most recent time is within w of t; then t moves to that time plus w. */
+static int64_t cap_next(const int64_t *g, size_t n, int64_t t, int max_hour, int max_day, const char **why,
+                        int64_t *limit)
+{
+    for(int moved = 1; moved;) {
+        moved = 0;
+        if(max_hour > 0 && n >= (size_t)max_hour && g[n - (size_t)max_hour] + 3600 > t) {
+            t = g[n - (size_t)max_hour] + 3600;
+            *why = "hour_cap";
+            *limit = max_hour;
+            moved = 1;
+        }
+        if(max_day > 0 && n >= (size_t)max_day && g[n - (size_t)max_day] + 86400 > t) {
+            t = g[n - (size_t)max_day] + 86400;
+            *why = "day_cap";
+            *limit = max_day;
+            moved = 1;
+        }
+    }
+    return t;
+}
+
+int store_occurrence_expected(struct store *st, int64_t channel, int64_t self, int64_t at, int max_hour, int max_day,
+                              int64_t *out, char reason[16], int64_t *limit)
+{
+    /* What went out in the day before, and what is due before this one (in the order the
+     * publisher claims: due time, then id), each with the time it is due. */
+    static const char *sql =
+        "SELECT 0, coalesce(published_at, updated_at) FROM occurrences WHERE channel_id = ?1 AND id != ?2"
+        " AND ((state = 'published' AND published_at >= ?3) OR (state = 'publishing' AND updated_at >= ?3))"
+        " UNION ALL SELECT 1, CASE WHEN coalesce(next_attempt_at, 0) > planned_at THEN next_attempt_at"
+        " ELSE planned_at END FROM occurrences WHERE channel_id = ?1 AND id != ?2 AND state = 'scheduled'"
+        " AND planned_at <= ?4 AND coalesce(next_attempt_at, planned_at) <= ?4";
+    struct dbc *s;
+    struct dbq *q;
+    int64_t *done = NULL, *due = NULL, t;
+    size_t nd = 0, nq = 0;
+    const char *why = NULL;
+    int rc, r;
+    *out = at;
+    reason[0] = '\0';
+    *limit = 0;
+    if(max_hour <= 0 && max_day <= 0)
+        return SAM_OK;
+    /* done holds what went out and, as they are placed, what is due before this one. */
+    if(!(done = malloc(2 * EXPECTED_MAX * sizeof(*done))) || !(due = malloc(EXPECTED_MAX * sizeof(*due)))) {
+        free(done);
+        return sam_fail(SAM_ENOMEM, "out of memory");
+    }
+    rc = db_take(P(st), 0, &s);
+    if(rc) {
+        free(done);
+        free(due);
+        return rc;
+    }
+    rc = prep(s, sql, &q);
+    if(!rc) {
+        db_bind_int64(q, 1, channel);
+        db_bind_int64(q, 2, self);
+        db_bind_int64(q, 3, at - 86400);
+        db_bind_int64(q, 4, at);
+        while((r = db_step(q)) == DB_ROW && nd < EXPECTED_MAX && nq < EXPECTED_MAX) {
+            if(db_int64(q, 0))
+                due[nq++] = db_int64(q, 1);
+            else
+                done[nd++] = db_int64(q, 1);
+        }
+        if(r == DB_ROW)
+            r = DB_DONE; /* more than a day's worth: the estimate uses what it read */
+        if(r != DB_DONE)
+            rc = db_fail(s, "expected time");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    if(!rc) {
+        /* Each post due before this one goes out at the first instant the caps allow after
+         * the ones before it; then this one. */
+        qsort(done, nd, sizeof(*done), cmp_i64);
+        qsort(due, nq, sizeof(*due), cmp_i64);
+        for(size_t i = 0; i < nq; i++) {
+            const char *w = NULL;
+            int64_t l = 0, go = cap_next(done, nd, due[i], max_hour, max_day, &w, &l);
+            done[nd++] = go; /* go is at or after every earlier time: done stays sorted */
+        }
+        t = cap_next(done, nd, at, max_hour, max_day, &why, limit);
+        *out = t;
+        if(why && t > at)
+            snprintf(reason, 16, "%s", why);
+        else
+            *limit = 0;
+    }
+    free(done);
+    free(due);
+    return rc;
+}
+
 struct occurrence_claim {
     int64_t now;
     const char *owner;
@@ -1590,8 +1807,8 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
      * publish time too (P7). An occurrence left in flight is resolved at once: it was
      * counted when it was first claimed. Over a cap, it waits with the reason shown. */
     for(size_t i = 0; !rc && i < ndue && a->got < (size_t)a->limit; i++) {
-        int64_t id = a->due[i][0], channel = a->due[i][1], hour = 0, day = 0, oh = 0, od = 0, wait = 0;
-        char why[200] = "";
+        int64_t id = a->due[i][0], channel = a->due[i][1], hour = 0, day = 0, oh = 0, od = 0, wait = 0, limit = 0;
+        const char *why = NULL;
         if(!a->due[i][2]) {
             rc = channel_load(s, channel, id, now - 3600, &hour, &oh);
             if(!rc)
@@ -1600,30 +1817,32 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
                 break;
             if(hour >= a->due[i][3]) {
                 wait = oh + 3600;
-                snprintf(why, sizeof(why), "waiting for the channel's limit of %lld posts an hour",
-                         (long long)a->due[i][3]);
+                why = "hour_cap";
+                limit = a->due[i][3];
             }
             if(day >= a->due[i][4] && od + 86400 > wait) {
                 wait = od + 86400;
-                snprintf(why, sizeof(why), "waiting for the channel's limit of %lld posts a day",
-                         (long long)a->due[i][4]);
+                why = "day_cap";
+                limit = a->due[i][4];
             }
         }
         if(wait) {
-            rc = prep(s, "UPDATE occurrences SET next_attempt_at = ?2, last_error = ?3, updated_at = ?4"
-                         " WHERE id = ?1", &q);
+            rc = prep(s, "UPDATE occurrences SET next_attempt_at = ?2, wait_reason = ?3, wait_limit = ?5,"
+                         " updated_at = ?4 WHERE id = ?1", &q);
             if(!rc) {
                 db_bind_int64(q, 1, id);
                 db_bind_int64(q, 2, wait > now ? wait : now + 1);
                 bind_text(q, 3, why);
                 db_bind_int64(q, 4, now);
+                db_bind_int64(q, 5, limit);
                 rc = exec_stmt(s, q, "defer", NULL);
                 db_release(q);
             }
             continue;
         }
         rc = prep(s, "UPDATE occurrences SET state = 'publishing', lease_owner = ?2, lease_until = ?3 + ?4,"
-                     " attempts = attempts + 1, updated_at = ?3 WHERE id = ?1 RETURNING " OCC_COLS, &q);
+                     " attempts = attempts + 1, wait_reason = NULL, wait_limit = NULL, updated_at = ?3"
+                     " WHERE id = ?1 RETURNING " OCC_COLS, &q);
         if(!rc) {
             db_bind_int64(q, 1, id);
             bind_text(q, 2, a->owner);
@@ -1743,6 +1962,7 @@ static void row_queue_item(struct dbq *q, void *p)
     col_text(q, 5, x->category, sizeof(x->category));
     x->text = col_dup(q, 6);
     x->variants = col_dup(q, 7);
+    x->occurrence_id = db_int64(q, 8);
 }
 
 int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
@@ -1753,8 +1973,8 @@ int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t fro
     int rc, limit = 200000;
     TAKE(0);
     rc = prep(s, "SELECT o.post_id, o.channel_id, coalesce(o.published_at, o.planned_at), o.variant,"
-                 " CASE WHEN o.state = 'published' THEN 1 ELSE 0 END, p.category, p.text, p.variants FROM occurrences o"
-                 " JOIN posts p ON p.id = o.post_id WHERE o.workspace_id = ?1 AND o.planned_at >= ?2"
+                 " CASE WHEN o.state = 'published' THEN 1 ELSE 0 END, p.category, p.text, p.variants, o.id"
+                 " FROM occurrences o JOIN posts p ON p.id = o.post_id WHERE o.workspace_id = ?1 AND o.planned_at >= ?2"
                  " AND o.planned_at < ?3 AND (?4 = 0 OR o.channel_id = ?4)"
                  " AND o.state IN ('scheduled', 'publishing', 'published')"
                  " AND o.deleted_at IS NULL ORDER BY o.planned_at, o.id", &q);
@@ -1768,6 +1988,110 @@ int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t fro
     }
     db_give(P(st), s);
     return rc;
+}
+
+/* One part of store_queue_near: a kind of the channel's occurrences whose time `at` is in
+ * [?2, ?3], planned in [?4, ?5), not of post ?6, not deleted, in (at, post_id, id) order
+ * (dir ASC or DESC), the first ?7. Queued ones are read by planned_at (occurrences_channel),
+ * published ones by published_at (occurrences_published), so each part is a range of an
+ * index that stops after ?7 rows. */
+#define NEAR_PART(kind, at, dir, alias)                                                                               \
+    "SELECT * FROM (SELECT o.id AS id, o.post_id AS o_post, o.channel_id AS o_chan, " at " AS o_at,"                 \
+    " o.variant AS o_variant, CASE WHEN o.state = 'published' THEN 1 ELSE 0 END AS o_pub FROM occurrences o"          \
+    " WHERE o.channel_id = ?1 AND " kind " AND " at " >= ?2 AND " at " <= ?3 AND o.planned_at >= ?4"                  \
+    " AND o.planned_at < ?5 AND o.post_id <> ?6 AND o.deleted_at IS NULL"                                             \
+    " ORDER BY " at " " dir ", o.post_id " dir ", o.id " dir " LIMIT ?7) AS " alias
+/* The three parts merged, the first ?7 taken, and only then their posts read. */
+#define NEAR(dir)                                                                                                     \
+    "SELECT u.o_post, u.o_chan, u.o_at, u.o_variant, u.o_pub, p.category, p.text, p.variants, u.id FROM ("            \
+    NEAR_PART("o.state IN ('scheduled', 'publishing')", "o.planned_at", dir, "q")                                     \
+    " UNION ALL " NEAR_PART("o.state = 'published' AND o.published_at IS NOT NULL", "o.published_at", dir, "s")       \
+    " UNION ALL " NEAR_PART("o.state = 'published' AND o.published_at IS NULL", "o.planned_at", dir, "n")             \
+    ") AS u JOIN posts p ON p.id = u.o_post ORDER BY u.o_at " dir ", u.o_post " dir ", u.id " dir " LIMIT ?7"
+
+int store_queue_near(struct store *st, const struct store_queue_range *r, struct store_queue_item **items,
+                     size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    *items = NULL;
+    *n = 0;
+    if(r->limit <= 0 || r->from > r->to)
+        return (*items = malloc(sizeof(**items))) ? SAM_OK : SAM_ENOMEM;
+    TAKE(0);
+    rc = prep(s, r->last ? NEAR("DESC") : NEAR("ASC"), &q);
+    if(!rc) {
+        db_bind_int64(q, 1, r->channel);
+        db_bind_int64(q, 2, r->from);
+        db_bind_int64(q, 3, r->to);
+        db_bind_int64(q, 4, r->planned_from);
+        db_bind_int64(q, 5, r->planned_to);
+        db_bind_int64(q, 6, r->exclude_post);
+        db_bind_int64(q, 7, r->limit);
+        rc = run_list(s, q, sizeof(**items), r->limit, row_queue_item, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+#undef NEAR
+#undef NEAR_PART
+
+int store_channel_taken(struct store *st, int64_t channel, int64_t after, int64_t before, int64_t **times,
+                        size_t *n, int64_t *freed)
+{
+    struct dbc *s;
+    struct dbq *q;
+    size_t cap = 0, k = 0;
+    int64_t *t = NULL;
+    int rc, r, found = 0;
+    *times = NULL;
+    *n = 0;
+    *freed = 0;
+    TAKE(0);
+    /* One statement, so the count and the instants are of the same moment. */
+    rc = prep(s, "SELECT 0 AS k, freed AS v FROM channels WHERE id = ?1 UNION ALL"
+                 " SELECT 1 AS k, planned_at AS v FROM occurrences WHERE channel_id = ?1 AND planned_at > ?2"
+                 " AND planned_at < ?3 AND state IN ('scheduled', 'publishing', 'published') ORDER BY k, v", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, channel);
+        db_bind_int64(q, 2, after);
+        db_bind_int64(q, 3, before);
+        while((r = db_step(q)) == DB_ROW) {
+            int64_t v = db_int64(q, 1);
+            if(db_int64(q, 0) == 0) {
+                *freed = v;
+                found = 1;
+                continue;
+            }
+            if(k > 0 && t[k - 1] == v)
+                continue; /* two occurrences at one instant hold one slot */
+            if(k == cap) {
+                int64_t *bigger = realloc(t, (cap ? cap * 2 : 64) * sizeof(*t));
+                if(!bigger) {
+                    rc = SAM_ENOMEM;
+                    break;
+                }
+                t = bigger;
+                cap = cap ? cap * 2 : 64;
+            }
+            t[k++] = v;
+        }
+        if(!rc && r != DB_DONE)
+            rc = db_fail(s, "taken slots");
+        if(!rc && !found)
+            rc = sam_fail(SAM_ENOTFOUND, "channel not found");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    if(rc) {
+        free(t);
+        return rc;
+    }
+    *times = t ? t : malloc(sizeof(*t));
+    *n = k;
+    return *times ? SAM_OK : SAM_ENOMEM;
 }
 
 /* ---- audit log ---- */
@@ -1785,14 +2109,12 @@ static void row_audit(struct dbq *q, void *p)
     a->at = db_int64(q, 6);
 }
 
-int store_audit_insert(struct store *st, const struct store_audit *a)
+/* Writes one audit entry on a connection the caller holds (in its transaction, if any). */
+static int audit_insert_on(struct dbc *s, const struct store_audit *a)
 {
-    struct dbc *s;
     struct dbq *q;
-    int rc;
-    TAKE(1);
-    rc = prep(s, "INSERT INTO audit_log(workspace_id, actor, action, target, detail, at)"
-                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &q);
+    int rc = prep(s, "INSERT INTO audit_log(workspace_id, actor, action, target, detail, at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &q);
     if(!rc) {
         if(a->workspace_id)
             db_bind_int64(q, 1, a->workspace_id);
@@ -1806,6 +2128,15 @@ int store_audit_insert(struct store *st, const struct store_audit *a)
         rc = exec_stmt(s, q, "audit entry", NULL);
         db_release(q);
     }
+    return rc;
+}
+
+int store_audit_insert(struct store *st, const struct store_audit *a)
+{
+    struct dbc *s;
+    int rc;
+    TAKE(1);
+    rc = audit_insert_on(s, a);
     db_give(P(st), s);
     return rc;
 }
@@ -3112,6 +3443,8 @@ int store_challenge_delete(struct store *st, const unsigned char hash[32])
 
 /* Opens the store on the engine the target names: a libpq URL (postgresql://...) or a
  * SQLite path. pool_size bounds the connections (SQLite: the writer and its readers). */
+static _Atomic uint64_t store_serials;
+
 int store_sql_open(const char *target, int postgres, int pool_size, struct store **out)
 {
     struct store *ss;
@@ -3137,8 +3470,14 @@ int store_sql_open(const char *target, int postgres, int pool_size, struct store
         free(ss);
         return rc;
     }
+    ss->serial = atomic_fetch_add(&store_serials, 1) + 1;
     *out = ss;
     return SAM_OK;
+}
+
+uint64_t store_serial(const struct store *st)
+{
+    return st->serial;
 }
 
 /* ---- several processes on one database (X3) ---- */

@@ -208,6 +208,8 @@ struct store_occurrence {
     char remote_url[512];
     char last_error[512];
     int64_t published_at, deleted_at, created_at, updated_at;
+    char wait_reason[16];     /* "" (not waiting), hour_cap or day_cap: due, held by a cap */
+    int64_t wait_limit;       /* the cap it waits for */
 };
 
 /* An evergreen series (P3): the rule a post's copies were planned by. */
@@ -224,6 +226,21 @@ struct store_queue_item {
     char category[16];
     char *text;                       /* owned: the post's text */
     char *variants;                   /* owned: the post's variants (JSON list) */
+    int64_t occurrence_id;
+};
+
+/* What store_queue_near reads: one channel's scheduled, in-flight and published (not
+ * deleted) occurrences whose time (published_at, else planned_at) is in [from, to] and
+ * whose planned_at is in [planned_from, planned_to), except those of post exclude_post (0:
+ * none); the first `limit` in (time, post, occurrence) order, or with last the last
+ * `limit`, latest first. */
+struct store_queue_range {
+    int64_t channel;
+    int64_t from, to;
+    int64_t planned_from, planned_to;
+    int64_t exclude_post;
+    int limit;
+    int last;
 };
 
 /* An occurrence with what the calendar shows of its post, from one query (the queue's
@@ -304,6 +321,9 @@ struct store;
  * freed with store_close. */
 int store_open(const char *url, struct store **out);
 void store_close(struct store *st);
+/* A number no other store opened by this process has had (none is 0): what a cache kept
+ * beside a store is keyed by, since a closed store's address can come back. */
+uint64_t store_serial(const struct store *st);
 
 /* Applies pending migrations in one transaction each; *version gets the schema version. */
 int store_migrate(struct store *st, int *version);
@@ -377,8 +397,16 @@ int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_has
 int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out);
 
 /* Inserts a post and its occurrences in one transaction; fills every id. Each occurrence
- * needs channel_id, planned_at, variant and idempotency_key; state defaults to scheduled. */
+ * needs channel_id, planned_at, variant and idempotency_key; state defaults to scheduled.
+ * With p->id set it schedules that draft instead: the post's row is updated (SAM_ECONFLICT
+ * unless it is still a draft of p->workspace_id) and the occurrences are added. */
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n);
+/* store_post_insert with its audit entry in the same transaction, so the post and the
+ * record of who made it are saved together or not at all (and with one commit). The entry
+ * is *audit with the detail detail(arg) returns once the ids are set in p and occ (a new
+ * JSON text the store frees; NULL from it is SAM_ENOMEM); detail NULL: no detail. */
+int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
+                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg);
 int store_post_get(struct store *st, int64_t id, struct store_post *out);
 /* Inserts a post, its series rule and every planned copy in one transaction; fills the
  * ids (each occurrence gets the series id). */
@@ -398,6 +426,17 @@ int store_occurrence_mark_deleted(struct store *st, int64_t id, int64_t now);
 int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to,
                       struct store_queue_item **items, size_t *n);
 void store_queue_items_free(struct store_queue_item *items, size_t n);
+/* The occurrences r names, with their posts' text, from ranges of two indexes (each stops
+ * after r->limit rows, however long the queue); free with store_queue_items_free. */
+int store_queue_near(struct store *st, const struct store_queue_range *r, struct store_queue_item **items,
+                     size_t *n);
+/* The instants a channel's scheduled, in-flight and published occurrences hold in (after,
+ * before), ascending and distinct (*times: caller frees), and *freed, the channel's count
+ * of instants let go (channels.freed: an occurrence cancelled, failed or moved; it never
+ * goes down), both read in one statement, so of one moment. SAM_ENOTFOUND without the
+ * channel. */
+int store_channel_taken(struct store *st, int64_t channel, int64_t after, int64_t before, int64_t **times,
+                        size_t *n, int64_t *freed);
 /* Writes text, link, category, campaign, variants and override_reason, unless the post is
  * published or cancelled or one of its occurrences went out or is going out: then
  * SAM_ECONFLICT (the check and the write are one statement). */
@@ -414,6 +453,12 @@ void store_post_list_free(struct store_post *items, size_t n);
 /* Occurrences of workspace ws (0: all) filtered by post and channel (0: any) with
  * planned_at in [from, to) (to 0: no end), ordered by (planned_at, id); at most limit.
  * `after` skips occurrences with id <= after (paging by id when filtering by post). */
+/* One occurrence by id (SAM_ENOTFOUND when none). */
+int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *out);
+/* Moves a scheduled occurrence to planned_at `at` (a retry or cap wait is forgotten: it is
+ * due at the new time); SAM_ECONFLICT when it is not scheduled any more (it went out, is
+ * going out, or was cancelled). */
+int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now);
 int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from, int64_t to,
                           int64_t after, int limit, struct store_occurrence **items, size_t *n);
 /* A page of workspace ws's occurrences (of one channel, or all with channel 0) with
@@ -430,9 +475,16 @@ void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);
  * `publishing` with owner's lease until now + lease_seconds and attempts + 1. This is the
  * intent written before any network call. A due occurrence whose channel already reached
  * its max_per_hour or max_per_day is not claimed: it waits until the cap allows it, with
- * the reason in last_error. */
+ * the cap in wait_reason and wait_limit (last_error keeps the last failed attempt's). */
 int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                            struct store_occurrence **items, size_t *n);
+/* When occurrence self of channel, due at `at`, is expected to go out under the channel's
+ * caps (max_hour posts an hour, max_day a day) after what the channel published in the day
+ * before and what is due before it: *out is `at` when nothing holds it, else the first
+ * instant the caps allow, with reason "hour_cap" or "day_cap" and *limit the cap. An
+ * estimate (posts planned later cannot delay it; a post added before it can). */
+int store_occurrence_expected(struct store *st, int64_t channel, int64_t self, int64_t at, int max_hour, int max_day,
+                              int64_t *out, char reason[16], int64_t *limit);
 /* Records the result of an attempt, only while owner still holds the lease (else
  * SAM_ECONFLICT: another worker took it over), and brings the post's state up to date. */
 int store_occurrence_finish(struct store *st, int64_t id, const char *owner, const struct store_outcome *o);

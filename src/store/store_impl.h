@@ -38,6 +38,7 @@ struct store {
     /* Bumped after every write of this process to accounts, sessions, tokens and
      * memberships (the authentication cache of core/auth.c drops what it read before). */
     _Atomic unsigned long auth_gen;
+    uint64_t serial; /* store_serial */
 };
 
 #endif

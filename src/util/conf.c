@@ -1,6 +1,7 @@
 /* conf.c: configuration table and its sources (see conf.h). */
 #include "util/conf.h"
 #include "util/err.h"
+#include "util/i18n.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static const struct item_def defs[] = {
     {"metrics_token", "", 1, "when set, /metrics wants 'Authorization: Bearer <this>'"},
     {"trusted_proxies", "", 0, "reverse proxies (addresses or ranges) whose X-Forwarded-For says who the client is"},
     {"bootstrap_email", "owner@localhost", 0, "login of the first owner, made on the first start"},
-    {"bootstrap_workspace", "My workspace", 0, "name of the first workspace"},
+    {"bootstrap_workspace", N_("My workspace"), 0, "name of the first workspace"},
     {"smtp_url", "", 0, "mail server: smtp://host:587 (STARTTLS) or smtps://host:465 (TLS); empty: no mail is sent"},
     {"smtp_user", "", 0, "user name for the mail server (empty: no AUTH)"},
     {"smtp_password", "", 1, "password for the mail server"},

@@ -1,5 +1,6 @@
 /* err.c: error names and the per-thread error message (see err.h). */
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/utf8.h"
 
 #include <stdarg.h>
@@ -30,14 +31,16 @@ const char *sam_strerror(int rc)
     return "unknown error";
 }
 
-/* Formats through a copy, so a message may quote the previous one (sam_errmsg). A message
+/* Formats through a copy, so a message may quote the previous one (sam_errmsg), in this
+ * thread's language (util/i18n.h: fmt is the catalogue's msgid, and its translations keep
+ * its conversions, which msgfmt checks). A message
  * or field quoting what people sent may have been cut inside a UTF-8 sequence (by a
  * "%.64s" or by the buffer's size): it is repaired, because the API sends both as JSON
  * strings, which must be valid UTF-8. */
 static void record(const char *field, const char *fmt, va_list ap)
 {
     char tmp[sizeof(err_msg)], ftmp[sizeof(err_field)];
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    vsnprintf(tmp, sizeof(tmp), i18n_text(fmt), ap);
     snprintf(ftmp, sizeof(ftmp), "%s", field ? field : "");
     utf8_repair(tmp);
     utf8_repair(ftmp);

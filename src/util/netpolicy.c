@@ -6,6 +6,7 @@
  * policy off.
  */
 #include "util/netpolicy.h"
+#include "util/i18n.h"
 #include "util/cidr.h"
 #include "util/err.h"
 
@@ -119,21 +120,21 @@ const char *netpolicy_class_name(enum netpolicy_class c)
 {
     switch(c) {
     case NETPOLICY_PUBLIC:
-        return "a public address";
+        return N_("a public address");
     case NETPOLICY_LOOPBACK:
-        return "this machine";
+        return N_("this machine");
     case NETPOLICY_UNSPECIFIED:
-        return "an unspecified address (it means this machine)";
+        return N_("an unspecified address (it means this machine)");
     case NETPOLICY_PRIVATE:
-        return "a private network";
+        return N_("a private network");
     case NETPOLICY_LINK_LOCAL:
-        return "a link-local address";
+        return N_("a link-local address");
     case NETPOLICY_SHARED:
-        return "a carrier's shared network";
+        return N_("a carrier's shared network");
     case NETPOLICY_MULTICAST:
-        return "a multicast address";
+        return N_("a multicast address");
     case NETPOLICY_RESERVED:
-        return "a reserved address";
+        return N_("a reserved address");
     case NETPOLICY_UNKNOWN:
         break;
     }
@@ -175,7 +176,7 @@ int netpolicy_allowed(const struct sockaddr *sa)
     if(ok && c != NETPOLICY_UNKNOWN)
         return SAM_OK;
     return sam_fail(SAM_EPERM, "samtale does not connect to %s for this; ask the person who runs samtale if it "
-                               "should", netpolicy_class_name(c));
+                               "should", _(netpolicy_class_name(c)));
 }
 
 int netpolicy_allowed_text(const char *ip)

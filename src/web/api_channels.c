@@ -353,8 +353,9 @@ int api_connect_mastodon(struct web_request *r, struct web_reply *out)
     if(rc)
         return rc;
     if(uri && strcmp(uri, CONNECT_OOB))
-        return sam_fail_field(SAM_EINVAL, "redirect_uri", "redirect_uri may only be " CONNECT_OOB
-                              " (for a code to copy); leave it out for samtale's own callback");
+        return sam_fail_field(SAM_EINVAL, "redirect_uri",
+                              "redirect_uri may only be %s (for a code to copy); leave it out for samtale's own "
+                              "callback", CONNECT_OOB);
     if(cid) {
         struct store_channel ch;
         if(!json_is_integer(cid) || json_integer_value(cid) < 1)

@@ -2,6 +2,7 @@
  * api_ops.c: the operations endpoints: /healthz, /readyz, /metrics.
  */
 #include "web/api.h"
+#include "util/i18n.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -26,7 +27,7 @@ int api_readyz(struct web_request *r, struct web_reply *out)
     int v = 0;
     if(store_ping(r->core->st) || store_schema_version(r->core->st, &v) || v == 0)
         return api_reply(out, 503, json_pack("{s:{s:s, s:s}}", "error", "code", "unavailable", "message",
-                                         "the database cannot be used; see the server log"));
+                                         _("the database cannot be used; see the server log")));
     return api_reply(out, 200, json_pack("{s:s, s:i}", "status", "ready", "schema_version", v));
 }
 

@@ -31,15 +31,23 @@ static int post_json(struct web_request *r, struct store_post *p, json_t **out)
         return rc;
     j = view_post(p);
     list = json_array();
-    for(size_t i = 0; i < n; i++)
-        json_array_append_new(list, view_occurrence(&occ[i]));
+    for(size_t i = 0; !rc && i < n; i++) {
+        json_t *o = view_occurrence(&occ[i]);
+        rc = core_occurrence_expect(r->core, &occ[i], time_now(), o);
+        json_array_append_new(list, o);
+    }
     free(occ);
+    if(rc) {
+        json_decref(list);
+        return rc;
+    }
     json_object_set_new(j, "occurrences", list);
     *out = j;
     return SAM_OK;
 }
 
-/* Reads the body of a post create or edit into in. */
+/* Reads the body of a post create (create 1), edit (0) or the scheduling of a draft (2:
+ * the create fields, none required) into in. */
 static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
@@ -50,7 +58,7 @@ static int post_input_from(json_t *body, int create, struct post_input *in, int6
     size_t i;
     int rc;
     memset(in, 0, sizeof(*in));
-    if((rc = api_body_only(body, create ? keys : edit_keys)) || (rc = api_body_str(body, "text", create, &in->text)) ||
+    if((rc = api_body_only(body, create ? keys : edit_keys)) || (rc = api_body_str(body, "text", create == 1, &in->text)) ||
        (rc = api_body_str(body, "link", 0, &in->link)) || (rc = api_body_str(body, "category", 0, &in->category)) ||
        (rc = api_body_str(body, "campaign", 0, &in->campaign)))
         return rc;
@@ -165,8 +173,38 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     struct store_post p;
-    json_t *j = NULL;
-    int rc = post_input_from(r->body, 0, &in, NULL);
+    json_t *j = NULL, *sched = json_object_get(r->body, "schedule");
+    int rc;
+    if(sched && !json_is_null(sched)) {
+        /* A draft is scheduled: placed and checked as a new post, keeping its id. */
+        int64_t channels[POST_CHANNELS_MAX];
+        struct store_occurrence *occ = NULL;
+        size_t n = 0;
+        json_t *violations = NULL;
+        rc = post_input_from(r->body, 2, &in, channels);
+        in.draft_id = r->id;
+        if(!rc)
+            rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
+        if(rc) {
+            const char *field = sam_errfield();
+            if(rc == SAM_EINVAL && field && !strcmp(field, "checks")) {
+                out->error_code = "check_blocked";
+                out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+                violations = NULL;
+            }
+            json_decref(violations);
+            return rc;
+        }
+        free(occ);
+        rc = post_json(r, &p, &j);
+        store_post_cleanup(&p);
+        if(!rc)
+            json_object_set_new(j, "violations", violations ? violations : json_array());
+        else
+            json_decref(violations);
+        return rc ? rc : api_reply(out, 200, j);
+    }
+    rc = post_input_from(r->body, 0, &in, NULL);
     if(!rc)
         rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
     if(rc) {
@@ -177,6 +215,46 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
     return rc ? rc : api_reply(out, 200, j);
+}
+
+/* Moves one scheduled occurrence to another time (the calendar's drag and drop), after the
+ * checks at its new place. */
+int api_occurrence_patch(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"planned_at", "override_reason", NULL};
+    const char *at_text = NULL, *reason = NULL;
+    struct store_occurrence o;
+    json_t *violations = NULL, *j;
+    int64_t at = 0;
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "planned_at", 1, &at_text)) ||
+       (rc = core_check_length("planned_at", at_text, CORE_TIME_TEXT_MAX, 1)) ||
+       (rc = api_body_str(r->body, "override_reason", 0, &reason)))
+        return rc;
+    if(time_parse_rfc3339(at_text, &at))
+        return sam_fail_field(SAM_EINVAL, "planned_at", "planned_at must be a time such as 2027-03-28T09:00:00+02:00");
+    if(reason && (rc = core_check_length("override_reason", reason, POST_REASON_MAX, 1)))
+        return rc;
+    rc = core_occurrence_move(r->core, &r->actor, r->wid, r->id, at, reason, time_now(), &o, &violations);
+    if(rc) {
+        const char *field = sam_errfield();
+        if(rc == SAM_EINVAL && field && !strcmp(field, "checks")) {
+            out->error_code = "check_blocked";
+            out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+            violations = NULL;
+        }
+        json_decref(violations);
+        return rc;
+    }
+    j = view_occurrence(&o);
+    rc = core_occurrence_expect(r->core, &o, time_now(), j);
+    if(rc) {
+        json_decref(j);
+        json_decref(violations);
+        return rc;
+    }
+    return api_reply(out, 200, json_pack("{s:o, s:o}", "occurrence", j, "violations",
+                                         violations ? violations : json_array()));
 }
 
 int api_post_cancel(struct web_request *r, struct web_reply *out)
@@ -281,14 +359,14 @@ int api_series_create(struct web_request *r, struct web_reply *out)
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "per_day",
                                        "min_gap_hours", "days", "until", "count", "replace_previous", "start",
-                                       "override_reason", NULL};
+                                       "override_reason", "dry_run", NULL};
     struct series_input in;
     int64_t channels[POST_CHANNELS_MAX];
     struct store_post p;
     struct store_series s;
     struct store_occurrence *occ = NULL;
     size_t n = 0;
-    json_t *j = NULL, *copy, *v;
+    json_t *j = NULL, *copy, *v, *plan = NULL, *violations = NULL;
     const char *until = NULL, *start = NULL;
     int gap_h = 0, rc;
 
@@ -297,8 +375,9 @@ int api_series_create(struct web_request *r, struct web_reply *out)
     memset(&in, 0, sizeof(in));
     /* The post fields are read as for a post; the series fields are taken out first. */
     copy = json_deep_copy(r->body);
-    for(size_t i = 6; keys[i] && strcmp(keys[i], "override_reason"); i++)
-        json_object_del(copy, keys[i]);
+    for(size_t i = 6; keys[i]; i++)
+        if(strcmp(keys[i], "override_reason"))
+            json_object_del(copy, keys[i]);
     rc = post_input_from(copy, 1, &in.post, channels);
     if(!rc && in.post.schedule != POST_DRAFT)
         rc = sam_fail_field(SAM_EINVAL, "schedule", "a series plans its own times: leave out schedule");
@@ -326,11 +405,15 @@ int api_series_create(struct web_request *r, struct web_reply *out)
     if(!rc && v && !json_is_boolean(v))
         rc = sam_fail_field(SAM_EINVAL, "replace_previous", "replace_previous must be true or false");
     in.replace_previous = json_is_true(v);
+    v = json_object_get(r->body, "dry_run");
+    if(!rc && v && !json_is_boolean(v))
+        rc = sam_fail_field(SAM_EINVAL, "dry_run", "dry_run must be true or false");
+    in.dry_run = json_is_true(v);
     in.gap_minutes = json_object_get(r->body, "min_gap_hours") ? gap_h * 60 : 0;
     if(!rc && json_object_get(r->body, "min_gap_hours") && gap_h == 0)
         in.gap_minutes = 1; /* 0 hours: any gap, but never the same minute */
     if(!rc)
-        rc = core_series_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &s, &occ, &n);
+        rc = core_series_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &s, &occ, &n, &plan, &violations);
     json_decref(copy);
     if(rc) {
         if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
@@ -338,11 +421,18 @@ int api_series_create(struct web_request *r, struct web_reply *out)
         return rc;
     }
     free(occ);
+    if(in.dry_run) /* nothing stored: what would be planned, and what the checks say */
+        return api_reply(out, 200, json_pack("{s:b, s:o, s:o}", "dry_run", 1, "plan", plan, "violations",
+                                             violations ? violations : json_array()));
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
-    if(rc)
+    if(rc) {
+        json_decref(plan);
+        json_decref(violations);
         return rc;
-    return api_reply(out, 201, json_pack("{s:o, s:o}", "series", view_series(&s), "post", j));
+    }
+    return api_reply(out, 201, json_pack("{s:o, s:o, s:o, s:o}", "series", view_series(&s), "post", j, "plan", plan,
+                                         "violations", violations ? violations : json_array()));
 }
 
 int api_series_list(struct web_request *r, struct web_reply *out)

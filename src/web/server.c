@@ -14,6 +14,7 @@
 #include "util/cidr.h"
 #include "util/embed.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
@@ -332,7 +333,7 @@ static enum MHD_Result serve_asset(struct MHD_Connection *conn, const char *path
                            : bsearch(name, assets_files, assets_count, sizeof(*f), asset_cmp);
     if(!f) {
         *status = 404;
-        return send_error(conn, 404, "not_found", "no such file", NULL, NULL, NULL);
+        return send_error(conn, 404, "not_found", _("no such file"), NULL, NULL, NULL);
     }
     dot = strrchr(f->name, '.');
     for(size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -678,8 +679,10 @@ static void net_run(void *arg)
     /* Views on this thread are for the caller's role, as on the HTTP thread; a worker never
      * keeps another request's (nor the default of a thread that never said). */
     view_for_role(nc->req.view_role);
+    i18n_set_lang(nc->req.lang);
     nc->rc = web_routes[nc->route].fn(&nc->req, &nc->rep);
     view_for_role("");
+    i18n_set_lang(NULL);
     if(nc->rc) {
         field = sam_errfield();
         snprintf(nc->msg, sizeof(nc->msg), "%s", sam_errmsg(nc->rc));
@@ -712,7 +715,7 @@ static enum MHD_Result hand_to_pool(struct web *w, struct MHD_Connection *conn, 
     if(!nc) {
         json_decref(r->body);
         *status = 500;
-        return send_error(conn, 500, "internal", "internal error; the server log has details", NULL, NULL, NULL);
+        return send_error(conn, 500, "internal", _("internal error; the server log has details"), NULL, NULL, NULL);
     }
     rs->net = nc;
     /* Suspended before it is queued, so a worker never resumes it first. */
@@ -743,6 +746,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.conn = conn;
     r.core = w->core;
     r.web = w;
+    snprintf(r.lang, sizeof(r.lang), "%s", i18n_lang());
 
     if(!strcmp(method, "GET") || !strcmp(method, "HEAD")) {
         if(!strcmp(path, "/") || !strncmp(path, "/assets/", 8)) {
@@ -754,17 +758,17 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     *route_out = idx >= 0 ? idx : -1;
     if(idx == -1) {
         *status = 404;
-        return send_error(conn, 404, "not_found", "no such endpoint; see docs/api.md", NULL, NULL, NULL);
+        return send_error(conn, 404, "not_found", _("no such endpoint; see docs/api.md"), NULL, NULL, NULL);
     }
     if(idx == -2) {
         *status = 405;
-        return send_error(conn, 405, "method_not_allowed", "this endpoint does not take that method", NULL,
+        return send_error(conn, 405, "method_not_allowed", _("this endpoint does not take that method"), NULL,
                           NULL, allow);
     }
     route = &web_routes[idx];
     if(rs->too_big) {
         *status = 413;
-        return send_error(conn, 413, "payload_too_large", "the request body is over the size limit", NULL,
+        return send_error(conn, 413, "payload_too_large", _("the request body is over the size limit"), NULL,
                           NULL, NULL);
     }
     client_ip(w, conn, r.client_ip, sizeof(r.client_ip));
@@ -794,25 +798,25 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
                MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_session"))
                 snprintf(rep.set_cookie, sizeof(rep.set_cookie),
                          "samtale_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
-            ret = send_error(conn, st, code, st == 500 ? "internal error; the server log has details"
+            ret = send_error(conn, st, code, st == 500 ? _("internal error; the server log has details")
                                                        : sam_errmsg(rc), NULL, &rep, NULL);
             buf_cleanup(&rep.raw);
             return ret;
         }
         if((route->flags & ROUTE_SESSION_ONLY) && !r.via_session) {
             *status = 403;
-            return send_error(conn, 403, "forbidden", "this needs a dashboard session, not an API token",
+            return send_error(conn, 403, "forbidden", _("this needs a dashboard session, not an API token"),
                               NULL, NULL, NULL);
         }
         if(r.via_session && strcmp(method, "GET") && strcmp(method, "HEAD") && !check_csrf(w, conn, &r)) {
             *status = 403;
             return send_error(conn, 403, "csrf_failed",
-                              "missing or wrong X-CSRF-Token header; reload the page", NULL, NULL, NULL);
+                              _("missing or wrong X-CSRF-Token header; reload the page"), NULL, NULL, NULL);
         }
         if(r.user.must_change_password && !(route->flags & ROUTE_PW_GATE_OK)) {
             *status = 403;
             return send_error(conn, 403, "password_change_required",
-                              "choose your own password first (POST /api/v1/me/password)", NULL, NULL, NULL);
+                              _("choose your own password first (POST /api/v1/me/password)"), NULL, NULL, NULL);
         }
     }
     if(route->flags & ROUTE_BODY) {
@@ -820,14 +824,14 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         json_error_t jerr;
         if(!is_json_type(ct)) {
             *status = 415;
-            return send_error(conn, 415, "unsupported_media_type", "send the body as application/json",
+            return send_error(conn, 415, "unsupported_media_type", _("send the body as application/json"),
                               NULL, NULL, NULL);
         }
         r.body = json_loadb(rs->body.data ? rs->body.data : "", rs->body.len,
                             JSON_REJECT_DUPLICATES, &jerr);
         if(!r.body) {
             char msg[300];
-            snprintf(msg, sizeof(msg), "the body is not valid JSON: %s (line %d, column %d)", jerr.text,
+            snprintf(msg, sizeof(msg), _("the body is not valid JSON: %s (line %d, column %d)"), jerr.text,
                      jerr.line, jerr.column);
             *status = 400;
             return send_error(conn, 400, "invalid_json", msg, NULL, NULL, NULL);
@@ -835,7 +839,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         if(!json_is_object(r.body)) {
             json_decref(r.body);
             *status = 422;
-            return send_error(conn, 422, "validation_failed", "the body must be a JSON object", NULL, NULL,
+            return send_error(conn, 422, "validation_failed", _("the body must be a JSON object"), NULL, NULL,
                               NULL);
         }
     }
@@ -886,26 +890,26 @@ static enum MHD_Result answer_net(struct MHD_Connection *conn, struct net_call *
     case WEB_JOB_LATE:
         /* The work may still run and write nc->rep: only the status is sent. */
         *status = 504;
-        return send_error(conn, 504, "timeout", "a network did not answer in time; try again later", NULL, NULL,
+        return send_error(conn, 504, "timeout", _("a network did not answer in time; try again later"), NULL, NULL,
                           NULL);
     case WEB_JOB_STOPPED:
         *status = 503;
-        return send_error(conn, 503, "unavailable", "the server is stopping; try again in a moment", NULL, &later,
+        return send_error(conn, 503, "unavailable", _("the server is stopping; try again in a moment"), NULL, &later,
                           NULL);
     }
     switch(nc->refused) {
     case WEB_POOL_WORKSPACE:
         *status = 429;
-        return send_error(conn, 429, "rate_limited", "this workspace already waits on networks for as many requests "
-                          "as it may; try again when they are done", NULL, &later, NULL);
+        return send_error(conn, 429, "rate_limited", _("this workspace already waits on networks for as many requests "
+                          "as it may; try again when they are done"), NULL, &later, NULL);
     case WEB_POOL_STOPPING:
         *status = 503;
-        return send_error(conn, 503, "unavailable", "the server is stopping; try again in a moment", NULL, &later,
+        return send_error(conn, 503, "unavailable", _("the server is stopping; try again in a moment"), NULL, &later,
                           NULL);
     default:
         *status = 503;
-        return send_error(conn, 503, "busy", "the server is busy with requests that wait on networks; try again in "
-                          "a few seconds", NULL, &later, NULL);
+        return send_error(conn, 503, "busy", _("the server is busy with requests that wait on networks; try again in "
+                          "a few seconds"), NULL, &later, NULL);
     }
 }
 
@@ -954,6 +958,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     if(!rs)
         return MHD_NO; /* on_uri makes it; without one (out of memory) the connection closes */
+    /* What this thread says from here on, in the language the client asked for (the
+     * dashboard sends its own choice). */
+    i18n_set_lang(i18n_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language")));
     if(!rs->seen) {
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         struct header_count hc = {0, 0};
@@ -972,9 +979,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             metrics_observe(-1, method, 400, 0);
             access_log(method, url, 400, 0);
             return send_error(conn, 400, "bad_request",
-                              rs->nul_in_path ? "the address holds an encoded NUL character (%00)"
-                                              : "the request gives its length twice (two Content-Length headers, "
-                                                "or Content-Length with Transfer-Encoding)",
+                              rs->nul_in_path ? _("the address holds an encoded NUL character (%00)")
+                                              : _("the request gives its length twice (two Content-Length headers, "
+                                                  "or Content-Length with Transfer-Encoding)"),
                               NULL, &closing, NULL);
         }
         if(cl && strtoull(cl, NULL, 10) > w->max_body) {
@@ -983,7 +990,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rs->started = 1;
             metrics_observe(-1, method, 413, 0);
             access_log(method, url, 413, 0);
-            return send_error(conn, 413, "payload_too_large", "the request body is over the size limit",
+            return send_error(conn, 413, "payload_too_large", _("the request body is over the size limit"),
                               NULL, NULL, NULL);
         }
         return MHD_YES;
@@ -1110,8 +1117,9 @@ static int open_listener(const char *listen_on, int *fd_out, char *url, size_t n
         int e = errno;
         close(fd);
         freeaddrinfo(res);
-        return sam_fail(SAM_EIO, "cannot listen on %s: %s%s", listen_on, strerror(e),
-                        e == EADDRINUSE ? " (another program uses that port: choose another with --listen)" : "");
+        return e == EADDRINUSE ? sam_fail(SAM_EIO, "cannot listen on %s: %s (another program uses that port: choose "
+                                                   "another with --listen)", listen_on, strerror(e))
+                               : sam_fail(SAM_EIO, "cannot listen on %s: %s", listen_on, strerror(e));
     }
     freeaddrinfo(res);
     {

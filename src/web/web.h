@@ -94,6 +94,7 @@ struct web_request {
     const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
     const char *cookie_device;  /* the samtale_device cookie (an earlier login here), or NULL */
     const char *authorization;  /* the Authorization header, or NULL (read by public routes) */
+    char lang[8];               /* the language the answer speaks (util/i18n.h) */
     char view_role[16];         /* the role a network's error texts are shown for ("": none) */
 };
 

@@ -1510,8 +1510,8 @@ async function main() {
   }, { page });
 
   await check('every dashboard string exists in English, Norsk bokmål and Svenska', async () => {
-    const missing = await page.evaluate(() => {
-      const d = window.SamtaleI18n.dict;
+    const missing = await page.evaluate(async () => {
+      const d = (await import('/assets/js/i18n.js')).dict;
       const out = [];
       for (const lang of ['nb', 'sv']) {
         for (const k of Object.keys(d.en)) if (!(k in d[lang])) out.push(`${lang}: ${k}`);
@@ -1627,6 +1627,64 @@ async function main() {
     await apiStatus(again, 201);
     await waitText(byId(page, 'composer-done'), 'Scheduled on 1 channel');
     await byId(page, 'composer-blocked').waitFor({ state: 'hidden' });
+  }, { page });
+
+  await check('"Publish anyway" at a channel\'s cap says truthfully when it goes out, in Norwegian', async () => {
+    cli(['channel', 'add', '--workspace', 'Acme', '--kind', 'file', '--no-verify', '--name', 'E2E capped', '--setting', 'path=e2e-capped.jsonl']);
+    const capped = channelId('E2E capped');
+    sql(`UPDATE channels SET max_per_hour = 1 WHERE id = ${capped}`);
+    await pickLanguage(page, 'nb');
+    await page.reload();
+    await byId(page, 'composer-channel').first().waitFor();
+    await chooseChannels(page, ['E2E capped']);
+    await byId(page, 'schedule-now').check();
+    await byId(page, 'composer-text').fill('Første innlegg denne timen');
+    await apiStatus(await submitPost(page), 201);
+    await waitText(byId(page, 'composer-done'), 'Publiseres nå på 1 kanal');
+    // The first one went out; a second one now is over the hour's cap.
+    const file = path.join(tmp, 'files', 'e2e-capped.jsonl');
+    for (let i = 0; i < 200 && !fs.existsSync(file); i++) await page.waitForTimeout(50);
+    assert(fs.existsSync(file), 'the first post did not go out');
+    await byId(page, 'composer-another').click();
+    await byId(page, 'composer-text').fill('Et nytt tilbud til kundene våre');
+    const res = await submitPost(page);
+    let post;
+    if (res.status() === 422) {
+      await byId(page, 'composer-override').click();
+      await byId(page, 'override-reason').fill('Avtalt med markedssjefen');
+      const [again] = await Promise.all([
+        page.waitForResponse((r) => /\/posts$/.test(new URL(r.url()).pathname) && r.request().method() === 'POST'),
+        byId(page, 'composer-override').click(),
+      ]);
+      await apiStatus(again, 201);
+      post = await again.json();
+    } else {
+      await apiStatus(res, 201);
+      post = await res.json();
+    }
+    const occ = post.occurrences[0];
+    assert(occ.waiting && occ.waiting.reason === 'hour_cap' && occ.expected_at, `the answer does not say it waits: ${JSON.stringify(occ)}`);
+    const done = byId(page, 'composer-done');
+    await waitText(done, 'kan ikke publiseres nå');
+    assert(!(await done.textContent()).includes('Publiseres nå'), 'the confirmation still says "now"');
+    const wait = byId(page, 'composer-done-waiting');
+    await waitText(wait, 'gang i timen');
+    const when = await byId(page, 'composer-done-item').locator('time').getAttribute('datetime');
+    assert(when === occ.expected_at, `the confirmation shows ${when}, the post is expected at ${occ.expected_at}`);
+    // In the calendar it reads as a wait, with when, not as a failure; the same in the panel.
+    await byId(page, 'composer-calendar-link').click();
+    const card = occurrenceOf(page, post.id);
+    await card.getByTestId('occurrence-waiting').waitFor();
+    await waitText(card.getByTestId('occurrence-waiting'), 'Venter på kanalens grense');
+    assert(await card.getByTestId('occurrence-error').count() === 0, 'the held post shows an error');
+    await card.click();
+    const panel = byId(page, 'occurrence-details');
+    await waitText(panel.getByTestId('details-waiting'), 'gang i timen');
+    assert(await panel.getByTestId('details-error').count() === 0, 'the panel shows the wait as an error');
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await pickLanguage(page, 'en');
+    await openComposer(page);
   }, { page });
 
   await check('the calendar lists what the checks find in the queue', async () => {

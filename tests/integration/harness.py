@@ -201,6 +201,7 @@ def run_cli(db, *args, json=False, input=None, env=None, timeout=TIMEOUT, global
     full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
     full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
     full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+    full_env["LC_ALL"] = "C.UTF-8"   # the CLI speaks its environment's language; the tests read English
     if env:
         full_env.update(env)
     if db is not None:
@@ -554,6 +555,7 @@ class Server:
         full_env.pop("SAMTALE_FETCH_PRIVATE_ADDRESSES", None)   # the old name of the setting below
         full_env.pop("SAMTALE_OUTBOUND_ALLOW", None)
         full_env["SAMTALE_ALLOW_PRIVATE_ADDRESSES"] = "true"    # the test peers live on 127.0.0.1
+        full_env["LC_ALL"] = "C.UTF-8"
         if self.env:
             full_env.update(self.env)
         _key_env(self.db, full_env)

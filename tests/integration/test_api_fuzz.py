@@ -148,7 +148,7 @@ class World:
         self.other = other["id"]
         self.foreign = [x["id"] for x in harness.cli_json(inst.db, "workspace", "list") if x["name"] == "Foreign"][0]
         # ids by kind of path parameter: {id: workspace id it belongs to}
-        self.ids = {"cid": {}, "pid": {}, "uid": {}, "tid": {}, "iid": {}}
+        self.ids = {"cid": {}, "pid": {}, "oid": {}, "uid": {}, "tid": {}, "iid": {}}
         self.invites = []   # secrets of invitation links (the {token} of /api/v1/invitations/...)
         for wid in (self.acme, self.other):
             base = "/api/v1/workspaces/%d" % wid
@@ -160,6 +160,7 @@ class World:
             p = expect(self.owner("POST", base + "/posts", json={"text": "scheduled to aim at",
                                                                   "channels": [ch["id"]], "schedule": "next_slot"}), 201)
             self.ids["pid"][p["id"]] = wid
+            self.ids["oid"][p["occurrences"][0]["id"]] = wid
             # Members join by invitation: one accepted (a viewer to aim at), one left waiting.
             email = "viewer-%d@example.com" % wid
             inv = expect(self.owner("POST", base + "/invitations", json={"email": email, "name": "Viewer",

@@ -29,6 +29,8 @@ def setup_module():
         c.cookie, c.csrf, _ = inst.login()
         c.cid = harness.new_channel(inst, "limits-file", kind="file", settings={"path": "limits.jsonl"})["id"]
         c.pid = expect(inst.post(inst.ws("/posts"), json={"text": "a draft"}), 201)["id"]
+        c.oid = expect(inst.post(inst.ws("/posts"), json={"text": "planned", "channels": [c.cid],
+                                                          "schedule": "next_slot"}), 201)["occurrences"][0]["id"]
         c.uid = harness.add_member(inst, "limits-viewer@example.com", "viewer")["user_id"]
         c.tid = expect(inst.post(inst.ws("/tokens"), json={"name": "limits", "scopes": ["posts:read"]}), 201)["id"]
         # Addresses point at a port on this machine that nothing listens on.
@@ -75,7 +77,7 @@ def test_every_string_field_states_its_bound():
 
 
 def path_of(c, op):
-    ids = {"wid": c.inst.wid, "cid": c.cid, "pid": c.pid, "uid": c.uid, "tid": c.tid, "token": "x"}
+    ids = {"wid": c.inst.wid, "cid": c.cid, "pid": c.pid, "oid": c.oid, "uid": c.uid, "tid": c.tid, "token": "x"}
     return re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), op.path)
 
 

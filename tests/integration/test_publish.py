@@ -157,7 +157,10 @@ def test_caps_hold_at_publish_time_and_say_why(inst):
     def settled():
         occ = [expect(inst.get(inst.ws("/posts/%d" % pid)), 200)["occurrences"][0] for pid in ids]
         out = [o for o in occ if o["state"] == "published"]
-        waiting = [o for o in occ if o["state"] == "scheduled" and "limit of 2 posts an hour" in o.get("error", "")]
+        # Held by the cap is a wait, not a failed attempt: said in "waiting", never in "error".
+        waiting = [o for o in occ if o["state"] == "scheduled" and "error" not in o and
+                   o.get("waiting", {}).get("reason") == "hour_cap" and o["waiting"]["limit"] == 2 and
+                   "2 times an hour" in o["waiting"]["message"] and not o["waiting"].get("expected")]
         return (out, waiting) if len(out) == 2 and len(waiting) == 2 else None
     out, waiting = harness.wait_until(settled, "two published and two waiting for the cap")
     first = min(harness.parse_time(o["published_at"]) for o in out)
@@ -165,3 +168,67 @@ def test_caps_hold_at_publish_time_and_say_why(inst):
         assert harness.parse_time(o["next_attempt_at"]) >= first + 3600, o
     lines = [l for l in _file_lines(inst, "capped.jsonl") if l["type"] == "publish"]
     assert len(lines) == 2, lines
+
+
+def _in_days(days, hour=10):
+    t = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0, second=0, minute=0, hour=hour)
+    return (t + datetime.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_draft_is_scheduled_in_place_keeping_its_id(inst):
+    ch = harness.new_channel(inst, "pub-draft", kind="file", settings={"path": "draft.jsonl"})
+    draft = expect(_post(inst, text="A draft about spring bulbs", category="value", campaign="spring"), 201)
+    assert draft["state"] == "draft" and draft["occurrences"] == [], draft
+    drafts = harness.list_all(inst, inst.ws("/posts?state=draft"))
+    assert any(p["id"] == draft["id"] for p in drafts), drafts
+    expect(inst.patch(inst.ws("/posts/%d" % draft["id"]), json={"schedule": "tomorrow"}), 422, field="schedule")
+    expect(inst.patch(inst.ws("/posts/%d" % draft["id"]), json={"schedule": _in_days(2)}), 422, field="channels")
+    done = expect(inst.patch(inst.ws("/posts/%d" % draft["id"]),
+                             json={"schedule": _in_days(2), "channels": [ch["id"]]}), 200)
+    assert done["id"] == draft["id"] and done["state"] == "scheduled", done
+    assert done["text"] == "A draft about spring bulbs" and done["campaign"] == "spring", done
+    assert [o["planned_at"] for o in done["occurrences"]] == [_in_days(2)], done["occurrences"]
+    assert isinstance(done["violations"], list)
+    # Once scheduled it is no longer a draft: scheduling again is a conflict, not a second copy.
+    expect(inst.patch(inst.ws("/posts/%d" % draft["id"]), json={"schedule": "now", "channels": [ch["id"]]}), 409)
+    assert len(expect(inst.get(inst.ws("/posts/%d" % draft["id"])), 200)["occurrences"]) == 1
+    audit = expect(inst.get(inst.ws("/audit")), 200)["items"]
+    assert any(a["action"] == "post.schedule_draft" and a["detail"].get("post_id") == draft["id"] for a in audit)
+    # The CLI does the same.
+    d2 = expect(_post(inst, text="Another draft"), 201)
+    doc = harness.cli_json(inst.db, "post", "schedule", str(d2["id"]), "--channel", str(ch["id"]), "--at",
+                           _in_days(3))
+    assert doc["id"] == d2["id"] and doc["state"] == "scheduled", doc
+
+
+def test_an_occurrence_moves_after_the_checks_at_its_new_place(inst):
+    ch = harness.new_channel(inst, "pub-move", kind="file", settings={"path": "move.jsonl"}, max_per_hour=1)
+    a = expect(_post(inst, text="The one post at ten", channels=[ch["id"]], schedule=_in_days(4)), 201)
+    b = expect(_post(inst, text="Another post, elsewhere in time", channels=[ch["id"]], schedule=_in_days(5)), 201)
+    occ = b["occurrences"][0]
+    moved = expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]), json={"planned_at": _in_days(6, 14)}), 200)
+    assert moved["occurrence"]["planned_at"] == _in_days(6, 14) and moved["violations"] == [], moved
+    assert expect(inst.get(inst.ws("/posts/%d" % b["id"])), 200)["occurrences"][0]["planned_at"] == _in_days(6, 14)
+    # Onto the other post's hour: the cap blocks it, and nothing moves.
+    r = expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]), json={"planned_at": _in_days(4)}), 422,
+               "check_blocked", field="checks")
+    assert any(v["rule"] == "P7a" for v in r["error"]["violations"]), r
+    assert expect(inst.get(inst.ws("/posts/%d" % b["id"])), 200)["occurrences"][0]["planned_at"] == _in_days(6, 14)
+    over = expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]),
+                             json={"planned_at": _in_days(4), "override_reason": "the campaign starts then"}), 200)
+    assert over["occurrence"]["planned_at"] == _in_days(4), over
+    audit = expect(inst.get(inst.ws("/audit")), 200)["items"]
+    assert any(x["action"] == "occurrence.move.override" and x["detail"]["to"] == _in_days(4) and
+               x["detail"]["from"] == _in_days(6, 14) for x in audit), audit[:3]
+    # Bad input and things that cannot move.
+    expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]), json={"planned_at": "soon"}), 422, field="planned_at")
+    expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]), json={"planned_at": _in_days(-3)}), 422,
+           field="planned_at")
+    expect(inst.patch(inst.ws("/occurrences/%d" % occ["id"]), json={"planned_at": _in_days(1), "x": 1}), 422,
+           field="x")
+    expect(inst.patch(inst.ws("/occurrences/99999999"), json={"planned_at": _in_days(1)}), 404)
+    expect(inst.post(inst.ws("/posts/%d/cancel" % a["id"])), 200)
+    expect(inst.patch(inst.ws("/occurrences/%d" % a["occurrences"][0]["id"]), json={"planned_at": _in_days(8)}), 409)
+    # The CLI moves it too.
+    doc = harness.cli_json(inst.db, "post", "move", str(occ["id"]), "--at", _in_days(7, 9))
+    assert doc["occurrence"]["planned_at"] == _in_days(7, 9), doc

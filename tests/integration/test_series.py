@@ -90,3 +90,29 @@ def test_replace_on_repost_deletes_the_previous_copy(inst):
     deleted = [l["remote_id"] for l in lines if l["type"] == "delete"]
     assert published == ["Copy A", "Copy B", "Copy A"], published
     assert deleted == [occ[ids[0]]["remote_id"], occ[ids[1]]["remote_id"]], (deleted, occ)
+
+
+def test_a_dry_run_says_how_many_copies_fit_and_why_and_stores_nothing(inst):
+    # Two slots a day, 4 hours apart, never two in a row: 3 a day for 7 days cannot fit.
+    slots = ["%s %s" % (d, t) for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for t in ("09:00", "15:00")]
+    ch = harness.new_channel(inst, "series-few", kind="file", settings={"path": "few.jsonl"}, slots=slots)
+    before = len(harness.list_all(inst, inst.ws("/series")))
+    body = {"text": "Our guide to winter cycling", "channels": [ch["id"]], "per_day": 3, "days": 7,
+            "dry_run": True}
+    doc = expect(inst.post(inst.ws("/series"), json=body), 200)
+    assert doc["dry_run"] is True and isinstance(doc["violations"], list), doc
+    (p,) = doc["plan"]
+    assert p["channel_id"] == ch["id"] and p["asked"] == 21 and 0 < p["planned"] < 21, p
+    msg = p["message"]
+    assert ("%d of the 21 copies" % p["planned"]) in msg and "series-few" in msg, msg
+    assert "two of its slots in a row" in msg and "posting slots" in msg, msg
+    assert len(harness.list_all(inst, inst.ws("/series"))) == before, "a dry run stored a series"
+    # Saved for real, the answer carries the same plan.
+    made = expect(inst.post(inst.ws("/series"), json=dict(body, dry_run=False)), 201)
+    assert made["plan"][0]["planned"] == p["planned"] == len(made["post"]["occurrences"]), made["plan"]
+    assert made["plan"][0]["message"] == msg
+    # When everything fits there is nothing to explain.
+    ok = expect(inst.post(inst.ws("/series"), json={"text": "short run", "channels": [ch["id"]], "count": 2,
+                                                    "dry_run": True}), 200)
+    assert ok["plan"][0]["planned"] == 2 and "message" not in ok["plan"][0], ok
+    expect(inst.post(inst.ws("/series"), json=dict(body, dry_run="yes")), 422, field="dry_run")

@@ -451,16 +451,19 @@ static void p6_mix(void **state)
         int64_t age; /* how old the value posts are */
         int warned;
     } cases[] = {
-        {"balanced", 10, 0, DAY, 0}, /* 1 of 11 is promo: exactly 1/(10+1) */
-        {"balanced", 9, 0, DAY, 1},  /* 1 of 10 */
-        {"balanced", 19, 1, DAY, 1}, /* 2 of 21 > 1/11 */
-        {"balanced", 20, 1, DAY, 0}, /* 2 of 22 = 1/11 */
-        {"retail", 4, 0, DAY, 0},
-        {"retail", 3, 0, DAY, 1},
-        {"gentle", 50, 0, DAY, 0},
-        {"gentle", 49, 0, DAY, 1},
-        {"balanced", 10, 0, 30 * DAY, 1},     /* value posts out of the 30-day window */
-        {"balanced", 10, 0, 30 * DAY - 1, 0}, /* just inside */
+        {"balanced", 0, 0, DAY, 0},  /* the first promo of the window is free: too few to judge */
+        {"gentle", 0, 0, DAY, 0},
+        {"balanced", 10, 1, DAY, 0}, /* the second needs 10 other posts */
+        {"balanced", 9, 1, DAY, 1},
+        {"balanced", 20, 2, DAY, 0}, /* the third, 20 */
+        {"balanced", 19, 2, DAY, 1},
+        {"balanced", 0, 3, DAY, 1},  /* 4 promos and nothing else */
+        {"retail", 4, 1, DAY, 0},
+        {"retail", 3, 1, DAY, 1},
+        {"gentle", 50, 1, DAY, 0},
+        {"gentle", 49, 1, DAY, 1},
+        {"balanced", 10, 1, 30 * DAY, 1},     /* value posts out of the 30-day window */
+        {"balanced", 10, 1, 30 * DAY - 1, 0}, /* just inside */
     };
     struct check_policy pol;
     struct check_violation out[MAXV];
@@ -488,7 +491,7 @@ static void p6_mix(void **state)
             assert_int_equal(v->severity, CHECK_WARN);
             assert_true(v->posts[0] == 0);
             assert_false(lists(v, 300));
-            snprintf(want, sizeof(want), "one promo per %d other", pol.mix_ratio);
+            snprintf(want, sizeof(want), "one more for every %d other", pol.mix_ratio);
             assert_non_null(strstr(v->message, want));
             assert_non_null(strstr(v->message, cases[i].preset));
             assert_non_null(strstr(v->message, "value or dialogue"));
@@ -612,7 +615,14 @@ static void candidate_in_others(void **state)
     assert_int_equal(cand_rule(&pol, &c, others, 2, "P5", out), 0);
     assert_int_equal(cand_rule(&pol, &c, others, 2, "P7c", out), 0);
     assert_int_equal(cand_rule(&pol, &c, others, 2, "P7a", out), 0);
-    /* an earlier copy of the same post (a series) is another post */
+    /* an earlier copy of the same post (a series) is another post for the caps and the
+     * promo gap, but never its near-duplicate: copies of a series repeat by design */
+    others[0].at = T0 - 4 * HOUR;
+    assert_int_equal(cand_rule(&pol, &c, others, 2, "P5", out), 0);
+    others[0].at = T0 - 2 * HOUR;
+    assert_int_equal(cand_rule(&pol, &c, others, 2, "P7c", out), 1);
+    /* a different post with the same text is a near-duplicate */
+    others[0].id = 16;
     others[0].at = T0 - 4 * HOUR;
     assert_int_equal(cand_rule(&pol, &c, others, 2, "P5", out), 1);
     assert_true(find(out, MAXV, "P5")->posts[0] == 17);
@@ -636,12 +646,12 @@ static void null_fields(void **state)
     assert_int_equal(count, 1);
     assert_string_equal(out[0].rule, "P7a");
     assert_int_equal(checks_length(NULL, NULL), 0);
-    /* a queue of nothing but NULLs: only the promo posts' mix (each is the channel's only
-     * promo among at most two posts) */
+    /* a queue of nothing but NULLs: nothing (each promo is its channel's first, which the
+     * mix allows) */
     others[0].at = T0 - HOUR;
     assert_int_equal(checks_queue(&pol, others, 4, out, MAXV, &count), SAM_OK);
-    assert_int_equal(count, 2);
-    assert_int_equal(rules(out, count, "P6"), 2);
+    assert_int_equal(count, 0);
+    assert_int_equal(rules(out, count, "P6"), 0);
     /* arguments */
     assert_int_equal(checks_candidate(NULL, &c, others, 4, out, MAXV, &count), SAM_EINVAL);
     assert_int_equal(checks_candidate(&pol, NULL, others, 4, out, MAXV, &count), SAM_EINVAL);

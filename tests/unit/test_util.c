@@ -13,6 +13,7 @@
 #include "util/buf.h"
 #include "util/conf.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -237,6 +238,74 @@ static void error_message_may_quote_itself(void **state)
     assert_string_equal(sam_errmsg(SAM_EINVAL), "outer: inner reason");
 }
 
+/* A catalogue in the GNU .mo layout with the given pairs (little-endian). */
+static size_t make_mo(unsigned char *out, size_t cap, const char *const *pairs, uint32_t n)
+{
+    uint32_t hdr[7] = {0x950412deu, 0, n, 28, 28 + 8 * n, 0, 0};
+    size_t at = 28 + 16 * (size_t)n;
+    assert_true(at <= cap);
+    memcpy(out, hdr, sizeof(hdr));
+    for(uint32_t t = 0; t < 2; t++)
+        for(uint32_t i = 0; i < n; i++) {
+            const char *str = pairs[2 * i + t];
+            uint32_t rec[2] = {(uint32_t)strlen(str), (uint32_t)at};
+            assert_true(at + strlen(str) + 1 <= cap);
+            memcpy(out + 28 + 8 * n * t + 8 * i, rec, sizeof(rec));
+            memcpy(out + at, str, strlen(str) + 1);
+            at += strlen(str) + 1;
+        }
+    return at;
+}
+
+static void catalogues(void **state)
+{
+    static const char *const pairs[] = {"", "Content-Type: text/plain; charset=UTF-8\n", "b", "B", "a", "A"};
+    unsigned char mo[512];
+    size_t len;
+    (void)state;
+    /* Accept-Language: the highest weight samtale speaks; Norwegian in general is bokmål. */
+    assert_string_equal(i18n_negotiate("nb-NO,nb;q=0.9,en;q=0.8"), "nb");
+    assert_string_equal(i18n_negotiate("de-DE, sv;q=0.5, en;q=0.4"), "sv");
+    assert_string_equal(i18n_negotiate("en;q=0.3, no;q=0.7"), "nb");
+    assert_string_equal(i18n_negotiate("nn"), "nb");
+    assert_string_equal(i18n_negotiate("sv;q=0, en"), "en");
+    assert_string_equal(i18n_negotiate("fr, de"), "en");
+    assert_string_equal(i18n_negotiate(""), "en");
+    assert_string_equal(i18n_negotiate(NULL), "en");
+    assert_string_equal(i18n_negotiate(";;;,,q=,sv;q=abc"), "en");
+    assert_string_equal(i18n_negotiate("*"), "en");
+    /* The thread's language; English needs no catalogue. */
+    i18n_set_lang("sv-SE");
+    assert_string_equal(i18n_lang(), "sv");
+    i18n_set_lang("nb_NO.UTF-8");
+    assert_string_equal(i18n_lang(), "nb");
+    i18n_set_lang("C");
+    assert_string_equal(i18n_lang(), "en");
+    assert_string_equal(i18n_text("no such file"), "no such file");
+    assert_string_equal(n_("%zu post", "%zu posts", 2), "%zu posts");
+    assert_string_equal(n_("%zu post", "%zu posts", 1), "%zu post");
+    /* The shipped catalogues load and translate. */
+    assert_true(i18n_catalogue_size("nb") > 400);
+    assert_true(i18n_catalogue_size("sv") > 400);
+    assert_string_not_equal(i18n_text_in("nb", "no such file"), "no such file");
+    assert_string_not_equal(i18n_text_in("sv", "no such file"), "no such file");
+    i18n_set_lang("nb");
+    assert_string_equal(i18n_text("no such file"), i18n_text_in("nb", "no such file"));
+    /* sam_fail words its message in the thread's language. */
+    sam_fail(SAM_ENOTFOUND, "no such file");
+    assert_string_equal(sam_errmsg(SAM_ENOTFOUND), i18n_text_in("nb", "no such file"));
+    i18n_set_lang(NULL);
+    /* The reader: a well-formed catalogue, then every cut and a damaged offset. */
+    len = make_mo(mo, sizeof(mo), pairs, 3);
+    assert_int_equal(i18n_mo_entries(mo, len), 2);
+    for(size_t cut = 0; cut < len; cut++)
+        assert_true(i18n_mo_entries(mo, cut) <= 2);
+    mo[28 + 8 * 3 + 8 + 4] = 0xff; /* a translation's offset far past the end */
+    assert_int_equal(i18n_mo_entries(mo, len), -1);
+    mo[0] = 0;
+    assert_int_equal(i18n_mo_entries(mo, len), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,7 +313,7 @@ int main(void)
         cmocka_unit_test(utf8_table), cmocka_unit_test(utf8_repair_table),     cmocka_unit_test(rfc3339_table),
         cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
         cmocka_unit_test(conf_old_names),
-        cmocka_unit_test(error_message_may_quote_itself),
+        cmocka_unit_test(error_message_may_quote_itself), cmocka_unit_test(catalogues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

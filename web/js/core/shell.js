@@ -1,0 +1,158 @@
+/* samtale dashboard: the shell around the sections: the top bar (workspace switcher, role,
+ * language, log out), the navigation, and the main area where showSection() puts a
+ * section's view with a fresh context (ctx: wid, role, section, alive()). Also the banners
+ * above every section (a channel to reconnect, failed logins) and the page shown instead of
+ * a section while a workspace waits for the person's two-step login.
+ */
+
+import { DEFAULT_SECTION, state } from './state.js';
+import { t, setT, updateTitle, formatDate, langSelect } from './lang.js';
+import { h, setLink, append, clear, icon, brand, button, pageHeader } from './dom.js';
+import { call, allChannels } from './api.js';
+import { SECTIONS, SECTION_BY_ID, parseRoute, membership, defaultWid, routeTo } from './router.js';
+import { logOut } from './auth.js';
+import { kindChip } from './post_util.js';
+
+export function destroyShell() {
+  state.shell = null;
+}
+
+export function ensureShell(app) {
+  if (state.shell && state.shell.userId === state.me.user.id && app.contains(state.shell.root)) return;
+  clear(app);
+  app.className = 'app-screen';
+
+  var wsSelect = h('select', { id: 'workspace-switcher', testid: 'workspace-switcher', on: { change: function () {
+    var r = parseRoute(location.hash);
+    routeTo(Number(wsSelect.value), r ? r.section : DEFAULT_SECTION);
+  } } }, state.me.memberships.map(function (m) {
+    return h('option', { value: String(m.workspace_id), user: m.workspace_name });
+  }));
+  var role = h('span', { class: 'role-badge', testid: 'workspace-role' });
+  var skip = h('a', { class: 'skip-link', href: '#/', t: 'app.skip', on: { click: function (ev) {
+    ev.preventDefault();
+    var main = document.getElementById('main');
+    if (main) main.focus();
+  } } });
+
+  var header = h('header', { class: 'topbar', testid: 'app-header' },
+    h('div', { class: 'topbar-left' }, brand(),
+      h('div', { class: 'ws-switch' },
+        h('label', { for: 'workspace-switcher', class: 'ws-label', t: 'header.workspace' }), wsSelect, role)),
+    h('div', { class: 'topbar-right' },
+      h('span', { class: 'user-email', testid: 'user-email', user: state.me.user.email, title: state.me.user.name || state.me.user.email }),
+      langSelect('lang-switch'),
+      button('header.logout', { kind: 'secondary', small: true, testid: 'logout', onClick: logOut })));
+
+  var links = {};
+  function navItem(s) {
+    var a = h('a', { class: 'nav-link', testid: 'nav-' + s.id.replace('settings/', ''), href: '#/' }, icon(s.icon), h('span', { t: s.nav }));
+    links[s.id] = a;
+    return h('li', null, a);
+  }
+  var mainItems = SECTIONS.filter(function (s) { return !s.group; }).map(navItem);
+  var settingsItems = SECTIONS.filter(function (s) { return s.group === 'settings'; }).map(navItem);
+  var nav = h('nav', { class: 'sidebar', attrs: { 'aria-label': 'nav.label' }, testid: 'nav' },
+    h('ul', { class: 'nav-list' }, mainItems),
+    h('p', { class: 'nav-group', id: 'nav-settings-heading', testid: 'nav-settings' }, icon('settings'), h('span', { t: 'nav.settings' })),
+    h('ul', { class: 'nav-list nav-sub', 'aria-labelledby': 'nav-settings-heading' }, settingsItems),
+    h('p', { class: 'nav-foot', t: 'app.footer' }));
+
+  var main = h('main', { id: 'main', class: 'content', tabindex: '-1', testid: 'main' });
+  var root = h('div', { class: 'shell' }, skip, header, h('div', { class: 'body' }, nav, main));
+  app.appendChild(root);
+  state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, main: main };
+}
+
+function roleOf(wid) { var m = membership(wid); return m ? m.role : null; }
+
+export function updateShell(r) {
+  var s = state.shell;
+  s.wsSelect.value = String(r.wid);
+  setT(s.role, 'role.' + (roleOf(r.wid) || 'viewer'));
+  Object.keys(s.links).forEach(function (id) {
+    var a = s.links[id];
+    setLink(a, 'href', '#/w/' + r.wid + '/' + id);
+    if (id === r.section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  });
+}
+
+export function showSection(r, fromNavigation) {
+  var s = state.shell;
+  var section = SECTION_BY_ID[r.section];
+  var seq = ++state.viewSeq;
+  var ctx = { wid: r.wid, role: roleOf(r.wid), section: section, alive: function () { return seq === state.viewSeq; } };
+  clear(s.main);
+  s.main.appendChild(h('div', { class: 'message', testid: 'page-message', role: 'alert', hidden: true }));
+  if (state.me.failed_logins) s.main.appendChild(failedLoginsBanner(state.me.failed_logins));
+  var banner = h('div', { class: 'reconnect-banner', testid: 'reconnect-banner', role: 'status', hidden: true });
+  s.main.appendChild(banner);
+  var m = membership(r.wid);
+  // A workspace that asks for two-step login shows only where to turn it on.
+  var gated = m && m.second_factor_required && section.id !== 'settings/account';
+  s.main.appendChild(gated ? secondFactorGate(ctx, m) : section.view(ctx));
+  if (gated) { state.titleKey = 'gate.title'; updateTitle(); return; }
+  // The channels page shows the same warning on each channel's row; a workspace that
+  // waits for two-step login shows nothing of its own.
+  if (section.id !== 'settings/channels' && !(m && m.second_factor_required)) reconnectBanner(ctx, banner);
+  state.titleKey = section.nav;
+  updateTitle();
+  if (fromNavigation) {
+    var heading = s.main.querySelector('h1');
+    if (heading) heading.focus();
+  }
+}
+
+// A warning on top of every page while a channel needs reconnecting: its queued posts
+// wait, and the way to the fix is one click away.
+function reconnectBanner(ctx, banner) {
+  allChannels(ctx.wid).then(function (list) {
+    if (!ctx.alive()) return;
+    var need = list.filter(function (ch) { return ch.status === 'reconnect'; });
+    clear(banner);
+    banner.hidden = !need.length;
+    if (!need.length) return;
+    var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+    append(banner, [
+      h('p', { class: 'reconnect-banner-title', testid: 'reconnect-banner-title', t: 'banner.title', tp: { n: need.length } }),
+      h('p', { class: 'reconnect-banner-names' }, need.map(function (ch, i) {
+        return [i ? ', ' : null, h('span', { class: 'name', testid: 'reconnect-banner-channel', user: ch.name }), ' ', kindChip(ch.kind)];
+      })),
+      h('p', { class: 'reconnect-banner-text', t: 'banner.text', tp: { n: need.length } }),
+      canWrite ? h('a', { class: 'btn btn-primary btn-small', testid: 'reconnect-banner-link', href: '#/w/' + ctx.wid + '/settings/channels', t: 'banner.link' })
+        : h('p', { class: 'hint', t: 'banner.askOwner' })
+    ]);
+  }, function () { /* the page itself reports what fails */ });
+}
+
+// Failed logins on the account before this session's login: told once, until dismissed.
+function failedLoginsBanner(f) {
+  var box = h('div', { class: 'notice-banner', testid: 'failed-logins-banner', role: 'status' });
+  var when = f.last_at ? formatDate(f.last_at) : '';
+  append(box, [
+    h('p', { class: 'notice-banner-title', t: 'failed.title', tp: { n: f.count } }),
+    h('p', { testid: 'failed-logins-text', t: 'failed.text', tp: { n: f.count, when: when, address: f.last_address || '?' } }),
+    h('p', { class: 'notice-banner-actions' },
+      h('a', { class: 'btn btn-secondary btn-small', testid: 'failed-logins-account', t: 'failed.toAccount',
+        href: '#/w/' + (parseRoute(location.hash) || { wid: defaultWid() }).wid + '/settings/account' }),
+      ' ',
+      button('failed.dismiss', { small: true, testid: 'failed-logins-dismiss', onClick: function () {
+        call('DELETE', '/me/failed-logins').then(function () {
+          if (state.me) state.me.failed_logins = null;
+          box.remove();
+        }, function () { /* call() reports it */ });
+      } }))
+  ]);
+  return box;
+}
+
+// What a workspace that requires two-step login shows to an owner or editor without it.
+function secondFactorGate(ctx, m) {
+  return h('section', { class: 'page', testid: 'second-factor-gate', 'aria-labelledby': 'page-title' },
+    pageHeader('gate.title', null),
+    h('div', { class: 'card' },
+      h('p', { t: 'gate.text', tp: { workspace: m.workspace_name, role: t('role.' + m.role) } }),
+      h('p', null, h('a', { class: 'btn btn-primary', testid: 'gate-account-link', t: 'gate.link',
+        href: '#/w/' + ctx.wid + '/settings/account' }))));
+}
