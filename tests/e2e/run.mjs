@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -2054,6 +2054,20 @@ async function main() {
     await byId(page, 'confirm-dialog').waitFor({ state: 'detached' });
     sql(`UPDATE users SET name = 'Eva Editor' WHERE email = ${sqlText(MEMBER_EMAIL)}`);
   }, { page });
+
+  // Checks kept in files of their own, one per dashboard area (tests/e2e/checks/*.mjs, run
+  // in name order). Each exports `default async function (t)`, gets the helpers below and
+  // the owner's page (logged in, English, 1280x800), and leaves the page that way.
+  const checksDir = path.join(HERE, 'checks');
+  const areaFiles = fs.existsSync(checksDir) ? fs.readdirSync(checksDir).filter((f) => f.endsWith('.mjs')).sort() : [];
+  for (const f of areaFiles) {
+    const mod = await import(pathToFileURL(path.join(checksDir, f)).href);
+    await mod.default({
+      page, base, check, assert, comment, byId, waitText, cli, sql, sqlText, channelId, openComposer, chooseChannels,
+      submitPost, apiStatus, pickLanguage, newContext, watch, occurrenceOf, hhmm, dayIn, loginAs, assertIsolated,
+      confirm, tmp, OUT, OWNER_EMAIL, OWNER_PASSWORD,
+    });
+  }
 
   await check('log out: the login page is shown and the session is gone', async () => {
     await byId(page, 'logout').click();
