@@ -26,10 +26,18 @@ export function defineSections(list) {
   });
 }
 
+// #/w/WORKSPACE/SECTION, optionally with ?key=value&... (a section's own parameters, e.g.
+// #/w/1/composer?edit=12 or #/w/1/calendar?post=12): { wid, section, params }.
 export function parseRoute(hash) {
-  var m = /^#\/w\/(\d+)\/([a-z]+(?:\/[a-z]+)?)$/.exec(hash || '');
+  var m = /^#\/w\/(\d+)\/([a-z]+(?:\/[a-z]+)?)(?:\?([^#]*))?$/.exec(hash || '');
+  var params = {};
   if (!m) return null;
-  return { wid: Number(m[1]), section: m[2] };
+  if (m[3]) {
+    try {
+      new URLSearchParams(m[3]).forEach(function (v, k) { params[k] = v; });
+    } catch (e) { params = {}; }
+  }
+  return { wid: Number(m[1]), section: m[2], params: params };
 }
 
 export function membership(wid) {
@@ -45,8 +53,10 @@ export function defaultWid() {
   return Number(state.me.memberships[0].workspace_id);
 }
 
-export function routeTo(wid, section) {
-  var href = checkedUrl('#/w/' + Number(wid) + '/' + section);
+// Goes to a section; params (optional) become its ?query (see parseRoute).
+export function routeTo(wid, section, params) {
+  var q = params ? new URLSearchParams(params).toString() : '';
+  var href = checkedUrl('#/w/' + Number(wid) + '/' + section + (q ? '?' + q : ''));
   if (href) location.hash = href;
 }
 

@@ -82,7 +82,8 @@ export function showSection(r, fromNavigation) {
   var s = state.shell;
   var section = SECTION_BY_ID[r.section];
   var seq = ++state.viewSeq;
-  var ctx = { wid: r.wid, role: roleOf(r.wid), section: section, alive: function () { return seq === state.viewSeq; } };
+  var ctx = { wid: r.wid, role: roleOf(r.wid), section: section, params: r.params || {},
+    alive: function () { return seq === state.viewSeq; } };
   clear(s.main);
   s.main.appendChild(h('div', { class: 'message', testid: 'page-message', role: 'alert', hidden: true }));
   if (state.me.failed_logins) s.main.appendChild(failedLoginsBanner(state.me.failed_logins));
