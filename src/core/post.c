@@ -562,6 +562,25 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
     }
     if(in->nchannels > POST_CHANNELS_MAX)
         return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
+    if(in->noffers && offer_wanted(in->text)) {
+        /* The length checks count the text as it goes out: with the longest offer code. */
+        char code[OFFER_CODE_MAX + 1], longest[OFFER_CODE_MAX + 1] = "";
+        struct post_input chk = *in;
+        char *applied;
+        for(size_t i = 0; i < in->noffers; i++) {
+            if((rc = offer_code_normalise(in->offers[i].code, code, sizeof(code))))
+                return rc;
+            if(strlen(code) > strlen(longest))
+                memcpy(longest, code, sizeof(code));
+        }
+        if(!(applied = offer_apply(in->text, longest)))
+            return SAM_ENOMEM;
+        chk.text = applied;
+        chk.noffers = 0;
+        rc = core_post_check(c, ws, &chk, now, violations, blocked);
+        free(applied);
+        return rc;
+    }
     /* Where each copy would go. */
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
         struct store_channel ch;
@@ -644,10 +663,77 @@ static char *create_detail(void *arg)
     return text;
 }
 
+/* The offers of a post being created, checked and in their stored form: each for one of
+ * its channels, at most one per channel, codes well formed, unique in the request and in
+ * the workspace; and where the text (or a variant) says {offer}, every channel has one.
+ * *longest gets the longest code (for the length checks), or NULL. */
+static int offers_prepare(struct core *c, int64_t ws, const struct post_input *in, struct store_offer *out,
+                          size_t *n, const char **longest)
+{
+    int wanted = offer_wanted(in->text), rc;
+    size_t i, k;
+    *n = 0;
+    *longest = NULL;
+    for(i = 0; !wanted && i < json_array_size(in->variants); i++)
+        wanted = offer_wanted(json_string_value(json_array_get(in->variants, i)));
+    if(!in->noffers && !wanted)
+        return SAM_OK;
+    if(in->schedule == POST_DRAFT)
+        return in->noffers ? sam_fail_field(SAM_EINVAL, "offers", "give the offer codes when you schedule the post")
+                           : SAM_OK;
+    if(in->noffers > in->nchannels)
+        return sam_fail_field(SAM_EINVAL, "offers", "give at most one offer code per channel of the post");
+    for(i = 0; i < in->noffers; i++) {
+        struct store_offer *f = &out[i];
+        struct store_channel ch;
+        int used = 0;
+        memset(f, 0, sizeof(*f));
+        for(k = 0; k < in->nchannels && in->channels[k] != in->offers[i].channel_id; k++)
+            ;
+        if(k == in->nchannels)
+            return sam_fail_field(SAM_EINVAL, "offers", "an offer code is for one of the post's channels");
+        for(k = 0; k < i; k++)
+            if(out[k].channel_id == in->offers[i].channel_id)
+                return sam_fail_field(SAM_EINVAL, "offers", "give one offer code per channel");
+        if((rc = offer_code_normalise(in->offers[i].code, f->code, sizeof(f->code))))
+            return rc;
+        for(k = 0; k < i; k++)
+            if(!strcmp(out[k].code, f->code))
+                return sam_fail_field(SAM_EINVAL, "offers",
+                                      "each channel needs a code of its own, so that an order tells which channel "
+                                      "brought it");
+        if((rc = store_offer_code_used(c->st, ws, f->code, &used)))
+            return rc;
+        if(used)
+            return sam_fail_field(SAM_ECONFLICT, "offers",
+                                  "the offer code %s is already used in this workspace; an offer code names one "
+                                  "channel of one post",
+                                  f->code);
+        if((rc = core_channel_get(c, ws, in->offers[i].channel_id, &ch)))
+            return rc == SAM_ENOTFOUND ? sam_fail_field(SAM_EINVAL, "offers", "an offer code is for one of the post's "
+                                                                              "channels")
+                                       : rc;
+        f->channel_id = ch.id;
+        snprintf(f->channel_name, sizeof(f->channel_name), "%s", ch.name);
+        store_channel_cleanup(&ch);
+        if(!*longest || strlen(f->code) > strlen(*longest))
+            *longest = f->code;
+        (*n)++;
+    }
+    if(wanted && *n < in->nchannels)
+        return sam_fail_field(SAM_EINVAL, "offers", "the text says {offer}: give every channel of the post its own "
+                                                    "offer code");
+    return SAM_OK;
+}
+
 static int post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
                        int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                        json_t **violations)
 {
+    struct store_offer offs[POST_CHANNELS_MAX];
+    size_t noffs = 0;
+    const char *longest = NULL;
+    char *checked_text = NULL;
     struct plan_found marks[POST_CHANNELS_MAX];
     char *variants = NULL;
     struct store_occurrence *o = NULL;
@@ -664,6 +750,10 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if((rc = check_content(in, &variants)))
         return rc;
+    if((rc = offers_prepare(c, ws, in, offs, &noffs, &longest))) {
+        free(variants);
+        return rc;
+    }
 
     if(in->schedule != POST_DRAFT) {
         if(in->nchannels == 0)
@@ -704,7 +794,18 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         int64_t at[POST_CHANNELS_MAX];
         for(size_t i = 0; i < n; i++)
             at[i] = o[i].planned_at;
-        rc = check_at(c, ws, in, at, 0, &found, &blocked);
+        if(longest && offer_wanted(in->text)) {
+            /* The length checks count the text as published: with the longest code. */
+            struct post_input chk = *in;
+            if(!(checked_text = offer_apply(in->text, longest))) {
+                rc = SAM_ENOMEM;
+                goto fail;
+            }
+            chk.text = checked_text;
+            rc = check_at(c, ws, &chk, at, 0, &found, &blocked);
+        } else {
+            rc = check_at(c, ws, in, at, 0, &found, &blocked);
+        }
         if(rc)
             goto fail;
         rc = judge_checks(found, blocked, in->override_reason, violations);
@@ -716,6 +817,8 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     if(rc)
         goto fail;
     out->id = in->draft_id; /* 0: a new post; else the draft becomes this one */
+    out->offers = offs;       /* stored with the post, in its transaction */
+    out->noffers = noffs;
     {
         /* The post and its audit entry in one transaction (one commit). */
         struct store_audit e;
@@ -728,6 +831,9 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     }
     if(rc)
         goto fail;
+    out->offers = NULL;
+    out->noffers = 0;
+    free(checked_text);
     for(size_t i = 0; i < n; i++)
         if(marks[i].store)
             plan_taken(c, &marks[i]);
@@ -740,6 +846,9 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         }
     return SAM_OK;
 fail:
+    free(checked_text);
+    out->offers = NULL;
+    out->noffers = 0;
     free(variants);
     free(o);
     store_post_cleanup(out);

@@ -8,6 +8,7 @@
 #define SAM_POST_H
 
 #include "core/core.h"
+#include "core/offer.h"
 #include "util/buf.h"
 
 enum post_schedule { POST_DRAFT = 0, POST_AT, POST_NEXT_SLOT, POST_NOW };
@@ -24,6 +25,8 @@ struct post_input {
     int64_t at;                  /* for POST_AT */
     const char *override_reason; /* skip blocking checks, audited */
     int64_t draft_id;            /* create: schedule this draft (its id stays) instead of a new post */
+    const struct offer_input *offers; /* create: a channel-exclusive offer code per channel (P15) */
+    size_t noffers;
 };
 
 #define POST_TEXT_MAX 10000      /* characters of the text and of each variant */

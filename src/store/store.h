@@ -190,6 +190,17 @@ struct store_post {
     char state[16];           /* draft, scheduled, published, failed, cancelled */
     char *override_reason;    /* owned; why a blocking check was overridden */
     int64_t created_at, updated_at;
+    const struct store_offer *offers; /* borrowed, store_post_insert only: stored with the post */
+    size_t noffers;
+};
+
+/* A channel-exclusive offer code (P15). */
+struct store_offer {
+    int64_t id, workspace_id, post_id, channel_id; /* channel_id 0 once the channel is gone */
+    char channel_name[STORE_NAME_MAX + 1];
+    char code[40];            /* upper case A-Z 0-9 - _ */
+    int64_t created_at;
+    int64_t published_at;     /* in lists: when its occurrence went out, 0 if not (yet) */
 };
 
 /* One delivery of one post to one channel at one instant (P10). */
@@ -453,6 +464,15 @@ void store_post_list_free(struct store_post *items, size_t n);
 /* Occurrences of workspace ws (0: all) filtered by post and channel (0: any) with
  * planned_at in [from, to) (to 0: no end), ordered by (planned_at, id); at most limit.
  * `after` skips occurrences with id <= after (paging by id when filtering by post). */
+/* The offers of a post (*items, caller frees), in channel order of creation. */
+int store_offer_list_post(struct store *st, int64_t post, struct store_offer **items, size_t *n);
+/* A page of workspace ws's offers, newest first after the cursor (an id; 0: from the
+ * newest), with when each one's occurrence was published. */
+int store_offer_list(struct store *st, int64_t ws, int64_t before, int limit, struct store_offer **items, size_t *n);
+/* The code of post's offer on channel into code (n bytes; "" when none). */
+int store_offer_code(struct store *st, int64_t post, int64_t channel, char *code, size_t n);
+/* 1 in *used when workspace ws has an offer with code. */
+int store_offer_code_used(struct store *st, int64_t ws, const char *code, int *used);
 /* One occurrence by id (SAM_ENOTFOUND when none). */
 int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *out);
 /* Moves a scheduled occurrence to planned_at `at` (a retry or cap wait is forgotten: it is

@@ -20,6 +20,35 @@
 static json_t *v_post(const void *p) { return view_post(p); }
 static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
 
+/* The body's "offers": [{"channel_id", "code"}, ...] into buf (POST_CHANNELS_MAX), codes
+ * borrowed from body. */
+static int offers_from(json_t *body, struct offer_input *buf, size_t *n)
+{
+    json_t *list = json_object_get(body, "offers"), *e;
+    size_t i;
+    *n = 0;
+    if(!list || json_is_null(list))
+        return SAM_OK;
+    if(!json_is_array(list) || json_array_size(list) > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "offers", "offers must be a list of at most %d {\"channel_id\", \"code\"}",
+                              POST_CHANNELS_MAX);
+    json_array_foreach(list, i, e) {
+        json_t *ch = json_object_get(e, "channel_id"), *code = json_object_get(e, "code");
+        if(json_is_string(code) && json_string_length(code) > OFFER_CODE_MAX)
+            return sam_fail_field(SAM_EINVAL, "offers.code", "an offer code has %d to %d letters, digits, - or _",
+                                  OFFER_CODE_MIN, OFFER_CODE_MAX);
+        if(!json_is_object(e) || json_object_size(e) != 2 || !json_is_integer(ch) || json_integer_value(ch) < 1 ||
+           !json_is_string(code))
+            return sam_fail_field(SAM_EINVAL, "offers", "each offer is {\"channel_id\": a channel of the post, "
+                                                        "\"code\": 3 to %d letters, digits, - or _}",
+                                  OFFER_CODE_MAX);
+        buf[i].channel_id = json_integer_value(ch);
+        buf[i].code = json_string_value(code);
+    }
+    *n = json_array_size(list);
+    return SAM_OK;
+}
+
 /* A post with its occurrences. */
 static int post_json(struct web_request *r, struct store_post *p, json_t **out)
 {
@@ -42,6 +71,20 @@ static int post_json(struct web_request *r, struct store_post *p, json_t **out)
         return rc;
     }
     json_object_set_new(j, "occurrences", list);
+    {
+        struct store_offer *offs = NULL;
+        size_t no = 0;
+        json_t *ol = json_array();
+        rc = store_offer_list_post(r->core->st, p->id, &offs, &no);
+        for(size_t i = 0; !rc && i < no; i++)
+            json_array_append_new(ol, view_offer(&offs[i]));
+        free(offs);
+        json_object_set_new(j, "offers", ol);
+        if(rc) {
+            json_decref(j);
+            return rc;
+        }
+    }
     *out = j;
     return SAM_OK;
 }
@@ -51,7 +94,7 @@ static int post_json(struct web_request *r, struct store_post *p, json_t **out)
 static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
-                                       "override_reason", NULL};
+                                       "override_reason", "offers", NULL};
     static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", "override_reason",
                                             NULL};
     json_t *v, *sched;
@@ -134,7 +177,11 @@ int api_posts_create(struct web_request *r, struct web_reply *out)
     size_t n = 0;
     json_t *j = NULL;
     json_t *violations = NULL;
+    struct offer_input offers[POST_CHANNELS_MAX];
     int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = offers_from(r->body, offers, &in.noffers);
+    in.offers = offers;
     if(!rc)
         rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
     if(rc) {
@@ -181,7 +228,11 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
         struct store_occurrence *occ = NULL;
         size_t n = 0;
         json_t *violations = NULL;
+        struct offer_input offers[POST_CHANNELS_MAX];
         rc = post_input_from(r->body, 2, &in, channels);
+        if(!rc)
+            rc = offers_from(r->body, offers, &in.noffers);
+        in.offers = offers;
         in.draft_id = r->id;
         if(!rc)
             rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
@@ -203,6 +254,17 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
         else
             json_decref(violations);
         return rc ? rc : api_reply(out, 200, j);
+    }
+    {
+        /* Channels and offer codes come with scheduling a draft (above), not with an edit. */
+        struct offer_input offers[POST_CHANNELS_MAX];
+        size_t noffers = 0;
+        if((rc = offers_from(r->body, offers, &noffers)))
+            return rc;
+        if(json_object_get(r->body, "offers"))
+            return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given when a draft is scheduled (with schedule)");
+        if(json_object_get(r->body, "channels"))
+            return sam_fail_field(SAM_EINVAL, "channels", "channels are given when a draft is scheduled (with schedule)");
     }
     rc = post_input_from(r->body, 0, &in, NULL);
     if(!rc)
@@ -333,7 +395,11 @@ int api_check(struct web_request *r, struct web_reply *out)
     int64_t channels[POST_CHANNELS_MAX];
     json_t *violations = NULL;
     int blocked = 0;
+    struct offer_input offers[POST_CHANNELS_MAX];
     int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = offers_from(r->body, offers, &in.noffers);
+    in.offers = offers;
     if(!rc)
         rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
     if(rc)
@@ -490,4 +556,28 @@ int api_post_engagement_refresh(struct web_request *r, struct web_reply *out)
     json_object_set_new(out->json, "fetched", json_integer(fetched));
     json_object_set_new(out->json, "failed", json_integer(failed));
     return SAM_OK;
+}
+
+/* ---- channel-exclusive offers (P15) ---- */
+
+static json_t *v_offer(const void *p) { return view_offer(p); }
+static int64_t k_offer(const void *p) { return ((const struct store_offer *)p)->id; }
+
+/* The workspace's offer codes, newest first, with the channel each names and when it went
+ * out there: what an order's code is looked up in. */
+int api_offers_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_offer *items = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t before;
+    json_t *page;
+    if((rc = api_page_params(r, &limit, &before)))
+        return rc;
+    rc = store_offer_list(r->core->st, r->wid, before, limit + 1, &items, &n);
+    if(rc)
+        return rc;
+    page = api_page_of(items, n, sizeof(*items), limit, v_offer, k_offer);
+    free(items);
+    return api_reply(out, 200, page);
 }
