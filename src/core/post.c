@@ -165,8 +165,8 @@ static int judge_checks(json_t *found, int blocked, const char *override, json_t
         size_t i;
         json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
             first = v;
-        return sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
-                              json_string_value(json_object_get(first, "rule")),
+        /* In words: the rule's id is for programs (it is in the violations). */
+        return sam_fail_field(SAM_EINVAL, "checks", "%s (give a reason to publish anyway)",
                               json_string_value(json_object_get(first, "message")));
     }
     return SAM_OK;

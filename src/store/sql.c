@@ -1132,6 +1132,7 @@ struct post_insert {
     struct store_series *ser;
     struct store_occurrence *occ;
     size_t n;
+    int64_t draft; /* p->id as the caller gave it: the draft to schedule, or 0 */
     const struct store_audit *audit;
     char *(*detail)(void *arg);
     void *arg;
@@ -1161,6 +1162,9 @@ static int post_insert_tx(struct dbc *s, void *arg)
     size_t n = a->n;
     struct dbq *q = NULL;
     int rc, changed = 0;
+    /* Run again after a serialization failure, the body starts from what the caller gave:
+     * the first attempt's new id is not a draft. */
+    p->id = a->draft;
     if(p->id && !ser) {
         /* A draft gets its occurrences: the row is brought up to date in the same statement
          * that checks it is still a draft. */
@@ -1285,21 +1289,21 @@ static int post_insert_tx(struct dbc *s, void *arg)
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL};
+    struct post_insert a = {p, NULL, occ, n, p->id, NULL, NULL, NULL};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg)
 {
-    struct post_insert a = {p, NULL, occ, n, audit, detail, arg};
+    struct post_insert a = {p, NULL, occ, n, p->id, audit, detail, arg};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL};
+    struct post_insert a = {p, ser, occ, n, p->id, NULL, NULL, NULL};
     return db_tx(P(st), post_insert_tx, &a);
 }
 

@@ -59,6 +59,12 @@ def test_length_limit_and_cross_post(inst):
     long_text = "Blåbær 🫐 " * 40                                          # 320 graphemes
     doc = expect(inst.post(inst.ws("/check"), json={"text": long_text, "channels": [bsky["id"]],
                                                     "schedule": _at(4)}), 200)
+    # Longer than one post: it goes out as a thread, which the warning says.
+    assert ("P8b", "warn") in _rules(doc) and doc["blocked"] is False, doc
+    assert "thread of 2 posts" in [v for v in doc["violations"] if v["rule"] == "P8b"][0]["message"], doc
+    # Longer than a thread of 25 posts: blocked.
+    doc = expect(inst.post(inst.ws("/check"), json={"text": "Blåbær 🫐 " * 1000, "channels": [bsky["id"]],
+                                                    "schedule": _at(4)}), 200)
     assert ("P8b", "block") in _rules(doc) and doc["blocked"] is True, doc
     doc = expect(inst.post(inst.ws("/check"), json={"text": "Same words on two networks at once",
                                                     "channels": [bsky["id"], masto["id"]], "schedule": _at(4)}), 200)
