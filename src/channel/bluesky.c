@@ -45,6 +45,7 @@
  */
 #include "channel/bluesky.h"
 #include "channel/discover.h"
+#include "channel/linkcard.h"
 #include "channel/channel.h"
 #include "channel/http.h"
 #include "channel/peer.h"
@@ -977,57 +978,9 @@ static void remote_of(const struct session *s, const char *uri, const char *rkey
 
 /* ---------- link cards ---------- */
 
-#define CARD_PAGE_TIMEOUT_MS 10000L   /* a page or its image, each */
-#define CARD_REDIRECTS 3
 #define CARD_THUMB_MAX 1000000        /* Bluesky's limit of a blob for a thumb */
 #define CARD_TITLE_MAX 300            /* bytes kept of the card's texts */
 #define CARD_DESC_MAX 1000
-
-/* GETs url (following at most CARD_REDIRECTS absolute http(s) redirects), through the
- * outbound policy like every request. SAM_OK with a 200 answer in resp, else an error. */
-static int card_get(const char *url, size_t max_body, long timeout_ms, struct http_resp *resp)
-{
-    char cur[DISCOVER_URL_MAX + 1];
-    snprintf(cur, sizeof(cur), "%s", url);
-    for(int hop = 0; hop <= CARD_REDIRECTS; hop++) {
-        const char *headers[] = {"User-Agent: samtale/" SAMTALE_VERSION " (link preview)",
-                                 "Accept: text/html, image/*;q=0.9, */*;q=0.1", NULL};
-        struct http_req req;
-        int rc;
-        memset(&req, 0, sizeof(req));
-        req.url = cur;
-        req.headers = headers;
-        req.timeout_ms = timeout_ms;
-        req.max_body = max_body;
-        http_resp_init(resp);
-        rc = http_request(&req, resp);
-        if(rc)
-            return rc;
-        if(resp->status == 200)
-            return SAM_OK;
-        if(resp->status < 300 || resp->status >= 400 || resp->status == 304 ||
-           (strncmp(resp->location, "https://", 8) && strncmp(resp->location, "http://", 7)) ||
-           strlen(resp->location) > DISCOVER_URL_MAX)
-            break;
-        snprintf(cur, sizeof(cur), "%s", resp->location);
-        http_resp_cleanup(resp);
-    }
-    return sam_fail(SAM_ENOTFOUND, "the page did not answer with itself");
-}
-
-/* The image type of the first bytes of data ("" when none Bluesky takes as a thumb). */
-static const char *image_type(const unsigned char *d, size_t n)
-{
-    if(n >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff)
-        return "image/jpeg";
-    if(n >= 8 && !memcmp(d, "\x89PNG\r\n\x1a\n", 8))
-        return "image/png";
-    if(n >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
-        return "image/webp";
-    if(n >= 6 && (!memcmp(d, "GIF87a", 6) || !memcmp(d, "GIF89a", 6)))
-        return "image/gif";
-    return "";
-}
 
 /* Uploads data as a blob; *blob gets the blob reference the PDS answered (a new
  * reference), NULL when it could not (logged; the card goes without its thumb). */
@@ -1075,43 +1028,21 @@ static json_t *link_card(const struct channel_ctx *ctx, const struct conn *cn, s
     struct discover_card card;
     json_t *embed = NULL, *thumb = NULL;
     char *title = NULL, *desc = NULL;
-    long timeout = ctx->timeout_ms > 0 && ctx->timeout_ms < CARD_PAGE_TIMEOUT_MS ? ctx->timeout_ms
-                                                                                 : CARD_PAGE_TIMEOUT_MS;
+    long timeout = ctx->timeout_ms > 0 && ctx->timeout_ms < LINKCARD_TIMEOUT_MS ? ctx->timeout_ms : LINKCARD_TIMEOUT_MS;
     memset(&card, 0, sizeof(card));
-    if(card_get(link, DISCOVER_MAX_BYTES, timeout, &resp)) {
-        http_resp_cleanup(&resp);
+    if(linkcard_read(link, timeout, &card)) {
         log_kv(LOG_INFO, "bluesky post without a link card: the page could not be read", "error",
                sam_errmsg(SAM_EIO), NULL);
         return NULL;
     }
-    if(strncasecmp(resp.content_type, "text/html", 9) && strncasecmp(resp.content_type, "application/xhtml", 17)) {
-        http_resp_cleanup(&resp);
-        return NULL;
-    }
-    {
-        char lower[sizeof(resp.content_type)], charset[40] = "";
-        const char *cs;
-        for(size_t i = 0; i < sizeof(lower); i++)
-            lower[i] = (char)tolower((unsigned char)resp.content_type[i]);
-        lower[sizeof(lower) - 1] = '\0';
-        cs = strstr(lower, "charset=");
-        if(cs)
-            snprintf(charset, sizeof(charset), "%.*s", (int)strcspn(cs + 8, "; \""), cs + 8);
-        if(discover_card(resp.body.data ? resp.body.data : "", resp.body.len, charset[0] ? charset : NULL, link,
-                         &card)) {
-            http_resp_cleanup(&resp);
-            return NULL;
-        }
-    }
-    http_resp_cleanup(&resp);
     if(!card.title[0] && !card.description[0]) {
         discover_card_cleanup(&card);
         return NULL;
     }
-    if(card.image[0] && !card_get(card.image, CARD_THUMB_MAX + 1, timeout, &resp)) {
-        const char *mime = image_type((const unsigned char *)resp.body.data, resp.body.len);
-        if(*mime && !resp.truncated && resp.body.len <= CARD_THUMB_MAX)
-            upload_thumb(cn, s, resp.body.data, resp.body.len, mime, &thumb);
+    http_resp_init(&resp);
+    if(card.image[0] && !linkcard_image(card.image, CARD_THUMB_MAX, timeout, &resp)) {
+        const char *mime = linkcard_image_type((const unsigned char *)resp.body.data, resp.body.len);
+        upload_thumb(cn, s, resp.body.data, resp.body.len, mime, &thumb);
     }
     http_resp_cleanup(&resp);
     title = card_text(card.title[0] ? card.title : card.site, CARD_TITLE_MAX);

@@ -2,6 +2,7 @@
  * api_posts.c: posts, the queue and its checks, series, and engagement counts.
  */
 #include "web/api.h"
+#include "engine/preview.h"
 #include "core/post.h"
 #include "engine/poller.h"
 #include "util/err.h"
@@ -580,4 +581,34 @@ int api_offers_list(struct web_request *r, struct web_reply *out)
     page = api_page_of(items, n, sizeof(*items), limit, v_offer, k_offer);
     free(items);
     return api_reply(out, 200, page);
+}
+
+/* ---- previews (P2) ---- */
+
+/* The post as it will look on each channel: parts, marks and the link's card. It reads
+ * the link's page, so it runs on the worker pool (ROUTE_NET), bounded in time. */
+int api_preview(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"text", "link", "channels", NULL};
+    const char *text = NULL, *link = NULL;
+    int64_t channels[POST_CHANNELS_MAX];
+    json_t *list, *e, *j = NULL;
+    size_t i, n = 0;
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "text", 1, &text)) ||
+       (rc = core_check_length("text", text, POST_TEXT_MAX, 1)) || (rc = api_body_str(r->body, "link", 0, &link)) ||
+       (link && (rc = core_check_length("link", link, CORE_URL_MAX, 0))))
+        return rc;
+    if(link && *link && strncmp(link, "https://", 8) && strncmp(link, "http://", 7))
+        return sam_fail_field(SAM_EINVAL, "link", "link must be an http:// or https:// address");
+    list = json_object_get(r->body, "channels");
+    if(!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of 1 to %d channel ids", POST_CHANNELS_MAX);
+    json_array_foreach(list, i, e) {
+        if(!json_is_integer(e) || json_integer_value(e) <= 0)
+            return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of channel ids");
+        channels[n++] = json_integer_value(e);
+    }
+    rc = preview_build(r->core, r->wid, text, link, channels, n, web_net_timeout_ms(r->web), &j);
+    return rc ? rc : api_reply(out, 200, j);
 }
