@@ -1664,14 +1664,14 @@ async function main() {
       post = await res.json();
     }
     const occ = post.occurrences[0];
-    assert(occ.waiting && occ.waiting.reason === 'hour_cap' && occ.expected_at, `the answer does not say it waits: ${JSON.stringify(occ)}`);
+    assert(occ.waiting && occ.waiting.reason === 'hour_cap', `the answer does not say it waits: ${JSON.stringify(occ)}`);
     const done = byId(page, 'composer-done');
     await waitText(done, 'kan ikke publiseres nå');
     assert(!(await done.textContent()).includes('Publiseres nå'), 'the confirmation still says "now"');
     const wait = byId(page, 'composer-done-waiting');
     await waitText(wait, 'gang i timen');
     const when = await byId(page, 'composer-done-item').locator('time').getAttribute('datetime');
-    assert(when === occ.expected_at, `the confirmation shows ${when}, the post is expected at ${occ.expected_at}`);
+    assert(when === occ.waiting.until, `the confirmation shows ${when}, the post is expected at ${occ.waiting.until}`);
     // In the calendar it reads as a wait, with when, not as a failure; the same in the panel.
     await byId(page, 'composer-calendar-link').click();
     const card = occurrenceOf(page, post.id);

@@ -540,7 +540,7 @@ export function composerView(ctx) {
       occ.length ? h('ul', { class: 'done-list' }, occ.map(function (o) {
         return h('li', { testid: 'composer-done-item', 'data-channel-id': String(o.channel_id) },
           h('span', { class: 'name', user: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
-          dateEl(o.expected_at || o.planned_at),
+          dateEl(o.expected_at || (o.waiting && o.waiting.until) || o.planned_at),
           o.waiting ? h('p', { class: 'hint done-wait', testid: 'composer-done-waiting', user: o.waiting.message }) : null);
       })) : h('p', { t: 'composer.done.draftText', tp: { id: post.id } }),
       warnings.length ? h('div', { class: 'done-warnings', testid: 'composer-done-warnings' },
