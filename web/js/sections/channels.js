@@ -25,7 +25,9 @@ var SETTING_FIELDS = [
   { key: 'instance_url', type: 'url', label: 'channels.field.instanceUrl', hint: 'channels.hint.instanceUrl', missing: 'channels.err.url', placeholder: 'https://', url: true },
   { key: 'url', type: 'url', label: 'channels.field.url', hint: 'channels.hint.url', missing: 'channels.err.url', placeholder: 'https://', url: true, wide: true,
     byKind: { feed: { label: 'channels.field.feedUrl', hint: 'channels.hint.feedUrl' } } },
-  { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path' },
+  // A file channel's path is relative to the server's files folder (src/core/channel.c refuses
+  // an absolute one and ".."), so the example is a bare file name.
+  { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path', placeholderKey: 'channels.placeholder.path' },
   { key: 'service_url', type: 'url', label: 'channels.field.serviceUrl', hint: 'channels.hint.serviceUrl', placeholder: 'https://bsky.social', url: true, optional: true, wide: true }
 ];
 
@@ -289,7 +291,8 @@ export function channelsView(ctx) {
   SETTING_FIELDS.forEach(function (sf) {
     var tid = 'channel-setting-' + sf.key.replace('_', '-');
     var f = field('ch-setting-' + sf.key, sf.label, h('input', { type: sf.type, name: sf.key, autocomplete: 'off', spellcheck: 'false',
-      placeholder: sf.placeholder || null, testid: tid }), { hint: sf.hint, testid: tid, wide: !!sf.wide, optional: sf.optional });
+      placeholder: sf.placeholder || null, attrs: sf.placeholderKey ? { placeholder: sf.placeholderKey } : null, testid: tid }),
+      { hint: sf.hint, testid: tid, wide: !!sf.wide, optional: sf.optional });
     f.spec = sf;
     settingFields[sf.key] = f;
   });
