@@ -76,7 +76,7 @@ function inZone(iso, zone, opts) {
 }
 
 // The panel for channel ch. opts: base (the channels' API path), wid, onChanged(channel)
-// after each save, onClose(). Returns { el, id, dirty(), focus(), close() }.
+// after each save, onClose(id) once it closed. Returns { el, id, dirty(), focus(), close() }.
 export function publishingPanel(ctx, channel, opts) {
   var ch = channel;
   var path = opts.base + '/' + ch.id;
