@@ -1402,19 +1402,40 @@ static json_t *waiting_json(const char *reason, int64_t limit, int64_t until, in
     return j;
 }
 
+void core_occurrence_paused(json_t *j)
+{
+    json_t *w = json_pack("{s:s, s:s}", "reason", "paused", "message",
+                          _("This channel is paused: nothing is published on it until publishing is resumed. "
+                            "Then what became due meanwhile goes out, oldest first, within the channel's "
+                            "limits."));
+    if(!j || !w) {
+        json_decref(w);
+        return;
+    }
+    json_object_del(j, "expected_at");
+    json_object_set_new(j, "waiting", w);
+}
+
 int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j)
 {
     struct store_channel ch;
     int64_t due = o->next_attempt_at > o->planned_at ? o->next_attempt_at : o->planned_at, at, limit;
     char reason[16];
     int rc;
-    if(!j || strcmp(o->state, "scheduled") || o->wait_reason[0])
+    if(!j || strcmp(o->state, "scheduled"))
         return SAM_OK;
     if(due < now)
         due = now;
     rc = store_channel_get(c->st, o->channel_id, &ch);
     if(rc)
         return rc == SAM_ENOTFOUND ? SAM_OK : rc;
+    /* A pause holds it before any cap does, and for as long as it lasts. */
+    if(ch.paused_at || o->wait_reason[0]) {
+        if(ch.paused_at)
+            core_occurrence_paused(j);
+        store_channel_cleanup(&ch);
+        return SAM_OK;
+    }
     rc = store_occurrence_expected(c->st, o->channel_id, o->id, due, ch.max_per_hour, ch.max_per_day, &at, reason,
                                    &limit);
     store_channel_cleanup(&ch);

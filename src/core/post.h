@@ -113,8 +113,13 @@ json_t *view_post(const struct store_post *p);
 /* For a scheduled occurrence not yet held by a cap: when its channel's caps let it go out
  * (an estimate, store_occurrence_expected); when that is later than it is due, adds
  * "waiting" {"reason","limit","message","until","expected":true} to its view j, so nothing
- * says "now" of a post that will wait. */
+ * says "now" of a post that will wait. On a paused channel it is "waiting" {"reason":
+ * "paused","message"} instead (core_occurrence_paused), whatever held it before. */
 int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j);
 json_t *view_occurrence(const struct store_occurrence *o);
+/* Marks the view j of a scheduled occurrence as held by its channel's pause: "waiting"
+ * {"reason":"paused","message"} (in the request's language), without a time, since it
+ * waits for a person; an "expected_at" goes. j may be NULL. */
+void core_occurrence_paused(json_t *j);
 
 #endif

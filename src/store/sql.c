@@ -928,7 +928,7 @@ int store_token_touch(struct store *st, int64_t id, int64_t now)
 /* ---- channels ---- */
 
 #define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at," \
-                     " slots, max_per_hour, max_per_day, coalesce(status_message, '')"
+                     " slots, max_per_hour, max_per_day, coalesce(status_message, ''), coalesce(paused_at, 0)"
 
 static void row_channel(struct dbq *q, void *p)
 {
@@ -956,6 +956,7 @@ static void row_channel(struct dbq *q, void *p)
     c->max_per_hour = db_int(q, 11);
     c->max_per_day = db_int(q, 12);
     col_text(q, 13, c->status_message, sizeof(c->status_message));
+    c->paused_at = db_int64(q, 14);
 }
 
 static void bind_channel(struct dbq *q, const struct store_channel *c)
@@ -1009,7 +1010,8 @@ int store_channel_update(struct store *st, const struct store_channel *c)
     int rc, n = 0;
     TAKE(1);
     /* status is changed by store_channel_set_status only, so that an edit cannot undo a
-     * status set meanwhile (a channel marked 'reconnect' by the publisher). */
+     * status set meanwhile (a channel marked 'reconnect' by the publisher); paused_at by
+     * store_channel_set_paused only, for the same reason. */
     rc = prep(s, "UPDATE channels SET workspace_id = ?1, kind = ?2, name = ?3, timezone = ?4,"
                  " settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9,"
                  " slots = ?11, max_per_hour = ?12, max_per_day = ?13 WHERE id = ?10", &q);
@@ -1782,7 +1784,8 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
 #define CLAIM_DUE "SELECT o.id, o.channel_id, CASE WHEN o.state = 'publishing' THEN 1 ELSE 0 END," \
                   " c.max_per_hour, c.max_per_day" \
                   " FROM occurrences o JOIN channels c ON c.id = o.channel_id" \
-                  " WHERE c.status = 'active' AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
+                  " WHERE c.status = 'active' AND c.paused_at IS NULL" \
+                  "   AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
                   "    OR (o.state = 'publishing' AND o.lease_until < ?1))" \
                   " ORDER BY o.next_attempt_at, o.id LIMIT ?2"
     rc = prep(s, DB_VARIANT(s, CLAIM_DUE, CLAIM_DUE " FOR UPDATE OF o SKIP LOCKED"), &q);
@@ -2279,6 +2282,17 @@ int store_channel_mark_reconnect(struct store *st, const struct store_channel *c
     }
     db_give(P(st), s);
     return rc;
+}
+
+int store_channel_set_paused(struct store *st, int64_t id, int paused, int64_t now, int *changed)
+{
+    /* Only a change is written, so that *changed says whether this call paused or resumed
+     * it (for the audit log) and a second pause keeps the time of the first. */
+    return simple_exec(st, paused ? "UPDATE channels SET paused_at = ?2, updated_at = ?2 WHERE id = ?1"
+                                    " AND paused_at IS NULL"
+                                  : "UPDATE channels SET paused_at = NULL, updated_at = ?2 WHERE id = ?1"
+                                    " AND paused_at IS NOT NULL",
+                       "channel pause", id, now, 0, NULL, changed);
 }
 
 int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)

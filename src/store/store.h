@@ -162,6 +162,7 @@ struct store_channel {
     char *slots;             /* JSON list of "mon 09:00", owned */
     int max_per_hour;        /* frequency caps (P7) */
     int max_per_day;
+    int64_t paused_at;       /* 0: its queue publishes; else when a member paused it */
     unsigned char *secret;   /* encrypted blob or NULL, owned */
     size_t secret_len;
     int64_t created_at;
@@ -495,7 +496,9 @@ void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);
  * `publishing` with owner's lease until now + lease_seconds and attempts + 1. This is the
  * intent written before any network call. A due occurrence whose channel already reached
  * its max_per_hour or max_per_day is not claimed: it waits until the cap allows it, with
- * the cap in wait_reason and wait_limit (last_error keeps the last failed attempt's). */
+ * the cap in wait_reason and wait_limit (last_error keeps the last failed attempt's).
+ * Nothing of a channel that is not active or is paused is claimed: its occurrences stay
+ * as they are until it is active and resumed, then go out oldest first, within the caps. */
 int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                            struct store_occurrence **items, size_t *n);
 /* When occurrence self of channel, due at `at`, is expected to go out under the channel's
@@ -523,6 +526,10 @@ int store_channel_set_status(struct store *st, int64_t id, const char *status, c
  * a channel reconnected meanwhile is left alone. *changed says whether it was marked. */
 int store_channel_mark_reconnect(struct store *st, const struct store_channel *as_read, const char *message,
                                  int64_t now, int *changed);
+/* Pauses (paused 1: paused_at = now) or resumes (0: paused_at cleared) a channel's queue,
+ * in one statement that changes only a channel not already so; *changed says whether it
+ * did. The publisher claims nothing of a paused channel (store_occurrence_claim). */
+int store_channel_set_paused(struct store *st, int64_t id, int paused, int64_t now, int *changed);
 /* Makes a channel that is not active active again (message cleared), in one statement;
  * *changed says whether it was not active. */
 int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed);

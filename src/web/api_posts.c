@@ -334,13 +334,49 @@ int api_post_cancel(struct web_request *r, struct web_reply *out)
     return rc ? rc : api_reply(out, 200, j);
 }
 
+/* The channels of a queue page already looked at: whether each is paused. */
+struct paused_seen {
+    int64_t id;
+    int paused;
+};
+#define PAUSED_SEEN_MAX 64
+
+/* *paused: whether the queue of channel id is paused, read once per page for the first
+ * PAUSED_SEEN_MAX channels in seen (a page holds few), each time for more. A channel gone
+ * meanwhile is not paused. */
+static int channel_paused(struct web_request *r, struct paused_seen *seen, size_t *nseen, int64_t id, int *paused)
+{
+    struct store_channel ch;
+    int rc;
+    for(size_t i = 0; i < *nseen; i++)
+        if(seen[i].id == id) {
+            *paused = seen[i].paused;
+            return SAM_OK;
+        }
+    *paused = 0;
+    rc = store_channel_get(r->core->st, id, &ch);
+    if(rc == SAM_ENOTFOUND)
+        return SAM_OK;
+    if(rc)
+        return rc;
+    *paused = ch.paused_at != 0;
+    store_channel_cleanup(&ch);
+    if(*nseen < PAUSED_SEEN_MAX) {
+        seen[*nseen].id = id;
+        seen[*nseen].paused = *paused;
+        (*nseen)++;
+    }
+    return SAM_OK;
+}
+
 /* The queue between ?from and ?to (RFC 3339; default: from a day ago for 31 days), a page
  * at a time (?limit, ?cursor): each occurrence with its post's text and category, for the
  * calendar, in time order. The posts come with the occurrences, in the page's one query. */
 int api_queue(struct web_request *r, struct web_reply *out)
 {
     struct store_occurrence_post *occ = NULL;
-    size_t n = 0, shown;
+    struct paused_seen seen[PAUSED_SEEN_MAX];
+    size_t n = 0, shown, nseen = 0;
     int64_t from = time_now() - 86400, to, channel = 0, after;
     json_t *items, *page;
     int limit, rc;
@@ -372,6 +408,16 @@ int api_queue(struct web_request *r, struct web_reply *out)
         struct store_post p;
         json_t *j = view_occurrence(&occ[i].occ);
         char *text;
+        int paused = 0;
+        if(!strcmp(occ[i].occ.state, "scheduled") &&
+           (rc = channel_paused(r, seen, &nseen, occ[i].occ.channel_id, &paused))) {
+            json_decref(j);
+            json_decref(items);
+            store_occurrence_posts_free(occ, n);
+            return rc;
+        }
+        if(paused)
+            core_occurrence_paused(j);
         memset(&p, 0, sizeof(p));
         p.text = occ[i].text;
         p.variants = occ[i].variants;

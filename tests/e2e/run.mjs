@@ -1828,7 +1828,8 @@ async function main() {
     assert(token.startsWith('smt_'), `the token shown is "${token}"`);
     const row = byId(page, 'token-row').filter({ hasText: 'CI export' });
     await waitText(row, token.slice(0, 12));
-    await waitText(row, 'channels:read');
+    await waitText(row.getByTestId('token-scopes'), 'See channels and messages');
+    assert(await row.locator('[data-scope="channels:read"]').count() === 1, 'the row does not keep the scope channels:read');
     await waitText(row, 'Never');
     await row.getByTestId('token-revoke').click();
     const [del] = await Promise.all([

@@ -166,7 +166,8 @@ export function composerView(ctx) {
       box.addEventListener('change', channelsChanged);
       channelPicks.appendChild(h('label', { class: 'check channel-pick', for: id }, box,
         h('span', { class: 'channel-pick-text' }, h('span', { class: 'name', user: ch.name }), ' ', kindChip(ch.kind),
-          ch.status === 'reconnect' ? [' ', h('span', { class: 'pill pill-danger', testid: 'composer-channel-reconnect', t: 'status.reconnect' })] : null)));
+          ch.status === 'reconnect' ? [' ', h('span', { class: 'pill pill-danger', testid: 'composer-channel-reconnect', t: 'status.reconnect' })] : null,
+          ch.paused ? [' ', h('span', { class: 'pill pill-warn', testid: 'composer-channel-paused', t: 'status.paused' })] : null)));
     });
   }
 
@@ -314,7 +315,14 @@ export function composerView(ctx) {
         if (!li.isConnected) return;
         var data = res.data;
         var up = res.slot;
-        if (!up) { value.className = 'next-slot-time muted'; setT(value, 'composer.slot.none'); return; }
+        if (!up) {
+          value.className = 'next-slot-time muted';
+          setT(value, 'composer.slot.none');
+          // Where the channel's posting times are set (the channels page opens its panel).
+          append(li, [' ', h('a', { href: '#/w/' + wid + '/settings/channels?publishing=' + ch.id, testid: 'next-slot-set',
+            t: 'composer.slot.setTimes' })]);
+          return;
+        }
         var when = new Date(up.local || up.at);
         value.removeAttribute('data-i18n');
         value.textContent = fmt(when, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
