@@ -524,6 +524,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
                 others[k].network = network_of(cj);
                 others[k].text = in->text;
                 others[k].category = cands[i].category;
+                others[k].copy = 1;
                 k++;
             }
         rc = checks_candidate(&pol, &cands[i], others, k, found, 32, &count);

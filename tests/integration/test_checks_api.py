@@ -63,6 +63,10 @@ def test_length_limit_and_cross_post(inst):
     doc = expect(inst.post(inst.ws("/check"), json={"text": "Same words on two networks at once",
                                                     "channels": [bsky["id"], masto["id"]], "schedule": _at(4)}), 200)
     assert ("P8a", "warn") in _rules(doc), doc
+    # The other network's copy is the same post, not some "unsaved post".
+    for v in doc["violations"]:
+        if v["rule"] == "P8a":
+            assert "its copy" in v["message"] and "unsaved" not in v["message"], v
 
 
 def test_queue_check_lists_what_the_queue_breaks(inst):
