@@ -1614,8 +1614,13 @@ async function main() {
     assert(err.code === 'check_blocked' && Array.isArray(err.violations), `the 422 answer is ${JSON.stringify(err)}`);
     const panel = byId(page, 'composer-blocked');
     await panel.waitFor();
-    await waitText(panel.getByTestId('composer-blocked-message'), err.message);
-    await panel.locator('[data-testid="violation"][data-severity="block"]').first().waitFor();
+    // The panel lists the findings, each once, in words (the answer's message repeats the
+    // first of them, rule id and all, so it is not shown beside them).
+    const p8b = panel.locator('[data-testid="violation"][data-severity="block"][data-rule="P8b"]');
+    await waitText(p8b, 'Too long for the network');
+    assert(await p8b.count() === 1, `the blocked panel shows the length finding ${await p8b.count()} times`);
+    assert(await panel.getByTestId('composer-blocked-message').count() === 0, 'the blocked panel repeats the answer\'s message');
+    assert(await byId(page, 'composer-checks').isHidden(), 'the live checks list the findings a second time beside the blocked panel');
     await byId(page, 'composer-override').click();
     await byId(page, 'override-reason-error').waitFor();
     await byId(page, 'override-reason').fill('Our own Bluesky client shows the whole text; tested with the team.');
