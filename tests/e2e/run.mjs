@@ -1706,15 +1706,15 @@ async function main() {
     await byId(page, 'queue-checks').waitFor();
     if (!found.length) await waitText(byId(page, 'queue-checks-status'), 'follows every rule');
     else await byId(page, 'queue-violations').getByTestId('violation').first().waitFor();
-    // Each finding once: a repeat, a window finding whose posts a bigger one of the same
-    // rule and channel names (4 posts in an hour covers 3 of them), or the mirror of a
-    // cross-post finding (the same posts and time, seen from the other network) is left out.
+    // Each finding once: one about the same posts as an earlier one of its rule and channel,
+    // a window finding whose posts a bigger one of the same rule and channel names (4 posts
+    // in an hour covers 3 of them), or the mirror of a cross-post finding (the same posts
+    // and time, seen from the other network) is left out.
     const key = (v) => `${v.rule}|${v.rule === 'P8a' ? v.at || '' : v.channel_id || 0}|${v.severity}`;
     const ids = (v) => [...new Set(v.posts)].sort((a, b) => a - b);
     const covered = (v, i) => ids(v).length > 0 && found.some((w, j) => j !== i && key(w) === key(v) && ['P6', 'P7a', 'P7b'].includes(v.rule) &&
       ids(v).every((id) => ids(w).includes(id)) && (ids(w).length > ids(v).length || j < i));
-    const repeated = (v, i) => found.some((w, j) => j < i && key(w) === key(v) && ids(w).join() === ids(v).join() &&
-      (v.rule === 'P8a' || (w.message === v.message && (w.at || '') === (v.at || ''))));
+    const repeated = (v, i) => found.some((w, j) => j < i && key(w) === key(v) && ids(w).join() === ids(v).join());
     const want = found.filter((v, i) => !covered(v, i) && !repeated(v, i));
     const shown = await byId(page, 'queue-violations').getByTestId('violation').evaluateAll((els) =>
       els.map((e) => e.getAttribute('data-rule') + ' ' + e.querySelector('[data-testid="violation-message"]').textContent));

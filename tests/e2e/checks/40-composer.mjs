@@ -440,6 +440,30 @@ export default async function (t) {
     await byId(page, 'composer-checks').waitFor({ state: 'hidden' });
   }, { page });
 
+  await check('a new post almost the same as a series is warned once, not once for each of its copies', async () => {
+    await freshComposer();
+    await chooseChannels(page, ['Weekly tips']);
+    await byId(page, 'schedule-at').check();
+    const when = await localTime(page, 3, 18, 0);
+    await byId(page, 'schedule-date').fill(when.date);
+    await byId(page, 'schedule-time').fill(when.time);
+    const text = 'Evergreen: our guide to keeping cut tulips fresh for two weeks.'; // the series' text, above
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => isPost(r, 'POST', /\/check$/) && JSON.parse(r.request().postData() || '{}').text === text),
+      byId(page, 'composer-text').fill(text),
+    ]);
+    await apiStatus(res, 200);
+    const found = (await res.json()).violations.filter((v) => v.rule === 'P5');
+    const about = new Set(found.map((v) => v.posts.join()));
+    assert(found.length >= 2 && about.size === 1, `the test needs the server to find one post several times: ${JSON.stringify(found)}`);
+    const shown = page.locator('[data-testid="composer-checks"] [data-testid="violation"][data-rule="P5"]');
+    await waitText(shown, 'Almost the same text');
+    await page.locator('[data-testid="composer-checks"][data-state="done"]').waitFor();
+    assert(await shown.count() === 1, `one near-duplicate is shown ${await shown.count()} times (the server found it ${found.length} times)`);
+    await byId(page, 'composer-text').fill('');
+    await byId(page, 'composer-checks').waitFor({ state: 'hidden' });
+  }, { page });
+
   await check('the composer at phone width in Norwegian: a series plan, the drafts and a post that cannot change fit the screen', async () => {
     const phone = await newContext({ viewport: { width: 390, height: 844 }, locale: 'nb-NO', timezoneId: 'Europe/Oslo' });
     try {

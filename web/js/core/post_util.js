@@ -174,11 +174,13 @@ export function postSummary(wid, id) {
   return promise;
 }
 
-// The findings worth showing, each once: an exact repeat goes; so does a finding of a
-// window rule (the content mix, the caps per hour and day) whose posts another finding of
-// the same rule on the same channel already names ("4 posts in an hour" covers the "3
-// posts in an hour" inside it); and so does the mirror of a cross-post finding (a post
-// going to Bluesky and Mastodon is found once from each side, at the same time).
+// The findings worth showing, each once. A finding goes when an earlier one of the same
+// rule on the same channel is about the same posts (a new post almost the same as each of
+// a series' copies is one problem, not six); when it is of a window rule (the content mix,
+// the caps per hour and day) and a bigger finding of that rule and channel names all its
+// posts ("4 posts in an hour" covers the "3 posts in an hour" inside it); and when it
+// mirrors a cross-post finding (a post going to Bluesky and Mastodon is found once from
+// each side, at the same time).
 export function uniqueFindings(violations) {
   var list = Array.isArray(violations) ? violations.filter(function (v) { return v && typeof v === 'object'; }) : [];
   var ids = list.map(function (v) {
@@ -198,7 +200,7 @@ export function uniqueFindings(violations) {
     for (var j = 0; j < list.length; j++) {
       if (j === i || !sameGroup(v, list[j])) continue;
       var same = ids[i].join(',') === ids[j].join(',');
-      if (same && j < i && (v.rule === MIRRORED_RULE || ((v.message || '') === (list[j].message || '') && (v.at || '') === (list[j].at || '')))) return false;
+      if (same && j < i) return false;
       if (WINDOW_RULES.indexOf(v.rule) >= 0 && ids[i].length && within(ids[i], ids[j]) &&
           (ids[j].length > ids[i].length || (same && j < i))) return false;
     }

@@ -757,7 +757,12 @@ export function composerView(ctx) {
     });
     planStatus.className = 'plan-status';
     setT(planStatus, 'composer.plan.ready');
-    setT(planTotal, 'composer.plan.total', { n: total, c: chans });
+    // The sum, when there is something to add up: "In all 9 copies on 2 channels."
+    clear(planTotal);
+    if (plan.length > 1) {
+      append(planTotal, [h('span', { t: 'composer.plan.total', tp: { n: total } }), ' ',
+        h('span', { t: 'composer.plan.totalChannels', tp: { n: chans } })]);
+    }
     planCard.setAttribute('data-state', 'done');
     planCard.hidden = false;
     shownPlan = { key: key, plan: plan, total: total };
