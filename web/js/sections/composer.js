@@ -870,14 +870,14 @@ export function composerView(ctx) {
   function showBlocked(err, req) {
     clear(blocked);
     var list = blocksFirst(err.violations);
-    var reason = h('textarea', { rows: '2', maxlength: '500', testid: 'override-reason' });
-    var fReason = field('c-override-reason', 'composer.blocked.reason', reason, { hint: 'composer.blocked.reasonHint', testid: 'override-reason' });
     var what = req.kind === 'edit' ? 'Edit' : req.kind === 'series' ? 'Series' : '';
+    var reason = h('textarea', { rows: '2', maxlength: '500', testid: 'override-reason' });
+    var fReason = field('c-override-reason', 'composer.blocked.reason' + what, reason, { hint: 'composer.blocked.reasonHint', testid: 'override-reason' });
     blocked.reasonField = fReason;
     var anyway = button('composer.blocked.publish' + what, { kind: 'danger', testid: 'composer-override', onClick: function () {
       setFieldError(fReason, null);
       var why = reason.value.trim();
-      if (!why) { setFieldError(fReason, t('composer.blocked.reasonMissing')); reason.focus(); return; }
+      if (!why) { setFieldError(fReason, t('composer.blocked.reasonMissing' + what)); reason.focus(); return; }
       var again = {};
       Object.keys(req.body).forEach(function (k) { again[k] = req.body[k]; });
       again.override_reason = why;
