@@ -356,7 +356,7 @@ static int post_one(struct cli *c, int argc, char **argv, int cancel)
         in.link = link;
         in.category = category;
         in.campaign = campaign;
-        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p);
+        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p, NULL);
     }
     store_post_cleanup(&found);
     if(rc)

@@ -158,14 +158,16 @@ static int item_sig(struct item *x)
 
 /* ---- words for people ---- */
 
-/* "post 12", "this post" (the candidate without an id) or "an unsaved post"; capitalised
- * when cap. */
+/* "post 12", "this post" (the candidate without an id), "its copy" (another channel's copy
+ * of the candidate) or "an unsaved post"; capitalised when cap. */
 static void post_name(char *b, size_t n, const struct item *x, int cap)
 {
     if(x->p->id != 0)
         snprintf(b, n, cap ? _("Post %lld") : _("post %lld"), (long long)x->p->id);
     else if(x->late)
         snprintf(b, n, "%s", cap ? _("This post") : _("this post"));
+    else if(x->p->copy)
+        snprintf(b, n, "%s", cap ? _("Its copy") : _("its copy"));
     else
         snprintf(b, n, "%s", cap ? _("An unsaved post") : _("an unsaved post"));
 }

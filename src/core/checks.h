@@ -34,6 +34,7 @@ struct check_post {
     const char *category;   /* value, promo, personal, share, dialogue */
     int64_t at;             /* planned (queued) or published instant, Unix seconds */
     int published;          /* 1 published, 0 queued */
+    int copy;               /* another copy of the candidate: the same post, on another channel */
 };
 
 struct check_policy {

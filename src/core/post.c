@@ -524,6 +524,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
                 others[k].network = network_of(cj);
                 others[k].text = in->text;
                 others[k].category = cands[i].category;
+                others[k].copy = 1;
                 k++;
             }
         rc = checks_candidate(&pol, &cands[i], others, k, found, 32, &count);
@@ -1235,20 +1236,30 @@ int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int6
     return rc;
 }
 
-int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
-                   struct store_post *out)
+/* The edit of post id as PATCH would make it, not yet stored: *out gets the post with in's
+ * content fields over its own, and *found and *blocked what the checks say of it where its
+ * scheduled copies are planned (as a new post would, without its own earlier version).
+ * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled.
+ * On success the caller cleans up *out and releases *found. */
+static int edit_prepare(struct core *c, int64_t ws, int64_t id, const struct post_input *in,
+                        struct store_post *out, json_t **found, int *blocked)
 {
     struct store_occurrence *occ = NULL;
     size_t n = 0;
     char *variants = NULL;
-    int rc = core_post_get(c, ws, id, out);
+    int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
+    size_t k = 0;
+    int rc;
+
+    *found = NULL;
+    *blocked = 0;
+    rc = core_post_get(c, ws, id, out);
     if(rc)
         return rc;
     rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &occ, &n);
     for(size_t i = 0; !rc && i < n; i++)
         if(!strcmp(occ[i].state, "published") || !strcmp(occ[i].state, "publishing"))
             rc = sam_fail(SAM_ECONFLICT, "the post has already gone out on a channel: write a new post instead");
-    free(occ);
     if(!rc && !strcmp(out->state, "cancelled"))
         rc = sam_fail(SAM_ECONFLICT, "the post was cancelled");
     if(!rc)
@@ -1279,36 +1290,56 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
         rc = SAM_ENOMEM;
         goto fail;
     }
-    {
-        /* The edited post faces the checks where its copies are planned, as a new one would
-         * (without its own earlier version). */
-        struct store_occurrence *sched = NULL;
-        size_t ns = 0, k = 0;
-        int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
-        rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &sched, &ns);
-        for(size_t i = 0; !rc && i < ns && k < POST_CHANNELS_MAX; i++)
-            if(!strcmp(sched[i].state, "scheduled")) {
-                chans[k] = sched[i].channel_id;
-                at[k++] = sched[i].planned_at;
-            }
-        free(sched);
-        if(!rc && k) {
-            struct post_input chk = {.text = out->text, .link = out->link, .category = out->category,
-                                     .channels = chans, .nchannels = k, .schedule = POST_AT};
-            json_t *found = NULL;
-            int blocked = 0;
-            rc = check_at(c, ws, &chk, at, id, &found, &blocked);
-            if(!rc)
-                rc = judge_checks(found, blocked, in->override_reason, NULL);
-            json_decref(found);
+    for(size_t i = 0; i < n && k < POST_CHANNELS_MAX; i++)
+        if(!strcmp(occ[i].state, "scheduled")) {
+            chans[k] = occ[i].channel_id;
+            at[k++] = occ[i].planned_at;
         }
-        if(rc)
-            goto fail;
-        if(in->override_reason && *in->override_reason) {
-            char *r = strdup(in->override_reason);
-            free(out->override_reason);
-            out->override_reason = r;
-        }
+    if(k) {
+        struct post_input chk = {.text = out->text, .link = out->link, .category = out->category,
+                                 .channels = chans, .nchannels = k, .schedule = POST_AT};
+        rc = check_at(c, ws, &chk, at, id, found, blocked);
+    } else {
+        *found = json_array();
+        rc = *found ? SAM_OK : SAM_ENOMEM;
+    }
+    if(rc)
+        goto fail;
+    free(occ);
+    return SAM_OK;
+fail:
+    free(occ);
+    free(variants);
+    store_post_cleanup(out);
+    return rc;
+}
+
+int core_post_check_edit(struct core *c, int64_t ws, int64_t id, const struct post_input *in, json_t **violations,
+                         int *blocked)
+{
+    struct store_post p;
+    int rc = edit_prepare(c, ws, id, in, &p, violations, blocked);
+    if(!rc)
+        store_post_cleanup(&p);
+    return rc;
+}
+
+int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                   struct store_post *out, json_t **violations)
+{
+    json_t *found = NULL;
+    int blocked = 0;
+    int rc = edit_prepare(c, ws, id, in, out, &found, &blocked);
+    if(rc)
+        return rc;
+    rc = judge_checks(found, blocked, in->override_reason, violations);
+    json_decref(found);
+    if(rc)
+        goto fail;
+    if(in->override_reason && *in->override_reason) {
+        char *r = strdup(in->override_reason);
+        free(out->override_reason);
+        out->override_reason = r;
     }
     out->updated_at = time_now();
     rc = store_post_update(c->st, out);
@@ -1319,8 +1350,7 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
     json_decref(d);
     return SAM_OK;
 fail:
-    free(variants);
-    store_post_cleanup(out);
+    store_post_cleanup(out); /* *violations stays: a block's findings are the answer */
     return rc;
 }
 

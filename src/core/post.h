@@ -54,9 +54,18 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
 /* Checks the whole queue of a workspace from now on (P9). */
 int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations);
 /* Edits text, link, category, campaign or variants of a post that has not gone out.
- * SAM_ECONFLICT once an occurrence is published or in flight. */
+ * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled.
+ * The edited post faces the checks where its copies are planned (without its own earlier
+ * version); a block stops it as in core_post_create unless in->override_reason is given.
+ * *violations (when not NULL; a new reference, caller releases) gets what they found, also when a block stops it. */
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
-                   struct store_post *out);
+                   struct store_post *out, json_t **violations);
+/* The checks an edit of post id would face (core_post_edit), without storing it: the
+ * composer's live checks while a scheduled post is changed. Refuses what core_post_edit
+ * refuses (SAM_ECONFLICT, SAM_ENOTFOUND, invalid content). *violations and *blocked as
+ * core_post_check; a post with no scheduled copy (a draft) gets an empty list. */
+int core_post_check_edit(struct core *c, int64_t ws, int64_t id, const struct post_input *in, json_t **violations,
+                         int *blocked);
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
 /* Moves a scheduled occurrence of workspace ws to `at` (from now to two years ahead), after
  * the checks at its new place (P5-P8; a block needs override_reason, audited); *out gets

@@ -221,14 +221,13 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     struct store_post p;
-    json_t *j = NULL, *sched = json_object_get(r->body, "schedule");
+    json_t *j = NULL, *violations = NULL, *sched = json_object_get(r->body, "schedule");
     int rc;
     if(sched && !json_is_null(sched)) {
         /* A draft is scheduled: placed and checked as a new post, keeping its id. */
         int64_t channels[POST_CHANNELS_MAX];
         struct store_occurrence *occ = NULL;
         size_t n = 0;
-        json_t *violations = NULL;
         struct offer_input offers[POST_CHANNELS_MAX];
         rc = post_input_from(r->body, 2, &in, channels);
         if(!rc)
@@ -269,14 +268,22 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
     }
     rc = post_input_from(r->body, 0, &in, NULL);
     if(!rc)
-        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
+        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p, &violations);
     if(rc) {
-        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks")) {
             out->error_code = "check_blocked";
+            out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+            violations = NULL;
+        }
+        json_decref(violations);
         return rc;
     }
     rc = post_json(r, &p, &j);
     store_post_cleanup(&p);
+    if(!rc)
+        json_object_set_new(j, "violations", violations ? violations : json_array());
+    else
+        json_decref(violations);
     return rc ? rc : api_reply(out, 200, j);
 }
 
@@ -436,19 +443,39 @@ int api_queue(struct web_request *r, struct web_reply *out)
     return api_reply(out, 200, page);
 }
 
+/* The composer's live checks: a post as for create, or with "post_id" the content of an
+ * edit of that post, checked where its copies are planned (what PATCH would find). */
 int api_check(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     int64_t channels[POST_CHANNELS_MAX];
-    json_t *violations = NULL;
+    json_t *violations = NULL, *id = json_object_get(r->body, "post_id");
     int blocked = 0;
     struct offer_input offers[POST_CHANNELS_MAX];
-    int rc = post_input_from(r->body, 1, &in, channels);
-    if(!rc)
-        rc = offers_from(r->body, offers, &in.noffers);
-    in.offers = offers;
-    if(!rc)
-        rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    int rc;
+    if(id) {
+        json_t *edit;
+        if(!json_is_integer(id) || json_integer_value(id) <= 0)
+            return sam_fail_field(SAM_EINVAL, "post_id", "post_id must be the id of a post");
+        if(json_object_get(r->body, "channels") || json_object_get(r->body, "schedule"))
+            return sam_fail_field(SAM_EINVAL, "post_id", "with post_id the post is checked where its copies are "
+                                                         "planned: leave out channels and schedule");
+        /* The rest of the body is an edit, as for PATCH. */
+        if(!(edit = json_deep_copy(r->body)))
+            return SAM_ENOMEM;
+        json_object_del(edit, "post_id");
+        rc = post_input_from(edit, 0, &in, NULL);
+        if(!rc)
+            rc = core_post_check_edit(r->core, r->wid, json_integer_value(id), &in, &violations, &blocked);
+        json_decref(edit);
+    } else {
+        rc = post_input_from(r->body, 1, &in, channels);
+        if(!rc)
+            rc = offers_from(r->body, offers, &in.noffers);
+        in.offers = offers;
+        if(!rc)
+            rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    }
     if(rc)
         return rc;
     return api_reply(out, 200, json_pack("{s:o, s:b}", "violations", violations, "blocked", blocked));

@@ -72,7 +72,7 @@ export function calendarView(ctx) {
     return call('GET', '/workspaces/' + wid + '/queue/check').then(function (data) {
       qAgain.disabled = false;
       if (!ctx.alive()) return;
-      var vs = data && Array.isArray(data.violations) ? data.violations : [];
+      var vs = blocksFirst(data && Array.isArray(data.violations) ? data.violations : []); // each once
       var blocks = vs.filter(function (v) { return v.severity === 'block'; }).length;
       clear(qList);
       if (!vs.length) {
@@ -81,7 +81,7 @@ export function calendarView(ctx) {
       } else {
         qStatus.className = 'checks-status' + (blocks ? ' checks-has-block' : ' checks-has-warn');
         setT(qStatus, blocks ? 'queueChecks.summaryBlock' : 'checks.summaryWarn', { n: blocks || vs.length });
-        blocksFirst(vs).forEach(function (v) { qList.appendChild(violationItem(v, channelName)); });
+        vs.forEach(function (v) { qList.appendChild(violationItem(v, channelName, wid)); });
       }
       queueChecks.hidden = false;
     }, function (err) {
