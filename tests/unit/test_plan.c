@@ -205,7 +205,7 @@ static json_t *reference(struct pfx *f, const struct post_input *in, const int64
             if(j != i) {
                 const struct store_channel *cj = core_channel_find(chans, nch, in->channels[j]);
                 others[k] = (struct check_post){.channel_id = in->channels[j], .network = network_of(cj->kind),
-                                                .text = in->text, .category = in->category, .at = at[j]};
+                                                .text = in->text, .category = in->category, .at = at[j], .copy = 1};
                 k++;
             }
         checks_default_policy(&pol, f->w.mix_preset);
