@@ -128,7 +128,7 @@ def test_a_blocked_edit_lists_its_findings(inst):
     ch = harness.new_channel(inst, "chk-editblock", kind="bluesky")
     p = expect(inst.post(inst.ws("/posts"), json={"text": "Short and sweet", "channels": [ch["id"]],
                                                   "schedule": _at(7)}), 201)
-    long_text = "Blåbær 🫐 " * 40                                          # 320 graphemes
+    long_text = "Blåbær 🫐 " * 1000                        # more than a thread of 25 posts holds
     live = expect(inst.post(inst.ws("/check"), json={"post_id": p["id"], "text": long_text}), 200)
     assert live["blocked"] is True and ("P8b", "block") in _rules(live), live
     r = expect(inst.patch(inst.ws("/posts/%d" % p["id"]), json={"text": long_text}), 422, "check_blocked",
