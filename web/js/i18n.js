@@ -503,6 +503,7 @@ var en = {
   'rule.P7c': 'Promo posts too close',
   'rule.P8a': 'Same text on two networks',
   'rule.P8b': 'Too long for the network',
+  'rule.P8bThread': 'Goes out as a thread',
   'rule.other': 'Publishing rule',
 
   'occ.state.scheduled': 'Scheduled',
@@ -1265,6 +1266,7 @@ var nb = {
   'rule.P7c': 'Reklameinnlegg for tett',
   'rule.P8a': 'Samme tekst på to nettverk',
   'rule.P8b': 'For langt for nettverket',
+  'rule.P8bThread': 'Publiseres som en tråd',
   'rule.other': 'Publiseringsregel',
 
   'occ.state.scheduled': 'Planlagt',
@@ -2027,6 +2029,7 @@ var sv = {
   'rule.P7c': 'Reklaminlägg för tätt',
   'rule.P8a': 'Samma text i två nätverk',
   'rule.P8b': 'För långt för nätverket',
+  'rule.P8bThread': 'Publiceras som en tråd',
   'rule.other': 'Publiceringsregel',
 
   'occ.state.scheduled': 'Schemalagd',

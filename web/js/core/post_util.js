@@ -142,7 +142,9 @@ export function violationItem(v, channelName, wid) {
   return h('li', { class: 'violation violation-' + sev, testid: 'violation', 'data-rule': rule, 'data-severity': sev },
     h('div', { class: 'violation-head' },
       h('span', { class: 'violation-sev', t: sev === 'block' ? 'checks.block' : 'checks.warn' }),
-      h('span', { class: 'violation-name', testid: 'violation-rule', t: KNOWN_RULES.indexOf(rule) >= 0 ? 'rule.' + rule : 'rule.other' })),
+      h('span', { class: 'violation-name', testid: 'violation-rule',
+        // A long text is a warning when it goes out as a thread, a block when even a thread cannot hold it.
+        t: rule === 'P8b' && v.severity === 'warn' ? 'rule.P8bThread' : KNOWN_RULES.indexOf(rule) >= 0 ? 'rule.' + rule : 'rule.other' })),
     h('p', { class: 'violation-msg', testid: 'violation-message', user: v.message || '' }),
     where.length ? h('p', { class: 'violation-where' }, where[0], where[1] ? ' \u00b7 ' : null, where[1] || null) : null,
     others.length && wid ? h('div', { class: 'violation-posts' },
