@@ -265,6 +265,27 @@ export function emptyRow(cols, key) {
   return h('tr', { class: 'empty-row' }, h('td', { colspan: String(cols), t: key }));
 }
 
+// Puts on each cell of table's body rows the name of its column (data-label, from the
+// heading's dictionary key, so that it follows a change of language): a narrow screen shows
+// a row as a card of labelled lines (app.css). Cells spanning columns and the actions column
+// (no heading text) get none. Rows already labelled are left alone.
+export function labelCells(table) {
+  var head = table.tHead && table.tHead.rows[0];
+  if (!head) return;
+  var keys = Array.prototype.map.call(head.cells, function (th) { return th.getAttribute('data-i18n'); });
+  Array.prototype.forEach.call(table.tBodies, function (body) {
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      if (tr.hasAttribute('data-labelled')) return;
+      tr.setAttribute('data-labelled', '');
+      var col = 0;
+      Array.prototype.forEach.call(tr.cells, function (td) {
+        if (td.colSpan === 1 && keys[col]) setTAttr(td, 'data-label', keys[col]);
+        col += td.colSpan;
+      });
+    });
+  });
+}
+
 export function tableHead(keys) {
   return h('thead', null, h('tr', null, keys.map(function (k) {
     return k ? h('th', { scope: 'col', t: k }) : h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', t: 'table.actions' }));

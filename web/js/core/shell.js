@@ -10,11 +10,14 @@
  * open the main area is inert; Escape, the backdrop, the button again or choosing a section
  * close it. The top bar then shows the brand, the current section's name, the workspace
  * switcher and the button; on a wide screen the menu is the sidebar and the button is hidden.
+ * Where a table has no room for its columns (a phone, a tablet, a small laptop) its rows
+ * become cards of labelled lines: the shell labels each new row's cells with their column's
+ * name (labelCells) as the sections draw them.
  */
 
 import { DEFAULT_SECTION, state } from './state.js';
 import { t, setT, updateTitle, formatDate, langSelect } from './lang.js';
-import { h, setLink, append, clear, icon, brand, button, pageHeader } from './dom.js';
+import { h, setLink, append, clear, icon, brand, button, pageHeader, labelCells } from './dom.js';
 import { call, allChannels } from './api.js';
 import { SECTIONS, SECTION_BY_ID, parseRoute, membership, defaultWid, routeTo } from './router.js';
 import { logOut } from './auth.js';
@@ -95,6 +98,10 @@ export function ensureShell(app) {
   var main = h('main', { id: 'main', class: 'content', tabindex: '-1', testid: 'main' });
   var root = h('div', { class: 'shell' }, skip, header, h('div', { class: 'body' }, menu, backdrop, main));
   app.appendChild(root);
+  // The sections add rows whenever their data arrives: each batch of changes is labelled.
+  new MutationObserver(function () {
+    main.querySelectorAll('table').forEach(labelCells);
+  }).observe(main, { childList: true, subtree: true });
   state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, main: main,
     sectionName: sectionName, menuButton: menuButton, menu: menu };
   watchMenu();
