@@ -104,7 +104,7 @@ function headerState() {
     cut,
     brand: shown(q('.brand')),
     section: shown(section) ? section.textContent : null,
-    sectionCut: shown(section) && section.scrollWidth > section.clientWidth + 1,
+    sectionCut: shown(section) && (section.scrollWidth > section.clientWidth + 1 || section.scrollHeight > section.clientHeight + 1),
     workspace: shown(q('[data-testid="workspace-switcher"]')),
     menu: shown(q('[data-testid="menu-button"]')),
     height: header.getBoundingClientRect().height,
