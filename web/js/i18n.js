@@ -19,6 +19,7 @@ var en = {
   'lang.label': 'Language',
   'header.workspace': 'Workspace',
   'header.logout': 'Log out',
+  'header.menu': 'Menu',
 
   'nav.label': 'Main navigation',
   'nav.calendar': 'Calendar',
@@ -782,6 +783,7 @@ var nb = {
   'lang.label': 'Språk',
   'header.workspace': 'Arbeidsområde',
   'header.logout': 'Logg ut',
+  'header.menu': 'Meny',
 
   'nav.label': 'Hovedmeny',
   'nav.calendar': 'Kalender',
@@ -1545,6 +1547,7 @@ var sv = {
   'lang.label': 'Språk',
   'header.workspace': 'Arbetsyta',
   'header.logout': 'Logga ut',
+  'header.menu': 'Meny',
 
   'nav.label': 'Huvudmeny',
   'nav.calendar': 'Kalender',
