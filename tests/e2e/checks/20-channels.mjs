@@ -45,9 +45,16 @@ export default async function (t) {
   }
   const postOf = async (pg, id) => (await pg.request.get(api(`/posts/${id}`))).json();
 
+  // Goes to a section by the navigation, through the menu button where the screen is narrow.
+  async function nav(pg, id) {
+    const menu = byId(pg, 'menu-button');
+    if (await menu.isVisible()) await menu.click();
+    await byId(pg, id).click();
+  }
+
   // Opens the channel's panel on a fresh channels page (channels made by the CLI show).
   async function openPanel(pg, name) {
-    await byId(pg, 'nav-channels').click();
+    await nav(pg, 'nav-channels');
     await byId(pg, 'section-channels').waitFor();
     await pg.reload();
     const r = row(pg, name);
@@ -356,7 +363,7 @@ export default async function (t) {
       await waitText(byId(p, 'slots-message'), 'Lagret: 6 publiseringstider i uken');
       assert(slotsOf(gridId).slots.includes('sat 08:00'), 'the CLI does not read sat 08:00');
       await p.screenshot({ path: path.join(OUT, 'publishing-nb.png'), fullPage: true });
-      await byId(p, 'nav-tokens').click();
+      await nav(p, 'nav-tokens');
       await byId(p, 'token-form').waitFor();
       await waitText(p.locator('[data-testid="scope-label"][data-scope="channels:write"] .scope-name'), 'Administrere kanaler');
       assert(await wide(p) <= 0, `the tokens page is ${await wide(p)} px too wide at 390`);
