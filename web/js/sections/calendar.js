@@ -35,6 +35,7 @@ var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going ou
 var REFRESH_BUSY_ROUNDS = 60;  // but no longer than this many rounds in a row
 var SLOTS_MAX_AGE_MS = 300000; // a channel's upcoming slots are asked again after this
 var CHANNEL_COLOURS = 10;      // classes chan-c0 .. chan-c9 in app.css
+var FREE_SLOTS_SHOWN = 3;      // more channels free at one time fold behind one line
 var HOUR_FIRST = 6;            // the week shows at least the hours 06:00 ..
 var HOUR_LAST = 23;            // .. 23:00, and any other hour that holds something
 var PHONE = '(max-width: 640px)';
@@ -74,6 +75,7 @@ export function calendarView(ctx) {
   var busyRounds = 0;
   var drawn = null;           // what the body shows, to draw it again only when it changed
   var slotCache = {};         // channel id -> { upto, at, upcoming }: the channel's upcoming slots
+  var openSlotGroups = {};    // instant (ms) -> true: a folded group of free slots someone opened
   var selected = {};          // occurrence id -> true: chosen in the list for a bulk action
   var bulk = { offset: '1', date: '', busy: null, report: null, reason: '' };
   var dragging = null;        // { id } while a card is dragged
@@ -465,6 +467,8 @@ export function calendarView(ctx) {
 
   // The free slots of one hour: "+ Free slot 09:00" and a link per channel that has it
   // (each link says the whole "Free slot 09:00 on Shop" to a screen reader and in its title).
+  // When many channels share the time, the links fold away behind "+ Free slot 09:00 · 12
+  // channels" (a <details>; which ones are open survives a redraw).
   function freeSlotGroups(list) {
     var groups = [];
     list.forEach(function (s) {
@@ -473,14 +477,22 @@ export function calendarView(ctx) {
       g.slots.push(s);
     });
     return groups.map(function (g) {
-      return h('div', { class: 'free-group', testid: 'free-slot-group' },
-        h('span', { class: 'free-when', t: 'calendar.freeAt', tp: { time: timeOf(g.when) } }),
-        g.slots.map(function (s) {
-          var words = t('calendar.freeSlot', { time: timeOf(s.when), channel: channelName(s.channel_id) });
-          return h('a', { class: 'free-slot ' + chanClass(s.channel_id), testid: 'free-slot', 'data-channel-id': String(s.channel_id),
-            'data-at': s.at, href: composerHref(wid, { at: s.at, channel: s.channel_id }), title: words, 'aria-label': words },
-            h('span', { class: 'chan-dot', 'aria-hidden': 'true' }), h('span', { class: 'free-name', user: channelName(s.channel_id) }));
-        }));
+      var key = String(g.when.getTime());
+      var links = g.slots.map(function (s) {
+        var words = t('calendar.freeSlot', { time: timeOf(s.when), channel: channelName(s.channel_id) });
+        return h('a', { class: 'free-slot ' + chanClass(s.channel_id), testid: 'free-slot', 'data-channel-id': String(s.channel_id),
+          'data-at': s.at, href: composerHref(wid, { at: s.at, channel: s.channel_id }), title: words, 'aria-label': words },
+          h('span', { class: 'chan-dot', 'aria-hidden': 'true' }), h('span', { class: 'free-name', user: channelName(s.channel_id) }));
+      });
+      if (g.slots.length <= FREE_SLOTS_SHOWN) {
+        return h('div', { class: 'free-group', testid: 'free-slot-group' },
+          h('span', { class: 'free-when', t: 'calendar.freeAt', tp: { time: timeOf(g.when) } }), links);
+      }
+      var fold = h('details', { class: 'free-group free-fold', testid: 'free-slot-group', open: openSlotGroups[key] ? true : null },
+        h('summary', { class: 'free-when', testid: 'free-slot-more', t: 'calendar.freeAtMany', tp: { time: timeOf(g.when), n: g.slots.length } }),
+        h('div', { class: 'free-links' }, links));
+      fold.addEventListener('toggle', function () { if (fold.open) openSlotGroups[key] = true; else delete openSlotGroups[key]; });
+      return fold;
     });
   }
 

@@ -482,7 +482,8 @@ export function detailsPanel(cal) {
     var links = [];
     if (cal.canWrite) {
       if (st === 'scheduled') links.push(h('a', { class: 'btn btn-secondary btn-small', testid: 'details-edit', href: composerHref(wid, { edit: o.post_id }), t: 'calendar.edit' }));
-      links.push(h('a', { class: 'btn btn-secondary btn-small', testid: 'details-duplicate', href: composerHref(wid, { duplicate: o.post_id }), t: 'calendar.duplicate' }));
+      // A failed one offers the same as "Schedule it again", above.
+      if (look !== 'failed') links.push(h('a', { class: 'btn btn-secondary btn-small', testid: 'details-duplicate', href: composerHref(wid, { duplicate: o.post_id }), t: 'calendar.duplicate' }));
     }
     clear(details);
     append(details, [
