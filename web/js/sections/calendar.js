@@ -34,6 +34,7 @@ var REFRESH_MS = 15000;        // the calendar reloads this often while visible
 var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
 var REFRESH_BUSY_ROUNDS = 60;  // but no longer than this many rounds in a row
 var SLOTS_MAX_AGE_MS = 300000; // a channel's upcoming slots are asked again after this
+var SLOT_DAYS = 92;            // ... for this many days ahead (the most the API plans)
 var CHANNEL_COLOURS = 10;      // classes chan-c0 .. chan-c9 in app.css
 var FREE_SLOTS_SHOWN = 3;      // more channels free at one time fold behind one line
 var HOUR_FIRST = 6;            // the week shows at least the hours 06:00 ..
@@ -47,15 +48,17 @@ var OFFSETS = ['1', '2', '7', '-1', 'date']; // bulk moves: days later (or earli
 
 function emptyFilters() { return { channel: [], campaign: [], category: [], state: [] }; }
 
-// What the calendar keeps while a person goes to other sections and back: the filters and
-// whether free slots show. Forgotten when someone else logs in on this page.
-var kept = { user: null, filters: emptyFilters(), freeSlots: true };
+// What the calendar keeps while a person goes to other sections and back, per workspace:
+// the filters and whether free slots show. Forgotten when someone else logs in on this page.
+var keptUser = null;
+var keptByWorkspace = {};
 
 export function calendarView(ctx) {
   var wid = ctx.wid;
   var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
   var userId = state.me && state.me.user ? state.me.user.id : null;
-  if (kept.user !== userId) kept = { user: userId, filters: emptyFilters(), freeSlots: true };
+  if (keptUser !== userId) { keptUser = userId; keptByWorkspace = {}; }
+  var kept = keptByWorkspace[wid] || (keptByWorkspace[wid] = { filters: emptyFilters(), freeSlots: true });
   var filters = kept.filters;
   var view = VIEWS.indexOf(state.calendarView) >= 0 ? state.calendarView : 'week';
   var anchor = startOfDay(state.calendarFocus ? new Date(state.calendarFocus) : new Date());
@@ -74,7 +77,7 @@ export function calendarView(ctx) {
   var timer = null;
   var busyRounds = 0;
   var drawn = null;           // what the body shows, to draw it again only when it changed
-  var slotCache = {};         // channel id -> { upto, at, upcoming }: the channel's upcoming slots
+  var slotCache = {};         // channel id -> { at, upcoming }: the channel's upcoming slots
   var openSlotGroups = {};    // instant (ms) -> true: a folded group of free slots someone opened
   var selected = {};          // occurrence id -> true: chosen in the list for a bulk action
   var bulk = { offset: '1', date: '', busy: null, report: null, reason: '' };
@@ -432,17 +435,18 @@ export function calendarView(ctx) {
     });
   }
 
+  // Each shown channel's slots for the next SLOT_DAYS days (as far as the API plans them),
+  // asked once and again after SLOTS_MAX_AGE_MS: moving through the weeks asks nothing.
   function loadSlots(r) {
     var now = Date.now();
-    if (!showFreeSlots() || r.to.getTime() <= now) return Promise.resolve();
-    var days = Math.min(92, Math.ceil((r.to.getTime() - now) / 86400000) + 1);
+    if (!showFreeSlots() || r.to.getTime() <= now || r.from.getTime() > now + SLOT_DAYS * 86400000) return Promise.resolve();
     var need = slotChannels().filter(function (ch) {
       var c = slotCache[ch.id];
-      return !c || c.upto < r.to.getTime() || now - c.at > SLOTS_MAX_AGE_MS;
+      return !c || now - c.at > SLOTS_MAX_AGE_MS;
     });
     return Promise.all(need.map(function (ch) {
-      return call('GET', '/workspaces/' + wid + '/channels/' + ch.id + '/slots?days=' + days).then(function (data) {
-        slotCache[ch.id] = { upto: now + days * 86400000, at: now, upcoming: data && Array.isArray(data.upcoming) ? data.upcoming : [] };
+      return call('GET', '/workspaces/' + wid + '/channels/' + ch.id + '/slots?days=' + SLOT_DAYS).then(function (data) {
+        slotCache[ch.id] = { at: now, upcoming: data && Array.isArray(data.upcoming) ? data.upcoming : [] };
       }, function () { /* without slots the week still shows its posts */ });
     }));
   }
