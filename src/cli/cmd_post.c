@@ -12,13 +12,14 @@
 static const char *usage =
     "usage: samtale post add --text TEXT [--channel ID ...] [--now | --next-slot | --at TIME]\n"
     "                        [--category C] [--link URL] [--campaign NAME] [--variant TEXT ...]\n"
-    "                        [--workspace W] [--override REASON]\n"
+    "                        [--workspace W] [--override REASON] [--offer CHANNEL_ID=CODE ...]\n"
     "       samtale post list [--workspace W] [--state S]\n"
     "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME]\n"
     "       samtale post cancel ID | --occurrence OCCURRENCE_ID\n"
     "       samtale post schedule DRAFT_ID --channel ID ... (--now | --next-slot | --at TIME)\n"
     "                        [--text TEXT] [--override REASON]\n"
     "       samtale post move OCCURRENCE_ID --at TIME [--override REASON]\n"
+    "       samtale post offers [--workspace W]\n"
     "\n"
     "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
     "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
@@ -28,7 +29,10 @@ static const char *usage =
     "'schedule' gives a draft its channels and time (it keeps its id); 'move' plans one\n"
     "delivery of a post (an occurrence, as 'post list --json' shows) at another time. Both\n"
     "run the checks at the new place. 'cancel' stops what has not gone out of a post, or\n"
-    "with --occurrence only that one delivery (one copy of a series, one channel).\n";
+    "with --occurrence only that one delivery (one copy of a series, one channel).\n"
+    "--offer gives a channel its own offer code (P15): where the text says {offer}, that\n"
+    "channel's copy publishes its code; 'offers' lists the codes with the channel each\n"
+    "names.\n";
 
 static const char *queue_usage =
     "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
@@ -125,6 +129,40 @@ static int post_move(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The workspace's offer codes, newest first. */
+static int post_offers(struct cli *c, int argc, char **argv)
+{
+    const char *ws = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--workspace", &ws, 0, 0, 0, 0}, {0}};
+    struct store_workspace w;
+    struct store_offer *items = NULL;
+    size_t n = 0;
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)))
+        return cli_fail(rc);
+    if((rc = store_offer_list(c->core.st, w.id, 0, 100000, &items, &n)))
+        return cli_fail(rc);
+    if(c->json) {
+        json_t *list = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(list, view_offer(&items[i]));
+        cli_print_json(list);
+    } else {
+        printf("%-20s %-8s %-24s %s\n", "CODE", "POST", "CHANNEL", "PUBLISHED");
+        for(size_t i = 0; i < n; i++) {
+            char t[40] = "-";
+            if(items[i].published_at)
+                time_rfc3339(items[i].published_at, t, sizeof(t));
+            printf("%-20s %-8lld %-24.24s %s\n", items[i].code, (long long)items[i].post_id, items[i].channel_name, t);
+        }
+    }
+    free(items);
+    return EXIT_OK;
+}
+
 static int post_schedule(struct cli *c, int argc, char **argv)
 {
     return post_add_or_schedule(c, argc, argv, 1);
@@ -133,15 +171,18 @@ static int post_schedule(struct cli *c, int argc, char **argv)
 static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedule)
 {
     const char *text = NULL, *ws = NULL, *at = NULL, *category = NULL, *link = NULL, *campaign = NULL,
-               *override = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1];
-    int nchans = 0, nvariants = 0, now = 0, next = 0, npos, code, rc;
+               *override = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1],
+               *offers_raw[POST_CHANNELS_MAX];
+    int nchans = 0, nvariants = 0, now = 0, next = 0, noffers = 0, npos, code, rc;
+    struct offer_input offers[POST_CHANNELS_MAX];
     struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--workspace", &ws, 0, 0, 0, 0},
                              {"--at", &at, 0, 0, 0, 0}, {"--category", &category, 0, 0, 0, 0},
                              {"--link", &link, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0},
                              {"--override", &override, 0, 0, 0, 0}, {"--now", 0, &now, 0, 0, 0},
                              {"--next-slot", 0, &next, 0, 0, 0},
                              {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
-                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX}, {0}};
+                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX},
+                             {"--offer", 0, 0, offers_raw, &noffers, POST_CHANNELS_MAX}, {0}};
     struct post_input in;
     struct store_workspace w;
     struct store_post p;
@@ -166,6 +207,23 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
             fprintf(stderr, "samtale: --channel takes a channel ID, not '%s'\n", chans[i]);
             return EXIT_USAGE;
         }
+    for(int i = 0; i < noffers; i++) {
+        const char *eq = strchr(offers_raw[i], '=');
+        char idtext[24];
+        if(!eq || eq == offers_raw[i] || (size_t)(eq - offers_raw[i]) >= sizeof(idtext)) {
+            fprintf(stderr, "samtale: --offer takes CHANNEL_ID=CODE, not '%s'\n", offers_raw[i]);
+            return EXIT_USAGE;
+        }
+        memcpy(idtext, offers_raw[i], (size_t)(eq - offers_raw[i]));
+        idtext[eq - offers_raw[i]] = '\0';
+        if(parse_id(idtext, &offers[i].channel_id)) {
+            fprintf(stderr, "samtale: --offer takes CHANNEL_ID=CODE, not '%s'\n", offers_raw[i]);
+            return EXIT_USAGE;
+        }
+        offers[i].code = eq + 1;
+    }
+    in.offers = offers;
+    in.noffers = (size_t)noffers;
     in.schedule = now ? POST_NOW : next ? POST_NEXT_SLOT : at ? POST_AT : POST_DRAFT;
     if(at && time_parse_rfc3339(at, &in.at)) {
         fprintf(stderr, "samtale: --at takes a time such as 2027-03-28T09:00:00+02:00\n");
@@ -328,7 +386,7 @@ static int post_one(struct cli *c, int argc, char **argv, int cancel)
         in.link = link;
         in.category = category;
         in.campaign = campaign;
-        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p);
+        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p, NULL);
     }
     store_post_cleanup(&found);
     if(rc)
@@ -356,6 +414,8 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_schedule(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "move"))
         return post_move(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "offers"))
+        return post_offers(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "cancel"))
         return post_one(c, argc - 1, argv + 1, 1);
     fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);

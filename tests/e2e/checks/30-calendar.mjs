@@ -337,6 +337,7 @@ export default async function (t) {
     await waitText(byId(page, 'details-series-badge'), 'Series · 1 of 3');
     await waitText(byId(page, 'details-series-position'), 'Copy 1 of 3 on Cal blog');
     const fam = panel.getByTestId('family-item');
+    await fam.nth(2).waitFor(); // the post with every copy is asked for when the panel opens
     assert(await fam.count() === 3, `the family lists ${await fam.count()} copies`);
     await waitText(card(occs[0]).getByTestId('occurrence-series'), 'Series · 1 of 3');
     for (let k = 1; k < 3; k++) {

@@ -28,7 +28,7 @@ import { h, userText, append, clear, messageBox, button, confirmDialog, pageHead
 import { call, queueAll, allChannels } from '../core/api.js';
 import { PUBLISHING_KINDS, CATEGORIES, rfc3339Local, dayKey, startOfDay, addDays, startOfWeek, fmt, excerpt,
   categoryChip, stateOf, violationItem, blocksFirst } from '../core/post_util.js';
-import { detailsPanel, lookOf, lookPill, composerHref, moveOccurrence, timeOf, dayAndTime } from './calendar_details.js';
+import { detailsPanel, lookOf, lookPill, isPaused, composerHref, moveOccurrence, timeOf, dayAndTime } from './calendar_details.js';
 
 var REFRESH_MS = 15000;        // the calendar reloads this often while visible
 var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
@@ -241,7 +241,7 @@ export function calendarView(ctx) {
     return call('GET', '/workspaces/' + wid + '/queue/check').then(function (data) {
       qAgain.disabled = false;
       if (!ctx.alive()) return;
-      var vs = data && Array.isArray(data.violations) ? data.violations : [];
+      var vs = blocksFirst(data && Array.isArray(data.violations) ? data.violations : []); // each once
       var blocks = vs.filter(function (v) { return v.severity === 'block'; }).length;
       clear(qList);
       if (!vs.length) {
@@ -250,7 +250,7 @@ export function calendarView(ctx) {
       } else {
         qStatus.className = 'checks-status' + (blocks ? ' checks-has-block' : ' checks-has-warn');
         setT(qStatus, blocks ? 'queueChecks.summaryBlock' : 'checks.summaryWarn', { n: blocks || vs.length });
-        blocksFirst(vs).forEach(function (v) { qList.appendChild(violationItem(v, channelName)); });
+        vs.forEach(function (v) { qList.appendChild(violationItem(v, channelName, wid)); });
       }
       queueChecks.hidden = false;
     }, function (err) {
@@ -319,8 +319,16 @@ export function calendarView(ctx) {
     channelName: channelName,
     reload: function () { lastQueueCheck = 0; return load(); },
     follow: follow,
-    onOpen: markOpen
+    onOpen: panelOpened
   });
+
+  // The open occurrence is marked in the views; once the panel closes, an address that
+  // asked for a post (?post=ID) becomes the bare calendar's, so that a link to the same
+  // post opens it again.
+  function panelOpened(id) {
+    markOpen();
+    if (id === null && ctx.alive() && /^#\/w\/\d+\/calendar\?/.test(location.hash)) history.replaceState(null, '', '#/w/' + wid + '/calendar');
+  }
 
   var page = h('section', { class: 'page page-wide', testid: 'section-calendar', 'aria-labelledby': 'page-title' },
     pageHeader('nav.calendar', 'calendar.lead'),
@@ -373,7 +381,8 @@ export function calendarView(ctx) {
       var st = stateOf(o);
       if (st === 'publishing') return true;
       var due = Date.parse(o.next_attempt_at || o.planned_at);
-      return st === 'scheduled' && due <= now + 5000;
+      // One held by its channel's pause waits for a person, not for the publisher.
+      return st === 'scheduled' && due <= now + 5000 && !isPaused(o);
     });
     busyRounds = busy ? busyRounds + 1 : 0;
     timer = window.setTimeout(tick, busy && busyRounds <= REFRESH_BUSY_ROUNDS ? REFRESH_BUSY_MS : REFRESH_MS);
@@ -557,6 +566,14 @@ export function calendarView(ctx) {
 
   /* one occurrence on a card */
 
+  // Why a scheduled occurrence waits, on its card: its channel's pause or cap.
+  function waitingNote(o) {
+    if (!o.waiting) return null;
+    if (isPaused(o)) return h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', 'data-reason': 'paused', t: 'calendar.waitingPaused' });
+    return h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', 'data-reason': o.waiting.reason, t: 'calendar.waitingUntil',
+      tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } });
+  }
+
   // A card: a button that opens the details (the whole card does), and for a failed or
   // retrying one its reason and what to do. mode: week, compact (month) or list.
   function occCard(o, mode) {
@@ -576,8 +593,7 @@ export function calendarView(ctx) {
       h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
       compact ? series : h('span', { class: 'occ-meta' }, categoryChip(o.category || 'value'),
         o.campaign ? h('span', { class: 'campaign-chip', testid: 'occurrence-campaign', user: o.campaign }) : null, series),
-      o.waiting ? h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', t: 'calendar.waitingUntil',
-        tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } }) : null);
+      waitingNote(o));
     var fix = null;
     if (problem && !compact && canWrite) {
       fix = h('p', { class: 'occ-fix' },
@@ -774,7 +790,7 @@ export function calendarView(ctx) {
     append(moveNote, [
       h('p', { t: 'calendar.move.done', tp: { time: dayAndTime(at) } }),
       warns.length ? [h('p', { t: 'calendar.move.warnings', tp: { n: warns.length } }),
-        h('ul', { class: 'violations' }, warns.map(function (v) { return violationItem(v, channelName); }))] : null
+        h('ul', { class: 'violations' }, blocksFirst(warns).map(function (v) { return violationItem(v, channelName, wid); }))] : null
     ]);
     moveNote.hidden = false;
   }
@@ -990,7 +1006,7 @@ export function calendarView(ctx) {
               h('span', { text: dayAndTime(new Date(f.o.planned_at)) }),
               move && f.at ? [' \u2192 ', h('span', { text: dayAndTime(f.at) })] : null, ' \u00b7 ',
               userText(excerpt(f.o.text, 60))),
-            blocks.length ? h('ul', { class: 'violations' }, blocks.map(function (v) { return violationItem(v, channelName); }))
+            blocks.length ? h('ul', { class: 'violations' }, blocksFirst(blocks).map(function (v) { return violationItem(v, channelName, wid); }))
               : h('p', { class: 'bulk-problem-why', testid: 'bulk-problem-message', user: f.err.message || t('error.unknown') }));
         }))] : null);
     if (move && blocked.length && !rep.anyway && canWrite) {

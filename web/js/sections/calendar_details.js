@@ -37,6 +37,9 @@ export function lookOf(o) {
   return st;
 }
 
+// Held by its channel's pause: it waits for a person to resume the channel, not for a time.
+export function isPaused(o) { return !!(o.waiting && o.waiting.reason === 'paused'); }
+
 export function lookPill(look, testid) {
   if (look === 'retrying') return h('span', { class: 'state state-retrying', testid: testid || null, t: 'calendar.look.retrying' });
   return statePill(look === 'waiting' ? 'scheduled' : look, testid);
@@ -251,7 +254,7 @@ export function detailsPanel(cal) {
         h('p', { class: 'move-blocked-title', id: 'move-blocked-title', t: 'calendar.blocked.title',
           tp: { time: form.blockedAt ? dayAndTime(form.blockedAt) : '' } }),
         h('p', { class: 'hint', t: 'calendar.blocked.text' }),
-        h('ul', { class: 'violations' }, list.map(function (v) { return violationItem(v, cal.channelName); })),
+        h('ul', { class: 'violations' }, blocksFirst(list).map(function (v) { return violationItem(v, cal.channelName, wid); })),
         fReason.wrap,
         h('div', { class: 'form-actions' }, anyway, other));
     }
@@ -473,8 +476,9 @@ export function detailsPanel(cal) {
       ['calendar.details.category', categoryChip(o.category)],
       o.campaign ? ['calendar.details.campaign', h('span', { testid: 'details-campaign', user: o.campaign })] : null,
       o.published_at ? ['calendar.details.published', dateEl(o.published_at)] : null,
-      o.waiting ? ['calendar.details.goesOut', dateEl(o.waiting.until)]
-        : o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
+      isPaused(o) ? ['calendar.details.goesOut', h('span', { t: 'calendar.details.whenResumed' })]
+        : o.waiting ? ['calendar.details.goesOut', dateEl(o.waiting.until)]
+          : o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
       o.attempts ? ['calendar.details.attempts', h('span', { text: String(o.attempts) })] : null,
       o.remote_url ? ['calendar.details.remote', link(o.remote_url, { class: 'details-remote', testid: 'details-remote' }, userText(o.remote_url))] : null,
       ['calendar.details.post', h('span', { text: '#' + o.post_id })]
@@ -497,9 +501,9 @@ export function detailsPanel(cal) {
       form && form.notice ? h('div', { class: 'message message-ok details-notice', role: 'status', testid: 'details-notice' },
         h('p', { t: form.notice.key, tp: form.notice.time ? { time: form.notice.time } : null }),
         form.warnings.length ? [h('p', { t: 'calendar.move.warnings', tp: { n: form.warnings.length } }),
-          h('ul', { class: 'violations' }, blocksFirst(form.warnings).map(function (v) { return violationItem(v, cal.channelName); }))] : null) : null,
+          h('ul', { class: 'violations' }, blocksFirst(form.warnings).map(function (v) { return violationItem(v, cal.channelName, wid); }))] : null) : null,
       o.waiting ? h('div', { class: 'details-waiting', testid: 'details-waiting' },
-        h('p', { class: 'details-waiting-title', t: 'calendar.waitingTitle' }),
+        h('p', { class: 'details-waiting-title', t: isPaused(o) ? 'calendar.waitingPausedTitle' : 'calendar.waitingTitle' }),
         h('p', { user: o.waiting.message })) : null,
       problemBox(o, look),
       links.length ? h('p', { class: 'details-links' }, links) : null,
