@@ -1,4 +1,4 @@
-/* cmd_post.c: `samtale post add|list|edit|cancel` and `samtale queue show`. */
+/* cmd_post.c: `samtale post add|list|edit|cancel|schedule|move` and `samtale queue show|check`. */
 #include "cli/cli.h"
 #include "core/post.h"
 #include "util/err.h"
@@ -15,7 +15,7 @@ static const char *usage =
     "                        [--workspace W] [--override REASON] [--offer CHANNEL_ID=CODE ...]\n"
     "       samtale post list [--workspace W] [--state S]\n"
     "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME]\n"
-    "       samtale post cancel ID\n"
+    "       samtale post cancel ID | --occurrence OCCURRENCE_ID\n"
     "       samtale post schedule DRAFT_ID --channel ID ... (--now | --next-slot | --at TIME)\n"
     "                        [--text TEXT] [--override REASON]\n"
     "       samtale post move OCCURRENCE_ID --at TIME [--override REASON]\n"
@@ -28,9 +28,11 @@ static const char *usage =
     "published, failed, cancelled. A running 'samtale serve' publishes what is due.\n"
     "'schedule' gives a draft its channels and time (it keeps its id); 'move' plans one\n"
     "delivery of a post (an occurrence, as 'post list --json' shows) at another time. Both\n"
-    "run the checks at the new place. --offer gives a channel its own offer code (P15):\n"
-    "where the text says {offer}, that channel's copy publishes its code; 'offers' lists\n"
-    "the codes with the channel each names.\n";
+    "run the checks at the new place. 'cancel' stops what has not gone out of a post, or\n"
+    "with --occurrence only that one delivery (one copy of a series, one channel).\n"
+    "--offer gives a channel its own offer code (P15): where the text says {offer}, that\n"
+    "channel's copy publishes its code; 'offers' lists the codes with the channel each\n"
+    "names.\n";
 
 static const char *queue_usage =
     "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
@@ -323,20 +325,48 @@ static int post_list(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* `post cancel --occurrence ID`: one delivery of a post. */
+static int occurrence_cancel(struct cli *c, const char *arg)
+{
+    struct store_occurrence o;
+    struct actor sys = {.system = 1};
+    int64_t id;
+    int code, rc;
+    if(parse_id(arg, &id)) {
+        fprintf(stderr, "samtale: --occurrence takes an occurrence ID (see 'samtale post list --json')\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    if((rc = store_occurrence_get(c->core.st, id, &o)))
+        return cli_fail(rc);
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    if((rc = core_occurrence_cancel(&c->core, &sys, o.workspace_id, id, &o)))
+        return cli_fail(rc);
+    if(c->json)
+        cli_print_json(view_occurrence(&o));
+    else
+        printf("occurrence %lld of post %lld cancelled\n", (long long)o.id, (long long)o.post_id);
+    return EXIT_OK;
+}
+
 static int post_one(struct cli *c, int argc, char **argv, int cancel)
 {
-    const char *pos[1], *text = NULL, *link = NULL, *category = NULL, *campaign = NULL;
+    const char *pos[1], *text = NULL, *link = NULL, *category = NULL, *campaign = NULL, *occurrence = NULL;
     int npos, code, rc;
     struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--link", &link, 0, 0, 0, 0},
                              {"--category", &category, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0}, {0}};
+    struct cli_opt cancel_opts[] = {{"--occurrence", &occurrence, 0, 0, 0, 0}, {0}};
     struct actor sys = {.system = 1};
     struct store_post p, found;
     struct store_occurrence *occ = NULL;
     size_t n = 0;
     int64_t id;
 
-    CLI_PARSE(argc, argv, cancel ? NULL : opts, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
+    CLI_PARSE(argc, argv, cancel ? cancel_opts : opts, pos, 1, &npos, usage);
+    if(occurrence && !npos)
+        return occurrence_cancel(c, occurrence);
+    if(npos != 1 || parse_id(pos[0], &id) || occurrence) {
         fprintf(stderr, "samtale: give a post ID (see 'samtale post list')\n");
         return EXIT_USAGE;
     }

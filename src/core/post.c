@@ -1236,6 +1236,25 @@ int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int6
     return rc;
 }
 
+int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id,
+                           struct store_occurrence *out)
+{
+    int rc = store_occurrence_get(c->st, id, out);
+    json_t *d;
+    if(!rc && out->workspace_id != ws)
+        rc = sam_fail(SAM_ENOTFOUND, "%s", _("no such post"));
+    if(!rc)
+        rc = store_occurrence_cancel(c->st, id, time_now());
+    if(rc)
+        return rc;
+    snprintf(out->state, sizeof(out->state), "%s", "cancelled");
+    d = json_pack("{s:I, s:I, s:I, s:o}", "occurrence_id", (json_int_t)id, "post_id", (json_int_t)out->post_id,
+                  "channel_id", (json_int_t)out->channel_id, "planned_at", view_time(out->planned_at));
+    core_audit(c, a, ws, "occurrence.cancel", NULL, d);
+    json_decref(d);
+    return SAM_OK;
+}
+
 /* The edit of post id as PATCH would make it, not yet stored: *out gets the post with in's
  * content fields over its own, and *found and *blocked what the checks say of it where its
  * scheduled copies are planned (as a new post would, without its own earlier version).

@@ -73,6 +73,12 @@ int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t 
 int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int64_t id, int64_t at,
                          const char *override_reason, int64_t now, struct store_occurrence *out,
                          json_t **violations);
+/* Cancels one scheduled occurrence of workspace ws (one delivery: the post's other
+ * deliveries, such as the other copies of a series, stay), audited; *out gets it
+ * cancelled. SAM_ENOTFOUND for another workspace's, SAM_ECONFLICT once it is not
+ * scheduled. */
+int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id,
+                           struct store_occurrence *out);
 /* A post of workspace ws (SAM_ENOTFOUND for another's). */
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
 

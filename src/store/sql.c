@@ -1559,6 +1559,43 @@ int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now)
     return rc;
 }
 
+static int occurrence_cancel_tx(struct dbc *s, void *arg)
+{
+    const int64_t *a = arg; /* id, now */
+    struct dbq *q;
+    int64_t post = 0;
+    int rc, n = 0;
+    rc = prep(s, "SELECT post_id FROM occurrences WHERE id = ?1", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, a[0]);
+        rc = get_one(s, q, "post");
+        if(!rc)
+            post = db_int64(q, 0);
+        db_release(q);
+    }
+    if(!rc)
+        rc = prep(s, "UPDATE occurrences SET state = 'cancelled', updated_at = ?2 WHERE id = ?1 AND state = 'scheduled'",
+                  &q);
+    if(!rc) {
+        db_bind_int64(q, 1, a[0]);
+        db_bind_int64(q, 2, a[1]);
+        rc = exec_stmt(s, q, "occurrence cancel", &n);
+        if(!rc && !n)
+            rc = sam_fail(SAM_ECONFLICT, "only a scheduled post can be cancelled; this one has gone out, is going out "
+                                         "or was cancelled");
+        db_release(q);
+    }
+    if(!rc)
+        rc = refresh_post_state(s, post, a[1]);
+    return rc;
+}
+
+int store_occurrence_cancel(struct store *st, int64_t id, int64_t now)
+{
+    int64_t a[2] = {id, now};
+    return db_tx(P(st), occurrence_cancel_tx, a);
+}
+
 static void row_occurrence_post(struct dbq *q, void *p)
 {
     struct store_occurrence_post *x = p;
@@ -1566,6 +1603,9 @@ static void row_occurrence_post(struct dbq *q, void *p)
     col_text(q, OCC_NCOLS, x->category, sizeof(x->category));
     x->text = col_dup(q, OCC_NCOLS + 1);
     x->variants = col_dup(q, OCC_NCOLS + 2);
+    x->campaign = col_dup_or_null(q, OCC_NCOLS + 3);
+    x->series_total = db_int64(q, OCC_NCOLS + 4);
+    x->series_copy = db_int64(q, OCC_NCOLS + 5);
 }
 
 int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
@@ -1602,11 +1642,22 @@ int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t
             return *items ? SAM_OK : SAM_ENOMEM;
         }
     }
-    /* The post's columns come through a subquery, so OCC_COLS' names stay unambiguous. */
+    /* The post's columns come through a subquery, so OCC_COLS' names stay unambiguous. A
+     * series copy's place is counted among its post's occurrences (a series is one post),
+     * on the post's index: only rows of a series pay for it. */
     if(!rc)
-        rc = prep(s, "SELECT " OCC_COLS ", p_category, p_text, p_variants FROM occurrences"
-                     " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants"
-                     " FROM posts) AS p ON p.p_id = post_id"
+        rc = prep(s, "SELECT " OCC_COLS ", p_category, p_text, p_variants, p_campaign,"
+                     " CASE WHEN series_id IS NULL THEN 0 ELSE (SELECT count(*) FROM occurrences AS c"
+                     "  WHERE c.post_id = occurrences.post_id AND c.series_id = occurrences.series_id"
+                     "  AND c.channel_id = occurrences.channel_id AND c.state != 'cancelled') END,"
+                     " CASE WHEN series_id IS NULL OR state = 'cancelled' THEN 0 ELSE (SELECT count(*) FROM occurrences AS c"
+                     "  WHERE c.post_id = occurrences.post_id AND c.series_id = occurrences.series_id"
+                     "  AND c.channel_id = occurrences.channel_id AND c.state != 'cancelled'"
+                     "  AND (c.planned_at < occurrences.planned_at OR (c.planned_at = occurrences.planned_at"
+                     "  AND c.id <= occurrences.id))) END"
+                     " FROM occurrences"
+                     " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants,"
+                     " campaign AS p_campaign FROM posts) AS p ON p.p_id = post_id"
                      " WHERE workspace_id = ?1 AND (?2 = 0 OR channel_id = ?2) AND planned_at >= ?3 AND planned_at < ?4"
                      " AND (planned_at > ?3 OR id > ?5) ORDER BY planned_at, id LIMIT ?6", &q);
     if(!rc) {

@@ -108,6 +108,7 @@ void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n)
     for(size_t i = 0; items && i < n; i++) {
         free(items[i].text);
         free(items[i].variants);
+        free(items[i].campaign);
     }
     free(items);
 }

@@ -262,6 +262,11 @@ struct store_occurrence_post {
     char category[16];
     char *text;                       /* owned: the post's text */
     char *variants;                   /* owned: the post's variants (JSON list) */
+    char *campaign;                   /* owned: the post's campaign, NULL when it has none */
+    /* A copy of a series (occ.series_id set): the copies of its series on its channel that
+     * are not cancelled, and its place among them in time order (1-based; 0 when it is
+     * cancelled itself). Both 0 for an occurrence of no series. */
+    int64_t series_copy, series_total;
 };
 
 /* What the publisher writes back after calling a channel. */
@@ -480,14 +485,18 @@ int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *
  * due at the new time); SAM_ECONFLICT when it is not scheduled any more (it went out, is
  * going out, or was cancelled). */
 int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now);
+/* Cancels one scheduled occurrence (one delivery of a post; its post's other deliveries
+ * stay) and derives the post's state again, in one transaction; SAM_ECONFLICT when it is
+ * not scheduled any more. */
+int store_occurrence_cancel(struct store *st, int64_t id, int64_t now);
 int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from, int64_t to,
                           int64_t after, int limit, struct store_occurrence **items, size_t *n);
 /* A page of workspace ws's occurrences (of one channel, or all with channel 0) with
- * planned_at in [from, to), in (planned_at, id) order, each with its post's text: the
- * first `limit` after the occurrence `after` (0: from the start). `after` stands for its
- * place in that order, which does not change (planned_at is never rewritten); an id that
- * is not one of the workspace's gives an empty page. Free with
- * store_occurrence_posts_free. */
+ * planned_at in [from, to), in (planned_at, id) order, each with its post's text and
+ * campaign and its place in its series: the first `limit` after the occurrence `after`
+ * (0: from the start). `after` stands for its place in that order, which does not change
+ * (planned_at is never rewritten); an id that is not one of the workspace's gives an
+ * empty page. Free with store_occurrence_posts_free. */
 int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
                           int limit, struct store_occurrence_post **items, size_t *n);
 void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);

@@ -327,6 +327,17 @@ int api_occurrence_patch(struct web_request *r, struct web_reply *out)
                                          violations ? violations : json_array()));
 }
 
+/* Cancels one scheduled occurrence (one delivery of a post, such as one copy of a series);
+ * the post's other deliveries stay. */
+int api_occurrence_cancel(struct web_request *r, struct web_reply *out)
+{
+    struct store_occurrence o;
+    int rc = core_occurrence_cancel(r->core, &r->actor, r->wid, r->id, &o);
+    if(rc)
+        return rc;
+    return api_reply(out, 200, view_occurrence(&o));
+}
+
 int api_post_cancel(struct web_request *r, struct web_reply *out)
 {
     struct store_post p;
@@ -377,8 +388,9 @@ static int channel_paused(struct web_request *r, struct paused_seen *seen, size_
 }
 
 /* The queue between ?from and ?to (RFC 3339; default: from a day ago for 31 days), a page
- * at a time (?limit, ?cursor): each occurrence with its post's text and category, for the
- * calendar, in time order. The posts come with the occurrences, in the page's one query. */
+ * at a time (?limit, ?cursor): each occurrence with its post's text, category and
+ * campaign (and a series copy with its place in the series), for the calendar, in time
+ * order. The posts come with the occurrences, in the page's one query. */
 int api_queue(struct web_request *r, struct web_reply *out)
 {
     struct store_occurrence_post *occ = NULL;
@@ -431,6 +443,13 @@ int api_queue(struct web_request *r, struct web_reply *out)
         text = core_post_text_for(&p, occ[i].occ.variant);
         json_object_set_new(j, "text", json_string(text ? text : p.text));
         json_object_set_new(j, "category", json_string(occ[i].category));
+        if(occ[i].campaign && occ[i].campaign[0])
+            json_object_set_new(j, "campaign", json_string(occ[i].campaign));
+        if(occ[i].occ.series_id) {
+            if(occ[i].series_copy)
+                json_object_set_new(j, "series_copy", json_integer(occ[i].series_copy));
+            json_object_set_new(j, "series_total", json_integer(occ[i].series_total));
+        }
         free(text);
         json_array_append_new(items, j);
     }

@@ -63,6 +63,7 @@ const struct web_route web_routes[] = {
     {"PATCH", WS "/posts/{pid}", api_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", api_post_cancel, PERM_POSTS_WRITE, 0},
     {"PATCH", WS "/occurrences/{oid}", api_occurrence_patch, PERM_POSTS_WRITE, ROUTE_BODY},
+    {"POST", WS "/occurrences/{oid}/cancel", api_occurrence_cancel, PERM_POSTS_WRITE, 0},
     {"GET", WS "/offers", api_offers_list, PERM_POSTS_READ, 0},
     {"POST", WS "/preview", api_preview, PERM_POSTS_READ, ROUTE_BODY | ROUTE_NET},
     {"GET", WS "/posts/{pid}/engagement", api_post_engagement, PERM_POSTS_READ, 0},

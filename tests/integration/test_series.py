@@ -116,3 +116,58 @@ def test_a_dry_run_says_how_many_copies_fit_and_why_and_stores_nothing(inst):
                                                     "dry_run": True}), 200)
     assert ok["plan"][0]["planned"] == 2 and "message" not in ok["plan"][0], ok
     expect(inst.post(inst.ws("/series"), json=dict(body, dry_run="yes")), 422, field="dry_run")
+
+
+def test_the_queue_numbers_series_copies_and_one_copy_can_be_cancelled(inst):
+    ch = harness.new_channel(inst, "series-family", kind="file", settings={"path": "family.jsonl"}, slots=SLOTS)
+    ch2 = harness.new_channel(inst, "series-family-2", kind="file", settings={"path": "family2.jsonl"}, slots=SLOTS)
+    doc = expect(inst.post(inst.ws("/series"), json={
+        "text": "Family copy", "channels": [ch["id"], ch2["id"]], "count": 4, "campaign": "autumn"}), 201)
+    post, occ = doc["post"], doc["post"]["occurrences"]
+    mine = sorted((o for o in occ if o["channel_id"] == ch["id"]), key=lambda o: (o["planned_at"], o["id"]))
+    assert len(mine) == 4 and len(occ) == 8, occ
+
+    def queue():
+        now = time.time()
+        items = harness.list_all(inst, inst.ws("/queue?from=%s&to=%s" % (
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600)),
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60 * 86400)))))
+        return {i["id"]: i for i in items if i["post_id"] == post["id"]}
+
+    q = queue()
+    # Each copy knows its place among the copies on its channel, in time order.
+    assert [(q[o["id"]]["series_copy"], q[o["id"]]["series_total"]) for o in mine] == [(1, 4), (2, 4), (3, 4), (4, 4)], q
+    assert all(i["series_id"] == doc["series"]["id"] and i["campaign"] == "autumn" for i in q.values()), q
+    plain = expect(inst.post(inst.ws("/posts"), json={"text": "no series here", "channels": [ch["id"]],
+                                                      "schedule": "next_slot"}), 201)
+    items = harness.list_all(inst, inst.ws("/queue?channel=%d" % ch["id"]))
+    lone = [i for i in items if i["post_id"] == plain["id"]][0]
+    assert "series_copy" not in lone and "series_total" not in lone and "campaign" not in lone, lone
+
+    # Cancelling the second copy leaves the others scheduled, the post too; the rest renumber.
+    c = expect(inst.post(inst.ws("/occurrences/%d/cancel" % mine[1]["id"])), 200)
+    assert c["id"] == mine[1]["id"] and c["state"] == "cancelled", c
+    q = queue()
+    assert q[mine[1]["id"]]["state"] == "cancelled" and "series_copy" not in q[mine[1]["id"]], q[mine[1]["id"]]
+    assert q[mine[1]["id"]]["series_total"] == 3
+    assert [(q[o["id"]]["series_copy"], q[o["id"]]["series_total"]) for o in (mine[0], mine[2], mine[3])] == \
+        [(1, 3), (2, 3), (3, 3)], q
+    # The other channel's copies are counted on their own and are untouched.
+    assert sorted(i["series_total"] for i in q.values() if i["channel_id"] == ch2["id"]) == [4, 4, 4, 4]
+    got = expect(inst.get(inst.ws("/posts/%d" % post["id"])), 200)
+    assert got["state"] == "scheduled", got
+    assert [o["state"] for o in got["occurrences"]].count("cancelled") == 1, got["occurrences"]
+    audit = expect(inst.get(inst.ws("/audit")), 200)["items"]
+    assert any(a["action"] == "occurrence.cancel" and a["detail"]["occurrence_id"] == mine[1]["id"]
+               and a["detail"]["post_id"] == post["id"] for a in audit), audit[:3]
+    # Once cancelled it cannot be again; unknown ids are not found.
+    r = expect(inst.post(inst.ws("/occurrences/%d/cancel" % mine[1]["id"])), 409, "conflict")
+    assert "scheduled" in r["error"]["message"], r
+    expect(inst.post(inst.ws("/occurrences/99999999/cancel")), 404, "not_found")
+    # In Norwegian, the refusal is in Norwegian.
+    r = expect(inst.post(inst.ws("/occurrences/%d/cancel" % mine[1]["id"]), headers={"Accept-Language": "nb"}), 409)
+    assert "planlagt" in r["error"]["message"], r
+    # The CLI cancels one delivery the same way.
+    doc2 = harness.cli_json(inst.db, "post", "cancel", "--occurrence", str(mine[3]["id"]))
+    assert doc2["id"] == mine[3]["id"] and doc2["state"] == "cancelled", doc2
+    assert queue()[mine[2]["id"]]["state"] == "scheduled"

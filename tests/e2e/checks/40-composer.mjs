@@ -416,6 +416,10 @@ export default async function (t) {
     assert(hrefs.length && hrefs.every((h) => /^#\/w\/\d+\/calendar\?post=\d+$/.test(h)), `links: ${hrefs.slice(0, 5).join(' ')}`);
     await mine.locator(`[data-testid="violation-post"][data-post-id="${made.id}"]`).click();
     await page.waitForURL((u) => u.hash === `#/w/${WID}/calendar?post=${made.id}`);
+    // The calendar opens that post's details (and its week).
+    await waitText(byId(page, 'details-text'), made.text.slice(0, 30));
+    await byId(page, 'details-close').click();
+    await byId(page, 'occurrence-details').waitFor({ state: 'hidden' });
   }, { page });
 
   await check('a post for Bluesky and Mastodon hears once, not once per network, that it says the same on both', async () => {

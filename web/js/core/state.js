@@ -39,7 +39,7 @@ export var state = {
   workspaces: {},        // wid -> Workspace, fetched on demand
   shell: null,
   titleKey: null,        // the current section's name, for the window title
-  calendarView: 'week',  // the calendar's last view: week or month
+  calendarView: 'week',  // the calendar's last view: week, month or list
   calendarFocus: null,   // an instant the calendar opens on next (after scheduling a post)
   connectReturn: null,   // the outcome of a trip to a Mastodon instance, for the channels page
   viewSeq: 0

@@ -1,43 +1,92 @@
-/* samtale dashboard, section Calendar: the queue by week or month, for one channel or all.
+/* samtale dashboard, section Calendar: the queue by week, month or as a list.
  *
- * Each occurrence of a post on its day and time with its channel and state (a failed one
- * with its reason); a details panel with the post's text and where it went, Cancel for a
- * scheduled one, and the engagement counts of a published one; the checks of the whole
- * queue; and the secret iCalendar link of the workspace's calendar. Reloads while visible,
- * more often while something is going out.
+ * The week is a grid of days and hours: each occurrence at its hour, in its channel's
+ * colour (a palette of CHANNEL_COLOURS classes, chan-c0.., given to the workspace's
+ * publishing channels in id order; the legend names them), with its state as a person
+ * reads it (a failed or retrying one with its reason and what to do, on the card, readable
+ * on a phone); each channel's free posting slots as quiet targets that open the composer
+ * for that slot; and, on a desktop, a card dragged to another day and hour moves there
+ * through the checks (the same PATCH and the same "Move anyway" as the details panel; a
+ * refused move puts the card back). The month is a grid of days, a list at phone width.
+ * The list is the month's posts by date, where several scheduled posts can be selected
+ * and moved (by an offset or to a date) or cancelled at once, with a report of what
+ * worked and what was stopped and why. Filters by channel, campaign, category and state
+ * combine, show as chips and stay while a person moves through weeks and sections.
+ * Copies of a series wear "Series · 3 of 7", and opening one marks its family.
+ * #/w/ID/calendar?post=ID opens that post's week and its details.
+ *
+ * The details panel is calendar_details.js. Also here: the checks of the whole queue and
+ * the secret iCalendar link of the workspace's calendar. Reloads while visible, more often
+ * while something is going out, and draws again only what changed.
  */
 
 import * as I from '../i18n.js';
 import { state } from '../core/state.js';
-import { t, setT, setTAttr, dateEl, onLanguage } from '../core/lang.js';
-import { h, userText, link, append, clear, messageBox, button, confirmDialog, pageHeader,
-  showError, secretCopy } from '../core/dom.js';
+import { t, setT, setTAttr, onLanguage } from '../core/lang.js';
+import { h, userText, append, clear, messageBox, button, confirmDialog, pageHeader, showError, secretCopy,
+  field, setFieldError } from '../core/dom.js';
 import { call, queueAll, allChannels } from '../core/api.js';
-import { PUBLISHING_KINDS, OCC_STATES, rfc3339Local, dayKey, startOfDay, addDays, startOfWeek, fmt,
-  excerpt, kindChip, categoryChip, stateOf, statePill, violationItem, blocksFirst } from '../core/post_util.js';
+import { PUBLISHING_KINDS, CATEGORIES, rfc3339Local, dayKey, startOfDay, addDays, startOfWeek, fmt, excerpt,
+  categoryChip, stateOf, violationItem, blocksFirst } from '../core/post_util.js';
+import { detailsPanel, lookOf, lookPill, isPaused, composerHref, moveOccurrence, timeOf, dayAndTime } from './calendar_details.js';
 
 var REFRESH_MS = 15000;        // the calendar reloads this often while visible
 var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
 var REFRESH_BUSY_ROUNDS = 60;  // but no longer than this many rounds in a row
+var SLOTS_MAX_AGE_MS = 300000; // a channel's upcoming slots are asked again after this
+var SLOT_DAYS = 92;            // ... for this many days ahead (the most the API plans)
+var CHANNEL_COLOURS = 10;      // classes chan-c0 .. chan-c9 in app.css
+var FREE_SLOTS_SHOWN = 3;      // more channels free at one time fold behind one line
+var HOUR_FIRST = 6;            // the week shows at least the hours 06:00 ..
+var HOUR_LAST = 23;            // .. 23:00, and any other hour that holds something
+var PHONE = '(max-width: 640px)';
+var VIEWS = ['week', 'month', 'list'];
+// The states a person filters by: the occurrence states, with retrying and waiting apart.
+var LOOKS = ['scheduled', 'waiting', 'retrying', 'publishing', 'published', 'failed', 'cancelled'];
+var FILTER_KINDS = ['channel', 'campaign', 'category', 'state'];
+var OFFSETS = ['1', '2', '7', '-1', 'date']; // bulk moves: days later (or earlier), or to a date
+
+function emptyFilters() { return { channel: [], campaign: [], category: [], state: [] }; }
+
+// What the calendar keeps while a person goes to other sections and back, per workspace:
+// the filters and whether free slots show. Forgotten when someone else logs in on this page.
+var keptUser = null;
+var keptByWorkspace = {};
 
 export function calendarView(ctx) {
   var wid = ctx.wid;
   var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
-  var view = state.calendarView === 'month' ? 'month' : 'week';
+  var userId = state.me && state.me.user ? state.me.user.id : null;
+  if (keptUser !== userId) { keptUser = userId; keptByWorkspace = {}; }
+  var kept = keptByWorkspace[wid] || (keptByWorkspace[wid] = { filters: emptyFilters(), freeSlots: true });
+  var filters = kept.filters;
+  var view = VIEWS.indexOf(state.calendarView) >= 0 ? state.calendarView : 'week';
   var anchor = startOfDay(state.calendarFocus ? new Date(state.calendarFocus) : new Date());
   if (isNaN(anchor.getTime())) anchor = startOfDay(new Date());
   state.calendarFocus = null;
+  var deepPost = Number(ctx.params && ctx.params.post) > 0 ? Number(ctx.params.post) : null;
+  var deepOcc = Number(ctx.params && ctx.params.occurrence) > 0 ? Number(ctx.params.occurrence) : null;
+  var pendingOpen = null;     // an occurrence to open once the range holding it is loaded
 
+  var channels = [];          // the workspace's channels
   var channelById = {};
+  var colourOf = {};          // channel id -> palette index
   var items = [];
   var loaded = false;
   var seq = 0;
   var timer = null;
   var busyRounds = 0;
-  var openId = null;          // the occurrence in the details panel
-  var detailsNotice = null;   // i18n key of a notice shown in the panel
-  var engagement = {};        // post id -> { items, busy, error, note }: counts after publishing
+  var drawn = null;           // what the body shows, to draw it again only when it changed
+  var slotCache = {};         // channel id -> { at, upcoming }: the channel's upcoming slots
+  var openSlotGroups = {};    // instant (ms) -> true: a folded group of free slots someone opened
+  var selected = {};          // occurrence id -> true: chosen in the list for a bulk action
+  var bulk = { offset: '1', date: '', busy: null, report: null, reason: '' };
+  var dragging = null;        // { id } while a card is dragged
+  var renderLater = false;    // a reload arrived during a drag
+  var phone = window.matchMedia ? window.matchMedia(PHONE) : null;
   var msg = messageBox('calendar-message');
+  var moveNote = h('div', { class: 'message message-ok cal-move-note', testid: 'calendar-move-notice', role: 'status', 'aria-live': 'polite', hidden: true });
+  var deepNote = h('div', { class: 'message message-error', testid: 'calendar-deep-link', role: 'alert', hidden: true });
 
   var rangeLabel = h('h2', { class: 'cal-range', id: 'cal-range', testid: 'calendar-range', 'aria-live': 'polite' });
   var prevBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'calendar-prev' },
@@ -45,16 +94,136 @@ export function calendarView(ctx) {
   var todayBtn = button('calendar.today', { small: true, testid: 'calendar-today' });
   var nextBtn = h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'calendar-next' },
     h('span', { t: 'calendar.next' }), h('span', { 'aria-hidden': 'true', text: ' \u203a' }));
-  var weekBtn = h('button', { type: 'button', class: 'seg', testid: 'calendar-view-week', t: 'calendar.week' });
-  var monthBtn = h('button', { type: 'button', class: 'seg', testid: 'calendar-view-month', t: 'calendar.month' });
-  var viewGroup = h('div', { class: 'segmented', role: 'group' }, weekBtn, monthBtn);
+  var viewBtns = {};
+  VIEWS.forEach(function (v) { viewBtns[v] = h('button', { type: 'button', class: 'seg', testid: 'calendar-view-' + v, t: 'calendar.' + v }); });
+  var viewGroup = h('div', { class: 'segmented', role: 'group' }, VIEWS.map(function (v) { return viewBtns[v]; }));
   setTAttr(viewGroup, 'aria-label', 'calendar.viewLabel');
-  var channelFilter = h('select', { id: 'cal-channel', testid: 'calendar-channel' },
-    h('option', { value: '', t: 'calendar.allChannels' }));
   var newPost = canWrite ? h('a', { class: 'btn btn-primary btn-small', href: '#/w/' + wid + '/composer', testid: 'calendar-new-post', t: 'calendar.newPost' }) : null;
   var body = h('div', { class: 'cal-body', testid: 'calendar-body' }, h('p', { class: 'muted cal-loading', t: 'list.loading' }));
-  var legend = h('ul', { class: 'legend', testid: 'calendar-legend' }, OCC_STATES.map(function (st) { return h('li', null, statePill(st)); }));
+
+  /* filters: a select per kind adds a value; the chosen values show as chips */
+
+  var filterSelects = {};
+  FILTER_KINDS.forEach(function (kind) {
+    var sel = h('select', { id: 'cal-filter-' + kind, class: 'filter-select', testid: 'calendar-filter-' + kind });
+    sel.addEventListener('change', function () {
+      if (!sel.value) return;
+      var v = sel.value;
+      sel.value = '';
+      if (filters[kind].indexOf(v) < 0) filters[kind].push(v);
+      filtersChanged();
+    });
+    filterSelects[kind] = sel;
+  });
+  var chips = h('ul', { class: 'filter-chips', testid: 'calendar-filter-chips' });
+  setTAttr(chips, 'aria-label', 'calendar.filter.active');
+  var clearFilters = button('calendar.filter.clear', { small: true, testid: 'calendar-filter-clear', onClick: function () {
+    FILTER_KINDS.forEach(function (k) { filters[k].length = 0; });
+    filtersChanged();
+    filterSelects.channel.focus();
+  } });
+  clearFilters.className = 'btn btn-link btn-small';
+  var freeToggle = h('input', { type: 'checkbox', id: 'cal-free-slots', testid: 'calendar-free-slots', checked: kept.freeSlots });
+  freeToggle.addEventListener('change', function () { kept.freeSlots = freeToggle.checked; load(); });
+  var freeToggleWrap = canWrite ? h('label', { class: 'check-row cal-free-toggle', for: 'cal-free-slots' }, freeToggle, h('span', { t: 'calendar.freeSlots' })) : null;
+  var filterBar = h('div', { class: 'cal-filters', testid: 'calendar-filters', role: 'group', 'aria-labelledby': 'cal-filter-title' },
+    h('span', { class: 'cal-filter-title', id: 'cal-filter-title', t: 'calendar.filter.title' }),
+    FILTER_KINDS.map(function (kind) {
+      return [h('label', { for: 'cal-filter-' + kind, class: 'visually-hidden', t: 'calendar.filter.by.' + kind }), filterSelects[kind]];
+    }),
+    chips, clearFilters, freeToggleWrap);
+
+  function filtersChanged() {
+    renderFilterOptions();
+    render(true);
+    if (view === 'week') loadSlots(range()).then(function () { if (ctx.alive()) render(); });
+  }
+
+  function lookKey(look) {
+    if (look === 'retrying') return 'calendar.look.retrying';
+    if (look === 'waiting') return 'calendar.look.waiting';
+    return 'occ.state.' + look;
+  }
+
+  // The options of each select: the first names the kind; values already chosen are left out.
+  function renderFilterOptions() {
+    var camps = {};
+    items.forEach(function (o) { if (o.campaign) camps[o.campaign] = true; });
+    filters.campaign.forEach(function (c) { camps[c] = true; });
+    var values = {
+      channel: channels.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; }).map(function (ch) { return { v: String(ch.id), user: ch.name }; }),
+      campaign: Object.keys(camps).sort().map(function (c) { return { v: c, user: c }; }),
+      category: CATEGORIES.map(function (c) { return { v: c, t: 'category.' + c }; }),
+      state: LOOKS.map(function (l) { return { v: l, t: lookKey(l) }; })
+    };
+    FILTER_KINDS.forEach(function (kind) {
+      var sel = filterSelects[kind];
+      var keep = document.activeElement === sel;
+      clear(sel);
+      sel.appendChild(h('option', { value: '', t: 'calendar.filter.' + kind }));
+      var left = values[kind].filter(function (x) { return filters[kind].indexOf(x.v) < 0; });
+      left.forEach(function (x) { sel.appendChild(h('option', { value: x.v, t: x.t || null, user: x.user || null })); });
+      if (!values[kind].length) sel.appendChild(h('option', { value: '', disabled: true, t: 'calendar.filter.none.' + kind }));
+      sel.value = '';
+      if (keep) sel.focus();
+    });
+    clear(chips);
+    FILTER_KINDS.forEach(function (kind) {
+      filters[kind].forEach(function (v) {
+        var label;
+        if (kind === 'channel') label = h('span', { user: channelName(Number(v)) });
+        else if (kind === 'campaign') label = h('span', { user: v });
+        else if (kind === 'category') label = h('span', { t: 'category.' + v });
+        else label = h('span', { t: lookKey(v) });
+        var chip = h('button', { type: 'button', class: 'chip chip-' + kind + (kind === 'channel' ? ' ' + chanClass(Number(v)) : ''),
+          testid: 'filter-chip', 'data-kind': kind, 'data-value': v },
+          h('span', { class: 'chip-kind', t: 'calendar.filter.' + kind }), ': ', label,
+          h('span', { class: 'chip-x', 'aria-hidden': 'true', text: ' \u00d7' }),
+          h('span', { class: 'visually-hidden', t: 'calendar.filter.remove' }));
+        chip.addEventListener('click', function () {
+          var i = filters[kind].indexOf(v);
+          if (i >= 0) filters[kind].splice(i, 1);
+          filtersChanged();
+          filterSelects[kind].focus();
+        });
+        chips.appendChild(h('li', null, chip));
+      });
+    });
+    clearFilters.hidden = !anyFilter();
+  }
+
+  function anyFilter() { return FILTER_KINDS.some(function (k) { return filters[k].length > 0; }); }
+  function anyButChannel() { return ['campaign', 'category', 'state'].some(function (k) { return filters[k].length > 0; }); }
+
+  function passes(o) {
+    if (filters.channel.length && filters.channel.indexOf(String(o.channel_id)) < 0) return false;
+    if (filters.campaign.length && filters.campaign.indexOf(o.campaign || '') < 0) return false;
+    if (filters.category.length && filters.category.indexOf(o.category || 'value') < 0) return false;
+    if (filters.state.length && filters.state.indexOf(lookOf(o)) < 0) return false;
+    return true;
+  }
+
+  /* legends: the channels' colours and the states */
+
+  var chanLegend = h('ul', { class: 'legend chan-legend', testid: 'calendar-channel-legend' });
+  setTAttr(chanLegend, 'aria-label', 'calendar.channelLegend');
+  var legend = h('ul', { class: 'legend', testid: 'calendar-legend' },
+    ['scheduled', 'waiting', 'retrying', 'publishing', 'published', 'failed', 'cancelled'].map(function (l) {
+      return h('li', null, l === 'waiting' ? h('span', { class: 'occ-waiting-chip', t: 'calendar.look.waiting' }) : lookPill(l));
+    }));
   setTAttr(legend, 'aria-label', 'calendar.legend');
+  var dragHint = canWrite ? h('p', { class: 'hint cal-drag-hint', testid: 'calendar-drag-hint', t: 'calendar.dragHint' }) : null;
+
+  function renderChannelLegend() {
+    clear(chanLegend);
+    channels.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; }).forEach(function (ch) {
+      chanLegend.appendChild(h('li', { class: 'chan-legend-item ' + chanClass(ch.id), testid: 'channel-legend-item', 'data-channel-id': String(ch.id) },
+        h('span', { class: 'chan-dot', 'aria-hidden': 'true' }), h('span', { user: ch.name })));
+    });
+    chanLegend.hidden = !chanLegend.firstChild;
+  }
+
+  function chanClass(id) { return colourOf[id] !== undefined ? 'chan-c' + colourOf[id] : 'chan-cx'; }
 
   /* the queue's checks (P9), for everyone who reads the calendar */
   var lastQueueCheck = 0;
@@ -141,36 +310,52 @@ export function calendarView(ctx) {
     });
   }
 
-  var details = h('dialog', { class: 'dialog drawer', testid: 'occurrence-details', 'aria-labelledby': 'details-title' });
-  details.addEventListener('close', function () {
-    var id = openId;
-    openId = null;
-    detailsNotice = null;
-    var back = id ? body.querySelector('[data-occurrence-id="' + id + '"]') : null;
-    if (back) back.focus();
+  /* the details panel */
+
+  var panel = detailsPanel({
+    ctx: ctx, wid: wid, canWrite: canWrite, channelById: channelById,
+    find: find,
+    items: function () { return items; },
+    channelName: channelName,
+    reload: function () { lastQueueCheck = 0; return load(); },
+    follow: follow,
+    onOpen: panelOpened
   });
+
+  // The open occurrence is marked in the views; once the panel closes, an address that
+  // asked for a post (?post=ID) becomes the bare calendar's, so that a link to the same
+  // post opens it again.
+  function panelOpened(id) {
+    markOpen();
+    if (id === null && ctx.alive() && /^#\/w\/\d+\/calendar\?/.test(location.hash)) history.replaceState(null, '', '#/w/' + wid + '/calendar');
+  }
 
   var page = h('section', { class: 'page page-wide', testid: 'section-calendar', 'aria-labelledby': 'page-title' },
     pageHeader('nav.calendar', 'calendar.lead'),
     msg.el,
+    deepNote,
     h('div', { class: 'card cal-card' },
       h('div', { class: 'cal-toolbar' },
         h('div', { class: 'cal-nav' }, prevBtn, todayBtn, nextBtn),
         rangeLabel,
-        h('div', { class: 'cal-tools' },
-          h('label', { for: 'cal-channel', class: 'visually-hidden', t: 'calendar.channelFilter' }), channelFilter,
-          viewGroup, newPost)),
-      legend,
+        h('div', { class: 'cal-tools' }, viewGroup, newPost)),
+      filterBar,
+      h('div', { class: 'cal-legends' }, chanLegend, legend),
+      dragHint,
+      moveNote,
       body),
     queueChecks,
     feedCard,
-    details);
+    panel.el);
 
   function range() {
     if (view === 'month') {
       var first = new Date(anchor.getFullYear(), anchor.getMonth(), 1);
       var last = new Date(anchor.getFullYear(), anchor.getMonth() + 1, 0);
       return { from: startOfWeek(first), to: addDays(startOfWeek(last), 7) };
+    }
+    if (view === 'list') {
+      return { from: new Date(anchor.getFullYear(), anchor.getMonth(), 1), to: new Date(anchor.getFullYear(), anchor.getMonth() + 1, 1) };
     }
     var from = startOfWeek(anchor);
     return { from: from, to: addDays(from, 7) };
@@ -179,6 +364,11 @@ export function calendarView(ctx) {
   function channelName(id) {
     var ch = channelById[id];
     return ch ? ch.name : t('calendar.unknownChannel', { id: id });
+  }
+
+  function find(id) {
+    for (var i = 0; i < items.length; i++) if (items[i].id === id) return items[i];
+    return null;
   }
 
   function stopTimer() { if (timer) { window.clearTimeout(timer); timer = null; } }
@@ -211,19 +401,28 @@ export function calendarView(ctx) {
   }
   document.addEventListener('visibilitychange', onVisibility);
 
+  function onPhoneChange() {
+    if (!ctx.alive()) { if (phone.removeEventListener) phone.removeEventListener('change', onPhoneChange); return; }
+    if (loaded) render(true);
+  }
+  if (phone && phone.addEventListener) phone.addEventListener('change', onPhoneChange);
+
   function load() {
     var r = range();
     var mine = ++seq;
     stopTimer();
-    var path = '/workspaces/' + wid + '/queue?from=' + encodeURIComponent(rfc3339Local(r.from)) +
-      '&to=' + encodeURIComponent(rfc3339Local(r.to)) + (channelFilter.value ? '&channel=' + encodeURIComponent(channelFilter.value) : '');
+    var path = '/workspaces/' + wid + '/queue?from=' + encodeURIComponent(rfc3339Local(r.from)) + '&to=' + encodeURIComponent(rfc3339Local(r.to));
     body.setAttribute('aria-busy', 'true');
-    return queueAll(path).then(function (data) {
+    return Promise.all([queueAll(path), loadSlots(r)]).then(function (res) {
+      var data = res[0];
       if (mine !== seq || !ctx.alive()) return;
       items = data && Array.isArray(data.items) ? data.items : [];
       loaded = true;
       msg.clear();
+      renderFilterOptions();
       render();
+      panel.refresh();
+      if (pendingOpen !== null && find(pendingOpen)) { var id = pendingOpen; pendingOpen = null; panel.open(id); }
       planRefresh();
       if (Date.now() - lastQueueCheck > 60000) loadQueueChecks();
     }, function (err) {
@@ -234,12 +433,97 @@ export function calendarView(ctx) {
     });
   }
 
+  /* free posting slots: each channel's upcoming slots (GET .../slots) that no post holds */
+
+  function showFreeSlots() { return canWrite && view === 'week' && kept.freeSlots && !anyButChannel(); }
+
+  function slotChannels() {
+    return channels.filter(function (ch) {
+      return PUBLISHING_KINDS.indexOf(ch.kind) >= 0 && ch.status !== 'disabled' &&
+        (!filters.channel.length || filters.channel.indexOf(String(ch.id)) >= 0);
+    });
+  }
+
+  // Each shown channel's slots for the next SLOT_DAYS days (as far as the API plans them),
+  // asked once and again after SLOTS_MAX_AGE_MS: moving through the weeks asks nothing.
+  function loadSlots(r) {
+    var now = Date.now();
+    if (!showFreeSlots() || r.to.getTime() <= now || r.from.getTime() > now + SLOT_DAYS * 86400000) return Promise.resolve();
+    var need = slotChannels().filter(function (ch) {
+      var c = slotCache[ch.id];
+      return !c || now - c.at > SLOTS_MAX_AGE_MS;
+    });
+    return Promise.all(need.map(function (ch) {
+      return call('GET', '/workspaces/' + wid + '/channels/' + ch.id + '/slots?days=' + SLOT_DAYS).then(function (data) {
+        slotCache[ch.id] = { at: now, upcoming: data && Array.isArray(data.upcoming) ? data.upcoming : [] };
+      }, function () { /* without slots the week still shows its posts */ });
+    }));
+  }
+
+  // The free slots in range r: { at (the server's RFC 3339), when (a Date), channel_id }.
+  function freeSlots(r) {
+    if (!showFreeSlots()) return [];
+    var now = Date.now();
+    var taken = {};
+    items.forEach(function (o) { if (stateOf(o) !== 'cancelled') taken[o.channel_id + '@' + Date.parse(o.planned_at)] = true; });
+    var out = [];
+    slotChannels().forEach(function (ch) {
+      var c = slotCache[ch.id];
+      (c ? c.upcoming : []).forEach(function (s) {
+        var ms = Date.parse(s.at);
+        if (isNaN(ms) || ms < now || ms < r.from.getTime() || ms >= r.to.getTime() || taken[ch.id + '@' + ms]) return;
+        out.push({ at: s.at, when: new Date(ms), channel_id: ch.id });
+      });
+    });
+    return out.sort(function (a, b) { return a.when - b.when || a.channel_id - b.channel_id; });
+  }
+
+  // The free slots of one hour: "+ Free slot 09:00" and a link per channel that has it
+  // (each link says the whole "Free slot 09:00 on Shop" to a screen reader and in its title).
+  // When many channels share the time, the links fold away behind "+ Free slot 09:00 · 12
+  // channels" (a <details>; which ones are open survives a redraw).
+  function freeSlotGroups(list) {
+    var groups = [];
+    list.forEach(function (s) {
+      var g = groups.length ? groups[groups.length - 1] : null;
+      if (!g || g.when.getTime() !== s.when.getTime()) groups.push(g = { when: s.when, slots: [] });
+      g.slots.push(s);
+    });
+    return groups.map(function (g) {
+      var key = String(g.when.getTime());
+      var links = g.slots.map(function (s) {
+        var words = t('calendar.freeSlot', { time: timeOf(s.when), channel: channelName(s.channel_id) });
+        return h('a', { class: 'free-slot ' + chanClass(s.channel_id), testid: 'free-slot', 'data-channel-id': String(s.channel_id),
+          'data-at': s.at, href: composerHref(wid, { at: s.at, channel: s.channel_id }), title: words, 'aria-label': words },
+          h('span', { class: 'chan-dot', 'aria-hidden': 'true' }), h('span', { class: 'free-name', user: channelName(s.channel_id) }));
+      });
+      if (g.slots.length <= FREE_SLOTS_SHOWN) {
+        return h('div', { class: 'free-group', testid: 'free-slot-group' },
+          h('span', { class: 'free-when', t: 'calendar.freeAt', tp: { time: timeOf(g.when) } }), links);
+      }
+      var fold = h('details', { class: 'free-group free-fold', testid: 'free-slot-group', open: openSlotGroups[key] ? true : null },
+        h('summary', { class: 'free-when', testid: 'free-slot-more', t: 'calendar.freeAtMany', tp: { time: timeOf(g.when), n: g.slots.length } }),
+        h('div', { class: 'free-links' }, links));
+      fold.addEventListener('toggle', function () { if (fold.open) openSlotGroups[key] = true; else delete openSlotGroups[key]; });
+      return fold;
+    });
+  }
+
+  /* navigation */
+
   function go(newAnchor, newView) {
     anchor = startOfDay(newAnchor);
     if (newView) { view = newView; state.calendarView = newView; }
     busyRounds = 0;
     renderFrame();
-    load();
+    return load();
+  }
+
+  // Shows the range that holds date (the details panel follows a moved post there).
+  function follow(date) {
+    var r = range();
+    if (date >= r.from && date < r.to) return load();
+    return go(date);
   }
 
   // A month is anchored on its first day, or on today in the current month (so that the
@@ -249,17 +533,15 @@ export function calendarView(ctx) {
     var today = new Date();
     return first.getFullYear() === today.getFullYear() && first.getMonth() === today.getMonth() ? today : first;
   }
-  prevBtn.addEventListener('click', function () { go(view === 'month' ? monthAnchor(-1) : addDays(anchor, -7)); });
-  nextBtn.addEventListener('click', function () { go(view === 'month' ? monthAnchor(1) : addDays(anchor, 7)); });
+  prevBtn.addEventListener('click', function () { go(view === 'week' ? addDays(anchor, -7) : monthAnchor(-1)); });
+  nextBtn.addEventListener('click', function () { go(view === 'week' ? addDays(anchor, 7) : monthAnchor(1)); });
   todayBtn.addEventListener('click', function () { go(new Date()); });
-  weekBtn.addEventListener('click', function () { if (view !== 'week') go(anchor, 'week'); });
-  monthBtn.addEventListener('click', function () { if (view !== 'month') go(anchor, 'month'); });
-  channelFilter.addEventListener('change', function () { busyRounds = 0; load(); });
+  VIEWS.forEach(function (v) { viewBtns[v].addEventListener('click', function () { if (view !== v) go(anchor, v); }); });
 
   // The parts that follow the range and the view, drawn before the items arrive.
   function renderFrame() {
     var r = range();
-    if (view === 'month') {
+    if (view !== 'week') {
       rangeLabel.textContent = fmt(anchor, { month: 'long', year: 'numeric' });
     } else {
       var last = addDays(r.from, 6);
@@ -268,26 +550,21 @@ export function calendarView(ctx) {
       catch (e) { text = fmt(r.from, { day: 'numeric', month: 'short' }) + ' \u2013 ' + fmt(last, { day: 'numeric', month: 'short', year: 'numeric' }); }
       rangeLabel.textContent = text;
     }
-    weekBtn.setAttribute('aria-pressed', String(view === 'week'));
-    monthBtn.setAttribute('aria-pressed', String(view === 'month'));
-    setTAttr(prevBtn, 'aria-label', view === 'month' ? 'calendar.prevMonth' : 'calendar.prevWeek');
-    setTAttr(nextBtn, 'aria-label', view === 'month' ? 'calendar.nextMonth' : 'calendar.nextWeek');
+    VIEWS.forEach(function (v) { viewBtns[v].setAttribute('aria-pressed', String(view === v)); });
+    setTAttr(prevBtn, 'aria-label', view === 'week' ? 'calendar.prevWeek' : 'calendar.prevMonth');
+    setTAttr(nextBtn, 'aria-label', view === 'week' ? 'calendar.nextWeek' : 'calendar.nextMonth');
     body.setAttribute('data-view', view);
+    if (freeToggleWrap) freeToggleWrap.hidden = view !== 'week';
+    if (dragHint) dragHint.hidden = view !== 'week';
   }
 
-  function byDay() {
-    var map = {};
-    items.slice().sort(function (a, b) {
+  function sortedVisible() {
+    return items.filter(passes).sort(function (a, b) {
       return Date.parse(a.planned_at) - Date.parse(b.planned_at) || a.channel_id - b.channel_id || a.id - b.id;
-    }).forEach(function (o) {
-      var d = new Date(o.planned_at);
-      if (isNaN(d.getTime())) return;
-      (map[dayKey(d)] = map[dayKey(d)] || []).push(o);
     });
-    return map;
   }
 
-  function isPaused(o) { return !!(o.waiting && o.waiting.reason === 'paused'); }
+  /* one occurrence on a card */
 
   // Why a scheduled occurrence waits, on its card: its channel's pause or cap.
   function waitingNote(o) {
@@ -297,61 +574,238 @@ export function calendarView(ctx) {
       tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } });
   }
 
-  function occButton(o, compact) {
+  // A card: a button that opens the details (the whole card does), and for a failed or
+  // retrying one its reason and what to do. mode: week, compact (month) or list.
+  function occCard(o, mode) {
     var st = stateOf(o);
-    var cat = o.category || 'value';
-    var errId = o.error ? 'occ-err-' + o.id : null;
-    var b = h('button', { type: 'button', class: 'occ occ-' + st + (compact ? ' occ-compact' : ''), testid: 'occurrence',
-      'data-state': st, 'data-occurrence-id': String(o.id), 'data-post-id': String(o.post_id), 'aria-describedby': errId },
+    var look = lookOf(o);
+    var compact = mode === 'compact';
+    var problem = look === 'failed' || look === 'retrying';
+    var reasonId = problem ? 'occ-reason-' + o.id : null;
+    var series = o.series_id ? h('span', { class: 'series-badge', testid: 'occurrence-series',
+      t: o.series_copy ? 'calendar.seriesBadge' : 'calendar.seriesBadgeShort', tp: { n: o.series_copy || 0, total: o.series_total || 0 } }) : null;
+    var main = h('button', { type: 'button', class: 'occ-main', testid: 'occurrence-open', 'aria-describedby': reasonId },
       h('span', { class: 'occ-top' },
-        h('time', { class: 'occ-time', datetime: o.planned_at, text: fmt(new Date(o.planned_at), { hour: '2-digit', minute: '2-digit' }) }),
-        statePill(st, 'occurrence-state')),
-      h('span', { class: 'occ-channel', testid: 'occurrence-channel', user: channelName(o.channel_id) }),
+        h('time', { class: 'occ-time', datetime: o.planned_at, text: timeOf(new Date(o.planned_at)) }),
+        lookPill(look, 'occurrence-state')),
+      h('span', { class: 'occ-channel', testid: 'occurrence-channel' }, h('span', { class: 'chan-dot', 'aria-hidden': 'true' }),
+        h('span', { class: 'occ-channel-name', user: channelName(o.channel_id) })),
       h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
-      compact ? null : h('span', { class: 'occ-meta' }, categoryChip(cat)),
-      waitingNote(o),
-      o.error ? h('span', { class: 'occ-error', id: errId, role: 'tooltip', testid: 'occurrence-error' },
-        h('span', { class: 'occ-error-label', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }), ' ', userText(o.error)) : null);
-    b.addEventListener('click', function () { openDetails(o.id); });
-    return b;
+      compact ? series : h('span', { class: 'occ-meta' }, categoryChip(o.category || 'value'),
+        o.campaign ? h('span', { class: 'campaign-chip', testid: 'occurrence-campaign', user: o.campaign }) : null, series),
+      waitingNote(o));
+    var fix = null;
+    if (problem && !compact && canWrite) {
+      fix = h('p', { class: 'occ-fix' },
+        look === 'retrying' && o.next_attempt_at ? h('span', { class: 'occ-next', t: 'calendar.retryAt', tp: { time: timeOf(new Date(o.next_attempt_at)) } }) : null,
+        h('a', { href: '#/w/' + wid + '/settings/channels', testid: 'occurrence-fix-channel', t: 'calendar.fix.channel' }),
+        look === 'failed' ? h('a', { href: composerHref(wid, { duplicate: o.post_id }), testid: 'occurrence-fix-again', t: 'calendar.fix.again' }) : null);
+    }
+    var card = h('div', { class: 'occ occ-' + look + ' ' + chanClass(o.channel_id) + (compact ? ' occ-compact' : '') + (mode === 'list' ? ' occ-list' : ''),
+      testid: 'occurrence', 'data-state': st, 'data-look': look, 'data-occurrence-id': String(o.id), 'data-post-id': String(o.post_id),
+      'data-channel-id': String(o.channel_id), 'data-series-id': o.series_id ? String(o.series_id) : null },
+      main,
+      problem ? h('div', { class: 'occ-problem', id: reasonId, testid: 'occurrence-error' },
+        h('p', { class: 'occ-reason' }, compact ? null : [h('span', { class: 'occ-reason-label', t: look === 'failed' ? 'calendar.failedShort' : 'calendar.retryShort' }), ' '],
+          userText(o.error || '', { class: 'occ-reason-text', testid: 'occurrence-reason' })),
+        fix) : null);
+    // The whole card opens the details, but for its links.
+    card.addEventListener('click', function (ev) { if (!ev.target.closest('a')) panel.open(o.id); });
+    if (mode === 'week' && canWrite && st === 'scheduled') {
+      card.setAttribute('draggable', 'true');
+      card.addEventListener('dragstart', function (ev) {
+        dragging = { id: o.id };
+        ev.dataTransfer.effectAllowed = 'move';
+        ev.dataTransfer.setData('text/plain', String(o.id));
+        card.classList.add('is-dragged');
+        body.classList.add('is-dragging');
+      });
+      card.addEventListener('dragend', function () {
+        dragging = null;
+        card.classList.remove('is-dragged');
+        body.classList.remove('is-dragging');
+        body.querySelectorAll('.is-drop').forEach(function (el) { el.classList.remove('is-drop'); });
+        if (renderLater) { renderLater = false; render(); }
+      });
+    }
+    return card;
   }
 
-  function render() {
+  // The open occurrence and its family (the same post: a series' copies, its other channels).
+  function markOpen() {
+    var id = panel.openId();
+    body.querySelectorAll('.occ.is-open, .occ.is-family').forEach(function (el) { el.classList.remove('is-open', 'is-family'); });
+    if (id === null) return;
+    var o = find(id);
+    if (!o) return;
+    body.querySelectorAll('.occ[data-post-id="' + o.post_id + '"]').forEach(function (el) {
+      el.classList.add(Number(el.getAttribute('data-occurrence-id')) === id ? 'is-open' : 'is-family');
+    });
+  }
+
+  /* the views */
+
+  // Draws the body; without force only when what it shows changed. The control that had
+  // the focus in it gets it back.
+  function render(force) {
+    if (dragging) { renderLater = true; return; }
+    var r = range();
+    var asList = view === 'list' || (view === 'month' && phone && phone.matches);
+    var list = sortedVisible();
+    var free = view === 'week' ? freeSlots(r) : [];
+    var sig = JSON.stringify([view, asList, r.from.getTime(), items, filters, free, selected, bulk.report, bulk.busy, state.lang]);
+    if (!force && sig === drawn) return;
+    drawn = sig;
     renderFrame();
     body.removeAttribute('aria-busy');
+    var active = document.activeElement && body.contains(document.activeElement) ? document.activeElement : null;
+    var focusKey = active ? [active.getAttribute('data-testid'), active.closest('[data-occurrence-id]') ? active.closest('[data-occurrence-id]').getAttribute('data-occurrence-id') : null] : null;
     clear(body);
-    var r = range();
-    var map = byDay();
+    if (view === 'week') body.appendChild(weekGrid(list, free, r));
+    else if (asList) body.appendChild(listView(list, r));
+    else body.appendChild(monthGrid(list, r));
+    if (anyFilter() && items.length) {
+      body.insertBefore(h('p', { class: 'filter-summary', testid: 'filter-summary', t: 'calendar.filter.summary', tp: { n: list.length, total: items.length } }), body.firstChild);
+    }
+    if (!list.length) {
+      body.appendChild(h('p', { class: 'cal-empty', testid: 'calendar-empty' },
+        items.length ? h('span', { t: 'calendar.filter.noneMatch' }) : h('span', { t: view === 'week' ? 'calendar.emptyWeek' : 'calendar.emptyMonth' }), ' ',
+        canWrite && !items.length ? h('a', { href: '#/w/' + wid + '/composer', t: 'calendar.emptyLink' }) : null));
+    }
+    markOpen();
+    if (focusKey && focusKey[0]) {
+      var sel = '[data-testid="' + focusKey[0] + '"]';
+      var again = focusKey[1] ? body.querySelector('[data-occurrence-id="' + focusKey[1] + '"] ' + sel + ', ' + sel + '[data-occurrence-id="' + focusKey[1] + '"]') : body.querySelector(sel);
+      if (again) again.focus();
+    }
+  }
+
+  function hourLabel(hr) { return fmt(new Date(2000, 0, 1, hr, 0), { hour: '2-digit', minute: '2-digit' }); }
+
+  // The week: a column per day, a row per hour (the rows line up across the days: CSS
+  // subgrid); hours outside HOUR_FIRST..HOUR_LAST that hold nothing on any day are left out.
+  function weekGrid(list, free, r) {
     var today = dayKey(new Date());
-    if (view === 'week') {
-      var week = h('div', { class: 'cal-week', testid: 'calendar-week' });
-      for (var i = 0; i < 7; i++) {
-        var day = addDays(r.from, i);
-        var key = dayKey(day);
-        var its = map[key] || [];
-        var headId = 'cal-day-' + key;
-        week.appendChild(h('section', { class: 'cal-day' + (key === today ? ' is-today' : '') + (key < today ? ' is-past' : ''),
-          testid: 'calendar-day', 'data-date': key, 'aria-labelledby': headId },
+    var now = Date.now();
+    var cells = {};
+    var used = {};
+    function at(d) { used[d.getHours()] = true; var k = dayKey(d) + '/' + d.getHours(); return cells[k] || (cells[k] = { items: [], free: [] }); }
+    function off(hr) { return !used[hr] && (hr < HOUR_FIRST || hr > HOUR_LAST); }
+    list.forEach(function (o) {
+      var d = new Date(o.planned_at);
+      if (!isNaN(d.getTime())) at(d).items.push(o);
+    });
+    free.forEach(function (s) { at(s.when).free.push(s); });
+    var canDrag = canWrite && !(phone && phone.matches);
+    var week = h('div', { class: 'cal-week', testid: 'calendar-week' });
+    var labels = [h('div', { class: 'cal-corner' })];
+    for (var hr = 0; hr < 24; hr++) labels.push(h('div', { class: 'cal-hour-label' + (off(hr) ? ' is-off' : ''), text: hourLabel(hr) }));
+    week.appendChild(h('div', { class: 'cal-hours', 'aria-hidden': 'true' }, labels));
+    for (var i = 0; i < 7; i++) {
+      var day = addDays(r.from, i);
+      var key = dayKey(day);
+      var headId = 'cal-day-' + key;
+      var count = 0;
+      var hours = [];
+      for (var hh = 0; hh < 24; hh++) {
+        var c = cells[key + '/' + hh] || { items: [], free: [] };
+        count += c.items.length;
+        hours.push(hourCell(day, hh, c, off(hh), canDrag, now));
+      }
+      week.appendChild(h('section', { class: 'cal-day' + (key === today ? ' is-today' : '') + (key < today ? ' is-past' : ''),
+        testid: 'calendar-day', 'data-date': key, 'aria-labelledby': headId },
+        h('div', { class: 'cal-day-top' },
           h('h3', { class: 'cal-day-head', id: headId },
             h('span', { class: 'cal-dow', text: fmt(day, { weekday: 'short' }) }),
             h('span', { class: 'cal-date', text: fmt(day, { day: 'numeric', month: 'short' }) }),
             key === today ? h('span', { class: 'cal-today-badge', t: 'calendar.todayBadge' }) : null),
-          its.length ? h('ol', { class: 'cal-items' }, its.map(function (o) { return h('li', null, occButton(o, false)); }))
-            : h('p', { class: 'cal-none', t: 'calendar.dayEmpty' })));
-      }
-      body.appendChild(week);
-    } else {
-      var month = h('div', { class: 'cal-month', testid: 'calendar-month' });
-      for (var k = 0; k < 7; k++) month.appendChild(h('div', { class: 'cal-month-dow', 'aria-hidden': 'true', text: fmt(addDays(r.from, k), { weekday: 'short' }) }));
-      for (var d = r.from; d < r.to; d = addDays(d, 1)) month.appendChild(monthCell(d, map[dayKey(d)] || [], today));
-      body.appendChild(month);
+          count ? null : h('p', { class: 'cal-none', t: 'calendar.dayEmpty' })),
+        hours));
     }
-    if (!items.length) {
-      body.appendChild(h('p', { class: 'cal-empty', testid: 'calendar-empty' },
-        h('span', { t: view === 'month' ? 'calendar.emptyMonth' : 'calendar.emptyWeek' }), ' ',
-        canWrite ? h('a', { href: '#/w/' + wid + '/composer', t: 'calendar.emptyLink' }) : null));
+    return week;
+  }
+
+  function hourCell(day, hr, c, off, canDrag, now) {
+    var start = new Date(day.getFullYear(), day.getMonth(), day.getDate(), hr, 0);
+    var past = start.getTime() + 3600000 <= now;
+    var cell = h('div', { class: 'cal-hour' + (off ? ' is-off' : '') + (past ? ' is-past' : '') + (c.items.length || c.free.length ? '' : ' is-empty'),
+      testid: 'calendar-hour', 'data-date': dayKey(day), 'data-hour': String(hr) },
+      c.items.length ? h('ol', { class: 'cal-items' }, c.items.map(function (o) { return h('li', null, occCard(o, 'week')); })) : null,
+      c.free.length ? h('div', { class: 'cal-free' }, freeSlotGroups(c.free)) : null);
+    if (canDrag && !past) {
+      cell.addEventListener('dragover', function (ev) {
+        if (!dragging) return;
+        ev.preventDefault();
+        ev.dataTransfer.dropEffect = 'move';
+        cell.classList.add('is-drop');
+      });
+      cell.addEventListener('dragleave', function (ev) { if (!cell.contains(ev.relatedTarget)) cell.classList.remove('is-drop'); });
+      cell.addEventListener('drop', function (ev) {
+        ev.preventDefault();
+        cell.classList.remove('is-drop');
+        var id = dragging ? dragging.id : Number(ev.dataTransfer.getData('text/plain'));
+        dropOn(id, day, hr, cell);
+      });
     }
-    if (openId !== null) renderDetails();
+    return cell;
+  }
+
+  // A card dropped on an hour of a day: it moves there (at its own minute) through the
+  // checks; when they stop it, or anything else does, it goes back where it was.
+  function dropOn(id, day, hr, cell) {
+    var o = find(id);
+    if (!o || stateOf(o) !== 'scheduled') return;
+    var old = new Date(o.planned_at);
+    var at = new Date(day.getFullYear(), day.getMonth(), day.getDate(), hr, old.getMinutes());
+    if (at.getTime() === old.getTime()) return;
+    var card = body.querySelector('.occ[data-occurrence-id="' + id + '"]');
+    if (card) {
+      var ol = cell.querySelector('.cal-items') || cell.insertBefore(h('ol', { class: 'cal-items' }), cell.firstChild);
+      ol.appendChild(card.parentNode);
+      cell.classList.remove('is-empty');
+      card.classList.add('is-moving');
+      card.setAttribute('aria-busy', 'true');
+    }
+    moveNote.hidden = true;
+    msg.clear();
+    moveOccurrence(wid, id, at, null).then(function (res) {
+      if (!ctx.alive()) return;
+      showMoveNote(at, res && Array.isArray(res.violations) ? res.violations : []);
+      if (res && res.occurrence) Object.keys(res.occurrence).forEach(function (k) { o[k] = res.occurrence[k]; });
+      lastQueueCheck = 0;
+      load();
+    }, function (err) {
+      if (!ctx.alive()) return;
+      render(true); // the card goes back
+      if (err.handled) return;
+      if (err.status === 422 && err.code === 'check_blocked') { panel.open(id, { moveTo: at, blocked: err }); return; }
+      msg.error(err.message);
+      if (err.status === 409) load();
+    });
+  }
+
+  function showMoveNote(at, violations) {
+    var warns = violations.filter(function (v) { return v.severity !== 'block'; });
+    clear(moveNote);
+    append(moveNote, [
+      h('p', { t: 'calendar.move.done', tp: { time: dayAndTime(at) } }),
+      warns.length ? [h('p', { t: 'calendar.move.warnings', tp: { n: warns.length } }),
+        h('ul', { class: 'violations' }, blocksFirst(warns).map(function (v) { return violationItem(v, channelName, wid); }))] : null
+    ]);
+    moveNote.hidden = false;
+  }
+
+  function monthGrid(list, r) {
+    var map = {};
+    list.forEach(function (o) {
+      var d = new Date(o.planned_at);
+      if (!isNaN(d.getTime())) (map[dayKey(d)] = map[dayKey(d)] || []).push(o);
+    });
+    var today = dayKey(new Date());
+    var month = h('div', { class: 'cal-month', testid: 'calendar-month' });
+    for (var k = 0; k < 7; k++) month.appendChild(h('div', { class: 'cal-month-dow', 'aria-hidden': 'true', text: fmt(addDays(r.from, k), { weekday: 'short' }) }));
+    for (var d = r.from; d < r.to; d = addDays(d, 1)) month.appendChild(monthCell(d, map[dayKey(d)] || [], today));
+    return month;
   }
 
   function monthCell(d, its, today) {
@@ -365,203 +819,255 @@ export function calendarView(ctx) {
       h('h3', { class: 'cal-cell-head', id: headId },
         h('span', { class: 'visually-hidden', text: fmt(d, { weekday: 'long', day: 'numeric', month: 'long' }) }),
         h('span', { 'aria-hidden': 'true', text: fmt(d, { day: 'numeric' }) })),
-      shown.length ? h('ol', { class: 'cal-items' }, shown.map(function (o) { return h('li', null, occButton(o, true)); })) : null,
+      shown.length ? h('ol', { class: 'cal-items' }, shown.map(function (o) { return h('li', null, occCard(o, 'compact')); })) : null,
       more > 0 ? h('button', { type: 'button', class: 'btn btn-link cal-more', testid: 'calendar-more', t: 'calendar.more', tp: { n: more },
         on: { click: function () { go(day, 'week'); } } }) : null);
   }
 
-  /* the details panel */
+  /* the list: the month's posts by date, with a checkbox on each scheduled one */
 
-  function find(id) {
-    for (var i = 0; i < items.length; i++) if (items[i].id === id) return items[i];
-    return null;
+  function selectable(o) { return canWrite && stateOf(o) === 'scheduled'; }
+
+  function listView(list, r) {
+    var today = dayKey(new Date());
+    var groups = [];
+    var byKey = {};
+    list.forEach(function (o) {
+      var d = new Date(o.planned_at);
+      if (isNaN(d.getTime()) || d < r.from || d >= r.to) return;
+      var k = dayKey(d);
+      if (!byKey[k]) { byKey[k] = { key: k, day: startOfDay(d), items: [] }; groups.push(byKey[k]); }
+      byKey[k].items.push(o);
+    });
+    var shown = [];
+    groups.forEach(function (g) { shown = shown.concat(g.items); });
+    var candidates = shown.filter(selectable);
+    var wrap = h('div', { class: 'cal-list', testid: 'calendar-list' },
+      canWrite ? bulkHead(candidates) : null,
+      groups.map(function (g) {
+        var headId = 'cal-list-' + g.key;
+        return h('section', { class: 'cal-list-day' + (g.key === today ? ' is-today' : '') + (g.key < today ? ' is-past' : ''),
+          testid: 'calendar-list-day', 'data-date': g.key, 'aria-labelledby': headId },
+          h('h3', { class: 'cal-list-head', id: headId }, h('span', { text: fmt(g.day, { weekday: 'long', day: 'numeric', month: 'long' }) }),
+            g.key === today ? h('span', { class: 'cal-today-badge', t: 'calendar.todayBadge' }) : null),
+          h('ol', { class: 'cal-list-items' }, g.items.map(function (o) {
+            var box = null;
+            if (selectable(o)) {
+              box = h('input', { type: 'checkbox', class: 'cal-select', id: 'cal-select-' + o.id, testid: 'occurrence-select',
+                'data-occurrence-id': String(o.id), checked: !!selected[o.id] });
+              box.addEventListener('change', function () {
+                if (box.checked) selected[o.id] = true; else delete selected[o.id];
+                bulk.report = null;
+                render(true);
+              });
+            }
+            return h('li', { class: 'cal-list-row' },
+              box ? h('label', { class: 'cal-select-wrap', for: 'cal-select-' + o.id }, box,
+                h('span', { class: 'visually-hidden', t: 'calendar.list.select', tp: { time: dayAndTime(new Date(o.planned_at)), channel: channelName(o.channel_id) } }))
+                : h('span', { class: 'cal-select-wrap', 'aria-hidden': 'true' }),
+              occCard(o, 'list'));
+          })));
+      }),
+      canWrite ? bulkDock(candidates) : null);
+    return wrap;
   }
 
-  function openDetails(id) {
-    openId = id;
-    detailsNotice = null;
-    renderDetails();
-    if (!details.open) details.showModal();
-    var title = details.querySelector('h2');
-    if (title) title.focus();
-    var o = find(id);
-    if (o && stateOf(o) === 'published') loadEngagement(o.post_id, false);
+  /* bulk actions on the chosen scheduled posts of the list */
+
+  function chosen(candidates) { return candidates.filter(function (o) { return selected[o.id]; }); }
+
+  // Above the list: choose them all, and the report of the last bulk action.
+  function bulkHead(candidates) {
+    var picked = chosen(candidates);
+    var all = h('input', { type: 'checkbox', id: 'cal-select-all', testid: 'bulk-select-all',
+      checked: candidates.length > 0 && picked.length === candidates.length, disabled: !candidates.length });
+    all.indeterminate = picked.length > 0 && picked.length < candidates.length;
+    all.addEventListener('change', function () {
+      candidates.forEach(function (o) { if (all.checked) selected[o.id] = true; else delete selected[o.id]; });
+      bulk.report = null;
+      render(true);
+    });
+    return h('div', { class: 'bulk-head', testid: 'bulk-bar' },
+      h('label', { class: 'check-row', for: 'cal-select-all' }, all, h('span', { t: 'calendar.bulk.selectAll', tp: { n: candidates.length } })),
+      bulk.busy ? h('p', { class: 'bulk-busy', role: 'status', testid: 'bulk-busy', t: 'calendar.bulk.working', tp: { done: bulk.busy.done, n: bulk.busy.n } }) : null,
+      bulk.report ? bulkReport(bulk.report) : null);
   }
 
-  /* engagement: likes, reposts, replies and quotes of each published copy, fetched at
-     checkpoints after publishing (and on request) */
+  // Below the list, kept in sight at the bottom of the window while any is chosen: how
+  // many, and what to do with them.
+  function bulkDock(candidates) {
+    var picked = chosen(candidates);
+    if (!picked.length || bulk.busy) return null;
+    var offset = h('select', { id: 'bulk-offset', testid: 'bulk-offset' }, OFFSETS.map(function (v) {
+      var n = Number(v);
+      return h('option', { value: v, t: v === 'date' ? 'calendar.bulk.toDate' : n < 0 ? 'calendar.bulk.earlier' : 'calendar.bulk.later', tp: v === 'date' ? null : { n: Math.abs(n) } });
+    }));
+    offset.value = bulk.offset;
+    var date = h('input', { type: 'date', id: 'bulk-date', testid: 'bulk-date', value: bulk.date, hidden: bulk.offset !== 'date' });
+    var dateLabel = h('label', { for: 'bulk-date', class: 'visually-hidden', t: 'calendar.bulk.date' });
+    offset.addEventListener('change', function () { bulk.offset = offset.value; date.hidden = bulk.offset !== 'date'; if (!date.hidden) date.focus(); });
+    date.addEventListener('input', function () { bulk.date = date.value; });
+    var moveBtn = button('calendar.bulk.move', { kind: 'primary', small: true, testid: 'bulk-move', onClick: function () {
+      var plan = [];
+      for (var i = 0; i < picked.length; i++) {
+        var when = bulkTarget(picked[i]);
+        if (!when) {
+          bulk.report = { kind: 'input', key: 'calendar.bulk.dateMissing' };
+          render(true);
+          var d = body.querySelector('[data-testid="bulk-date"]');
+          if (d) d.focus();
+          return;
+        }
+        plan.push({ o: picked[i], at: when });
+      }
+      runMoves(plan, null);
+    } });
+    var cancelBtn = button('calendar.bulk.cancel', { kind: 'danger-quiet', small: true, testid: 'bulk-cancel', onClick: function () {
+      confirmDialog('calendar.bulk.cancelTitle', 'calendar.bulk.cancelText', { n: picked.length }, 'calendar.bulk.cancelConfirm').then(function (ok) {
+        if (ok && ctx.alive()) runCancels(picked);
+      });
+    } });
+    var clearBtn = button('calendar.bulk.clear', { small: true, testid: 'bulk-clear', onClick: function () { selected = {}; bulk.report = null; render(true); } });
+    return h('div', { class: 'bulk-dock', testid: 'bulk-dock', role: 'group', 'aria-labelledby': 'bulk-count' },
+      h('span', { class: 'bulk-count', id: 'bulk-count', testid: 'bulk-count', t: 'calendar.bulk.selected', tp: { n: picked.length } }),
+      h('span', { class: 'bulk-move-group' },
+        h('label', { for: 'bulk-offset', class: 'bulk-label', t: 'calendar.bulk.moveLabel' }), offset, dateLabel, date, moveBtn),
+      h('span', { class: 'bulk-other' }, cancelBtn, clearBtn));
+  }
 
-  function loadEngagement(postId, refresh) {
-    var e = engagement[postId] || (engagement[postId] = { items: null, busy: false, error: null, note: null });
-    if (e.busy) return;
-    e.busy = true;
-    e.error = null;
-    e.note = null;
-    if (openId !== null) renderDetails();
-    call(refresh ? 'POST' : 'GET', '/workspaces/' + wid + '/posts/' + postId + '/engagement').then(function (data) {
-      e.busy = false;
-      data = data || {};
-      e.items = Array.isArray(data.items) ? data.items : [];
-      if (refresh) e.note = { fetched: Number(data.fetched) || 0, failed: Number(data.failed) || 0 };
-      if (ctx.alive() && openId !== null) renderDetails();
+  // Where a chosen post goes: the same time of day, some days later or earlier, or on the
+  // date given. Null when the date is missing.
+  function bulkTarget(o) {
+    var old = new Date(o.planned_at);
+    if (bulk.offset === 'date') {
+      var d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(bulk.date || '');
+      return d ? new Date(Number(d[1]), Number(d[2]) - 1, Number(d[3]), old.getHours(), old.getMinutes()) : null;
+    }
+    return new Date(old.getFullYear(), old.getMonth(), old.getDate() + Number(bulk.offset), old.getHours(), old.getMinutes());
+  }
+
+  // One request after another, so that each move faces the checks with the ones before it
+  // in place; then the report.
+  function runMoves(plan, reason) {
+    var report = { kind: 'move', ok: [], failed: [], anyway: !!reason };
+    bulk.busy = { done: 0, n: plan.length };
+    bulk.report = null;
+    render(true);
+    var chain = Promise.resolve();
+    plan.forEach(function (p) {
+      chain = chain.then(function () {
+        return moveOccurrence(wid, p.o.id, p.at, reason).then(function () { report.ok.push(p); delete selected[p.o.id]; },
+          function (err) { report.failed.push({ o: p.o, at: p.at, err: err }); });
+      }).then(function () { if (bulk.busy) bulk.busy.done++; if (ctx.alive()) render(true); });
+    });
+    chain.then(function () { finishBulk(report); });
+  }
+
+  function runCancels(list) {
+    var report = { kind: 'cancel', ok: [], failed: [] };
+    bulk.busy = { done: 0, n: list.length };
+    bulk.report = null;
+    render(true);
+    var chain = Promise.resolve();
+    list.forEach(function (o) {
+      chain = chain.then(function () {
+        return call('POST', '/workspaces/' + wid + '/occurrences/' + o.id + '/cancel').then(function () { report.ok.push({ o: o }); delete selected[o.id]; },
+          function (err) { report.failed.push({ o: o, err: err }); });
+      }).then(function () { if (bulk.busy) bulk.busy.done++; if (ctx.alive()) render(true); });
+    });
+    chain.then(function () { finishBulk(report); });
+  }
+
+  function finishBulk(report) {
+    bulk.busy = null;
+    bulk.report = report;
+    bulk.reason = '';
+    if (!ctx.alive()) return;
+    lastQueueCheck = 0;
+    render(true);
+    load();
+    var box = body.querySelector('[data-testid="bulk-report"]');
+    if (box) box.focus();
+  }
+
+  function bulkReport(rep) {
+    if (rep.kind === 'input') return h('p', { class: 'field-error', role: 'alert', testid: 'bulk-report', tabindex: '-1', t: rep.key });
+    var move = rep.kind === 'move';
+    var blocked = rep.failed.filter(function (f) { return f.err.status === 422 && f.err.code === 'check_blocked'; });
+    var box = h('div', { class: 'bulk-report' + (rep.failed.length ? ' has-failures' : ''), testid: 'bulk-report', tabindex: '-1', role: 'status' },
+      rep.ok.length ? h('p', { class: 'bulk-ok', testid: 'bulk-report-ok', t: move ? 'calendar.bulk.moved' : 'calendar.bulk.cancelled', tp: { n: rep.ok.length } }) : null,
+      rep.failed.length ? [
+        h('p', { class: 'bulk-failed', testid: 'bulk-report-failed', t: move ? 'calendar.bulk.notMoved' : 'calendar.bulk.notCancelled', tp: { n: rep.failed.length } }),
+        h('ul', { class: 'bulk-problems' }, rep.failed.map(function (f) {
+          var blocks = f.err.code === 'check_blocked' ? f.err.violations.filter(function (v) { return v.severity === 'block'; }) : [];
+          return h('li', { class: 'bulk-problem', testid: 'bulk-problem', 'data-occurrence-id': String(f.o.id) },
+            h('p', { class: 'bulk-problem-what' },
+              h('span', { class: 'name', user: channelName(f.o.channel_id) }), ' \u00b7 ',
+              h('span', { text: dayAndTime(new Date(f.o.planned_at)) }),
+              move && f.at ? [' \u2192 ', h('span', { text: dayAndTime(f.at) })] : null, ' \u00b7 ',
+              userText(excerpt(f.o.text, 60))),
+            blocks.length ? h('ul', { class: 'violations' }, blocksFirst(blocks).map(function (v) { return violationItem(v, channelName, wid); }))
+              : h('p', { class: 'bulk-problem-why', testid: 'bulk-problem-message', user: f.err.message || t('error.unknown') }));
+        }))] : null);
+    if (move && blocked.length && !rep.anyway && canWrite) {
+      var reason = h('textarea', { rows: '2', maxlength: '500', testid: 'bulk-reason', value: bulk.reason });
+      var fReason = field('bulk-reason', 'calendar.blocked.reason', reason, { hint: 'calendar.blocked.reasonHint' });
+      reason.addEventListener('input', function () { bulk.reason = reason.value; });
+      var anyway = button('calendar.bulk.anyway', { kind: 'danger', small: true, testid: 'bulk-anyway', params: { n: blocked.length }, onClick: function () {
+        var why = reason.value.trim();
+        if (!why) { setFieldError(fReason, t('calendar.blocked.reasonMissing')); reason.focus(); return; }
+        runMoves(blocked.map(function (f) { return { o: f.o, at: f.at }; }), why);
+      } });
+      append(box, [fReason.wrap, h('div', { class: 'form-actions' }, anyway)]);
+    }
+    return box;
+  }
+
+  /* a post asked for by its id (#/w/ID/calendar?post=ID): its week and its details */
+
+  function openDeepLink() {
+    return call('GET', '/workspaces/' + wid + '/posts/' + deepPost).then(function (post) {
+      if (!ctx.alive()) return;
+      var occ = post && Array.isArray(post.occurrences) ? post.occurrences.slice() : [];
+      occ.sort(function (a, b) { return Date.parse(a.planned_at) - Date.parse(b.planned_at) || a.id - b.id; });
+      var now = Date.now();
+      var pick = occ.filter(function (o) { return o.id === deepOcc; })[0] ||
+        occ.filter(function (o) { return stateOf(o) !== 'cancelled' && Date.parse(o.planned_at) >= now - 3600000; })[0] ||
+        occ.filter(function (o) { return stateOf(o) !== 'cancelled'; })[0] || occ[0];
+      if (!pick) {
+        clear(deepNote);
+        append(deepNote, [h('span', { t: 'calendar.deepLink.draft', tp: { id: '#' + deepPost } }), ' ',
+          canWrite ? h('a', { href: composerHref(wid, { edit: deepPost }), testid: 'calendar-deep-link-edit', t: 'calendar.deepLink.edit' }) : null]);
+        deepNote.hidden = false;
+        return;
+      }
+      pendingOpen = pick.id;
+      anchor = startOfDay(new Date(pick.planned_at));
+      if (view !== 'week') { view = 'week'; state.calendarView = 'week'; }
     }, function (err) {
-      e.busy = false;
-      if (err.handled) return;
-      e.error = err.message;
-      if (ctx.alive() && openId !== null) renderDetails();
+      if (!ctx.alive() || err.handled) return;
+      clear(deepNote);
+      deepNote.appendChild(h('span', { user: err.message }));
+      deepNote.hidden = false;
     });
   }
 
-  function afterLabel(secs) {
-    secs = Number(secs) || 0;
-    if (secs <= 0) return h('span', { t: 'engagement.now' });
-    if (secs % 86400 === 0) return h('span', { t: 'engagement.afterDays', tp: { n: secs / 86400 } });
-    if (secs % 3600 === 0) return h('span', { t: 'engagement.afterHours', tp: { n: secs / 3600 } });
-    return h('span', { t: 'engagement.afterMinutes', tp: { n: Math.max(1, Math.round(secs / 60)) } });
-  }
-
-  function countCell(v) {
-    if (v === null || v === undefined || typeof v !== 'number') return h('td', { class: 'num muted', text: '\u2014' });
-    var text;
-    try { text = new Intl.NumberFormat(I.locale(state.lang)).format(v); } catch (e) { text = String(v); }
-    return h('td', { class: 'num', text: text });
-  }
-
-  var ENGAGEMENT_COUNTS = ['likes', 'reposts', 'replies', 'quotes'];
-
-  // One published copy's counts: a row per checkpoint, the on-request one last.
-  function engagementTable(occId, rows) {
-    rows = rows.slice().sort(function (a, b) {
-      var x = Number(a.after_seconds) || Infinity;
-      var y = Number(b.after_seconds) || Infinity;
-      return x - y || Date.parse(a.due_at) - Date.parse(b.due_at);
-    });
-    return h('table', { class: 'engagement-table', testid: 'engagement-table', 'data-occurrence-id': String(occId) },
-      h('caption', null, h('span', { class: 'name', user: channelName(rows[0].channel_id) }),
-        occId === openId ? null : h('span', { class: 'muted', text: ' #' + occId })),
-      h('thead', null, h('tr', null,
-        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', t: 'engagement.when' })),
-        ENGAGEMENT_COUNTS.map(function (k) { return h('th', { scope: 'col', class: 'num', t: 'engagement.' + k }); }))),
-      h('tbody', null, rows.map(function (r) {
-        var when = r.fetched_at ? h('span', { class: 'engagement-at' }, dateEl(r.fetched_at))
-          : h('span', { class: 'engagement-at' }, h('span', { t: 'engagement.due' }), ' ', dateEl(r.due_at));
-        var cells;
-        if (r.error) cells = h('td', { colspan: '4', class: 'engagement-err', testid: 'engagement-error-text', user: r.error });
-        else if (!r.fetched_at) cells = h('td', { colspan: '4', class: 'muted', t: 'engagement.pending' });
-        else cells = ENGAGEMENT_COUNTS.map(function (k) { return countCell(r[k]); });
-        return h('tr', { testid: 'engagement-row', 'data-after': String(Number(r.after_seconds) || 0), 'data-fetched': r.fetched_at ? '1' : '0' },
-          h('th', { scope: 'row' }, afterLabel(r.after_seconds), when), cells);
-      })));
-  }
-
-  function engagementSection(o) {
-    var e = engagement[o.post_id] || { items: null, busy: true };
-    var refresh = button('engagement.refresh', { small: true, testid: 'engagement-refresh', onClick: function () { loadEngagement(o.post_id, true); } });
-    var content;
-    if (e.error) {
-      content = h('p', { class: 'message message-error', testid: 'engagement-error', user: e.error });
-    } else if (!e.items) {
-      content = h('p', { class: 'muted', t: 'list.loading' });
-    } else if (!e.items.length) {
-      content = h('p', { class: 'muted', testid: 'engagement-none', t: 'engagement.none' });
-    } else {
-      var groups = {};
-      var order = [];
-      e.items.forEach(function (r) {
-        var k = r.occurrence_id;
-        if (!groups[k]) { groups[k] = []; order.push(k); }
-        groups[k].push(r);
-      });
-      order.sort(function (a, b) { return (b === o.id) - (a === o.id) || a - b; });
-      content = order.map(function (k) { return engagementTable(k, groups[k]); });
-    }
-    return h('section', { class: 'engagement', testid: 'details-engagement', 'aria-labelledby': 'engagement-title', 'aria-busy': e.busy ? 'true' : null },
-      h('div', { class: 'engagement-head' }, h('h3', { id: 'engagement-title', t: 'engagement.title' }), refresh),
-      h('p', { class: 'hint', t: 'engagement.lead' }),
-      content,
-      e.note ? h('p', { class: 'hint engagement-note', testid: 'engagement-note', role: 'status',
-        t: e.note.failed ? 'engagement.refreshedFailed' : 'engagement.refreshed', tp: { n: e.note.fetched, failed: e.note.failed } }) : null);
-  }
-
-  function renderDetails() {
-    var o = find(openId);
-    if (!o) { if (details.open) details.close(); return; }
-    // The panel is drawn anew: the control that had the focus gets it back.
-    var focused = details.contains(document.activeElement) ? document.activeElement.getAttribute('data-testid') : null;
-    var st = stateOf(o);
-    var ch = channelById[o.channel_id];
-    var detailsMsg = messageBox('details-message');
-    var cancelBtn = st === 'scheduled' && canWrite ? button('calendar.cancelPost', { kind: 'danger-quiet', testid: 'details-cancel', onClick: function () {
-      confirmDialog('calendar.cancelTitle', 'calendar.cancelText', { channel: channelName(o.channel_id) }, 'calendar.cancelConfirm').then(function (ok) {
-        if (!ok || !ctx.alive()) return;
-        cancelBtn.disabled = true;
-        call('POST', '/workspaces/' + wid + '/posts/' + o.post_id + '/cancel').then(function (post) {
-          if (!ctx.alive()) return;
-          (post && Array.isArray(post.occurrences) ? post.occurrences : []).forEach(function (p) {
-            var mineOcc = find(p.id);
-            if (mineOcc) mineOcc.state = p.state;
-          });
-          detailsNotice = 'calendar.cancelled';
-          render();
-          lastQueueCheck = 0;
-          load();
-        }, function (err) {
-          cancelBtn.disabled = false;
-          showError(detailsMsg, err);
-        });
-      });
-    } }) : null;
-    var rows = [
-      ['calendar.details.when', dateEl(o.planned_at)],
-      ['calendar.details.channel', h('span', null, h('span', { class: 'name', testid: 'details-channel', user: channelName(o.channel_id) }), ' ',
-        ch ? kindChip(ch.kind) : null, ch && ch.timezone ? [' ', h('span', { class: 'muted', testid: 'details-timezone', user: ch.timezone })] : null)],
-      ['calendar.details.category', categoryChip(o.category)],
-      o.published_at ? ['calendar.details.published', dateEl(o.published_at)] : null,
-      isPaused(o) ? ['calendar.details.goesOut', h('span', { t: 'calendar.details.whenResumed' })]
-        : o.waiting ? ['calendar.details.goesOut', dateEl(o.waiting.until)]
-        : o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
-      o.attempts ? ['calendar.details.attempts', h('span', { text: String(o.attempts) })] : null,
-      o.remote_url ? ['calendar.details.remote', link(o.remote_url, { class: 'details-remote', testid: 'details-remote' }, userText(o.remote_url))] : null,
-      ['calendar.details.post', h('span', { text: '#' + o.post_id })]
-    ].filter(Boolean);
-    clear(details);
-    append(details, [
-      h('div', { class: 'drawer-head' },
-        h('h2', { id: 'details-title', tabindex: '-1', t: 'calendar.details.title' }),
-        h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'details-close', t: 'calendar.close',
-          on: { click: function () { details.close(); } } })),
-      h('p', { class: 'details-state' }, statePill(st, 'details-state')),
-      detailsNotice ? h('p', { class: 'message message-ok', role: 'status', testid: 'details-notice', t: detailsNotice }) : null,
-      o.waiting ? h('div', { class: 'details-waiting', testid: 'details-waiting' },
-        h('p', { class: 'details-waiting-title', t: isPaused(o) ? 'calendar.waitingPausedTitle' : 'calendar.waitingTitle' }),
-        h('p', { user: o.waiting.message })) : null,
-      o.error ? h('div', { class: 'details-error', testid: 'details-error', role: st === 'failed' ? 'alert' : null },
-        h('p', { class: 'details-error-title', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }),
-        h('p', { user: o.error }),
-        st === 'failed' ? h('p', { class: 'hint', t: 'calendar.failedHelp' }) : null) : null,
-      h('dl', { class: 'details-list' }, rows.map(function (r) { return [h('dt', { t: r[0] }), h('dd', null, r[1])]; })),
-      h('h3', { class: 'details-text-title', t: 'calendar.details.text' }),
-      h('p', { class: 'details-text', testid: 'details-text', user: o.text || '' }),
-      st === 'published' ? engagementSection(o) : null,
-      detailsMsg.el,
-      h('div', { class: 'dialog-actions' }, cancelBtn)
-    ]);
-    if (focused) {
-      var again = details.querySelector('[data-testid="' + focused + '"]');
-      if (again && !again.disabled) again.focus();
-    }
-  }
-
-  onLanguage(ctx, function () { if (loaded) render(); else renderFrame(); });
+  onLanguage(ctx, function () {
+    renderFilterOptions();
+    if (loaded) render(true); else renderFrame();
+  });
 
   renderFrame();
   allChannels(wid).then(function (list) {
     if (!ctx.alive()) return;
+    channels = list;
     list.forEach(function (ch) { channelById[ch.id] = ch; });
-    list.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; }).forEach(function (ch) {
-      channelFilter.appendChild(h('option', { value: String(ch.id), user: ch.name }));
-    });
-    return load();
+    list.filter(function (ch) { return PUBLISHING_KINDS.indexOf(ch.kind) >= 0; })
+      .sort(function (a, b) { return a.id - b.id; })
+      .forEach(function (ch, i) { colourOf[ch.id] = i % CHANNEL_COLOURS; });
+    renderChannelLegend();
+    renderFilterOptions();
+    return deepPost ? openDeepLink().then(function () { renderFrame(); return load(); }) : load();
   }, function (err) {
     if (!ctx.alive()) return;
     showError(msg, err);
@@ -570,3 +1076,4 @@ export function calendarView(ctx) {
 
   return page;
 }
+
