@@ -313,7 +313,11 @@ async function loginAs(page, email, password) {
 }
 
 async function pickLanguage(page, code) {
+  // On a narrow screen the language is in the menu behind the menu button.
+  const menu = byId(page, 'menu-button');
+  if (!(await byId(page, 'lang-switch').isVisible()) && (await menu.isVisible())) await menu.click();
   await byId(page, 'lang-switch').selectOption(code);
+  if (await byId(page, 'menu-button').getAttribute('aria-expanded').catch(() => null) === 'true') await page.keyboard.press('Escape');
   await page.locator(`html[lang="${code}"]`).waitFor({ state: 'attached' });
 }
 
