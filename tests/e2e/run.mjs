@@ -315,9 +315,13 @@ async function loginAs(page, email, password) {
 async function pickLanguage(page, code) {
   // On a narrow screen the language is in the menu behind the menu button.
   const menu = byId(page, 'menu-button');
-  if (!(await byId(page, 'lang-switch').isVisible()) && (await menu.isVisible())) await menu.click();
-  await byId(page, 'lang-switch').selectOption(code);
-  if (await byId(page, 'menu-button').getAttribute('aria-expanded').catch(() => null) === 'true') await page.keyboard.press('Escape');
+  if (!(await byId(page, 'lang-switch').isVisible()) && (await menu.isVisible())) {
+    await menu.click();
+    await byId(page, 'menu-lang-switch').selectOption(code);
+    await page.keyboard.press('Escape');
+  } else {
+    await byId(page, 'lang-switch').selectOption(code);
+  }
   await page.locator(`html[lang="${code}"]`).waitFor({ state: 'attached' });
 }
 
