@@ -347,7 +347,7 @@ static size_t check_thread(const char *text, long limit, size_t max_bytes, const
 
 static void thread_split(void **state)
 {
-    char text[4000], word[1200];
+    char text[4000], word[3000]; /* 150 families of 18 bytes */
     struct text_part parts[TEXT_THREAD_MAX];
     size_t n;
     (void)state;
