@@ -406,7 +406,7 @@ static void thread_split(void **state)
     assert_int_equal(text_thread_split("short", 4, 3000, NULL, NULL, parts, 3, &n), SAM_EINVAL);
     /* Counted as Mastodon counts (a link is 23, an emoji sequence is its code points). */
     {
-        char m[3000] = "";
+        char m[5000] = ""; /* 40 sentences of 88 bytes */
         size_t mn;
         for(int i = 0; i < 40; i++)
             strcat(m, "Se https://example.com/a/really/long/link/that/counts/as/twenty/three \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 n\xc3\xa5. ");
