@@ -868,21 +868,7 @@ static int resolve_handle(const struct conn *cn, const char *handle, size_t hn, 
  * not already hold it. Caller frees. NULL when out of memory. */
 static char *post_text(const struct channel_post *post)
 {
-    size_t tn = strlen(post->text), ln;
-    char *out;
-    if(!post->link || !*post->link || strstr(post->text, post->link))
-        return strdup(post->text);
-    ln = strlen(post->link);
-    out = malloc(tn + ln + 3);
-    if(!out)
-        return NULL;
-    memcpy(out, post->text, tn);
-    if(tn) {
-        memcpy(out + tn, "\n\n", 2);
-        tn += 2;
-    }
-    memcpy(out + tn, post->link, ln + 1);
-    return out;
+    return linkcard_with_link(post->text, post->link);
 }
 
 /* Builds the facets array for text, resolving mentions. Returns SAM_OK with *out set (an

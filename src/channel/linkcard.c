@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -85,4 +86,22 @@ int linkcard_image(const char *url, size_t max, long timeout_ms, struct http_res
        !*linkcard_image_type((const unsigned char *)resp->body.data, resp->body.len))
         return sam_fail(SAM_ENOTFOUND, "the card's image is too large or not an image");
     return SAM_OK;
+}
+
+char *linkcard_with_link(const char *text, const char *link)
+{
+    size_t tn = strlen(text), ln;
+    char *out;
+    if(!link || !*link || strstr(text, link))
+        return strdup(text);
+    ln = strlen(link);
+    if(!(out = malloc(tn + ln + 3)))
+        return NULL;
+    memcpy(out, text, tn);
+    if(tn) {
+        memcpy(out + tn, "\n\n", 2);
+        tn += 2;
+    }
+    memcpy(out + tn, link, ln + 1);
+    return out;
 }

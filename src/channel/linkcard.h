@@ -25,6 +25,10 @@ int linkcard_read(const char *url, long timeout_ms, struct discover_card *card);
  * JPEG, PNG, WebP or GIF of at most max bytes; SAM_ENOTFOUND otherwise. */
 int linkcard_image(const char *url, size_t max, long timeout_ms, struct http_resp *resp);
 
+/* text as it goes out with its link: the link after a blank line, unless there is no link
+ * or the text already holds it. A new string (NULL when out of memory). */
+char *linkcard_with_link(const char *text, const char *link);
+
 /* The image type of data by its first bytes ("image/jpeg", ...), "" when none of the four. */
 const char *linkcard_image_type(const unsigned char *data, size_t n);
 

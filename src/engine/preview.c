@@ -44,25 +44,6 @@ static json_t *marks_of(const char *part)
     return arr;
 }
 
-/* The text as it goes out with the link: after a blank line unless the text has it (or
- * a card carries it, on Bluesky). */
-static char *with_link(const char *text, const char *link, int card)
-{
-    size_t tn = strlen(text), ln;
-    char *out;
-    if(!link || !*link || card || strstr(text, link))
-        return strdup(text);
-    ln = strlen(link);
-    if(!(out = malloc(tn + ln + 3)))
-        return NULL;
-    memcpy(out, text, tn);
-    if(tn) {
-        memcpy(out + tn, "\n\n", 2);
-        tn += 2;
-    }
-    memcpy(out + tn, link, ln + 1);
-    return out;
-}
 
 static int channel_preview(const struct store_channel *ch, const char *text, const char *link, int card,
                            json_t **out)
@@ -87,7 +68,8 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
         count = text_mastodon_length;
         json_decref(settings);
     }
-    if(!(full = with_link(text, link, card && network && !strcmp(network, "bluesky"))))
+    /* On Bluesky a card carries the link; elsewhere it ends the text. */
+    if(!(full = card && network && !strcmp(network, "bluesky") ? strdup(text) : linkcard_with_link(text, link)))
         return SAM_ENOMEM;
     if(network) {
         rc = text_thread_split(full, limit, bytes, NULL, count, parts, TEXT_THREAD_MAX, &n);
