@@ -51,7 +51,9 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
 /* Checks the whole queue of a workspace from now on (P9). */
 int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations);
 /* Edits text, link, category, campaign or variants of a post that has not gone out.
- * SAM_ECONFLICT once an occurrence is published or in flight. */
+ * SAM_ECONFLICT once an occurrence is published or in flight. An edit by someone whose
+ * posts need approval sends a scheduled post back for approval (P12, core/approval.h);
+ * an agent edits, moves or cancels only the posts they wrote (SAM_EPERM). */
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
                    struct store_post *out);
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
@@ -63,6 +65,10 @@ int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int6
                          json_t **violations);
 /* A post of workspace ws (SAM_ENOTFOUND for another's). */
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
+/* What the checks (P5-P8) find where p's scheduled copies are planned (each channel at its
+ * first copy), against the rest of the queue: what an approver reads before deciding (P12).
+ * *violations: a new JSON list, as core_post_check gives. */
+int core_post_findings(struct core *c, const struct store_post *p, int64_t now, json_t **violations);
 
 /* An evergreen series (P3): the post, and the rule its copies follow on every channel. */
 struct series_input {
