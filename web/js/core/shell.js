@@ -1,8 +1,10 @@
 /* samtale dashboard: the shell around the sections: the top bar (workspace switcher, role,
  * language, log out), the navigation, and the main area where showSection() puts a
  * section's view with a fresh context (ctx: wid, role, section, alive()). Also the banners
- * above every section (a channel to reconnect, failed logins) and the page shown instead of
- * a section while a workspace waits for the person's two-step login.
+ * above every section (a channel to reconnect, failed logins, and the notices sections give:
+ * a section's notice(ctx)) and the page shown instead of a section while a workspace waits
+ * for the person's two-step login. A section's badge(ctx) gives the count its navigation
+ * link shows (the approvals waiting), refreshed on every page and by refreshBadges().
  */
 
 import { DEFAULT_SECTION, state } from './state.js';
@@ -45,8 +47,13 @@ export function ensureShell(app) {
       button('header.logout', { kind: 'secondary', small: true, testid: 'logout', onClick: logOut })));
 
   var links = {};
+  var badges = {};
   function navItem(s) {
     var a = h('a', { class: 'nav-link', testid: 'nav-' + s.id.replace('settings/', ''), href: '#/' }, icon(s.icon), h('span', { t: s.nav }));
+    if (s.badge) {
+      badges[s.id] = h('span', { class: 'nav-count', testid: 'nav-count-' + s.id.replace('settings/', ''), hidden: true });
+      a.appendChild(badges[s.id]);
+    }
     links[s.id] = a;
     return h('li', null, a);
   }
@@ -61,13 +68,35 @@ export function ensureShell(app) {
   var main = h('main', { id: 'main', class: 'content', tabindex: '-1', testid: 'main' });
   var root = h('div', { class: 'shell' }, skip, header, h('div', { class: 'body' }, nav, main));
   app.appendChild(root);
-  state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, main: main };
+  state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, badges: badges,
+    main: main, wid: null };
+}
+
+// Draws again the counts of the navigation's links (sections with a badge) for the
+// workspace on screen: a count of 0, or none, hides the badge.
+export function refreshBadges() {
+  var s = state.shell;
+  if (!s || !s.wid) return;
+  var wid = s.wid;
+  SECTIONS.forEach(function (sec) {
+    var el = s.badges && s.badges[sec.id];
+    if (!el) return;
+    sec.badge({ wid: wid, role: roleOf(wid) }).then(function (b) {
+      if (state.shell !== s || s.wid !== wid) return;
+      el.hidden = !b || !b.n;
+      if (!b || !b.n) return;
+      clear(el);
+      append(el, [h('span', { 'aria-hidden': 'true', text: String(b.n) }), h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } })]);
+    }, function () { el.hidden = true; });
+  });
 }
 
 function roleOf(wid) { var m = membership(wid); return m ? m.role : null; }
 
 export function updateShell(r) {
   var s = state.shell;
+  s.wid = r.wid;
+  refreshBadges();
   s.wsSelect.value = String(r.wid);
   setT(s.role, 'role.' + (roleOf(r.wid) || 'viewer'));
   Object.keys(s.links).forEach(function (id) {
@@ -92,6 +121,7 @@ export function showSection(r, fromNavigation) {
   var m = membership(r.wid);
   // A workspace that asks for two-step login shows only where to turn it on.
   var gated = m && m.second_factor_required && section.id !== 'settings/account';
+  if (!gated) SECTIONS.forEach(function (sec) { if (sec.notice) append(s.main, sec.notice(ctx)); });
   s.main.appendChild(gated ? secondFactorGate(ctx, m) : section.view(ctx));
   if (gated) { state.titleKey = 'gate.title'; updateTitle(); return; }
   // The channels page shows the same warning on each channel's row; a workspace that

@@ -21,7 +21,8 @@ export var STATUSES = ['active', 'reconnect', 'paused', 'error', 'disabled'];
 export var SS_CONNECT = 'samtale.connecting'; // a Mastodon connection under way, kept across the trip to the instance
 export var ROLES = ['owner', 'editor', 'agent', 'viewer'];
 export var SCOPES = ['workspaces:read', 'workspaces:write', 'members:read', 'members:write',
-  'tokens:read', 'tokens:write', 'channels:read', 'channels:write', 'audit:read'];
+  'tokens:read', 'tokens:write', 'channels:read', 'channels:write', 'audit:read', 'posts:read', 'posts:write',
+  'posts:approve'];
 
 export var state = {
   lang: initialLang(),

@@ -15,6 +15,7 @@ import { h, userText, link, append, clear, messageBox, button, confirmDialog, pa
 import { call, queueAll, allChannels } from '../core/api.js';
 import { PUBLISHING_KINDS, OCC_STATES, rfc3339Local, dayKey, startOfDay, addDays, startOfWeek, fmt,
   excerpt, kindChip, categoryChip, stateOf, statePill, violationItem, blocksFirst } from '../core/post_util.js';
+import { approvalMark, approvalDetails, waitsForApproval } from '../core/approval_util.js'; // approval (P12)
 
 var REFRESH_MS = 15000;        // the calendar reloads this often while visible
 var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
@@ -191,7 +192,7 @@ export function calendarView(ctx) {
       var st = stateOf(o);
       if (st === 'publishing') return true;
       var due = Date.parse(o.next_attempt_at || o.planned_at);
-      return st === 'scheduled' && due <= now + 5000;
+      return st === 'scheduled' && due <= now + 5000 && !waitsForApproval(o); // P12: it waits for a person
     });
     busyRounds = busy ? busyRounds + 1 : 0;
     timer = window.setTimeout(tick, busy && busyRounds <= REFRESH_BUSY_ROUNDS ? REFRESH_BUSY_MS : REFRESH_MS);
@@ -298,6 +299,7 @@ export function calendarView(ctx) {
       h('span', { class: 'occ-channel', testid: 'occurrence-channel', user: channelName(o.channel_id) }),
       h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
       compact ? null : h('span', { class: 'occ-meta' }, categoryChip(cat)),
+      approvalMark(o), // P12: awaiting approval
       o.waiting ? h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', t: 'calendar.waitingUntil',
         tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } }) : null,
       o.error ? h('span', { class: 'occ-error', id: errId, role: 'tooltip', testid: 'occurrence-error' },
@@ -524,6 +526,7 @@ export function calendarView(ctx) {
       o.waiting ? h('div', { class: 'details-waiting', testid: 'details-waiting' },
         h('p', { class: 'details-waiting-title', t: 'calendar.waitingTitle' }),
         h('p', { user: o.waiting.message })) : null,
+      approvalDetails(o, wid), // P12: why it has not gone out
       o.error ? h('div', { class: 'details-error', testid: 'details-error', role: st === 'failed' ? 'alert' : null },
         h('p', { class: 'details-error-title', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }),
         h('p', { user: o.error }),

@@ -13,6 +13,7 @@ import { h, setUserText, append, clear, field, setFieldError, messageBox, button
 import { call, queueAll, allChannels } from '../core/api.js';
 import { PUBLISHING_KINDS, CATEGORIES, NETWORK_LIMITS, rfc3339Local, dayKey, addDays, fmt,
   browserZone, networkLength, kindChip, categoryChip, violationItem, blocksFirst } from '../core/post_util.js';
+import { canWritePosts, sentForApproval } from '../core/approval_util.js'; // approval (P12)
 
 var SCHEDULES = ['now', 'next_slot', 'at', 'draft'];
 var VARIANTS_MAX = 10;
@@ -20,7 +21,7 @@ var CHECK_DELAY_MS = 400;      // live checks wait this long after the last keys
 
 export function composerView(ctx) {
   var wid = ctx.wid;
-  var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+  var canWrite = canWritePosts(ctx); // owners, editors; agents while their posts need approval (P12)
   var page = h('section', { class: 'page page-wide', testid: 'section-composer', 'aria-labelledby': 'page-title' },
     pageHeader('nav.composer', 'composer.lead'));
   if (!canWrite) {
@@ -526,6 +527,8 @@ export function composerView(ctx) {
     // Nothing says "now" of a post that will wait: the server tells when each one goes out.
     var waits = occ.some(function (o) { return !!o.waiting; });
     var key = !schedule ? 'composer.done.draft' : schedule === 'now' ? (waits ? 'composer.done.nowWaits' : 'composer.done.now') : 'composer.done.scheduled';
+    var approval = sentForApproval(post); // P12: it waits for an approver
+    if (approval) key = 'composer.done.approval';
     var first = occ.length ? occ[0].planned_at : null;
     var warnings = Array.isArray(post.violations) ? post.violations : [];
     var calLink = h('a', { href: '#/w/' + wid + '/calendar', class: 'btn btn-primary btn-small', testid: 'composer-calendar-link',
@@ -537,6 +540,7 @@ export function composerView(ctx) {
     } });
     append(doneBox, [
       h('h2', { t: key, tp: { n: occ.length } }),
+      approval ? h('p', { class: 'hint', testid: 'composer-done-approval', t: 'composer.done.approvalText' }) : null,
       occ.length ? h('ul', { class: 'done-list' }, occ.map(function (o) {
         return h('li', { testid: 'composer-done-item', 'data-channel-id': String(o.channel_id) },
           h('span', { class: 'name', user: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
