@@ -352,6 +352,26 @@ def test_late_approvals(inst):
     _mode(inst, "off")
 
 
+def test_the_calendar_feed_marks_posts_awaiting_approval(inst):
+    m = _setup(inst)
+    _mode(inst, "agents")
+    ch = harness.new_channel(inst, "appr-ical", kind="file", settings={"path": "ical.jsonl"})
+    p = expect(_post(inst, m["agent"]["token"], text="Tentative tulips", channels=[ch["id"]], schedule=_in_future(20)),
+               201)
+    link = expect(inst.post(inst.ws("/calendar")), 201)["path"]
+    feed = inst.get(link, token=None).text.replace("\r\n ", "")
+    event = [e for e in feed.split("BEGIN:VEVENT") if "Tentative tulips" in e]
+    assert len(event) == 1, feed[:2000]
+    assert "(awaiting approval) Tentative tulips" in event[0] and "STATUS:TENTATIVE" in event[0], event[0]
+    assert "X-SAMTALE-APPROVAL:pending" in event[0], event[0]
+    expect(_decide(inst, p["id"], "approve"), 200)
+    feed = inst.get(link, token=None).text.replace("\r\n ", "")
+    event = [e for e in feed.split("BEGIN:VEVENT") if "Tentative tulips" in e]
+    assert "STATUS:CONFIRMED" in event[0] and "awaiting approval" not in event[0], event[0]
+    expect(inst.delete(inst.ws("/calendar")), 204)
+    _mode(inst, "off")
+
+
 def test_the_queue_lists_and_its_errors(inst):
     _setup(inst)
     expect(inst.get(inst.ws("/approvals?state=none")), 400, "bad_request", field="state")
