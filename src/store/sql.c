@@ -1146,6 +1146,7 @@ struct post_insert {
     char *(*detail)(void *arg);
     void *arg;
     const struct store_approval *step;
+    int64_t draft_id;         /* p->id as given: the draft to schedule, 0 for a new post */
 };
 
 static int audit_insert_on(struct dbc *s, const struct store_audit *a);
@@ -1185,6 +1186,9 @@ static int post_insert_tx(struct dbc *s, void *arg)
     size_t n = a->n;
     struct dbq *q = NULL;
     int rc, changed = 0;
+    /* db_tx may run this again after the engine rolled it back (PostgreSQL's serialization
+     * failures): the ids an earlier attempt set mean nothing now, so it starts over. */
+    p->id = a->draft_id;
     if(p->id && !ser) {
         /* A draft gets its occurrences: the row is brought up to date in the same statement
          * that checks it is still a draft. */
@@ -1298,7 +1302,7 @@ static int post_insert_tx(struct dbc *s, void *arg)
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL, NULL};
+    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL, NULL, p->id};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
@@ -1306,14 +1310,14 @@ int store_post_insert_audited(struct store *st, struct store_post *p, struct sto
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg,
                               const struct store_approval *step)
 {
-    struct post_insert a = {p, NULL, occ, n, audit, detail, arg, step};
+    struct post_insert a = {p, NULL, occ, n, audit, detail, arg, step, p->id};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n, const struct store_approval *step)
 {
-    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL, step};
+    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL, step, 0};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
