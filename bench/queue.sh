@@ -1,7 +1,49 @@
 #!/usr/bin/env bash
-# Time to plan and check a queue of 10,000 posts on 20 channels (see bench/queue_bench.c).
-#   bench/queue.sh [BUILD_DIR] [POSTS] [CHANNELS]
+# Planning a queue (bench/queue_bench.c): POSTS posts on CHANNELS channels, each placed at
+# its channel's next free slot and checked against the queue around it (P5-P8), then the
+# same with twice the posts, in one run, so the numbers and how they grow can be quoted
+# together:
+#   plan+check  posts/s at POSTS and at 2 x POSTS, and the time ratio (a cost that grows
+#               linearly with the queue gives 2.0; the goal is at most 2.2);
+#   reference   the same posts stored without placement or checks (one durable commit
+#               each): the storage floor, with its own ratio.
+# The database lives under $TMPDIR (default /tmp): on a disk each post's commit waits for
+# the flush; TMPDIR=/dev/shm measures the same work without it.
+#
+#   bench/queue.sh [BUILD_DIR] [POSTS] [CHANNELS]      (defaults: build 10000 20)
 set -euo pipefail
 build=${1:-build}
+posts=${2:-10000}
+channels=${3:-20}
 cmake --build "$build" --target queue_bench >/dev/null
-exec "$build/queue_bench" "${2:-10000}" "${3:-20}"
+
+declare -A plan ref check pcpu rcpu
+for n in "$posts" $((posts * 2)); do
+    echo "== $n posts on $channels channels"
+    out=$("$build/queue_bench" "$n" "$channels")
+    echo "$out" | grep -v '^result '
+    line=$(echo "$out" | grep '^result ')
+    for kv in $line; do
+        case $kv in
+        plan_s=*) plan[$n]=${kv#plan_s=} ;;
+        ref_s=*) ref[$n]=${kv#ref_s=} ;;
+        check_s=*) check[$n]=${kv#check_s=} ;;
+        plan_cpu_s=*) pcpu[$n]=${kv#plan_cpu_s=} ;;
+        ref_cpu_s=*) rcpu[$n]=${kv#ref_cpu_s=} ;;
+        esac
+    done
+done
+
+big=$((posts * 2))
+echo "== summary ($channels channels, database under ${TMPDIR:-/tmp})"
+awk -v n1="$posts" -v n2="$big" -v p1="${plan[$posts]}" -v p2="${plan[$big]}" \
+    -v r1="${ref[$posts]}" -v r2="${ref[$big]}" -v c1="${check[$posts]}" -v c2="${check[$big]}" \
+    -v pc1="${pcpu[$posts]}" -v pc2="${pcpu[$big]}" -v rc1="${rcpu[$posts]}" -v rc2="${rcpu[$big]}" 'BEGIN {
+    printf "plan+check  %6d posts: %7.2f s %7.0f posts/s  (processor %6.2f s)\n", n1, p1, n1 / p1, pc1
+    printf "plan+check  %6d posts: %7.2f s %7.0f posts/s  (processor %6.2f s)\n", n2, p2, n2 / p2, pc2
+    printf "plan+check  time ratio %d/%d: %.2f (linear: 2.00; goal: at most 2.20); processor %.2f\n", n2, n1, p2 / p1, pc2 / pc1
+    printf "reference   %6d posts: %7.2f s %7.0f posts/s  (processor %6.2f s)\n", n1, r1, n1 / r1, rc1
+    printf "reference   %6d posts: %7.2f s %7.0f posts/s  (processor %6.2f s)\n", n2, r2, n2 / r2, rc2
+    printf "reference   time ratio %d/%d: %.2f; processor %.2f\n", n2, n1, r2 / r1, rc2 / rc1
+    printf "queue check %6d posts: %7.3f s; %6d posts: %7.3f s\n", n1, c1, n2, c2
+}'

@@ -44,10 +44,13 @@
  * own limits, checked here so the message can say so); at most FACETS_MAX facets.
  */
 #include "channel/bluesky.h"
+#include "channel/discover.h"
+#include "channel/linkcard.h"
 #include "channel/channel.h"
 #include "channel/http.h"
 #include "channel/peer.h"
 #include "text/normalise.h"
+#include "text/thread.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -526,10 +529,20 @@ static int conn_from(const struct channel_ctx *ctx, struct conn *cn, struct chan
 
 /* One XRPC call: GET when body is NULL, else POST of JSON. token may be NULL. Returns
  * what http_request returned, or SAM_ETOOBIG for a URL that does not fit. */
+static int xrpc_raw(const struct conn *cn, const char *nsid, const char *query, const char *body, size_t body_len,
+                    const char *content_type, const char *token, struct http_resp *resp);
+
 static int xrpc(const struct conn *cn, const char *nsid, const char *query, const char *body,
                 const char *token, struct http_resp *resp)
 {
-    char url[SERVICE_MAX + 1024], auth[JWT_MAX + 32];
+    return xrpc_raw(cn, nsid, query, body, body ? strlen(body) : 0, "application/json", token, resp);
+}
+
+/* xrpc with a body of any type (an image for uploadBlob). */
+static int xrpc_raw(const struct conn *cn, const char *nsid, const char *query, const char *body, size_t body_len,
+                    const char *content_type, const char *token, struct http_resp *resp)
+{
+    char url[SERVICE_MAX + 1024], auth[JWT_MAX + 32], ctype[96];
     const char *headers[6];
     size_t nh = 0;
     struct http_req req;
@@ -539,8 +552,10 @@ static int xrpc(const struct conn *cn, const char *nsid, const char *query, cons
         return sam_fail(SAM_ETOOBIG, "the XRPC address is too long");
     headers[nh++] = "Accept: application/json";
     headers[nh++] = "User-Agent: samtale/" SAMTALE_VERSION;
-    if(body)
-        headers[nh++] = "Content-Type: application/json";
+    if(body) {
+        snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type);
+        headers[nh++] = ctype;
+    }
     if(token) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         headers[nh++] = auth;
@@ -551,7 +566,7 @@ static int xrpc(const struct conn *cn, const char *nsid, const char *query, cons
     req.url = url;
     req.headers = headers;
     req.body = body;
-    req.body_len = body ? strlen(body) : 0;
+    req.body_len = body ? body_len : 0;
     req.timeout_ms = cn->timeout_ms;
     req.max_body = ANSWER_MAX;
     rc = http_request(&req, resp);
@@ -794,7 +809,7 @@ static int authed(const struct conn *cn, struct session *s, const char *nsid, co
 /* Looks for the record at rkey in the account's posts. *found is 1 when it is there (uri
  * filled), 0 when the server says it is not, -1 when that could not be learnt. */
 static void record_lookup(const struct conn *cn, const char *did, const char *rkey, char *uri, size_t un,
-                          int *found)
+                          char *cid, size_t cn_len, int *found)
 {
     char query[DID_MAX + 128], name[80], msg[REASON_MAX + 8];
     struct http_resp resp;
@@ -807,6 +822,8 @@ static void record_lookup(const struct conn *cn, const char *did, const char *rk
             j = answer_json(&resp);
             if(take_string(j, "uri", uri, un))
                 *found = 1;
+            if(cid && !take_string(j, "cid", cid, cn_len))
+                cid[0] = '\0';
             json_decref(j);
         } else if(resp.status == 400 || resp.status == 404) {
             xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
@@ -959,21 +976,191 @@ static void remote_of(const struct session *s, const char *uri, const char *rkey
              s->handle[0] ? s->handle : s->did, rkey);
 }
 
+/* ---------- link cards ---------- */
+
+#define CARD_THUMB_MAX 1000000        /* Bluesky's limit of a blob for a thumb */
+#define CARD_TITLE_MAX 300            /* bytes kept of the card's texts */
+#define CARD_DESC_MAX 1000
+
+/* Uploads data as a blob; *blob gets the blob reference the PDS answered (a new
+ * reference), NULL when it could not (logged; the card goes without its thumb). */
+static void upload_thumb(const struct conn *cn, struct session *s, const char *data, size_t len, const char *mime,
+                         json_t **blob)
+{
+    struct http_resp resp;
+    json_t *j;
+    int rc;
+    *blob = NULL;
+    http_resp_init(&resp);
+    rc = xrpc_raw(cn, "com.atproto.repo.uploadBlob", NULL, data, len, mime, s->access, &resp);
+    if(!rc && resp.status == 200 && (j = answer_json(&resp))) {
+        json_t *b = json_object_get(j, "blob");
+        if(json_is_object(b))
+            *blob = json_incref(b);
+        json_decref(j);
+    } else {
+        log_kv(LOG_INFO, "bluesky link card without its image: the upload failed", "service", cn->service, NULL);
+    }
+    http_resp_cleanup(&resp);
+}
+
+/* Copies s into a new string of at most max bytes, cut on a character. */
+static char *card_text(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    char *out;
+    if(n > max)
+        n = utf8_prefix(s, max);
+    out = malloc(n + 1);
+    if(out) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+    }
+    return out;
+}
+
+/* The app.bsky.embed.external of the post's link (a new reference), or NULL when the page
+ * gives nothing to show (then the link stays in the text, as a facet). The page and its
+ * image are fetched through the outbound address policy, bounded in size and time. */
+static json_t *link_card(const struct channel_ctx *ctx, const struct conn *cn, struct session *s, const char *link)
+{
+    struct http_resp resp;
+    struct discover_card card;
+    json_t *embed = NULL, *thumb = NULL;
+    char *title = NULL, *desc = NULL;
+    long timeout = ctx->timeout_ms > 0 && ctx->timeout_ms < LINKCARD_TIMEOUT_MS ? ctx->timeout_ms : LINKCARD_TIMEOUT_MS;
+    memset(&card, 0, sizeof(card));
+    if(linkcard_read(link, timeout, &card)) {
+        log_kv(LOG_INFO, "bluesky post without a link card: the page could not be read", "error",
+               sam_errmsg(SAM_EIO), NULL);
+        return NULL;
+    }
+    if(!card.title[0] && !card.description[0]) {
+        discover_card_cleanup(&card);
+        return NULL;
+    }
+    http_resp_init(&resp);
+    if(card.image[0] && !linkcard_image(card.image, CARD_THUMB_MAX, timeout, &resp)) {
+        const char *mime = linkcard_image_type((const unsigned char *)resp.body.data, resp.body.len);
+        upload_thumb(cn, s, resp.body.data, resp.body.len, mime, &thumb);
+    }
+    http_resp_cleanup(&resp);
+    title = card_text(card.title[0] ? card.title : card.site, CARD_TITLE_MAX);
+    desc = card_text(card.description, CARD_DESC_MAX);
+    if(title && desc)
+        embed = json_pack("{s:s, s:{s:s, s:s, s:s}}", "$type", "app.bsky.embed.external", "external", "uri", link,
+                          "title", title, "description", desc);
+    if(embed && thumb)
+        json_object_set(json_object_get(embed, "external"), "thumb", thumb);
+    json_decref(thumb);
+    free(title);
+    free(desc);
+    discover_card_cleanup(&card);
+    return embed;
+}
+
+/* Creates one post record under rkey, or finds it made by an earlier attempt. SAM_OK with
+ * uri and cid filled when the record is there; otherwise res says why (and *gave_up when
+ * the session could not be had). */
+static int create_record(const struct conn *cn, struct session *s, const char *rkey, json_t *record, char *uri,
+                         size_t un, char *cid, size_t cn_len, struct channel_result *res, int *gave_up)
+{
+    struct http_resp resp;
+    char expect[DID_MAX + 64], name[80], msg[REASON_MAX + 8];
+    char *body = NULL;
+    json_t *req, *j;
+    int rc, found;
+    http_resp_init(&resp);
+    uri[0] = cid[0] = '\0';
+    req = json_pack("{s:s, s:s, s:s, s:O}", "repo", s->did, "collection", POST_COLLECTION, "rkey", rkey, "record",
+                    record);
+    if(!req || !(body = json_dumps(req, JSON_COMPACT))) {
+        json_decref(req);
+        return SAM_ENOMEM;
+    }
+    json_decref(req);
+    rc = authed(cn, s, "com.atproto.repo.createRecord", NULL, body, &resp, res, gave_up);
+    free(body);
+    if(*gave_up) {
+        http_resp_cleanup(&resp);
+        return SAM_OK;
+    }
+    snprintf(expect, sizeof(expect), "at://%s/" POST_COLLECTION "/%s", s->did, rkey);
+    if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
+        j = answer_json(&resp);
+        if(!take_string(j, "uri", uri, un) && strlen(expect) < un)
+            memcpy(uri, expect, strlen(expect) + 1);
+        if(!take_string(j, "cid", cid, cn_len))
+            cid[0] = '\0';
+        json_decref(j);
+        res->http_status = (int)resp.status;
+        http_resp_cleanup(&resp);
+        return SAM_OK;
+    }
+    if(rc == SAM_OK && resp.status != 429 && !token_refused(&resp)) {
+        /* Maybe an earlier attempt made it: the reference PDS answers 500 for a key that is
+         * taken, others 400 or 409. */
+        record_lookup(cn, s->did, rkey, uri, un, cid, cn_len, &found);
+        if(found == 1) {
+            log_kv(LOG_INFO, "bluesky record already there", "uri", uri, "status_of_create",
+                   resp.status == 500 ? "500" : resp.status == 409 ? "409" : resp.status == 400 ? "400" : "other",
+                   NULL);
+            res->http_status = (int)resp.status;
+            http_resp_cleanup(&resp);
+            return SAM_OK;
+        }
+    }
+    uri[0] = '\0';
+    rc = judge_transient(cn, rc, &resp, "the post", res) ? SAM_OK : rc;
+    if(res->outcome == CHANNEL_RETRY || res->message[0]) {
+        http_resp_cleanup(&resp);
+        return rc;
+    }
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    if(token_refused(&resp)) {
+        cache_forget(cn);
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
+                "login (%s). Reconnect the channel with a new app password; its queued posts wait until then.",
+                cn->service, cn->handle, msg[0] ? msg : name[0] ? name : NO_REASON);
+        res->reconnect = 1;
+    } else {
+        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
+                "and publish again.", cn->service, resp.status, name, name[0] && msg[0] ? ": " : "",
+                name[0] || msg[0] ? msg : NO_REASON);
+    }
+    http_resp_cleanup(&resp);
+    return rc;
+}
+
+/* The record key of part k of a thread: part 0 keeps the key a single post has (so a post
+ * made before threads existed is found again); part k derives its own from the
+ * occurrence's key, the same on every attempt. */
+static int part_rkey(const struct channel_post *post, size_t k, char *rkey)
+{
+    char key[KEY_MAX + 16];
+    if(k == 0)
+        return bsky_tid_make(post->planned_at, post->idempotency_key, rkey);
+    snprintf(key, sizeof(key), "%s#%zu", post->idempotency_key, k);
+    return bsky_tid_make(post->planned_at, key, rkey);
+}
+
 static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_post *post,
                            struct channel_result *res)
 {
     struct conn cn;
     struct session s;
-    struct http_resp resp;
-    char rkey[BSKY_TID_LEN + 1], created[32], uri[sizeof(res->remote_id)] = "", expect[DID_MAX + 64];
-    char name[80], msg[REASON_MAX + 8];
-    char *text = NULL, *body = NULL;
-    json_t *record = NULL, *facets = NULL, *langs = NULL, *req = NULL, *j;
-    long graphemes;
-    int rc = SAM_OK, gave_up = 0, found;
+    struct text_part parts[TEXT_THREAD_MAX];
+    char rkey[BSKY_TID_LEN + 1], root_rkey[BSKY_TID_LEN + 1], created[32];
+    char root_uri[sizeof(res->remote_id)] = "", root_cid[128] = "", parent_uri[sizeof(res->remote_id)] = "",
+         parent_cid[128] = "";
+    char *text = NULL, *part = NULL;
+    const char *lang0;
+    json_t *record = NULL, *facets = NULL, *langs = NULL, *card = NULL;
+    size_t nparts = 0;
+    int rc = SAM_OK, gave_up = 0;
 
     channel_result_clear(res);
-    http_resp_init(&resp);
     memset(&s, 0, sizeof(s));
     if(!key_ok(post->idempotency_key)) {
         channel_result_set(res, CHANNEL_FAIL, "samtale made an unusable idempotency key for this post; this is "
@@ -989,103 +1176,109 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
                                    "publish again.");
         goto out;
     }
-    if(!(text = post_text(post))) {
-        rc = SAM_ENOMEM;
-        goto out;
-    }
-    graphemes = text_graphemes(text, strlen(text));
-    if(graphemes > TEXT_GRAPHEMES_MAX || strlen(text) > TEXT_BYTES_MAX) {
-        channel_result_set(res, CHANNEL_FAIL, "The post is %ld characters (%zu bytes) long with its link; Bluesky "
-                "takes at most %d characters and %d bytes. Shorten it and publish again.", graphemes,
-                strlen(text), TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX);
-        goto out;
-    }
-    if(bsky_tid_make(post->planned_at, post->idempotency_key, rkey)) {
+    if(part_rkey(post, 0, root_rkey)) {
         channel_result_set(res, CHANNEL_FAIL, "The post's planned time cannot be turned into a Bluesky record "
                                    "key. Reschedule it and publish again.");
         goto out;
     }
-
     rc = session_get(&cn, &s, res);
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
-    res->outcome = CHANNEL_FAIL;
-    rc = facets_build(&cn, text, &facets, res);
-    if(rc || !facets)
+    /* The post's link as a card (title, description, image) on its first post; the text
+     * then need not repeat the address. Without a card the link ends the text. */
+    if(post->link && *post->link)
+        card = link_card(ctx, &cn, &s, post->link);
+    if(!(text = card ? strdup(post->text) : post_text(post))) {
+        rc = SAM_ENOMEM;
         goto out;
-    time_rfc3339_ms(time_now_ms(), created, sizeof(created));
+    }
+    /* A text longer than one post goes out as a numbered thread of replies. */
     langs = langs_of(ctx);
-    record = json_pack("{s:s, s:s, s:s}", "$type", POST_COLLECTION, "text", text, "createdAt", created);
-    if(!record || (json_array_size(facets) && json_object_set(record, "facets", facets)) ||
-       (langs && json_object_set(record, "langs", langs))) {
-        rc = SAM_ENOMEM;
-        goto out;
-    }
-    req = json_pack("{s:s, s:s, s:s, s:O}", "repo", s.did, "collection", POST_COLLECTION, "rkey", rkey,
-                    "record", record);
-    if(!req || !(body = json_dumps(req, JSON_COMPACT))) {
-        rc = SAM_ENOMEM;
-        goto out;
-    }
-
-    rc = authed(&cn, &s, "com.atproto.repo.createRecord", NULL, body, &resp, res, &gave_up);
-    if(gave_up) {
+    lang0 = langs ? json_string_value(json_array_get(langs, 0)) : NULL;
+    rc = text_thread_split(text, TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX, lang0, text_graphemes, parts, TEXT_THREAD_MAX,
+                           &nparts);
+    if(rc == SAM_ETOOBIG || rc == SAM_EINVAL) {
+        channel_result_set(res, CHANNEL_FAIL, "The post is too long even for a thread of %d Bluesky posts. "
+                "Shorten it and publish again.", TEXT_THREAD_MAX);
         rc = SAM_OK;
         goto out;
     }
-    snprintf(expect, sizeof(expect), "at://%s/" POST_COLLECTION "/%s", s.did, rkey);
-    if(rc == SAM_OK && resp.status >= 200 && resp.status < 300) {
-        j = answer_json(&resp);
-        if(!take_string(j, "uri", uri, sizeof(uri)) && strlen(expect) < sizeof(uri))
-            memcpy(uri, expect, strlen(expect) + 1);
-        json_decref(j);
-        remote_of(&s, uri, rkey, res);
-        res->http_status = (int)resp.status;
-        channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s.", s.handle);
+    if(rc)
         goto out;
-    }
-    if(rc == SAM_OK && resp.status != 429 && !token_refused(&resp)) {
-        /* Maybe an earlier attempt made it: the reference PDS answers 500 for a key that is
-         * taken, others 400 or 409. */
-        record_lookup(&cn, s.did, rkey, uri, sizeof(uri), &found);
-        if(found == 1) {
-            log_kv(LOG_INFO, "bluesky record already there", "uri", uri, "status_of_create",
-                   resp.status == 500 ? "500" : resp.status == 409 ? "409" : resp.status == 400 ? "400" : "other",
-                   NULL);
-            remote_of(&s, uri, rkey, res);
-            res->http_status = (int)resp.status;
-            channel_result_set(res, CHANNEL_OK, "Already published on Bluesky as @%s (an earlier attempt made "
-                    "the post).", s.handle);
+    /* Part by part, in order; each has a record key of its own that every attempt shares,
+     * so a retry finds the parts an earlier attempt made and goes on from there. */
+    for(size_t k = 0; k < nparts; k++) {
+        char uri[sizeof(res->remote_id)], cid[128];
+        res->outcome = CHANNEL_FAIL;
+        free(part);
+        json_decref(record);
+        json_decref(facets);
+        record = facets = NULL;
+        if(!(part = text_thread_part(text, &parts[k], k, nparts))) {
+            rc = SAM_ENOMEM;
             goto out;
         }
+        if(part_rkey(post, k, rkey)) {
+            channel_result_set(res, CHANNEL_FAIL, "The post's planned time cannot be turned into a Bluesky record "
+                                       "key. Reschedule it and publish again.");
+            goto out;
+        }
+        rc = facets_build(&cn, part, &facets, res);
+        if(rc || !facets)
+            goto out;
+        time_rfc3339_ms(time_now_ms(), created, sizeof(created));
+        record = json_pack("{s:s, s:s, s:s}", "$type", POST_COLLECTION, "text", part, "createdAt", created);
+        if(!record || (json_array_size(facets) && json_object_set(record, "facets", facets)) ||
+           (langs && json_object_set(record, "langs", langs))) {
+            rc = SAM_ENOMEM;
+            goto out;
+        }
+        if(k == 0 && card && json_object_set(record, "embed", card)) {
+            rc = SAM_ENOMEM;
+            goto out;
+        }
+        if(k > 0 && json_object_set_new(record, "reply",
+                                        json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "root", "uri", root_uri, "cid",
+                                                  root_cid, "parent", "uri", parent_uri, "cid", parent_cid))) {
+            rc = SAM_ENOMEM;
+            goto out;
+        }
+        res->outcome = CHANNEL_OK;
+        rc = create_record(&cn, &s, rkey, record, uri, sizeof(uri), cid, sizeof(cid), res, &gave_up);
+        if(gave_up) {
+            rc = SAM_OK;
+            goto out;
+        }
+        if(rc || !uri[0])
+            goto out;
+        if(k + 1 < nparts && !cid[0]) {
+            /* A reply needs its parent's content id: without it, try the thread again later. */
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky did not say the content id of part %zu of the thread; "
+                                                   "samtale will try again.", k + 1);
+            goto out;
+        }
+        if(k == 0) {
+            snprintf(root_uri, sizeof(root_uri), "%s", uri);
+            snprintf(root_cid, sizeof(root_cid), "%s", cid);
+        }
+        snprintf(parent_uri, sizeof(parent_uri), "%s", uri);
+        snprintf(parent_cid, sizeof(parent_cid), "%s", cid);
     }
-    rc = judge_transient(&cn, rc, &resp, "the post", res) ? SAM_OK : rc;
-    if(res->outcome == CHANNEL_RETRY || res->message[0])
-        goto out;
-    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
-    res->http_status = (int)resp.status;
-    if(token_refused(&resp)) {
-        cache_forget(&cn);
-        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused samtale's session for @%s even after a new "
-                "login (%s). Reconnect the channel with a new app password; its queued posts wait until then.",
-                cn.service, cn.handle, msg[0] ? msg : name[0] ? name : NO_REASON);
-        res->reconnect = 1;
-    } else {
-        channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused the post with %ld (%s%s%s). Edit the post "
-                "and publish again.", cn.service, resp.status, name, name[0] && msg[0] ? ": " : "",
-                name[0] || msg[0] ? msg : NO_REASON);
-    }
+    remote_of(&s, root_uri, root_rkey, res);
+    if(nparts > 1)
+        channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s, a thread of %zu posts.", s.handle, nparts);
+    else
+        channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s.", s.handle);
 out:
     if(rc == SAM_ENOMEM && res->outcome != CHANNEL_OK)
         channel_result_set(res, CHANNEL_RETRY, "samtale ran out of memory publishing to Bluesky; it will try again.");
     sodium_memzero(&s, sizeof(s));
     free(text);
-    free(body);
+    free(part);
     json_decref(record);
     json_decref(facets);
     json_decref(langs);
-    json_decref(req);
-    http_resp_cleanup(&resp);
+    json_decref(card);
     return rc;
 }
 

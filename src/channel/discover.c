@@ -917,3 +917,106 @@ out:
     free(start);
     return rc;
 }
+
+/* ---- link cards ---- */
+
+void discover_card_cleanup(struct discover_card *c)
+{
+    if(!c)
+        return;
+    free(c->title);
+    free(c->description);
+    free(c->image);
+    free(c->site);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Keeps the first value of a field: *slot gets a collapsed copy of v when it is empty. */
+static int card_take(char **slot, const char *v, size_t limit)
+{
+    char *t;
+    if(!v || (*slot && **slot))
+        return SAM_OK;
+    if(!(t = text_copy(v, limit, 1)))
+        return SAM_ENOMEM;
+    if(!*t) {
+        free(t);
+        return SAM_OK;
+    }
+    free(*slot);
+    *slot = t;
+    return SAM_OK;
+}
+
+int discover_card(const char *html, size_t len, const char *charset, const char *base_url,
+                  struct discover_card *out)
+{
+    htmlDocPtr doc;
+    char *base = NULL, *img = NULL, *title_el = NULL, *desc = NULL;
+    int rc = SAM_OK;
+    memset(out, 0, sizeof(*out));
+    if(len > DISCOVER_MAX_BYTES)
+        return sam_fail(SAM_ETOOBIG, "page larger than %d bytes", DISCOVER_MAX_BYTES);
+    pthread_once(&xml_once, xml_init);
+    doc = html && len ? read_html(html, len, has_bom(html, len) ? NULL : charset) : NULL;
+    if(doc) {
+        rc = page_base(doc, base_url, &base);
+        for(xmlNodePtr n = doc->children; !rc && n; n = next_node(n)) {
+            if(is_element(n, "meta")) {
+                char *prop = attr(n, "property"), *name = attr(n, "name"), *content = attr(n, "content");
+                const char *key = prop ? prop : name;
+                if(key && content) {
+                    if(!strcasecmp(key, "og:title"))
+                        rc = card_take(&out->title, content, DISCOVER_TEXT_MAX / 4);
+                    else if(!strcasecmp(key, "og:description"))
+                        rc = card_take(&out->description, content, DISCOVER_TEXT_MAX);
+                    else if(!strcasecmp(key, "og:site_name"))
+                        rc = card_take(&out->site, content, DISCOVER_TEXT_MAX / 4);
+                    else if((!strcasecmp(key, "og:image") || !strcasecmp(key, "og:image:url")) && !img)
+                        img = strdup(content);
+                    else if(!strcasecmp(key, "description"))
+                        rc = card_take(&desc, content, DISCOVER_TEXT_MAX);
+                }
+                xmlFree(prop);
+                xmlFree(name);
+                xmlFree(content);
+            } else if(is_element(n, "title") && !title_el) {
+                xmlChar *t = xmlNodeGetContent(n);
+                rc = card_take(&title_el, t ? (const char *)t : "", DISCOVER_TEXT_MAX / 4);
+                xmlFree(t);
+            }
+        }
+        xmlFreeDoc(doc);
+    }
+    if(!rc && (!out->title || !*out->title)) {
+        free(out->title);
+        out->title = title_el;
+        title_el = NULL;
+    }
+    if(!rc && (!out->description || !*out->description)) {
+        free(out->description);
+        out->description = desc;
+        desc = NULL;
+    }
+    if(!rc && img) {
+        char *url = NULL;
+        rc = resolve(img, base, &url);
+        if(!rc)
+            out->image = url;
+    }
+    if(!rc && !out->title && !(out->title = strdup("")))
+        rc = SAM_ENOMEM;
+    if(!rc && !out->description && !(out->description = strdup("")))
+        rc = SAM_ENOMEM;
+    if(!rc && !out->image && !(out->image = strdup("")))
+        rc = SAM_ENOMEM;
+    if(!rc && !out->site && !(out->site = strdup("")))
+        rc = SAM_ENOMEM;
+    free(img);
+    free(base);
+    free(title_el);
+    free(desc);
+    if(rc)
+        discover_card_cleanup(out);
+    return rc;
+}

@@ -91,4 +91,24 @@ void discover_links_cleanup(struct discover_links *l);
  * SAM_EINTERNAL. */
 int discover_feed(const char *url, long timeout_ms, char **feed_url, char **title);
 
+/* What a link card shows of a page (a post's link on Bluesky, the composer's preview):
+ * the Open Graph tags of its head (og:title, og:description, og:image, og:site_name),
+ * else <title> and <meta name="description">. Texts have white space collapsed and are
+ * cut on a character (title DISCOVER_TEXT_MAX / 4 bytes, description DISCOVER_TEXT_MAX);
+ * image is an absolute http(s) URL resolved like a feed link, or "". Owned strings, ""
+ * when absent; free with discover_card_cleanup. */
+struct discover_card {
+    char *title;
+    char *description;
+    char *image;
+    char *site;
+};
+
+/* Reads the card of an HTML page of len bytes (charset as discover_feed_links; base_url
+ * the page's address). SAM_OK with *out filled (empty texts when the page says nothing);
+ * SAM_ETOOBIG, SAM_ENOMEM. */
+int discover_card(const char *html, size_t len, const char *charset, const char *base_url,
+                  struct discover_card *out);
+void discover_card_cleanup(struct discover_card *c);
+
 #endif

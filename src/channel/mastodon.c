@@ -1,6 +1,8 @@
 /* mastodon.c: the Mastodon connector, its OAuth calls, mentions and the streaming parser
  * (see mastodon.h). */
 #include "channel/mastodon.h"
+#include "text/normalise.h"
+#include "text/thread.h"
 #include "channel/channel.h"
 #include "channel/http.h"
 #include "channel/peer.h"
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #define MASTO_URL_MAX 512
+#define MASTO_STATUS_CHARS 500 /* a status's characters on a stock instance */
 
 /* "https://host" + path, refusing anything but an http(s) base without a query. */
 static int api_url(const char *instance, const char *path, char *out, size_t n)
@@ -127,15 +130,69 @@ static void judge(int rc, const char *url, const struct http_resp *resp, const c
     }
 }
 
+/* The instance's limit of characters in a status: settings.max_characters when the channel
+ * learnt it, else Mastodon's default. */
+static long status_limit(const struct channel_ctx *ctx)
+{
+    json_t *m = json_object_get(ctx->settings, "max_characters");
+    json_int_t v = json_is_integer(m) ? json_integer_value(m) : 0;
+    return v >= 100 && v <= 100000 ? (long)v : MASTO_STATUS_CHARS;
+}
+
+/* Posts one status (a reply to in_reply_to when given) under the key; fills id (and the
+ * first part's address) or res. */
+static void post_status(const struct channel_ctx *ctx, const char *url, const char *status, const char *vis,
+                        const char *in_reply_to, const char *key, char *id, size_t idn, struct channel_result *res,
+                        int first)
+{
+    struct http_resp resp;
+    json_t *body, *ans = NULL;
+    char *doc = NULL;
+    int rc;
+    id[0] = '\0';
+    body = json_pack("{s:s, s:s}", "status", status, "visibility", vis);
+    if(body && in_reply_to)
+        json_object_set_new(body, "in_reply_to_id", json_string(in_reply_to));
+    if(!body || !(doc = json_dumps(body, JSON_COMPACT))) {
+        json_decref(body);
+        res->outcome = CHANNEL_RETRY;
+        snprintf(res->message, sizeof(res->message), "samtale ran out of memory; it will try again.");
+        return;
+    }
+    http_resp_init(&resp);
+    rc = call("POST", url, ctx->secret, doc, key, ctx->timeout_ms, &resp);
+    judge(rc, url, &resp, "publish the post", res);
+    if(res->outcome == CHANNEL_OK) {
+        ans = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+        const char *sid = json_string_value(json_object_get(ans, "id"));
+        const char *link = json_string_value(json_object_get(ans, "url"));
+        if(!sid || strlen(sid) >= idn) {
+            res->outcome = CHANNEL_RETRY;
+            snprintf(res->message, sizeof(res->message), "The instance answered without a status id; samtale asks again "
+                                                          "with the same key.");
+        } else {
+            snprintf(id, idn, "%s", sid);
+            if(first) {
+                snprintf(res->remote_id, sizeof(res->remote_id), "%s", sid);
+                if(link && (!strncmp(link, "https://", 8) || !strncmp(link, "http://", 7)))
+                    snprintf(res->remote_url, sizeof(res->remote_url), "%s", link);
+            }
+        }
+    }
+    json_decref(ans);
+    json_decref(body);
+    free(doc);
+    http_resp_cleanup(&resp);
+}
+
 static int masto_publish(const struct channel_ctx *ctx, const struct channel_post *post, struct channel_result *res)
 {
     const char *instance = json_string_value(json_object_get(ctx->settings, "instance_url"));
     const char *vis = json_string_value(json_object_get(ctx->settings, "visibility"));
-    char url[MASTO_URL_MAX];
-    struct http_resp resp;
+    char url[MASTO_URL_MAX], prev[128] = "";
+    struct text_part parts[TEXT_THREAD_MAX];
     struct buf text;
-    json_t *body = NULL, *ans = NULL;
-    char *doc = NULL;
+    size_t nparts = 0;
     int rc;
 
     memset(res, 0, sizeof(*res));
@@ -149,40 +206,48 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         snprintf(res->message, sizeof(res->message), "%s", sam_errmsg(SAM_EINVAL));
         return SAM_OK;
     }
+    vis = vis && (!strcmp(vis, "public") || !strcmp(vis, "unlisted") || !strcmp(vis, "private")) ? vis : "public";
     /* The link goes at the end unless the text has it already. */
     buf_init(&text, 20000);
     rc = buf_puts(&text, post->text ? post->text : "");
     if(!rc && post->link && *post->link && !strstr(buf_str(&text), post->link))
         rc = buf_printf(&text, "\n\n%s", post->link);
-    body = json_pack("{s:s, s:s}", "status", buf_str(&text), "visibility",
-                     vis && (!strcmp(vis, "public") || !strcmp(vis, "unlisted") || !strcmp(vis, "private"))
-                         ? vis : "public");
-    buf_cleanup(&text);
-    if(rc || !body || !(doc = json_dumps(body, JSON_COMPACT))) {
-        json_decref(body);
+    if(rc) {
+        buf_cleanup(&text);
         return SAM_ENOMEM;
     }
-    http_resp_init(&resp);
-    rc = call("POST", url, ctx->secret, doc, post->idempotency_key, ctx->timeout_ms, &resp);
-    judge(rc, url, &resp, "publish the post", res);
-    if(res->outcome == CHANNEL_OK) {
-        ans = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
-        const char *id = json_string_value(json_object_get(ans, "id"));
-        const char *link = json_string_value(json_object_get(ans, "url"));
-        if(!id) {
-            res->outcome = CHANNEL_RETRY;
-            snprintf(res->message, sizeof(res->message), "The instance answered without a status id; samtale asks again "
-                                                          "with the same key.");
-        } else {
-            snprintf(res->remote_id, sizeof(res->remote_id), "%s", id);
-            if(link && (!strncmp(link, "https://", 8) || !strncmp(link, "http://", 7)))
-                snprintf(res->remote_url, sizeof(res->remote_url), "%s", link);
-        }
+    /* A text longer than one status goes out as a numbered thread of replies, each part
+     * under a key of its own that every attempt shares. */
+    rc = text_thread_split(buf_str(&text), status_limit(ctx), (size_t)-1, NULL, text_mastodon_length, parts,
+                           TEXT_THREAD_MAX, &nparts);
+    if(rc) {
+        buf_cleanup(&text);
+        if(rc == SAM_ENOMEM)
+            return rc;
+        res->outcome = CHANNEL_FAIL;
+        snprintf(res->message, sizeof(res->message), "The post is too long even for a thread of %d statuses. "
+                                                      "Shorten it and publish again.", TEXT_THREAD_MAX);
+        return SAM_OK;
     }
-    json_decref(ans);
-    json_decref(body);
-    free(doc);
-    http_resp_cleanup(&resp);
+    for(size_t k = 0; k < nparts; k++) {
+        char key[160], id[128], *part = text_thread_part(buf_str(&text), &parts[k], k, nparts);
+        if(!part) {
+            buf_cleanup(&text);
+            return SAM_ENOMEM;
+        }
+        if(k == 0)
+            snprintf(key, sizeof(key), "%s", post->idempotency_key);
+        else
+            snprintf(key, sizeof(key), "%s#%zu", post->idempotency_key, k);
+        post_status(ctx, url, part, vis, k ? prev : NULL, key, id, sizeof(id), res, k == 0);
+        free(part);
+        if(res->outcome != CHANNEL_OK)
+            break;
+        snprintf(prev, sizeof(prev), "%s", id);
+    }
+    if(res->outcome == CHANNEL_OK && nparts > 1)
+        snprintf(res->message, sizeof(res->message), "Published on Mastodon, a thread of %zu statuses.", nparts);
+    buf_cleanup(&text);
     return SAM_OK;
 }
 

@@ -1,4 +1,4 @@
-/* cmd_channel.c: `samtale channel add|edit|list|show|remove|slots|connect|read|discover`. */
+/* cmd_channel.c: `samtale channel add|edit|list|show|remove|slots|pause|resume|connect|read|discover`. */
 #include "cli/cli.h"
 #include "channel/discover.h"
 #include "engine/connect.h"
@@ -25,6 +25,8 @@ static const char *usage =
     "       samtale channel list [--workspace W] [--kind K]\n"
     "       samtale channel show ID\n"
     "       samtale channel slots ID [--set SLOT ...] [--days N]\n"
+    "       samtale channel pause ID\n"
+    "       samtale channel resume ID\n"
     "       samtale channel remove ID\n"
     "\n"
     "A channel is a connected account (bluesky, mastodon), a source to listen to (feed,\n"
@@ -51,7 +53,12 @@ static const char *usage =
     "Posting slots are weekly times in the channel's time zone, e.g. --slot 'mon 09:00'\n"
     "(repeat it; publishing channels start with weekdays 09:00, 12:30 and 15:30).\n"
     "'channel slots ID' shows the next slot times (14 days, --days up to 92), with the\n"
-    "daylight-saving changes applied; --set replaces the slots.\n";
+    "daylight-saving changes applied; --set replaces the slots.\n"
+    "\n"
+    "'channel pause ID' stops publishing to the channel: its posts stay scheduled (and in\n"
+    "the calendar), and nothing of it goes out, while its mentions and messages are still\n"
+    "read. 'channel resume ID' starts it again: posts that became due meanwhile go out at\n"
+    "once, oldest first, within the channel's caps (posts an hour and a day).\n";
 
 static void print_channel(struct cli *c, const struct store_channel *ch)
 {
@@ -67,6 +74,11 @@ static void print_channel(struct cli *c, const struct store_channel *ch)
            (long long)ch->id, ch->name, ch->kind, (long long)ch->workspace_id, ch->timezone, ch->status,
            ch->settings ? ch->settings : "{}", ch->secret ? "stored (encrypted)" : "none",
            ch->slots ? ch->slots : "[]", ch->max_per_hour, ch->max_per_day, at);
+    if(ch->paused_at) {
+        time_rfc3339(ch->paused_at, at, sizeof(at));
+        printf("  paused:    since %s; nothing is published until 'samtale channel resume %lld'\n", at,
+               (long long)ch->id);
+    }
     if(strcmp(ch->status, "active"))
         printf("  needs reconnecting: %s\n  (nothing queued is lost; give new credentials with 'samtale channel edit "
                "%lld --secret-stdin' or 'samtale channel connect mastodon --channel %lld')\n",
@@ -240,7 +252,9 @@ static int channel_list(struct cli *c, int argc, char **argv)
             char id[24], wsid[24];
             snprintf(id, sizeof(id), "%lld", (long long)cs[i].id);
             snprintf(wsid, sizeof(wsid), "%lld", (long long)cs[i].workspace_id);
-            const char *row[] = {id, wsid, cs[i].kind, cs[i].name, cs[i].timezone, cs[i].status};
+            char status[32];
+            snprintf(status, sizeof(status), "%s%s", cs[i].status, cs[i].paused_at ? ", paused" : "");
+            const char *row[] = {id, wsid, cs[i].kind, cs[i].name, cs[i].timezone, status};
             cli_table_row(t, row);
         }
         cli_table_print(t);
@@ -334,6 +348,33 @@ static int channel_slots(struct cli *c, int argc, char **argv)
             printf("  (no slots)\n");
         json_decref(up);
     }
+    store_channel_cleanup(&ch);
+    return EXIT_OK;
+}
+
+/* `channel pause ID` (pause 1) and `channel resume ID` (0): the same change as PATCH
+ * {"paused": ...}, through core_channel_update, audited the same way. */
+static int channel_pause(struct cli *c, int argc, char **argv, int pause)
+{
+    const char *pos[1];
+    int npos, code, rc;
+    int64_t id;
+    struct store_channel ch;
+    struct channel_input in;
+    struct actor sys = {.system = 1};
+    CLI_PARSE(argc, argv, NULL, pos, 1, &npos, usage);
+    if(npos != 1 || parse_id(pos[0], &id)) {
+        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
+        return EXIT_USAGE;
+    }
+    if((code = cli_open(c)))
+        return code;
+    memset(&in, 0, sizeof(in));
+    in.pause = pause ? CHANNEL_PAUSE : CHANNEL_RESUME;
+    snprintf(sys.label, sizeof(sys.label), "cli");
+    if((rc = core_channel_update(&c->core, &sys, 0, id, &in, &ch)))
+        return cli_fail(rc);
+    print_channel(c, &ch);
     store_channel_cleanup(&ch);
     return EXIT_OK;
 }
@@ -588,6 +629,8 @@ int cmd_channel(struct cli *c, int argc, char **argv)
         return channel_slots(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "edit"))
         return channel_edit(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "pause") || !strcmp(argv[0], "resume"))
+        return channel_pause(c, argc - 1, argv + 1, !strcmp(argv[0], "pause"));
     if(!strcmp(argv[0], "connect"))
         return channel_connect(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "discover"))

@@ -12,13 +12,15 @@
 static const char *usage =
     "usage: samtale post add --text TEXT [--channel ID ...] [--now | --next-slot | --at TIME]\n"
     "                        [--category C] [--link URL] [--campaign NAME] [--variant TEXT ...]\n"
-    "                        [--workspace W] [--override REASON] [--as EMAIL]\n"
+    "                        [--workspace W] [--override REASON] [--offer CHANNEL_ID=CODE ...]\n"
+    "                        [--as EMAIL]\n"
     "       samtale post list [--workspace W] [--state S]\n"
     "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME] [--as EMAIL]\n"
     "       samtale post cancel ID [--as EMAIL]\n"
     "       samtale post schedule DRAFT_ID --channel ID ... (--now | --next-slot | --at TIME)\n"
     "                        [--text TEXT] [--override REASON] [--as EMAIL]\n"
     "       samtale post move OCCURRENCE_ID --at TIME [--override REASON] [--as EMAIL]\n"
+    "       samtale post offers [--workspace W]\n"
     "       samtale post approve ID [--note NOTE] [--late publish|skip] [--as EMAIL]\n"
     "       samtale post request-changes ID --note NOTE [--as EMAIL]\n"
     "       samtale post reject ID --note NOTE [--as EMAIL]\n"
@@ -30,7 +32,9 @@ static const char *usage =
     "published, failed, cancelled. A running 'samtale serve' publishes what is due.\n"
     "'schedule' gives a draft its channels and time (it keeps its id); 'move' plans one\n"
     "delivery of a post (an occurrence, as 'post list --json' shows) at another time. Both\n"
-    "run the checks at the new place.\n"
+    "run the checks at the new place. --offer gives a channel its own offer code (P15):\n"
+    "where the text says {offer}, that channel's copy publishes its code; 'offers' lists\n"
+    "the codes with the channel each names.\n"
     "--as EMAIL acts as that member, whose role decides: a post of a member whose posts\n"
     "need approval waits for an approver ('samtale approval list'; approve, request changes\n"
     "or reject it here). Without --as the operator acts, whose posts need no approval.\n";
@@ -132,6 +136,40 @@ static int post_move(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* The workspace's offer codes, newest first. */
+static int post_offers(struct cli *c, int argc, char **argv)
+{
+    const char *ws = NULL, *pos[1];
+    int npos, code, rc;
+    struct cli_opt opts[] = {{"--workspace", &ws, 0, 0, 0, 0}, {0}};
+    struct store_workspace w;
+    struct store_offer *items = NULL;
+    size_t n = 0;
+    CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
+    if((code = cli_open(c)))
+        return code;
+    if((rc = cli_workspace(c, ws, &w)))
+        return cli_fail(rc);
+    if((rc = store_offer_list(c->core.st, w.id, 0, 100000, &items, &n)))
+        return cli_fail(rc);
+    if(c->json) {
+        json_t *list = json_array();
+        for(size_t i = 0; i < n; i++)
+            json_array_append_new(list, view_offer(&items[i]));
+        cli_print_json(list);
+    } else {
+        printf("%-20s %-8s %-24s %s\n", "CODE", "POST", "CHANNEL", "PUBLISHED");
+        for(size_t i = 0; i < n; i++) {
+            char t[40] = "-";
+            if(items[i].published_at)
+                time_rfc3339(items[i].published_at, t, sizeof(t));
+            printf("%-20s %-8lld %-24.24s %s\n", items[i].code, (long long)items[i].post_id, items[i].channel_name, t);
+        }
+    }
+    free(items);
+    return EXIT_OK;
+}
+
 static int post_schedule(struct cli *c, int argc, char **argv)
 {
     return post_add_or_schedule(c, argc, argv, 1);
@@ -140,15 +178,18 @@ static int post_schedule(struct cli *c, int argc, char **argv)
 static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedule)
 {
     const char *text = NULL, *ws = NULL, *at = NULL, *category = NULL, *link = NULL, *campaign = NULL,
-               *override = NULL, *as = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1];
-    int nchans = 0, nvariants = 0, now = 0, next = 0, npos, code, rc;
+               *override = NULL, *as = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1],
+               *offers_raw[POST_CHANNELS_MAX];
+    int nchans = 0, nvariants = 0, now = 0, next = 0, noffers = 0, npos, code, rc;
+    struct offer_input offers[POST_CHANNELS_MAX];
     struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--workspace", &ws, 0, 0, 0, 0},
                              {"--at", &at, 0, 0, 0, 0}, {"--category", &category, 0, 0, 0, 0},
                              {"--link", &link, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0},
                              {"--override", &override, 0, 0, 0, 0}, {"--now", 0, &now, 0, 0, 0},
                              {"--next-slot", 0, &next, 0, 0, 0}, {"--as", &as, 0, 0, 0, 0},
                              {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
-                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX}, {0}};
+                             {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX},
+                             {"--offer", 0, 0, offers_raw, &noffers, POST_CHANNELS_MAX}, {0}};
     struct post_input in;
     struct store_workspace w;
     struct store_post p;
@@ -173,6 +214,23 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
             fprintf(stderr, "samtale: --channel takes a channel ID, not '%s'\n", chans[i]);
             return EXIT_USAGE;
         }
+    for(int i = 0; i < noffers; i++) {
+        const char *eq = strchr(offers_raw[i], '=');
+        char idtext[24];
+        if(!eq || eq == offers_raw[i] || (size_t)(eq - offers_raw[i]) >= sizeof(idtext)) {
+            fprintf(stderr, "samtale: --offer takes CHANNEL_ID=CODE, not '%s'\n", offers_raw[i]);
+            return EXIT_USAGE;
+        }
+        memcpy(idtext, offers_raw[i], (size_t)(eq - offers_raw[i]));
+        idtext[eq - offers_raw[i]] = '\0';
+        if(parse_id(idtext, &offers[i].channel_id)) {
+            fprintf(stderr, "samtale: --offer takes CHANNEL_ID=CODE, not '%s'\n", offers_raw[i]);
+            return EXIT_USAGE;
+        }
+        offers[i].code = eq + 1;
+    }
+    in.offers = offers;
+    in.noffers = (size_t)noffers;
     in.schedule = now ? POST_NOW : next ? POST_NEXT_SLOT : at ? POST_AT : POST_DRAFT;
     if(at && time_parse_rfc3339(at, &in.at)) {
         fprintf(stderr, "samtale: --at takes a time such as 2027-03-28T09:00:00+02:00\n");
@@ -313,7 +371,7 @@ static int post_one(struct cli *c, int argc, char **argv, int cancel)
         in.link = link;
         in.category = category;
         in.campaign = campaign;
-        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p);
+        rc = core_post_edit(&c->core, &sys, found.workspace_id, id, &in, &p, NULL);
     }
     store_post_cleanup(&found);
     if(rc)
@@ -341,6 +399,8 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_schedule(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "move"))
         return post_move(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "offers"))
+        return post_offers(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "cancel"))
         return post_one(c, argc - 1, argv + 1, 1);
     if(!strcmp(argv[0], "approve") || !strcmp(argv[0], "reject") || !strcmp(argv[0], "request-changes"))

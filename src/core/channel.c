@@ -281,12 +281,14 @@ static int apply_input(struct core *c, const struct channel_input *in, struct st
     }
     if(in->max_per_hour) {
         if(in->max_per_hour < 1 || in->max_per_hour > 1000)
-            return sam_fail_field(SAM_EINVAL, "max_per_hour", "max_per_hour must be from 1 to 1000");
+            return sam_fail_field(SAM_EINVAL, "max_per_hour",
+                                  "max_per_hour (posts an hour) must be a whole number from 1 to 1000");
         ch->max_per_hour = in->max_per_hour;
     }
     if(in->max_per_day) {
         if(in->max_per_day < 1 || in->max_per_day > 10000)
-            return sam_fail_field(SAM_EINVAL, "max_per_day", "max_per_day must be from 1 to 10000");
+            return sam_fail_field(SAM_EINVAL, "max_per_day",
+                                  "max_per_day (posts a day) must be a whole number from 1 to 10000");
         ch->max_per_day = in->max_per_day;
     }
     if(ch->max_per_hour <= 0)
@@ -294,7 +296,8 @@ static int apply_input(struct core *c, const struct channel_input *in, struct st
     if(ch->max_per_day <= 0)
         ch->max_per_day = 12;
     if(ch->max_per_day < ch->max_per_hour)
-        return sam_fail_field(SAM_EINVAL, "max_per_day", "max_per_day must be at least max_per_hour (%d)",
+        return sam_fail_field(SAM_EINVAL, "max_per_day",
+                              "max_per_day (posts a day) must be at least max_per_hour (posts an hour: %d)",
                               ch->max_per_hour);
     if(in->clear_secret) {
         free(ch->secret);
@@ -404,6 +407,24 @@ int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64
                           in->secret != NULL || in->clear_secret, "settings_changed", in->settings != NULL);
     core_audit(c, a, out->workspace_id, "channel.update", out->name, d);
     json_decref(d);
+    /* A pause or a resume is a change of its own (the edit above does not write it), told
+     * in the audit log only when it changed something. Resumed: what became due meanwhile
+     * is due now, so the publisher looks at once. */
+    if(in->pause != CHANNEL_PAUSE_KEEP) {
+        int changed = 0, paused = in->pause == CHANNEL_PAUSE;
+        int64_t now = time_now();
+        rc = store_channel_set_paused(c->st, id, paused, now, &changed);
+        if(rc)
+            goto fail;
+        if(changed) {
+            out->paused_at = paused ? now : 0;
+            d = json_pack("{s:I}", "channel_id", (json_int_t)id);
+            core_audit(c, a, out->workspace_id, paused ? "channel.pause" : "channel.resume", out->name, d);
+            json_decref(d);
+            if(!paused)
+                core_due(c);
+        }
+    }
     /* Another account or server: read it from its newest messages, not from the old one's
      * cursor. */
     if(old_settings && account_changed(old_settings, out->settings))

@@ -24,6 +24,7 @@
 #include "core/checks.h"
 #include "text/normalise.h"
 #include "text/shingle.h"
+#include "text/thread.h"
 #include "util/i18n.h"
 #include "util/err.h"
 #include "util/utf8.h"
@@ -36,7 +37,6 @@
 
 #define CHECKS_MAX_POSTS (1u << 20) /* refuse sets larger than this (SAM_ETOOBIG) */
 #define P5_MAX_COMPARE 256          /* similarity computations per post in checks_queue */
-#define MASTODON_URL_LENGTH 23      /* what a link counts on Mastodon, whatever its length */
 #define MAX_LISTED 8                /* capacity of check_violation.posts */
 
 struct item {
@@ -158,14 +158,16 @@ static int item_sig(struct item *x)
 
 /* ---- words for people ---- */
 
-/* "post 12", "this post" (the candidate without an id) or "an unsaved post"; capitalised
- * when cap. */
+/* "post 12", "this post" (the candidate without an id), "its copy" (another channel's copy
+ * of the candidate) or "an unsaved post"; capitalised when cap. */
 static void post_name(char *b, size_t n, const struct item *x, int cap)
 {
     if(x->p->id != 0)
         snprintf(b, n, cap ? _("Post %lld") : _("post %lld"), (long long)x->p->id);
     else if(x->late)
         snprintf(b, n, "%s", cap ? _("This post") : _("this post"));
+    else if(x->p->copy)
+        snprintf(b, n, "%s", cap ? _("Its copy") : _("its copy"));
     else
         snprintf(b, n, "%s", cap ? _("An unsaved post") : _("an unsaved post"));
 }
@@ -418,25 +420,6 @@ static void p8a_emit(struct ctx *c, const struct item *y, const struct item *x)
     list_post(v, x);
 }
 
-/* Mastodon's count: code points, with every link counting MASTODON_URL_LENGTH. */
-static long mastodon_length(const char *s, size_t len)
-{
-    size_t i = 0;
-    long n = 0;
-    while(i < len) {
-        size_t u = text_url_span(s, len, i);
-        unsigned char b = (unsigned char)s[i];
-        if(u > 0) {
-            n += MASTODON_URL_LENGTH;
-            i += u;
-            continue;
-        }
-        n++;
-        i += b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4; /* s is valid UTF-8 here */
-    }
-    return n;
-}
-
 long checks_length(const char *network, const char *text)
 {
     size_t len;
@@ -448,7 +431,7 @@ long checks_length(const char *network, const char *text)
     if(network && strcasecmp(network, "bluesky") == 0)
         return text_graphemes(text, len);
     if(network && strcasecmp(network, "mastodon") == 0)
-        return mastodon_length(text, len);
+        return text_mastodon_length(text, len);
     return len > (size_t)LONG_MAX ? LONG_MAX : (long)len;
 }
 
@@ -456,17 +439,24 @@ static void p8b_check(struct ctx *c, const struct item *y)
 {
     const char *note;
     char ny[48], net[32];
-    int limit;
+    int limit, split = -1;
     long len;
+    size_t bytes, nparts = 0;
+    text_count_fn count;
+    struct text_part parts[TEXT_THREAD_MAX];
     struct check_violation *v;
     if(!net_known(y->p))
         return;
     if(strcasecmp(y->p->network, "bluesky") == 0) {
         limit = c->pol.bluesky_limit;
         note = _("Bluesky counts each emoji, flag or accented letter as one");
+        count = text_graphemes;
+        bytes = CHECKS_BLUESKY_BYTES;
     } else if(strcasecmp(y->p->network, "mastodon") == 0) {
         limit = c->pol.mastodon_limit;
         note = _("Mastodon counts each link as 23, however long it is");
+        count = text_mastodon_length;
+        bytes = (size_t)-1;
     } else {
         return;
     }
@@ -475,7 +465,11 @@ static void p8b_check(struct ctx *c, const struct item *y)
     len = checks_length(y->p->network, text_of(y->p));
     if(len >= 0 && len <= limit)
         return;
-    v = emit(c, "P8b", CHECK_BLOCK);
+    /* Longer than one post goes out as a numbered thread: a warning, unless even a thread
+     * cannot hold it. */
+    if(len >= 0)
+        split = text_thread_split(text_of(y->p), limit, bytes, NULL, count, parts, TEXT_THREAD_MAX, &nparts);
+    v = emit(c, "P8b", split == SAM_OK ? CHECK_WARN : CHECK_BLOCK);
     if(!v)
         return;
     post_name(ny, sizeof(ny), y, 0);
@@ -485,11 +479,17 @@ static void p8b_check(struct ctx *c, const struct item *y)
                  _("The text of %s contains broken characters (it is not valid UTF-8), so %s cannot "
                    "count or show it and will refuse it. Paste or type the text again."),
                  ny, net);
+    else if(split == SAM_OK)
+        snprintf(v->message, sizeof(v->message),
+                 _("Longer than one %s post: %s has %ld characters and the limit is %d (%s), so it goes out "
+                   "as a thread of %zu posts, numbered 1/%zu to %zu/%zu. To keep it one post, shorten it by "
+                   "%ld characters."),
+                 net, ny, len, limit, note, nparts, nparts, nparts, nparts, len - limit);
     else
         snprintf(v->message, sizeof(v->message),
-                 _("Too long for %s: %s has %ld characters and the limit is %d (%s). %s will refuse "
-                   "the post; shorten it by %ld characters."),
-                 net, ny, len, limit, note, net, len - limit);
+                 _("Too long for %s, even as a thread of %d posts: %s has %ld characters and each post "
+                   "takes %d (%s). Shorten it, or split it into several posts."),
+                 net, TEXT_THREAD_MAX, ny, len, limit, note);
     list_post(v, y);
 }
 

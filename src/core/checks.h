@@ -10,7 +10,9 @@
  *   P7b more than max_per_day posts on a channel in any local day... (24 h window)
  *   P7c two promo posts on a channel closer than promo_gap_minutes
  *   P8a identical text to two networks within an hour (suggests a variant)
- *   P8b over the network's length limit (Bluesky 300 graphemes, Mastodon 500 characters)
+ *   P8b over the network's length limit (Bluesky 300 graphemes, Mastodon 500 characters):
+ *       a warning when it goes out as a thread of numbered parts (text/thread.h), a block
+ *       when even a thread of TEXT_THREAD_MAX parts cannot hold it
  * Severity: CHECK_WARN or CHECK_BLOCK; a block stops scheduling unless a member
  * overrides it with a reason (audited by the caller).
  */
@@ -22,6 +24,8 @@
 
 enum check_severity { CHECK_WARN = 1, CHECK_BLOCK = 2 };
 
+#define CHECKS_BLUESKY_BYTES 3000 /* Bluesky's limit of a post's text in bytes, beside its graphemes */
+
 struct check_post {
     int64_t id;             /* 0 for a candidate not stored yet */
     int64_t channel_id;
@@ -30,6 +34,7 @@ struct check_post {
     const char *category;   /* value, promo, personal, share, dialogue */
     int64_t at;             /* planned (queued) or published instant, Unix seconds */
     int published;          /* 1 published, 0 queued */
+    int copy;               /* another copy of the candidate: the same post, on another channel */
 };
 
 struct check_policy {

@@ -340,7 +340,12 @@ struct channel_input {
     json_t *slots;           /* borrowed list of "mon 09:00"; NULL: unchanged (create: the kind's default) */
     int max_per_hour;        /* 0: unchanged (create: 2) */
     int max_per_day;         /* 0: unchanged (create: 12) */
+    int pause;               /* CHANNEL_PAUSE_KEEP, CHANNEL_PAUSE or CHANNEL_RESUME (update only) */
 };
+
+/* What an update does to a channel's queue (channel_input.pause). While paused, nothing of
+ * the channel is published: its posts stay scheduled and go out after it is resumed. */
+enum { CHANNEL_PAUSE_KEEP = 0, CHANNEL_PAUSE, CHANNEL_RESUME };
 
 /* The channel's slot instants from `from` for `days` days (1-92), as a JSON list of
  * {"at": UTC, "local": wall time with offset}. New reference in *out. */
@@ -355,6 +360,9 @@ int core_channel_slots(const struct store_channel *ch, struct slot *out, size_t 
 int core_channel_kind_valid(const char *kind);
 int core_channel_create(struct core *c, const struct actor *a, int64_t ws,
                         const struct channel_input *in, struct store_channel *out);
+/* Changes channel id of workspace ws (0: any) as in says, audited (channel.update, and
+ * channel.pause or channel.resume when in->pause changed the queue); *out is the channel
+ * after it (caller cleans it up with store_channel_cleanup). SAM_EINVAL names the field. */
 int core_channel_update(struct core *c, const struct actor *a, int64_t ws, int64_t id,
                         const struct channel_input *in, struct store_channel *out);
 int core_channel_delete(struct core *c, const struct actor *a, int64_t ws, int64_t id);

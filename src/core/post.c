@@ -166,8 +166,8 @@ static int judge_checks(json_t *found, int blocked, const char *override, json_t
         size_t i;
         json_array_foreach(found, i, v) if(!first && !strcmp(json_string_value(json_object_get(v, "severity")), "block"))
             first = v;
-        return sam_fail_field(SAM_EINVAL, "checks", "%s %s (give a reason to publish anyway)",
-                              json_string_value(json_object_get(first, "rule")),
+        /* In words: the rule's id is for programs (it is in the violations). */
+        return sam_fail_field(SAM_EINVAL, "checks", "%s (give a reason to publish anyway)",
                               json_string_value(json_object_get(first, "message")));
     }
     return SAM_OK;
@@ -525,6 +525,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
                 others[k].network = network_of(cj);
                 others[k].text = in->text;
                 others[k].category = cands[i].category;
+                others[k].copy = 1;
                 k++;
             }
         rc = checks_candidate(&pol, &cands[i], others, k, found, 32, &count);
@@ -563,6 +564,25 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
     }
     if(in->nchannels > POST_CHANNELS_MAX)
         return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
+    if(in->noffers && offer_wanted(in->text)) {
+        /* The length checks count the text as it goes out: with the longest offer code. */
+        char code[OFFER_CODE_MAX + 1], longest[OFFER_CODE_MAX + 1] = "";
+        struct post_input chk = *in;
+        char *applied;
+        for(size_t i = 0; i < in->noffers; i++) {
+            if((rc = offer_code_normalise(in->offers[i].code, code, sizeof(code))))
+                return rc;
+            if(strlen(code) > strlen(longest))
+                memcpy(longest, code, sizeof(code));
+        }
+        if(!(applied = offer_apply(in->text, longest)))
+            return SAM_ENOMEM;
+        chk.text = applied;
+        chk.noffers = 0;
+        rc = core_post_check(c, ws, &chk, now, violations, blocked);
+        free(applied);
+        return rc;
+    }
     /* Where each copy would go. */
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
         struct store_channel ch;
@@ -647,10 +667,77 @@ static char *create_detail(void *arg)
     return text;
 }
 
+/* The offers of a post being created, checked and in their stored form: each for one of
+ * its channels, at most one per channel, codes well formed, unique in the request and in
+ * the workspace; and where the text (or a variant) says {offer}, every channel has one.
+ * *longest gets the longest code (for the length checks), or NULL. */
+static int offers_prepare(struct core *c, int64_t ws, const struct post_input *in, struct store_offer *out,
+                          size_t *n, const char **longest)
+{
+    int wanted = offer_wanted(in->text), rc;
+    size_t i, k;
+    *n = 0;
+    *longest = NULL;
+    for(i = 0; !wanted && i < json_array_size(in->variants); i++)
+        wanted = offer_wanted(json_string_value(json_array_get(in->variants, i)));
+    if(!in->noffers && !wanted)
+        return SAM_OK;
+    if(in->schedule == POST_DRAFT)
+        return in->noffers ? sam_fail_field(SAM_EINVAL, "offers", "give the offer codes when you schedule the post")
+                           : SAM_OK;
+    if(in->noffers > in->nchannels)
+        return sam_fail_field(SAM_EINVAL, "offers", "give at most one offer code per channel of the post");
+    for(i = 0; i < in->noffers; i++) {
+        struct store_offer *f = &out[i];
+        struct store_channel ch;
+        int used = 0;
+        memset(f, 0, sizeof(*f));
+        for(k = 0; k < in->nchannels && in->channels[k] != in->offers[i].channel_id; k++)
+            ;
+        if(k == in->nchannels)
+            return sam_fail_field(SAM_EINVAL, "offers", "an offer code is for one of the post's channels");
+        for(k = 0; k < i; k++)
+            if(out[k].channel_id == in->offers[i].channel_id)
+                return sam_fail_field(SAM_EINVAL, "offers", "give one offer code per channel");
+        if((rc = offer_code_normalise(in->offers[i].code, f->code, sizeof(f->code))))
+            return rc;
+        for(k = 0; k < i; k++)
+            if(!strcmp(out[k].code, f->code))
+                return sam_fail_field(SAM_EINVAL, "offers",
+                                      "each channel needs a code of its own, so that an order tells which channel "
+                                      "brought it");
+        if((rc = store_offer_code_used(c->st, ws, f->code, &used)))
+            return rc;
+        if(used)
+            return sam_fail_field(SAM_ECONFLICT, "offers",
+                                  "the offer code %s is already used in this workspace; an offer code names one "
+                                  "channel of one post",
+                                  f->code);
+        if((rc = core_channel_get(c, ws, in->offers[i].channel_id, &ch)))
+            return rc == SAM_ENOTFOUND ? sam_fail_field(SAM_EINVAL, "offers", "an offer code is for one of the post's "
+                                                                              "channels")
+                                       : rc;
+        f->channel_id = ch.id;
+        snprintf(f->channel_name, sizeof(f->channel_name), "%s", ch.name);
+        store_channel_cleanup(&ch);
+        if(!*longest || strlen(f->code) > strlen(*longest))
+            *longest = f->code;
+        (*n)++;
+    }
+    if(wanted && *n < in->nchannels)
+        return sam_fail_field(SAM_EINVAL, "offers", "the text says {offer}: give every channel of the post its own "
+                                                    "offer code");
+    return SAM_OK;
+}
+
 static int post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
                        int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                        json_t **violations)
 {
+    struct store_offer offs[POST_CHANNELS_MAX];
+    size_t noffs = 0;
+    const char *longest = NULL;
+    char *checked_text = NULL;
     struct plan_found marks[POST_CHANNELS_MAX];
     char *variants = NULL;
     struct store_occurrence *o = NULL;
@@ -668,6 +755,10 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if((rc = check_content(in, &variants)))
         return rc;
+    if((rc = offers_prepare(c, ws, in, offs, &noffs, &longest))) {
+        free(variants);
+        return rc;
+    }
 
     if(in->schedule != POST_DRAFT) {
         if(in->nchannels == 0)
@@ -708,7 +799,18 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         int64_t at[POST_CHANNELS_MAX];
         for(size_t i = 0; i < n; i++)
             at[i] = o[i].planned_at;
-        rc = check_at(c, ws, in, at, 0, &found, &blocked);
+        if(longest && offer_wanted(in->text)) {
+            /* The length checks count the text as published: with the longest code. */
+            struct post_input chk = *in;
+            if(!(checked_text = offer_apply(in->text, longest))) {
+                rc = SAM_ENOMEM;
+                goto fail;
+            }
+            chk.text = checked_text;
+            rc = check_at(c, ws, &chk, at, 0, &found, &blocked);
+        } else {
+            rc = check_at(c, ws, in, at, 0, &found, &blocked);
+        }
         if(rc)
             goto fail;
         rc = judge_checks(found, blocked, in->override_reason, violations);
@@ -720,6 +822,8 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     if(rc)
         goto fail;
     out->id = in->draft_id; /* 0: a new post; else the draft becomes this one */
+    out->offers = offs;       /* stored with the post, in its transaction */
+    out->noffers = noffs;
     {
         /* P12: a post scheduled by someone whose posts need approval waits for an approver
          * (a draft waits for nobody until it is scheduled). */
@@ -745,6 +849,9 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     }
     if(rc)
         goto fail;
+    out->offers = NULL;
+    out->noffers = 0;
+    free(checked_text);
     for(size_t i = 0; i < n; i++)
         if(marks[i].store)
             plan_taken(c, &marks[i]);
@@ -757,6 +864,9 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         }
     return SAM_OK;
 fail:
+    free(checked_text);
+    out->offers = NULL;
+    out->noffers = 0;
     free(variants);
     free(o);
     store_post_cleanup(out);
@@ -1180,16 +1290,36 @@ int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int6
     return rc;
 }
 
-int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
-                   struct store_post *out)
+/* P12: what an edit does to the post's approval (core_approval_on_change); filled in place,
+ * as ac.step may point to step. */
+struct edit_approval {
+    struct store_approval step;
+    struct store_approval_change ac, *change; /* change: &ac, or NULL for a draft */
+    int to_pending;
+};
+
+/* The edit of post id by a as PATCH would make it, not yet stored: *out gets the post with
+ * in's content fields over its own, and *found and *blocked what the checks say of it where
+ * its scheduled copies are planned (as a new post would, without its own earlier version).
+ * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled;
+ * SAM_EPERM for an agent's edit of a post it did not write (P12). *ap gets what the edit does
+ * to the post's approval. On success the caller cleans up *out and releases *found. */
+static int edit_prepare(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                        struct store_post *out, json_t **found, int *blocked, struct edit_approval *ap)
 {
     struct store_occurrence *occ = NULL;
     struct approval_actor aa;
-    struct store_approval step;
-    struct store_approval_change ac, *change = NULL;
     size_t n = 0;
     char *variants = NULL;
-    int to_pending = 0, rc = core_post_get(c, ws, id, out);
+    int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
+    size_t k = 0;
+    int rc;
+
+    *found = NULL;
+    *blocked = 0;
+    ap->change = NULL;
+    ap->to_pending = 0;
+    rc = core_post_get(c, ws, id, out);
     if(rc)
         return rc;
     /* P12: an agent edits only its own posts; an edit of a scheduled post by someone whose
@@ -1198,15 +1328,14 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
     if(!rc)
         rc = core_approval_may_change(&aa, a, out);
     if(!rc && strcmp(out->state, "draft") &&
-       !(rc = core_approval_on_change(&aa, a, out, time_now(), &step, &ac, &to_pending)))
-        change = &ac;
+       !(rc = core_approval_on_change(&aa, a, out, time_now(), &ap->step, &ap->ac, &ap->to_pending)))
+        ap->change = &ap->ac;
     if(rc)
         goto fail;
     rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &occ, &n);
     for(size_t i = 0; !rc && i < n; i++)
         if(!strcmp(occ[i].state, "published") || !strcmp(occ[i].state, "publishing"))
             rc = sam_fail(SAM_ECONFLICT, "the post has already gone out on a channel: write a new post instead");
-    free(occ);
     if(!rc && !strcmp(out->state, "cancelled"))
         rc = sam_fail(SAM_ECONFLICT, "the post was cancelled");
     if(!rc)
@@ -1237,53 +1366,74 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
         rc = SAM_ENOMEM;
         goto fail;
     }
-    {
-        /* The edited post faces the checks where its copies are planned, as a new one would
-         * (without its own earlier version). */
-        struct store_occurrence *sched = NULL;
-        size_t ns = 0, k = 0;
-        int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
-        rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &sched, &ns);
-        for(size_t i = 0; !rc && i < ns && k < POST_CHANNELS_MAX; i++)
-            if(!strcmp(sched[i].state, "scheduled")) {
-                chans[k] = sched[i].channel_id;
-                at[k++] = sched[i].planned_at;
-            }
-        free(sched);
-        if(!rc && k) {
-            struct post_input chk = {.text = out->text, .link = out->link, .category = out->category,
-                                     .channels = chans, .nchannels = k, .schedule = POST_AT};
-            json_t *found = NULL;
-            int blocked = 0;
-            rc = check_at(c, ws, &chk, at, id, &found, &blocked);
-            if(!rc)
-                rc = judge_checks(found, blocked, in->override_reason, NULL);
-            json_decref(found);
+    for(size_t i = 0; i < n && k < POST_CHANNELS_MAX; i++)
+        if(!strcmp(occ[i].state, "scheduled")) {
+            chans[k] = occ[i].channel_id;
+            at[k++] = occ[i].planned_at;
         }
-        if(rc)
-            goto fail;
-        if(in->override_reason && *in->override_reason) {
-            char *r = strdup(in->override_reason);
-            free(out->override_reason);
-            out->override_reason = r;
-        }
+    if(k) {
+        struct post_input chk = {.text = out->text, .link = out->link, .category = out->category,
+                                 .channels = chans, .nchannels = k, .schedule = POST_AT};
+        rc = check_at(c, ws, &chk, at, id, found, blocked);
+    } else {
+        *found = json_array();
+        rc = *found ? SAM_OK : SAM_ENOMEM;
+    }
+    if(rc)
+        goto fail;
+    free(occ);
+    return SAM_OK;
+fail:
+    free(occ);
+    free(variants);
+    store_post_cleanup(out);
+    return rc;
+}
+
+int core_post_check_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                         json_t **violations, int *blocked)
+{
+    struct store_post p;
+    struct edit_approval ap;
+    int rc = edit_prepare(c, a, ws, id, in, &p, violations, blocked, &ap);
+    if(!rc)
+        store_post_cleanup(&p);
+    return rc;
+}
+
+int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                   struct store_post *out, json_t **violations)
+{
+    json_t *found = NULL;
+    int blocked = 0;
+    struct edit_approval ap;
+    int rc = edit_prepare(c, a, ws, id, in, out, &found, &blocked, &ap);
+    if(rc)
+        return rc;
+    rc = judge_checks(found, blocked, in->override_reason, violations);
+    json_decref(found);
+    if(rc)
+        goto fail;
+    if(in->override_reason && *in->override_reason) {
+        char *r = strdup(in->override_reason);
+        free(out->override_reason);
+        out->override_reason = r;
     }
     out->updated_at = time_now();
-    rc = store_post_update(c->st, out, change);
+    rc = store_post_update(c->st, out, ap.change);
     if(rc)
         goto fail;
     store_post_cleanup(out); /* as stored: its approval, and updated_at, which only goes up */
     if((rc = core_post_get(c, ws, id, out)))
         return rc;
     json_t *d = json_pack("{s:I}", "post_id", (json_int_t)id);
-    if(d && to_pending)
+    if(d && ap.to_pending)
         json_object_set_new(d, "approval", json_string("pending"));
     core_audit(c, a, ws, "post.edit", out->category, d);
     json_decref(d);
     return SAM_OK;
 fail:
-    free(variants);
-    store_post_cleanup(out);
+    store_post_cleanup(out); /* *violations stays: a block's findings are the answer */
     return rc;
 }
 
@@ -1412,19 +1562,40 @@ static json_t *waiting_json(const char *reason, int64_t limit, int64_t until, in
     return j;
 }
 
+void core_occurrence_paused(json_t *j)
+{
+    json_t *w = json_pack("{s:s, s:s}", "reason", "paused", "message",
+                          _("This channel is paused: nothing is published on it until publishing is resumed. "
+                            "Then what became due meanwhile goes out, oldest first, within the channel's "
+                            "limits."));
+    if(!j || !w) {
+        json_decref(w);
+        return;
+    }
+    json_object_del(j, "expected_at");
+    json_object_set_new(j, "waiting", w);
+}
+
 int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j)
 {
     struct store_channel ch;
     int64_t due = o->next_attempt_at > o->planned_at ? o->next_attempt_at : o->planned_at, at, limit;
     char reason[16];
     int rc;
-    if(!j || strcmp(o->state, "scheduled") || o->wait_reason[0])
+    if(!j || strcmp(o->state, "scheduled"))
         return SAM_OK;
     if(due < now)
         due = now;
     rc = store_channel_get(c->st, o->channel_id, &ch);
     if(rc)
         return rc == SAM_ENOTFOUND ? SAM_OK : rc;
+    /* A pause holds it before any cap does, and for as long as it lasts. */
+    if(ch.paused_at || o->wait_reason[0]) {
+        if(ch.paused_at)
+            core_occurrence_paused(j);
+        store_channel_cleanup(&ch);
+        return SAM_OK;
+    }
     rc = store_occurrence_expected(c->st, o->channel_id, o->id, due, ch.max_per_hour, ch.max_per_day, &at, reason,
                                    &limit);
     store_channel_cleanup(&ch);

@@ -8,6 +8,7 @@
 #define SAM_POST_H
 
 #include "core/core.h"
+#include "core/offer.h"
 #include "util/buf.h"
 
 enum post_schedule { POST_DRAFT = 0, POST_AT, POST_NEXT_SLOT, POST_NOW };
@@ -24,6 +25,8 @@ struct post_input {
     int64_t at;                  /* for POST_AT */
     const char *override_reason; /* skip blocking checks, audited */
     int64_t draft_id;            /* create: schedule this draft (its id stays) instead of a new post */
+    const struct offer_input *offers; /* create: a channel-exclusive offer code per channel (P15) */
+    size_t noffers;
 };
 
 #define POST_TEXT_MAX 10000      /* characters of the text and of each variant */
@@ -51,11 +54,21 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
 /* Checks the whole queue of a workspace from now on (P9). */
 int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violations);
 /* Edits text, link, category, campaign or variants of a post that has not gone out.
- * SAM_ECONFLICT once an occurrence is published or in flight. An edit by someone whose
- * posts need approval sends a scheduled post back for approval (P12, core/approval.h);
- * an agent edits, moves or cancels only the posts they wrote (SAM_EPERM). */
+ * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled.
+ * The edited post faces the checks where its copies are planned (without its own earlier
+ * version); a block stops it as in core_post_create unless in->override_reason is given.
+ * *violations (when not NULL; a new reference, caller releases) gets what they found, also when a block stops it.
+ * An edit by someone whose posts need approval sends a scheduled post back for approval
+ * (P12, core/approval.h); an agent edits, moves or cancels only the posts they wrote (SAM_EPERM). */
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
-                   struct store_post *out);
+                   struct store_post *out, json_t **violations);
+/* The checks an edit of post id would face (core_post_edit), without storing it: the
+ * composer's live checks while a scheduled post is changed. Refuses what core_post_edit
+ * refuses (SAM_ECONFLICT, SAM_ENOTFOUND, invalid content, SAM_EPERM for an agent and a post
+ * it did not write). *violations and *blocked as core_post_check; a post with no scheduled
+ * copy (a draft) gets an empty list. */
+int core_post_check_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                         json_t **violations, int *blocked);
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
 /* Moves a scheduled occurrence of workspace ws to `at` (from now to two years ahead), after
  * the checks at its new place (P5-P8; a block needs override_reason, audited); *out gets
@@ -116,8 +129,13 @@ json_t *view_post(const struct store_post *p);
 /* For a scheduled occurrence not yet held by a cap: when its channel's caps let it go out
  * (an estimate, store_occurrence_expected); when that is later than it is due, adds
  * "waiting" {"reason","limit","message","until","expected":true} to its view j, so nothing
- * says "now" of a post that will wait. */
+ * says "now" of a post that will wait. On a paused channel it is "waiting" {"reason":
+ * "paused","message"} instead (core_occurrence_paused), whatever held it before. */
 int core_occurrence_expect(struct core *c, const struct store_occurrence *o, int64_t now, json_t *j);
 json_t *view_occurrence(const struct store_occurrence *o);
+/* Marks the view j of a scheduled occurrence as held by its channel's pause: "waiting"
+ * {"reason":"paused","message"} (in the request's language), without a time, since it
+ * waits for a person; an "expected_at" goes. j may be NULL. */
+void core_occurrence_paused(json_t *j);
 
 #endif

@@ -90,14 +90,15 @@ json_t *view_channel(const struct store_channel *ch)
         json_decref(slots);
         slots = json_array();
     }
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s?, s:o, s:i, s:i, s:o, s:o}", "id",
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s?, s:o, s:i, s:i, s:b, s:o, s:o, s:o}", "id",
                      (json_int_t)ch->id, "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name",
                      ch->name, "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
                      "status", ch->status, "status_message",
                      ch->status_message[0] ? view_peer_text(ch->status_message, PERM_CHANNELS_WRITE,
                                                             VIEW_CHANNEL_ERROR_HIDDEN) : NULL,
                      "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
-                     ch->max_per_day, "created_at", view_time(ch->created_at), "updated_at",
+                     ch->max_per_day, "paused", ch->paused_at != 0, "paused_at", view_time(ch->paused_at),
+                     "created_at", view_time(ch->created_at), "updated_at",
                      view_time(ch->updated_at));
 }
 

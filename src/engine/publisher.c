@@ -1,5 +1,6 @@
 /* publisher.c: publishing due occurrences (see publisher.h). */
 #include "engine/publisher.h"
+#include "core/offer.h"
 #include "channel/channel.h"
 #include "engine/chan.h"
 #include "engine/wake.h"
@@ -171,6 +172,30 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
         res.outcome = CHANNEL_RETRY;
         snprintf(res.message, sizeof(res.message), "out of memory");
         goto record;
+    }
+    if(offer_wanted(text)) {
+        /* This channel's own offer code where the text says {offer} (P15). */
+        char code[OFFER_CODE_MAX + 1];
+        char *applied;
+        rc = store_offer_code(c->st, occ->post_id, occ->channel_id, code, sizeof(code));
+        if(rc) {
+            res.outcome = CHANNEL_RETRY;
+            snprintf(res.message, sizeof(res.message), "cannot read the offer code: %.400s", sam_errmsg(rc));
+            goto record;
+        }
+        if(!code[0]) {
+            res.outcome = CHANNEL_FAIL;
+            snprintf(res.message, sizeof(res.message),
+                     "the text says {offer} but this channel has no offer code; edit the post and give it one");
+            goto record;
+        }
+        if(!(applied = offer_apply(text, code))) {
+            res.outcome = CHANNEL_RETRY;
+            snprintf(res.message, sizeof(res.message), "out of memory");
+            goto record;
+        }
+        free(text);
+        text = applied;
     }
     {
         struct channel_ctx ctx = {.channel = &ch, .settings = settings, .secret = secret,

@@ -152,7 +152,6 @@ static int sq_connect(const char *path, int write, struct dbc **out)
     }
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
-    if(getenv("EXP_MMAP") && sq_exec(&s->base, getenv("EXP_MMAP"))) { sq_close(&s->base); return SAM_ESTORE; }
     if(write && sq_exec(&s->base, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")) {
         rc = sam_fail(SAM_ESTORE, "configure database %s: %s", path, s->base.errmsg);
         sq_close(&s->base);

@@ -937,7 +937,7 @@ int store_token_touch(struct store *st, int64_t id, int64_t now)
 /* ---- channels ---- */
 
 #define CHANNEL_COLS "id, workspace_id, kind, name, timezone, status, settings, secret, created_at, updated_at," \
-                     " slots, max_per_hour, max_per_day, coalesce(status_message, '')"
+                     " slots, max_per_hour, max_per_day, coalesce(status_message, ''), coalesce(paused_at, 0)"
 
 static void row_channel(struct dbq *q, void *p)
 {
@@ -965,6 +965,7 @@ static void row_channel(struct dbq *q, void *p)
     c->max_per_hour = db_int(q, 11);
     c->max_per_day = db_int(q, 12);
     col_text(q, 13, c->status_message, sizeof(c->status_message));
+    c->paused_at = db_int64(q, 14);
 }
 
 static void bind_channel(struct dbq *q, const struct store_channel *c)
@@ -1018,7 +1019,8 @@ int store_channel_update(struct store *st, const struct store_channel *c)
     int rc, n = 0;
     TAKE(1);
     /* status is changed by store_channel_set_status only, so that an edit cannot undo a
-     * status set meanwhile (a channel marked 'reconnect' by the publisher). */
+     * status set meanwhile (a channel marked 'reconnect' by the publisher); paused_at by
+     * store_channel_set_paused only, for the same reason. */
     rc = prep(s, "UPDATE channels SET workspace_id = ?1, kind = ?2, name = ?3, timezone = ?4,"
                  " settings = ?6, secret = ?7, created_at = ?8, updated_at = ?9,"
                  " slots = ?11, max_per_hour = ?12, max_per_day = ?13 WHERE id = ?10", &q);
@@ -1142,11 +1144,11 @@ struct post_insert {
     struct store_series *ser;
     struct store_occurrence *occ;
     size_t n;
+    int64_t draft; /* p->id as the caller gave it: the draft to schedule, or 0 */
     const struct store_audit *audit;
     char *(*detail)(void *arg);
     void *arg;
-    const struct store_approval *step;
-    int64_t draft_id;         /* p->id as given: the draft to schedule, 0 for a new post */
+    const struct store_approval *step; /* P12: the approval step stored with it, or NULL */
 };
 
 static int audit_insert_on(struct dbc *s, const struct store_audit *a);
@@ -1186,9 +1188,9 @@ static int post_insert_tx(struct dbc *s, void *arg)
     size_t n = a->n;
     struct dbq *q = NULL;
     int rc, changed = 0;
-    /* db_tx may run this again after the engine rolled it back (PostgreSQL's serialization
-     * failures): the ids an earlier attempt set mean nothing now, so it starts over. */
-    p->id = a->draft_id;
+    /* Run again after a serialization failure, the body starts from what the caller gave:
+     * the first attempt's new id is not a draft. */
+    p->id = a->draft;
     if(p->id && !ser) {
         /* A draft gets its occurrences: the row is brought up to date in the same statement
          * that checks it is still a draft. */
@@ -1293,6 +1295,21 @@ static int post_insert_tx(struct dbc *s, void *arg)
         rc = insert_id(s, q, "occurrence", &o->id);
         db_release(q);
     }
+    for(size_t i = 0; !rc && i < p->noffers; i++) { /* its channel-exclusive offers (P15) */
+        const struct store_offer *f = &p->offers[i];
+        rc = prep(s, "INSERT INTO offers(workspace_id, post_id, channel_id, channel_name, code, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &q);
+        if(rc)
+            break;
+        db_bind_int64(q, 1, p->workspace_id);
+        db_bind_int64(q, 2, p->id);
+        db_bind_int64(q, 3, f->channel_id);
+        bind_text(q, 4, f->channel_name);
+        bind_text(q, 5, f->code);
+        db_bind_int64(q, 6, p->created_at);
+        rc = exec_stmt(s, q, "offer", NULL);
+        db_release(q);
+    }
     if(!rc && a->step)
         rc = approval_step_on(s, p->workspace_id, p->id, a->step);
     if(!rc && a->audit)
@@ -1302,7 +1319,7 @@ static int post_insert_tx(struct dbc *s, void *arg)
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL, NULL, p->id};
+    struct post_insert a = {p, NULL, occ, n, p->id, NULL, NULL, NULL, NULL};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
@@ -1310,14 +1327,14 @@ int store_post_insert_audited(struct store *st, struct store_post *p, struct sto
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg,
                               const struct store_approval *step)
 {
-    struct post_insert a = {p, NULL, occ, n, audit, detail, arg, step, p->id};
+    struct post_insert a = {p, NULL, occ, n, p->id, audit, detail, arg, step};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n, const struct store_approval *step)
 {
-    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL, step, 0};
+    struct post_insert a = {p, ser, occ, n, p->id, NULL, NULL, NULL, step};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
@@ -2059,13 +2076,13 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
      * On PostgreSQL the rows are locked as they are chosen, and rows another worker is
      * claiming are skipped, so workers never wait on each other nor take the same one;
      * SQLite's IMMEDIATE transaction makes this process the only writer meanwhile. */
-    /* Only posts that need no approval or have it (P12): a post waiting for an approver
-     * stays planned, however due. */
+    /* Nothing of a paused channel, and only posts that need no approval or have it (P12):
+     * a post waiting for an approver stays planned, however due. */
 #define CLAIM_DUE "SELECT o.id, o.channel_id, CASE WHEN o.state = 'publishing' THEN 1 ELSE 0 END," \
                   " c.max_per_hour, c.max_per_day" \
                   " FROM occurrences o JOIN channels c ON c.id = o.channel_id JOIN posts p ON p.id = o.post_id" \
-                  " WHERE c.status = 'active' AND p.approval IN ('none', 'approved')" \
-                  " AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
+                  " WHERE c.status = 'active' AND c.paused_at IS NULL AND p.approval IN ('none', 'approved')" \
+                  "   AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
                   "    OR (o.state = 'publishing' AND o.lease_until < ?1))" \
                   " ORDER BY o.next_attempt_at, o.id LIMIT ?2"
     rc = prep(s, DB_VARIANT(s, CLAIM_DUE, CLAIM_DUE " FOR UPDATE OF o SKIP LOCKED"), &q);
@@ -2295,50 +2312,98 @@ int store_queue_items(struct store *st, int64_t ws, int64_t channel, int64_t fro
     return rc;
 }
 
-/* One part of store_queue_near: a kind of the channel's occurrences whose time `at` is in
- * [?2, ?3], planned in [?4, ?5), not of post ?6, not deleted, in (at, post_id, id) order
- * (dir ASC or DESC), the first ?7. Queued ones are read by planned_at (occurrences_channel),
- * published ones by published_at (occurrences_published), so each part is a range of an
- * index that stops after ?7 rows. */
-#define NEAR_PART(kind, at, dir, alias)                                                                               \
-    "SELECT * FROM (SELECT o.id AS id, o.post_id AS o_post, o.channel_id AS o_chan, " at " AS o_at,"                 \
-    " o.variant AS o_variant, CASE WHEN o.state = 'published' THEN 1 ELSE 0 END AS o_pub FROM occurrences o"          \
+/* One kind of a channel's occurrences for store_queue_near: those whose time is in [?2,
+ * ?3], planned in [?4, ?5), not of post ?6, not deleted. Queued ones are read by planned_at
+ * (occurrences_channel), published ones by published_at (occurrences_published). */
+#define NEAR_PART(kind, at, at_as, id_as)                                                                             \
+    "SELECT o.post_id, o.channel_id, " at at_as ", o.variant, CASE WHEN o.state = 'published' THEN 1 ELSE 0 END,"    \
+    " p.category, p.text, p.variants, o.id" id_as " FROM occurrences o JOIN posts p ON p.id = o.post_id"             \
     " WHERE o.channel_id = ?1 AND " kind " AND " at " >= ?2 AND " at " <= ?3 AND o.planned_at >= ?4"                  \
-    " AND o.planned_at < ?5 AND o.post_id <> ?6 AND o.deleted_at IS NULL"                                             \
-    " ORDER BY " at " " dir ", o.post_id " dir ", o.id " dir " LIMIT ?7) AS " alias
-/* The three parts merged, the first ?7 taken, and only then their posts read. */
+    " AND o.planned_at < ?5 AND o.post_id <> ?6 AND o.deleted_at IS NULL"
+/* The kinds as one statement, in (time, occurrence) order: each part is a range of its
+ * index in that order and the engine merges them (no sort), reading only as far as the
+ * caller steps. */
 #define NEAR(dir)                                                                                                     \
-    "SELECT u.o_post, u.o_chan, u.o_at, u.o_variant, u.o_pub, p.category, p.text, p.variants, u.id FROM ("            \
-    NEAR_PART("o.state IN ('scheduled', 'publishing')", "o.planned_at", dir, "q")                                     \
-    " UNION ALL " NEAR_PART("o.state = 'published' AND o.published_at IS NOT NULL", "o.published_at", dir, "s")       \
-    " UNION ALL " NEAR_PART("o.state = 'published' AND o.published_at IS NULL", "o.planned_at", dir, "n")             \
-    ") AS u JOIN posts p ON p.id = u.o_post ORDER BY u.o_at " dir ", u.o_post " dir ", u.id " dir " LIMIT ?7"
+    NEAR_PART("o.state IN ('scheduled', 'publishing')", "o.planned_at", " AS o_at", " AS id") " UNION ALL "           \
+    NEAR_PART("o.state = 'published' AND o.published_at IS NOT NULL", "o.published_at", "", "") " UNION ALL "        \
+    NEAR_PART("o.state = 'published' AND o.published_at IS NULL", "o.planned_at", "", "")                            \
+    " ORDER BY o_at " dir ", id " dir
+
+static int near_cmp_asc(const void *a, const void *b)
+{
+    const struct store_queue_item *x = a, *y = b;
+    if(x->at != y->at)
+        return x->at < y->at ? -1 : 1;
+    if(x->post_id != y->post_id)
+        return x->post_id < y->post_id ? -1 : 1;
+    return (x->occurrence_id > y->occurrence_id) - (x->occurrence_id < y->occurrence_id);
+}
+
+static int near_cmp_desc(const void *a, const void *b)
+{
+    return near_cmp_asc(b, a);
+}
 
 int store_queue_near(struct store *st, const struct store_queue_range *r, struct store_queue_item **items,
                      size_t *n)
 {
     struct dbc *s;
     struct dbq *q;
-    int rc;
+    size_t cap = 0, cnt = 0;
+    struct store_queue_item *arr = NULL;
+    int rc = SAM_OK, step = DB_DONE;
     *items = NULL;
     *n = 0;
-    if(r->limit <= 0 || r->from > r->to)
-        return (*items = malloc(sizeof(**items))) ? SAM_OK : SAM_ENOMEM;
-    TAKE(0);
-    rc = prep(s, r->last ? NEAR("DESC") : NEAR("ASC"), &q);
-    if(!rc) {
-        db_bind_int64(q, 1, r->channel);
-        db_bind_int64(q, 2, r->from);
-        db_bind_int64(q, 3, r->to);
-        db_bind_int64(q, 4, r->planned_from);
-        db_bind_int64(q, 5, r->planned_to);
-        db_bind_int64(q, 6, r->exclude_post);
-        db_bind_int64(q, 7, r->limit);
-        rc = run_list(s, q, sizeof(**items), r->limit, row_queue_item, (void **)items, n);
-        db_release(q);
+    if(r->limit > 0 && r->from <= r->to) {
+        TAKE(0);
+        rc = prep(s, r->last ? NEAR("DESC") : NEAR("ASC"), &q);
+        if(!rc) {
+            db_bind_int64(q, 1, r->channel);
+            db_bind_int64(q, 2, r->from);
+            db_bind_int64(q, 3, r->to);
+            db_bind_int64(q, 4, r->planned_from);
+            db_bind_int64(q, 5, r->planned_to);
+            db_bind_int64(q, 6, r->exclude_post);
+            /* The first r->limit rows, then any more at the time of the last of them: which
+             * of those come first is by post, settled below. */
+            while((step = db_step(q)) == DB_ROW) {
+                if(cnt >= (size_t)r->limit && db_int64(q, 2) != arr[cnt - 1].at)
+                    break;
+                if(cnt == cap) {
+                    size_t bigger = cap ? cap * 2 : 16;
+                    struct store_queue_item *more = realloc(arr, bigger * sizeof(*arr));
+                    if(!more) {
+                        rc = SAM_ENOMEM;
+                        break;
+                    }
+                    arr = more;
+                    cap = bigger;
+                }
+                row_queue_item(q, &arr[cnt++]);
+            }
+            if(!rc && step == DB_ERROR)
+                rc = db_fail(s, "queue");
+            db_release(q);
+        }
+        db_give(P(st), s);
+        if(rc) {
+            store_queue_items_free(arr, cnt);
+            return rc;
+        }
     }
-    db_give(P(st), s);
-    return rc;
+    /* In (time, post, occurrence) order, the first r->limit kept. */
+    if(cnt > 1)
+        qsort(arr, cnt, sizeof(*arr), r->last ? near_cmp_desc : near_cmp_asc);
+    while(cnt > 0 && cnt > (size_t)(r->limit > 0 ? r->limit : 0)) {
+        cnt--;
+        free(arr[cnt].text);
+        free(arr[cnt].variants);
+    }
+    if(!arr && !(arr = malloc(sizeof(*arr))))
+        return SAM_ENOMEM;
+    *items = arr;
+    *n = cnt;
+    return SAM_OK;
 }
 #undef NEAR
 #undef NEAR_PART
@@ -2517,6 +2582,17 @@ int store_channel_mark_reconnect(struct store *st, const struct store_channel *c
     }
     db_give(P(st), s);
     return rc;
+}
+
+int store_channel_set_paused(struct store *st, int64_t id, int paused, int64_t now, int *changed)
+{
+    /* Only a change is written, so that *changed says whether this call paused or resumed
+     * it (for the audit log) and a second pause keeps the time of the first. */
+    return simple_exec(st, paused ? "UPDATE channels SET paused_at = ?2, updated_at = ?2 WHERE id = ?1"
+                                    " AND paused_at IS NULL"
+                                  : "UPDATE channels SET paused_at = NULL, updated_at = ?2 WHERE id = ?1"
+                                    " AND paused_at IS NOT NULL",
+                       "channel pause", id, now, 0, NULL, changed);
 }
 
 int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed)
@@ -4004,4 +4080,113 @@ int store_wait_due(struct store *st, int timeout_ms, int *got)
     st->due_seen = st->due_words;
     pthread_mutex_unlock(&st->watch_mu);
     return SAM_OK;
+}
+
+/* ---- channel-exclusive offers (P15) ---- */
+
+#define POST_OFFERS_MAX 50 /* one per channel of a post */
+#define OFFER_COLS "id, workspace_id, post_id, coalesce(channel_id, 0), channel_name, code, created_at"
+
+static void row_offer(struct dbq *q, void *p)
+{
+    struct store_offer *f = p;
+    memset(f, 0, sizeof(*f));
+    f->id = db_int64(q, 0);
+    f->workspace_id = db_int64(q, 1);
+    f->post_id = db_int64(q, 2);
+    f->channel_id = db_int64(q, 3);
+    col_text(q, 4, f->channel_name, sizeof(f->channel_name));
+    col_text(q, 5, f->code, sizeof(f->code));
+    f->created_at = db_int64(q, 6);
+}
+
+static void row_offer_published(struct dbq *q, void *p)
+{
+    struct store_offer *f = p;
+    row_offer(q, p);
+    f->published_at = db_int64(q, 7);
+}
+
+int store_offer_list_post(struct store *st, int64_t post, struct store_offer **items, size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    *items = NULL;
+    *n = 0;
+    TAKE(0);
+    rc = prep(s, "SELECT " OFFER_COLS " FROM offers WHERE post_id = ?1 ORDER BY id", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, post);
+        rc = run_list(s, q, sizeof(**items), POST_OFFERS_MAX, row_offer, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_offer_list(struct store *st, int64_t ws, int64_t before, int limit, struct store_offer **items, size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    *items = NULL;
+    *n = 0;
+    TAKE(0);
+    rc = prep(s, "SELECT " OFFER_COLS ", coalesce((SELECT max(o.published_at) FROM occurrences o"
+                 " WHERE o.post_id = offers.post_id AND o.channel_id = offers.channel_id AND o.state = 'published'), 0)"
+                 " FROM offers WHERE workspace_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        db_bind_int64(q, 2, before);
+        db_bind_int64(q, 3, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_offer_published, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_offer_code(struct store *st, int64_t post, int64_t channel, char *code, size_t n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, r;
+    code[0] = '\0';
+    TAKE(0);
+    rc = prep(s, "SELECT code FROM offers WHERE post_id = ?1 AND channel_id = ?2", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, post);
+        db_bind_int64(q, 2, channel);
+        r = db_step(q);
+        if(r == DB_ROW)
+            col_text(q, 0, code, n);
+        else if(r != DB_DONE)
+            rc = db_fail(s, "offer code");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_offer_code_used(struct store *st, int64_t ws, const char *code, int *used)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, r;
+    *used = 0;
+    TAKE(0);
+    rc = prep(s, "SELECT 1 FROM offers WHERE workspace_id = ?1 AND code = ?2", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        bind_text(q, 2, code);
+        r = db_step(q);
+        if(r == DB_ROW)
+            *used = 1;
+        else if(r != DB_DONE)
+            rc = db_fail(s, "offer code");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
 }

@@ -164,6 +164,7 @@ struct store_channel {
     char *slots;             /* JSON list of "mon 09:00", owned */
     int max_per_hour;        /* frequency caps (P7) */
     int max_per_day;
+    int64_t paused_at;       /* 0: its queue publishes; else when a member paused it */
     unsigned char *secret;   /* encrypted blob or NULL, owned */
     size_t secret_len;
     int64_t created_at;
@@ -192,7 +193,18 @@ struct store_post {
     char state[16];           /* draft, scheduled, published, failed, cancelled */
     char *override_reason;    /* owned; why a blocking check was overridden */
     int64_t created_at, updated_at;
+    const struct store_offer *offers; /* borrowed, store_post_insert only: stored with the post */
+    size_t noffers;
     char approval[24];        /* none, pending, changes_requested, approved, rejected (P12); "" = none */
+};
+
+/* A channel-exclusive offer code (P15). */
+struct store_offer {
+    int64_t id, workspace_id, post_id, channel_id; /* channel_id 0 once the channel is gone */
+    char channel_name[STORE_NAME_MAX + 1];
+    char code[40];            /* upper case A-Z 0-9 - _ */
+    int64_t created_at;
+    int64_t published_at;     /* in lists: when its occurrence went out, 0 if not (yet) */
 };
 
 /* One step of a post's approval (P12): who did what, when, with what note. */
@@ -511,6 +523,15 @@ void store_approval_list_free(struct store_approval *items, size_t n);
 /* Occurrences of workspace ws (0: all) filtered by post and channel (0: any) with
  * planned_at in [from, to) (to 0: no end), ordered by (planned_at, id); at most limit.
  * `after` skips occurrences with id <= after (paging by id when filtering by post). */
+/* The offers of a post (*items, caller frees), in channel order of creation. */
+int store_offer_list_post(struct store *st, int64_t post, struct store_offer **items, size_t *n);
+/* A page of workspace ws's offers, newest first after the cursor (an id; 0: from the
+ * newest), with when each one's occurrence was published. */
+int store_offer_list(struct store *st, int64_t ws, int64_t before, int limit, struct store_offer **items, size_t *n);
+/* The code of post's offer on channel into code (n bytes; "" when none). */
+int store_offer_code(struct store *st, int64_t post, int64_t channel, char *code, size_t n);
+/* 1 in *used when workspace ws has an offer with code. */
+int store_offer_code_used(struct store *st, int64_t ws, const char *code, int *used);
 /* One occurrence by id (SAM_ENOTFOUND when none). */
 int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *out);
 /* Moves a scheduled occurrence to planned_at `at` (a retry or cap wait is forgotten: it is
@@ -535,6 +556,8 @@ void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);
  * intent written before any network call. A due occurrence whose channel already reached
  * its max_per_hour or max_per_day is not claimed: it waits until the cap allows it, with
  * the cap in wait_reason and wait_limit (last_error keeps the last failed attempt's).
+ * Nothing of a channel that is not active or is paused is claimed: its occurrences stay
+ * as they are until it is active and resumed, then go out oldest first, within the caps.
  * Occurrences of a post waiting for approval (its approval neither none nor approved,
  * P12) are never claimed, however due: the query itself passes them over, and the claim's
  * own update checks the post again, so a post sent back for approval meanwhile stays. */
@@ -565,6 +588,10 @@ int store_channel_set_status(struct store *st, int64_t id, const char *status, c
  * a channel reconnected meanwhile is left alone. *changed says whether it was marked. */
 int store_channel_mark_reconnect(struct store *st, const struct store_channel *as_read, const char *message,
                                  int64_t now, int *changed);
+/* Pauses (paused 1: paused_at = now) or resumes (0: paused_at cleared) a channel's queue,
+ * in one statement that changes only a channel not already so; *changed says whether it
+ * did. The publisher claims nothing of a paused channel (store_occurrence_claim). */
+int store_channel_set_paused(struct store *st, int64_t id, int paused, int64_t now, int *changed);
 /* Makes a channel that is not active active again (message cleared), in one statement;
  * *changed says whether it was not active. */
 int store_channel_reactivate(struct store *st, int64_t id, int64_t now, int *changed);

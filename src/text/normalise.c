@@ -274,3 +274,23 @@ uint64_t text_hash(const char *s, size_t len)
     }
     return h;
 }
+
+long text_mastodon_length(const char *s, size_t len)
+{
+    size_t i = 0;
+    long n = 0;
+    if(utf8_count(s, len) < 0)
+        return -1;
+    while(i < len) {
+        size_t u = text_url_span(s, len, i);
+        unsigned char b = (unsigned char)s[i];
+        if(u > 0) {
+            n += TEXT_MASTODON_URL_LENGTH;
+            i += u;
+            continue;
+        }
+        n++;
+        i += b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4; /* s is valid UTF-8 */
+    }
+    return n;
+}

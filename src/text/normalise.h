@@ -49,6 +49,11 @@ size_t text_url_span(const char *s, size_t len, size_t i);
  * as a + ring, "👍🏽", "👩‍👩‍👧" each count 1) in s[0..len), or -1 when s is not valid UTF-8. */
 long text_graphemes(const char *s, size_t len);
 
+/* Mastodon's length of s[0..len) (valid UTF-8): code points, every link (text_url_span)
+ * counting TEXT_MASTODON_URL_LENGTH however long it is; -1 when s is not valid UTF-8. */
+#define TEXT_MASTODON_URL_LENGTH 23
+long text_mastodon_length(const char *s, size_t len);
+
 /* 64-bit FNV-1a hash of s[0..len): equal comparison forms hash equal. */
 uint64_t text_hash(const char *s, size_t len);
 

@@ -84,6 +84,8 @@ int api_post_engagement_refresh(struct web_request *r, struct web_reply *out);
 int api_post_get(struct web_request *r, struct web_reply *out);
 int api_post_patch(struct web_request *r, struct web_reply *out);
 int api_occurrence_patch(struct web_request *r, struct web_reply *out);
+int api_offers_list(struct web_request *r, struct web_reply *out);
+int api_preview(struct web_request *r, struct web_reply *out);
 int api_posts_create(struct web_request *r, struct web_reply *out);
 int api_posts_list(struct web_request *r, struct web_reply *out);
 int api_queue(struct web_request *r, struct web_reply *out);

@@ -27,7 +27,7 @@ static int channel_input_from(json_t *body, int create, struct channel_input *in
     static const char *const create_keys[] = {"kind", "name", "timezone", "settings", "secret", "slots",
                                               "max_per_hour", "max_per_day", "verify", "discover", NULL};
     static const char *const patch_keys[] = {"name", "timezone", "settings", "secret", "slots", "max_per_hour",
-                                             "max_per_day", "verify", "discover", NULL};
+                                             "max_per_day", "paused", "verify", "discover", NULL};
     static const char *const caps[] = {"max_per_hour", "max_per_day"};
     static const int cap_max[] = {1000, 10000};
     json_t *secret = json_object_get(body, "secret");
@@ -46,10 +46,19 @@ static int channel_input_from(json_t *body, int create, struct channel_input *in
         json_t *v = json_object_get(body, caps[i]);
         if(!v)
             continue;
+        /* Said with the cap's name in words too: the dashboard shows it at the field. */
         if(!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > cap_max[i])
-            return sam_fail_field(SAM_EINVAL, caps[i], "%s must be a whole number from 1 to %d", caps[i], cap_max[i]);
+            return i ? sam_fail_field(SAM_EINVAL, caps[i], "max_per_day (posts a day) must be a whole number "
+                                      "from 1 to %d", cap_max[i])
+                     : sam_fail_field(SAM_EINVAL, caps[i], "max_per_hour (posts an hour) must be a whole number "
+                                      "from 1 to %d", cap_max[i]);
         *(i ? &in->max_per_day : &in->max_per_hour) = (int)json_integer_value(v);
     }
+    json_t *paused = json_object_get(body, "paused");
+    if(paused && !json_is_boolean(paused))
+        return sam_fail_field(SAM_EINVAL, "paused", "paused must be true or false");
+    if(paused)
+        in->pause = json_is_true(paused) ? CHANNEL_PAUSE : CHANNEL_RESUME;
     in->settings = json_object_get(body, "settings");
     if(in->settings && json_is_null(in->settings))
         in->settings = NULL;

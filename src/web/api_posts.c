@@ -3,6 +3,7 @@
  */
 #include "web/api.h"
 #include "core/approval.h"
+#include "engine/preview.h"
 #include "core/post.h"
 #include "engine/poller.h"
 #include "util/err.h"
@@ -21,7 +22,36 @@
 static json_t *v_post(const void *p) { return view_post(p); }
 static int64_t k_post(const void *p) { return ((const struct store_post *)p)->id; }
 
-/* A post with its occurrences (and its approval with its history, P12). */
+/* The body's "offers": [{"channel_id", "code"}, ...] into buf (POST_CHANNELS_MAX), codes
+ * borrowed from body. */
+static int offers_from(json_t *body, struct offer_input *buf, size_t *n)
+{
+    json_t *list = json_object_get(body, "offers"), *e;
+    size_t i;
+    *n = 0;
+    if(!list || json_is_null(list))
+        return SAM_OK;
+    if(!json_is_array(list) || json_array_size(list) > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "offers", "offers must be a list of at most %d {\"channel_id\", \"code\"}",
+                              POST_CHANNELS_MAX);
+    json_array_foreach(list, i, e) {
+        json_t *ch = json_object_get(e, "channel_id"), *code = json_object_get(e, "code");
+        if(json_is_string(code) && json_string_length(code) > OFFER_CODE_MAX)
+            return sam_fail_field(SAM_EINVAL, "offers.code", "an offer code has %d to %d letters, digits, - or _",
+                                  OFFER_CODE_MIN, OFFER_CODE_MAX);
+        if(!json_is_object(e) || json_object_size(e) != 2 || !json_is_integer(ch) || json_integer_value(ch) < 1 ||
+           !json_is_string(code))
+            return sam_fail_field(SAM_EINVAL, "offers", "each offer is {\"channel_id\": a channel of the post, "
+                                                        "\"code\": 3 to %d letters, digits, - or _}",
+                                  OFFER_CODE_MAX);
+        buf[i].channel_id = json_integer_value(ch);
+        buf[i].code = json_string_value(code);
+    }
+    *n = json_array_size(list);
+    return SAM_OK;
+}
+
+/* A post with its occurrences, its offers (P15) and its approval with its history (P12). */
 int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
 {
     struct store_occurrence *occ = NULL;
@@ -49,6 +79,20 @@ int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
     }
     json_object_set_new(j, "occurrences", list);
     json_object_set_new(j, "approval", appr);
+    {
+        struct store_offer *offs = NULL;
+        size_t no = 0;
+        json_t *ol = json_array();
+        rc = store_offer_list_post(r->core->st, p->id, &offs, &no);
+        for(size_t i = 0; !rc && i < no; i++)
+            json_array_append_new(ol, view_offer(&offs[i]));
+        free(offs);
+        json_object_set_new(j, "offers", ol);
+        if(rc) {
+            json_decref(j);
+            return rc;
+        }
+    }
     *out = j;
     return SAM_OK;
 }
@@ -59,7 +103,7 @@ int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
 static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
-                                       "override_reason", NULL};
+                                       "override_reason", "offers", NULL};
     static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", "override_reason",
                                             NULL};
     json_t *v, *sched;
@@ -142,7 +186,11 @@ int api_posts_create(struct web_request *r, struct web_reply *out)
     size_t n = 0;
     json_t *j = NULL;
     json_t *violations = NULL;
+    struct offer_input offers[POST_CHANNELS_MAX];
     int rc = post_input_from(r->body, 1, &in, channels);
+    if(!rc)
+        rc = offers_from(r->body, offers, &in.noffers);
+    in.offers = offers;
     if(!rc)
         rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
     if(rc) {
@@ -181,15 +229,18 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     struct store_post p;
-    json_t *j = NULL, *sched = json_object_get(r->body, "schedule");
+    json_t *j = NULL, *violations = NULL, *sched = json_object_get(r->body, "schedule");
     int rc;
     if(sched && !json_is_null(sched)) {
         /* A draft is scheduled: placed and checked as a new post, keeping its id. */
         int64_t channels[POST_CHANNELS_MAX];
         struct store_occurrence *occ = NULL;
         size_t n = 0;
-        json_t *violations = NULL;
+        struct offer_input offers[POST_CHANNELS_MAX];
         rc = post_input_from(r->body, 2, &in, channels);
+        if(!rc)
+            rc = offers_from(r->body, offers, &in.noffers);
+        in.offers = offers;
         in.draft_id = r->id;
         if(!rc)
             rc = core_post_create(r->core, &r->actor, r->wid, &in, time_now(), &p, &occ, &n, &violations);
@@ -212,16 +263,35 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
             json_decref(violations);
         return rc ? rc : api_reply(out, 200, j);
     }
+    {
+        /* Channels and offer codes come with scheduling a draft (above), not with an edit. */
+        struct offer_input offers[POST_CHANNELS_MAX];
+        size_t noffers = 0;
+        if((rc = offers_from(r->body, offers, &noffers)))
+            return rc;
+        if(json_object_get(r->body, "offers"))
+            return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given when a draft is scheduled (with schedule)");
+        if(json_object_get(r->body, "channels"))
+            return sam_fail_field(SAM_EINVAL, "channels", "channels are given when a draft is scheduled (with schedule)");
+    }
     rc = post_input_from(r->body, 0, &in, NULL);
     if(!rc)
-        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p);
+        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p, &violations);
     if(rc) {
-        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
+        if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks")) {
             out->error_code = "check_blocked";
+            out->error_extra = json_pack("{s:o}", "violations", violations ? violations : json_array());
+            violations = NULL;
+        }
+        json_decref(violations);
         return rc;
     }
     rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
+    if(!rc)
+        json_object_set_new(j, "violations", violations ? violations : json_array());
+    else
+        json_decref(violations);
     return rc ? rc : api_reply(out, 200, j);
 }
 
@@ -279,13 +349,49 @@ int api_post_cancel(struct web_request *r, struct web_reply *out)
     return rc ? rc : api_reply(out, 200, j);
 }
 
+/* The channels of a queue page already looked at: whether each is paused. */
+struct paused_seen {
+    int64_t id;
+    int paused;
+};
+#define PAUSED_SEEN_MAX 64
+
+/* *paused: whether the queue of channel id is paused, read once per page for the first
+ * PAUSED_SEEN_MAX channels in seen (a page holds few), each time for more. A channel gone
+ * meanwhile is not paused. */
+static int channel_paused(struct web_request *r, struct paused_seen *seen, size_t *nseen, int64_t id, int *paused)
+{
+    struct store_channel ch;
+    int rc;
+    for(size_t i = 0; i < *nseen; i++)
+        if(seen[i].id == id) {
+            *paused = seen[i].paused;
+            return SAM_OK;
+        }
+    *paused = 0;
+    rc = store_channel_get(r->core->st, id, &ch);
+    if(rc == SAM_ENOTFOUND)
+        return SAM_OK;
+    if(rc)
+        return rc;
+    *paused = ch.paused_at != 0;
+    store_channel_cleanup(&ch);
+    if(*nseen < PAUSED_SEEN_MAX) {
+        seen[*nseen].id = id;
+        seen[*nseen].paused = *paused;
+        (*nseen)++;
+    }
+    return SAM_OK;
+}
+
 /* The queue between ?from and ?to (RFC 3339; default: from a day ago for 31 days), a page
  * at a time (?limit, ?cursor): each occurrence with its post's text and category, for the
  * calendar, in time order. The posts come with the occurrences, in the page's one query. */
 int api_queue(struct web_request *r, struct web_reply *out)
 {
     struct store_occurrence_post *occ = NULL;
-    size_t n = 0, shown;
+    struct paused_seen seen[PAUSED_SEEN_MAX];
+    size_t n = 0, shown, nseen = 0;
     int64_t from = time_now() - 86400, to, channel = 0, after;
     json_t *items, *page;
     int limit, rc;
@@ -317,6 +423,16 @@ int api_queue(struct web_request *r, struct web_reply *out)
         struct store_post p;
         json_t *j = view_occurrence(&occ[i].occ);
         char *text;
+        int paused = 0;
+        if(!strcmp(occ[i].occ.state, "scheduled") &&
+           (rc = channel_paused(r, seen, &nseen, occ[i].occ.channel_id, &paused))) {
+            json_decref(j);
+            json_decref(items);
+            store_occurrence_posts_free(occ, n);
+            return rc;
+        }
+        if(paused)
+            core_occurrence_paused(j);
         memset(&p, 0, sizeof(p));
         p.text = occ[i].text;
         p.variants = occ[i].variants;
@@ -336,15 +452,40 @@ int api_queue(struct web_request *r, struct web_reply *out)
     return api_reply(out, 200, page);
 }
 
+/* The composer's live checks: a post as for create, or with "post_id" the content of an
+ * edit of that post, checked where its copies are planned (what PATCH would find). */
 int api_check(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     int64_t channels[POST_CHANNELS_MAX];
-    json_t *violations = NULL;
+    json_t *violations = NULL, *id = json_object_get(r->body, "post_id");
     int blocked = 0;
-    int rc = post_input_from(r->body, 1, &in, channels);
-    if(!rc)
-        rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    struct offer_input offers[POST_CHANNELS_MAX];
+    int rc;
+    if(id) {
+        json_t *edit;
+        if(!json_is_integer(id) || json_integer_value(id) <= 0)
+            return sam_fail_field(SAM_EINVAL, "post_id", "post_id must be the id of a post");
+        if(json_object_get(r->body, "channels") || json_object_get(r->body, "schedule"))
+            return sam_fail_field(SAM_EINVAL, "post_id", "with post_id the post is checked where its copies are "
+                                                         "planned: leave out channels and schedule");
+        /* The rest of the body is an edit, as for PATCH. */
+        if(!(edit = json_deep_copy(r->body)))
+            return SAM_ENOMEM;
+        json_object_del(edit, "post_id");
+        rc = post_input_from(edit, 0, &in, NULL);
+        if(!rc)
+            rc = core_post_check_edit(r->core, &r->actor, r->wid, json_integer_value(id), &in, &violations,
+                                      &blocked);
+        json_decref(edit);
+    } else {
+        rc = post_input_from(r->body, 1, &in, channels);
+        if(!rc)
+            rc = offers_from(r->body, offers, &in.noffers);
+        in.offers = offers;
+        if(!rc)
+            rc = core_post_check(r->core, r->wid, &in, time_now(), &violations, &blocked);
+    }
     if(rc)
         return rc;
     return api_reply(out, 200, json_pack("{s:o, s:b}", "violations", violations, "blocked", blocked));
@@ -499,4 +640,58 @@ int api_post_engagement_refresh(struct web_request *r, struct web_reply *out)
     json_object_set_new(out->json, "fetched", json_integer(fetched));
     json_object_set_new(out->json, "failed", json_integer(failed));
     return SAM_OK;
+}
+
+/* ---- channel-exclusive offers (P15) ---- */
+
+static json_t *v_offer(const void *p) { return view_offer(p); }
+static int64_t k_offer(const void *p) { return ((const struct store_offer *)p)->id; }
+
+/* The workspace's offer codes, newest first, with the channel each names and when it went
+ * out there: what an order's code is looked up in. */
+int api_offers_list(struct web_request *r, struct web_reply *out)
+{
+    struct store_offer *items = NULL;
+    size_t n = 0;
+    int limit, rc;
+    int64_t before;
+    json_t *page;
+    if((rc = api_page_params(r, &limit, &before)))
+        return rc;
+    rc = store_offer_list(r->core->st, r->wid, before, limit + 1, &items, &n);
+    if(rc)
+        return rc;
+    page = api_page_of(items, n, sizeof(*items), limit, v_offer, k_offer);
+    free(items);
+    return api_reply(out, 200, page);
+}
+
+/* ---- previews (P2) ---- */
+
+/* The post as it will look on each channel: parts, marks and the link's card. It reads
+ * the link's page, so it runs on the worker pool (ROUTE_NET), bounded in time. */
+int api_preview(struct web_request *r, struct web_reply *out)
+{
+    static const char *const keys[] = {"text", "link", "channels", NULL};
+    const char *text = NULL, *link = NULL;
+    int64_t channels[POST_CHANNELS_MAX];
+    json_t *list, *e, *j = NULL;
+    size_t i, n = 0;
+    int rc;
+    if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "text", 1, &text)) ||
+       (rc = core_check_length("text", text, POST_TEXT_MAX, 1)) || (rc = api_body_str(r->body, "link", 0, &link)) ||
+       (link && (rc = core_check_length("link", link, CORE_URL_MAX, 0))))
+        return rc;
+    if(link && *link && strncmp(link, "https://", 8) && strncmp(link, "http://", 7))
+        return sam_fail_field(SAM_EINVAL, "link", "link must be an http:// or https:// address");
+    list = json_object_get(r->body, "channels");
+    if(!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of 1 to %d channel ids", POST_CHANNELS_MAX);
+    json_array_foreach(list, i, e) {
+        if(!json_is_integer(e) || json_integer_value(e) <= 0)
+            return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of channel ids");
+        channels[n++] = json_integer_value(e);
+    }
+    rc = preview_build(r->core, r->wid, text, link, channels, n, web_net_timeout_ms(r->web), &j);
+    return rc ? rc : api_reply(out, 200, j);
 }

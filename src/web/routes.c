@@ -68,6 +68,8 @@ const struct web_route web_routes[] = {
     {"GET", WS "/approvals", api_approvals_list, PERM_POSTS_READ, 0},
     {"GET", WS "/approvals/notices", api_approvals_notices, PERM_POSTS_READ, 0},
     {"PATCH", WS "/occurrences/{oid}", api_occurrence_patch, PERM_POSTS_WRITE, ROUTE_BODY},
+    {"GET", WS "/offers", api_offers_list, PERM_POSTS_READ, 0},
+    {"POST", WS "/preview", api_preview, PERM_POSTS_READ, ROUTE_BODY | ROUTE_NET},
     {"GET", WS "/posts/{pid}/engagement", api_post_engagement, PERM_POSTS_READ, 0},
     {"POST", WS "/posts/{pid}/engagement", api_post_engagement_refresh, PERM_POSTS_READ, ROUTE_NET},
     {"GET", WS "/queue", api_queue, PERM_POSTS_READ, 0},

@@ -80,6 +80,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     if(size)
         memcpy(copy, data, size);
+    {
+        /* The link card of the same page: texts bounded and valid, the image absolute. */
+        struct discover_card card;
+        int crc = discover_card(copy, size, size % 3 ? NULL : "iso-8859-1", BASE, &card);
+        if(crc == SAM_OK) {
+            check_text(card.title, DISCOVER_TEXT_MAX / 4);
+            check_text(card.site, DISCOVER_TEXT_MAX / 4);
+            check_text(card.description, DISCOVER_TEXT_MAX);
+            if(card.image[0])
+                check_url(card.image);
+            discover_card_cleanup(&card);
+        } else if(crc != SAM_ENOMEM && !(crc == SAM_ETOOBIG && size > DISCOVER_MAX_BYTES)) {
+            abort();
+        }
+    }
     rc = discover_feed_links(copy, size, BASE, &l);
     if(rc == SAM_ETOOBIG && size <= DISCOVER_MAX_BYTES)
         abort();

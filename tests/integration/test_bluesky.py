@@ -215,18 +215,21 @@ def test_post_with_mention_link_tag_and_emoji(ctx):
 
 
 def test_link_of_the_post_is_appended_as_a_facet(ctx):
+    # A page that cannot be read (nothing listens on the port) gives no card: the link
+    # ends the text, as a facet.
     text = "Nytt innlegg på bloggen 📝"
-    p = post_now(ctx, text, link="https://blogg.example/innlegg/1")
+    link = "http://127.0.0.1:9/innlegg/1"
+    p = post_now(ctx, text, link=link)
     done = settled(ctx, p["id"])
     assert done["state"] == "published", done
     rkey = done["occurrences"][0]["remote_id"].rsplit("/", 1)[1]
     v = ctx.pds.records(ctx.pds.alice["did"])[rkey]
-    full = text + "\n\nhttps://blogg.example/innlegg/1"
+    full = text + "\n\n" + link
     assert v["text"] == full, v
-    a, b = span(full, "https://blogg.example/innlegg/1")
+    a, b = span(full, link)
     assert v["facets"] == [{"index": {"byteStart": a, "byteEnd": b},
-                            "features": [{"$type": "app.bsky.richtext.facet#link",
-                                          "uri": "https://blogg.example/innlegg/1"}]}], v
+                            "features": [{"$type": "app.bsky.richtext.facet#link", "uri": link}]}], v
+    assert "embed" not in v, v
 
 
 def test_record_made_by_an_earlier_attempt_is_not_made_twice(ctx):
@@ -511,3 +514,160 @@ def test_invalid_record_fails_with_the_servers_message(ctx):
     assert occ["state"] == "failed", occ
     assert "refused the post with 400" in occ["error"] and "langs" in occ["error"], occ
     assert occ.get("attempts", 1) == 1, occ
+
+
+LONG_NB = ("Våren er her, og vi åpner dørene til den nye butikken vår i Bergen på lørdag. "
+           "Kom innom for kaffe, boller og en prat med @bob.test om sykler, ski og alt imellom. "
+           "Vi har ventet lenge på dette, og hele teamet gleder seg til å møte dere. "
+           "De første hundre som kommer får en liten overraskelse med seg hjem. "
+           "Butikken ligger rett ved fisketorget, med plass til barnevogner og rullestoler. "
+           "Vi har også lagt til rette for sykkelparkering utenfor, så la bilen stå hvis du kan. "
+           "Åpningstidene blir ti til seks på hverdager og ti til fire på lørdager. "
+           "Følg med her for mer informasjon, og del gjerne med venner som kan være interessert. "
+           "Vi vil også gjerne høre hva dere ønsker dere i hyllene fremover, så skriv til oss når som helst. "
+           "Vel møtt! #bergen")
+
+
+def _thread_of(ctx, did, root_uri):
+    """The records of the thread under root_uri, in order: root first, then each reply to
+    the one before."""
+    recs = {("at://%s/app.bsky.feed.post/%s" % (did, k)): v for k, v in ctx.pds.records(did).items()}
+    chain, cur = [root_uri], root_uri
+    while True:
+        nxt = [u for u, v in recs.items() if v.get("reply", {}).get("parent", {}).get("uri") == cur]
+        assert len(nxt) <= 1, ("two replies to one part", nxt)
+        if not nxt:
+            return [(u, recs[u]) for u in chain]
+        chain.append(nxt[0])
+        cur = nxt[0]
+
+
+# A small PNG (1x1, red) for the card's image.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cf"
+                    "c000000301010018dd8db00000000049454e44ae426082")
+
+
+class PageServer:
+    """A loopback web site with one page whose head has Open Graph tags, and its image."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        outer = self
+        self.hits = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.hits.append(self.path)
+                if self.path == "/butikk":
+                    body = ("<!doctype html><html><head><meta charset=utf-8><title>Fallback</title>"
+                            "<meta property=og:title content='Ny butikk i Bergen – åpning lørdag'>"
+                            "<meta property=og:description content='Kaffe, boller og sykler ved fisketorget.'>"
+                            "<meta property=og:image content='/bilde.png'></head><body>x</body></html>").encode()
+                    ctype = "text/html; charset=utf-8"
+                elif self.path == "/gammel":
+                    self.send_response(301)
+                    self.send_header("Location", "http://127.0.0.1:%d/butikk" % outer.port)
+                    self.end_headers()
+                    return
+                elif self.path == "/bilde.png":
+                    body, ctype = PNG, "image/png"
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        self.thread = threading.Thread(target=self.srv.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def test_a_long_text_goes_out_as_a_numbered_thread_once(ctx):
+    assert len(LONG_NB) > 700, len(LONG_NB)
+    check = expect(ctx.inst.post(ctx.inst.ws("/check"), json={"text": LONG_NB, "channels": [ctx.channel["id"]],
+                                                               "schedule": "now"}), 200)
+    p8b = [v for v in check["violations"] if v["rule"] == "P8b"]
+    assert p8b and p8b[0]["severity"] == "warn" and "thread of 3 posts" in p8b[0]["message"], check
+    assert check["blocked"] is False, check
+    site = PageServer()
+    try:
+        link = "http://127.0.0.1:%d/gammel" % site.port     # redirects to the page
+        p = post_now(ctx, LONG_NB, link=link)
+        done = settled(ctx, p["id"])
+    finally:
+        site.stop()
+    assert done["state"] == "published", (done, ctx.inst.server.log_tail())
+    did = ctx.pds.alice["did"]
+    root = done["occurrences"][0]["remote_id"]
+    thread = _thread_of(ctx, did, root)
+    assert len(thread) == 3, [v["text"] for _, v in thread]
+    st, root_rec = ctx.pds.xrpc("com.atproto.repo.getRecord", {"repo": did, "collection": "app.bsky.feed.post",
+                                                               "rkey": root.rsplit("/", 1)[1]})
+    assert st == 200, root_rec
+    for i, (uri, v) in enumerate(thread):
+        assert v["text"].endswith("\n\n%d/3" % (i + 1)), v["text"]
+        assert len(v["text"]) <= 300 and len(v["text"].encode()) <= 3000, len(v["text"])
+        if i:
+            assert v["reply"]["root"] == {"uri": root, "cid": root_rec["cid"]}, v["reply"]
+            assert v["reply"]["parent"]["uri"] == thread[i - 1][0], v["reply"]
+    # The parts are the text, cut between sentences; the link is a card on the first post
+    # (its page's Open Graph title, description and image), not repeated in the text.
+    body = " ".join(v["text"].rsplit("\n\n", 1)[0] for _, v in thread)
+    assert body.split() == LONG_NB.split(), body
+    for _, v in thread[:-1]:
+        assert v["text"].rsplit("\n\n", 1)[0].endswith("."), v["text"]
+    assert any(f["features"][0].get("did") == ctx.pds.bob["did"] for _, v in thread for f in v.get("facets", []))
+    card = thread[0][1]["embed"]
+    assert card["$type"] == "app.bsky.embed.external", card
+    ext = card["external"]
+    assert ext["uri"] == link and ext["title"] == "Ny butikk i Bergen – åpning lørdag", ext
+    assert ext["description"] == "Kaffe, boller og sykler ved fisketorget.", ext
+    thumb = ext["thumb"]
+    assert thumb["mimeType"] == "image/png" and thumb["size"] == len(PNG), thumb
+    r = harness.request(ctx.pds.port, "GET", "/xrpc/com.atproto.sync.getBlob?did=%s&cid=%s" %
+                        (quote(did, safe=""), thumb["ref"]["$link"]))
+    assert r.status == 200 and r.body == PNG, (r.status, r.body[:40])
+    assert all("embed" not in v for _, v in thread[1:]), thread
+
+
+def test_a_thread_interrupted_midway_is_finished_without_duplicates(ctx):
+    # An earlier attempt made the first two parts, then died: samtale finds both by their
+    # keys and adds only the third.
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5))
+    p = expect(ctx.inst.post(ctx.inst.ws("/posts"), json={"text": LONG_NB, "channels": [ctx.channel["id"]],
+                                                          "schedule": at}), 201)
+    _, planned, key, _, _ = occurrence_rows(ctx.inst.db, p["id"])[0]
+    did = ctx.pds.alice["did"]
+    token = ctx.pds.login(ctx.pds.alice)
+    root_rkey, second_rkey = tid(planned, key), tid(planned, key + "#1")
+    st, r0 = ctx.pds.xrpc("com.atproto.repo.createRecord", token=token, body={
+        "repo": did, "collection": "app.bsky.feed.post", "rkey": root_rkey,
+        "record": {"$type": "app.bsky.feed.post", "text": "part one, made earlier\n\n1/3",
+                   "createdAt": "2026-01-01T00:00:00.000Z"}})
+    assert st == 200, r0
+    st, r1 = ctx.pds.xrpc("com.atproto.repo.createRecord", token=token, body={
+        "repo": did, "collection": "app.bsky.feed.post", "rkey": second_rkey,
+        "record": {"$type": "app.bsky.feed.post", "text": "part two, made earlier\n\n2/3",
+                   "createdAt": "2026-01-01T00:00:01.000Z",
+                   "reply": {"root": {"uri": r0["uri"], "cid": r0["cid"]},
+                             "parent": {"uri": r0["uri"], "cid": r0["cid"]}}}})
+    assert st == 200, r1
+    done = settled(ctx, p["id"])
+    assert done["state"] == "published", (done, ctx.inst.server.log_tail())
+    thread = _thread_of(ctx, did, r0["uri"])
+    assert [v["text"] for _, v in thread[:2]] == ["part one, made earlier\n\n1/3", "part two, made earlier\n\n2/3"]
+    assert len(thread) == 3 and thread[2][1]["text"].endswith("\n\n3/3"), [v["text"] for _, v in thread]
+    assert thread[2][1]["reply"]["parent"] == {"uri": r1["uri"], "cid": r1["cid"]}, thread[2][1]

@@ -120,10 +120,14 @@ def test_a_capped_post_says_when_it_goes_out_and_why(inst):
     occ = second["occurrences"][0]
     assert occ["state"] == "scheduled" and "waiting" in occ, occ
     w = occ["waiting"]
-    assert w["reason"] == "hour_cap" and w["limit"] == 1 and w["expected"] is True, w
+    # Either the estimate of the answer, or (when the publisher was quicker) its own hold:
+    # both say when and why, neither says "now".
+    assert w["reason"] == "hour_cap" and w["limit"] == 1, w
     until = harness.parse_time(w["until"])
     assert abs((until - went) - 3600) <= 2, (w, p1)
-    assert occ["expected_at"] == w["until"], occ
+    if w.get("expected"):
+        assert occ["expected_at"] == w["until"], occ
+    assert "error" not in occ, occ
     msgid = [k for k in NB if isinstance(k, str) and k.startswith("This channel may post %lld time an hour")][0]
     assert w["message"] == NB[msgid][1].replace("%lld", "1") or w["message"] == NB[msgid][0].replace("%lld", "1"), w
 

@@ -309,3 +309,64 @@ def test_behind_a_proxy_the_instance_sends_people_to_public_url(inst):
         assert back.header("Location").startswith("https://samtale.example/sub/#/channels?connected="), back
     finally:
         other.close()
+
+
+LONG = ("Vi åpner en ny butikk i Bergen på lørdag, og alle er velkomne til å komme innom. " * 3 +
+        "Det blir kaffe, boller og sykler å prøve, og de første hundre får en liten overraskelse. " * 3 +
+        "Se mer på https://example.com/apning-i-bergen-med-en-veldig-lang-adresse-som-teller-tjuetre. " +
+        "Vel møtt!")
+
+
+def _mastodon_length(text):
+    """Code points, every link counting 23 (docs/checks.md)."""
+    import re
+    return len(re.sub(r"https?://\S+", "x" * 23, text))
+
+
+def _deliveries(inst):
+    try:
+        return inst.receiver.deliveries()
+    except FileNotFoundError:       # nothing delivered yet
+        return []
+
+
+def test_a_long_post_goes_out_as_a_thread_of_replies_once(inst):
+    assert _mastodon_length(LONG) > 500, _mastodon_length(LONG)
+    before = len(_deliveries(inst))
+    ch = harness.new_channel(inst, "masto-thread", kind="mastodon", secret="t", verify=False,
+                             settings={"instance_url": "http://127.0.0.1:%d" % inst.receiver.port}, max_per_hour=10)
+    # The second part fails once: the retry posts the first again under its key (the
+    # instance answers the same status) and then the second.
+    inst.receiver.control(mode="ok", count=1)
+    inst.receiver.control(mode="500", count=1, error="hiccup")
+    p = expect(inst.post(inst.ws("/posts"), json={"text": LONG, "channels": [ch["id"]], "schedule": "now"}), 201)
+
+    def published():
+        o = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+        return o if o["state"] == "published" else None
+    occ = harness.wait_until(published, "the thread to go out")
+    sent = [d for d in _deliveries(inst)[before:] if d["path"] == "/api/v1/statuses" and d["status"] == 201]
+    firsts = {}
+    for d in sent:
+        firsts.setdefault(d["headers"]["Idempotency-Key"], json.loads(d["body"]))
+    keys = list(firsts)
+    assert len(keys) == 2 and keys[1] == keys[0] + "#1", keys
+    one, two = firsts[keys[0]], firsts[keys[1]]
+    assert "in_reply_to_id" not in one and two["in_reply_to_id"] == keys[0], (one, two)
+    assert one["status"].endswith("\n\n1/2") and two["status"].endswith("\n\n2/2"), (one, two)
+    assert all(_mastodon_length(b["status"]) <= 500 for b in (one, two))
+    assert occ["remote_id"] == keys[0], occ
+    joined = " ".join(b["status"].rsplit("\n\n", 1)[0] for b in (one, two))
+    assert joined.split() == LONG.split()
+
+
+def test_a_thread_passes_the_contract(inst):
+    ch = harness.new_channel(inst, "masto-thread-contract", kind="mastodon", secret="access-token-123",
+                             settings={"instance_url": inst.mock.url, "visibility": "unlisted"}, max_per_hour=10)
+    p = expect(inst.post(inst.ws("/posts"), json={"text": LONG, "channels": [ch["id"]], "schedule": "now"}), 201)
+
+    def done():
+        o = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)["occurrences"][0]
+        return o if o["state"] in ("published", "failed") else None
+    occ = harness.wait_until(done, "the thread to go out to the mock")
+    assert occ["state"] == "published", occ      # every part passed the description's validation

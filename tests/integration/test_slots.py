@@ -42,8 +42,13 @@ def test_bad_slots_and_caps_are_422_with_the_field(inst):
                field="slots")
     expect(inst.post(path, json=dict(base, name="bad-cap", max_per_hour=0)), 422, "validation_failed",
            field="max_per_hour")
-    expect(inst.post(path, json=dict(base, name="bad-cap", max_per_hour=5, max_per_day=3)), 422,
-           "validation_failed", field="max_per_day")
+    r = expect(inst.post(path, json=dict(base, name="bad-cap", max_per_hour=5, max_per_day=3)), 422,
+               "validation_failed", field="max_per_day")
+    assert "(posts a day)" in r["error"]["message"] and "5" in r["error"]["message"], r
+    # The dashboard shows these at the field: they name the cap in words, in the reader's language.
+    r = expect(inst.request("POST", path, json=dict(base, name="bad-cap", max_per_hour=1001),
+                            headers={"Accept-Language": "nb"}), 422, "validation_failed", field="max_per_hour")
+    assert "innlegg per time" in r["error"]["message"] and "1000" in r["error"]["message"], r
     ch = harness.new_channel(inst, "slots-patch", kind="file")
     up = expect(inst.patch(path + "/%d" % ch["id"], json={"slots": ["sun 02:30"]}), 200)
     assert up["slots"] == ["sun 02:30"] and up["max_per_hour"] == 2, up

@@ -512,10 +512,54 @@ static void test_redirect_hop_decided(void **state)
     close(other);
 }
 
+static void test_card(void **state)
+{
+    static const struct {
+        const char *html, *title, *description, *image, *site;
+    } cases[] = {
+        {"<html><head><meta property='og:title' content='  Spring   sale '><meta property=og:description "
+         "content='Tulips &amp; more'><meta property=og:image content='/img/a.png'><meta property=og:site_name "
+         "content=Acme><title>Fallback</title></head></html>",
+         "Spring sale", "Tulips & more", "https://example.com/img/a.png", "Acme"},
+        {"<title>Only a title</title><meta name=description content='Plain description'>", "Only a title",
+         "Plain description", "", ""},
+        {"<meta property=og:title content=First><meta property=og:title content=Second>", "First", "", "", ""},
+        {"<meta property=og:image content='javascript:alert(1)'><title>x</title>", "x", "", "", ""},
+        {"<meta property=og:image content='//cdn.example.net/p.jpg'>", "", "", "https://cdn.example.net/p.jpg", ""},
+        {"<base href='https://other.example/dir/'><meta property=og:image content='p.jpg'>", "", "",
+         "https://other.example/dir/p.jpg", ""},
+        {"", "", "", "", ""},
+        {"<meta property=og:title content='\xc3\xa6\xc3\xb8\xc3\xa5 Bl\xc3\xa5" "b\xc3\xa6r'>", "\xc3\xa6\xc3\xb8\xc3\xa5 Bl\xc3\xa5" "b\xc3\xa6r", "", "", ""},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct discover_card c;
+        assert_int_equal(discover_card(cases[i].html, strlen(cases[i].html), NULL, "https://example.com/page", &c),
+                         SAM_OK);
+        assert_string_equal(c.title, cases[i].title);
+        assert_string_equal(c.description, cases[i].description);
+        assert_string_equal(c.image, cases[i].image);
+        assert_string_equal(c.site, cases[i].site);
+        discover_card_cleanup(&c);
+    }
+    {
+        /* A title longer than a card holds is cut on a character. */
+        char big[4000] = "<meta property=og:title content='";
+        struct discover_card c;
+        for(int i = 0; i < 500; i++)
+            strcat(big, "\xc3\xa5");
+        strcat(big, "'>");
+        assert_int_equal(discover_card(big, strlen(big), NULL, NULL, &c), SAM_OK);
+        assert_true(strlen(c.title) <= DISCOVER_TEXT_MAX / 4 && strlen(c.title) % 2 == 0 && strlen(c.title) > 0);
+        discover_card_cleanup(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link_table),
+        cmocka_unit_test(test_card),
         cmocka_unit_test(test_rfc3986),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_size_limit),

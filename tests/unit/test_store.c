@@ -302,6 +302,53 @@ static void status_holds_the_queue(void **state)
     assert_int_equal(changed, 0);
 }
 
+/* A paused channel's due occurrences are not claimed; an edit keeps the pause (only
+ * store_channel_set_paused changes it), and so does reconnecting; resumed, out they go. */
+static void pause_holds_the_queue(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), ch = add_channel(f->st, ws, "c");
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "t", .created_at = 1, .updated_at = 1};
+    struct store_occurrence occ = {.channel_id = ch, .planned_at = 10};
+    struct store_occurrence *got = NULL;
+    struct store_channel c;
+    size_t n = 0;
+    int changed = -1;
+    snprintf(p.category, sizeof(p.category), "value");
+    snprintf(p.state, sizeof(p.state), "scheduled");
+    snprintf(occ.idempotency_key, sizeof(occ.idempotency_key), "k1");
+    assert_int_equal(store_post_insert(f->st, &p, &occ, 1), SAM_OK);
+    assert_int_equal(store_channel_set_paused(f->st, ch, 1, 5, &changed), SAM_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_channel_set_paused(f->st, ch, 1, 6, &changed), SAM_OK);
+    assert_int_equal(changed, 0);                         /* already paused: the first time stays */
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    assert_int_equal(c.paused_at, 5);
+    c.paused_at = 0;                                      /* an edit does not resume it */
+    assert_int_equal(store_channel_update(f->st, &c), SAM_OK);
+    store_channel_cleanup(&c);
+    assert_int_equal(store_channel_set_status(f->st, ch, "reconnect", "refused", 7), SAM_OK);
+    assert_int_equal(store_channel_reactivate(f->st, ch, 8, &changed), SAM_OK);
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    assert_int_equal(c.paused_at, 5);
+    store_channel_cleanup(&c);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* held */
+    free(got);
+    assert_int_equal(store_channel_set_paused(f->st, ch, 0, 9, &changed), SAM_OK);
+    assert_int_equal(changed, 1);
+    assert_int_equal(store_channel_get(f->st, ch, &c), SAM_OK);
+    assert_int_equal(c.paused_at, 0);
+    store_channel_cleanup(&c);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* and out it goes */
+    free(got);
+    assert_int_equal(store_channel_set_paused(f->st, ch, 0, 9, &changed), SAM_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(store_channel_set_paused(f->st, 999, 1, 9, &changed), SAM_OK);
+    assert_int_equal(changed, 0);                         /* no such channel: nothing changed */
+}
+
 /* Pages of occurrences in (planned_at, id) order, with their posts, across ties in time,
  * one workspace only; a cursor of another workspace gives nothing. */
 static void occurrence_pages(void **state)
@@ -508,6 +555,40 @@ static void approval_holds_the_claim(void **state)
     free(got);
 }
 
+/* Both hold the claim at once: an approved post waits while its channel is paused, and a
+ * post waiting for approval stays on a channel that is resumed (P12 with the pause). */
+static void pause_and_approval_both_hold(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), paused = add_channel(f->st, ws, "p"),
+            open = add_channel(f->st, ws, "o");
+    struct store_post a = {.workspace_id = ws, .author_id = u, .text = "approved", .created_at = 1, .updated_at = 1};
+    struct store_post w = {.workspace_id = ws, .author_id = u, .text = "waiting", .created_at = 1, .updated_at = 1};
+    struct store_occurrence oa = {.channel_id = paused, .planned_at = 10}, ow = {.channel_id = open, .planned_at = 10};
+    struct store_occurrence *got = NULL;
+    size_t n = 0;
+    int changed = 0;
+    snprintf(a.category, sizeof(a.category), "value");
+    snprintf(a.state, sizeof(a.state), "scheduled");
+    snprintf(a.approval, sizeof(a.approval), "approved");
+    snprintf(oa.idempotency_key, sizeof(oa.idempotency_key), "k-a");
+    snprintf(w.category, sizeof(w.category), "value");
+    snprintf(w.state, sizeof(w.state), "scheduled");
+    snprintf(w.approval, sizeof(w.approval), "pending");
+    snprintf(ow.idempotency_key, sizeof(ow.idempotency_key), "k-w");
+    assert_int_equal(store_post_insert(f->st, &a, &oa, 1), SAM_OK);
+    assert_int_equal(store_post_insert(f->st, &w, &ow, 1), SAM_OK);
+    assert_int_equal(store_channel_set_paused(f->st, paused, 1, 5, &changed), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* one paused, one waiting */
+    free(got);
+    assert_int_equal(store_channel_set_paused(f->st, paused, 0, 6, &changed), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* the approved one, resumed */
+    assert_int_equal(got[0].post_id, a.id);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -522,6 +603,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(status_holds_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(approval_holds_the_claim, setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_holds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_and_approval_both_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(occurrence_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(engagement_plan_due_record, setup, teardown),
         cmocka_unit_test_setup_teardown(oauth_once_and_expiring, setup, teardown),

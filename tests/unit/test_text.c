@@ -14,6 +14,7 @@
 #include "text/html.h"
 #include "text/normalise.h"
 #include "text/shingle.h"
+#include "text/thread.h"
 #include "text/visible.h"
 #include "util/err.h"
 
@@ -299,6 +300,132 @@ static void html_limits(void **state)
     free(big);
 }
 
+/* Every part as published fits; the parts, joined, are the text with its whitespace runs
+ * between parts dropped; returns the number of parts. */
+static size_t check_thread(const char *text, long limit, size_t max_bytes, const char *lang)
+{
+    struct text_part parts[TEXT_THREAD_MAX];
+    size_t n = 0, used = 0;
+    char *joined = calloc(strlen(text) + 1, 1);
+    assert_non_null(joined);
+    assert_int_equal(text_thread_split(text, limit, max_bytes, lang, NULL, parts, TEXT_THREAD_MAX, &n), SAM_OK);
+    assert_true(n >= 1);
+    for(size_t k = 0; k < n; k++) {
+        char *p = text_thread_part(text, &parts[k], k, n);
+        char num[32];
+        assert_non_null(p);
+        assert_true(text_graphemes(p, strlen(p)) <= limit);
+        assert_true(strlen(p) <= max_bytes);
+        if(n > 1) {
+            snprintf(num, sizeof(num), "\n\n%zu/%zu", k + 1, n);
+            assert_true(strlen(p) > strlen(num) && !strcmp(p + strlen(p) - strlen(num), num));
+        }
+        if(k > 0)
+            assert_true(parts[k].start >= parts[k - 1].start + parts[k - 1].len);
+        memcpy(joined + used, text + parts[k].start, parts[k].len);
+        used += parts[k].len;
+        free(p);
+    }
+    {
+        /* Nothing but whitespace was dropped: without whitespace, the same text. */
+        char *x = calloc(strlen(text) + 1, 1), *y = calloc(used + 1, 1);
+        size_t xi = 0, yi = 0;
+        assert_true(x && y);
+        for(size_t i = 0; text[i]; i++)
+            if(!strchr(" \n\t\r", text[i]))
+                x[xi++] = text[i];
+        for(size_t i = 0; i < used; i++)
+            if(!strchr(" \n\t\r", joined[i]))
+                y[yi++] = joined[i];
+        assert_string_equal(x, y);
+        free(x);
+        free(y);
+    }
+    free(joined);
+    return n;
+}
+
+static void thread_split(void **state)
+{
+    char text[4000], word[1200];
+    struct text_part parts[TEXT_THREAD_MAX];
+    size_t n;
+    (void)state;
+    /* Short: one part, no number. */
+    assert_int_equal(check_thread("  Hello, spring!  ", 300, 3000, "en"), 1);
+    assert_int_equal(text_thread_split("  Hello, spring!  ", 300, 3000, "en", NULL, parts, TEXT_THREAD_MAX, &n), SAM_OK);
+    assert_int_equal(parts[0].start, 2);
+    assert_int_equal(parts[0].len, 14);
+    /* 700 characters of sentences: three parts, each ending at a sentence's end. */
+    text[0] = '\0';
+    for(int i = 0; strlen(text) < 700; i++)
+        snprintf(text + strlen(text), sizeof(text) - strlen(text), "Sentence number %d is about blåbær and the fjord. ",
+                 i);
+    n = check_thread(text, 300, 3000, "nb");
+    assert_int_equal(n, 3);
+    assert_int_equal(text_thread_split(text, 300, 3000, "nb", NULL, parts, TEXT_THREAD_MAX, &n), SAM_OK);
+    for(size_t k = 0; k < n; k++)
+        assert_int_equal(text[parts[k].start + parts[k].len - 1], '.');
+    /* A sentence longer than a part is cut between words, never inside one. */
+    text[0] = '\0';
+    for(int i = 0; i < 120; i++)
+        strcat(text, "ord ");
+    strcat(text, "slutt.");
+    n = check_thread(text, 100, 3000, "nb");
+    assert_true(n >= 5);
+    assert_int_equal(text_thread_split(text, 100, 3000, "nb", NULL, parts, TEXT_THREAD_MAX, &n), SAM_OK);
+    for(size_t k = 0; k + 1 < n; k++) {
+        const char *end = text + parts[k].start + parts[k].len;
+        assert_true(end[-1] == 'd' && (end[0] == ' ' || end[0] == '\0'));
+    }
+    /* A link is never cut, even where a part would end inside it. */
+    snprintf(text, sizeof(text), "%s https://example.com/a/very/long/path/that/goes/on/and/on?with=query&and=more "
+                                 "and then some words after it.",
+             "Read the whole story of our spring launch in the blog post");
+    assert_int_equal(text_thread_split(text, 120, 3000, "en", NULL, parts, TEXT_THREAD_MAX, &n), SAM_OK);
+    assert_true(n >= 2);
+    for(size_t k = 0; k < n; k++) {
+        const char *p = text + parts[k].start;
+        const char *u = strstr(text, "https://");
+        size_t ul = strcspn(u, " ");
+        assert_false(p > u && p < u + ul); /* no part starts inside the link */
+        assert_false(p + parts[k].len > u && p + parts[k].len < u + ul);
+    }
+    /* One word longer than a part: cut between characters, never inside an emoji. */
+    word[0] = '\0';
+    for(int i = 0; i < 150; i++)
+        strcat(word, "\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7"); /* family */
+    check_thread(word, 50, 3000, NULL);
+    /* The byte limit holds too. */
+    check_thread(word, 300, 200, NULL);
+    /* Too many parts, bad input. */
+    memset(text, 'a', 3000);
+    text[3000] = '\0';
+    assert_int_equal(text_thread_split(text, 20, 3000, NULL, NULL, parts, 3, &n), SAM_ETOOBIG);
+    assert_int_equal(text_thread_split("\xff\xfe", 300, 3000, NULL, NULL, parts, 3, &n), SAM_EINVAL);
+    assert_int_equal(text_thread_split("short", 4, 3000, NULL, NULL, parts, 3, &n), SAM_EINVAL);
+    /* Counted as Mastodon counts (a link is 23, an emoji sequence is its code points). */
+    {
+        char m[3000] = "";
+        size_t mn;
+        for(int i = 0; i < 40; i++)
+            strcat(m, "Se https://example.com/a/really/long/link/that/counts/as/twenty/three \xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7 n\xc3\xa5. ");
+        assert_int_equal(text_thread_split(m, 500, 5000, "nb", text_mastodon_length, parts, TEXT_THREAD_MAX, &mn), SAM_OK);
+        assert_true(mn >= 2);
+        for(size_t k = 0; k < mn; k++) {
+            char *p = text_thread_part(m, &parts[k], k, mn);
+            assert_true(text_mastodon_length(p, strlen(p)) <= 500);
+            free(p);
+        }
+    }
+    /* Ten or more parts: every number fits (the reserve grows with the count's digits). */
+    text[0] = '\0';
+    for(int i = 0; i < 40; i++)
+        strcat(text, "Kort setning her. ");
+    n = check_thread(text, 50, 3000, "nb");
+    assert_true(n >= 10);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,7 +433,7 @@ int main(void)
         cmocka_unit_test(html_table),        cmocka_unit_test(html_limits),
         cmocka_unit_test(url_span_table),    cmocka_unit_test(graphemes_table),
         cmocka_unit_test(signatures),        cmocka_unit_test(signature_bounded),
-        cmocka_unit_test(invisible_table),
+        cmocka_unit_test(invisible_table), cmocka_unit_test(thread_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

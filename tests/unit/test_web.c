@@ -83,6 +83,7 @@ static void route_table(void **state)
             "POST /api/v1/workspaces/{wid}/channels/connect/mastodon/finish",
             "POST /api/v1/workspaces/{wid}/channels/discover",
             "POST /api/v1/workspaces/{wid}/posts/{pid}/engagement",
+            "POST /api/v1/workspaces/{wid}/preview",
             "GET /api/v1/oauth/mastodon/callback",
         };
         size_t found = 0;

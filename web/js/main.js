@@ -8,7 +8,8 @@
  *                    sections' table), auth.js (login and the pages before the app),
  *                    shell.js (header, navigation, banners), post_util.js (what the post
  *                    sections share)
- *   sections/        one module per section, each exporting its view(ctx)
+ *   sections/        one module per section, each exporting its view(ctx); publishing.js
+ *                    is a part of the channels section (a channel's publishing panel)
  * Core modules import each other in cycles (the API client draws the login page again when
  * a session ends, and the pages call the API). That is safe because no module uses an
  * import while it is being evaluated, only when its functions run; and no core module

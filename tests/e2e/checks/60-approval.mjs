@@ -39,6 +39,23 @@ export default async function (t) {
     assert(sw <= cw, `${where} scrolls sideways at phone width: ${sw}px of content in ${cw}px`);
   };
   const queueItem = (pg, id) => pg.locator(`[data-testid="approval-item"][data-post-id="${id}"]`);
+  // A section by its navigation link; below 860 px the navigation waits behind the menu
+  // button, which closes again once a section is chosen.
+  const go = async (pg, id) => {
+    const menu = byId(pg, 'menu-button');
+    if (await menu.isVisible() && await menu.getAttribute('aria-expanded') !== 'true') await menu.click();
+    await byId(pg, `nav-${id}`).click();
+  };
+  // The language, from the top bar, or on a narrow screen from the menu (closed again).
+  const pickLang = async (pg, code) => {
+    const menu = byId(pg, 'menu-button');
+    if (!(await menu.isVisible())) return pickLanguage(pg, code);
+    if (await menu.getAttribute('aria-expanded') !== 'true') await menu.click();
+    await byId(pg, 'menu-lang-switch').selectOption(code);
+    await pg.locator(`html[lang="${code}"]`).waitFor({ state: 'attached' });
+    await pg.keyboard.press('Escape');
+    await byId(pg, 'app-menu').locator('.nav-link').first().waitFor({ state: 'hidden' });
+  };
 
   await check('approval: an owner lets agents\' posts wait for an approver (Settings > Members)', async () => {
     cli(['user', 'add', '--email', AGENT_EMAIL, '--name', AGENT_NAME, '--workspace', 'Acme', '--role', 'agent', '--password-stdin'],
@@ -173,11 +190,12 @@ export default async function (t) {
     assert(postState(secondId) === 'scheduled', `post ${secondId} is ${postState(secondId)}`);
   }, { page });
 
-  await check('approval: the queue and the author\'s page fit a phone (390x844) without sideways scrolling', async () => {
+  await check('approval: the queue and the author\'s page fit a phone (390x844) without sideways scrolling; the menu button shows the count', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     try {
-      await byId(page, 'nav-calendar').click();
-      await byId(page, 'nav-approvals').click();
+      await go(page, 'calendar');
+      await waitText(byId(page, 'menu-count'), '1');
+      await go(page, 'approvals');
       await queueItem(page, secondId).getByTestId('approval-approve').waitFor();
       await noSideways(page, 'the approval queue');
       await page.screenshot({ path: path.join(OUT, 'approvals-phone.png'), fullPage: true });
@@ -185,23 +203,26 @@ export default async function (t) {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
     await agent.setViewportSize({ width: 390, height: 844 });
-    await byId(agent, 'nav-calendar').click();
-    await byId(agent, 'nav-approvals').click();
+    await go(agent, 'calendar');
+    await go(agent, 'approvals');
     await agent.locator(`[data-testid="my-approval"][data-post-id="${secondId}"]`).waitFor();
     await noSideways(agent, 'the author\'s approvals');
   }, { page });
 
   await check('approval: the author\'s page in Norwegian bokmål', async () => {
-    await pickLanguage(agent, 'nb');
+    await pickLang(agent, 'nb');
     try {
       await waitText(byId(agent, 'page-title'), 'Godkjenning');
       await waitText(agent.locator(`[data-testid="my-approval"][data-post-id="${secondId}"]`).getByTestId('approval-state'),
         'Venter på godkjenning');
+      await waitText(byId(agent, 'header-section'), 'Godkjenning');
+      await byId(agent, 'menu-button').click();
       await waitText(byId(agent, 'nav-approvals'), 'Godkjenning');
+      await agent.keyboard.press('Escape');
       await noSideways(agent, 'the Norwegian approvals page');
       await agent.screenshot({ path: path.join(OUT, 'approvals-nb-phone.png'), fullPage: true });
     } finally {
-      await pickLanguage(agent, 'en');
+      await pickLang(agent, 'en');
     }
   }, { page: agent || page });
 

@@ -138,13 +138,15 @@ var ICONS = {
   tokens: [['circle', { cx: 7.5, cy: 15.5, r: 5.5 }], ['path', { d: 'M21 2l-9.6 9.6M15.5 7.5l3 3L22 7l-3-3' }]],
   settings: [['path', { d: 'M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6' }]],
   account: [['rect', { x: 5, y: 11, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }]],
+  menu: [['path', { d: 'M3 6h18M3 12h18M3 18h18' }]],
+  close: [['path', { d: 'M18 6 6 18M6 6l12 12' }]],
   approvals: [['path', { d: 'M9 11l3 3L22 4' }], ['path', { d: 'M21 12v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h11' }]]
 };
 
 export function icon(name) {
   var svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('class', 'icon');
+  svg.setAttribute('class', 'icon icon-' + name);
   svg.setAttribute('aria-hidden', 'true');
   svg.setAttribute('focusable', 'false');
   (ICONS[name] || []).forEach(function (spec) {
@@ -262,6 +264,27 @@ export function showError(box, err) {
 
 export function emptyRow(cols, key) {
   return h('tr', { class: 'empty-row' }, h('td', { colspan: String(cols), t: key }));
+}
+
+// Puts on each cell of table's body rows the name of its column (data-label, from the
+// heading's dictionary key, so that it follows a change of language): a narrow screen shows
+// a row as a card of labelled lines (app.css). Cells spanning columns and the actions column
+// (no heading text) get none. Rows already labelled are left alone.
+export function labelCells(table) {
+  var head = table.tHead && table.tHead.rows[0];
+  if (!head) return;
+  var keys = Array.prototype.map.call(head.cells, function (th) { return th.getAttribute('data-i18n'); });
+  Array.prototype.forEach.call(table.tBodies, function (body) {
+    Array.prototype.forEach.call(body.rows, function (tr) {
+      if (tr.hasAttribute('data-labelled')) return;
+      tr.setAttribute('data-labelled', '');
+      var col = 0;
+      Array.prototype.forEach.call(tr.cells, function (td) {
+        if (td.colSpan === 1 && keys[col]) setTAttr(td, 'data-label', keys[col]);
+        col += td.colSpan;
+      });
+    });
+  });
 }
 
 export function tableHead(keys) {

@@ -3,13 +3,15 @@
  * The post vocabulary (publishing kinds, categories, occurrence states, rule ids), dates in
  * the browser's time zone (rfc3339Local, dayKey, startOfWeek ...), lengths the way each
  * network counts them (the server's checks count the same way), and the chips, state pills
- * and check findings that several sections show.
+ * and check findings that several sections show (violationItem, each finding once:
+ * uniqueFindings, blocksFirst; the posts they name as links to the calendar: postLink).
  */
 
 import * as I from '../i18n.js';
 import { KINDS, state } from './state.js';
-import { dateEl } from './lang.js';
+import { dateEl, setT } from './lang.js';
 import { h } from './dom.js';
+import { call } from './api.js';
 
 export var PUBLISHING_KINDS = ['bluesky', 'mastodon', 'file', 'webhook']; // feed and jetstream only listen
 export var CATEGORIES = ['value', 'promo', 'personal', 'share', 'dialogue'];
@@ -17,6 +19,8 @@ export var OCC_STATES = ['scheduled', 'publishing', 'published', 'failed', 'canc
 export var NETWORK_LIMITS = { bluesky: 300, mastodon: 500 };
 var MASTODON_URL_LENGTH = 23;  // Mastodon counts every link as this many characters
 var KNOWN_RULES = ['P5', 'P6', 'P7a', 'P7b', 'P7c', 'P8a', 'P8b'];
+var WINDOW_RULES = ['P6', 'P7a', 'P7b']; // a finding names every post of its window
+var MIRRORED_RULE = 'P8a';                // the same text on two networks: found from both sides
 
 function pad2(n) { return (n < 10 ? '0' : '') + n; }
 
@@ -119,28 +123,94 @@ export function statePill(st, testid) {
   return h('span', { class: 'state state-' + st, testid: testid || null, t: 'occ.state.' + st });
 }
 
-// One finding of the queue checks: severity, rule id and name, the server's explanation,
-// and where and when (channelName maps a channel id to its name).
-export function violationItem(v, channelName) {
+// One finding of the queue checks: severity and the rule in words (its id stays in
+// data-rule, for programs), the server's explanation, where and when (channelName maps a
+// channel id to its name), and links to the posts involved: each opens its details in the
+// calendar (#/w/WID/calendar?post=ID) and reads as the start of its text.
+export function violationItem(v, channelName, wid) {
   var sev = v.severity === 'block' ? 'block' : 'warn';
   var rule = String(v.rule || '?');
-  var others = (Array.isArray(v.posts) ? v.posts : []).filter(function (id) { return Number(id) > 0; });
+  var seen = {};
+  var others = (Array.isArray(v.posts) ? v.posts : []).filter(function (id) {
+    var ok = Number(id) > 0 && !seen[id];
+    seen[id] = true;
+    return ok;
+  });
   var where = [];
   if (v.channel_id && channelName) where.push(h('span', { class: 'name', user: channelName(v.channel_id) }));
   if (v.at) where.push(dateEl(v.at));
   return h('li', { class: 'violation violation-' + sev, testid: 'violation', 'data-rule': rule, 'data-severity': sev },
     h('div', { class: 'violation-head' },
       h('span', { class: 'violation-sev', t: sev === 'block' ? 'checks.block' : 'checks.warn' }),
-      h('code', { class: 'violation-rule', testid: 'violation-rule', text: rule }),
-      KNOWN_RULES.indexOf(rule) >= 0 ? h('span', { class: 'violation-name', t: 'rule.' + rule }) : null),
+      h('span', { class: 'violation-name', testid: 'violation-rule',
+        // A long text is a warning when it goes out as a thread, a block when even a thread cannot hold it.
+        t: rule === 'P8b' && v.severity === 'warn' ? 'rule.P8bThread' : KNOWN_RULES.indexOf(rule) >= 0 ? 'rule.' + rule : 'rule.other' })),
     h('p', { class: 'violation-msg', testid: 'violation-message', user: v.message || '' }),
-    where.length || others.length ? h('p', { class: 'violation-posts' },
-      where.length ? [where[0], where[1] ? ' \u00b7 ' : null, where[1] || null] : null,
-      where.length && others.length ? ' \u00b7 ' : null,
-      others.length ? h('span', { t: 'checks.posts', tp: { ids: others.map(function (id) { return '#' + id; }).join(', ') } }) : null) : null);
+    where.length ? h('p', { class: 'violation-where' }, where[0], where[1] ? ' \u00b7 ' : null, where[1] || null) : null,
+    others.length && wid ? h('div', { class: 'violation-posts' },
+      h('span', { class: 'violation-posts-label', t: 'checks.posts' }),
+      h('ul', { class: 'violation-links' }, others.map(function (id) { return h('li', null, postLink(wid, id)); }))) : null);
 }
 
-// Blocking findings first.
+// A link to a post's details in the calendar, reading "“Start of its text…” (post 12)" once
+// the post is fetched (the server's explanations name posts by their number).
+export function postLink(wid, id) {
+  var a = h('a', { class: 'violation-post', testid: 'violation-post', 'data-post-id': String(id),
+    href: '#/w/' + Number(wid) + '/calendar?post=' + Number(id), t: 'checks.postNumber', tp: { id: Number(id) } });
+  postSummary(wid, id).then(function (p) {
+    if (p && typeof p.text === 'string' && p.text.trim()) setT(a, 'checks.postLink', { text: excerpt(p.text, 48), id: Number(id) });
+  });
+  return a;
+}
+
+// A post of the workspace (GET .../posts/ID), fetched once a minute at most; resolves null
+// when it cannot be read.
+var postCache = {};
+var POST_CACHE_MS = 60000;
+export function postSummary(wid, id) {
+  var key = Number(wid) + ':' + Number(id);
+  var hit = postCache[key];
+  if (hit && Date.now() - hit.at < POST_CACHE_MS) return hit.promise;
+  var promise = call('GET', '/workspaces/' + Number(wid) + '/posts/' + Number(id)).catch(function () { return null; });
+  postCache[key] = { at: Date.now(), promise: promise };
+  return promise;
+}
+
+// The findings worth showing, each once. A finding goes when an earlier one of the same
+// rule on the same channel is about the same posts (a new post almost the same as each of
+// a series' copies is one problem, not six); when it is of a window rule (the content mix,
+// the caps per hour and day) and a bigger finding of that rule and channel names all its
+// posts ("4 posts in an hour" covers the "3 posts in an hour" inside it); and when it
+// mirrors a cross-post finding (a post going to Bluesky and Mastodon is found once from
+// each side, at the same time).
+export function uniqueFindings(violations) {
+  var list = Array.isArray(violations) ? violations.filter(function (v) { return v && typeof v === 'object'; }) : [];
+  var ids = list.map(function (v) {
+    var seen = {};
+    return (Array.isArray(v.posts) ? v.posts : []).map(Number).filter(function (id) {
+      var ok = !seen[id];
+      seen[id] = true;
+      return ok;
+    }).sort(function (a, b) { return a - b; });
+  });
+  function sameGroup(a, b) {
+    return a.rule === b.rule && a.severity === b.severity &&
+      (a.rule === MIRRORED_RULE ? (a.at || '') === (b.at || '') : (a.channel_id || 0) === (b.channel_id || 0));
+  }
+  function within(small, big) { return small.every(function (id) { return big.indexOf(id) >= 0; }); }
+  return list.filter(function (v, i) {
+    for (var j = 0; j < list.length; j++) {
+      if (j === i || !sameGroup(v, list[j])) continue;
+      var same = ids[i].join(',') === ids[j].join(',');
+      if (same && j < i) return false;
+      if (WINDOW_RULES.indexOf(v.rule) >= 0 && ids[i].length && within(ids[i], ids[j]) &&
+          (ids[j].length > ids[i].length || (same && j < i))) return false;
+    }
+    return true;
+  });
+}
+
+// Each finding once (uniqueFindings), blocking ones first.
 export function blocksFirst(violations) {
-  return violations.slice().sort(function (a, b) { return (b.severity === 'block') - (a.severity === 'block'); });
+  return uniqueFindings(violations).sort(function (a, b) { return (b.severity === 'block') - (a.severity === 'block'); });
 }

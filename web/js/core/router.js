@@ -127,7 +127,10 @@ export function render(fromNavigation) {
     var section = r && SECTION_BY_ID[r.section] ? r.section : DEFAULT_SECTION;
     r = { wid: wid, section: section };
   }
-  var target = '#/w/' + r.wid + '/' + r.section;
+  // The section's parameters stay in the address: a reload or the back button shows the
+  // same thing (the post being edited), and a link to the bare section is a real change.
+  var query = r.params ? new URLSearchParams(r.params).toString() : '';
+  var target = '#/w/' + r.wid + '/' + r.section + (query ? '?' + query : '');
   if (location.hash !== target) history.replaceState(null, '', target);
   try { window.localStorage.setItem(LS_WORKSPACE, String(r.wid)); } catch (e) { /* ignore */ }
 

@@ -5,17 +5,31 @@
  * a section's notice(ctx)) and the page shown instead of a section while a workspace waits
  * for the person's two-step login. A section's badge(ctx) gives the count its navigation
  * link shows (the approvals waiting), refreshed on every page and by refreshBadges().
+ *
+ * On a narrow screen (NARROW, the same width as the media query in app.css) the navigation
+ * waits behind the top bar's menu button, a disclosure: the button's aria-expanded says
+ * whether the menu (#app-menu: the sections, the language and Log out) is open. While it is
+ * open the main area is inert; Escape, the backdrop, the button again or choosing a section
+ * close it. The top bar then shows the brand, the current section's name, the workspace
+ * switcher and the button; on a wide screen the menu is the sidebar and the button is hidden.
+ * Where a table has no room for its columns (a phone, a tablet, a small laptop) its rows
+ * become cards of labelled lines: the shell labels each new row's cells with their column's
+ * name (labelCells) as the sections draw them.
  */
 
 import { DEFAULT_SECTION, state } from './state.js';
 import { t, setT, updateTitle, formatDate, langSelect } from './lang.js';
-import { h, setLink, append, clear, icon, brand, button, pageHeader } from './dom.js';
+import { h, setLink, append, clear, icon, brand, button, pageHeader, labelCells } from './dom.js';
 import { call, allChannels } from './api.js';
 import { SECTIONS, SECTION_BY_ID, parseRoute, membership, defaultWid, routeTo } from './router.js';
 import { logOut } from './auth.js';
 import { kindChip } from './post_util.js';
 
+// The width up to which the navigation is behind the menu button (app.css says the same).
+var NARROW = '(max-width: 860px)';
+
 export function destroyShell() {
+  if (state.shell) setMenu(false);
   state.shell = null;
 }
 
@@ -36,20 +50,29 @@ export function ensureShell(app) {
     var main = document.getElementById('main');
     if (main) main.focus();
   } } });
+  var sectionName = h('span', { class: 'topbar-section', testid: 'header-section' });
+  var menuButton = h('button', { type: 'button', class: 'btn btn-secondary menu-button', testid: 'menu-button',
+    'aria-expanded': 'false', 'aria-controls': 'app-menu', on: { click: function () { setMenu(!menuOpen(), true); } } },
+    icon('menu'), icon('close'), h('span', { t: 'header.menu' }));
+  // On a narrow screen the navigation's counts are behind the button: it shows them too.
+  var menuCount = h('span', { class: 'nav-count menu-count', testid: 'menu-count', hidden: true });
+  menuButton.appendChild(menuCount);
 
   var header = h('header', { class: 'topbar', testid: 'app-header' },
-    h('div', { class: 'topbar-left' }, brand(),
+    h('div', { class: 'topbar-left' }, brand(), sectionName,
       h('div', { class: 'ws-switch' },
         h('label', { for: 'workspace-switcher', class: 'ws-label', t: 'header.workspace' }), wsSelect, role)),
     h('div', { class: 'topbar-right' },
       h('span', { class: 'user-email', testid: 'user-email', user: state.me.user.email, title: state.me.user.name || state.me.user.email }),
       langSelect('lang-switch'),
-      button('header.logout', { kind: 'secondary', small: true, testid: 'logout', onClick: logOut })));
+      button('header.logout', { kind: 'secondary', small: true, testid: 'logout', onClick: logOut })),
+    menuButton);
 
   var links = {};
   var badges = {};
   function navItem(s) {
-    var a = h('a', { class: 'nav-link', testid: 'nav-' + s.id.replace('settings/', ''), href: '#/' }, icon(s.icon), h('span', { t: s.nav }));
+    var a = h('a', { class: 'nav-link', testid: 'nav-' + s.id.replace('settings/', ''), href: '#/', on: { click: chosen } },
+      icon(s.icon), h('span', { t: s.nav }));
     if (s.badge) {
       badges[s.id] = h('span', { class: 'nav-count', testid: 'nav-count-' + s.id.replace('settings/', ''), hidden: true });
       a.appendChild(badges[s.id]);
@@ -57,48 +80,130 @@ export function ensureShell(app) {
     links[s.id] = a;
     return h('li', null, a);
   }
+  // A section chosen in the open menu closes it; the new page's heading takes the focus
+  // (showSection), or this page's when the section was already on screen.
+  function chosen(ev) {
+    if (!menuOpen()) return;
+    var same = ev.currentTarget.getAttribute('href') === location.hash;
+    setMenu(false);
+    if (same) { var heading = main.querySelector('h1'); if (heading) heading.focus(); }
+  }
   var mainItems = SECTIONS.filter(function (s) { return !s.group; }).map(navItem);
   var settingsItems = SECTIONS.filter(function (s) { return s.group === 'settings'; }).map(navItem);
-  var nav = h('nav', { class: 'sidebar', attrs: { 'aria-label': 'nav.label' }, testid: 'nav' },
+  var nav = h('nav', { class: 'nav', attrs: { 'aria-label': 'nav.label' }, testid: 'nav' },
     h('ul', { class: 'nav-list' }, mainItems),
     h('p', { class: 'nav-group', id: 'nav-settings-heading', testid: 'nav-settings' }, icon('settings'), h('span', { t: 'nav.settings' })),
-    h('ul', { class: 'nav-list nav-sub', 'aria-labelledby': 'nav-settings-heading' }, settingsItems),
+    h('ul', { class: 'nav-list nav-sub', 'aria-labelledby': 'nav-settings-heading' }, settingsItems));
+  // In the menu of a narrow screen: who is logged in, the language and Log out (the top
+  // bar has no room for them there).
+  var account = h('div', { class: 'menu-account', testid: 'menu-account' },
+    h('p', { class: 'menu-email' }, icon('members'), h('span', { class: 'visually-hidden', t: 'account.who' }), ' ',
+      h('span', { class: 'menu-email-text', testid: 'menu-email', user: state.me.user.email })),
+    langSelect('menu-lang-switch'),
+    button('header.logout', { kind: 'secondary', testid: 'menu-logout', onClick: logOut }));
+  var menu = h('div', { class: 'sidebar', id: 'app-menu', testid: 'app-menu' }, nav, account,
     h('p', { class: 'nav-foot', t: 'app.footer' }));
+  var backdrop = h('div', { class: 'menu-backdrop', testid: 'menu-backdrop', on: { click: function () { setMenu(false, true); } } });
 
   var main = h('main', { id: 'main', class: 'content', tabindex: '-1', testid: 'main' });
-  var root = h('div', { class: 'shell' }, skip, header, h('div', { class: 'body' }, nav, main));
+  var root = h('div', { class: 'shell' }, skip, header, h('div', { class: 'body' }, menu, backdrop, main));
   app.appendChild(root);
+  // The sections add rows whenever their data arrives: each batch of changes is labelled.
+  new MutationObserver(function () {
+    main.querySelectorAll('table').forEach(labelCells);
+  }).observe(main, { childList: true, subtree: true });
   state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, badges: badges,
-    main: main, wid: null };
+    main: main, wid: null, sectionName: sectionName, menuButton: menuButton, menuCount: menuCount, menu: menu,
+    counts: {} };
+  watchMenu();
 }
 
 // Draws again the counts of the navigation's links (sections with a badge) for the
-// workspace on screen: a count of 0, or none, hides the badge.
+// workspace on screen: a count of 0, or none, hides the badge. The menu button (a narrow
+// screen's navigation) shows them as well.
 export function refreshBadges() {
   var s = state.shell;
   if (!s || !s.wid) return;
   var wid = s.wid;
+  s.counts = {};
+  drawMenuCount(s);
   SECTIONS.forEach(function (sec) {
     var el = s.badges && s.badges[sec.id];
     if (!el) return;
     sec.badge({ wid: wid, role: roleOf(wid) }).then(function (b) {
       if (state.shell !== s || s.wid !== wid) return;
       el.hidden = !b || !b.n;
+      s.counts[sec.id] = b && b.n ? b : null;
+      drawMenuCount(s);
       if (!b || !b.n) return;
       clear(el);
-      append(el, [h('span', { 'aria-hidden': 'true', text: String(b.n) }), h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } })]);
+      append(el, countContent(b));
     }, function () { el.hidden = true; });
   });
+}
+
+function countContent(b) {
+  return [h('span', { 'aria-hidden': 'true', text: String(b.n) }), h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } })];
+}
+
+function drawMenuCount(s) {
+  var shown = Object.keys(s.counts).map(function (id) { return s.counts[id]; }).filter(Boolean);
+  var total = shown.reduce(function (sum, b) { return sum + b.n; }, 0);
+  s.menuCount.hidden = !total;
+  clear(s.menuCount);
+  if (!total) return;
+  append(s.menuCount, [h('span', { 'aria-hidden': 'true', text: String(total) }),
+    shown.map(function (b) { return h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } }); })]);
+}
+
+function menuOpen() {
+  return !!(state.shell && state.shell.root.classList.contains('menu-open'));
+}
+
+// Opens or closes the menu of a narrow screen. Opening moves the focus to the current
+// section's link (or the first); closing with restoreFocus gives it back to the button.
+function setMenu(open, restoreFocus) {
+  var s = state.shell;
+  if (!s || open === menuOpen()) return;
+  s.root.classList.toggle('menu-open', open);
+  s.menuButton.setAttribute('aria-expanded', String(open));
+  s.main.inert = open;
+  if (open) {
+    var target = s.menu.querySelector('.nav-link[aria-current="page"]') || s.menu.querySelector('.nav-link');
+    if (target) target.focus();
+  } else if (restoreFocus) {
+    s.menuButton.focus();
+  }
+}
+
+// Once per page: Escape closes the menu, and so does a screen that becomes wide (where the
+// menu is the sidebar and the main area must not stay inert).
+var watching = false;
+function watchMenu() {
+  if (watching) return;
+  watching = true;
+  document.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Escape' && menuOpen() && !document.querySelector('dialog[open]')) {
+      ev.preventDefault();
+      setMenu(false, true);
+    }
+  });
+  var mq = window.matchMedia ? window.matchMedia(NARROW) : null;
+  if (mq && mq.addEventListener) mq.addEventListener('change', function () { if (!mq.matches) setMenu(false); });
 }
 
 function roleOf(wid) { var m = membership(wid); return m ? m.role : null; }
 
 export function updateShell(r) {
   var s = state.shell;
+  var m = membership(r.wid);
   s.wid = r.wid;
+  setMenu(false);
   refreshBadges();
   s.wsSelect.value = String(r.wid);
+  s.wsSelect.title = m ? m.workspace_name : ''; // the whole name, where the field cuts it
   setT(s.role, 'role.' + (roleOf(r.wid) || 'viewer'));
+  setT(s.sectionName, SECTION_BY_ID[r.section].nav);
   Object.keys(s.links).forEach(function (id) {
     var a = s.links[id];
     setLink(a, 'href', '#/w/' + r.wid + '/' + id);

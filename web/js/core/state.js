@@ -20,9 +20,14 @@ export var READING_KINDS = ['bluesky', 'mastodon']; // the kinds whose mentions 
 export var STATUSES = ['active', 'reconnect', 'paused', 'error', 'disabled'];
 export var SS_CONNECT = 'samtale.connecting'; // a Mastodon connection under way, kept across the trip to the instance
 export var ROLES = ['owner', 'editor', 'agent', 'viewer'];
-export var SCOPES = ['workspaces:read', 'workspaces:write', 'members:read', 'members:write',
-  'tokens:read', 'tokens:write', 'channels:read', 'channels:write', 'audit:read', 'posts:read', 'posts:write',
-  'posts:approve'];
+// Every scope the server knows (src/core/auth.c), in the groups the token form shows them in.
+export var SCOPE_GROUPS = [
+  { id: 'posts', scopes: ['posts:read', 'posts:write', 'posts:approve'] },
+  { id: 'channels', scopes: ['channels:read', 'channels:write'] },
+  { id: 'team', scopes: ['workspaces:read', 'workspaces:write', 'members:read', 'members:write'] },
+  { id: 'security', scopes: ['tokens:read', 'tokens:write', 'audit:read'] }
+];
+export var SCOPES = SCOPE_GROUPS.reduce(function (all, g) { return all.concat(g.scopes); }, []);
 
 export var state = {
   lang: initialLang(),

@@ -73,7 +73,7 @@ export function calendarView(ctx) {
     return call('GET', '/workspaces/' + wid + '/queue/check').then(function (data) {
       qAgain.disabled = false;
       if (!ctx.alive()) return;
-      var vs = data && Array.isArray(data.violations) ? data.violations : [];
+      var vs = blocksFirst(data && Array.isArray(data.violations) ? data.violations : []); // each once
       var blocks = vs.filter(function (v) { return v.severity === 'block'; }).length;
       clear(qList);
       if (!vs.length) {
@@ -82,7 +82,7 @@ export function calendarView(ctx) {
       } else {
         qStatus.className = 'checks-status' + (blocks ? ' checks-has-block' : ' checks-has-warn');
         setT(qStatus, blocks ? 'queueChecks.summaryBlock' : 'checks.summaryWarn', { n: blocks || vs.length });
-        blocksFirst(vs).forEach(function (v) { qList.appendChild(violationItem(v, channelName)); });
+        vs.forEach(function (v) { qList.appendChild(violationItem(v, channelName, wid)); });
       }
       queueChecks.hidden = false;
     }, function (err) {
@@ -192,7 +192,9 @@ export function calendarView(ctx) {
       var st = stateOf(o);
       if (st === 'publishing') return true;
       var due = Date.parse(o.next_attempt_at || o.planned_at);
-      return st === 'scheduled' && due <= now + 5000 && !waitsForApproval(o); // P12: it waits for a person
+      // One held by its channel's pause or waiting for approval (P12) waits for a person, not
+      // for the publisher.
+      return st === 'scheduled' && due <= now + 5000 && !isPaused(o) && !waitsForApproval(o);
     });
     busyRounds = busy ? busyRounds + 1 : 0;
     timer = window.setTimeout(tick, busy && busyRounds <= REFRESH_BUSY_ROUNDS ? REFRESH_BUSY_MS : REFRESH_MS);
@@ -287,6 +289,16 @@ export function calendarView(ctx) {
     return map;
   }
 
+  function isPaused(o) { return !!(o.waiting && o.waiting.reason === 'paused'); }
+
+  // Why a scheduled occurrence waits, on its card: its channel's pause or cap.
+  function waitingNote(o) {
+    if (!o.waiting) return null;
+    if (isPaused(o)) return h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', 'data-reason': 'paused', t: 'calendar.waitingPaused' });
+    return h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', 'data-reason': o.waiting.reason, t: 'calendar.waitingUntil',
+      tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } });
+  }
+
   function occButton(o, compact) {
     var st = stateOf(o);
     var cat = o.category || 'value';
@@ -300,8 +312,7 @@ export function calendarView(ctx) {
       h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
       compact ? null : h('span', { class: 'occ-meta' }, categoryChip(cat)),
       approvalMark(o), // P12: awaiting approval
-      o.waiting ? h('span', { class: 'occ-waiting', testid: 'occurrence-waiting', t: 'calendar.waitingUntil',
-        tp: { time: fmt(new Date(o.waiting.until), { weekday: 'short', hour: '2-digit', minute: '2-digit' }) } }) : null,
+      waitingNote(o),
       o.error ? h('span', { class: 'occ-error', id: errId, role: 'tooltip', testid: 'occurrence-error' },
         h('span', { class: 'occ-error-label', t: st === 'failed' ? 'calendar.failedBecause' : 'calendar.retryBecause' }), ' ', userText(o.error)) : null);
     b.addEventListener('click', function () { openDetails(o.id); });
@@ -509,7 +520,8 @@ export function calendarView(ctx) {
         ch ? kindChip(ch.kind) : null, ch && ch.timezone ? [' ', h('span', { class: 'muted', testid: 'details-timezone', user: ch.timezone })] : null)],
       ['calendar.details.category', categoryChip(o.category)],
       o.published_at ? ['calendar.details.published', dateEl(o.published_at)] : null,
-      o.waiting ? ['calendar.details.goesOut', dateEl(o.waiting.until)]
+      isPaused(o) ? ['calendar.details.goesOut', h('span', { t: 'calendar.details.whenResumed' })]
+        : o.waiting ? ['calendar.details.goesOut', dateEl(o.waiting.until)]
         : o.next_attempt_at ? ['calendar.details.retry', dateEl(o.next_attempt_at)] : null,
       o.attempts ? ['calendar.details.attempts', h('span', { text: String(o.attempts) })] : null,
       o.remote_url ? ['calendar.details.remote', link(o.remote_url, { class: 'details-remote', testid: 'details-remote' }, userText(o.remote_url))] : null,
@@ -524,7 +536,7 @@ export function calendarView(ctx) {
       h('p', { class: 'details-state' }, statePill(st, 'details-state')),
       detailsNotice ? h('p', { class: 'message message-ok', role: 'status', testid: 'details-notice', t: detailsNotice }) : null,
       o.waiting ? h('div', { class: 'details-waiting', testid: 'details-waiting' },
-        h('p', { class: 'details-waiting-title', t: 'calendar.waitingTitle' }),
+        h('p', { class: 'details-waiting-title', t: isPaused(o) ? 'calendar.waitingPausedTitle' : 'calendar.waitingTitle' }),
         h('p', { user: o.waiting.message })) : null,
       approvalDetails(o, wid), // P12: why it has not gone out
       o.error ? h('div', { class: 'details-error', testid: 'details-error', role: st === 'failed' ? 'alert' : null },

@@ -4,7 +4,9 @@
  * one (its kind's settings, SETTING_FIELDS; its secret; its time zone; a feed found from a
  * web page's address); a new secret for a channel to reconnect; removing one. A Mastodon
  * account connects through a trip to its instance (startMastodonConnect), and the outcome
- * shows here on return.
+ * shows here on return. A channel that publishes has a publishing panel (publishing.js:
+ * pausing its queue, its posting times, its caps), opened from its row or by the address
+ * #/w/W/settings/channels?publishing=ID (the composer links there).
  */
 
 import { KINDS, STATUSES, state } from '../core/state.js';
@@ -14,7 +16,8 @@ import { h, setUserText, userText, checkedUrl, isExternal, link, append, clear, 
   tableHead } from '../core/dom.js';
 import { ApiError, call, pager, workspace } from '../core/api.js';
 import { setPendingConnect } from '../core/router.js';
-import { kindChip } from '../core/post_util.js';
+import { kindChip, PUBLISHING_KINDS } from '../core/post_util.js';
+import { publishingPanel } from './publishing.js';
 
 // Settings the channel form asks for, by kind (other keys of a channel's settings are kept).
 var KIND_SETTINGS = { file: ['path'], webhook: ['url'], feed: ['url'], bluesky: ['handle', 'service_url'], mastodon: ['instance_url'] };
@@ -25,7 +28,9 @@ var SETTING_FIELDS = [
   { key: 'instance_url', type: 'url', label: 'channels.field.instanceUrl', hint: 'channels.hint.instanceUrl', missing: 'channels.err.url', placeholder: 'https://', url: true },
   { key: 'url', type: 'url', label: 'channels.field.url', hint: 'channels.hint.url', missing: 'channels.err.url', placeholder: 'https://', url: true, wide: true,
     byKind: { feed: { label: 'channels.field.feedUrl', hint: 'channels.hint.feedUrl' } } },
-  { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path' },
+  // A file channel's path is relative to the server's files folder (src/core/channel.c refuses
+  // an absolute one and ".."), so the example is a bare file name.
+  { key: 'path', type: 'text', label: 'channels.field.path', hint: 'channels.hint.path', missing: 'channels.err.path', placeholderKey: 'channels.placeholder.path' },
   { key: 'service_url', type: 'url', label: 'channels.field.serviceUrl', hint: 'channels.hint.serviceUrl', placeholder: 'https://bsky.social', url: true, optional: true, wide: true }
 ];
 
@@ -58,8 +63,10 @@ function channelDetail(ch) {
 function channelStatusPill(ch) {
   var st = ch.status || 'active';
   var known = STATUSES.indexOf(st) >= 0;
-  return h('span', { class: 'pill ' + (st === 'active' ? 'pill-ok' : st === 'reconnect' ? 'pill-danger' : 'pill-warn'),
-    testid: 'channel-status', 'data-status': st, t: known ? 'status.' + st : null, user: known ? null : st });
+  return [h('span', { class: 'pill ' + (st === 'active' ? 'pill-ok' : st === 'reconnect' ? 'pill-danger' : 'pill-warn'),
+    testid: 'channel-status', 'data-status': st, t: known ? 'status.' + st : null, user: known ? null : st }),
+    // A paused queue is a member's choice beside the status (the network may be fine).
+    ch.paused ? [' ', h('span', { class: 'pill pill-warn', testid: 'channel-paused', t: 'status.paused' })] : null];
 }
 
 // "Where do I get an app password?": Bluesky's own page for them.
@@ -86,7 +93,9 @@ export function channelsView(ctx) {
 
   function row(ch) {
     var reconnect = ch.status === 'reconnect';
-    return h('tr', { testid: 'channel-row', 'data-channel-id': String(ch.id), 'data-status': ch.status || 'active', class: reconnect ? 'needs-reconnect' : null },
+    var publishes = PUBLISHING_KINDS.indexOf(ch.kind) >= 0;
+    return h('tr', { testid: 'channel-row', 'data-channel-id': String(ch.id), 'data-status': ch.status || 'active',
+      'data-paused': ch.paused ? 'true' : 'false', class: reconnect ? 'needs-reconnect' : null },
       h('td', { class: 'cell-name' }, h('span', { class: 'name', testid: 'channel-name', user: ch.name })),
       h('td', null, kindChip(ch.kind)),
       h('td', null, userText(ch.timezone || '')),
@@ -95,13 +104,17 @@ export function channelsView(ctx) {
       h('td', null, ch.has_secret ? h('span', { class: 'pill pill-ok', t: 'channels.secretStored' }) : h('span', { class: 'muted', t: 'channels.secretNone' })),
       h('td', null, channelStatusPill(ch)),
       h('td', null, dateEl(ch.created_at, true)),
-      canWrite ? h('td', { class: 'cell-actions' },
+      canWrite ? h('td', { class: 'cell-actions' }, h('div', { class: 'row-actions' },
+        publishes ? h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'channel-publishing',
+          'aria-expanded': openPanel && openPanel.id === ch.id ? 'true' : 'false',
+          on: { click: function () { openPublishing(ch); } } },
+          h('span', { t: 'channels.pub.open' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name))) : null,
         h('button', { type: 'button', class: 'btn btn-secondary btn-small', testid: 'channel-edit',
           on: { click: function () { startEdit(ch); } } },
           h('span', { t: 'action.edit' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name))),
         h('button', { type: 'button', class: 'btn btn-danger-quiet btn-small', testid: 'channel-remove',
           on: { click: function () { removeChannel(ch); } } },
-          h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name)))) : null);
+          h('span', { t: 'action.remove' }), h('span', { class: 'visually-hidden' }, ' ', userText(ch.name))))) : null);
   }
 
   // Below a channel that needs reconnecting: why, that nothing is lost, and the way back.
@@ -184,11 +197,61 @@ export function channelsView(ctx) {
   }
 
   var count = h('span', { class: 'count', testid: 'channels-count' });
+  var wantPanel = ctx.params && /^\d+$/.test(ctx.params.publishing || '') ? Number(ctx.params.publishing) : null;
   var list = pager(base, more, function (items, reset) {
     if (reset) channels = [];
     channels = channels.concat(items);
     renderRows();
+    if (wantPanel && canWrite) {
+      var asked = channels.filter(function (c) { return c.id === wantPanel; })[0];
+      if (asked && PUBLISHING_KINDS.indexOf(asked.kind) >= 0) { wantPanel = null; openPublishing(asked); }
+    }
   }, function (err) { showError(listMsg, err); });
+
+  /* the publishing panel of one channel (publishing.js), below the list */
+  var panelSlot = h('div', { class: 'pub-slot', testid: 'publishing-slot' });
+  var openPanel = null;
+
+  function syncPanelButtons() {
+    tbody.querySelectorAll('[data-testid="channel-publishing"]').forEach(function (b) {
+      var id = Number(b.closest('tr').getAttribute('data-channel-id'));
+      b.setAttribute('aria-expanded', String(!!openPanel && openPanel.id === id));
+    });
+  }
+
+  // Opens ch's panel (after asking, when another one has unsaved posting times).
+  function openPublishing(ch) {
+    if (openPanel && openPanel.id === ch.id) { openPanel.el.scrollIntoView({ block: 'start' }); openPanel.focus(); return; }
+    var before = openPanel ? openPanel.close() : Promise.resolve(true);
+    before.then(function (ok) {
+      if (!ok || !ctx.alive()) return;
+      mountPanel(ch);
+      openPanel.el.scrollIntoView({ block: 'start' });
+      openPanel.focus();
+    });
+  }
+
+
+  // Shows ch's panel below the list (openPanel).
+  function mountPanel(ch) {
+    openPanel = publishingPanel(ctx, ch, {
+      base: base,
+      wid: wid,
+      onChanged: function (up) {
+        channels = channels.map(function (c) { return c.id === up.id ? up : c; });
+        renderRows();
+      },
+      onClose: function (id) {
+        if (openPanel && openPanel.id === id) openPanel = null;
+        syncPanelButtons();
+        var back = tbody.querySelector('tr[data-channel-id="' + id + '"] [data-testid="channel-publishing"]');
+        if (back) back.focus();
+      }
+    });
+    panelSlot.appendChild(openPanel.el);
+    syncPanelButtons();
+  }
+
 
   var page = h('section', { class: 'page', testid: 'section-channels', 'aria-labelledby': 'page-title' },
     pageHeader('channels.title', 'channels.lead'),
@@ -198,6 +261,7 @@ export function channelsView(ctx) {
       listMsg.el,
       h('div', { class: 'table-wrap' }, table),
       h('div', { class: 'list-foot' }, more)),
+    panelSlot,
     canWrite ? null : roleNote('channels.readOnly'));
 
   tbody.appendChild(h('tr', { class: 'empty-row' }, h('td', { colspan: String(cols), t: 'list.loading' })));
@@ -289,7 +353,8 @@ export function channelsView(ctx) {
   SETTING_FIELDS.forEach(function (sf) {
     var tid = 'channel-setting-' + sf.key.replace('_', '-');
     var f = field('ch-setting-' + sf.key, sf.label, h('input', { type: sf.type, name: sf.key, autocomplete: 'off', spellcheck: 'false',
-      placeholder: sf.placeholder || null, testid: tid }), { hint: sf.hint, testid: tid, wide: !!sf.wide, optional: sf.optional });
+      placeholder: sf.placeholder || null, attrs: sf.placeholderKey ? { placeholder: sf.placeholderKey } : null, testid: tid }),
+      { hint: sf.hint, testid: tid, wide: !!sf.wide, optional: sf.optional });
     f.spec = sf;
     settingFields[sf.key] = f;
   });
@@ -336,7 +401,7 @@ export function channelsView(ctx) {
     tzList,
     uncheckedBox,
     h('div', { class: 'form-actions' }, submit, cancel));
-  page.insertBefore(form, page.children[3] || null);
+  page.insertBefore(form, panelSlot.nextSibling);
 
   var fieldsByName = { kind: fKind, name: fName, timezone: fTz, secret: fSecret };
   Object.keys(settingFields).forEach(function (k) { fieldsByName[k] = settingFields[k]; });
@@ -548,6 +613,11 @@ export function channelsView(ctx) {
     var st = (ch && ch.settings) || {};
     var name = (ch && ch.name) || body.name;
     if (wasEditing) listMsg.noticeKey('channels.saved', { name: name });
+    // Its panel shows the new name and time zone (unless it holds unsaved posting times).
+    if (wasEditing && ch && openPanel && openPanel.id === ch.id && !openPanel.dirty()) {
+      openPanel.el.remove();
+      mountPanel(ch);
+    }
     else if (ch && ch.kind === 'bluesky' && ch.has_secret && st.handle) listMsg.noticeKey('channels.connectedBluesky', { name: name, handle: String(st.handle).replace(/^@/, '') });
     else if (ch && ch.kind === 'feed' && st.url) listMsg.noticeKey('channels.addedFeed', { name: name, url: st.url });
     else listMsg.noticeKey('channels.added', { name: name });
@@ -635,6 +705,7 @@ export function channelsView(ctx) {
       call('DELETE', base + '/' + ch.id).then(function () {
         if (!ctx.alive()) return;
         if (editing && editing.id === ch.id) resetForm();
+        if (openPanel && openPanel.id === ch.id) { openPanel.el.remove(); openPanel = null; }
         listMsg.noticeKey('channels.removed', { name: ch.name });
         return list.reload();
       }, function (err) { showError(listMsg, err); });

@@ -1,9 +1,10 @@
 /* samtale dashboard, section Settings > API tokens: the workspace's tokens for scripts and
  * other programs; an owner makes one with its scopes (its secret is shown once) or revokes
- * it.
+ * it. Scopes are shown by what they let a token do ("Read posts and the calendar"), in
+ * groups; their names in the API (posts:read) stay visible, small, for developers.
  */
 
-import { SCOPES } from '../core/state.js';
+import { SCOPES, SCOPE_GROUPS } from '../core/state.js';
 import { t, setT, dateEl } from '../core/lang.js';
 import { h, setUserText, append, clear, field, setFieldError, messageBox, button, confirmDialog,
   pageHeader, roleNote, showError, emptyRow, tableHead, secretCopy } from '../core/dom.js';
@@ -23,13 +24,24 @@ export function tokensView(ctx) {
   var count = h('span', { class: 'count', testid: 'tokens-count' });
   var newBox = h('div', { class: 'secret-once', testid: 'token-created', hidden: true, role: 'status', 'aria-live': 'polite' });
 
+  // A token's scopes in the list: by what they allow, the API's name as the tooltip; one
+  // made with every scope ("*" is stored as all of them) says "Everything".
+  function scopeChips(scopes) {
+    var all = SCOPES.every(function (s) { return scopes.indexOf(s) >= 0; });
+    if (all) return h('span', { class: 'scope', title: '*', 'data-scope': '*', t: 'scope.*' });
+    return scopes.map(function (s) {
+      var known = SCOPES.indexOf(s) >= 0;
+      return h('span', { class: 'scope', title: s, 'data-scope': s, t: known ? 'scope.' + s : null, text: known ? null : s });
+    });
+  }
+
   function row(tk) {
     var revoked = !!tk.revoked_at;
     var scopes = Array.isArray(tk.scopes) ? tk.scopes : [];
     return h('tr', { testid: 'token-row', 'data-token-id': String(tk.id), class: revoked ? 'is-revoked' : null },
       h('td', { class: 'cell-name' }, h('span', { class: 'name', user: tk.name || '' })),
       h('td', null, h('code', { class: 'prefix', text: (tk.prefix || '') + '…' })),
-      h('td', { class: 'cell-scopes' }, scopes.map(function (s) { return h('code', { class: 'scope', text: s }); })),
+      h('td', { class: 'cell-scopes', testid: 'token-scopes' }, scopeChips(scopes)),
       h('td', null, dateEl(tk.created_at, true)),
       h('td', null, tk.last_used_at ? dateEl(tk.last_used_at) : h('span', { class: 'muted', t: 'tokens.never' })),
       h('td', { testid: 'token-status' }, revoked
@@ -66,15 +78,26 @@ export function tokensView(ctx) {
     return h('input', { type: 'checkbox', id: 'scope-' + s.replace(':', '-'), value: s, testid: 'scope-' + s });
   });
   function scopeLabel(box, s) {
-    return h('label', { class: 'check scope-check', for: box.id }, box,
-      h('span', { class: 'scope-text' }, h('code', { text: s }), h('span', { class: 'scope-about', t: 'scope.' + s })));
+    var about = box.id + '-about';
+    box.setAttribute('aria-describedby', about);
+    return h('label', { class: 'check scope-check', for: box.id, testid: 'scope-label', 'data-scope': s }, box,
+      h('span', { class: 'scope-text' },
+        h('span', { class: 'scope-name', t: 'scope.' + s }),
+        h('span', { class: 'scope-about', id: about }, h('span', { t: 'scope.about.' + s }), ' ',
+          h('code', { class: 'scope-code', text: s }))));
   }
   allBox.addEventListener('change', function () {
     scopeBoxes.forEach(function (b) { b.disabled = allBox.checked; });
   });
-  var scopeSet = h('fieldset', { class: 'scopes', 'aria-describedby': 'tk-scopes-error' },
+  var scopeSet = h('fieldset', { class: 'scopes', 'aria-describedby': 'tk-scopes-hint tk-scopes-error' },
     h('legend', { class: 'label', t: 'tokens.field.scopes' }),
-    h('div', { class: 'scope-grid' }, scopeLabel(allBox, '*'), scopeBoxes.map(function (b, i) { return scopeLabel(b, SCOPES[i]); })),
+    h('p', { id: 'tk-scopes-hint', class: 'hint scopes-hint', t: 'tokens.hint.scopes' }),
+    h('div', { class: 'scope-all' }, scopeLabel(allBox, '*')),
+    SCOPE_GROUPS.map(function (g) {
+      return h('fieldset', { class: 'scope-group', testid: 'scope-group', 'data-group': g.id },
+        h('legend', { class: 'scope-group-title', t: 'scope.group.' + g.id }),
+        h('div', { class: 'scope-grid' }, g.scopes.map(function (s) { return scopeLabel(scopeBoxes[SCOPES.indexOf(s)], s); })));
+    }),
     scopeErr);
   var submit = button('tokens.create', { type: 'submit', kind: 'primary', testid: 'token-submit' });
   var form = h('form', { class: 'form card', testid: 'token-form', novalidate: true, 'aria-labelledby': 'token-form-title' },
