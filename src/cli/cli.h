@@ -99,5 +99,13 @@ int cmd_messages(struct cli *c, int argc, char **argv);
 int cmd_engagement(struct cli *c, int argc, char **argv);
 int cmd_invite(struct cli *c, int argc, char **argv);
 int cmd_mail(struct cli *c, int argc, char **argv);
+int cmd_approval(struct cli *c, int argc, char **argv);
+/* samtale post approve|reject|request-changes ID (argv[0] is the decision). */
+int cmd_post_decide(struct cli *c, int argc, char **argv);
+
+/* The actor a command acts as in workspace ws: the operator (every right) when email is
+ * NULL, else that member (--as EMAIL), who must be allowed perm there (core_allowed):
+ * their role then decides, as in the API (whose posts need approval, who approves). */
+int cli_actor(struct cli *c, int64_t ws, const char *email, unsigned perm, struct actor *out);
 
 #endif

@@ -96,12 +96,11 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
     if(rc)
         return cli_fail(rc);
     if(status) {
-        int latest = store_latest_version();
+        int pending = store_pending_migrations(before);
         if(c->json)
-            cli_print_json(json_pack("{s:i, s:i}", "schema_version", before, "pending", latest - before));
+            cli_print_json(json_pack("{s:i, s:i}", "schema_version", before, "pending", pending));
         else
-            printf("schema version %d (%d migration%s pending)\n", before, latest - before,
-                   latest - before == 1 ? "" : "s");
+            printf("schema version %d (%d migration%s pending)\n", before, pending, pending == 1 ? "" : "s");
         return EXIT_OK;
     }
     store_close(c->core.st);
@@ -110,11 +109,14 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
         return code;
     if((rc = store_schema_version(c->core.st, &after)))
         return cli_fail(rc);
-    if(c->json)
-        cli_print_json(json_pack("{s:i, s:i}", "schema_version", after, "applied", after - before));
-    else
-        printf("schema version %d (%d migration%s applied now)\n", after, after - before,
-               after - before == 1 ? "" : "s");
+    {
+        /* Numbers may leave gaps: what was applied is what was pending before and is not now. */
+        int applied = store_pending_migrations(before) - store_pending_migrations(after);
+        if(c->json)
+            cli_print_json(json_pack("{s:i, s:i}", "schema_version", after, "applied", applied));
+        else
+            printf("schema version %d (%d migration%s applied now)\n", after, applied, applied == 1 ? "" : "s");
+    }
     return EXIT_OK;
 }
 

@@ -13,13 +13,17 @@ static const char *usage =
     "usage: samtale post add --text TEXT [--channel ID ...] [--now | --next-slot | --at TIME]\n"
     "                        [--category C] [--link URL] [--campaign NAME] [--variant TEXT ...]\n"
     "                        [--workspace W] [--override REASON] [--offer CHANNEL_ID=CODE ...]\n"
+    "                        [--as EMAIL]\n"
     "       samtale post list [--workspace W] [--state S]\n"
-    "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME]\n"
-    "       samtale post cancel ID | --occurrence OCCURRENCE_ID\n"
+    "       samtale post edit ID [--text TEXT] [--link URL] [--category C] [--campaign NAME] [--as EMAIL]\n"
+    "       samtale post cancel ID | --occurrence OCCURRENCE_ID [--as EMAIL]\n"
     "       samtale post schedule DRAFT_ID --channel ID ... (--now | --next-slot | --at TIME)\n"
-    "                        [--text TEXT] [--override REASON]\n"
-    "       samtale post move OCCURRENCE_ID --at TIME [--override REASON]\n"
+    "                        [--text TEXT] [--override REASON] [--as EMAIL]\n"
+    "       samtale post move OCCURRENCE_ID --at TIME [--override REASON] [--as EMAIL]\n"
     "       samtale post offers [--workspace W]\n"
+    "       samtale post approve ID [--note NOTE] [--late publish|skip] [--as EMAIL]\n"
+    "       samtale post request-changes ID --note NOTE [--as EMAIL]\n"
+    "       samtale post reject ID --note NOTE [--as EMAIL]\n"
     "\n"
     "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
     "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
@@ -32,7 +36,10 @@ static const char *usage =
     "with --occurrence only that one delivery (one copy of a series, one channel).\n"
     "--offer gives a channel its own offer code (P15): where the text says {offer}, that\n"
     "channel's copy publishes its code; 'offers' lists the codes with the channel each\n"
-    "names.\n";
+    "names.\n"
+    "--as EMAIL acts as that member, whose role decides: a post of a member whose posts\n"
+    "need approval waits for an approver ('samtale approval list'; approve, request changes\n"
+    "or reject it here). Without --as the operator acts, whose posts need no approval.\n";
 
 static const char *queue_usage =
     "usage: samtale queue show [--workspace W] [--days N] [--channel ID]\n"
@@ -65,6 +72,8 @@ static void print_post(struct cli *c, const struct store_post *p, const struct s
         return;
     }
     printf("post %lld (%s, %s): %s\n", (long long)p->id, p->category, p->state, p->text);
+    if(p->approval[0] && strcmp(p->approval, "none"))
+        printf("  approval: %s\n", p->approval);
     for(size_t i = 0; i < n; i++) {
         char at[32];
         time_rfc3339(occ[i].planned_at, at, sizeof(at));
@@ -83,11 +92,12 @@ static int post_add(struct cli *c, int argc, char **argv)
 /* Moves one occurrence to another time, after the checks there. */
 static int post_move(struct cli *c, int argc, char **argv)
 {
-    const char *at = NULL, *override = NULL, *pos[1];
+    const char *at = NULL, *override = NULL, *as = NULL, *pos[1];
     int npos, code, rc;
-    struct cli_opt opts[] = {{"--at", &at, 0, 0, 0, 0}, {"--override", &override, 0, 0, 0, 0}, {0}};
+    struct cli_opt opts[] = {{"--at", &at, 0, 0, 0, 0}, {"--override", &override, 0, 0, 0, 0},
+                             {"--as", &as, 0, 0, 0, 0}, {0}};
     struct store_occurrence o;
-    struct actor sys = {.system = 1};
+    struct actor sys;
     int64_t id, when;
     json_t *violations = NULL, *v;
     size_t i;
@@ -102,9 +112,8 @@ static int post_move(struct cli *c, int argc, char **argv)
     }
     if((code = cli_open(c)))
         return code;
-    if((rc = store_occurrence_get(c->core.st, id, &o)))
+    if((rc = store_occurrence_get(c->core.st, id, &o)) || (rc = cli_actor(c, o.workspace_id, as, PERM_POSTS_WRITE, &sys)))
         return cli_fail(rc);
-    snprintf(sys.label, sizeof(sys.label), "cli");
     rc = core_occurrence_move(&c->core, &sys, o.workspace_id, id, when, override, time_now(), &o, &violations);
     if(!c->json)
         json_array_foreach(violations, i, v)
@@ -171,7 +180,7 @@ static int post_schedule(struct cli *c, int argc, char **argv)
 static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedule)
 {
     const char *text = NULL, *ws = NULL, *at = NULL, *category = NULL, *link = NULL, *campaign = NULL,
-               *override = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1],
+               *override = NULL, *as = NULL, *chans[POST_CHANNELS_MAX], *variants[POST_VARIANTS_MAX], *pos[1],
                *offers_raw[POST_CHANNELS_MAX];
     int nchans = 0, nvariants = 0, now = 0, next = 0, noffers = 0, npos, code, rc;
     struct offer_input offers[POST_CHANNELS_MAX];
@@ -179,7 +188,7 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
                              {"--at", &at, 0, 0, 0, 0}, {"--category", &category, 0, 0, 0, 0},
                              {"--link", &link, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0},
                              {"--override", &override, 0, 0, 0, 0}, {"--now", 0, &now, 0, 0, 0},
-                             {"--next-slot", 0, &next, 0, 0, 0},
+                             {"--next-slot", 0, &next, 0, 0, 0}, {"--as", &as, 0, 0, 0, 0},
                              {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
                              {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX},
                              {"--offer", 0, 0, offers_raw, &noffers, POST_CHANNELS_MAX}, {0}};
@@ -187,7 +196,7 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
     struct store_workspace w;
     struct store_post p;
     struct store_occurrence *occ = NULL;
-    struct actor sys = {.system = 1};
+    struct actor sys;
     int64_t ids[POST_CHANNELS_MAX];
     size_t n = 0;
     json_t *vlist = NULL;
@@ -240,6 +249,8 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
         store_post_cleanup(&d);
     } else if((rc = cli_workspace(c, ws, &w)))
         return cli_fail(rc);
+    if((rc = cli_actor(c, w.id, as, PERM_POSTS_WRITE, &sys)))
+        return cli_fail(rc);
     vlist = cli_string_list(variants, nvariants);
     in.text = text;
     in.link = link;
@@ -249,7 +260,6 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
     in.channels = ids;
     in.nchannels = (size_t)nchans;
     in.override_reason = override;
-    snprintf(sys.label, sizeof(sys.label), "cli");
     json_t *violations = NULL;
     rc = core_post_create(&c->core, &sys, w.id, &in, time_now(), &p, &occ, &n, &violations);
     json_decref(vlist);
@@ -326,10 +336,10 @@ static int post_list(struct cli *c, int argc, char **argv)
 }
 
 /* `post cancel --occurrence ID`: one delivery of a post. */
-static int occurrence_cancel(struct cli *c, const char *arg)
+static int occurrence_cancel(struct cli *c, const char *arg, const char *as)
 {
     struct store_occurrence o;
-    struct actor sys = {.system = 1};
+    struct actor sys;
     int64_t id;
     int code, rc;
     if(parse_id(arg, &id)) {
@@ -338,9 +348,8 @@ static int occurrence_cancel(struct cli *c, const char *arg)
     }
     if((code = cli_open(c)))
         return code;
-    if((rc = store_occurrence_get(c->core.st, id, &o)))
+    if((rc = store_occurrence_get(c->core.st, id, &o)) || (rc = cli_actor(c, o.workspace_id, as, PERM_POSTS_WRITE, &sys)))
         return cli_fail(rc);
-    snprintf(sys.label, sizeof(sys.label), "cli");
     if((rc = core_occurrence_cancel(&c->core, &sys, o.workspace_id, id, &o)))
         return cli_fail(rc);
     if(c->json)
@@ -352,12 +361,14 @@ static int occurrence_cancel(struct cli *c, const char *arg)
 
 static int post_one(struct cli *c, int argc, char **argv, int cancel)
 {
-    const char *pos[1], *text = NULL, *link = NULL, *category = NULL, *campaign = NULL, *occurrence = NULL;
+    const char *pos[1], *text = NULL, *link = NULL, *category = NULL, *campaign = NULL, *as = NULL;
+    const char *occurrence = NULL;
     int npos, code, rc;
     struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--link", &link, 0, 0, 0, 0},
-                             {"--category", &category, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0}, {0}};
-    struct cli_opt cancel_opts[] = {{"--occurrence", &occurrence, 0, 0, 0, 0}, {0}};
-    struct actor sys = {.system = 1};
+                             {"--category", &category, 0, 0, 0, 0}, {"--campaign", &campaign, 0, 0, 0, 0},
+                             {"--as", &as, 0, 0, 0, 0}, {0}};
+    struct cli_opt cancel_opts[] = {{"--occurrence", &occurrence, 0, 0, 0, 0}, {"--as", &as, 0, 0, 0, 0}, {0}};
+    struct actor sys;
     struct store_post p, found;
     struct store_occurrence *occ = NULL;
     size_t n = 0;
@@ -365,7 +376,7 @@ static int post_one(struct cli *c, int argc, char **argv, int cancel)
 
     CLI_PARSE(argc, argv, cancel ? cancel_opts : opts, pos, 1, &npos, usage);
     if(occurrence && !npos)
-        return occurrence_cancel(c, occurrence);
+        return occurrence_cancel(c, occurrence, as);
     if(npos != 1 || parse_id(pos[0], &id) || occurrence) {
         fprintf(stderr, "samtale: give a post ID (see 'samtale post list')\n");
         return EXIT_USAGE;
@@ -374,7 +385,10 @@ static int post_one(struct cli *c, int argc, char **argv, int cancel)
         return code;
     if((rc = store_post_get(c->core.st, id, &found)))
         return cli_fail(rc == SAM_ENOTFOUND ? sam_fail(rc, "post %lld not found", (long long)id) : rc);
-    snprintf(sys.label, sizeof(sys.label), "cli");
+    if((rc = cli_actor(c, found.workspace_id, as, PERM_POSTS_WRITE, &sys))) {
+        store_post_cleanup(&found);
+        return cli_fail(rc);
+    }
     if(cancel) {
         rc = core_post_cancel(&c->core, &sys, found.workspace_id, id);
         if(!rc)
@@ -418,6 +432,8 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_offers(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "cancel"))
         return post_one(c, argc - 1, argv + 1, 1);
+    if(!strcmp(argv[0], "approve") || !strcmp(argv[0], "reject") || !strcmp(argv[0], "request-changes"))
+        return cmd_post_decide(c, argc, argv); /* P12, cmd_approval.c */
     fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);
     return EXIT_USAGE;
 }
@@ -535,6 +551,7 @@ static const char *series_usage =
     "usage: samtale series add --text TEXT --channel ID [--channel ID ...] [--variant TEXT ...]\n"
     "                          [--per-day N] [--gap-hours H] [--days D | --until TIME | --count N]\n"
     "                          [--replace-previous] [--category C] [--link URL] [--workspace W]\n"
+    "                          [--as EMAIL]\n"
     "       samtale series list [--workspace W]\n"
     "\n"
     "An evergreen series repeats a post in each channel's posting slots: at most N copies\n"
@@ -545,7 +562,7 @@ static const char *series_usage =
 int cmd_series(struct cli *c, int argc, char **argv)
 {
     const char *text = NULL, *ws = NULL, *category = NULL, *link = NULL, *per_day = NULL, *gap = NULL,
-               *days = NULL, *until = NULL, *count = NULL, *chans[POST_CHANNELS_MAX],
+               *days = NULL, *until = NULL, *count = NULL, *as = NULL, *chans[POST_CHANNELS_MAX],
                *variants[POST_VARIANTS_MAX], *pos[1];
     int nchans = 0, nvariants = 0, replace = 0, npos, code, rc;
     struct cli_opt opts[] = {{"--text", &text, 0, 0, 0, 0}, {"--workspace", &ws, 0, 0, 0, 0},
@@ -553,6 +570,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
                              {"--per-day", &per_day, 0, 0, 0, 0}, {"--gap-hours", &gap, 0, 0, 0, 0},
                              {"--days", &days, 0, 0, 0, 0}, {"--until", &until, 0, 0, 0, 0},
                              {"--count", &count, 0, 0, 0, 0}, {"--replace-previous", 0, &replace, 0, 0, 0},
+                             {"--as", &as, 0, 0, 0, 0},
                              {"--channel", 0, 0, chans, &nchans, POST_CHANNELS_MAX},
                              {"--variant", 0, 0, variants, &nvariants, POST_VARIANTS_MAX}, {0}};
     struct series_input in;
@@ -560,7 +578,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
     struct store_post p;
     struct store_series s;
     struct store_occurrence *occ = NULL;
-    struct actor sys = {.system = 1};
+    struct actor sys;
     json_t *plan = NULL;
     int64_t ids[POST_CHANNELS_MAX];
     size_t n = 0;
@@ -634,7 +652,7 @@ int cmd_series(struct cli *c, int argc, char **argv)
     }
     if((code = cli_open(c)))
         return code;
-    if((rc = cli_workspace(c, ws, &w)))
+    if((rc = cli_workspace(c, ws, &w)) || (rc = cli_actor(c, w.id, as, PERM_POSTS_WRITE, &sys)))
         return cli_fail(rc);
     vlist = cli_string_list(variants, nvariants);
     in.post.text = text;
@@ -643,7 +661,6 @@ int cmd_series(struct cli *c, int argc, char **argv)
     in.post.variants = vlist;
     in.post.channels = ids;
     in.post.nchannels = (size_t)nchans;
-    snprintf(sys.label, sizeof(sys.label), "cli");
     rc = core_series_create(&c->core, &sys, w.id, &in, time_now(), &p, &s, &occ, &n, &plan, NULL);
     json_decref(vlist);
     if(rc)

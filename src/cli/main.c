@@ -36,6 +36,7 @@ static const char *usage =
     "  post        write, schedule, list, edit and cancel posts\n"
     "  queue       show what is planned, in each channel's local time\n"
     "  series      repeat a post by a rule (evergreen), list series\n"
+    "  approval    the posts waiting for approval (decide with 'post approve')\n"
     "  mail        send a test email, list the mail outbox\n"
     "  version     print the version\n"
     "\n"
@@ -61,7 +62,7 @@ static const struct command commands[] = {
     {"workspace", cmd_workspace}, {"token", cmd_token}, {"channel", cmd_channel},
     {"post", cmd_post}, {"queue", cmd_queue}, {"series", cmd_series},
     {"messages", cmd_messages}, {"engagement", cmd_engagement}, {"invite", cmd_invite},
-    {"mail", cmd_mail},
+    {"mail", cmd_mail}, {"approval", cmd_approval},
 };
 
 /* Global options may stand anywhere; they are taken out of argv. */

@@ -4,6 +4,7 @@
  * of an empty database making a workspace and its owner.
  */
 #include "core/core.h"
+#include "core/approval.h"
 #include "text/visible.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -129,6 +130,27 @@ int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, con
     json_t *d = json_pack("{s:s, s:s, s:s}", "name", out->name, "timezone", out->timezone, "mix_preset",
                           out->mix_preset);
     core_audit(c, a, ws, "workspace.update", out->name, d);
+    json_decref(d);
+    return SAM_OK;
+}
+
+int core_workspace_set_approval(struct core *c, const struct actor *a, int64_t ws, const char *mode,
+                                struct store_workspace *out)
+{
+    char before[24];
+    int rc;
+    if(approval_mode_parse(mode) < 0 || !*mode)
+        return sam_fail_field(SAM_EINVAL, "approval", "approval must be off, agents or editors_and_agents");
+    if((rc = store_workspace_get(c->st, ws, out)))
+        return rc;
+    snprintf(before, sizeof(before), "%s", out->approval[0] ? out->approval : "off");
+    if(!strcmp(before, mode))
+        return SAM_OK;
+    snprintf(out->approval, sizeof(out->approval), "%s", mode);
+    if((rc = store_workspace_update(c->st, out)))
+        return rc;
+    json_t *d = json_pack("{s:s, s:s}", "from", before, "to", mode);
+    core_audit(c, a, ws, "workspace.approval", out->name, d);
     json_decref(d);
     return SAM_OK;
 }

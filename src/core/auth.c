@@ -7,6 +7,7 @@
  * intersected with its member's role, so revoking a role also narrows the token.
  */
 #include "core/core.h"
+#include "core/approval.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -20,6 +21,7 @@
 static const char *scope_names[] = {
     "workspaces:read", "workspaces:write", "members:read", "members:write", "tokens:read",
     "tokens:write", "channels:read", "channels:write", "audit:read", "posts:read", "posts:write",
+    "posts:approve",
 };
 #define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
 
@@ -143,6 +145,16 @@ unsigned core_role_perms(const char *role)
     if(!strcmp(role, "agent") || !strcmp(role, "viewer"))
         return read;
     return 0;
+}
+
+unsigned core_member_perms(const char *role, const char *approval_mode)
+{
+    unsigned perms = core_role_perms(role);
+    if(approval_can_write(approval_mode, role))
+        perms |= PERM_POSTS_WRITE;
+    if(approval_can_approve(approval_mode, role))
+        perms |= PERM_POSTS_APPROVE;
+    return perms;
 }
 
 int core_role_needs_second_factor(const char *role)
@@ -352,7 +364,7 @@ int core_allowed(struct core *c, const struct actor *a, int64_t ws, unsigned per
         return rc;
     if(role)
         snprintf(role, 16, "%s", m.role);
-    if((core_role_perms(m.role) & perm) != perm)
+    if((core_member_perms(m.role, m.workspace_approval) & perm) != perm)
         return sam_fail(SAM_EPERM, "your role (%s) does not allow this", m.role);
     if(m.workspace_requires_second_factor && !m.second_factor && core_role_needs_second_factor(m.role))
         return sam_fail_field(SAM_EPERM, "second_factor", "%s asks its owners and editors to log in with a second "

@@ -31,6 +31,7 @@ struct core {
     void *on_read_arg;
     int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
     _Atomic unsigned long read_passes; /* passes the poller made over the channels (metrics) */
+    _Atomic unsigned long publish_passes; /* passes the publisher's workers made over due work (metrics) */
 };
 
 /* Something became due now: wakes this process's workers (on_due) and tells the other
@@ -58,7 +59,8 @@ enum perm {
     PERM_AUDIT_READ = 1u << 8,
     PERM_POSTS_READ = 1u << 9,
     PERM_POSTS_WRITE = 1u << 10,
-    PERM_ALL = (1u << 11) - 1
+    PERM_POSTS_APPROVE = 1u << 11, /* decide on posts waiting for approval (P12) */
+    PERM_ALL = (1u << 12) - 1
 };
 
 /* ---- secrets (core/secret.c) ---- */
@@ -97,6 +99,10 @@ void core_scopes_format(unsigned bits, char *out, size_t n);
 const char *core_scope_name(size_t i);
 /* PERM_* bits a role grants; 0 for an unknown role. */
 unsigned core_role_perms(const char *role);
+/* PERM_* bits a role grants in a workspace whose approval setting is approval_mode (P12,
+ * core/approval.h): agents write posts while their posts need approval, and editors
+ * approve while only agents' posts need it. */
+unsigned core_member_perms(const char *role, const char *approval_mode);
 int core_role_valid(const char *role);
 /* 1 for the roles a workspace's second-factor rule applies to (owner, editor). */
 int core_role_needs_second_factor(const char *role);
@@ -187,6 +193,10 @@ int core_workspace_create(struct core *c, const struct actor *a, const char *nam
 /* name, tz and mix_preset may each be NULL (unchanged). */
 int core_workspace_update(struct core *c, const struct actor *a, int64_t ws, const char *name,
                           const char *tz, const char *mix_preset, struct store_workspace *out);
+/* Sets whose posts need approval (P12): "off", "agents" or "editors_and_agents". Posts
+ * already waiting keep waiting (owners decide on them whatever the setting). Audited. */
+int core_workspace_set_approval(struct core *c, const struct actor *a, int64_t ws, const char *mode,
+                                struct store_workspace *out);
 /* Makes the workspace require (or not) a second factor of its owners and editors. A
  * person who has none cannot turn it on (it would lock them out): SAM_ECONFLICT. */
 int core_workspace_require_second_factor(struct core *c, const struct actor *a, int64_t ws, int required);

@@ -158,8 +158,11 @@ static int put_event(struct core_ical *it, const struct store_occurrence_post *x
     const struct store_occurrence *o = &x->occ;
     const struct store_channel *ch = core_channel_find(it->chans, it->nchans, o->channel_id);
     struct store_post p;
-    char start[20], end[20], summary[200], uid[80], *text;
+    char start[20], end[20], summary[300], uid[80], *text;
     int64_t at = o->published_at ? o->published_at : o->planned_at;
+    /* P12: a copy of a post waiting for approval is tentative, and says so. */
+    int waits = !strcmp(o->state, "scheduled") && (!strcmp(x->approval, "pending") ||
+                                                    !strcmp(x->approval, "changes_requested"));
     int rc;
 
     if(!ch || !strcmp(o->state, "cancelled"))
@@ -173,8 +176,8 @@ static int put_event(struct core_ical *it, const struct store_occurrence_post *x
     ical_time(at, start);
     ical_time(at + 900, end);
     /* Both parts are cut on a character, so the summary stays whole UTF-8. */
-    snprintf(summary, sizeof(summary), "[%.*s] %.*s", utf8_prefix(ch->name, 40), ch->name, utf8_prefix(text, 120),
-             text);
+    snprintf(summary, sizeof(summary), "[%.*s] %s%s%.*s", utf8_prefix(ch->name, 40), ch->name,
+             waits ? _("(awaiting approval)") : "", waits ? " " : "", utf8_prefix(text, 120), text);
     snprintf(uid, sizeof(uid), "%s@samtale", o->idempotency_key);
     rc = buf_puts(out, "BEGIN:VEVENT\r\n");
     if(!rc)
@@ -193,8 +196,10 @@ static int put_event(struct core_ical *it, const struct store_occurrence_post *x
         rc = put_line(out, "CATEGORIES:", x->category, 1);
     if(!rc)
         rc = put_line(out, "X-SAMTALE-STATE:", o->state, 0);
+    if(!rc && waits)
+        rc = put_line(out, "X-SAMTALE-APPROVAL:", x->approval, 0);
     if(!rc)
-        rc = put_line(out, "STATUS:", !strcmp(o->state, "failed") ? "TENTATIVE" : "CONFIRMED", 0);
+        rc = put_line(out, "STATUS:", !strcmp(o->state, "failed") || waits ? "TENTATIVE" : "CONFIRMED", 0);
     if(!rc)
         rc = buf_puts(out, "END:VEVENT\r\n");
     free(text);

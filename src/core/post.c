@@ -4,6 +4,7 @@
  * caller before core_post_create; this file keeps the data right.
  */
 #include "core/post.h"
+#include "core/approval.h"
 #include "core/checks.h"
 #include "core/plan.h"
 #include "core/series.h"
@@ -659,6 +660,8 @@ static char *create_detail(void *arg)
     const struct create_detail *cd = arg;
     json_t *d = json_pack("{s:I, s:s, s:i, s:s?}", "post_id", (json_int_t)cd->p->id, "state", cd->p->state,
                           "occurrences", (int)cd->n, "override_reason", cd->p->override_reason);
+    if(d && !strcmp(cd->p->approval, "pending"))
+        json_object_set_new(d, "approval", json_string("pending")); /* P12: sent for approval */
     char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(d);
     return text;
@@ -738,6 +741,7 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     struct plan_found marks[POST_CHANNELS_MAX];
     char *variants = NULL;
     struct store_occurrence *o = NULL;
+    struct store_approval submitted, *step = NULL;
     size_t n = 0;
     int rc, blocked = 0;
     json_t *found = NULL;
@@ -821,6 +825,19 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     out->offers = offs;       /* stored with the post, in its transaction */
     out->noffers = noffs;
     {
+        /* P12: a post scheduled by someone whose posts need approval waits for an approver
+         * (a draft waits for nobody until it is scheduled). */
+        struct approval_actor aa;
+        rc = core_approval_actor(c, a, ws, &aa);
+        if(rc)
+            goto fail;
+        if(aa.needs && in->schedule != POST_DRAFT) {
+            snprintf(out->approval, sizeof(out->approval), "pending");
+            core_approval_step(&submitted, a, ws, "submitted", NULL, now);
+            step = &submitted;
+        }
+    }
+    {
         /* The post and its audit entry in one transaction (one commit). */
         struct store_audit e;
         struct create_detail cd = {out, n};
@@ -828,7 +845,7 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
                          in->draft_id ? (out->override_reason ? "post.schedule_draft.override" : "post.schedule_draft")
                                       : (out->override_reason ? "post.create.override" : "post.create"),
                          out->category, &e);
-        rc = store_post_insert_audited(c->st, out, o, n, &e, create_detail, &cd);
+        rc = store_post_insert_audited(c->st, out, o, n, &e, create_detail, &cd, step);
     }
     if(rc)
         goto fail;
@@ -840,7 +857,7 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
             plan_taken(c, &marks[i]);
     *occ = o;
     *nocc = n;
-    for(size_t i = 0; i < n; i++)
+    for(size_t i = 0; i < n && !step; i++) /* a post waiting for approval is not due for the publisher */
         if(o[i].planned_at <= now) {
             core_due(c);
             break;
@@ -904,6 +921,7 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
 {
     const struct post_input *pi = &in->post;
     struct series_rule rule;
+    struct store_approval submitted, *step = NULL;
     struct store_occurrence *o = NULL;
     int64_t *times = NULL, firsts[POST_CHANNELS_MAX];
     char *variants = NULL;
@@ -1030,6 +1048,18 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     rc = fill_post(post, ws, a, pi, &variants, "scheduled", now);
     if(rc)
         goto fail;
+    {
+        /* P12: a series by someone whose posts need approval waits for an approver. */
+        struct approval_actor aa;
+        rc = core_approval_actor(c, a, ws, &aa);
+        if(rc)
+            goto fail;
+        if(aa.needs) {
+            snprintf(post->approval, sizeof(post->approval), "pending");
+            core_approval_step(&submitted, a, ws, "submitted", NULL, now);
+            step = &submitted;
+        }
+    }
     series->per_day = rule.per_day;
     series->min_gap_minutes = rule.gap_minutes;
     series->days = in->days;
@@ -1037,12 +1067,14 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
     series->max_count = in->count;
     series->replace_previous = in->replace_previous;
     series->created_at = now;
-    rc = store_series_insert(c->st, post, series, o, n);
+    rc = store_series_insert(c->st, post, series, o, n, step);
     if(rc)
         goto fail;
     json_t *d = json_pack("{s:I, s:I, s:i, s:i, s:b}", "series_id", (json_int_t)series->id, "post_id",
                           (json_int_t)post->id, "copies", (int)n, "per_day", rule.per_day, "replace_previous",
                           in->replace_previous);
+    if(d && step)
+        json_object_set_new(d, "approval", json_string("pending"));
     core_audit(c, a, ws, "series.create", post->category, d);
     json_decref(d);
     free(times);
@@ -1071,6 +1103,12 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
     if(in->draft_id) {
         /* The draft's content where the caller gave none. */
         rc = core_post_get(c, ws, in->draft_id, &draft);
+        if(!rc) {
+            struct approval_actor aa; /* P12: an agent schedules only its own drafts */
+            rc = core_approval_actor(c, a, ws, &aa);
+            if(!rc)
+                rc = core_approval_may_change(&aa, a, &draft);
+        }
         if(!rc && strcmp(draft.state, "draft"))
             rc = sam_fail(SAM_ECONFLICT, "the post is no longer a draft");
         if(!rc && in->schedule == POST_DRAFT)
@@ -1167,8 +1205,11 @@ static int occurrence_move(struct core *c, const struct actor *a, int64_t ws, in
                            json_t **violations)
 {
     struct store_post p;
+    struct approval_actor aa;
+    struct store_approval step;
+    struct store_approval_change ac;
     json_t *found = NULL, *vars = NULL, *d;
-    int blocked = 0, rc = store_occurrence_get(c->st, id, out);
+    int blocked = 0, to_pending = 0, rc = store_occurrence_get(c->st, id, out);
     int64_t from;
     if(!rc && out->workspace_id != ws)
         rc = sam_fail(SAM_ENOTFOUND, "%s", _("no such post"));
@@ -1186,6 +1227,17 @@ static int occurrence_move(struct core *c, const struct actor *a, int64_t ws, in
     rc = core_post_get(c, ws, out->post_id, &p);
     if(rc)
         return rc;
+    /* P12: an agent moves only its own posts; a move by someone whose posts need approval
+     * sends the post back for approval (the approver approved what and when). */
+    rc = core_approval_actor(c, a, ws, &aa);
+    if(!rc)
+        rc = core_approval_may_change(&aa, a, &p);
+    if(!rc)
+        rc = core_approval_on_change(&aa, a, &p, now, &step, &ac, &to_pending);
+    if(rc) {
+        store_post_cleanup(&p);
+        return rc;
+    }
     {
         /* The copy faces the checks at its new place, as a new post would there (its post's
          * other copies are not its neighbours). */
@@ -1203,7 +1255,7 @@ static int occurrence_move(struct core *c, const struct actor *a, int64_t ws, in
     if(rc)
         return rc;
     from = out->planned_at;
-    rc = store_occurrence_move(c->st, id, at, now);
+    rc = store_occurrence_move(c->st, id, at, now, &ac);
     if(rc)
         return rc;
     out->planned_at = at;
@@ -1213,9 +1265,11 @@ static int occurrence_move(struct core *c, const struct actor *a, int64_t ws, in
     d = json_pack("{s:I, s:I, s:I, s:o, s:o, s:s?}", "occurrence_id", (json_int_t)id, "post_id",
                   (json_int_t)out->post_id, "channel_id", (json_int_t)out->channel_id, "from", view_time(from), "to",
                   view_time(at), "override_reason", blocked ? override_reason : NULL);
+    if(d && to_pending)
+        json_object_set_new(d, "approval", json_string("pending"));
     core_audit(c, a, ws, blocked ? "occurrence.move.override" : "occurrence.move", NULL, d);
     json_decref(d);
-    if(at <= now)
+    if(at <= now && (!strcmp(ac.to, "none") || !strcmp(ac.to, "approved")))
         core_due(c);
     return SAM_OK;
 }
@@ -1239,10 +1293,21 @@ int core_occurrence_move(struct core *c, const struct actor *a, int64_t ws, int6
 int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id,
                            struct store_occurrence *out)
 {
+    struct store_post p;
+    struct approval_actor aa;
     int rc = store_occurrence_get(c->st, id, out);
     json_t *d;
     if(!rc && out->workspace_id != ws)
         rc = sam_fail(SAM_ENOTFOUND, "%s", _("no such post"));
+    if(rc)
+        return rc;
+    /* P12: an agent withdraws only its own posts, one delivery as much as all of them. */
+    if((rc = core_post_get(c, ws, out->post_id, &p)))
+        return rc;
+    rc = core_approval_actor(c, a, ws, &aa);
+    if(!rc)
+        rc = core_approval_may_change(&aa, a, &p);
+    store_post_cleanup(&p);
     if(!rc)
         rc = store_occurrence_cancel(c->st, id, time_now());
     if(rc)
@@ -1255,15 +1320,25 @@ int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, in
     return SAM_OK;
 }
 
-/* The edit of post id as PATCH would make it, not yet stored: *out gets the post with in's
- * content fields over its own, and *found and *blocked what the checks say of it where its
- * scheduled copies are planned (as a new post would, without its own earlier version).
- * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled.
- * On success the caller cleans up *out and releases *found. */
-static int edit_prepare(struct core *c, int64_t ws, int64_t id, const struct post_input *in,
-                        struct store_post *out, json_t **found, int *blocked)
+/* P12: what an edit does to the post's approval (core_approval_on_change); filled in place,
+ * as ac.step may point to step. */
+struct edit_approval {
+    struct store_approval step;
+    struct store_approval_change ac, *change; /* change: &ac, or NULL for a draft */
+    int to_pending;
+};
+
+/* The edit of post id by a as PATCH would make it, not yet stored: *out gets the post with
+ * in's content fields over its own, and *found and *blocked what the checks say of it where
+ * its scheduled copies are planned (as a new post would, without its own earlier version).
+ * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled;
+ * SAM_EPERM for an agent's edit of a post it did not write (P12). *ap gets what the edit does
+ * to the post's approval. On success the caller cleans up *out and releases *found. */
+static int edit_prepare(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                        struct store_post *out, json_t **found, int *blocked, struct edit_approval *ap)
 {
     struct store_occurrence *occ = NULL;
+    struct approval_actor aa;
     size_t n = 0;
     char *variants = NULL;
     int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
@@ -1272,9 +1347,21 @@ static int edit_prepare(struct core *c, int64_t ws, int64_t id, const struct pos
 
     *found = NULL;
     *blocked = 0;
+    ap->change = NULL;
+    ap->to_pending = 0;
     rc = core_post_get(c, ws, id, out);
     if(rc)
         return rc;
+    /* P12: an agent edits only its own posts; an edit of a scheduled post by someone whose
+     * posts need approval sends it back for approval (a draft waits for nobody). */
+    rc = core_approval_actor(c, a, ws, &aa);
+    if(!rc)
+        rc = core_approval_may_change(&aa, a, out);
+    if(!rc && strcmp(out->state, "draft") &&
+       !(rc = core_approval_on_change(&aa, a, out, time_now(), &ap->step, &ap->ac, &ap->to_pending)))
+        ap->change = &ap->ac;
+    if(rc)
+        goto fail;
     rc = store_occurrence_list(c->st, ws, id, 0, 0, 0, 0, 1000, &occ, &n);
     for(size_t i = 0; !rc && i < n; i++)
         if(!strcmp(occ[i].state, "published") || !strcmp(occ[i].state, "publishing"))
@@ -1333,11 +1420,12 @@ fail:
     return rc;
 }
 
-int core_post_check_edit(struct core *c, int64_t ws, int64_t id, const struct post_input *in, json_t **violations,
-                         int *blocked)
+int core_post_check_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                         json_t **violations, int *blocked)
 {
     struct store_post p;
-    int rc = edit_prepare(c, ws, id, in, &p, violations, blocked);
+    struct edit_approval ap;
+    int rc = edit_prepare(c, a, ws, id, in, &p, violations, blocked, &ap);
     if(!rc)
         store_post_cleanup(&p);
     return rc;
@@ -1348,7 +1436,8 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
 {
     json_t *found = NULL;
     int blocked = 0;
-    int rc = edit_prepare(c, ws, id, in, out, &found, &blocked);
+    struct edit_approval ap;
+    int rc = edit_prepare(c, a, ws, id, in, out, &found, &blocked, &ap);
     if(rc)
         return rc;
     rc = judge_checks(found, blocked, in->override_reason, violations);
@@ -1361,10 +1450,15 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
         out->override_reason = r;
     }
     out->updated_at = time_now();
-    rc = store_post_update(c->st, out);
+    rc = store_post_update(c->st, out, ap.change);
     if(rc)
         goto fail;
+    store_post_cleanup(out); /* as stored: its approval, and updated_at, which only goes up */
+    if((rc = core_post_get(c, ws, id, out)))
+        return rc;
     json_t *d = json_pack("{s:I}", "post_id", (json_int_t)id);
+    if(d && ap.to_pending)
+        json_object_set_new(d, "approval", json_string("pending"));
     core_audit(c, a, ws, "post.edit", out->category, d);
     json_decref(d);
     return SAM_OK;
@@ -1376,16 +1470,61 @@ fail:
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id)
 {
     struct store_post p;
+    struct approval_actor aa;
     int rc = core_post_get(c, ws, id, &p);
     if(rc)
         return rc;
-    rc = store_post_cancel(c->st, id, time_now());
+    /* P12: an agent withdraws only its own posts. */
+    rc = core_approval_actor(c, a, ws, &aa);
+    if(!rc)
+        rc = core_approval_may_change(&aa, a, &p);
+    if(!rc)
+        rc = store_post_cancel(c->st, id, time_now());
     if(!rc) {
         json_t *d = json_pack("{s:I}", "post_id", (json_int_t)id);
         core_audit(c, a, ws, "post.cancel", p.category, d);
         json_decref(d);
     }
     store_post_cleanup(&p);
+    return rc;
+}
+
+int core_post_findings(struct core *c, const struct store_post *p, int64_t now, json_t **violations)
+{
+    /* What the checks find where the post's scheduled copies are planned, as an edit of it
+     * would be checked (without its own copies). */
+    struct store_occurrence *sched = NULL;
+    size_t ns = 0, k = 0;
+    int64_t chans[POST_CHANNELS_MAX], at[POST_CHANNELS_MAX];
+    json_t *vars = NULL;
+    int blocked = 0, rc;
+    (void)now;
+    *violations = NULL;
+    rc = store_occurrence_list(c->st, p->workspace_id, p->id, 0, 0, 0, 0, 1000, &sched, &ns);
+    for(size_t i = 0; !rc && i < ns && k < POST_CHANNELS_MAX; i++) {
+        size_t j;
+        if(strcmp(sched[i].state, "scheduled"))
+            continue;
+        for(j = 0; j < k && chans[j] != sched[i].channel_id; j++)
+            ;
+        if(j < k)
+            continue; /* a series: each channel at its first copy, as the series was checked */
+        chans[k] = sched[i].channel_id;
+        at[k++] = sched[i].planned_at;
+    }
+    free(sched);
+    if(rc)
+        return rc;
+    if(!k) {
+        *violations = json_array();
+        return *violations ? SAM_OK : SAM_ENOMEM;
+    }
+    struct post_input chk = {.text = p->text, .link = p->link, .category = p->category, .campaign = p->campaign,
+                             .channels = chans, .nchannels = k, .schedule = POST_AT};
+    if(p->variants && (vars = json_loads(p->variants, 0, NULL)))
+        chk.variants = vars;
+    rc = check_at(c, p->workspace_id, &chk, at, p->id, violations, &blocked);
+    json_decref(vars);
     return rc;
 }
 
@@ -1420,6 +1559,8 @@ json_t *view_post(const struct store_post *p)
         json_object_set_new(o, "author_id", json_integer(p->author_id));
     if(o && p->override_reason)
         json_object_set_new(o, "override_reason", json_string(p->override_reason));
+    if(o) /* P12; a single post's answer adds the history (core_approval_json) */
+        json_object_set_new(o, "approval", json_pack("{s:s}", "state", p->approval[0] ? p->approval : "none"));
     return o;
 }
 

@@ -57,15 +57,18 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
  * SAM_ECONFLICT once an occurrence is published or in flight, or the post was cancelled.
  * The edited post faces the checks where its copies are planned (without its own earlier
  * version); a block stops it as in core_post_create unless in->override_reason is given.
- * *violations (when not NULL; a new reference, caller releases) gets what they found, also when a block stops it. */
+ * *violations (when not NULL; a new reference, caller releases) gets what they found, also when a block stops it.
+ * An edit by someone whose posts need approval sends a scheduled post back for approval
+ * (P12, core/approval.h); an agent edits, moves or cancels only the posts they wrote (SAM_EPERM). */
 int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
                    struct store_post *out, json_t **violations);
 /* The checks an edit of post id would face (core_post_edit), without storing it: the
  * composer's live checks while a scheduled post is changed. Refuses what core_post_edit
- * refuses (SAM_ECONFLICT, SAM_ENOTFOUND, invalid content). *violations and *blocked as
- * core_post_check; a post with no scheduled copy (a draft) gets an empty list. */
-int core_post_check_edit(struct core *c, int64_t ws, int64_t id, const struct post_input *in, json_t **violations,
-                         int *blocked);
+ * refuses (SAM_ECONFLICT, SAM_ENOTFOUND, invalid content, SAM_EPERM for an agent and a post
+ * it did not write). *violations and *blocked as core_post_check; a post with no scheduled
+ * copy (a draft) gets an empty list. */
+int core_post_check_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id, const struct post_input *in,
+                         json_t **violations, int *blocked);
 int core_post_cancel(struct core *c, const struct actor *a, int64_t ws, int64_t id);
 /* Moves a scheduled occurrence of workspace ws to `at` (from now to two years ahead), after
  * the checks at its new place (P5-P8; a block needs override_reason, audited); *out gets
@@ -81,6 +84,10 @@ int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, in
                            struct store_occurrence *out);
 /* A post of workspace ws (SAM_ENOTFOUND for another's). */
 int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out);
+/* What the checks (P5-P8) find where p's scheduled copies are planned (each channel at its
+ * first copy), against the rest of the queue: what an approver reads before deciding (P12).
+ * *violations: a new JSON list, as core_post_check gives. */
+int core_post_findings(struct core *c, const struct store_post *p, int64_t now, json_t **violations);
 
 /* An evergreen series (P3): the post, and the rule its copies follow on every channel. */
 struct series_input {

@@ -331,6 +331,8 @@ static void *worker(void *arg)
         int rc = publisher_run_once(p->core, &p->opt, owner, time_now(), &done);
         if(rc)
             log_kv(LOG_WARN, "publisher pass failed", "error", sam_errmsg(rc), NULL);
+        else
+            atomic_fetch_add(&p->core->publish_passes, 1);
         if(!done)
             wake_sleep(&p->wake, seen, 1);
     }

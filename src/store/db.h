@@ -179,8 +179,13 @@ static inline int db_lock_xact(struct dbc *c, int space, int64_t id)
 /* Applies the embedded migrations not yet applied; *version gets the schema version. */
 int db_migrate(struct db_pool *p, int *version);
 int db_schema_version(struct dbc *c, int *version);
-/* The version the embedded migrations lead to. */
+/* The version the embedded migrations lead to. Their numbers increase and may leave gaps
+ * (work done side by side reserves numbers): a number no file has is passed over, and a
+ * database is at the highest number applied, so a migration merged later must be numbered
+ * above every one an installation may already have applied. */
 int db_latest_version(void);
+/* How many embedded migrations are numbered above version (the pending ones). */
+int db_pending_after(int version);
 /* The text of migration `name` for this driver with its fragments expanded (malloc'd);
  * SAM_EINVAL names an unknown fragment. */
 int db_migration_text(const struct db_driver *drv, const char *text, char **out);

@@ -187,6 +187,11 @@ int store_latest_version(void)
     return db_latest_version();
 }
 
+int store_pending_migrations(int version)
+{
+    return db_pending_after(version);
+}
+
 int store_ping(struct store *st)
 {
     struct dbc *s;
@@ -269,8 +274,9 @@ static void row_workspace(struct dbq *q, struct store_workspace *w)
     w->created_at = db_int64(q, 3);
     col_text(q, 4, w->mix_preset, sizeof(w->mix_preset));
     w->require_second_factor = db_int(q, 5);
-    if(db_ncols(q) > 6)
-        col_text(q, 6, w->role, sizeof(w->role));
+    col_text(q, 6, w->approval, sizeof(w->approval));
+    if(db_ncols(q) > 7)
+        col_text(q, 7, w->role, sizeof(w->role));
 }
 
 static void rd_workspace(struct dbq *q, void *p)
@@ -362,13 +368,13 @@ static int query_one(struct store *st, const char *sql, const char *what, const 
 
 int store_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE id = ?1", "workspace",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE id = ?1", "workspace",
                      NULL, NULL, id, rd_workspace, out);
 }
 
 int store_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE name = ?1", "workspace",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE name = ?1", "workspace",
                      name, NULL, 0, rd_workspace, out);
 }
 
@@ -378,12 +384,13 @@ int store_workspace_update(struct store *st, const struct store_workspace *w)
     struct dbq *q;
     int rc, n = 0;
     TAKE(1);
-    rc = prep(s, "UPDATE workspaces SET name = ?1, timezone = ?2, mix_preset = ?3 WHERE id = ?4", &q);
+    rc = prep(s, "UPDATE workspaces SET name = ?1, timezone = ?2, mix_preset = ?3, approval = ?5 WHERE id = ?4", &q);
     if(!rc) {
         bind_text(q, 1, w->name);
         bind_text(q, 2, w->timezone);
         bind_text(q, 3, w->mix_preset[0] ? w->mix_preset : "balanced");
         db_bind_int64(q, 4, w->id);
+        bind_text(q, 5, w->approval[0] ? w->approval : "off");
         rc = exec_stmt(s, q, "workspace", &n);
         if(!rc && n == 0)
             rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
@@ -433,11 +440,12 @@ int store_workspace_list(struct store *st, int64_t user_id, int64_t after, int l
     int rc;
     TAKE(0);
     if(user_id)
-        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, w.require_second_factor, m.role FROM workspaces w"
+        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, w.require_second_factor, w.approval, m.role"
+                     " FROM workspaces w"
                      " JOIN members m ON m.workspace_id = w.id AND m.user_id = ?1"
                      " WHERE w.id > ?2 ORDER BY w.id LIMIT ?3", &q);
     else
-        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces"
+        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces"
                      " WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3", &q);
     if(!rc) {
         db_bind_int64(q, 1, user_id);
@@ -474,7 +482,7 @@ int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_has
 
 int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor FROM workspaces WHERE ical_token = ?1",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE ical_token = ?1",
                      "calendar feed", token_hash, NULL, 0, rd_workspace, out);
 }
 
@@ -574,7 +582,7 @@ int store_user_count(struct store *st, int64_t *n)
 /* ---- members ---- */
 
 #define MEMBER_SELECT "SELECT m.workspace_id, m.user_id, w.name, u.email, u.name, m.role, m.created_at," \
-                      " w.require_second_factor, coalesce(u.totp_enabled_at, 0)" \
+                      " w.require_second_factor, coalesce(u.totp_enabled_at, 0), w.approval" \
                       " FROM members m JOIN users u ON u.id = m.user_id" \
                       " JOIN workspaces w ON w.id = m.workspace_id"
 
@@ -591,6 +599,7 @@ static void row_member(struct dbq *q, void *p)
     m->created_at = db_int64(q, 6);
     m->workspace_requires_second_factor = db_int(q, 7);
     m->second_factor = db_int64(q, 8) != 0;
+    col_text(q, 9, m->workspace_approval, sizeof(m->workspace_approval));
 }
 
 int store_member_insert(struct store *st, struct store_member *m)
@@ -1060,7 +1069,7 @@ int store_channel_list(struct store *st, int64_t ws, const char *kind, int64_t a
 /* ---- posts and occurrences ---- */
 
 #define POST_COLS "id, workspace_id, coalesce(author_id, 0), text, link, category, campaign, variants, state," \
-                  " override_reason, created_at, updated_at"
+                  " override_reason, created_at, updated_at, approval"
 
 static char *col_dup_or_null(struct dbq *q, int i)
 {
@@ -1083,6 +1092,7 @@ static void row_post(struct dbq *q, void *p)
     x->override_reason = col_dup_or_null(q, 9);
     x->created_at = db_int64(q, 10);
     x->updated_at = db_int64(q, 11);
+    col_text(q, 12, x->approval, sizeof(x->approval));
 }
 
 #define OCC_COLS "id, workspace_id, post_id, channel_id, coalesce(series_id, 0), variant, planned_at, state," \
@@ -1138,9 +1148,23 @@ struct post_insert {
     const struct store_audit *audit;
     char *(*detail)(void *arg);
     void *arg;
+    const struct store_approval *step; /* P12: the approval step stored with it, or NULL */
 };
 
 static int audit_insert_on(struct dbc *s, const struct store_audit *a);
+static int approval_step_on(struct dbc *s, int64_t ws, int64_t post, const struct store_approval *a);
+static int approval_change_on(struct dbc *s, const struct store_approval_change *ac, int64_t ws, int64_t now,
+                              int64_t seen, int bump);
+
+/* A post's updated_at after a write at now: it goes up with every write, even two in one
+ * second, so that it tells one version of the post from the next (an approver decides on
+ * the version they read). ?N is now. */
+#define POST_BUMP(n) "CASE WHEN updated_at >= ?" #n " THEN updated_at + 1 ELSE ?" #n " END"
+
+static const char *approval_of(const struct store_post *p)
+{
+    return p->approval[0] ? p->approval : "none";
+}
 
 /* The audit entry of an insert, once the ids are known (store_post_insert_audited). */
 static int post_insert_audit(struct dbc *s, const struct post_insert *a)
@@ -1171,8 +1195,8 @@ static int post_insert_tx(struct dbc *s, void *arg)
         /* A draft gets its occurrences: the row is brought up to date in the same statement
          * that checks it is still a draft. */
         rc = prep(s, "UPDATE posts SET text = ?3, link = ?4, category = ?5, campaign = ?6, variants = ?7, state = ?8,"
-                     " override_reason = ?9, updated_at = ?10 WHERE id = ?2 AND workspace_id = ?1 AND state = 'draft'",
-                  &q);
+                     " override_reason = ?9, updated_at = ?10, approval = ?11 WHERE id = ?2 AND workspace_id = ?1"
+                     " AND state = 'draft'", &q);
         if(!rc) {
             db_bind_int64(q, 1, p->workspace_id);
             db_bind_int64(q, 2, p->id);
@@ -1184,6 +1208,7 @@ static int post_insert_tx(struct dbc *s, void *arg)
             bind_text(q, 8, p->state);
             bind_text_or_null(q, 9, p->override_reason);
             db_bind_int64(q, 10, p->updated_at);
+            bind_text(q, 11, approval_of(p));
             rc = exec_stmt(s, q, "post", &changed);
             if(!rc && !changed)
                 rc = sam_fail(SAM_ECONFLICT, "the post is no longer a draft");
@@ -1191,8 +1216,8 @@ static int post_insert_tx(struct dbc *s, void *arg)
         }
     } else
     rc = prep(s, "INSERT INTO posts(workspace_id, author_id, text, link, category, campaign, variants, state,"
-                 " override_reason, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                 " RETURNING posts.id", &q);
+                 " override_reason, created_at, updated_at, approval)"
+                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) RETURNING posts.id", &q);
     if(!rc && !changed) {
         db_bind_int64(q, 1, p->workspace_id);
         if(p->author_id)
@@ -1208,6 +1233,7 @@ static int post_insert_tx(struct dbc *s, void *arg)
         bind_text_or_null(q, 9, p->override_reason);
         db_bind_int64(q, 10, p->created_at);
         db_bind_int64(q, 11, p->updated_at);
+        bind_text(q, 12, approval_of(p));
         rc = insert_id(s, q, "post", &p->id);
         db_release(q);
     }
@@ -1284,6 +1310,8 @@ static int post_insert_tx(struct dbc *s, void *arg)
         rc = exec_stmt(s, q, "offer", NULL);
         db_release(q);
     }
+    if(!rc && a->step)
+        rc = approval_step_on(s, p->workspace_id, p->id, a->step);
     if(!rc && a->audit)
         rc = post_insert_audit(s, a);
     return rc;
@@ -1291,21 +1319,22 @@ static int post_insert_tx(struct dbc *s, void *arg)
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n, p->id, NULL, NULL, NULL};
+    struct post_insert a = {p, NULL, occ, n, p->id, NULL, NULL, NULL, NULL};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
-                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg)
+                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg,
+                              const struct store_approval *step)
 {
-    struct post_insert a = {p, NULL, occ, n, p->id, audit, detail, arg};
+    struct post_insert a = {p, NULL, occ, n, p->id, audit, detail, arg, step};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
-                            struct store_occurrence *occ, size_t n)
+                            struct store_occurrence *occ, size_t n, const struct store_approval *step)
 {
-    struct post_insert a = {p, ser, occ, n, p->id, NULL, NULL, NULL};
+    struct post_insert a = {p, ser, occ, n, p->id, NULL, NULL, NULL, step};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
@@ -1386,16 +1415,22 @@ int store_post_get(struct store *st, int64_t id, struct store_post *out)
     return query_one(st, "SELECT " POST_COLS " FROM posts WHERE id = ?1", "post", NULL, NULL, id, row_post, out);
 }
 
-int store_post_update(struct store *st, const struct store_post *p)
+struct post_update {
+    const struct store_post *p;
+    const struct store_approval_change *ac;
+};
+
+static int post_update_tx(struct dbc *s, void *arg)
 {
-    struct dbc *s;
+    const struct post_update *a = arg;
+    const struct store_post *p = a->p;
     struct dbq *q;
     int rc, n = 0;
-    TAKE(1);
     /* The state follows the occurrences (refresh_post_state); an edit never sets it, and
      * is refused in the same statement once anything went out or is going out. */
     rc = prep(s, "UPDATE posts SET text = ?1, link = ?2, category = ?3, campaign = ?4, variants = ?5,"
-                 " override_reason = ?6, updated_at = ?7 WHERE id = ?8 AND state NOT IN ('published', 'cancelled')"
+                 " override_reason = ?6, updated_at = " POST_BUMP(7) " WHERE id = ?8"
+                 " AND state NOT IN ('published', 'cancelled')"
                  " AND NOT EXISTS (SELECT 1 FROM occurrences WHERE post_id = ?8"
                  " AND state IN ('publishing', 'published'))", &q);
     if(!rc) {
@@ -1413,8 +1448,15 @@ int store_post_update(struct store *st, const struct store_post *p)
                                          "post instead");
         db_release(q);
     }
-    db_give(P(st), s);
+    if(!rc && a->ac)
+        rc = approval_change_on(s, a->ac, p->workspace_id, p->updated_at, 0, 0);
     return rc;
+}
+
+int store_post_update(struct store *st, const struct store_post *p, const struct store_approval_change *ac)
+{
+    struct post_update a = {p, ac};
+    return db_tx(P(st), post_update_tx, &a);
 }
 
 int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
@@ -1501,6 +1543,243 @@ int store_post_cancel(struct store *st, int64_t id, int64_t now)
     return db_tx(P(st), post_cancel_tx, &a);
 }
 
+/* ---- approval (P12) ---- */
+
+/* Adds a step to post's approval history (in the caller's transaction). */
+static int approval_step_on(struct dbc *s, int64_t ws, int64_t post, const struct store_approval *a)
+{
+    struct dbq *q;
+    int64_t id = 0;
+    int rc = prep(s, "INSERT INTO post_approvals(workspace_id, post_id, action, actor_id, actor, note, at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING post_approvals.id", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, ws ? ws : a->workspace_id);
+    db_bind_int64(q, 2, post);
+    bind_text(q, 3, a->action);
+    if(a->actor_id)
+        db_bind_int64(q, 4, a->actor_id);
+    else
+        db_bind_null(q, 4);
+    bind_text(q, 5, a->actor);
+    bind_text_or_null(q, 6, a->note && *a->note ? a->note : NULL);
+    db_bind_int64(q, 7, a->at);
+    rc = insert_id(s, q, "approval", &id);
+    db_release(q);
+    return rc;
+}
+
+/* The compare and set of struct store_approval_change (in the caller's transaction); ws 0:
+ * the post's own workspace. With bump the post's updated_at goes up (POST_BUMP); without,
+ * the caller's write of the post did that. seen (0: any) is the updated_at it must have. */
+static int approval_change_on(struct dbc *s, const struct store_approval_change *ac, int64_t ws, int64_t now,
+                              int64_t seen, int bump)
+{
+    struct dbq *q;
+    int rc, n = 0;
+    rc = prep(s, bump ? "UPDATE posts SET approval = ?2, updated_at = " POST_BUMP(5) " WHERE id = ?1"
+                        " AND approval = ?3 AND (?4 = 0 OR updated_at = ?4)"
+                      : "UPDATE posts SET approval = ?2 WHERE id = ?1 AND approval = ?3 AND (?4 = 0 OR updated_at = ?4)",
+              &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, ac->post);
+    bind_text(q, 2, ac->to);
+    bind_text(q, 3, ac->from);
+    db_bind_int64(q, 4, seen);
+    if(bump)
+        db_bind_int64(q, 5, now);
+    rc = exec_stmt(s, q, "approval", &n);
+    db_release(q);
+    if(!rc && !n)
+        return sam_fail(SAM_ECONFLICT, "the post changed meanwhile (someone edited it or decided on it): reload it "
+                                       "and try again");
+    /* A claim of one of its occurrences meanwhile and this change cannot both commit: on
+     * PostgreSQL the claim locks the row, and this write of it then fails (and is tried
+     * again, seeing the claim); on SQLite there is one writer. */
+    if(!rc && (!strcmp(ac->to, "pending") || !strcmp(ac->to, "changes_requested"))) {
+        rc = prep(s, "UPDATE occurrences SET updated_at = ?2 WHERE post_id = ?1 AND state = 'scheduled'", &q);
+        if(!rc) {
+            db_bind_int64(q, 1, ac->post);
+            db_bind_int64(q, 2, now);
+            rc = exec_stmt(s, q, "approval", NULL);
+            db_release(q);
+        }
+    }
+    if(!rc && ac->step)
+        rc = approval_step_on(s, ws, ac->post, ac->step);
+    return rc;
+}
+
+struct post_decide {
+    int64_t ws;
+    const struct store_approval_change *ac;
+    int64_t seen, cancel_before, now;
+    const struct store_audit *audit;
+    const char *detail;
+};
+
+static int post_decide_tx(struct dbc *s, void *arg)
+{
+    const struct post_decide *a = arg;
+    struct dbq *q;
+    int rc, n = 0;
+    /* Only a scheduled post of this workspace, in the approval state the decision was made
+     * on, as the approver saw it. */
+    rc = prep(s, "SELECT 1 FROM posts WHERE id = ?1 AND workspace_id = ?2 AND state = 'scheduled'", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, a->ac->post);
+    db_bind_int64(q, 2, a->ws);
+    int r = db_step(q);
+    if(r == DB_ROW)
+        n = 1;
+    else if(r != DB_DONE)
+        rc = db_fail(s, "approval");
+    db_release(q);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ECONFLICT, "the post is no longer scheduled: it was cancelled or has gone out");
+    if(!rc)
+        rc = approval_change_on(s, a->ac, a->ws, a->now, a->seen, 1);
+    if(!rc && a->cancel_before) {
+        rc = prep(s, "UPDATE occurrences SET state = 'cancelled', updated_at = ?3 WHERE post_id = ?1"
+                     " AND state = 'scheduled' AND planned_at < ?2", &q);
+        if(!rc) {
+            db_bind_int64(q, 1, a->ac->post);
+            db_bind_int64(q, 2, a->cancel_before);
+            db_bind_int64(q, 3, a->now);
+            rc = exec_stmt(s, q, "approval", NULL);
+            db_release(q);
+        }
+        if(!rc)
+            rc = refresh_post_state(s, a->ac->post, a->now);
+    }
+    if(!rc && a->audit) {
+        struct store_audit e = *a->audit;
+        e.detail = (char *)a->detail;
+        rc = audit_insert_on(s, &e);
+    }
+    return rc;
+}
+
+int store_post_decide(struct store *st, int64_t ws, const struct store_approval_change *ac, int64_t seen,
+                      int64_t cancel_before, int64_t now, const struct store_audit *audit, const char *detail)
+{
+    struct post_decide a = {ws, ac, seen, cancel_before, now, audit, detail};
+    return db_tx(P(st), post_decide_tx, &a);
+}
+
+#define APPROVAL_COLS "a.id, a.workspace_id, a.post_id, a.action, coalesce(a.actor_id, 0), a.actor," \
+                      " coalesce(u.name, ''), a.note, a.at"
+
+static void row_approval(struct dbq *q, void *p)
+{
+    struct store_approval *x = p;
+    memset(x, 0, sizeof(*x));
+    x->id = db_int64(q, 0);
+    x->workspace_id = db_int64(q, 1);
+    x->post_id = db_int64(q, 2);
+    col_text(q, 3, x->action, sizeof(x->action));
+    x->actor_id = db_int64(q, 4);
+    col_text(q, 5, x->actor, sizeof(x->actor));
+    col_text(q, 6, x->actor_name, sizeof(x->actor_name));
+    x->note = col_dup_or_null(q, 7);
+    x->at = db_int64(q, 8);
+    if(db_ncols(q) > 9)
+        x->post_text = col_dup(q, 9);
+}
+
+int store_approval_list(struct store *st, int64_t post, struct store_approval **items, size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    TAKE(0);
+    rc = prep(s, "SELECT " APPROVAL_COLS " FROM post_approvals a LEFT JOIN users u ON u.id = a.actor_id"
+                 " WHERE a.post_id = ?1 ORDER BY a.id LIMIT ?2", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, post);
+        db_bind_int64(q, 2, 10000);
+        rc = run_list(s, q, sizeof(**items), 10000, row_approval, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+/* The posts of the approval queue: a pending post or one sent back counts only while it
+ * is scheduled (cancelled, it waits for nobody). */
+#define APPROVAL_QUEUE_WHERE "workspace_id = ?1 AND approval = ?2 AND (?3 = 0 OR author_id = ?3)" \
+                             " AND (approval NOT IN ('pending', 'changes_requested') OR state = 'scheduled')"
+
+int store_approval_queue(struct store *st, int64_t ws, const char *approval, int64_t author, int64_t after,
+                         int limit, struct store_post **items, size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    TAKE(0);
+    rc = prep(s, "SELECT " POST_COLS " FROM posts WHERE " APPROVAL_QUEUE_WHERE " AND id > ?4 ORDER BY id LIMIT ?5",
+              &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        bind_text(q, 2, approval);
+        db_bind_int64(q, 3, author);
+        db_bind_int64(q, 4, after);
+        db_bind_int64(q, 5, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_post, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_approval_count(struct store *st, int64_t ws, const char *approval, int64_t author, int64_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    *n = 0;
+    TAKE(0);
+    rc = prep(s, "SELECT count(*) FROM posts WHERE " APPROVAL_QUEUE_WHERE, &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        bind_text(q, 2, approval);
+        db_bind_int64(q, 3, author);
+        if(db_step(q) == DB_ROW)
+            *n = db_int64(q, 0);
+        else
+            rc = db_fail(s, "approval count");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+#undef APPROVAL_QUEUE_WHERE
+
+int store_approval_notices(struct store *st, int64_t ws, int64_t author, int64_t since, int limit,
+                           struct store_approval **items, size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    TAKE(0);
+    rc = prep(s, "SELECT " APPROVAL_COLS ", p.text FROM post_approvals a JOIN posts p ON p.id = a.post_id"
+                 " LEFT JOIN users u ON u.id = a.actor_id WHERE a.workspace_id = ?1 AND p.author_id = ?2"
+                 " AND a.action IN ('approved', 'changes_requested', 'rejected') AND a.at >= ?3"
+                 " ORDER BY a.id DESC LIMIT ?4", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        db_bind_int64(q, 2, author);
+        db_bind_int64(q, 3, since);
+        db_bind_int64(q, 4, limit);
+        rc = run_list(s, q, sizeof(**items), limit, row_approval, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
 int store_occurrence_list(struct store *st, int64_t ws, int64_t post, int64_t channel, int64_t from,
                               int64_t to, int64_t after, int limit, struct store_occurrence **items, size_t *n)
 {
@@ -1537,12 +1816,17 @@ int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *
                      row_occurrence, out);
 }
 
-int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now)
+struct occurrence_move {
+    int64_t id, at, now;
+    const struct store_approval_change *ac;
+};
+
+static int occurrence_move_tx(struct dbc *s, void *arg)
 {
-    struct dbc *s;
+    const struct occurrence_move *a = arg;
+    int64_t id = a->id, at = a->at, now = a->now;
     struct dbq *q;
     int rc, n = 0;
-    TAKE(1);
     rc = prep(s, "UPDATE occurrences SET planned_at = ?2, next_attempt_at = NULL, wait_reason = NULL,"
                  " wait_limit = NULL, updated_at = ?3 WHERE id = ?1 AND state = 'scheduled'", &q);
     if(!rc) {
@@ -1555,7 +1839,8 @@ int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now)
                                          "or was cancelled");
         db_release(q);
     }
-    db_give(P(st), s);
+    if(!rc && a->ac)
+        rc = approval_change_on(s, a->ac, 0, now, 0, 1);
     return rc;
 }
 
@@ -1596,6 +1881,13 @@ int store_occurrence_cancel(struct store *st, int64_t id, int64_t now)
     return db_tx(P(st), occurrence_cancel_tx, a);
 }
 
+int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now,
+                          const struct store_approval_change *ac)
+{
+    struct occurrence_move a = {id, at, now, ac};
+    return db_tx(P(st), occurrence_move_tx, &a);
+}
+
 static void row_occurrence_post(struct dbq *q, void *p)
 {
     struct store_occurrence_post *x = p;
@@ -1606,6 +1898,7 @@ static void row_occurrence_post(struct dbq *q, void *p)
     x->campaign = col_dup_or_null(q, OCC_NCOLS + 3);
     x->series_total = db_int64(q, OCC_NCOLS + 4);
     x->series_copy = db_int64(q, OCC_NCOLS + 5);
+    col_text(q, OCC_NCOLS + 6, x->approval, sizeof(x->approval));
 }
 
 int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t from, int64_t to, int64_t after,
@@ -1654,10 +1947,10 @@ int store_occurrence_page(struct store *st, int64_t ws, int64_t channel, int64_t
                      "  WHERE c.post_id = occurrences.post_id AND c.series_id = occurrences.series_id"
                      "  AND c.channel_id = occurrences.channel_id AND c.state != 'cancelled'"
                      "  AND (c.planned_at < occurrences.planned_at OR (c.planned_at = occurrences.planned_at"
-                     "  AND c.id <= occurrences.id))) END"
+                     "  AND c.id <= occurrences.id))) END, p_approval"
                      " FROM occurrences"
                      " JOIN (SELECT id AS p_id, category AS p_category, text AS p_text, variants AS p_variants,"
-                     " campaign AS p_campaign FROM posts) AS p ON p.p_id = post_id"
+                     " campaign AS p_campaign, approval AS p_approval FROM posts) AS p ON p.p_id = post_id"
                      " WHERE workspace_id = ?1 AND (?2 = 0 OR channel_id = ?2) AND planned_at >= ?3 AND planned_at < ?4"
                      " AND (planned_at > ?3 OR id > ?5) ORDER BY planned_at, id LIMIT ?6", &q);
     if(!rc) {
@@ -1744,7 +2037,9 @@ int store_occurrence_expected(struct store *st, int64_t channel, int64_t self, i
         " AND ((state = 'published' AND published_at >= ?3) OR (state = 'publishing' AND updated_at >= ?3))"
         " UNION ALL SELECT 1, CASE WHEN coalesce(next_attempt_at, 0) > planned_at THEN next_attempt_at"
         " ELSE planned_at END FROM occurrences WHERE channel_id = ?1 AND id != ?2 AND state = 'scheduled'"
-        " AND planned_at <= ?4 AND coalesce(next_attempt_at, planned_at) <= ?4";
+        " AND planned_at <= ?4 AND coalesce(next_attempt_at, planned_at) <= ?4"
+        " AND EXISTS (SELECT 1 FROM posts WHERE posts.id = occurrences.post_id"
+        " AND posts.approval IN ('none', 'approved'))";
     struct dbc *s;
     struct dbq *q;
     int64_t *done = NULL, *due = NULL, t;
@@ -1832,10 +2127,12 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
      * On PostgreSQL the rows are locked as they are chosen, and rows another worker is
      * claiming are skipped, so workers never wait on each other nor take the same one;
      * SQLite's IMMEDIATE transaction makes this process the only writer meanwhile. */
+    /* Nothing of a paused channel, and only posts that need no approval or have it (P12):
+     * a post waiting for an approver stays planned, however due. */
 #define CLAIM_DUE "SELECT o.id, o.channel_id, CASE WHEN o.state = 'publishing' THEN 1 ELSE 0 END," \
                   " c.max_per_hour, c.max_per_day" \
-                  " FROM occurrences o JOIN channels c ON c.id = o.channel_id" \
-                  " WHERE c.status = 'active' AND c.paused_at IS NULL" \
+                  " FROM occurrences o JOIN channels c ON c.id = o.channel_id JOIN posts p ON p.id = o.post_id" \
+                  " WHERE c.status = 'active' AND c.paused_at IS NULL AND p.approval IN ('none', 'approved')" \
                   "   AND ((o.state = 'scheduled' AND o.next_attempt_at <= ?1)" \
                   "    OR (o.state = 'publishing' AND o.lease_until < ?1))" \
                   " ORDER BY o.next_attempt_at, o.id LIMIT ?2"
@@ -1913,9 +2210,12 @@ static int occurrence_claim_tx(struct dbc *s, void *arg)
             }
             continue;
         }
+        /* The post is read again by this statement (on PostgreSQL a statement of its own
+         * snapshot): one sent back for approval since the rows were chosen is left. */
         rc = prep(s, "UPDATE occurrences SET state = 'publishing', lease_owner = ?2, lease_until = ?3 + ?4,"
                      " attempts = attempts + 1, wait_reason = NULL, wait_limit = NULL, updated_at = ?3"
-                     " WHERE id = ?1 RETURNING " OCC_COLS, &q);
+                     " WHERE id = ?1 AND EXISTS (SELECT 1 FROM posts WHERE posts.id = occurrences.post_id"
+                     " AND posts.approval IN ('none', 'approved')) RETURNING " OCC_COLS, &q);
         if(!rc) {
             db_bind_int64(q, 1, id);
             bind_text(q, 2, a->owner);

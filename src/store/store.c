@@ -141,6 +141,22 @@ void store_post_list_free(struct store_post *items, size_t n)
     free(items);
 }
 
+void store_approval_cleanup(struct store_approval *a)
+{
+    if(!a)
+        return;
+    free(a->note);
+    free(a->post_text);
+    a->note = a->post_text = NULL;
+}
+
+void store_approval_list_free(struct store_approval *items, size_t n)
+{
+    for(size_t i = 0; items && i < n; i++)
+        store_approval_cleanup(&items[i]);
+    free(items);
+}
+
 /* ---- security (X6) ---- */
 
 void store_totp_cleanup(struct store_totp *t)

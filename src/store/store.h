@@ -38,6 +38,7 @@ struct store_workspace {
     char role[STORE_ROLE_MAX + 1]; /* the asking user's role, when listed for a user */
     char mix_preset[16];           /* gentle, balanced, retail (P6) */
     int require_second_factor;     /* owners and editors must use a second factor (X6) */
+    char approval[24];             /* whose posts need approval (P12): off, agents, editors_and_agents */
 };
 
 struct store_user {
@@ -65,6 +66,7 @@ struct store_member {
     int64_t created_at;
     int workspace_requires_second_factor; /* the workspace asks owners and editors for one */
     int second_factor;                    /* the account has one */
+    char workspace_approval[24];          /* the workspace's approval setting (P12) */
 };
 
 struct store_session {
@@ -193,6 +195,7 @@ struct store_post {
     int64_t created_at, updated_at;
     const struct store_offer *offers; /* borrowed, store_post_insert only: stored with the post */
     size_t noffers;
+    char approval[24];        /* none, pending, changes_requested, approved, rejected (P12); "" = none */
 };
 
 /* A channel-exclusive offer code (P15). */
@@ -202,6 +205,30 @@ struct store_offer {
     char code[40];            /* upper case A-Z 0-9 - _ */
     int64_t created_at;
     int64_t published_at;     /* in lists: when its occurrence went out, 0 if not (yet) */
+};
+
+/* One step of a post's approval (P12): who did what, when, with what note. */
+struct store_approval {
+    int64_t id, workspace_id, post_id;
+    char action[24];          /* submitted, resubmitted, approved, changes_requested, rejected */
+    int64_t actor_id;         /* the account; 0 for the operator (CLI) or an account since removed */
+    char actor[STORE_EMAIL_MAX + 32];    /* as the audit log names who acted */
+    char actor_name[STORE_NAME_MAX + 1]; /* filled by reads: the account's name, "" when none */
+    char *note;               /* owned; NULL for none */
+    int64_t at;
+    char *post_text;          /* owned; filled by store_approval_notices only */
+};
+
+/* A change of a post's approval made together with another write, as compare and set: the
+ * write happens only while the post's approval is still `from` (else SAM_ECONFLICT, and
+ * nothing is written), which then becomes `to`, with `step` (NULL: none) added to its
+ * history. Going to pending or changes_requested also touches the post's scheduled
+ * occurrences, so that a publisher claiming one of them meanwhile (on PostgreSQL, in
+ * another transaction) and this write cannot both succeed. */
+struct store_approval_change {
+    int64_t post;
+    const char *from, *to;
+    const struct store_approval *step;
 };
 
 /* One delivery of one post to one channel at one instant (P10). */
@@ -267,6 +294,7 @@ struct store_occurrence_post {
      * are not cancelled, and its place among them in time order (1-based; 0 when it is
      * cancelled itself). Both 0 for an occurrence of no series. */
     int64_t series_copy, series_total;
+    char approval[24];                /* the post's approval (P12) */
 };
 
 /* What the publisher writes back after calling a channel. */
@@ -347,6 +375,8 @@ int store_migrate(struct store *st, int *version);
 int store_schema_version(struct store *st, int *version);
 /* The version the embedded migrations lead to. */
 int store_latest_version(void);
+/* How many embedded migrations a database at version has still to apply. */
+int store_pending_migrations(int version);
 /* SAM_OK when the database answers a trivial query. */
 int store_ping(struct store *st);
 int store_stats(struct store *st, struct store_stats *out);
@@ -423,12 +453,14 @@ int store_post_insert(struct store *st, struct store_post *p, struct store_occur
  * is *audit with the detail detail(arg) returns once the ids are set in p and occ (a new
  * JSON text the store frees; NULL from it is SAM_ENOMEM); detail NULL: no detail. */
 int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
-                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg);
+                              const struct store_audit *audit, char *(*detail)(void *arg), void *arg,
+                              const struct store_approval *step);
 int store_post_get(struct store *st, int64_t id, struct store_post *out);
 /* Inserts a post, its series rule and every planned copy in one transaction; fills the
- * ids (each occurrence gets the series id). */
+ * ids (each occurrence gets the series id). step (NULL: none): the first step of the
+ * post's approval history (its post_id is set here), as with store_post_insert_audited. */
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *s,
-                        struct store_occurrence *occ, size_t n);
+                        struct store_occurrence *occ, size_t n, const struct store_approval *step);
 int store_series_get(struct store *st, int64_t id, struct store_series *out);
 int store_series_list(struct store *st, int64_t ws, int64_t after, int limit, struct store_series **items,
                       size_t *n);
@@ -456,8 +488,9 @@ int store_channel_taken(struct store *st, int64_t channel, int64_t after, int64_
                         size_t *n, int64_t *freed);
 /* Writes text, link, category, campaign, variants and override_reason, unless the post is
  * published or cancelled or one of its occurrences went out or is going out: then
- * SAM_ECONFLICT (the check and the write are one statement). */
-int store_post_update(struct store *st, const struct store_post *p);
+ * SAM_ECONFLICT (the check and the write are one statement). ac (NULL: none) changes the
+ * post's approval in the same transaction (see struct store_approval_change). */
+int store_post_update(struct store *st, const struct store_post *p, const struct store_approval_change *ac);
 /* state NULL: every state. By id ascending; `after` is an id. */
 int store_post_list(struct store *st, int64_t ws, const char *state, int64_t after, int limit,
                     struct store_post **items, size_t *n);
@@ -466,6 +499,31 @@ int store_post_list(struct store *st, int64_t ws, const char *state, int64_t aft
 int store_post_cancel(struct store *st, int64_t id, int64_t now);
 void store_post_cleanup(struct store_post *p);
 void store_post_list_free(struct store_post *items, size_t n);
+
+/* ---- approval (P12) ---- */
+
+/* An approver's decision on a scheduled post of workspace ws, in one transaction: ac
+ * changes its approval (compare and set), and only while its updated_at is still seen
+ * (0: any); else SAM_ECONFLICT and nothing changes. Occurrences still scheduled and planned
+ * before cancel_before (0: none; INT64_MAX: all of them) are cancelled, and the post's
+ * state follows. audit (NULL: none) is written in the same transaction, with detail
+ * (a JSON text, borrowed; NULL: none). updated_at becomes now. */
+int store_post_decide(struct store *st, int64_t ws, const struct store_approval_change *ac, int64_t seen,
+                      int64_t cancel_before, int64_t now, const struct store_audit *audit, const char *detail);
+/* A post's approval history, oldest first. Free with store_approval_list_free. */
+int store_approval_list(struct store *st, int64_t post, struct store_approval **items, size_t *n);
+/* Posts of workspace ws whose approval is `approval` (pending and changes_requested: only
+ * those still scheduled), written by author (0: anyone), in id order after `after`. */
+int store_approval_queue(struct store *st, int64_t ws, const char *approval, int64_t author, int64_t after,
+                         int limit, struct store_post **items, size_t *n);
+/* How many posts store_approval_queue would list in all. */
+int store_approval_count(struct store *st, int64_t ws, const char *approval, int64_t author, int64_t *n);
+/* The decisions (approved, changes_requested, rejected) on author's posts in ws made at or
+ * after since, newest first, each with its post's text (post_text). */
+int store_approval_notices(struct store *st, int64_t ws, int64_t author, int64_t since, int limit,
+                           struct store_approval **items, size_t *n);
+void store_approval_cleanup(struct store_approval *a);
+void store_approval_list_free(struct store_approval *items, size_t n);
 
 /* Occurrences of workspace ws (0: all) filtered by post and channel (0: any) with
  * planned_at in [from, to) (to 0: no end), ordered by (planned_at, id); at most limit.
@@ -484,7 +542,8 @@ int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *
 /* Moves a scheduled occurrence to planned_at `at` (a retry or cap wait is forgotten: it is
  * due at the new time); SAM_ECONFLICT when it is not scheduled any more (it went out, is
  * going out, or was cancelled). */
-int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now);
+int store_occurrence_move(struct store *st, int64_t id, int64_t at, int64_t now,
+                          const struct store_approval_change *ac);
 /* Cancels one scheduled occurrence (one delivery of a post; its post's other deliveries
  * stay) and derives the post's state again, in one transaction; SAM_ECONFLICT when it is
  * not scheduled any more. */
@@ -507,7 +566,10 @@ void store_occurrence_posts_free(struct store_occurrence_post *items, size_t n);
  * its max_per_hour or max_per_day is not claimed: it waits until the cap allows it, with
  * the cap in wait_reason and wait_limit (last_error keeps the last failed attempt's).
  * Nothing of a channel that is not active or is paused is claimed: its occurrences stay
- * as they are until it is active and resumed, then go out oldest first, within the caps. */
+ * as they are until it is active and resumed, then go out oldest first, within the caps.
+ * Occurrences of a post waiting for approval (its approval neither none nor approved,
+ * P12) are never claimed, however due: the query itself passes them over, and the claim's
+ * own update checks the post again, so a post sent back for approval meanwhile stays. */
 int store_occurrence_claim(struct store *st, int64_t now, const char *owner, int lease_seconds, int limit,
                            struct store_occurrence **items, size_t *n);
 /* When occurrence self of channel, due at `at`, is expected to go out under the channel's

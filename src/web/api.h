@@ -36,6 +36,9 @@ int api_logged_in(struct web_request *r, struct web_reply *out, const struct sto
                   const struct store_session *s, char *token, size_t n);
 /* Sets the reply's status and body (takes ownership of j; SAM_ENOMEM when j is NULL). */
 int api_reply(struct web_reply *out, int status, json_t *j);
+/* A post of r's workspace as a single post's answer: with its occurrences and its approval
+ * and history (api_posts.c). New reference in *out. */
+int api_post_json(struct web_request *r, struct store_post *p, json_t **out);
 
 int api_audit_list(struct web_request *r, struct web_reply *out);
 int api_calendar_create(struct web_request *r, struct web_reply *out);
@@ -71,6 +74,11 @@ int api_messages_list(struct web_request *r, struct web_reply *out);
 int api_metrics(struct web_request *r, struct web_reply *out);
 int api_oauth_callback(struct web_request *r, struct web_reply *out);
 int api_post_cancel(struct web_request *r, struct web_reply *out);
+int api_post_approve(struct web_request *r, struct web_reply *out);
+int api_post_request_changes(struct web_request *r, struct web_reply *out);
+int api_post_reject(struct web_request *r, struct web_reply *out);
+int api_approvals_list(struct web_request *r, struct web_reply *out);
+int api_approvals_notices(struct web_request *r, struct web_reply *out);
 int api_post_engagement(struct web_request *r, struct web_reply *out);
 int api_post_engagement_refresh(struct web_request *r, struct web_reply *out);
 int api_post_get(struct web_request *r, struct web_reply *out);

@@ -2,6 +2,7 @@
  * api_auth.c: logging in and out, and the signed-in person's own account (/me).
  */
 #include "web/api.h"
+#include "core/approval.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -106,11 +107,15 @@ int api_me(struct web_request *r, struct web_reply *out)
     for(size_t i = 0; i < n; i++) {
         if(r->actor.token_id && ms[i].workspace_id != r->actor.token_ws)
             continue;
-        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:b}", "workspace_id", (json_int_t)ms[i].workspace_id,
-                                              "workspace_name", ms[i].workspace_name, "role", ms[i].role,
-                                              "second_factor_required",
+        json_array_append_new(list, json_pack("{s:I, s:s, s:s, s:b, s:s, s:b, s:b}", "workspace_id",
+                                              (json_int_t)ms[i].workspace_id, "workspace_name", ms[i].workspace_name,
+                                              "role", ms[i].role, "second_factor_required",
                                               ms[i].workspace_requires_second_factor && !ms[i].second_factor &&
-                                                  core_role_needs_second_factor(ms[i].role)));
+                                                  core_role_needs_second_factor(ms[i].role),
+                                              "approval", ms[i].workspace_approval[0] ? ms[i].workspace_approval : "off",
+                                              "posts_need_approval",
+                                              approval_needed(ms[i].workspace_approval, ms[i].role),
+                                              "can_approve", approval_can_approve(ms[i].workspace_approval, ms[i].role)));
     }
     free(ms);
     me = json_pack("{s:o, s:s, s:b, s:o, s:{s:b}}", "user", view_user(&r->user), "auth",

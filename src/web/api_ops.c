@@ -61,6 +61,10 @@ int api_metrics(struct web_request *r, struct web_reply *out)
                       "# HELP samtale_channel_read_passes_total Passes this process made over the channels' mentions"
                       " and messages.\n"
                       "# TYPE samtale_channel_read_passes_total counter\n"
-                      "samtale_channel_read_passes_total %lu\n",
-                      waiting, running, atomic_load(&r->core->read_passes));
+                      "samtale_channel_read_passes_total %lu\n"
+                      "# HELP samtale_publisher_passes_total Passes this process's publisher made over the due"
+                      " occurrences.\n"
+                      "# TYPE samtale_publisher_passes_total counter\n"
+                      "samtale_publisher_passes_total %lu\n",
+                      waiting, running, atomic_load(&r->core->read_passes), atomic_load(&r->core->publish_passes));
 }

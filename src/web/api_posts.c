@@ -2,6 +2,7 @@
  * api_posts.c: posts, the queue and its checks, series, and engagement counts.
  */
 #include "web/api.h"
+#include "core/approval.h"
 #include "engine/preview.h"
 #include "core/post.h"
 #include "engine/poller.h"
@@ -50,12 +51,12 @@ static int offers_from(json_t *body, struct offer_input *buf, size_t *n)
     return SAM_OK;
 }
 
-/* A post with its occurrences. */
-static int post_json(struct web_request *r, struct store_post *p, json_t **out)
+/* A post with its occurrences, its offers (P15) and its approval with its history (P12). */
+int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
 {
     struct store_occurrence *occ = NULL;
     size_t n = 0;
-    json_t *j, *list;
+    json_t *j, *list, *appr = NULL;
     int rc = store_occurrence_list(r->core->st, r->wid, p->id, 0, 0, 0, 0, 1000, &occ, &n);
     if(rc)
         return rc;
@@ -63,15 +64,21 @@ static int post_json(struct web_request *r, struct store_post *p, json_t **out)
     list = json_array();
     for(size_t i = 0; !rc && i < n; i++) {
         json_t *o = view_occurrence(&occ[i]);
-        rc = core_occurrence_expect(r->core, &occ[i], time_now(), o);
+        core_occurrence_approval(o, &occ[i], p->approval, time_now());
+        if(!json_object_get(o, "approval")) /* waiting for approval: no cap estimate */
+            rc = core_occurrence_expect(r->core, &occ[i], time_now(), o);
         json_array_append_new(list, o);
     }
     free(occ);
+    if(!rc)
+        rc = core_approval_json(r->core, p, &appr);
     if(rc) {
         json_decref(list);
+        json_decref(j);
         return rc;
     }
     json_object_set_new(j, "occurrences", list);
+    json_object_set_new(j, "approval", appr);
     {
         struct store_offer *offs = NULL;
         size_t no = 0;
@@ -89,6 +96,7 @@ static int post_json(struct web_request *r, struct store_post *p, json_t **out)
     *out = j;
     return SAM_OK;
 }
+
 
 /* Reads the body of a post create (create 1), edit (0) or the scheduling of a draft (2:
  * the create fields, none required) into in. */
@@ -196,7 +204,7 @@ int api_posts_create(struct web_request *r, struct web_reply *out)
         return rc;
     }
     free(occ);
-    rc = post_json(r, &p, &j);
+    rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
     if(!rc)
         json_object_set_new(j, "violations", violations ? violations : json_array());
@@ -212,7 +220,7 @@ int api_post_get(struct web_request *r, struct web_reply *out)
     int rc = core_post_get(r->core, r->wid, r->id, &p);
     if(rc)
         return rc;
-    rc = post_json(r, &p, &j);
+    rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
     return rc ? rc : api_reply(out, 200, j);
 }
@@ -247,7 +255,7 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
             return rc;
         }
         free(occ);
-        rc = post_json(r, &p, &j);
+        rc = api_post_json(r, &p, &j);
         store_post_cleanup(&p);
         if(!rc)
             json_object_set_new(j, "violations", violations ? violations : json_array());
@@ -278,7 +286,7 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
         json_decref(violations);
         return rc;
     }
-    rc = post_json(r, &p, &j);
+    rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
     if(!rc)
         json_object_set_new(j, "violations", violations ? violations : json_array());
@@ -347,7 +355,7 @@ int api_post_cancel(struct web_request *r, struct web_reply *out)
         rc = core_post_get(r->core, r->wid, r->id, &p);
     if(rc)
         return rc;
-    rc = post_json(r, &p, &j);
+    rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
     return rc ? rc : api_reply(out, 200, j);
 }
@@ -450,6 +458,7 @@ int api_queue(struct web_request *r, struct web_reply *out)
                 json_object_set_new(j, "series_copy", json_integer(occ[i].series_copy));
             json_object_set_new(j, "series_total", json_integer(occ[i].series_total));
         }
+        core_occurrence_approval(j, &occ[i].occ, occ[i].approval, time_now()); /* P12: the calendar's mark */
         free(text);
         json_array_append_new(items, j);
     }
@@ -485,7 +494,8 @@ int api_check(struct web_request *r, struct web_reply *out)
         json_object_del(edit, "post_id");
         rc = post_input_from(edit, 0, &in, NULL);
         if(!rc)
-            rc = core_post_check_edit(r->core, r->wid, json_integer_value(id), &in, &violations, &blocked);
+            rc = core_post_check_edit(r->core, &r->actor, r->wid, json_integer_value(id), &in, &violations,
+                                      &blocked);
         json_decref(edit);
     } else {
         rc = post_input_from(r->body, 1, &in, channels);
@@ -583,7 +593,7 @@ int api_series_create(struct web_request *r, struct web_reply *out)
     if(in.dry_run) /* nothing stored: what would be planned, and what the checks say */
         return api_reply(out, 200, json_pack("{s:b, s:o, s:o}", "dry_run", 1, "plan", plan, "violations",
                                              violations ? violations : json_array()));
-    rc = post_json(r, &p, &j);
+    rc = api_post_json(r, &p, &j);
     store_post_cleanup(&p);
     if(rc) {
         json_decref(plan);

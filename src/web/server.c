@@ -649,7 +649,7 @@ static struct net_call *net_call_new(struct MHD_Connection *conn, int route, str
     const char **strs[] = {&nc->req.method, &nc->req.path, &nc->req.query_limit, &nc->req.query_cursor,
                            &nc->req.query_kind, &nc->req.query_days, &nc->req.query_state, &nc->req.query_from,
                            &nc->req.query_to, &nc->req.query_channel, &nc->req.query_code, &nc->req.query_error,
-                           &nc->req.cookie_oauth};
+                           &nc->req.query_mine, &nc->req.cookie_oauth};
     nc->req = *r;
     nc->req.conn = NULL;         /* the connection may be gone while the handler runs */
     for(size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
@@ -782,6 +782,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_channel = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "channel");
     r.query_code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
     r.query_error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
+    r.query_mine = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "mine");
     r.cookie_oauth = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_oauth");
     r.cookie_device = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_device");
     r.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");

@@ -90,7 +90,7 @@ struct web_request {
     char session_token[64];
     char client_ip[64];
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
-        *query_channel, *query_code, *query_error;
+        *query_channel, *query_code, *query_error, *query_mine;
     const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
     const char *cookie_device;  /* the samtale_device cookie (an earlier login here), or NULL */
     const char *authorization;  /* the Authorization header, or NULL (read by public routes) */

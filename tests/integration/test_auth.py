@@ -8,7 +8,8 @@ VIEWER = "viewer@example.com"
 LIMITED = "limited@example.com"
 PASSWORD = "a-good-password-42"
 ALL_SCOPES = {"workspaces:read", "workspaces:write", "members:read", "members:write", "tokens:read",
-              "tokens:write", "channels:read", "channels:write", "audit:read", "posts:read", "posts:write"}
+              "tokens:write", "channels:read", "channels:write", "audit:read", "posts:read", "posts:write",
+              "posts:approve"}
 
 
 def setup_module():

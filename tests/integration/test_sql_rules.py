@@ -53,7 +53,7 @@ The rules:
    or a variable set from one of those, whose branches hold SQL). The test fails above
    MAX_ENGINE_VARIANTS and prints the list. Every migration version must also exist for
    both engines (a common NAME.sql, or both engine files), an engine pair shares its NAME,
-   and the versions run 1..N without a gap.
+   and the versions start at 1 (they may leave gaps: src/store/db.h).
 
 Also (test_migrations_portable): the common migration files use only {{fragments}} both
 drivers define, and no type or construct of one engine ({{id}}, {{blob}}, {{nocase}} are
@@ -979,9 +979,11 @@ def migration_variants():
                                 % (v, ", ".join(sorted(files.values()))))
         if "common" not in files and not all(e in files for e in ENGINES):
             problems.append("migration %04d has no file for %s" % (v, ", ".join(e for e in ENGINES if e not in files)))
+    # Numbers increase from 1 and may leave gaps (src/store/db.h: work done side by side
+    # reserves numbers; the migrator passes over a number no file has).
     versions = sorted(migration_files())
-    if versions != list(range(1, len(versions) + 1)):
-        problems.append("migration versions are not 1..N without gaps: %s" % versions)
+    if versions and versions[0] != 1:
+        problems.append("migration versions do not start at 1: %s" % versions)
     return problems, variants
 
 

@@ -64,7 +64,8 @@ static void scopes_table(void **state)
         {"channels:write,channels:read", SAM_OK, "channels:read channels:write"},
         {"  audit:read  ", SAM_OK, "audit:read"},
         {"*", SAM_OK, "workspaces:read workspaces:write members:read members:write tokens:read "
-                      "tokens:write channels:read channels:write audit:read posts:read posts:write"},
+                      "tokens:write channels:read channels:write audit:read posts:read posts:write posts:approve"},
+        {"posts:approve", SAM_OK, "posts:approve"},
         {"channels:delete", SAM_EINVAL, NULL},
         {"", SAM_EINVAL, NULL},
         {",,", SAM_EINVAL, NULL},

@@ -479,7 +479,7 @@ static void next_free_slot_as_from_scratch(void **state)
             assert_int_equal(store_occurrence_list(f->core.st, 0, ids[rnd((unsigned)nids)], 0, 0, 0, 0, 10, &occ, &n),
                              SAM_OK);
             if(n && !strcmp(occ[0].state, "scheduled"))
-                assert_int_equal(store_occurrence_move(other, occ[0].id, occ[0].planned_at + 7 * 60, now), SAM_OK);
+                assert_int_equal(store_occurrence_move(other, occ[0].id, occ[0].planned_at + 7 * 60, now, NULL), SAM_OK);
             free(occ);
         } else if(what == 3) {
             /* A post at a slot far ahead, which the search reaches later. */

@@ -495,6 +495,100 @@ static void postgres_unreachable(void **state)
     assert_null(st);
 }
 
+/* P12: the claim passes over the occurrences of a post waiting for approval, however due;
+ * approved (or needing no approval) they go; a decision is a compare and set. */
+static void approval_holds_the_claim(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), ch = add_channel(f->st, ws, "c");
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "t", .created_at = 1, .updated_at = 1};
+    struct store_occurrence occ = {.channel_id = ch, .planned_at = 10};
+    struct store_approval step = {.workspace_id = ws, .actor_id = u, .at = 1};
+    struct store_approval_change ac = {0};
+    struct store_approval *hist = NULL;
+    struct store_occurrence *got = NULL;
+    struct store_post back, *queue = NULL;
+    size_t n = 0;
+    int64_t count = 0;
+    snprintf(p.category, sizeof(p.category), "value");
+    snprintf(p.state, sizeof(p.state), "scheduled");
+    snprintf(p.approval, sizeof(p.approval), "pending");
+    snprintf(occ.idempotency_key, sizeof(occ.idempotency_key), "k-approval");
+    snprintf(step.action, sizeof(step.action), "submitted");
+    snprintf(step.actor, sizeof(step.actor), "a@x.no");
+    assert_int_equal(store_post_insert_audited(f->st, &p, &occ, 1, NULL, NULL, NULL, &step), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* due, but waiting for approval */
+    free(got);
+    assert_int_equal(store_approval_count(f->st, ws, "pending", 0, &count), SAM_OK);
+    assert_int_equal(count, 1);
+    assert_int_equal(store_approval_queue(f->st, ws, "pending", u + 1, 0, 10, &queue, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* not that author's */
+    store_post_list_free(queue, n);
+    /* A decision on another state than the post's changes nothing. */
+    ac.post = p.id;
+    ac.from = "changes_requested";
+    ac.to = "approved";
+    ac.step = NULL;
+    assert_int_equal(store_post_decide(f->st, ws, &ac, 0, 0, 50, NULL, NULL), SAM_ECONFLICT);
+    ac.from = "pending";
+    assert_int_equal(store_post_decide(f->st, ws + 1, &ac, 0, 0, 50, NULL, NULL), SAM_ECONFLICT); /* other ws */
+    assert_int_equal(store_post_decide(f->st, ws, &ac, 999, 0, 50, NULL, NULL), SAM_ECONFLICT);   /* stale */
+    snprintf(step.action, sizeof(step.action), "approved");
+    step.note = "fine";
+    step.at = 50;
+    ac.step = &step;
+    assert_int_equal(store_post_decide(f->st, ws, &ac, 1, 0, 50, NULL, NULL), SAM_OK);
+    assert_int_equal(store_post_get(f->st, p.id, &back), SAM_OK);
+    assert_string_equal(back.approval, "approved");
+    assert_true(back.updated_at >= 50);
+    store_post_cleanup(&back);
+    assert_int_equal(store_approval_list(f->st, p.id, &hist, &n), SAM_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(hist[0].action, "submitted");
+    assert_string_equal(hist[1].action, "approved");
+    assert_string_equal(hist[1].note, "fine");
+    assert_string_equal(hist[1].actor_name, "N");           /* the account's name, read now */
+    store_approval_list_free(hist, n);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* and out it goes */
+    free(got);
+}
+
+/* Both hold the claim at once: an approved post waits while its channel is paused, and a
+ * post waiting for approval stays on a channel that is resumed (P12 with the pause). */
+static void pause_and_approval_both_hold(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), u = add_user(f->st, "a@x.no"), paused = add_channel(f->st, ws, "p"),
+            open = add_channel(f->st, ws, "o");
+    struct store_post a = {.workspace_id = ws, .author_id = u, .text = "approved", .created_at = 1, .updated_at = 1};
+    struct store_post w = {.workspace_id = ws, .author_id = u, .text = "waiting", .created_at = 1, .updated_at = 1};
+    struct store_occurrence oa = {.channel_id = paused, .planned_at = 10}, ow = {.channel_id = open, .planned_at = 10};
+    struct store_occurrence *got = NULL;
+    size_t n = 0;
+    int changed = 0;
+    snprintf(a.category, sizeof(a.category), "value");
+    snprintf(a.state, sizeof(a.state), "scheduled");
+    snprintf(a.approval, sizeof(a.approval), "approved");
+    snprintf(oa.idempotency_key, sizeof(oa.idempotency_key), "k-a");
+    snprintf(w.category, sizeof(w.category), "value");
+    snprintf(w.state, sizeof(w.state), "scheduled");
+    snprintf(w.approval, sizeof(w.approval), "pending");
+    snprintf(ow.idempotency_key, sizeof(ow.idempotency_key), "k-w");
+    assert_int_equal(store_post_insert(f->st, &a, &oa, 1), SAM_OK);
+    assert_int_equal(store_post_insert(f->st, &w, &ow, 1), SAM_OK);
+    assert_int_equal(store_channel_set_paused(f->st, paused, 1, 5, &changed), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 0);                               /* one paused, one waiting */
+    free(got);
+    assert_int_equal(store_channel_set_paused(f->st, paused, 0, 6, &changed), SAM_OK);
+    assert_int_equal(store_occurrence_claim(f->st, 100, "w", 60, 5, &got, &n), SAM_OK);
+    assert_int_equal(n, 1);                               /* the approved one, resumed */
+    assert_int_equal(got[0].post_id, a.id);
+    free(got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,7 +602,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(messages_once_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(status_holds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(approval_holds_the_claim, setup, teardown),
         cmocka_unit_test_setup_teardown(pause_holds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(pause_and_approval_both_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(occurrence_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(engagement_plan_due_record, setup, teardown),
         cmocka_unit_test_setup_teardown(oauth_once_and_expiring, setup, teardown),

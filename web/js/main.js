@@ -42,10 +42,12 @@ import { channelsView } from './sections/channels.js';
 import { membersView } from './sections/members.js';
 import { tokensView } from './sections/tokens.js';
 import { accountView } from './sections/account.js';
+import { approvalsView, approvalsBadge, approvalsNotice } from './sections/approvals.js';
 
 defineSections([
   { id: 'calendar', nav: 'nav.calendar', icon: 'calendar', view: calendarView },
   { id: 'composer', nav: 'nav.composer', icon: 'composer', view: composerView },
+  { id: 'approvals', nav: 'nav.approvals', icon: 'approvals', view: approvalsView, badge: approvalsBadge, notice: approvalsNotice },
   { id: 'inbox', nav: 'nav.inbox', icon: 'inbox', view: inboxView },
   { id: 'listening', nav: 'nav.listening', icon: 'listening', view: placeholderView },
   { id: 'people', nav: 'nav.people', icon: 'people', view: placeholderView },

@@ -139,7 +139,8 @@ var ICONS = {
   settings: [['path', { d: 'M4 21v-7M4 10V3M12 21v-9M12 8V3M20 21v-5M20 12V3M1 14h6M9 8h6M17 16h6' }]],
   account: [['rect', { x: 5, y: 11, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }]],
   menu: [['path', { d: 'M3 6h18M3 12h18M3 18h18' }]],
-  close: [['path', { d: 'M18 6 6 18M6 6l12 12' }]]
+  close: [['path', { d: 'M18 6 6 18M6 6l12 12' }]],
+  approvals: [['path', { d: 'M9 11l3 3L22 4' }], ['path', { d: 'M21 12v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h11' }]]
 };
 
 export function icon(name) {

@@ -1,8 +1,10 @@
 /* samtale dashboard: the shell around the sections: the top bar (workspace switcher, role,
  * language, log out), the navigation, and the main area where showSection() puts a
  * section's view with a fresh context (ctx: wid, role, section, alive()). Also the banners
- * above every section (a channel to reconnect, failed logins) and the page shown instead of
- * a section while a workspace waits for the person's two-step login.
+ * above every section (a channel to reconnect, failed logins, and the notices sections give:
+ * a section's notice(ctx)) and the page shown instead of a section while a workspace waits
+ * for the person's two-step login. A section's badge(ctx) gives the count its navigation
+ * link shows (the approvals waiting), refreshed on every page and by refreshBadges().
  *
  * On a narrow screen (NARROW, the same width as the media query in app.css) the navigation
  * waits behind the top bar's menu button, a disclosure: the button's aria-expanded says
@@ -52,6 +54,9 @@ export function ensureShell(app) {
   var menuButton = h('button', { type: 'button', class: 'btn btn-secondary menu-button', testid: 'menu-button',
     'aria-expanded': 'false', 'aria-controls': 'app-menu', on: { click: function () { setMenu(!menuOpen(), true); } } },
     icon('menu'), icon('close'), h('span', { t: 'header.menu' }));
+  // On a narrow screen the navigation's counts are behind the button: it shows them too.
+  var menuCount = h('span', { class: 'nav-count menu-count', testid: 'menu-count', hidden: true });
+  menuButton.appendChild(menuCount);
 
   var header = h('header', { class: 'topbar', testid: 'app-header' },
     h('div', { class: 'topbar-left' }, brand(), sectionName,
@@ -64,9 +69,14 @@ export function ensureShell(app) {
     menuButton);
 
   var links = {};
+  var badges = {};
   function navItem(s) {
     var a = h('a', { class: 'nav-link', testid: 'nav-' + s.id.replace('settings/', ''), href: '#/', on: { click: chosen } },
       icon(s.icon), h('span', { t: s.nav }));
+    if (s.badge) {
+      badges[s.id] = h('span', { class: 'nav-count', testid: 'nav-count-' + s.id.replace('settings/', ''), hidden: true });
+      a.appendChild(badges[s.id]);
+    }
     links[s.id] = a;
     return h('li', null, a);
   }
@@ -102,9 +112,48 @@ export function ensureShell(app) {
   new MutationObserver(function () {
     main.querySelectorAll('table').forEach(labelCells);
   }).observe(main, { childList: true, subtree: true });
-  state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, main: main,
-    sectionName: sectionName, menuButton: menuButton, menu: menu };
+  state.shell = { root: root, userId: state.me.user.id, wsSelect: wsSelect, role: role, links: links, badges: badges,
+    main: main, wid: null, sectionName: sectionName, menuButton: menuButton, menuCount: menuCount, menu: menu,
+    counts: {} };
   watchMenu();
+}
+
+// Draws again the counts of the navigation's links (sections with a badge) for the
+// workspace on screen: a count of 0, or none, hides the badge. The menu button (a narrow
+// screen's navigation) shows them as well.
+export function refreshBadges() {
+  var s = state.shell;
+  if (!s || !s.wid) return;
+  var wid = s.wid;
+  s.counts = {};
+  drawMenuCount(s);
+  SECTIONS.forEach(function (sec) {
+    var el = s.badges && s.badges[sec.id];
+    if (!el) return;
+    sec.badge({ wid: wid, role: roleOf(wid) }).then(function (b) {
+      if (state.shell !== s || s.wid !== wid) return;
+      el.hidden = !b || !b.n;
+      s.counts[sec.id] = b && b.n ? b : null;
+      drawMenuCount(s);
+      if (!b || !b.n) return;
+      clear(el);
+      append(el, countContent(b));
+    }, function () { el.hidden = true; });
+  });
+}
+
+function countContent(b) {
+  return [h('span', { 'aria-hidden': 'true', text: String(b.n) }), h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } })];
+}
+
+function drawMenuCount(s) {
+  var shown = Object.keys(s.counts).map(function (id) { return s.counts[id]; }).filter(Boolean);
+  var total = shown.reduce(function (sum, b) { return sum + b.n; }, 0);
+  s.menuCount.hidden = !total;
+  clear(s.menuCount);
+  if (!total) return;
+  append(s.menuCount, [h('span', { 'aria-hidden': 'true', text: String(total) }),
+    shown.map(function (b) { return h('span', { class: 'visually-hidden', t: b.key, tp: { n: b.n } }); })]);
 }
 
 function menuOpen() {
@@ -148,7 +197,9 @@ function roleOf(wid) { var m = membership(wid); return m ? m.role : null; }
 export function updateShell(r) {
   var s = state.shell;
   var m = membership(r.wid);
+  s.wid = r.wid;
   setMenu(false);
+  refreshBadges();
   s.wsSelect.value = String(r.wid);
   s.wsSelect.title = m ? m.workspace_name : ''; // the whole name, where the field cuts it
   setT(s.role, 'role.' + (roleOf(r.wid) || 'viewer'));
@@ -175,6 +226,7 @@ export function showSection(r, fromNavigation) {
   var m = membership(r.wid);
   // A workspace that asks for two-step login shows only where to turn it on.
   var gated = m && m.second_factor_required && section.id !== 'settings/account';
+  if (!gated) SECTIONS.forEach(function (sec) { if (sec.notice) append(s.main, sec.notice(ctx)); });
   s.main.appendChild(gated ? secondFactorGate(ctx, m) : section.view(ctx));
   if (gated) { state.titleKey = 'gate.title'; updateTitle(); return; }
   // The channels page shows the same warning on each channel's row; a workspace that

@@ -22,7 +22,7 @@ export var SS_CONNECT = 'samtale.connecting'; // a Mastodon connection under way
 export var ROLES = ['owner', 'editor', 'agent', 'viewer'];
 // Every scope the server knows (src/core/auth.c), in the groups the token form shows them in.
 export var SCOPE_GROUPS = [
-  { id: 'posts', scopes: ['posts:read', 'posts:write'] },
+  { id: 'posts', scopes: ['posts:read', 'posts:write', 'posts:approve'] },
   { id: 'channels', scopes: ['channels:read', 'channels:write'] },
   { id: 'team', scopes: ['workspaces:read', 'workspaces:write', 'members:read', 'members:write'] },
   { id: 'security', scopes: ['tokens:read', 'tokens:write', 'audit:read'] }

@@ -29,6 +29,7 @@ import { call, queueAll, allChannels } from '../core/api.js';
 import { PUBLISHING_KINDS, CATEGORIES, rfc3339Local, dayKey, startOfDay, addDays, startOfWeek, fmt, excerpt,
   categoryChip, stateOf, violationItem, blocksFirst } from '../core/post_util.js';
 import { detailsPanel, lookOf, lookPill, isPaused, composerHref, moveOccurrence, timeOf, dayAndTime } from './calendar_details.js';
+import { approvalMark, waitsForApproval } from '../core/approval_util.js'; // approval (P12)
 
 var REFRESH_MS = 15000;        // the calendar reloads this often while visible
 var REFRESH_BUSY_MS = 2000;    // ... and this often while something is going out
@@ -381,8 +382,9 @@ export function calendarView(ctx) {
       var st = stateOf(o);
       if (st === 'publishing') return true;
       var due = Date.parse(o.next_attempt_at || o.planned_at);
-      // One held by its channel's pause waits for a person, not for the publisher.
-      return st === 'scheduled' && due <= now + 5000 && !isPaused(o);
+      // One held by its channel's pause or waiting for approval (P12) waits for a person, not
+      // for the publisher.
+      return st === 'scheduled' && due <= now + 5000 && !isPaused(o) && !waitsForApproval(o);
     });
     busyRounds = busy ? busyRounds + 1 : 0;
     timer = window.setTimeout(tick, busy && busyRounds <= REFRESH_BUSY_ROUNDS ? REFRESH_BUSY_MS : REFRESH_MS);
@@ -593,6 +595,7 @@ export function calendarView(ctx) {
       h('span', { class: 'occ-text', testid: 'occurrence-text', user: excerpt(o.text, compact ? 60 : 110) }),
       compact ? series : h('span', { class: 'occ-meta' }, categoryChip(o.category || 'value'),
         o.campaign ? h('span', { class: 'campaign-chip', testid: 'occurrence-campaign', user: o.campaign }) : null, series),
+      approvalMark(o), // P12: awaiting approval
       waitingNote(o));
     var fix = null;
     if (problem && !compact && canWrite) {

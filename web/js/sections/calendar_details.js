@@ -21,6 +21,7 @@ import { state } from '../core/state.js';
 import { t, dateEl } from '../core/lang.js';
 import { h, userText, link, append, clear, messageBox, button, confirmDialog, showError, field,
   setFieldError } from '../core/dom.js';
+import { approvalDetails } from '../core/approval_util.js'; // approval (P12)
 import { call } from '../core/api.js';
 import { rfc3339Local, dayKey, fmt, kindChip, categoryChip, stateOf, statePill, violationItem,
   blocksFirst } from '../core/post_util.js';
@@ -505,6 +506,7 @@ export function detailsPanel(cal) {
       o.waiting ? h('div', { class: 'details-waiting', testid: 'details-waiting' },
         h('p', { class: 'details-waiting-title', t: isPaused(o) ? 'calendar.waitingPausedTitle' : 'calendar.waitingTitle' }),
         h('p', { user: o.waiting.message })) : null,
+      approvalDetails(o, wid), // P12: why it has not gone out
       problemBox(o, look),
       links.length ? h('p', { class: 'details-links' }, links) : null,
       h('dl', { class: 'details-list' }, rows.map(function (r) { return [h('dt', { t: r[0] }), h('dd', null, r[1])]; })),

@@ -30,6 +30,7 @@ import { routeTo } from '../core/router.js';
 import { PUBLISHING_KINDS, CATEGORIES, NETWORK_LIMITS, rfc3339Local, dayKey, addDays, fmt,
   browserZone, networkLength, kindChip, categoryChip, violationItem, blocksFirst, excerpt,
   stateOf, statePill } from '../core/post_util.js';
+import { canWritePosts, sentForApproval } from '../core/approval_util.js'; // approval (P12)
 
 var SCHEDULES = ['now', 'next_slot', 'at', 'series', 'draft'];
 var SPANS = ['days', 'until', 'count'];   // how long a series runs
@@ -41,7 +42,7 @@ var PLACED_SHOWN = 8;          // copies of a post being edited listed before "a
 
 export function composerView(ctx) {
   var wid = ctx.wid;
-  var canWrite = ctx.role === 'owner' || ctx.role === 'editor';
+  var canWrite = canWritePosts(ctx); // owners, editors; agents while their posts need approval (P12)
   var page = h('section', { class: 'page page-wide', testid: 'section-composer', 'aria-labelledby': 'page-title' },
     pageHeader('nav.composer', 'composer.lead'));
   if (!canWrite) {
@@ -967,9 +968,12 @@ export function composerView(ctx) {
     var key = req.kind === 'edit' ? 'composer.done.edited'
       : req.kind === 'draft-saved' || !schedule ? 'composer.done.draft'
       : schedule === 'now' ? (waits ? 'composer.done.nowWaits' : 'composer.done.now') : 'composer.done.scheduled';
+    var approval = sentForApproval(post); // P12: it waits for an approver
+    if (approval) key = 'composer.done.approval';
     var first = occ.length ? occ[0].planned_at : null;
     append(doneBox, [
       h('h2', { t: key, tp: { n: occ.length } }),
+      approval ? h('p', { class: 'hint', testid: 'composer-done-approval', t: 'composer.done.approvalText' }) : null,
       occ.length ? h('ul', { class: 'done-list' }, occ.map(function (o) {
         return h('li', { testid: 'composer-done-item', 'data-channel-id': String(o.channel_id) },
           h('span', { class: 'name', user: channelName(o.channel_id) }), h('span', { 'aria-hidden': 'true', text: ' \u2014 ' }),
@@ -1004,6 +1008,7 @@ export function composerView(ctx) {
     var gap = Math.round((Number(series.min_gap_minutes) || 0) / 60);
     append(doneBox, [
       h('h2', { testid: 'composer-done-series', t: 'composer.done.series', tp: { n: total } }),
+      sentForApproval(post) ? h('p', { class: 'hint', testid: 'composer-done-approval', t: 'composer.done.approvalText' }) : null,
       h('p', { class: 'done-rule', testid: 'composer-done-rule' },
         h('span', { t: 'composer.done.seriesRule', tp: { n: Number(series.per_day) || 0, gap: gap } }),
         series.replace_previous ? [' ', h('span', { t: 'composer.done.seriesReplace' })] : null),

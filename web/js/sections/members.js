@@ -1,7 +1,7 @@
 /* samtale dashboard, section Settings > Members: who works in the workspace and in which
  * role (an owner changes roles, invites by a link, removes members), the invitations
- * waiting to be accepted, and the workspace's rule that owners and editors log in with a
- * second factor.
+ * waiting to be accepted, the workspace's rule that owners and editors log in with a
+ * second factor, and whose posts need approval (the card of sections/approvals.js).
  */
 
 import * as I from '../i18n.js';
@@ -10,6 +10,7 @@ import { t, setT, dateEl } from '../core/lang.js';
 import { h, userText, append, clear, field, setFieldError, messageBox, button, confirmDialog,
   pageHeader, roleNote, showError, emptyRow, tableHead, secretCopy } from '../core/dom.js';
 import { call, pager, workspace, refreshMe } from '../core/api.js';
+import { approvalSettingCard } from './approvals.js';
 
 function roleSelect(id, value, testid) {
   var sel = h('select', { id: id, testid: testid }, ROLES.map(function (r) { return h('option', { value: r, t: 'role.' + r }); }));
@@ -112,6 +113,7 @@ export function membersView(ctx) {
   if (!canWrite) return page;
 
   page.insertBefore(workspaceSecurityCard(ctx), invites.el.nextSibling);
+  page.insertBefore(approvalSettingCard(ctx), invites.el.nextSibling.nextSibling); // approval (P12)
   var formMsg = messageBox('member-form-error');
   var fEmail = field('m-email', 'members.field.email', h('input', { type: 'email', autocomplete: 'off', spellcheck: 'false', maxlength: '254', testid: 'member-email-input' }), { testid: 'member-email' });
   var fName = field('m-name', 'members.field.name', h('input', { type: 'text', autocomplete: 'off', maxlength: '100', testid: 'member-name-input' }), { optional: true, testid: 'member-name' });
