@@ -20,6 +20,9 @@ static const char *usage =
     "                        [--text TEXT] [--override REASON]\n"
     "       samtale post move OCCURRENCE_ID --at TIME [--override REASON]\n"
     "       samtale post offers [--workspace W]\n"
+    "       samtale post import FILE [--dry-run] [--workspace W] [--override REASON] [--import-id ID]\n"
+    "       samtale post export [--workspace W] [--state S] [--from T] [--to T] [--channel ID]\n"
+    "                        [--semicolon] [--output FILE]\n"
     "\n"
     "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
     "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
@@ -388,6 +391,10 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_offers(c, argc - 1, argv + 1);
     if(!strcmp(argv[0], "cancel"))
         return post_one(c, argc - 1, argv + 1, 1);
+    if(!strcmp(argv[0], "import"))
+        return cmd_post_import(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "export"))
+        return cmd_post_export(c, argc - 1, argv + 1);
     fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);
     return EXIT_USAGE;
 }

@@ -34,6 +34,8 @@ struct check_post {
     const char *category;   /* value, promo, personal, share, dialogue */
     int64_t at;             /* planned (queued) or published instant, Unix seconds */
     int published;          /* 1 published, 0 queued */
+    int64_t line;           /* > 0: a post not stored yet, planned from this line of a file
+                             * being imported (core/csv.c); the messages name it by it */
 };
 
 struct check_policy {

@@ -419,6 +419,39 @@ int store_post_insert(struct store *st, struct store_post *p, struct store_occur
 int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg);
 int store_post_get(struct store *st, int64_t id, struct store_post *out);
+
+/* A file of posts imported under a key its client chose (P14; migration 0010). */
+#define STORE_IMPORT_KEY_MAX 100
+struct store_import {
+    int64_t id, workspace_id;
+    char key[STORE_IMPORT_KEY_MAX + 1];
+    char digest[65];          /* BLAKE2b-256 of the file, hex */
+    char *posts;              /* owned JSON text: [[line, post id], ...] */
+    int64_t created_at;
+};
+/* One post of store_posts_insert: as store_post_insert_audited takes it. */
+struct store_post_new {
+    struct store_post *p;
+    struct store_occurrence *occ;
+    size_t n;
+    struct store_audit audit;           /* detail: detail(arg), once the ids are set */
+    char *(*detail)(void *arg);
+    void *arg;
+};
+/* Inserts posts[0..n), each with its occurrences and audit entry (as
+ * store_post_insert_audited; drafts being scheduled are not taken: p->id is reset), then
+ * the entry *summary (its detail as given; NULL: none), then, with imp (NULL: none), the
+ * import's row (imp->posts, when NULL, from posts_json(arg) once every id is set; a new
+ * JSON text the store frees), all in one transaction: everything or nothing is stored.
+ * SAM_ECONFLICT, with nothing stored, when the workspace already has an import with
+ * imp->key. */
+int store_posts_insert(struct store *st, struct store_post_new *posts, size_t n, const struct store_audit *summary,
+                       struct store_import *imp, char *(*posts_json)(void *arg), void *arg);
+/* The import of workspace ws with that key (SAM_ENOTFOUND when none); free with
+ * store_import_cleanup. */
+int store_import_get(struct store *st, int64_t ws, const char *key, struct store_import *out);
+void store_import_cleanup(struct store_import *i);
+
 /* Inserts a post, its series rule and every planned copy in one transaction; fills the
  * ids (each occurrence gets the series id). */
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *s,
