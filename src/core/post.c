@@ -203,6 +203,13 @@ struct batch_copy {
 
 /* What the batch holds on one channel of the workspace. */
 struct batch_channel {
+    /* The queue as it was when the batch began (the batch holds the planning lock, and
+     * nothing else writes occurrences that the checks read... except the publisher, whose
+     * published_at moves a post at most a little): read once, the first time a check asks
+     * about the channel, over every range a post of the batch can ask about. */
+    int stored_loaded;
+    struct store_queue_item *stored; /* by (at, post, occurrence), as store_queue_near */
+    size_t nstored;
     struct batch_copy *copies;    /* by (at, post, occ), the order of store_queue_near */
     size_t n, cap;
     /* Placing at the next free slot: the instants the queue held from `now` on, read once
@@ -379,6 +386,61 @@ static struct batch_channel *batch_channel_of(const struct post_batch *b, int64_
     return NULL;
 }
 
+/* Planned time a batch's checks can ask about, around its `now`: from 31 days before
+ * the earliest copy (at or after now) to 31 days after the latest (two years ahead at
+ * most), a little wider (context_near). */
+#define BATCH_STORED_FROM(now) ((now) - 32 * 86400)
+#define BATCH_STORED_TO(now) ((now) + (2 * 366 + 32) * 86400)
+
+/* The store's part of range r on channel ch, from the batch's copy of the queue: the
+ * items store_queue_near would answer, in its order, as a new array whose texts are
+ * borrowed from bc->stored. */
+static int batch_stored(const struct post_batch *b, struct batch_channel *bc, const struct store_channel *ch,
+                        const struct store_queue_range *r, struct store_queue_item **out, size_t *n)
+{
+    size_t lo = 0, hi, k = 0, limit = r->limit > 0 ? (size_t)r->limit : 0;
+    *out = NULL;
+    *n = 0;
+    if(!bc->stored_loaded) {
+        int rc = store_queue_channel(b->c->st, ch->id, BATCH_STORED_FROM(b->now), BATCH_STORED_TO(b->now),
+                                     &bc->stored, &bc->nstored);
+        if(rc)
+            return rc;
+        bc->stored_loaded = 1;
+    }
+    if(!(*out = malloc((limit < bc->nstored ? limit : bc->nstored) * sizeof(**out) + 1)))
+        return SAM_ENOMEM;
+    if(!limit || r->from > r->to)
+        return SAM_OK;
+    for(hi = bc->nstored; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->stored[mid].at < (r->last ? r->to + (r->to < INT64_MAX) : r->from))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* ASC: from the first at >= from; DESC: back from the last at <= to. */
+    if(r->last) {
+        for(size_t i = lo; i-- > 0 && k < limit;) {
+            const struct store_queue_item *it = &bc->stored[i];
+            if(it->at < r->from)
+                break;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
+                (*out)[k++] = *it;
+        }
+    } else {
+        for(size_t i = lo; i < bc->nstored && k < limit; i++) {
+            const struct store_queue_item *it = &bc->stored[i];
+            if(it->at > r->to)
+                break;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
+                (*out)[k++] = *it;
+        }
+    }
+    *n = k;
+    return SAM_OK;
+}
+
 /* -1, 0, 1 as (at, post, occ) of a orders before, with or after b's. */
 static int item_order(const struct store_queue_item *a, const struct store_queue_item *b)
 {
@@ -471,8 +533,10 @@ static int context_range(struct core *c, struct context *x, const struct store_c
                          const struct store_queue_range *r, int64_t *last_at, size_t *got)
 {
     struct store_queue_item *items = NULL, *all;
+    struct batch_channel *bc = x->batch ? batch_channel_of(x->batch, ch->id) : NULL;
     size_t n = 0, nall;
-    int rc = store_queue_near(c->st, r, &items, &n);
+    /* A batch reads the store once per channel (batch_stored); a post alone, by range. */
+    int rc = bc ? batch_stored(x->batch, bc, ch, r, &items, &n) : store_queue_near(c->st, r, &items, &n);
     if(rc)
         return rc;
     /* With a batch, its copies are read as if the store held them: the two runs merged in
@@ -489,7 +553,10 @@ static int context_range(struct core *c, struct context *x, const struct store_c
         *got = nall;
     if(all != items)
         free(all);
-    store_queue_items_free(items, n);
+    if(bc)
+        free(items); /* its texts are the batch's */
+    else
+        store_queue_items_free(items, n);
     return rc;
 }
 
@@ -1643,6 +1710,7 @@ void post_batch_free(struct post_batch *b)
         for(size_t k = 0; k < b->bc[i].n; k++)
             free(b->bc[i].copies[k].text);
         free(b->bc[i].copies);
+        store_queue_items_free(b->bc[i].stored, b->bc[i].nstored);
         free(b->bc[i].taken);
         free(b->bc[i].mine);
     }

@@ -2199,6 +2199,39 @@ int store_queue_near(struct store *st, const struct store_queue_range *r, struct
 #undef NEAR
 #undef NEAR_PART
 
+static void row_queue_item_planned(struct dbq *q, void *p)
+{
+    struct store_queue_item *x = p;
+    row_queue_item(q, p);
+    x->planned_at = db_int64(q, 9);
+}
+
+int store_queue_channel(struct store *st, int64_t channel, int64_t from, int64_t to, struct store_queue_item **items,
+                        size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, limit = 1000000;
+    TAKE(0);
+    /* The time of each as store_queue_near has it: published_at once published (when
+     * known), else planned_at. */
+    rc = prep(s, "SELECT o.post_id, o.channel_id, CASE WHEN o.state = 'published' AND o.published_at IS NOT NULL"
+                 " THEN o.published_at ELSE o.planned_at END AS o_at, o.variant,"
+                 " CASE WHEN o.state = 'published' THEN 1 ELSE 0 END, p.category, p.text, p.variants, o.id, o.planned_at"
+                 " FROM occurrences o JOIN posts p ON p.id = o.post_id WHERE o.channel_id = ?1 AND o.planned_at >= ?2"
+                 " AND o.planned_at < ?3 AND o.state IN ('scheduled', 'publishing', 'published')"
+                 " AND o.deleted_at IS NULL ORDER BY o_at, o.post_id, o.id", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, channel);
+        db_bind_int64(q, 2, from);
+        db_bind_int64(q, 3, to);
+        rc = run_list(s, q, sizeof(**items), limit, row_queue_item_planned, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
 int store_channel_taken(struct store *st, int64_t channel, int64_t after, int64_t before, int64_t **times,
                         size_t *n, int64_t *freed)
 {

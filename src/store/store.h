@@ -238,6 +238,7 @@ struct store_queue_item {
     char *text;                       /* owned: the post's text */
     char *variants;                   /* owned: the post's variants (JSON list) */
     int64_t occurrence_id;
+    int64_t planned_at;               /* filled by store_queue_channel only */
 };
 
 /* What store_queue_near reads: one channel's scheduled, in-flight and published (not
@@ -474,6 +475,13 @@ void store_queue_items_free(struct store_queue_item *items, size_t n);
  * after r->limit rows, however long the queue); free with store_queue_items_free. */
 int store_queue_near(struct store *st, const struct store_queue_range *r, struct store_queue_item **items,
                      size_t *n);
+/* Every one of a channel's occurrences that store_queue_near reads ranges of (scheduled,
+ * in-flight and published, not deleted) planned in [from, to), with their posts' text and
+ * planned_at, in its order (time, post, occurrence): for a reader that asks about many
+ * ranges of one moment of the queue (a batch of posts, core/post.c). Free with
+ * store_queue_items_free. */
+int store_queue_channel(struct store *st, int64_t channel, int64_t from, int64_t to, struct store_queue_item **items,
+                        size_t *n);
 /* The instants a channel's scheduled, in-flight and published occurrences hold in (after,
  * before), ascending and distinct (*times: caller frees), and *freed, the channel's count
  * of instants let go (channels.freed: an occurrence cancelled, failed or moved; it never

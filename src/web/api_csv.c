@@ -3,6 +3,9 @@
  * rules core/csv.h): the import, a dry run that lists every row's problems and the checks'
  * findings or the import itself (all rows or none), and the export, streamed as text/csv.
  *
+ * A refused import (a problem, or a blocking check without a reason) answers 422 with the
+ * report's fields in the error object, as check_blocked carries its violations.
+ *
  * The import's body is JSON, {"csv": the file's text, ...}; its route takes bodies up to
  * WEB_BIG_BODY_MAX (a 5 MiB file may double in size as a JSON string) where every other
  * route keeps max_body (server.c).
@@ -39,14 +42,13 @@ int api_posts_import(struct web_request *r, struct web_reply *out)
     rc = core_csv_import(r->core, &r->actor, r->wid, json_string_value(csv), json_string_length(csv), &o, time_now(),
                          &report);
     if(rc && report) {
-        /* Nothing was imported: the report, with the error beside it. */
-        const char *code, *field = sam_errfield();
-        int status = web_status_for(rc, field, &code);
+        /* Nothing was imported: the report goes in the error object, beside the code and
+         * message, as a blocked post's violations do. */
+        const char *field = sam_errfield();
         if(field && !strcmp(field, "checks"))
-            code = "check_blocked";
-        json_object_set_new(report, "error", json_pack("{s:s, s:s, s:s?}", "code", code, "message", sam_errmsg(rc),
-                                                       "field", field));
-        return api_reply(out, status, report);
+            out->error_code = "check_blocked";
+        out->error_extra = report;
+        return rc;
     }
     if(rc)
         return rc;

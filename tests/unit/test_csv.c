@@ -587,6 +587,144 @@ static void export_imports_again_as_it_was(void **state)
     store_channel_cleanup(&m2);
 }
 
+/* The batch finds what core_post_create finds row by row: the same places and the same
+ * rules, for a file of rows that meet each other (near-duplicates, caps, promo gaps, cross
+ * posts), on a queue that already holds posts. */
+static void the_batch_finds_what_posts_one_by_one_find(void **state)
+{
+    struct cfx *f = *state;
+    static const char *texts[] = {"Spring sale: everything 20% off this week", "Our Oslo office opens in May",
+                                  "Spring sale: everything 20%% off this week!", "How we cut delivery times in half",
+                                  "Come to our summer party in Bergen", "How we cut delivery times in half, part two"};
+    struct store_workspace w2;
+    struct store_channel b2, m2, *list = NULL;
+    struct channel_input in;
+    struct csv_import_options o = {.dry_run = 1};
+    struct csv_table t;
+    struct buf csv;
+    json_t *rep = NULL, *slots = json_array();
+    size_t nchans = 0;
+    int64_t now = time_now();
+    /* The second workspace: the same channels. */
+    for(int d = 0; d < 7; d++)
+        for(int h = 8; h <= 20; h += 3) {
+            static const char *days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+            char sl[16];
+            snprintf(sl, sizeof(sl), "%s %02d:00", days[d], h);
+            json_array_append_new(slots, json_string(sl));
+        }
+    assert_int_equal(core_workspace_create(&f->core, &f->sys, "W2", "Europe/Oslo", &w2), SAM_OK);
+    memset(&in, 0, sizeof(in));
+    in.slots = slots;
+    in.max_per_hour = 2;
+    in.max_per_day = 5;
+    in.kind = "file";
+    in.name = "Blog";
+    in.settings = json_pack("{s:s}", "path", "b2.jsonl");
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w2.id, &in, &b2), SAM_OK);
+    json_decref(in.settings);
+    in.kind = "mastodon";
+    in.name = "Mastodon";
+    in.settings = json_pack("{s:s}", "instance_url", "https://social.example");
+    assert_int_equal(core_channel_create(&f->core, &f->sys, w2.id, &in, &m2), SAM_OK);
+    json_decref(in.settings);
+    {
+        /* Both workspaces' channels get the same slots and caps; both queues a few posts. */
+        struct channel_input up = {.slots = slots, .max_per_hour = 2, .max_per_day = 5};
+        struct store_channel tmp;
+        assert_int_equal(core_channel_update(&f->core, &f->sys, f->w.id, f->blog.id, &up, &tmp), SAM_OK);
+        store_channel_cleanup(&tmp);
+        assert_int_equal(core_channel_update(&f->core, &f->sys, f->w.id, f->masto.id, &up, &tmp), SAM_OK);
+        store_channel_cleanup(&tmp);
+    }
+    buf_init(&csv, 1 << 20);
+    buf_puts(&csv, "text,channels,time,category\n");
+    for(int i = 0; i < 60; i++) {
+        struct tz_civil cv;
+        char when[40] = "next slot";
+        if(i % 7 == 3) {
+            assert_int_equal(tz_to_local("Europe/Oslo", now + (int64_t)(2 + i / 14) * 86400, &cv), SAM_OK);
+            snprintf(when, sizeof(when), "%04d-%02d-%02d %02d:%02d", cv.year, cv.month, cv.day, 9 + i % 3, 10 * (i % 4));
+        }
+        buf_printf(&csv, "\"%s (%d)\",%s,%s,%s\n", texts[i % 6], i % 3 == 0 ? i / 3 : i,
+                   i % 4 == 0 ? "Blog|Mastodon" : i % 4 == 1 ? "Mastodon" : "Blog", when,
+                   i % 5 == 0 ? "promo" : "value");
+    }
+    /* The same posts already queued in both, before the file. */
+    for(int k = 0; k < 2; k++) {
+        int64_t ws = k ? w2.id : f->w.id, ch = k ? b2.id : f->blog.id;
+        for(int i = 0; i < 8; i++) {
+            struct post_input pi = {.text = texts[(i * 5) % 6], .channels = &ch, .nchannels = 1,
+                                    .schedule = POST_NEXT_SLOT, .override_reason = "setup"};
+            struct store_post p;
+            struct store_occurrence *occ = NULL;
+            size_t n = 0;
+            assert_int_equal(core_post_create(&f->core, &f->sys, ws, &pi, now, &p, &occ, &n, NULL), SAM_OK);
+            free(occ);
+            store_post_cleanup(&p);
+        }
+    }
+    /* The batch, as a dry run in the first workspace. */
+    assert_int_equal(core_csv_import(&f->core, &f->sys, f->w.id, csv.data, csv.len, &o, now, &rep), SAM_OK);
+    assert_int_equal(json_integer_value(json_object_get(rep, "with_problems")), 0);
+    /* Row by row through core_post_create in the second. */
+    assert_int_equal(csv_table_read(csv.data, csv.len, &t), SAM_OK);
+    assert_int_equal(store_channel_list(f->core.st, w2.id, NULL, 0, 100, &list, &nchans), SAM_OK);
+    {
+        struct csv_env env = {"Europe/Oslo", now, list, nchans};
+        size_t differ = 0, findings = 0;
+        for(size_t i = 0; i < t.nrows; i++) {
+            struct csv_row r;
+            struct store_post p;
+            struct store_occurrence *occ = NULL;
+            size_t n = 0, k;
+            json_t *found = NULL, *row = json_array_get(json_object_get(rep, "rows"), i), *v;
+            char one[600] = "", batch[600] = "";
+            assert_int_equal(csv_row_read(&t, i, &env, &r), SAM_OK);
+            r.in.override_reason = "compare";
+            assert_int_equal(core_post_create(&f->core, &f->sys, w2.id, &r.in, now, &p, &occ, &n, &found), SAM_OK);
+            /* Where: the same instants, channel by channel. */
+            for(k = 0; k < n; k++) {
+                json_t *pl = json_array_get(json_object_get(row, "planned"), k);
+                char at[40];
+                time_rfc3339(occ[k].planned_at, at, sizeof(at));
+                if(strcmp(at, json_string_value(json_object_get(pl, "at"))))
+                    fail_msg("line %ld copy %zu: placed at %s alone, %s in the batch", r.line, k, at,
+                             json_string_value(json_object_get(pl, "at")));
+            }
+            /* What: the same rules with the same severities, in the same order. */
+            json_array_foreach(found, k, v) {
+                size_t used = strlen(one);
+                snprintf(one + used, sizeof(one) - used, "%s/%s ", json_string_value(json_object_get(v, "rule")),
+                         json_string_value(json_object_get(v, "severity")));
+            }
+            json_array_foreach(json_object_get(row, "violations"), k, v) {
+                size_t used = strlen(batch);
+                snprintf(batch + used, sizeof(batch) - used, "%s/%s ", json_string_value(json_object_get(v, "rule")),
+                         json_string_value(json_object_get(v, "severity")));
+            }
+            if(strcmp(one, batch)) {
+                differ++;
+                print_message("line %ld: alone [%s], in the batch [%s]\n", r.line, one, batch);
+            }
+            findings += json_array_size(found);
+            json_decref(found);
+            free(occ);
+            store_post_cleanup(&p);
+            csv_row_cleanup(&r);
+        }
+        assert_int_equal(differ, 0);
+        assert_true(findings > 20); /* the file does meet the rules */
+    }
+    store_channel_list_free(list, nchans);
+    csv_table_cleanup(&t);
+    buf_cleanup(&csv);
+    json_decref(rep);
+    json_decref(slots);
+    store_channel_cleanup(&b2);
+    store_channel_cleanup(&m2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +737,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_row_problem_imports_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(an_import_id_creates_nothing_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(export_imports_again_as_it_was, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_batch_finds_what_posts_one_by_one_find, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
