@@ -946,6 +946,23 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* A place for a body past max_body on a route that takes one (WEB_BIG_BODIES of them,
+ * given back in on_completed): 1 when rs holds one now, 0 when the route takes no such body
+ * or every place is taken. */
+static int take_big_body(struct web *w, struct req_state *rs)
+{
+    if(rs->big)
+        return 1;
+    if(rs->limit <= w->max_body)
+        return 0;
+    if(atomic_fetch_add(&w->big_bodies, 1) >= WEB_BIG_BODIES) {
+        atomic_fetch_sub(&w->big_bodies, 1);
+        return 0;
+    }
+    rs->big = 1;
+    return 1;
+}
+
 /* Called with the raw request target, before it is decoded: the request's state starts
  * here, noting an encoded NUL (which decoding would turn into an early end of the path). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -1019,6 +1036,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return send_error(conn, 413, "payload_too_large", _("the request body is over the size limit"),
                               NULL, NULL, NULL);
         }
+        if(cl && strtoull(cl, NULL, 10) > w->max_body && !take_big_body(w, rs)) {
+            /* A body past max_body whose length is known holds its place from the start; with
+             * none free it is refused before a byte of it is read. */
+            struct web_reply later;
+            memset(&later, 0, sizeof(later));
+            later.retry_after = 5;
+            later.close = 1;
+            rs->started = 1;
+            metrics_observe(-1, method, 503, 0);
+            access_log(method, url, 503, 0);
+            return send_error(conn, 503, "busy", _("the server is receiving as many large files as it may at once; "
+                              "try again in a few seconds"), NULL, &later, NULL);
+        }
         return MHD_YES;
     }
     if(*upload_data_size) {
@@ -1028,15 +1058,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         /* A body past max_body (a route that takes files) holds one of the few places for
          * one; without a free place the rest is dropped and the answer is 503. */
-        if(!rs->too_big && !rs->busy && !rs->big && rs->body.len + *upload_data_size > w->max_body &&
-           rs->limit > w->max_body) {
-            if(atomic_fetch_add(&w->big_bodies, 1) < WEB_BIG_BODIES) {
-                rs->big = 1;
-            } else {
-                atomic_fetch_sub(&w->big_bodies, 1);
-                rs->busy = 1;
-                buf_cleanup(&rs->body);
-            }
+        if(!rs->too_big && !rs->busy && !rs->big && rs->limit > w->max_body &&
+           rs->body.len + *upload_data_size > w->max_body && !take_big_body(w, rs)) {
+            rs->busy = 1;
+            buf_cleanup(&rs->body);
         }
         /* Past the limit the rest is read and dropped (MHD cannot answer mid-upload);
          * memory stays bounded and the answer is 413 once the body has ended. */
