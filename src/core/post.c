@@ -1532,8 +1532,21 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
     post = POST_BATCH_ID_BASE + line;
     if(!in->text)
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
+    if(in->noffers)
+        return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given to each post on its own, not in an import");
     if((rc = check_content(in, &variants)))
         return rc;
+    {
+        /* As post_create: a text that says {offer} needs a code for each channel, which a
+         * post of a batch cannot have (a draft may: its codes come when it is scheduled). */
+        struct store_offer offs[POST_CHANNELS_MAX];
+        size_t noffs = 0;
+        const char *longest = NULL;
+        if((rc = offers_prepare(b->c, b->ws, in, offs, &noffs, &longest))) {
+            free(variants);
+            return rc;
+        }
+    }
     if(in->schedule != POST_DRAFT) {
         int64_t at[POST_CHANNELS_MAX];
         rc = place_copies(b->c, b, b->ws, in, b->now, &o, marks, &n);

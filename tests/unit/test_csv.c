@@ -494,6 +494,20 @@ static void a_row_problem_imports_nothing(void **state)
     json_decref(rep);
 }
 
+static void an_offer_placeholder_needs_codes_a_file_cannot_give(void **state)
+{
+    struct cfx *f = *state;
+    struct csv_import_options o = {.dry_run = 1};
+    json_t *rep = NULL, *p;
+    const char *csv = "text,channels,time\nUse {offer} at checkout,Blog,next slot\nUse {offer} later,,\n";
+    assert_int_equal(core_csv_import(&f->core, &f->sys, f->w.id, csv, strlen(csv), &o, time_now(), &rep), SAM_OK);
+    p = json_array_get(json_object_get(row_of(rep, 2), "problems"), 0);
+    assert_string_equal(json_string_value(json_object_get(p, "field")), "text");
+    assert_non_null(strstr(json_string_value(json_object_get(p, "message")), "{offer}"));
+    assert_true(json_is_true(json_object_get(row_of(rep, 3), "ok"))); /* a draft gets its codes later */
+    json_decref(rep);
+}
+
 static void an_import_id_creates_nothing_twice(void **state)
 {
     struct cfx *f = *state;
@@ -735,6 +749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dry_run_checks_rows_against_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(caps_across_rows_block_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(a_row_problem_imports_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_offer_placeholder_needs_codes_a_file_cannot_give, setup, teardown),
         cmocka_unit_test_setup_teardown(an_import_id_creates_nothing_twice, setup, teardown),
         cmocka_unit_test_setup_teardown(export_imports_again_as_it_was, setup, teardown),
         cmocka_unit_test_setup_teardown(the_batch_finds_what_posts_one_by_one_find, setup, teardown),
