@@ -193,6 +193,10 @@ static int read_header(struct csv_table *t)
     }
     if(!has_text)
         rc = add_problem(t->problems, h->line, "header", _("the header has no text column: every post needs its text"));
+    if(!rc && h->too_many) {
+        snprintf(msg, sizeof(msg), _("the header names more than %d columns"), CSV_FIELDS_MAX);
+        rc = add_problem(t->problems, h->line, "header", msg);
+    }
     for(size_t i = 0; !rc && i < h->n; i++) {
         quoted(name, sizeof(name), h->fields[i]);
         if(t->cols[i] == CSV_UNKNOWN) {
@@ -769,11 +773,10 @@ static int import_id_valid(const char *id)
 }
 
 /* The answer to an import sent again under the id of one stored before. */
-static int repeated_report(const struct store_import *imp, int64_t ws, json_t **report)
+static int repeated_report(const struct store_import *imp, json_t **report)
 {
     json_t *posts = json_loads(imp->posts, 0, NULL), *rows = json_array(), *pair;
     size_t i;
-    (void)ws;
     if(!posts || !rows) {
         json_decref(posts);
         json_decref(rows);
@@ -806,7 +809,7 @@ static int earlier_import(struct core *c, int64_t ws, const char *id, const char
                                                          "id for this one",
                              id);
     else
-        *rc = repeated_report(&imp, ws, report);
+        *rc = repeated_report(&imp, report);
     store_import_cleanup(&imp);
     return 1;
 }
@@ -843,7 +846,7 @@ int core_csv_import(struct core *c, const struct actor *a, int64_t ws, const cha
             return rc;
     }
     if(len > CSV_FILE_MAX)
-        return sam_fail(SAM_ETOOBIG, "the file is over 5 MiB: split it into smaller files");
+        return sam_fail_field(SAM_EINVAL, "csv", "%s must have at most %zu bytes", "csv", CSV_FILE_MAX);
     crypto_generichash(hash, sizeof(hash), (const unsigned char *)data, len, NULL, 0);
     sodium_bin2hex(digest, sizeof(digest), hash, sizeof(hash));
     if(!o->dry_run && o->import_id && earlier_import(c, ws, o->import_id, digest, report, &rc))

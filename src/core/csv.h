@@ -119,8 +119,8 @@ struct csv_import_options {
  *   With o->import_id an import that was stored before under that id (same workspace, same
  *   bytes) is answered from its record (already_imported, created 0) and nothing is made
  *   again; the same id with another file is SAM_ECONFLICT on field "import_id".
- * Other failures (SAM_ETOOBIG: the file is over CSV_FILE_MAX; SAM_EINVAL on import_id or
- * override_reason; the store's) leave *report NULL. */
+ * Other failures (SAM_EINVAL on csv: the file is over CSV_FILE_MAX, like any field over its
+ * bound; on import_id or override_reason; the store's) leave *report NULL. */
 int core_csv_import(struct core *c, const struct actor *a, int64_t ws, const char *data, size_t len,
                     const struct csv_import_options *o, int64_t now, json_t **report);
 

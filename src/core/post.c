@@ -203,10 +203,11 @@ struct batch_copy {
 
 /* What the batch holds on one channel of the workspace. */
 struct batch_channel {
-    /* The queue as it was when the batch began (the batch holds the planning lock, and
-     * nothing else writes occurrences that the checks read... except the publisher, whose
-     * published_at moves a post at most a little): read once, the first time a check asks
-     * about the channel, over every range a post of the batch can ask about. */
+    /* The channel's queue, read once, the first time a check asks about the channel, over
+     * every range a post of the batch can ask about. While the batch holds the planning
+     * lock nobody plans, moves or adds an occurrence; only the publisher may turn one
+     * published meanwhile (then its time is published_at, a little after planned_at), which
+     * a check reading the store again might see, and the batch does not. */
     int stored_loaded;
     struct store_queue_item *stored; /* by (at, post, occurrence), as store_queue_near */
     size_t nstored;

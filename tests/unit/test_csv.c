@@ -87,6 +87,13 @@ static const struct read_case {
     {"UTF-16", "\xFF\xFEt\0e\0", 6, NULL, "UTF-16", 1},
     {"empty file", "", 0, NULL, "empty", 1},
     {"truncated in a quoted header", "\"tex", 0, NULL, "never closed", 1},
+    {"a header of more than 64 columns",
+     "text,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,"
+     "variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,"
+     "variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,"
+     "variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,variant,"
+     "variant,variant,variant,variant,variant,variant,variant,variant,variant\nx\n",
+     0, NULL, "more than 64 columns", 1},
 };
 
 static void read_table(void **state)
