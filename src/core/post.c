@@ -222,6 +222,15 @@ struct batch_channel {
     int64_t *mine;
     size_t nmine, capmine;
     int64_t upto;
+    /* The channel's slots (read once: a batch holds the planning lock, so they stay) and
+     * the slot instants of a week, [win_from, win_to), which the next searches reuse:
+     * turning wall times into instants is the costly part (plan.c keeps them so too). */
+    int slots_loaded;
+    struct slot slots[SLOTS_MAX];
+    size_t nslots;
+    int64_t win_from, win_to;
+    int64_t *win;
+    size_t nwin;
 };
 
 struct batch_post {
@@ -1402,14 +1411,15 @@ static int batch_place(struct post_batch *b, const struct post_input *in, const 
                        int64_t now, int64_t *at)
 {
     struct batch_channel *bc = batch_channel_of(b, ch->id);
-    struct slot s[SLOTS_MAX];
-    int64_t inst[BATCH_WINDOW], end = now + 1 + (int64_t)BATCH_SEARCH_DAYS * 86400, from;
-    size_t ns;
+    int64_t end = now + 1 + (int64_t)BATCH_SEARCH_DAYS * 86400, from;
     int rc;
     if(in->schedule != POST_NEXT_SLOT || !bc)
         return place(b->c, in, ch, now, at, NULL);
-    core_channel_slots(ch, s, &ns);
-    if(ns == 0)
+    if(!bc->slots_loaded) {
+        core_channel_slots(ch, bc->slots, &bc->nslots);
+        bc->slots_loaded = 1;
+    }
+    if(bc->nslots == 0)
         return sam_fail_field(SAM_EINVAL, "schedule", "channel \"%s\" has no posting slots: add some or pick a time",
                               ch->name);
     if(!bc->taken_loaded) {
@@ -1420,17 +1430,27 @@ static int batch_place(struct post_batch *b, const struct post_input *in, const 
         bc->taken_loaded = 1;
         bc->upto = now;
     }
-    for(from = bc->upto + 1; from < end; from += BATCH_WEEK) {
-        size_t k = 0;
-        rc = slots_between(s, ns, ch->timezone, from, from + BATCH_WEEK, inst, BATCH_WINDOW, &k);
-        if(rc)
-            return rc;
-        for(size_t i = 0; i < k && inst[i] < end; i++) {
-            if(has_instant(bc->taken, bc->ntaken, inst[i]) || has_instant(bc->mine, bc->nmine, inst[i]))
+    if(!bc->win && !(bc->win = malloc(BATCH_WINDOW * sizeof(*bc->win))))
+        return SAM_ENOMEM;
+    for(from = bc->upto + 1; from < end;) {
+        if(!(bc->win_to > bc->win_from && from >= bc->win_from && from < bc->win_to)) {
+            rc = slots_between(bc->slots, bc->nslots, ch->timezone, from, from + BATCH_WEEK, bc->win, BATCH_WINDOW,
+                               &bc->nwin);
+            if(rc) {
+                bc->win_from = bc->win_to = 0;
+                return rc;
+            }
+            bc->win_from = from;
+            bc->win_to = from + BATCH_WEEK;
+        }
+        for(size_t i = 0; i < bc->nwin && bc->win[i] < end; i++) {
+            if(bc->win[i] < from || has_instant(bc->taken, bc->ntaken, bc->win[i]) ||
+               has_instant(bc->mine, bc->nmine, bc->win[i]))
                 continue;
-            *at = inst[i];
+            *at = bc->win[i];
             return SAM_OK;
         }
+        from = bc->win_to;
     }
     return sam_fail_field(SAM_EINVAL, "schedule", "every slot of \"%s\" in the coming year is taken", ch->name);
 }
@@ -1727,6 +1747,7 @@ void post_batch_free(struct post_batch *b)
         store_queue_items_free(b->bc[i].stored, b->bc[i].nstored);
         free(b->bc[i].taken);
         free(b->bc[i].mine);
+        free(b->bc[i].win);
     }
     free(b->bc);
     store_channel_list_free(b->channels, b->nchannels);
