@@ -93,6 +93,8 @@ int cmd_workspace(struct cli *c, int argc, char **argv);
 int cmd_token(struct cli *c, int argc, char **argv);
 int cmd_channel(struct cli *c, int argc, char **argv);
 int cmd_post(struct cli *c, int argc, char **argv);
+int cmd_post_import(struct cli *c, int argc, char **argv);
+int cmd_post_export(struct cli *c, int argc, char **argv);
 int cmd_queue(struct cli *c, int argc, char **argv);
 int cmd_series(struct cli *c, int argc, char **argv);
 int cmd_messages(struct cli *c, int argc, char **argv);

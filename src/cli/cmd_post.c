@@ -24,6 +24,9 @@ static const char *usage =
     "       samtale post approve ID [--note NOTE] [--late publish|skip] [--as EMAIL]\n"
     "       samtale post request-changes ID --note NOTE [--as EMAIL]\n"
     "       samtale post reject ID --note NOTE [--as EMAIL]\n"
+    "       samtale post import FILE [--dry-run] [--workspace W] [--override REASON] [--import-id ID]\n"
+    "       samtale post export [--workspace W] [--state S] [--from T] [--to T] [--channel ID]\n"
+    "                        [--semicolon] [--output FILE]\n"
     "\n"
     "A post goes to each --channel once, at a time (--at 2027-03-28T09:00:00+02:00), at the\n"
     "channel's next free posting slot (--next-slot) or at once (--now); without any of\n"
@@ -434,6 +437,10 @@ int cmd_post(struct cli *c, int argc, char **argv)
         return post_one(c, argc - 1, argv + 1, 1);
     if(!strcmp(argv[0], "approve") || !strcmp(argv[0], "reject") || !strcmp(argv[0], "request-changes"))
         return cmd_post_decide(c, argc, argv); /* P12, cmd_approval.c */
+    if(!strcmp(argv[0], "import"))
+        return cmd_post_import(c, argc - 1, argv + 1);
+    if(!strcmp(argv[0], "export"))
+        return cmd_post_export(c, argc - 1, argv + 1);
     fprintf(stderr, "samtale: unknown post command '%s'\n\n%s", argv[0], usage);
     return EXIT_USAGE;
 }

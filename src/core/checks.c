@@ -158,11 +158,14 @@ static int item_sig(struct item *x)
 
 /* ---- words for people ---- */
 
-/* "post 12", "this post" (the candidate without an id), "its copy" (another channel's copy
- * of the candidate) or "an unsaved post"; capitalised when cap. */
+/* "post 12", "the post on line 4" (a row of a file being imported), "this post" (the
+ * candidate without an id), "its copy" (another channel's copy of the candidate) or "an
+ * unsaved post"; capitalised when cap. */
 static void post_name(char *b, size_t n, const struct item *x, int cap)
 {
-    if(x->p->id != 0)
+    if(x->p->line > 0 && !x->late)
+        snprintf(b, n, cap ? _("The post on line %lld") : _("the post on line %lld"), (long long)x->p->line);
+    else if(x->p->id != 0)
         snprintf(b, n, cap ? _("Post %lld") : _("post %lld"), (long long)x->p->id);
     else if(x->late)
         snprintf(b, n, "%s", cap ? _("This post") : _("this post"));

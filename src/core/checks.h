@@ -35,6 +35,8 @@ struct check_post {
     int64_t at;             /* planned (queued) or published instant, Unix seconds */
     int published;          /* 1 published, 0 queued */
     int copy;               /* another copy of the candidate: the same post, on another channel */
+    int64_t line;           /* > 0: a post not stored yet, planned from this line of a file
+                             * being imported (core/csv.c); the messages name it by it */
 };
 
 struct check_policy {

@@ -191,6 +191,72 @@ static int fill_post(struct store_post *out, int64_t ws, const struct actor *a, 
     return out->text && out->variants ? SAM_OK : SAM_ENOMEM;
 }
 
+/* ---- a batch of posts planned together (post.h) ---- */
+
+/* A copy a post of the batch has on a channel, as the checks read the queue: its post and
+ * occurrence have ids from POST_BATCH_ID_BASE up (above every stored one, as a post
+ * stored after the others would be). */
+struct batch_copy {
+    int64_t at, post, occ;
+    char category[16];
+    char *text;                   /* owned */
+};
+
+/* What the batch holds on one channel of the workspace. */
+struct batch_channel {
+    /* The channel's queue, read once, the first time a check asks about the channel, over
+     * every range a post of the batch can ask about. While the batch holds the planning
+     * lock nobody plans, moves or adds an occurrence; only the publisher may turn one
+     * published meanwhile (then its time is published_at, a little after planned_at), which
+     * a check reading the store again might see, and the batch does not. */
+    int stored_loaded;
+    struct store_queue_item *stored; /* by (at, post, occurrence), as store_queue_near */
+    size_t nstored;
+    struct batch_copy *copies;    /* by (at, post, occ), the order of store_queue_near */
+    size_t n, cap;
+    /* Placing at the next free slot: the instants the queue held from `now` on, read once
+     * (taken_loaded), and the batch's own (mine, ascending); every slot instant in
+     * (now, upto] is taken by one or the other, so the next search starts after upto. */
+    int taken_loaded;
+    int64_t *taken;
+    size_t ntaken;
+    int64_t *mine;
+    size_t nmine, capmine;
+    int64_t upto;
+    /* The channel's slots (read once: a batch holds the planning lock, so they stay) and
+     * the slot instants of a week, [win_from, win_to), which the next searches reuse:
+     * turning wall times into instants is the costly part (plan.c keeps them so too). */
+    int slots_loaded;
+    struct slot slots[SLOTS_MAX];
+    size_t nslots;
+    int64_t win_from, win_to;
+    int64_t *win;
+    size_t nwin;
+};
+
+struct batch_post {
+    struct store_post p;
+    struct store_occurrence *occ;
+    size_t n;
+    int blocked;
+    int64_t line;
+    const char *import_key;       /* for the audit detail, while storing */
+};
+
+struct post_batch {
+    struct core *c;
+    const struct actor *a;
+    int64_t ws, now;
+    struct store_lock *lk;
+    size_t pending;                 /* stored posts waiting for approval (P12) */
+    struct store_channel *channels; /* the workspace's, and beside each its batch_channel */
+    size_t nchannels;
+    struct batch_channel *bc;
+    struct batch_post *posts;
+    size_t nposts, cap;
+    int64_t copies;               /* copies made: the next virtual occurrence id */
+};
+
 /* ---- the spam checks (P5-P9) over the queue ---- */
 
 /* The posts around a time window, as the checks see them. Strings are owned here. */
@@ -201,6 +267,7 @@ struct context {
     size_t n, cap;
     struct store_channel *channels; /* cache of the workspace's channels */
     size_t nchannels;
+    const struct post_batch *batch; /* NULL, or posts planned but not stored: they count too */
 };
 
 /* Empties x of its items (the channels stay). */
@@ -268,6 +335,8 @@ static int context_add_items(struct context *x, const struct store_channel *ch, 
         text = items[i].variant ? core_post_text_for(&p, items[i].variant) : NULL;
         struct check_post cp = {.id = items[i].post_id, .channel_id = ch->id, .network = network_of(ch),
                                 .at = items[i].at, .published = items[i].published};
+        if(items[i].post_id >= POST_BATCH_ID_BASE)
+            cp.line = items[i].post_id - POST_BATCH_ID_BASE; /* a post of the batch, not stored */
         /* The category must outlive the item: point at one of the five static names. */
         for(k = 0; k < 5; k++)
             if(!strcmp(items[i].category, cats[k]))
@@ -321,21 +390,185 @@ static int context_load(struct core *c, int64_t ws, int64_t from, int64_t to, co
     return rc;
 }
 
+static struct batch_channel *batch_channel_of(const struct post_batch *b, int64_t channel)
+{
+    for(size_t i = 0; i < b->nchannels; i++)
+        if(b->channels[i].id == channel)
+            return &b->bc[i];
+    return NULL;
+}
+
+/* Planned time a batch's checks can ask about, around its `now`: from 31 days before
+ * the earliest copy (at or after now) to 31 days after the latest (two years ahead at
+ * most), a little wider (context_near). */
+#define BATCH_STORED_FROM(now) ((now) - 32 * 86400)
+#define BATCH_STORED_TO(now) ((now) + (2 * 366 + 32) * 86400)
+
+/* The store's part of range r on channel ch, from the batch's copy of the queue: the
+ * items store_queue_near would answer, in its order, as a new array whose texts are
+ * borrowed from bc->stored. */
+static int batch_stored(const struct post_batch *b, struct batch_channel *bc, const struct store_channel *ch,
+                        const struct store_queue_range *r, struct store_queue_item **out, size_t *n)
+{
+    size_t lo = 0, hi, k = 0, limit = r->limit > 0 ? (size_t)r->limit : 0;
+    *out = NULL;
+    *n = 0;
+    if(!bc->stored_loaded) {
+        int rc = store_queue_channel(b->c->st, ch->id, BATCH_STORED_FROM(b->now), BATCH_STORED_TO(b->now),
+                                     &bc->stored, &bc->nstored);
+        if(rc)
+            return rc;
+        bc->stored_loaded = 1;
+    }
+    if(!(*out = malloc((limit < bc->nstored ? limit : bc->nstored) * sizeof(**out) + 1)))
+        return SAM_ENOMEM;
+    if(!limit || r->from > r->to)
+        return SAM_OK;
+    for(hi = bc->nstored; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->stored[mid].at < (r->last ? r->to + (r->to < INT64_MAX) : r->from))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* ASC: from the first at >= from; DESC: back from the last at <= to. */
+    if(r->last) {
+        for(size_t i = lo; i-- > 0 && k < limit;) {
+            const struct store_queue_item *it = &bc->stored[i];
+            if(it->at < r->from)
+                break;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
+                (*out)[k++] = *it;
+        }
+    } else {
+        for(size_t i = lo; i < bc->nstored && k < limit; i++) {
+            const struct store_queue_item *it = &bc->stored[i];
+            if(it->at > r->to)
+                break;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
+                (*out)[k++] = *it;
+        }
+    }
+    *n = k;
+    return SAM_OK;
+}
+
+/* -1, 0, 1 as (at, post, occ) of a orders before, with or after b's. */
+static int item_order(const struct store_queue_item *a, const struct store_queue_item *b)
+{
+    if(a->at != b->at)
+        return a->at < b->at ? -1 : 1;
+    if(a->post_id != b->post_id)
+        return a->post_id < b->post_id ? -1 : 1;
+    return (a->occurrence_id > b->occurrence_id) - (a->occurrence_id < b->occurrence_id);
+}
+
+/* The store's answer to r (items[0..n), in r's order) merged with the batch's copies that
+ * r names, in r's order, the first r->limit of them: *out (a new array whose texts are
+ * borrowed; *out == items when the batch has none there). */
+static int batch_merge(const struct post_batch *b, const struct store_channel *ch, const struct store_queue_range *r,
+                       struct store_queue_item *items, size_t n, struct store_queue_item **out, size_t *nout)
+{
+    const struct batch_channel *bc = batch_channel_of(b, ch->id);
+    size_t lo, hi, first, mine = 0, k = 0, i = 0, limit;
+    struct store_queue_item *m;
+    *out = items;
+    *nout = n;
+    if(!bc || !bc->n || r->limit <= 0 || r->from > r->to || r->channel != ch->id)
+        return SAM_OK;
+    /* The copies with at in [from, to] (planned_at is at: none is published). */
+    for(lo = 0, hi = bc->n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->copies[mid].at < r->from)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    first = lo;
+    for(hi = bc->n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->copies[mid].at <= r->to)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for(size_t q = first; q < lo; q++)
+        if(bc->copies[q].at >= r->planned_from && bc->copies[q].at < r->planned_to)
+            mine++;
+    if(!mine)
+        return SAM_OK;
+    limit = (size_t)r->limit;
+    m = calloc(n + mine < limit ? n + mine : limit, sizeof(*m));
+    if(!m)
+        return SAM_ENOMEM;
+    /* Walk the batch's run in r's direction (last: latest first), merging. */
+    {
+        size_t q = r->last ? lo : first, stop = r->last ? first : lo;
+        while(k < limit && (i < n || q != stop)) {
+            struct store_queue_item bi;
+            const struct batch_copy *bcp = NULL;
+            while(q != stop) {
+                const struct batch_copy *cand = &bc->copies[r->last ? q - 1 : q];
+                if(cand->at >= r->planned_from && cand->at < r->planned_to) {
+                    bcp = cand;
+                    break;
+                }
+                q = r->last ? q - 1 : q + 1;
+            }
+            if(bcp) {
+                memset(&bi, 0, sizeof(bi));
+                bi.post_id = bcp->post;
+                bi.channel_id = ch->id;
+                bi.at = bcp->at;
+                bi.occurrence_id = bcp->occ;
+                snprintf(bi.category, sizeof(bi.category), "%s", bcp->category);
+                bi.text = bcp->text;
+            }
+            if(bcp && (i >= n || (r->last ? item_order(&bi, &items[i]) > 0 : item_order(&bi, &items[i]) < 0))) {
+                m[k++] = bi;
+                q = r->last ? q - 1 : q + 1;
+            } else if(i < n) {
+                m[k++] = items[i++];
+            } else {
+                break;
+            }
+        }
+    }
+    *out = m;
+    *nout = k;
+    return SAM_OK;
+}
+
 /* Reads what r names of channel ch into x; *last_at (may be NULL) gets the time of the
  * last item read (0 with none), *got how many were read. */
 static int context_range(struct core *c, struct context *x, const struct store_channel *ch,
                          const struct store_queue_range *r, int64_t *last_at, size_t *got)
 {
-    struct store_queue_item *items = NULL;
-    size_t n = 0;
-    int rc = store_queue_near(c->st, r, &items, &n);
+    struct store_queue_item *items = NULL, *all;
+    struct batch_channel *bc = x->batch ? batch_channel_of(x->batch, ch->id) : NULL;
+    size_t n = 0, nall;
+    /* A batch reads the store once per channel (batch_stored); a post alone, by range. */
+    int rc = bc ? batch_stored(x->batch, bc, ch, r, &items, &n) : store_queue_near(c->st, r, &items, &n);
+    if(rc)
+        return rc;
+    /* With a batch, its copies are read as if the store held them: the two runs merged in
+     * r's order, the first r->limit kept. all's texts are borrowed from either. */
+    all = items;
+    nall = n;
+    if(x->batch)
+        rc = batch_merge(x->batch, ch, r, items, n, &all, &nall);
     if(!rc)
-        rc = context_add_items(x, ch, items, n);
+        rc = context_add_items(x, ch, all, nall);
     if(last_at)
-        *last_at = n ? items[n - 1].at : 0;
+        *last_at = nall ? all[nall - 1].at : 0;
     if(got)
-        *got = n;
-    store_queue_items_free(items, n);
+        *got = nall;
+    if(all != items)
+        free(all);
+    if(bc)
+        free(items); /* its texts are the batch's */
+    else
+        store_queue_items_free(items, n);
     return rc;
 }
 
@@ -456,12 +689,21 @@ static void policy_for(struct check_policy *pol, const char *preset, const struc
 
 static json_t *violation_json(const struct check_violation *v, int64_t channel, int64_t at)
 {
-    json_t *posts = json_array();
-    for(size_t k = 0; k < v->nposts && k < 8; k++)
-        if(v->posts[k])
+    json_t *posts = json_array(), *lines = NULL;
+    for(size_t k = 0; k < v->nposts && k < 8; k++) {
+        if(v->posts[k] >= POST_BATCH_ID_BASE) {
+            /* A post of a batch, not stored: named by the line it came from. */
+            if(!lines)
+                lines = json_array();
+            json_array_append_new(lines, json_integer(v->posts[k] - POST_BATCH_ID_BASE));
+        } else if(v->posts[k])
             json_array_append_new(posts, json_integer(v->posts[k]));
+    }
     json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "rule", v->rule, "severity",
                           v->severity == CHECK_BLOCK ? "block" : "warn", "message", v->message, "posts", posts);
+    if(j && lines)
+        json_object_set(j, "lines", lines);
+    json_decref(lines);
     if(j && channel)
         json_object_set_new(j, "channel_id", json_integer(channel));
     if(j && at)
@@ -470,9 +712,10 @@ static json_t *violation_json(const struct check_violation *v, int64_t channel, 
 }
 
 /* Checks the post's copies, placed at at[i] on in->channels[i], against the queue (without
- * the occurrences of post `self`, the post being edited or 0). */
-static int check_at(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, int64_t self,
-                    json_t **violations, int *blocked)
+ * the occurrences of post `self`, the post being edited or 0) and, with batch, the posts
+ * planned in it. */
+static int check_at_in(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, int64_t self,
+                       const struct post_batch *batch, json_t **violations, int *blocked)
 {
     struct context x;
     struct store_workspace w;
@@ -482,6 +725,7 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
     int rc;
 
     memset(&x, 0, sizeof(x));
+    x.batch = batch;
     *violations = json_array();
     *blocked = 0;
     if((rc = store_workspace_get(c->st, ws, &w)))
@@ -542,6 +786,20 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
         json_decref(*violations);
         *violations = NULL;
     }
+    return rc;
+}
+
+static int check_at(struct core *c, int64_t ws, const struct post_input *in, const int64_t *at, int64_t self,
+                    json_t **violations, int *blocked)
+{
+    return check_at_in(c, ws, in, at, self, NULL, violations, blocked);
+}
+
+int core_post_validate(const struct post_input *in)
+{
+    char *variants = NULL;
+    int rc = check_content(in, &variants);
+    free(variants);
     return rc;
 }
 
@@ -645,6 +903,54 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
     if(rc) {
         json_decref(*violations);
         *violations = NULL;
+    }
+    return rc;
+}
+
+static int batch_place(struct post_batch *b, const struct post_input *in, const struct store_channel *ch,
+                       int64_t now, int64_t *at);
+
+/* Checks in's channels (at least one, at most POST_CHANNELS_MAX, each once, of workspace
+ * ws, able to publish) and places a copy on each, with a new idempotency key: at its
+ * time, now, or its channel's next free slot (with b, the first that neither the queue
+ * nor the batch's posts hold). *o (caller frees, also on failure) gets the copies, *n how
+ * many; marks[i] what plan_taken needs of copy i (its store is 0 with b). */
+static int place_copies(struct core *c, struct post_batch *b, int64_t ws, const struct post_input *in, int64_t now,
+                        struct store_occurrence **o, struct plan_found *marks, size_t *n)
+{
+    int rc = SAM_OK;
+    *o = NULL;
+    *n = 0;
+    if(in->nchannels == 0)
+        return sam_fail_field(SAM_EINVAL, "channels", "choose at least one channel to publish to");
+    if(in->nchannels > POST_CHANNELS_MAX)
+        return sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
+    if(!(*o = calloc(in->nchannels, sizeof(**o))))
+        return SAM_ENOMEM;
+    for(size_t i = 0; !rc && i < in->nchannels; i++) {
+        struct store_occurrence *oi = &(*o)[i];
+        struct store_channel ch;
+        for(size_t j = 0; j < i; j++)
+            if(in->channels[j] == in->channels[i])
+                rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is listed twice", (long long)in->channels[i]);
+        if(rc)
+            break;
+        rc = core_channel_get(c, ws, in->channels[i], &ch);
+        if(rc == SAM_ENOTFOUND)
+            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
+                                (long long)in->channels[i]);
+        if(rc)
+            break;
+        if(!strcmp(ch.kind, "feed") || !strcmp(ch.kind, "jetstream"))
+            rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" is a %s channel: it listens, it cannot publish",
+                                ch.name, ch.kind);
+        memset(&marks[i], 0, sizeof(marks[i]));
+        if(!rc)
+            rc = b ? batch_place(b, in, &ch, now, &oi->planned_at) : place(c, in, &ch, now, &oi->planned_at, &marks[i]);
+        oi->channel_id = ch.id;
+        new_key(oi->idempotency_key);
+        store_channel_cleanup(&ch);
+        (*n)++;
     }
     return rc;
 }
@@ -760,38 +1066,8 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         return rc;
     }
 
-    if(in->schedule != POST_DRAFT) {
-        if(in->nchannels == 0)
-            rc = sam_fail_field(SAM_EINVAL, "channels", "choose at least one channel to publish to");
-        else if(in->nchannels > POST_CHANNELS_MAX)
-            rc = sam_fail_field(SAM_EINVAL, "channels", "at most %d channels", POST_CHANNELS_MAX);
-        if(!rc && !(o = calloc(in->nchannels, sizeof(*o))))
-            rc = SAM_ENOMEM;
-        for(size_t i = 0; !rc && i < in->nchannels; i++) {
-            struct store_channel ch;
-            for(size_t j = 0; j < i; j++)
-                if(in->channels[j] == in->channels[i])
-                    rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is listed twice",
-                                        (long long)in->channels[i]);
-            if(rc)
-                break;
-            rc = core_channel_get(c, ws, in->channels[i], &ch);
-            if(rc == SAM_ENOTFOUND)
-                rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
-                                    (long long)in->channels[i]);
-            if(rc)
-                break;
-            if(!strcmp(ch.kind, "feed") || !strcmp(ch.kind, "jetstream"))
-                rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" is a %s channel: it listens, it cannot publish",
-                                    ch.name, ch.kind);
-            if(!rc)
-                rc = place(c, in, &ch, now, &o[i].planned_at, &marks[i]);
-            o[i].channel_id = ch.id;
-            new_key(o[i].idempotency_key);
-            store_channel_cleanup(&ch);
-            n++;
-        }
-    }
+    if(in->schedule != POST_DRAFT)
+        rc = place_copies(c, NULL, ws, in, now, &o, marks, &n);
     if(rc)
         goto fail;
     if(n > 0) {
@@ -1145,6 +1421,396 @@ int core_post_create(struct core *c, const struct actor *a, int64_t ws, const st
     rc = post_create(c, a, ws, in, now, out, occ, nocc, violations);
     store_unlock(lk);
     return rc;
+}
+
+/* ---- batches (post.h) ---- */
+
+#define BATCH_SEARCH_DAYS 371 /* where plan_next_slot and slots_next_free look */
+#define BATCH_WEEK (7 * 86400)
+#define BATCH_WINDOW (SLOTS_MAX * 2 + 16)
+
+static int has_instant(const int64_t *v, size_t n, int64_t t)
+{
+    size_t lo = 0, hi = n;
+    while(lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(v[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && v[lo] == t;
+}
+
+/* Where the batch places ch's copy of in: as place() does, except that the next free slot
+ * is the first slot instant after now that neither the queue (read once per channel, a
+ * year ahead, as plan_next_slot reads it) nor the batch's earlier posts hold. A post's
+ * next free slot never comes before the one found for the post before it, so each search
+ * starts where the last one ended: the batch costs the slots it passes, once. */
+static int batch_place(struct post_batch *b, const struct post_input *in, const struct store_channel *ch,
+                       int64_t now, int64_t *at)
+{
+    struct batch_channel *bc = batch_channel_of(b, ch->id);
+    int64_t end = now + 1 + (int64_t)BATCH_SEARCH_DAYS * 86400, from;
+    int rc;
+    if(in->schedule != POST_NEXT_SLOT || !bc)
+        return place(b->c, in, ch, now, at, NULL);
+    if(!bc->slots_loaded) {
+        core_channel_slots(ch, bc->slots, &bc->nslots);
+        bc->slots_loaded = 1;
+    }
+    if(bc->nslots == 0)
+        return sam_fail_field(SAM_EINVAL, "schedule", "channel \"%s\" has no posting slots: add some or pick a time",
+                              ch->name);
+    if(!bc->taken_loaded) {
+        int64_t freed;
+        rc = store_channel_taken(b->c->st, ch->id, now, end, &bc->taken, &bc->ntaken, &freed);
+        if(rc)
+            return rc;
+        bc->taken_loaded = 1;
+        bc->upto = now;
+    }
+    if(!bc->win && !(bc->win = malloc(BATCH_WINDOW * sizeof(*bc->win))))
+        return SAM_ENOMEM;
+    for(from = bc->upto + 1; from < end;) {
+        if(!(bc->win_to > bc->win_from && from >= bc->win_from && from < bc->win_to)) {
+            rc = slots_between(bc->slots, bc->nslots, ch->timezone, from, from + BATCH_WEEK, bc->win, BATCH_WINDOW,
+                               &bc->nwin);
+            if(rc) {
+                bc->win_from = bc->win_to = 0;
+                return rc;
+            }
+            bc->win_from = from;
+            bc->win_to = from + BATCH_WEEK;
+        }
+        for(size_t i = 0; i < bc->nwin && bc->win[i] < end; i++) {
+            if(bc->win[i] < from || has_instant(bc->taken, bc->ntaken, bc->win[i]) ||
+               has_instant(bc->mine, bc->nmine, bc->win[i]))
+                continue;
+            *at = bc->win[i];
+            return SAM_OK;
+        }
+        from = bc->win_to;
+    }
+    return sam_fail_field(SAM_EINVAL, "schedule", "every slot of \"%s\" in the coming year is taken", ch->name);
+}
+
+/* Records the batch's copy at `at` on bc (text and category as the checks read them). */
+static int batch_hold(struct post_batch *b, struct batch_channel *bc, int64_t post, int64_t at, const char *text,
+                      const char *category, int next_slot)
+{
+    size_t lo = 0, hi;
+    struct batch_copy cp;
+    memset(&cp, 0, sizeof(cp));
+    cp.at = at;
+    cp.post = post;
+    cp.occ = POST_BATCH_ID_BASE + ++b->copies;
+    snprintf(cp.category, sizeof(cp.category), "%s", category);
+    if(bc->n == bc->cap) {
+        size_t cap = bc->cap ? bc->cap * 2 : 16;
+        struct batch_copy *v = realloc(bc->copies, cap * sizeof(*v));
+        if(!v)
+            return SAM_ENOMEM;
+        bc->copies = v;
+        bc->cap = cap;
+    }
+    if(bc->nmine == bc->capmine) {
+        size_t cap = bc->capmine ? bc->capmine * 2 : 16;
+        int64_t *v = realloc(bc->mine, cap * sizeof(*v));
+        if(!v)
+            return SAM_ENOMEM;
+        bc->mine = v;
+        bc->capmine = cap;
+    }
+    if(!(cp.text = strdup(text)))
+        return SAM_ENOMEM;
+    /* In (at, post, occ) order: post and occ only grow, so after every copy at `at`. */
+    for(hi = bc->n; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->copies[mid].at <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&bc->copies[lo + 1], &bc->copies[lo], (bc->n - lo) * sizeof(*bc->copies));
+    bc->copies[lo] = cp;
+    bc->n++;
+    for(lo = 0, hi = bc->nmine; lo < hi;) {
+        size_t mid = lo + (hi - lo) / 2;
+        if(bc->mine[mid] <= at)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&bc->mine[lo + 1], &bc->mine[lo], (bc->nmine - lo) * sizeof(*bc->mine));
+    bc->mine[lo] = at;
+    bc->nmine++;
+    if(next_slot && at > bc->upto)
+        bc->upto = at; /* every slot instant up to it is taken now */
+    return SAM_OK;
+}
+
+int post_batch_open(struct core *c, const struct actor *a, int64_t ws, int64_t now, struct post_batch **out)
+{
+    struct post_batch *b = calloc(1, sizeof(*b));
+    int rc;
+    *out = NULL;
+    if(!b)
+        return SAM_ENOMEM;
+    b->c = c;
+    b->a = a;
+    b->ws = ws;
+    b->now = now;
+    rc = store_lock(c->st, STORE_LOCK_PLAN, &b->lk);
+    if(!rc)
+        rc = store_channel_list(c->st, ws, NULL, 0, 10000, &b->channels, &b->nchannels);
+    if(!rc && !(b->bc = calloc(b->nchannels ? b->nchannels : 1, sizeof(*b->bc))))
+        rc = SAM_ENOMEM;
+    if(rc) {
+        post_batch_free(b);
+        return rc;
+    }
+    *out = b;
+    return SAM_OK;
+}
+
+int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t line, json_t **violations,
+                   int *blocked)
+{
+    struct plan_found marks[POST_CHANNELS_MAX];
+    struct store_occurrence *o = NULL;
+    struct batch_post *bp;
+    char *variants = NULL;
+    json_t *found = NULL;
+    size_t n = 0;
+    int rc;
+    int64_t post;
+
+    *violations = NULL;
+    *blocked = 0;
+    if(line <= 0)
+        line = (int64_t)b->nposts + 1;
+    post = POST_BATCH_ID_BASE + line;
+    if(!in->text)
+        return sam_fail_field(SAM_EINVAL, "text", "text is required");
+    if(in->noffers)
+        return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given to each post on its own, not in an import");
+    if((rc = check_content(in, &variants)))
+        return rc;
+    {
+        /* As post_create: a text that says {offer} needs a code for each channel, which a
+         * post of a batch cannot have (a draft may: its codes come when it is scheduled). */
+        struct store_offer offs[POST_CHANNELS_MAX];
+        size_t noffs = 0;
+        const char *longest = NULL;
+        if((rc = offers_prepare(b->c, b->ws, in, offs, &noffs, &longest))) {
+            free(variants);
+            return rc;
+        }
+    }
+    if(in->schedule != POST_DRAFT) {
+        int64_t at[POST_CHANNELS_MAX];
+        rc = place_copies(b->c, b, b->ws, in, b->now, &o, marks, &n);
+        for(size_t i = 0; !rc && i < n; i++)
+            at[i] = o[i].planned_at;
+        if(!rc)
+            rc = check_at_in(b->c, b->ws, in, at, 0, b, &found, blocked);
+    } else if(!(found = json_array()))
+        rc = SAM_ENOMEM;
+    if(!rc && b->nposts == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        struct batch_post *v = realloc(b->posts, cap * sizeof(*v));
+        if(!v)
+            rc = SAM_ENOMEM;
+        else {
+            b->posts = v;
+            b->cap = cap;
+        }
+    }
+    if(rc)
+        goto fail;
+    bp = &b->posts[b->nposts];
+    memset(bp, 0, sizeof(*bp));
+    {
+        /* The override reason is the file's, given when it is stored. */
+        struct post_input plain = *in;
+        plain.override_reason = NULL;
+        rc = fill_post(&bp->p, b->ws, b->a, &plain, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled",
+                       b->now);
+    }
+    for(size_t i = 0; !rc && i < n; i++) {
+        struct batch_channel *bc = batch_channel_of(b, o[i].channel_id);
+        if(bc)
+            rc = batch_hold(b, bc, post, o[i].planned_at, in->text, bp->p.category, in->schedule == POST_NEXT_SLOT);
+    }
+    if(rc) {
+        store_post_cleanup(&bp->p);
+        goto fail;
+    }
+    bp->occ = o;
+    bp->n = n;
+    bp->blocked = *blocked;
+    bp->line = line;
+    b->nposts++;
+    *violations = found;
+    return SAM_OK;
+fail:
+    free(variants);
+    free(o);
+    json_decref(found);
+    *blocked = 0;
+    return rc;
+}
+
+static char *batch_detail(void *arg)
+{
+    const struct batch_post *bp = arg;
+    json_t *d = json_pack("{s:I, s:s, s:i, s:s?, s:{s:I, s:s?}}", "post_id", (json_int_t)bp->p.id, "state",
+                          bp->p.state, "occurrences", (int)bp->n, "override_reason", bp->p.override_reason, "import",
+                          "line", (json_int_t)bp->line, "id", bp->import_key);
+    if(d && !strcmp(bp->p.approval, "pending"))
+        json_object_set_new(d, "approval", json_string("pending")); /* P12: sent for approval */
+    char *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    return text;
+}
+
+/* The import's record of its posts: [[line, post id], ...]. */
+static char *batch_posts_json(void *arg)
+{
+    const struct post_batch *b = arg;
+    json_t *list = json_array();
+    char *text;
+    for(size_t i = 0; list && i < b->nposts; i++)
+        if(json_array_append_new(list, json_pack("[I, I]", (json_int_t)b->posts[i].line,
+                                                  (json_int_t)b->posts[i].p.id))) {
+            json_decref(list);
+            list = NULL;
+        }
+    text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    return text;
+}
+
+int post_batch_store(struct post_batch *b, const char *override_reason, const struct post_batch_import *imp)
+{
+    struct store_post_new *pn = NULL;
+    struct store_audit summary;
+    struct store_import rec;
+    struct store_approval submitted;
+    struct approval_actor aa;
+    int rc = SAM_OK, due = 0;
+    memset(&summary, 0, sizeof(summary));
+    memset(&rec, 0, sizeof(rec));
+    for(size_t i = 0; i < b->nposts; i++)
+        if(b->posts[i].blocked && !(override_reason && *override_reason))
+            return sam_fail_field(SAM_EINVAL, "checks", "a blocking check stops the post on line %lld (give a reason "
+                                  "to import anyway)", (long long)b->posts[i].line);
+    if(override_reason && *override_reason) {
+        struct post_input r = {.override_reason = override_reason};
+        if((rc = core_post_validate(&r)))
+            return rc;
+    }
+    /* P12: the posts of someone whose posts need approval wait for an approver, as each
+     * would made one by one (a draft waits for nobody until it is scheduled). */
+    if((rc = core_approval_actor(b->c, b->a, b->ws, &aa)))
+        return rc;
+    core_approval_step(&submitted, b->a, b->ws, "submitted", NULL, b->now);
+    if(!(pn = calloc(b->nposts ? b->nposts : 1, sizeof(*pn))))
+        return SAM_ENOMEM;
+    b->pending = 0;
+    for(size_t i = 0; !rc && i < b->nposts; i++) {
+        struct batch_post *bp = &b->posts[i];
+        int waits = aa.needs && strcmp(bp->p.state, "draft") != 0;
+        free(bp->p.override_reason);
+        bp->p.override_reason = NULL;
+        if(bp->blocked && !(bp->p.override_reason = strdup(override_reason)))
+            rc = SAM_ENOMEM;
+        bp->import_key = imp ? imp->key : NULL;
+        pn[i].p = &bp->p;
+        pn[i].occ = bp->occ;
+        pn[i].n = bp->n;
+        core_audit_entry(b->a, b->ws, bp->blocked ? "post.create.override" : "post.create", bp->p.category,
+                         &pn[i].audit);
+        pn[i].detail = batch_detail;
+        pn[i].arg = bp;
+        snprintf(bp->p.approval, sizeof(bp->p.approval), "%s", waits ? "pending" : "none");
+        pn[i].step = waits ? &submitted : NULL;
+        b->pending += (size_t)waits;
+        for(size_t k = 0; k < bp->n && !waits; k++) /* one waiting for approval is not due */
+            if(bp->occ[k].planned_at <= b->now)
+                due = 1;
+    }
+    if(!rc && imp) {
+        core_audit_entry(b->a, b->ws, "post.import", NULL, &summary);
+        if(imp->summary && !(summary.detail = json_dumps(imp->summary, JSON_COMPACT | JSON_SORT_KEYS)))
+            rc = SAM_ENOMEM;
+    }
+    if(!rc && imp && imp->key) {
+        rec.workspace_id = b->ws;
+        snprintf(rec.key, sizeof(rec.key), "%s", imp->key);
+        snprintf(rec.digest, sizeof(rec.digest), "%s", imp->digest ? imp->digest : "");
+        rec.created_at = b->now;
+    }
+    if(!rc)
+        rc = store_posts_insert(b->c->st, pn, b->nposts, imp ? &summary : NULL, imp && imp->key ? &rec : NULL,
+                                batch_posts_json, b);
+    free(summary.detail);
+    free(pn);
+    if(rc) {
+        for(size_t i = 0; i < b->nposts; i++)
+            b->posts[i].p.id = 0;
+        return rc;
+    }
+    if(due)
+        core_due(b->c);
+    return SAM_OK;
+}
+
+size_t post_batch_count(const struct post_batch *b)
+{
+    return b->nposts;
+}
+
+size_t post_batch_pending(const struct post_batch *b)
+{
+    return b->pending;
+}
+
+int64_t post_batch_id(const struct post_batch *b, size_t i)
+{
+    return i < b->nposts ? b->posts[i].p.id : 0;
+}
+
+const struct store_occurrence *post_batch_copies(const struct post_batch *b, size_t i, size_t *n)
+{
+    *n = i < b->nposts ? b->posts[i].n : 0;
+    return i < b->nposts ? b->posts[i].occ : NULL;
+}
+
+void post_batch_free(struct post_batch *b)
+{
+    if(!b)
+        return;
+    if(b->lk)
+        store_unlock(b->lk);
+    for(size_t i = 0; i < b->nposts; i++) {
+        store_post_cleanup(&b->posts[i].p);
+        free(b->posts[i].occ);
+    }
+    free(b->posts);
+    for(size_t i = 0; b->bc && i < b->nchannels; i++) {
+        for(size_t k = 0; k < b->bc[i].n; k++)
+            free(b->bc[i].copies[k].text);
+        free(b->bc[i].copies);
+        store_queue_items_free(b->bc[i].stored, b->bc[i].nstored);
+        free(b->bc[i].taken);
+        free(b->bc[i].mine);
+        free(b->bc[i].win);
+    }
+    free(b->bc);
+    store_channel_list_free(b->channels, b->nchannels);
+    free(b);
 }
 
 int core_series_create(struct core *c, const struct actor *a, int64_t ws, const struct series_input *in,

@@ -46,6 +46,10 @@ struct post_input {
 int core_post_create(struct core *c, const struct actor *a, int64_t ws, const struct post_input *in,
                      int64_t now, struct store_post *out, struct store_occurrence **occ, size_t *nocc,
                      json_t **violations);
+/* The checks of a post's content that core_post_create makes first (text, link, category,
+ * campaign, variants, override_reason: each that is given; text may be NULL), without
+ * the store: SAM_EINVAL naming the field at fault. */
+int core_post_validate(const struct post_input *in);
 /* Runs the checks on a post that is not stored (what the composer shows as you type).
  * *violations: a JSON list of {"rule","severity","message","posts","channel_id","at"};
  * *blocked: 1 when any is a block. */
@@ -88,6 +92,51 @@ int core_post_get(struct core *c, int64_t ws, int64_t id, struct store_post *out
  * first copy), against the rest of the queue: what an approver reads before deciding (P12).
  * *violations: a new JSON list, as core_post_check gives. */
 int core_post_findings(struct core *c, const struct store_post *p, int64_t now, json_t **violations);
+
+/* A batch: many posts planned together and stored together, all or none (a file of posts
+ * imported, core/csv.c). Each post added is validated, placed and checked exactly as
+ * core_post_create would (the same functions), against the queue and against the posts
+ * added to the batch before it: they count as planned already, so a later post's next
+ * free slot skips theirs, and their copies are its neighbours in the checks (a
+ * near-duplicate of an earlier row, the hour's cap reached by earlier rows). The findings
+ * name them "the post on line N" and list their lines in "lines". Nothing is stored until
+ * post_batch_store, which stores every post in one transaction. The batch holds the
+ * installation's planning lock from open to free, so what it planned is still free when
+ * it is stored. */
+struct post_batch;
+/* The id a post of the batch has in the checks until it is stored: base + its line. */
+#define POST_BATCH_ID_BASE ((int64_t)1 << 62)
+/* A batch for workspace ws, planned at `now`, made by actor a (borrowed; it must outlive
+ * the batch); free with post_batch_free. */
+int post_batch_open(struct core *c, const struct actor *a, int64_t ws, int64_t now, struct post_batch **out);
+/* Plans in (line > 0: the line of the file it came from, unique in the batch; it names
+ * the post in the findings of the posts after it) and adds it to the batch. An input
+ * core_post_create would refuse is refused the same way (the message and field of
+ * sam_fail), and not added. Otherwise *violations (a new reference) gets what the checks
+ * found and *blocked is 1 when one of them blocks; the post is added either way. */
+int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t line, json_t **violations,
+                   int *blocked);
+/* What the import writes beside the posts (post_batch_store). */
+struct post_batch_import {
+    const char *key;      /* the client's id of the import, or NULL (no record is kept) */
+    const char *digest;   /* BLAKE2b-256 of the file, hex */
+    json_t *summary;      /* the detail of the one "post.import" audit entry (borrowed) */
+};
+/* Stores every post added, with its occurrences and its audit entry, the summary entry and
+ * (with imp->key) the import's record, in one transaction: all of them or nothing. A post
+ * whose checks blocked it needs override_reason (SAM_EINVAL, field "checks", without it);
+ * it is kept on that post and its audit entry says so. SAM_ECONFLICT when the workspace
+ * has an import under imp->key already. On success post_batch_id gives the ids. */
+int post_batch_store(struct post_batch *b, const char *override_reason, const struct post_batch_import *imp);
+/* How many posts were added, and the id of the i-th once stored (0 before). */
+size_t post_batch_count(const struct post_batch *b);
+/* How many of the stored posts wait for approval (P12): all that are not drafts when the
+ * batch's actor's posts need approval, else none. */
+size_t post_batch_pending(const struct post_batch *b);
+int64_t post_batch_id(const struct post_batch *b, size_t i);
+/* The copies planned for the i-th post (*n of them; none for a draft), valid while b is. */
+const struct store_occurrence *post_batch_copies(const struct post_batch *b, size_t i, size_t *n);
+void post_batch_free(struct post_batch *b);
 
 /* An evergreen series (P3): the post, and the rule its copies follow on every channel. */
 struct series_input {

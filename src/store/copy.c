@@ -26,6 +26,7 @@ static const char *const tables[] = {
     "posts",      "series",    "occurrences",     "audit_log",      "messages",       "channel_cursors",
     "engagement", "oauth_pending", "invitations", "recovery_codes", "login_challenges", "mail_outbox",
     "offers",     "post_approvals",
+    "imports",
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 #define MAXCOLS 40

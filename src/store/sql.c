@@ -1338,6 +1338,100 @@ int store_series_insert(struct store *st, struct store_post *p, struct store_ser
     return db_tx(P(st), post_insert_tx, &a);
 }
 
+struct posts_insert {
+    struct store_post_new *posts;
+    size_t n;
+    const struct store_audit *summary;
+    struct store_import *imp;
+    char *(*posts_json)(void *arg);
+    void *arg;
+};
+
+static int posts_insert_tx(struct dbc *s, void *arg)
+{
+    struct posts_insert *a = arg;
+    int rc = SAM_OK;
+    for(size_t i = 0; !rc && i < a->n; i++) {
+        struct store_post_new *pn = &a->posts[i];
+        /* Each a new post (draft 0), also when the engine asks for another attempt. */
+        struct post_insert one = {pn->p, NULL, pn->occ, pn->n, 0, &pn->audit, pn->detail, pn->arg, pn->step};
+        rc = post_insert_tx(s, &one);
+    }
+    if(!rc && a->summary)
+        rc = audit_insert_on(s, a->summary);
+    if(!rc && a->imp) {
+        struct dbq *q;
+        char *posts = a->imp->posts ? NULL : a->posts_json(a->arg);
+        if(!a->imp->posts && !posts)
+            return SAM_ENOMEM;
+        rc = prep(s, "INSERT INTO imports(workspace_id, import_key, digest, posts, created_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING imports.id", &q);
+        if(!rc) {
+            db_bind_int64(q, 1, a->imp->workspace_id);
+            bind_text(q, 2, a->imp->key);
+            bind_text(q, 3, a->imp->digest);
+            bind_text(q, 4, posts ? posts : a->imp->posts);
+            db_bind_int64(q, 5, a->imp->created_at);
+            rc = insert_id(s, q, "import", &a->imp->id);
+            db_release(q);
+            if(rc == SAM_ECONFLICT)
+                rc = sam_fail(SAM_ECONFLICT, "this import id was used already");
+        }
+        free(posts);
+    }
+    return rc;
+}
+
+int store_posts_insert(struct store *st, struct store_post_new *posts, size_t n, const struct store_audit *summary,
+                       struct store_import *imp, char *(*posts_json)(void *arg), void *arg)
+{
+    struct posts_insert a = {posts, n, summary, imp, posts_json, arg};
+    return db_tx(P(st), posts_insert_tx, &a);
+}
+
+static void row_import(struct dbq *q, void *p)
+{
+    struct store_import *x = p;
+    memset(x, 0, sizeof(*x));
+    x->id = db_int64(q, 0);
+    x->workspace_id = db_int64(q, 1);
+    col_text(q, 2, x->key, sizeof(x->key));
+    col_text(q, 3, x->digest, sizeof(x->digest));
+    x->posts = col_dup(q, 4);
+    x->created_at = db_int64(q, 5);
+}
+
+int store_import_get(struct store *st, int64_t ws, const char *key, struct store_import *out)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    TAKE(0);
+    rc = prep(s, "SELECT id, workspace_id, import_key, digest, posts, created_at FROM imports"
+                 " WHERE workspace_id = ?1 AND import_key = ?2", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, ws);
+        bind_text(q, 2, key);
+        rc = get_one(s, q, "import");
+        if(!rc)
+            row_import(q, out);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    if(!rc && !out->posts)
+        rc = SAM_ENOMEM;
+    return rc;
+}
+
+void store_import_cleanup(struct store_import *i)
+{
+    if(!i)
+        return;
+    free(i->posts);
+    i->posts = NULL;
+}
+
 static void row_series(struct dbq *q, void *p)
 {
     struct store_series *x = p;
@@ -2458,6 +2552,39 @@ int store_queue_near(struct store *st, const struct store_queue_range *r, struct
 }
 #undef NEAR
 #undef NEAR_PART
+
+static void row_queue_item_planned(struct dbq *q, void *p)
+{
+    struct store_queue_item *x = p;
+    row_queue_item(q, p);
+    x->planned_at = db_int64(q, 9);
+}
+
+int store_queue_channel(struct store *st, int64_t channel, int64_t from, int64_t to, struct store_queue_item **items,
+                        size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, limit = 1000000;
+    TAKE(0);
+    /* The time of each as store_queue_near has it: published_at once published (when
+     * known), else planned_at. */
+    rc = prep(s, "SELECT o.post_id, o.channel_id, CASE WHEN o.state = 'published' AND o.published_at IS NOT NULL"
+                 " THEN o.published_at ELSE o.planned_at END AS o_at, o.variant,"
+                 " CASE WHEN o.state = 'published' THEN 1 ELSE 0 END, p.category, p.text, p.variants, o.id, o.planned_at"
+                 " FROM occurrences o JOIN posts p ON p.id = o.post_id WHERE o.channel_id = ?1 AND o.planned_at >= ?2"
+                 " AND o.planned_at < ?3 AND o.state IN ('scheduled', 'publishing', 'published')"
+                 " AND o.deleted_at IS NULL ORDER BY o_at, o.post_id, o.id", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, channel);
+        db_bind_int64(q, 2, from);
+        db_bind_int64(q, 3, to);
+        rc = run_list(s, q, sizeof(**items), limit, row_queue_item_planned, (void **)items, n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
 
 int store_channel_taken(struct store *st, int64_t channel, int64_t after, int64_t before, int64_t **times,
                         size_t *n, int64_t *freed)

@@ -266,6 +266,7 @@ struct store_queue_item {
     char *text;                       /* owned: the post's text */
     char *variants;                   /* owned: the post's variants (JSON list) */
     int64_t occurrence_id;
+    int64_t planned_at;               /* filled by store_queue_channel only */
 };
 
 /* What store_queue_near reads: one channel's scheduled, in-flight and published (not
@@ -456,6 +457,40 @@ int store_post_insert_audited(struct store *st, struct store_post *p, struct sto
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg,
                               const struct store_approval *step);
 int store_post_get(struct store *st, int64_t id, struct store_post *out);
+
+/* A file of posts imported under a key its client chose (P14; migration 0010). */
+#define STORE_IMPORT_KEY_MAX 100
+struct store_import {
+    int64_t id, workspace_id;
+    char key[STORE_IMPORT_KEY_MAX + 1];
+    char digest[65];          /* BLAKE2b-256 of the file, hex */
+    char *posts;              /* owned JSON text: [[line, post id], ...] */
+    int64_t created_at;
+};
+/* One post of store_posts_insert: as store_post_insert_audited takes it. */
+struct store_post_new {
+    struct store_post *p;
+    struct store_occurrence *occ;
+    size_t n;
+    struct store_audit audit;           /* detail: detail(arg), once the ids are set */
+    char *(*detail)(void *arg);
+    void *arg;
+    const struct store_approval *step;  /* P12: the approval step stored with it, or NULL */
+};
+/* Inserts posts[0..n), each with its occurrences and audit entry (as
+ * store_post_insert_audited; drafts being scheduled are not taken: p->id is reset), then
+ * the entry *summary (its detail as given; NULL: none), then, with imp (NULL: none), the
+ * import's row (imp->posts, when NULL, from posts_json(arg) once every id is set; a new
+ * JSON text the store frees), all in one transaction: everything or nothing is stored.
+ * SAM_ECONFLICT, with nothing stored, when the workspace already has an import with
+ * imp->key. */
+int store_posts_insert(struct store *st, struct store_post_new *posts, size_t n, const struct store_audit *summary,
+                       struct store_import *imp, char *(*posts_json)(void *arg), void *arg);
+/* The import of workspace ws with that key (SAM_ENOTFOUND when none); free with
+ * store_import_cleanup. */
+int store_import_get(struct store *st, int64_t ws, const char *key, struct store_import *out);
+void store_import_cleanup(struct store_import *i);
+
 /* Inserts a post, its series rule and every planned copy in one transaction; fills the
  * ids (each occurrence gets the series id). step (NULL: none): the first step of the
  * post's approval history (its post_id is set here), as with store_post_insert_audited. */
@@ -479,6 +514,13 @@ void store_queue_items_free(struct store_queue_item *items, size_t n);
  * after r->limit rows, however long the queue); free with store_queue_items_free. */
 int store_queue_near(struct store *st, const struct store_queue_range *r, struct store_queue_item **items,
                      size_t *n);
+/* Every one of a channel's occurrences that store_queue_near reads ranges of (scheduled,
+ * in-flight and published, not deleted) planned in [from, to), with their posts' text and
+ * planned_at, in its order (time, post, occurrence): for a reader that asks about many
+ * ranges of one moment of the queue (a batch of posts, core/post.c). Free with
+ * store_queue_items_free. */
+int store_queue_channel(struct store *st, int64_t channel, int64_t from, int64_t to, struct store_queue_item **items,
+                        size_t *n);
 /* The instants a channel's scheduled, in-flight and published occurrences hold in (after,
  * before), ascending and distinct (*times: caller frees), and *freed, the channel's count
  * of instants let go (channels.freed: an occurrence cancelled, failed or moved; it never

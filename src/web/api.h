@@ -89,6 +89,8 @@ int api_offers_list(struct web_request *r, struct web_reply *out);
 int api_preview(struct web_request *r, struct web_reply *out);
 int api_posts_create(struct web_request *r, struct web_reply *out);
 int api_posts_list(struct web_request *r, struct web_reply *out);
+int api_posts_import(struct web_request *r, struct web_reply *out);
+int api_posts_export(struct web_request *r, struct web_reply *out);
 int api_queue(struct web_request *r, struct web_reply *out);
 int api_queue_check(struct web_request *r, struct web_reply *out);
 int api_readyz(struct web_request *r, struct web_reply *out);

@@ -59,6 +59,8 @@ const struct web_route web_routes[] = {
     {"GET", WS "/audit", api_audit_list, PERM_AUDIT_READ, 0},
     {"GET", WS "/posts", api_posts_list, PERM_POSTS_READ, 0},
     {"POST", WS "/posts", api_posts_create, PERM_POSTS_WRITE, ROUTE_BODY},
+    {"POST", WS "/posts/import", api_posts_import, PERM_POSTS_WRITE, ROUTE_BODY | ROUTE_BIG_BODY},
+    {"GET", WS "/posts/export", api_posts_export, PERM_POSTS_READ, ROUTE_RAW},
     {"GET", WS "/posts/{pid}", api_post_get, PERM_POSTS_READ, 0},
     {"PATCH", WS "/posts/{pid}", api_post_patch, PERM_POSTS_WRITE, ROUTE_BODY},
     {"POST", WS "/posts/{pid}/cancel", api_post_cancel, PERM_POSTS_WRITE, 0},

@@ -50,6 +50,7 @@ struct web {
     char metrics_token[256];
     struct cidr_list trusted; /* reverse proxies whose X-Forwarded-For names the client */
     struct web_pool *pool;   /* runs the ROUTE_NET requests */
+    _Atomic unsigned big_bodies; /* requests holding a body past max_body (WEB_BIG_BODIES at most) */
 };
 
 /* A ROUTE_NET request handed to the pool. The request's strings are copies (the handler
@@ -72,6 +73,9 @@ struct net_call {
 /* Per-request state (MHD's con_cls), made by on_uri when the request line arrives. */
 struct req_state {
     struct buf body;
+    size_t limit;    /* the body this request's route takes: max_body, or more (ROUTE_BIG_BODY) */
+    int big;         /* it holds one of the WEB_BIG_BODIES places for a body past max_body */
+    int busy;        /* it needed one and none was free: answered 503 once the body has ended */
     int too_big;
     int started;
     int seen;        /* the headers were looked at (the first call of on_request) */
@@ -158,6 +162,8 @@ static enum MHD_Result send_bytes(struct MHD_Connection *conn, int status, const
     }
     if(rep && rep->location[0])
         MHD_add_response_header(resp, "Location", rep->location);
+    if(rep && rep->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", rep->disposition);
     if(rep && rep->close)
         MHD_add_response_header(resp, "Connection", "close");
     ret = MHD_queue_response(conn, (unsigned)status, resp);
@@ -560,6 +566,8 @@ static enum MHD_Result send_stream(struct MHD_Connection *conn, int status, stru
     add_security_headers(resp);
     if(rep->content_type)
         MHD_add_response_header(resp, "Content-Type", rep->content_type);
+    if(rep->disposition[0])
+        MHD_add_response_header(resp, "Content-Disposition", rep->disposition);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -771,6 +779,14 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
         return send_error(conn, 413, "payload_too_large", _("the request body is over the size limit"), NULL,
                           NULL, NULL);
     }
+    if(rs->busy) {
+        struct web_reply later;
+        memset(&later, 0, sizeof(later));
+        later.retry_after = 5;
+        *status = 503;
+        return send_error(conn, 503, "busy", _("the server is receiving as many large files as it may at once; try "
+                          "again in a few seconds"), NULL, &later, NULL);
+    }
     client_ip(w, conn, r.client_ip, sizeof(r.client_ip));
     r.query_limit = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "limit");
     r.query_cursor = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "cursor");
@@ -783,6 +799,7 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
     r.query_code = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
     r.query_error = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "error");
     r.query_mine = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "mine");
+    r.query_separator = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "separator");
     r.cookie_oauth = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_oauth");
     r.cookie_device = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "samtale_device");
     r.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
@@ -930,6 +947,23 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* A place for a body past max_body on a route that takes one (WEB_BIG_BODIES of them,
+ * given back in on_completed): 1 when rs holds one now, 0 when the route takes no such body
+ * or every place is taken. */
+static int take_big_body(struct web *w, struct req_state *rs)
+{
+    if(rs->big)
+        return 1;
+    if(rs->limit <= w->max_body)
+        return 0;
+    if(atomic_fetch_add(&w->big_bodies, 1) >= WEB_BIG_BODIES) {
+        atomic_fetch_sub(&w->big_bodies, 1);
+        return 0;
+    }
+    rs->big = 1;
+    return 1;
+}
+
 /* Called with the raw request target, before it is decoded: the request's state starts
  * here, noting an encoded NUL (which decoding would turn into an early end of the path). */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -969,7 +1003,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         memset(&closing, 0, sizeof(closing));
         closing.close = 1;
         rs->seen = 1;
-        buf_init(&rs->body, w->max_body);
+        {
+            /* The route's body limit: max_body, or more for the routes that take files. */
+            int64_t wid, id;
+            char token[104], allow[64];
+            int idx = find_route(method, url, &wid, &id, token, allow, sizeof(allow));
+            rs->limit = w->max_body;
+            if(idx >= 0 && (web_routes[idx].flags & ROUTE_BIG_BODY) && WEB_BIG_BODY_MAX > rs->limit)
+                rs->limit = WEB_BIG_BODY_MAX;
+        }
+        buf_init(&rs->body, rs->limit);
         rs->t0 = time_mono();
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &hc);
         if(hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) || rs->nul_in_path) {
@@ -985,7 +1028,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                                   "or Content-Length with Transfer-Encoding)"),
                               NULL, &closing, NULL);
         }
-        if(cl && strtoull(cl, NULL, 10) > w->max_body) {
+        if(cl && strtoull(cl, NULL, 10) > rs->limit) {
             /* Refuse before reading a byte of it. */
             rs->too_big = 1;
             rs->started = 1;
@@ -994,6 +1037,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return send_error(conn, 413, "payload_too_large", _("the request body is over the size limit"),
                               NULL, NULL, NULL);
         }
+        if(cl && strtoull(cl, NULL, 10) > w->max_body && !take_big_body(w, rs)) {
+            /* A body past max_body whose length is known holds its place from the start; with
+             * none free it is refused before a byte of it is read. */
+            struct web_reply later;
+            memset(&later, 0, sizeof(later));
+            later.retry_after = 5;
+            later.close = 1;
+            rs->started = 1;
+            metrics_observe(-1, method, 503, 0);
+            access_log(method, url, 503, 0);
+            return send_error(conn, 503, "busy", _("the server is receiving as many large files as it may at once; "
+                              "try again in a few seconds"), NULL, &later, NULL);
+        }
         return MHD_YES;
     }
     if(*upload_data_size) {
@@ -1001,9 +1057,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *upload_data_size = 0;
             return MHD_YES;
         }
+        /* A body past max_body (a route that takes files) holds one of the few places for
+         * one; without a free place the rest is dropped and the answer is 503. */
+        if(!rs->too_big && !rs->busy && !rs->big && rs->limit > w->max_body &&
+           rs->body.len + *upload_data_size > w->max_body && !take_big_body(w, rs)) {
+            rs->busy = 1;
+            buf_cleanup(&rs->body);
+        }
         /* Past the limit the rest is read and dropped (MHD cannot answer mid-upload);
          * memory stays bounded and the answer is 413 once the body has ended. */
-        if(!rs->too_big && buf_append(&rs->body, upload_data, *upload_data_size)) {
+        if(!rs->too_big && !rs->busy && buf_append(&rs->body, upload_data, *upload_data_size)) {
             rs->too_big = 1;
             buf_cleanup(&rs->body);
         }
@@ -1041,6 +1104,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             web_job_release(rs->net->job); /* may free rs->net */
         else if(rs->net)
             net_call_free(rs->net);
+        if(rs->big)
+            atomic_fetch_sub(&((struct web *)cls)->big_bodies, 1);
         buf_cleanup(&rs->body);
         free(rs);
         *con_cls = NULL;

@@ -66,8 +66,15 @@ enum {
     ROUTE_PW_GATE_OK = 1 << 2,   /* allowed before the one-time password is changed */
     ROUTE_BODY = 1 << 3,         /* takes a JSON object body */
     ROUTE_RAW = 1 << 4,          /* handler writes a non-JSON reply (metrics) */
-    ROUTE_NET = 1 << 5           /* may wait on a network: runs on the worker pool (pool.h) */
+    ROUTE_NET = 1 << 5,          /* may wait on a network: runs on the worker pool (pool.h) */
+    ROUTE_BIG_BODY = 1 << 6      /* takes a body up to WEB_BIG_BODY_MAX (a CSV file as JSON) */
 };
+
+/* The body a ROUTE_BIG_BODY route takes (when max_body is less), and how many requests may
+ * hold a body past max_body at once, all routes together: more wait (503 busy), so such
+ * bodies hold at most WEB_BIG_BODIES x WEB_BIG_BODY_MAX bytes of memory. */
+#define WEB_BIG_BODY_MAX ((size_t)16 << 20)
+#define WEB_BIG_BODIES 4
 
 /* No answer is built whole in memory past this: a JSON answer over it is refused (500,
  * logged); lists are pages, and large feeds are streamed (web_reply.stream_next). */
@@ -90,7 +97,7 @@ struct web_request {
     char session_token[64];
     char client_ip[64];
     const char *query_limit, *query_cursor, *query_kind, *query_days, *query_state, *query_from, *query_to,
-        *query_channel, *query_code, *query_error, *query_mine;
+        *query_channel, *query_code, *query_error, *query_mine, *query_separator;
     const char *cookie_oauth;   /* the samtale_oauth cookie (Mastodon's connect flow), or NULL */
     const char *cookie_device;  /* the samtale_device cookie (an earlier login here), or NULL */
     const char *authorization;  /* the Authorization header, or NULL (read by public routes) */
@@ -107,6 +114,7 @@ struct web_reply {
     char set_cookie2[256];      /* a second cookie, "" = none */
     int retry_after;            /* seconds, 0 = none */
     char location[1024];        /* Location header (redirects), "" = none */
+    char disposition[200];      /* Content-Disposition header (a file to save), "" = none */
     const char *error_code;     /* overrides the code from web_status_for */
     json_t *error_extra;        /* owned; merged into the error object (e.g. violations) */
     int close;                  /* close the connection after this answer */

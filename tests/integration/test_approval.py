@@ -427,3 +427,28 @@ def test_the_cli_lists_and_decides(inst):
     p = harness.run_cli(inst.db, "approval", "list", "--state", "maybe")
     assert p.returncode == 2, p
     _mode(inst, "off")
+
+
+def test_an_agents_csv_import_waits_for_approval(inst):
+    """Posts imported from a CSV file by someone whose posts need approval wait like posts
+    made one by one; a draft row waits for nobody; an approver's import goes straight out."""
+    m = _setup(inst)
+    _mode(inst, "agents")
+    harness.new_channel(inst, "appr-csv", kind="file", settings={"path": "csv.jsonl"})
+    when = _in_future(30)
+    csv = "text,channels,time\nAgent's imported post,appr-csv,%s\nAgent's imported draft,,\n" % when
+    body = {"csv": csv, "dry_run": False}
+    rep = expect(inst.post(inst.ws("/posts/import"), json=body, token=m["agent"]["token"]), 201)
+    assert rep["created"] == 2 and rep["approval_pending"] == 1, rep
+    posted, draft = (_get(inst, r["post_id"]) for r in sorted(rep["rows"], key=lambda r: r["line"]))
+    assert posted["approval"]["state"] == "pending", posted
+    assert [h["action"] for h in posted["approval"]["history"]] == ["submitted"], posted["approval"]
+    assert draft["state"] == "draft" and draft["approval"]["state"] == "none", draft
+    queue = expect(inst.get(inst.ws("/approvals")), 200)
+    assert posted["id"] in [i["post"]["id"] for i in queue["items"]], queue
+    # The owner's own import needs no approval.
+    csv = "text,channels,time\nOwner's imported post,appr-csv,%s\n" % _in_future(34)
+    rep = expect(inst.post(inst.ws("/posts/import"), json={"csv": csv}), 201)
+    assert "approval_pending" not in rep, rep
+    assert _get(inst, rep["rows"][0]["post_id"])["approval"]["state"] == "none"
+    _mode(inst, "off")

@@ -43,6 +43,7 @@ import { membersView } from './sections/members.js';
 import { tokensView } from './sections/tokens.js';
 import { accountView } from './sections/account.js';
 import { approvalsView, approvalsBadge, approvalsNotice } from './sections/approvals.js';
+import { csvView } from './sections/csv.js';
 
 defineSections([
   { id: 'calendar', nav: 'nav.calendar', icon: 'calendar', view: calendarView },
@@ -56,6 +57,7 @@ defineSections([
   { id: 'settings/channels', nav: 'nav.channels', icon: 'channels', group: 'settings', view: channelsView },
   { id: 'settings/members', nav: 'nav.members', icon: 'members', group: 'settings', view: membersView },
   { id: 'settings/tokens', nav: 'nav.tokens', icon: 'tokens', group: 'settings', view: tokensView },
+  { id: 'settings/import', nav: 'nav.import', icon: 'import', group: 'settings', view: csvView },
   { id: 'settings/account', nav: 'nav.account', icon: 'account', group: 'settings', view: accountView }
 ]);
 

@@ -140,7 +140,8 @@ var ICONS = {
   account: [['rect', { x: 5, y: 11, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 11V7a4 4 0 0 1 8 0v4' }]],
   menu: [['path', { d: 'M3 6h18M3 12h18M3 18h18' }]],
   close: [['path', { d: 'M18 6 6 18M6 6l12 12' }]],
-  approvals: [['path', { d: 'M9 11l3 3L22 4' }], ['path', { d: 'M21 12v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h11' }]]
+  approvals: [['path', { d: 'M9 11l3 3L22 4' }], ['path', { d: 'M21 12v7a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h11' }]],
+  import: [['path', { d: 'M7 3v13M3 12l4 4 4-4' }], ['path', { d: 'M17 21V8M13 12l4-4 4 4' }]]
 };
 
 export function icon(name) {
