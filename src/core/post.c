@@ -543,8 +543,27 @@ static int check_at(struct core *c, int64_t ws, const struct post_input *in, con
     return rc;
 }
 
+static int post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                      int *blocked);
+
 int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
                     int *blocked)
+{
+    /* The images face their rules as you type too; a missing alt text is a warning. */
+    struct store_post_media pm[MEDIA_PER_POST_MAX];
+    size_t npm = 0;
+    int rc = core_media_prepare(c, ws, in->media, in->nmedia, pm, &npm);
+    *violations = NULL;
+    *blocked = 0;
+    if(!rc)
+        rc = post_check(c, ws, in, now, violations, blocked);
+    if(!rc)
+        core_media_alt_warnings(pm, npm, *violations);
+    return rc;
+}
+
+static int post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                      int *blocked)
 {
     int64_t at[POST_CHANNELS_MAX];
     char *variants = NULL;
@@ -577,7 +596,7 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
             return SAM_ENOMEM;
         chk.text = applied;
         chk.noffers = 0;
-        rc = core_post_check(c, ws, &chk, now, violations, blocked);
+        rc = post_check(c, ws, &chk, now, violations, blocked);
         free(applied);
         return rc;
     }
@@ -732,6 +751,8 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
 {
     struct store_offer offs[POST_CHANNELS_MAX];
     size_t noffs = 0;
+    struct store_post_media pm[MEDIA_PER_POST_MAX], *kept = NULL;
+    size_t npm = 0, nkept = 0;
     const char *longest = NULL;
     char *checked_text = NULL;
     struct plan_found marks[POST_CHANNELS_MAX];
@@ -751,6 +772,24 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     if((rc = check_content(in, &variants)))
         return rc;
     if((rc = offers_prepare(c, ws, in, offs, &noffs, &longest))) {
+        free(variants);
+        return rc;
+    }
+    /* Its images (P16): those given, or a draft's own, which face the same rules. */
+    if(!in->media_set && in->draft_id && (rc = store_post_media_list(c->st, in->draft_id, 0, &kept, &nkept))) {
+        free(variants);
+        return rc;
+    }
+    if(!in->media_set && nkept) {
+        struct media_input mi[MEDIA_PER_POST_MAX];
+        for(size_t i = 0; i < nkept && i < MEDIA_PER_POST_MAX; i++)
+            mi[i] = (struct media_input){kept[i].media_id, kept[i].alt};
+        rc = core_media_prepare(c, ws, mi, nkept, pm, &npm);
+    } else {
+        rc = core_media_prepare(c, ws, in->media, in->nmedia, pm, &npm);
+    }
+    if(rc) {
+        store_post_media_list_free(kept, nkept);
         free(variants);
         return rc;
     }
@@ -813,12 +852,22 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         if(rc)
             goto fail;
     }
+    if(violations) {
+        if(!*violations && !(*violations = json_array())) {
+            rc = SAM_ENOMEM;
+            goto fail;
+        }
+        core_media_alt_warnings(pm, npm, *violations);
+    }
     rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
     if(rc)
         goto fail;
     out->id = in->draft_id; /* 0: a new post; else the draft becomes this one */
     out->offers = offs;       /* stored with the post, in its transaction */
     out->noffers = noffs;
+    out->media = pm;          /* and its images (a draft keeps its own unless new ones came) */
+    out->nmedia = in->media_set ? npm : 0;
+    out->media_set = in->media_set;
     {
         /* The post and its audit entry in one transaction (one commit). */
         struct store_audit e;
@@ -833,6 +882,10 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         goto fail;
     out->offers = NULL;
     out->noffers = 0;
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
+    store_post_media_list_free(kept, nkept);
     free(checked_text);
     for(size_t i = 0; i < n; i++)
         if(marks[i].store)
@@ -849,6 +902,10 @@ fail:
     free(checked_text);
     out->offers = NULL;
     out->noffers = 0;
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
+    store_post_media_list_free(kept, nkept);
     free(variants);
     free(o);
     store_post_cleanup(out);
@@ -1239,7 +1296,8 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
                    struct store_post *out)
 {
     struct store_occurrence *occ = NULL;
-    size_t n = 0;
+    struct store_post_media pm[MEDIA_PER_POST_MAX];
+    size_t n = 0, npm = 0;
     char *variants = NULL;
     int rc = core_post_get(c, ws, id, out);
     if(rc)
@@ -1253,6 +1311,8 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
         rc = sam_fail(SAM_ECONFLICT, "the post was cancelled");
     if(!rc)
         rc = check_content(in, &variants);
+    if(!rc && in->media_set)
+        rc = core_media_prepare(c, ws, in->media, in->nmedia, pm, &npm);
     if(rc)
         goto fail;
 #define REPLACE(field, value)                                                                                  \
@@ -1311,7 +1371,13 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
         }
     }
     out->updated_at = time_now();
+    out->media = pm;         /* its images change in the same transaction, when given */
+    out->nmedia = npm;
+    out->media_set = in->media_set;
     rc = store_post_update(c->st, out);
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
     if(rc)
         goto fail;
     json_t *d = json_pack("{s:I}", "post_id", (json_int_t)id);
