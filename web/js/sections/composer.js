@@ -13,6 +13,7 @@ import { h, setUserText, append, clear, field, setFieldError, messageBox, button
 import { call, queueAll, allChannels } from '../core/api.js';
 import { PUBLISHING_KINDS, CATEGORIES, NETWORK_LIMITS, rfc3339Local, dayKey, addDays, fmt,
   browserZone, networkLength, kindChip, categoryChip, violationItem, blocksFirst } from '../core/post_util.js';
+import { mediaPicker } from './media.js'; // images (P16)
 
 var SCHEDULES = ['now', 'next_slot', 'at', 'draft'];
 var VARIANTS_MAX = 10;
@@ -60,6 +61,9 @@ export function composerView(ctx) {
     h('p', { class: 'hint', id: 'c-variants-hint', t: 'composer.variants.hint' }),
     variantList, variantsErr,
     h('div', { class: 'variants-foot' }, addVariantBtn, variantsLeft));
+
+  // Images (P16): their own module; read into "media" by payload(), checked by validate().
+  var media = mediaPicker(ctx, { wid: wid, onChange: function () { scheduleCheck(); } });
 
   var catSel = h('select', { testid: 'composer-category' }, CATEGORIES.map(function (c) { return h('option', { value: c, t: 'category.' + c }); }));
   catSel.value = 'value';
@@ -128,7 +132,7 @@ export function composerView(ctx) {
   var form = h('form', { class: 'composer', testid: 'composer-form', novalidate: true, 'aria-label': null },
     h('div', { class: 'composer-main card' },
       h('h2', { class: 'composer-step', t: 'composer.step.what' }),
-      fText.wrap, variantSet,
+      fText.wrap, variantSet, media.el,
       h('div', { class: 'grid' }, fCat.wrap, fCampaign.wrap, catHelp, h('div', { class: 'field-wide' }, fLink.wrap))),
     h('div', { class: 'composer-side' },
       h('div', { class: 'card' },
@@ -362,6 +366,8 @@ export function composerView(ctx) {
     if (link) body.link = link;
     if (campaign) body.campaign = campaign;
     if (variants.length) body.variants = variants;
+    var images = media.value();
+    if (images.length) body.media = images;
     var s = scheduleValue();
     if (s === 'now' || s === 'next_slot') body.schedule = s;
     else if (s === 'at') { var at = atValue(); if (at) body.schedule = rfc3339Local(at); }
@@ -434,6 +440,7 @@ export function composerView(ctx) {
     if (!textArea.value.trim()) { setFieldError(fText, t('composer.err.text')); textArea.focus(); return false; }
     var link = linkInput.value.trim();
     if (link && !/^https?:\/\/\S+$/i.test(link)) { setFieldError(fLink, t('channels.err.urlFormat')); linkInput.focus(); return false; }
+    if (!media.validate()) return false;
     if (s !== 'draft' && !selectedChannels().length) {
       setChannelsError(t('composer.err.channels'));
       var first = channelPicks.querySelector('input');
@@ -557,6 +564,7 @@ export function composerView(ctx) {
     renumberVariants();
     linkInput.value = '';
     campaignInput.value = '';
+    media.reset();
     catSel.value = 'value';
     syncCategory();
     renderCounters();
