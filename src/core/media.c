@@ -85,13 +85,14 @@ int core_media_prepare(struct core *c, int64_t ws, const struct media_input *in,
         long chars = utf8_count(alt, strlen(alt));
         memset(&out[i], 0, sizeof(out[i]));
         if(chars < 0)
-            return sam_fail_field(SAM_EINVAL, "media", "the alt text of image %zu is not valid UTF-8", i + 1);
+            return sam_fail_field(SAM_EINVAL, "media.alt", "the alt text of image %zu is not valid UTF-8", i + 1);
         if(chars > MEDIA_ALT_MAX)
-            return sam_fail_field(SAM_EINVAL, "media", "the alt text of image %zu has %ld characters; at most %d",
+            return sam_fail_field(SAM_EINVAL, "media.alt", "the alt text of image %zu has %ld characters; at most %d",
                                   i + 1, chars, MEDIA_ALT_MAX);
         for(const char *p = alt; *p; p++)
             if(((unsigned char)*p < 0x20 && *p != '\n') || *p == 0x7f)
-                return sam_fail_field(SAM_EINVAL, "media", "the alt text of image %zu has a control character", i + 1);
+                return sam_fail_field(SAM_EINVAL, "media.alt", "the alt text of image %zu has a control character",
+                                      i + 1);
         if((rc = store_media_get(c->st, ws, in[i].id, 0, &out[i].media)))
             return rc == SAM_ENOTFOUND ? sam_fail_field(SAM_EINVAL, "media", "image %zu (id %lld) is not in this "
                                                         "workspace; upload it first", i + 1, (long long)in[i].id)

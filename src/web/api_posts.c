@@ -65,12 +65,15 @@ static int media_from(json_t *body, struct media_input *buf, struct post_input *
                               MEDIA_PER_POST_MAX);
     json_array_foreach(list, i, e) {
         json_t *id = json_object_get(e, "id"), *alt = json_object_get(e, "alt");
+        int rc;
+        if(json_is_string(alt) && strlen(json_string_value(alt)) != json_string_length(alt))
+            return sam_fail_field(SAM_EINVAL, "media.alt", "an alt text must not contain NUL characters");
+        if(json_is_string(alt) && (rc = core_check_length("media.alt", json_string_value(alt), MEDIA_ALT_MAX, 1)))
+            return rc;
         if(!json_is_object(e) || !json_is_integer(id) || json_integer_value(id) < 1 ||
            json_object_size(e) != (alt ? 2u : 1u) || (alt && !json_is_null(alt) && !json_is_string(alt)))
             return sam_fail_field(SAM_EINVAL, "media", "each image is {\"id\": an uploaded image's id, \"alt\": its "
                                                        "description}");
-        if(json_is_string(alt) && strlen(json_string_value(alt)) != json_string_length(alt))
-            return sam_fail_field(SAM_EINVAL, "media", "an alt text must not contain NUL characters");
         buf[i].id = json_integer_value(id);
         buf[i].alt = json_string_value(alt);
     }

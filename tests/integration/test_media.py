@@ -190,7 +190,9 @@ def test_limits_of_a_post(inst):
     five = {"text": "five", "media": [{"id": i, "alt": "x"} for i in ids]}
     expect(inst.post(inst.ws("/posts"), json=five), 422, field="media")
     long_alt = {"text": "long alt", "media": [{"id": ids[0], "alt": "å" * 1001}]}
-    expect(inst.post(inst.ws("/posts"), json=long_alt), 422, field="media")
+    expect(inst.post(inst.ws("/posts"), json=long_alt), 422, field="media.alt")
+    ctl = {"text": "control", "media": [{"id": ids[0], "alt": "bell \u0007"}]}
+    expect(inst.post(inst.ws("/posts"), json=ctl), 422, field="media.alt")
     ok_alt = {"text": "alt at the limit", "media": [{"id": ids[0], "alt": "å" * 1000}]}
     expect(inst.post(inst.ws("/posts"), json=ok_alt), 201)
     expect(inst.post(inst.ws("/posts"), json={"text": "nope", "media": [{"id": 999999, "alt": "x"}]}), 422,

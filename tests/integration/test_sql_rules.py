@@ -979,9 +979,11 @@ def migration_variants():
                                 % (v, ", ".join(sorted(files.values()))))
         if "common" not in files and not all(e in files for e in ENGINES):
             problems.append("migration %04d has no file for %s" % (v, ", ".join(e for e in ENGINES if e not in files)))
+    # Numbers may leave gaps: db.c applies every migration not yet recorded, in number order,
+    # so numbers taken side by side (0011-0013 and 0014) land in whichever order they come.
     versions = sorted(migration_files())
-    if versions != list(range(1, len(versions) + 1)):
-        problems.append("migration versions are not 1..N without gaps: %s" % versions)
+    if not versions or versions[0] != 1:
+        problems.append("migration versions do not start at 1: %s" % versions)
     return problems, variants
 
 
