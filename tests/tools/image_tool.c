@@ -184,6 +184,13 @@ static int animate(int argc, char **argv)
         return 1;
     }
     fwrite(buf, 1, len, stdout);
+    g_free(buf);
+    free(delays);
+    for(int i = 0; i < frames; i++)
+        g_object_unref(pages[i]);
+    free(pages);
+    g_object_unref(strip);
+    g_object_unref(copy);
     return 0;
 }
 
