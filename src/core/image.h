@@ -44,7 +44,7 @@
 
 #define IMAGE_PIXELS_MAX 50000000LL     /* width x height (x frames for an animated GIF) */
 #define IMAGE_SIDE_MAX 4096             /* pixels of a stored image's long side */
-#define IMAGE_STORED_MAX (8u << 20)     /* bytes of a stored image */
+#define IMAGE_STORED_MAX 8000000u       /* bytes of a stored image (under the 8 MiB of an answer) */
 #define IMAGE_FRAMES_MAX 1000           /* frames of an animated GIF */
 #define IMAGE_INPUT_MAX (20u << 20)     /* bytes of an upload */
 

@@ -961,12 +961,17 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return rs;
 }
 
-/* 1 when method and path name a ROUTE_UPLOAD route. */
+/* 1 when method and path name a ROUTE_UPLOAD route (the image upload: a POST whose path
+ * ends in /media; the table decides). */
 static int upload_route(const char *method, const char *path)
 {
     int64_t wid = 0, id = 0;
     char token[104], allow[128];
-    int idx = find_route(method, path, &wid, &id, token, allow, sizeof(allow));
+    size_t n = strlen(path);
+    int idx;
+    if(strcmp(method, "POST") || n < 6 || strcmp(path + n - 6, "/media"))
+        return 0;
+    idx = find_route(method, path, &wid, &id, token, allow, sizeof(allow));
     return idx >= 0 && (web_routes[idx].flags & ROUTE_UPLOAD);
 }
 

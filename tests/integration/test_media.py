@@ -273,6 +273,23 @@ def test_the_sweep_takes_uploads_nothing_used(inst):
 
 # ---- networks ----
 
+def test_a_webhook_hears_what_each_image_is_but_not_its_bytes(inst):
+    rx = peers.Receiver(inst.dir)
+    try:
+        ch = harness.new_channel(inst, "media-hook", kind="webhook", settings={"url": rx.url}, max_per_hour=50,
+                                 max_per_day=200)
+        img = expect(upload(inst, make(320, 200)), 201)
+        post = expect(inst.post(inst.ws("/posts"), json={"text": "webhook with an image", "channels": [ch["id"]],
+                                                          "schedule": "now",
+                                                          "media": [{"id": img["id"], "alt": "A test card"}]}), 201)
+        _published(inst, post["id"], "the post to reach the webhook")
+        body = json.loads([d for d in rx.deliveries() if d.get("method") == "POST"][-1]["body"])
+        assert body["media"] == [{"id": img["id"], "sha256": img["sha256"], "type": "image/jpeg", "width": 320,
+                                  "height": 200, "bytes": img["bytes"], "frames": 1, "alt": "A test card"}], body
+    finally:
+        rx.stop()
+
+
 def test_images_reach_a_real_bluesky_pds(inst):
     pds = test_bluesky.Pds(inst.dir)
     try:

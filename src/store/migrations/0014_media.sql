@@ -2,7 +2,7 @@
 --
 -- media holds each image of a workspace once, by the SHA-256 (hex) of its stored bytes:
 -- the form samtale made of an upload (orientation applied, metadata such as EXIF GPS
--- stripped, at most 4096 pixels a side and 8 MiB; core/image.h), never the upload itself.
+-- stripped, at most 4096 pixels a side and 8 MB; core/image.h), never the upload itself.
 -- The bytes live in the database, so one backup (or migrate --to) holds the images with
 -- the posts that use them, and every worker process of a PostgreSQL installation reads
 -- them. type is image/jpeg, image/png or image/gif (an animated GIF: frames > 1).
