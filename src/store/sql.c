@@ -1137,6 +1137,7 @@ struct post_insert {
     const struct store_audit *audit;
     char *(*detail)(void *arg);
     void *arg;
+    int64_t draft_id;         /* p->id when called: the draft to schedule, or 0 for a new post */
 };
 
 static int audit_insert_on(struct dbc *s, const struct store_audit *a);
@@ -1193,6 +1194,8 @@ static int post_insert_tx(struct dbc *s, void *arg)
     size_t n = a->n;
     struct dbq *q = NULL;
     int rc, changed = 0;
+    /* Run again from the start when the engine asks: what an earlier run set goes. */
+    p->id = a->draft_id;
     if(p->id && !ser) {
         /* A draft gets its occurrences: the row is brought up to date in the same statement
          * that checks it is still a draft. */
@@ -1319,21 +1322,21 @@ static int post_insert_tx(struct dbc *s, void *arg)
 
 int store_post_insert(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL};
+    struct post_insert a = {p, NULL, occ, n, NULL, NULL, NULL, p->id};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_post_insert_audited(struct store *st, struct store_post *p, struct store_occurrence *occ, size_t n,
                               const struct store_audit *audit, char *(*detail)(void *arg), void *arg)
 {
-    struct post_insert a = {p, NULL, occ, n, audit, detail, arg};
+    struct post_insert a = {p, NULL, occ, n, audit, detail, arg, p->id};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
 int store_series_insert(struct store *st, struct store_post *p, struct store_series *ser,
                             struct store_occurrence *occ, size_t n)
 {
-    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL};
+    struct post_insert a = {p, ser, occ, n, NULL, NULL, NULL, 0};
     return db_tx(P(st), post_insert_tx, &a);
 }
 
