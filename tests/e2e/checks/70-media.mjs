@@ -40,7 +40,9 @@ export default async function (t) {
     for (const item of await items.all()) {
       const src = await item.getByTestId('media-thumb').getAttribute('src');
       assert(/^\/api\/v1\/workspaces\/\d+\/media\/\d+$/.test(src || ''), `a thumbnail comes from ${src}`);
-      const loaded = await item.getByTestId('media-thumb').evaluate((img) => img.complete && img.naturalWidth > 0);
+      const thumb = await item.getByTestId('media-thumb').elementHandle();
+      const loaded = await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, thumb, { timeout: 10_000 })
+        .then(() => true, () => false);
       assert(loaded, `the thumbnail ${src} did not load`);
       picked.push({ id: Number(await item.getAttribute('data-media-id')), sha: await item.getAttribute('data-sha256') });
     }
