@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 build_pkgs=(build-essential cmake pkg-config clang libclang-rt-14-dev tzdata
             libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev
             libcurl4-openssl-dev libpq-dev libicu-dev libutf8proc-dev libxml2-dev libwebsockets-dev
-            libssl-dev libqrencode-dev libcsv-dev gettext)
+            libssl-dev libqrencode-dev libcsv-dev libvips-dev gettext)
 test_pkgs=(python3 python3-yaml python3-icalendar python3-feedparser python3-websockets python3-aiosmtpd sqlite3 curl openssl prometheus chromium fonts-dejavu-core fonts-noto-color-emoji nodejs npm postgresql
            python3-pyotp zbar-tools python3-psycopg2)
 # Only with --bench: the load generator and the reference server of bench/http.sh.

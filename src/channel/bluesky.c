@@ -39,6 +39,16 @@
  * CHANNEL_FAIL asking people to reconnect the channel. Deleting (com.atproto.repo.
  * deleteRecord) a record that is already gone is CHANNEL_OK.
  *
+ * Images (P16): each of at most IMAGES_MAX images becomes a version of at most
+ * IMAGE_BYTES_MAX bytes (core/image.h image_fit: JPEG or PNG; an animated GIF becomes its
+ * first frame, as Bluesky shows no GIF in an image embed), is uploaded with
+ * com.atproto.repo.uploadBlob, and the first post's record gets an app.bsky.embed.images
+ * embed with each blob, its alt text and its aspectRatio (the version's width and
+ * height). A post has one embed: with images, the link card goes on the last post of a
+ * thread, and a single post keeps its link in the text. A retry uploads again (the PDS
+ * keeps one blob per content and drops blobs no record uses); the record key keeps the
+ * post itself single (images_embed).
+ *
  * Limits: answers are read up to ANSWER_MAX bytes; tokens and DIDs longer than their
  * fields are refused; a post's text is at most 300 graphemes and 3000 bytes (Bluesky's
  * own limits, checked here so the message can say so); at most FACETS_MAX facets.
@@ -49,6 +59,7 @@
 #include "channel/channel.h"
 #include "channel/http.h"
 #include "channel/peer.h"
+#include "core/image.h"
 #include "text/normalise.h"
 #include "text/thread.h"
 #include "util/err.h"
@@ -86,6 +97,8 @@
 #define KEY_MAX 80
 #define SESSION_CACHE_MAX 256
 #define POST_COLLECTION "app.bsky.feed.post"
+#define IMAGES_MAX 4                /* app.bsky.embed.images */
+#define IMAGE_BYTES_MAX 1000000     /* the lexicon's maxSize of an image blob */
 
 static const char tid_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
 
@@ -962,6 +975,112 @@ static void remote_of(const struct session *s, const char *uri, const char *rkey
              s->handle[0] ? s->handle : s->did, rkey);
 }
 
+/* ---------- images (P16) ---------- */
+
+/* Uploads one image version; *blob gets the answer's blob (a new reference) or NULL with
+ * res saying why. A refused token is renewed once, as for any call (authed). */
+static void blob_upload(const struct conn *cn, struct session *s, const struct image *v, json_t **blob,
+                        struct channel_result *res)
+{
+    struct http_resp resp;
+    char name[80], msg[REASON_MAX + 8];
+    json_t *j;
+    int rc;
+    *blob = NULL;
+    http_resp_init(&resp);
+    rc = xrpc_raw(cn, "com.atproto.repo.uploadBlob", NULL, (const char *)v->data, v->len, image_mime(v->type), s->access,
+                  &resp);
+    if(!rc && token_refused(&resp)) {
+        if(!refresh(cn, s)) {
+            login(cn, s, res);
+            if(res->outcome != CHANNEL_OK)
+                goto out;
+        }
+        rc = xrpc_raw(cn, "com.atproto.repo.uploadBlob", NULL, (const char *)v->data, v->len, image_mime(v->type), s->access,
+                  &resp);
+    }
+    res->outcome = CHANNEL_FAIL;
+    if(judge_transient(cn, rc, &resp, "an image", res))
+        goto out;
+    if(resp.status >= 200 && resp.status < 300) {
+        res->outcome = CHANNEL_OK;
+        j = answer_json(&resp);
+        *blob = json_incref(json_object_get(j, "blob"));
+        json_decref(j);
+        if(!json_is_object(*blob) || !json_is_object(json_object_get(*blob, "ref"))) {
+            json_decref(*blob);
+            *blob = NULL;
+            channel_result_set(res, CHANNEL_RETRY, "Bluesky (%s) took an image but its answer was not understood; "
+                    "samtale will try again.", cn->service);
+        }
+        goto out;
+    }
+    xrpc_error(&resp, name, sizeof(name), msg, sizeof(msg));
+    res->http_status = (int)resp.status;
+    channel_result_set(res, CHANNEL_FAIL, "Bluesky (%s) refused an image of the post with %ld (%s%s%s). Replace the "
+            "image and publish again.", cn->service, resp.status, name, name[0] && msg[0] ? ": " : "",
+            name[0] || msg[0] ? msg : NO_REASON);
+out:
+    http_resp_cleanup(&resp);
+}
+
+/* The app.bsky.embed.images of the post's images: each made to fit (at most
+ * IMAGE_BYTES_MAX bytes, JPEG or PNG, a GIF's first frame), uploaded, with its alt text and
+ * aspect ratio. *embed is NULL when the post has no images; when an image could not be
+ * uploaded *embed is NULL and res says why (outcome not CHANNEL_OK). SAM_ENOMEM. */
+static int images_embed(const struct conn *cn, struct session *s, const struct channel_post *post, json_t **embed,
+                        struct channel_result *res)
+{
+    static const struct image_limits lim = {.max_bytes = IMAGE_BYTES_MAX,
+                                            .types = IMAGE_BIT(IMAGE_JPEG) | IMAGE_BIT(IMAGE_PNG)};
+    json_t *images;
+    int rc = SAM_OK;
+    *embed = NULL;
+    res->outcome = CHANNEL_OK;
+    if(!post->nmedia)
+        return SAM_OK;
+    if(post->nmedia > IMAGES_MAX) {
+        channel_result_set(res, CHANNEL_FAIL, "The post has %zu images; Bluesky takes at most %d. Remove some and "
+                "publish again.", post->nmedia, IMAGES_MAX);
+        return SAM_OK;
+    }
+    if(!(images = json_array()))
+        return SAM_ENOMEM;
+    for(size_t i = 0; i < post->nmedia; i++) {
+        const struct channel_media *m = &post->media[i];
+        struct image in = {(unsigned char *)m->data, m->len, image_type_of_mime(m->type), m->width, m->height,
+                           m->frames > 0 ? m->frames : 1};
+        struct image v;
+        json_t *blob = NULL, *item;
+        rc = image_fit(&in, &lim, &v);
+        if(rc == SAM_ENOMEM)
+            break;
+        if(rc) {
+            rc = SAM_OK;
+            channel_result_set(res, CHANNEL_FAIL, "Image %zu of the post cannot be made to fit Bluesky's limit of "
+                    "%d bytes. Replace it and publish again.", i + 1, IMAGE_BYTES_MAX);
+            break;
+        }
+        blob_upload(cn, s, &v, &blob, res);
+        if(blob) {
+            item = json_pack("{s:o, s:s, s:{s:i, s:i}}", "image", blob, "alt", m->alt ? m->alt : "", "aspectRatio",
+                             "width", v.width, "height", v.height);
+            if(!item || json_array_append_new(images, item))
+                rc = SAM_ENOMEM;
+        }
+        image_cleanup(&v);
+        if(rc || !blob)
+            break;
+    }
+    if(!rc && res->outcome == CHANNEL_OK) {
+        *embed = json_pack("{s:s, s:O}", "$type", "app.bsky.embed.images", "images", images);
+        if(!*embed)
+            rc = SAM_ENOMEM;
+    }
+    json_decref(images);
+    return rc;
+}
+
 /* ---------- link cards ---------- */
 
 #define CARD_THUMB_MAX 1000000        /* Bluesky's limit of a blob for a thumb */
@@ -1143,7 +1262,8 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     char *text = NULL, *part = NULL;
     const char *lang0;
     json_t *record = NULL, *facets = NULL, *langs = NULL, *card = NULL;
-    size_t nparts = 0;
+    json_t *images = NULL; /* P16: the images' embed, on the first post */
+    size_t nparts = 0, card_part = 0;
     int rc = SAM_OK, gave_up = 0;
 
     channel_result_clear(res);
@@ -1170,19 +1290,35 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     rc = session_get(&cn, &s, res);
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
-    /* The post's link as a card (title, description, image) on its first post; the text
-     * then need not repeat the address. Without a card the link ends the text. */
+    /* Images (P16): made to fit and uploaded first, so a post whose image cannot go out
+     * fails before anything is posted. */
+    rc = images_embed(&cn, &s, post, &images, res);
+    if(rc || res->outcome != CHANNEL_OK)
+        goto out;
+    /* The post's link as a card (title, description, image); the text then need not repeat
+     * the address. Without a card the link ends the text. */
     if(post->link && *post->link)
         card = link_card(ctx, &cn, &s, post->link);
-    if(!(text = card ? strdup(post->text) : post_text(post))) {
-        rc = SAM_ENOMEM;
-        goto out;
-    }
     /* A text longer than one post goes out as a numbered thread of replies. */
     langs = langs_of(ctx);
     lang0 = langs ? json_string_value(json_array_get(langs, 0)) : NULL;
-    rc = text_thread_split(text, TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX, lang0, text_graphemes, parts, TEXT_THREAD_MAX,
-                           &nparts);
+    for(int again = 0;; again = 1) {
+        if(!(text = card ? strdup(post->text) : post_text(post))) {
+            rc = SAM_ENOMEM;
+            goto out;
+        }
+        rc = text_thread_split(text, TEXT_GRAPHEMES_MAX, TEXT_BYTES_MAX, lang0, text_graphemes, parts,
+                               TEXT_THREAD_MAX, &nparts);
+        /* A record has one embed. With images on the first post the card goes on the last
+         * one; a single post with images keeps its link in the text instead. */
+        if(rc || !card || !images || nparts > 1 || again)
+            break;
+        json_decref(card);
+        card = NULL;
+        free(text);
+        text = NULL;
+    }
+    card_part = images && nparts > 1 ? nparts - 1 : 0;
     if(rc == SAM_ETOOBIG || rc == SAM_EINVAL) {
         channel_result_set(res, CHANNEL_FAIL, "The post is too long even for a thread of %d Bluesky posts. "
                 "Shorten it and publish again.", TEXT_THREAD_MAX);
@@ -1219,7 +1355,11 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
             rc = SAM_ENOMEM;
             goto out;
         }
-        if(k == 0 && card && json_object_set(record, "embed", card)) {
+        if(k == 0 && images && json_object_set(record, "embed", images)) {
+            rc = SAM_ENOMEM;
+            goto out;
+        }
+        if(k == card_part && card && json_object_set(record, "embed", card)) {
             rc = SAM_ENOMEM;
             goto out;
         }
@@ -1265,6 +1405,7 @@ out:
     json_decref(facets);
     json_decref(langs);
     json_decref(card);
+    json_decref(images);
     return rc;
 }
 

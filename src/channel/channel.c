@@ -44,6 +44,24 @@ int64_t channel_count(json_t *obj, const char *key)
     return json_is_integer(v) && json_integer_value(v) >= 0 ? (int64_t)json_integer_value(v) : -1;
 }
 
+json_t *channel_media_json(const struct channel_post *post)
+{
+    json_t *list = json_array();
+    for(size_t i = 0; list && i < post->nmedia; i++) {
+        const struct channel_media *m = &post->media[i];
+        json_t *j = json_pack("{s:I, s:s, s:s, s:i, s:i, s:I, s:i, s:s}", "id", (json_int_t)m->id, "sha256",
+                              m->sha256 ? m->sha256 : "", "type",
+                              m->type ? m->type : "", "width", m->width, "height", m->height, "bytes",
+                              (json_int_t)m->len, "frames", m->frames > 0 ? m->frames : 1, "alt",
+                              m->alt ? m->alt : "");
+        if(!j || json_array_append_new(list, j)) {
+            json_decref(list);
+            return NULL;
+        }
+    }
+    return list;
+}
+
 const struct channel_ops *channel_ops_for(const char *kind)
 {
     if(!kind)

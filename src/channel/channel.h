@@ -34,6 +34,20 @@ struct channel_ctx {
     long timeout_ms;                     /* whole-request limit for network calls */
 };
 
+/* An image of a post (P16) as samtale stored it (core/image.h: upright, metadata gone, at
+ * most 4096 pixels a side, JPEG, PNG or an animated GIF). A connector makes the version
+ * its network takes with image_fit; the file and webhook channels write what it is. */
+struct channel_media {
+    int64_t id;                          /* samtale's id of the image (its media row) */
+    const unsigned char *data;           /* the bytes (borrowed for the call) */
+    size_t len;
+    const char *type;                    /* image/jpeg, image/png, image/gif */
+    int width, height;
+    int frames;                          /* > 1: an animated GIF */
+    const char *sha256;                  /* hex SHA-256 of data */
+    const char *alt;                     /* alt text, "" for none */
+};
+
 struct channel_post {
     int64_t occurrence_id;
     int64_t post_id;
@@ -41,6 +55,8 @@ struct channel_post {
     const char *text;                    /* the variant chosen for this occurrence */
     const char *link;                    /* or NULL */
     const char *idempotency_key;         /* stable for the occurrence, at most 80 chars */
+    const struct channel_media *media;   /* the post's images in order, or NULL (P16) */
+    size_t nmedia;                       /* at most 4 */
 };
 
 struct channel_result {
@@ -114,6 +130,11 @@ void channel_result_clear(struct channel_result *res);
 
 /* A count member of a network's JSON answer (a non-negative integer), or -1. */
 int64_t channel_count(json_t *obj, const char *key);
+
+/* What the file and webhook channels write of a post's images: a list of {"id","sha256",
+ * "type","width","height","bytes","frames","alt"}, never the bytes (new reference; NULL when
+ * out of memory). */
+json_t *channel_media_json(const struct channel_post *post);
 
 /* The connector for a kind, or NULL. */
 const struct channel_ops *channel_ops_for(const char *kind);

@@ -11,7 +11,12 @@
  * line, then fsync()ed before publish reports success:
  *
  *   {"type":"publish","idempotency_key":K,"occurrence_id":N,"post_id":N,
- *    "planned_at":"2026-11-23T19:45:00Z","published_at":"...","text":"...","link":null}
+ *    "planned_at":"2026-11-23T19:45:00Z","published_at":"...","text":"...","link":null,
+ *    "media":[{"id":N,"sha256":"HEX","type":"image/jpeg","width":W,"height":H,"bytes":N,"frames":1,
+ *              "alt":"..."}]}
+ *
+ * (media is there when the post has images, P16: what each is and its alt text, never the
+ * bytes; the image itself is samtale's, GET .../media/{id}.)
  *   {"type":"delete","remote_id":K,"deleted_at":"..."}
  *
  * The remote id of a published line is its idempotency key. Idempotency: under an
@@ -328,6 +333,10 @@ static int file_publish(const struct channel_ctx *ctx, const struct channel_post
                   (json_int_t)post->occurrence_id, "post_id", (json_int_t)post->post_id,
                   "planned_at", planned, "published_at", now, "text", post->text, "link",
                   post->link);
+    if(j && post->nmedia && json_object_set_new(j, "media", channel_media_json(post))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
     if(!j || !(line = json_dumps(j, JSON_COMPACT))) {
         rc = SAM_ENOMEM;
         goto out;

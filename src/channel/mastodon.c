@@ -1,5 +1,16 @@
 /* mastodon.c: the Mastodon connector, its OAuth calls, mentions and the streaming parser
- * (see mastodon.h). */
+ * (see mastodon.h).
+ *
+ * Images (P16): the instance's limits come from GET /api/v2/instance
+ * (configuration.media_attachments: supported_mime_types, image_size_limit,
+ * image_matrix_limit; statuses.max_media_attachments), kept per channel for an hour; each
+ * image becomes a version within them (core/image.h image_fit; an animated GIF stays
+ * animated when the instance takes GIFs and it fits) and is uploaded with POST
+ * /api/v2/media (multipart: file, description = its alt text). An answer 202 means the
+ * instance processes it later: GET /api/v1/media/:id is asked until it answers 200 (206
+ * meanwhile), at most MEDIA_WAIT_MS, in the publisher's thread; still processing then is
+ * a retry. The status names the ids (media_ids) and keeps its Idempotency-Key, so a retry
+ * uploads again (new ids, the old ones never attached) but never posts twice. */
 #include "channel/mastodon.h"
 #include "text/normalise.h"
 #include "text/thread.h"
@@ -11,13 +22,24 @@
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
+#include "core/image.h"
+#include "util/log.h"
+
+#include <sodium.h>
+
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MASTO_URL_MAX 512
 #define MASTO_STATUS_CHARS 500 /* a status's characters on a stock instance */
+#define MEDIA_MAX 4                  /* images on a status, unless the instance says fewer */
+#define MEDIA_WAIT_MS 30000          /* how long an image may take to be processed */
+#define LIMITS_TTL_S 3600            /* an instance's limits are asked again after this */
+#define LIMITS_CACHE_MAX 256
 
 /* "https://host" + path, refusing anything but an http(s) base without a query. */
 static int api_url(const char *instance, const char *path, char *out, size_t n)
@@ -130,6 +152,280 @@ static void judge(int rc, const char *url, const struct http_resp *resp, const c
     }
 }
 
+/* ---- images (P16) ---- */
+
+static json_t *get_api(const struct channel_ctx *ctx, const char *path, const char *what, struct channel_result *res);
+static int id_ok(const char *id);
+
+struct media_limits {
+    int64_t channel_id;
+    char instance[MASTO_URL_MAX];
+    int64_t at;                       /* when asked; 0: a free slot */
+    struct image_limits lim;
+    int max_images;
+};
+
+static pthread_mutex_t limits_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct media_limits limits_cache[LIMITS_CACHE_MAX];
+
+/* Mastodon's defaults (4.x), for an instance that does not say. */
+static void limits_default(struct media_limits *l)
+{
+    l->lim.types = IMAGE_BIT(IMAGE_JPEG) | IMAGE_BIT(IMAGE_PNG) | IMAGE_BIT(IMAGE_GIF) | IMAGE_BIT(IMAGE_WEBP);
+    l->lim.max_bytes = 16u << 20;
+    l->lim.max_pixels = 33177600;
+    l->lim.animated = 1;
+    l->max_images = MEDIA_MAX;
+}
+
+/* Reads configuration of a /api/v2/instance answer into l (what it does not say keeps
+ * the defaults). */
+static void limits_from(json_t *inst, struct media_limits *l)
+{
+    json_t *conf = json_object_get(inst, "configuration");
+    json_t *ma = json_object_get(conf, "media_attachments"), *types = json_object_get(ma, "supported_mime_types"), *t;
+    json_t *max = json_object_get(json_object_get(conf, "statuses"), "max_media_attachments");
+    json_t *size = json_object_get(ma, "image_size_limit"), *matrix = json_object_get(ma, "image_matrix_limit");
+    size_t i;
+    limits_default(l);
+    if(json_is_array(types)) {
+        l->lim.types = 0;
+        json_array_foreach(types, i, t) {
+            int ty = image_type_of_mime(json_string_value(t));
+            if(ty != IMAGE_NONE)
+                l->lim.types |= IMAGE_BIT(ty);
+        }
+        if(!(l->lim.types & (IMAGE_BIT(IMAGE_JPEG) | IMAGE_BIT(IMAGE_PNG))))
+            l->lim.types = 0; /* no image type samtale makes: the upload will say so */
+        l->lim.animated = (l->lim.types & IMAGE_BIT(IMAGE_GIF)) != 0;
+    }
+    if(json_is_integer(size) && json_integer_value(size) > 1024)
+        l->lim.max_bytes = (size_t)json_integer_value(size);
+    if(json_is_integer(matrix) && json_integer_value(matrix) > 256)
+        l->lim.max_pixels = json_integer_value(matrix);
+    if(json_is_integer(max) && json_integer_value(max) >= 0 && json_integer_value(max) < MEDIA_MAX)
+        l->max_images = (int)json_integer_value(max);
+}
+
+/* The instance's limits for this channel: cached for LIMITS_TTL_S, else asked. 0 with res
+ * saying why when they could not be learnt for now (a retry). */
+static int media_limits(const struct channel_ctx *ctx, const char *instance, struct media_limits *out,
+                        struct channel_result *res)
+{
+    int64_t now = time_now(), id = ctx->channel ? ctx->channel->id : 0;
+    struct media_limits *slot = NULL;
+    json_t *inst;
+    pthread_mutex_lock(&limits_mu);
+    for(size_t i = 0; i < LIMITS_CACHE_MAX; i++)
+        if(limits_cache[i].at && limits_cache[i].channel_id == id && !strcmp(limits_cache[i].instance, instance) &&
+           now - limits_cache[i].at < LIMITS_TTL_S) {
+            *out = limits_cache[i];
+            pthread_mutex_unlock(&limits_mu);
+            res->outcome = CHANNEL_OK;
+            return 1;
+        }
+    pthread_mutex_unlock(&limits_mu);
+    memset(out, 0, sizeof(*out));
+    out->channel_id = id;
+    snprintf(out->instance, sizeof(out->instance), "%s", instance);
+    if(!(inst = get_api(ctx, "/api/v2/instance", "read the instance's limits for images", res))) {
+        if(res->outcome == CHANNEL_RETRY || res->reconnect)
+            return 0;
+        /* An instance without /api/v2/instance (older than 4.0): Mastodon's defaults. */
+        limits_default(out);
+    } else {
+        limits_from(inst, out);
+        json_decref(inst);
+    }
+    channel_result_clear(res);
+    res->outcome = CHANNEL_OK;
+    out->at = now;
+    /* This channel's entry, else a free one, else the oldest. */
+    pthread_mutex_lock(&limits_mu);
+    for(size_t i = 0; i < LIMITS_CACHE_MAX; i++) {
+        struct media_limits *c = &limits_cache[i];
+        if(c->at && c->channel_id == id) {
+            slot = c;
+            break;
+        }
+        if(!slot || (slot->at && (!c->at || c->at < slot->at)))
+            slot = c;
+    }
+    *slot = *out;
+    pthread_mutex_unlock(&limits_mu);
+    return 1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while(nanosleep(&ts, &ts) && ts.tv_sec + ts.tv_nsec > 0)
+        ;
+}
+
+/* POSTs one image version to /api/v2/media as multipart/form-data (file, description). */
+static int media_post(const struct channel_ctx *ctx, const char *url, const struct image *v, const char *alt,
+                      struct http_resp *resp)
+{
+    static const char *const ext[] = {"", "jpg", "png", "webp", "gif"};
+    unsigned char rnd[12];
+    char boundary[64], ctype[128], auth[1100];
+    const char *headers[6];
+    struct buf body;
+    struct http_req req;
+    int rc;
+    randombytes_buf(rnd, sizeof(rnd));
+    memcpy(boundary, "samtale-", 8);
+    sodium_bin2hex(boundary + 8, sizeof(boundary) - 8, rnd, sizeof(rnd));
+    snprintf(ctype, sizeof(ctype), "Content-Type: multipart/form-data; boundary=%s", boundary);
+    if((size_t)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ctx->secret) >= sizeof(auth))
+        return sam_fail(SAM_EINVAL, "the access token is too long");
+    buf_init(&body, v->len + strlen(alt ? alt : "") * 2 + 1024);
+    rc = buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"image.%s\"\r\n"
+                           "Content-Type: %s\r\n\r\n", boundary, ext[v->type > 0 && v->type <= 4 ? v->type : 0],
+                    image_mime(v->type));
+    if(!rc)
+        rc = buf_append(&body, v->data, v->len);
+    if(!rc && alt && *alt)
+        rc = buf_printf(&body, "\r\n--%s\r\nContent-Disposition: form-data; name=\"description\"\r\n"
+                               "Content-Type: text/plain; charset=utf-8\r\n\r\n%s", boundary, alt);
+    if(!rc)
+        rc = buf_printf(&body, "\r\n--%s--\r\n", boundary);
+    if(rc) {
+        buf_cleanup(&body);
+        return rc == SAM_ETOOBIG ? SAM_ENOMEM : rc;
+    }
+    headers[0] = "Accept: application/json";
+    headers[1] = "User-Agent: samtale/" SAMTALE_VERSION;
+    headers[2] = ctype;
+    headers[3] = auth;
+    headers[4] = NULL;
+    memset(&req, 0, sizeof(req));
+    req.method = "POST";
+    req.url = url;
+    req.headers = headers;
+    req.body = body.data;
+    req.body_len = body.len;
+    req.timeout_ms = ctx->timeout_ms;
+    rc = http_request(&req, resp);
+    buf_cleanup(&body);
+    return rc;
+}
+
+/* Uploads image number `n` (1-based, for messages) and waits while the instance processes
+ * it; its id goes into id (n bytes). res->outcome is CHANNEL_OK when it is ready. */
+static void media_upload(const struct channel_ctx *ctx, const char *instance, const struct image *v, const char *alt,
+                         size_t n, char *id, size_t idn, struct channel_result *res)
+{
+    char url[MASTO_URL_MAX + 64], path[96], what[64];
+    struct http_resp resp;
+    json_t *ans = NULL;
+    const char *got;
+    long waited = 0, step = 250;
+    int rc, processing;
+    id[0] = '\0';
+    snprintf(what, sizeof(what), "upload image %zu", n);
+    if(api_url(instance, "/api/v2/media", url, sizeof(url))) {
+        channel_result_set(res, CHANNEL_FAIL, "The channel's instance_url is not usable: %s", sam_errmsg(SAM_EINVAL));
+        return;
+    }
+    http_resp_init(&resp);
+    rc = media_post(ctx, url, v, alt, &resp);
+    judge(rc, url, &resp, what, res);
+    if(res->outcome == CHANNEL_OK) {
+        ans = resp.truncated ? NULL : json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
+        got = json_string_value(json_object_get(ans, "id"));
+        if(!id_ok(got)) {
+            channel_result_set(res, CHANNEL_RETRY, "The instance took image %zu but answered without its id; samtale "
+                               "tries again.", n);
+        } else {
+            snprintf(id, idn, "%s", got);
+        }
+    }
+    processing = res->outcome == CHANNEL_OK && resp.status == 202;
+    json_decref(ans);
+    http_resp_cleanup(&resp);
+    /* 202: processed later. Asked again until it is ready, a bounded time. */
+    while(processing) {
+        if(waited >= MEDIA_WAIT_MS) {
+            channel_result_set(res, CHANNEL_RETRY, "The instance is still processing image %zu after %ld seconds; "
+                               "samtale tries again later.", n, waited / 1000);
+            id[0] = '\0';
+            return;
+        }
+        sleep_ms(step);
+        waited += step;
+        step = step < 2000 ? step * 2 : 2000;
+        snprintf(path, sizeof(path), "/api/v1/media/%s", id);
+        if(api_url(instance, path, url, sizeof(url)))
+            break;
+        http_resp_init(&resp);
+        rc = call("GET", url, ctx->secret, NULL, NULL, ctx->timeout_ms, &resp);
+        judge(rc, url, &resp, "read an image's processing", res);
+        processing = res->outcome == CHANNEL_OK && resp.status == 206;
+        http_resp_cleanup(&resp);
+    }
+    if(res->outcome != CHANNEL_OK)
+        id[0] = '\0';
+}
+
+/* The ids of the post's images on the instance (each fitted to its limits and uploaded)
+ * as a JSON list into *ids (NULL when the post has none); res->outcome is not CHANNEL_OK
+ * when one could not be uploaded for now or at all. SAM_ENOMEM. */
+static int media_attach(const struct channel_ctx *ctx, const char *instance, const struct channel_post *post,
+                        json_t **ids, struct channel_result *res)
+{
+    struct media_limits ml;
+    int rc = SAM_OK;
+    *ids = NULL;
+    channel_result_clear(res);
+    res->outcome = CHANNEL_OK;
+    if(!post->nmedia)
+        return SAM_OK;
+    if(!media_limits(ctx, instance, &ml, res))
+        return SAM_OK;
+    if(!ml.lim.types) {
+        channel_result_set(res, CHANNEL_FAIL, "The instance takes no JPEG or PNG images; remove the images and "
+                           "publish again.");
+        return SAM_OK;
+    }
+    if(post->nmedia > (size_t)ml.max_images) {
+        channel_result_set(res, CHANNEL_FAIL, "The post has %zu images; this instance takes at most %d. Remove some "
+                           "and publish again.", post->nmedia, ml.max_images);
+        return SAM_OK;
+    }
+    if(!(*ids = json_array()))
+        return SAM_ENOMEM;
+    for(size_t i = 0; i < post->nmedia && res->outcome == CHANNEL_OK; i++) {
+        const struct channel_media *m = &post->media[i];
+        struct image in = {(unsigned char *)m->data, m->len, image_type_of_mime(m->type), m->width, m->height,
+                           m->frames > 0 ? m->frames : 1};
+        struct image v;
+        char id[48];
+        rc = image_fit(&in, &ml.lim, &v);
+        if(rc == SAM_ENOMEM)
+            break;
+        if(rc) {
+            rc = SAM_OK;
+            channel_result_set(res, CHANNEL_FAIL, "Image %zu of the post cannot be made to fit the instance's limits "
+                               "(%zu bytes, %lld pixels). Replace it and publish again.", i + 1, ml.lim.max_bytes,
+                               (long long)ml.lim.max_pixels);
+            break;
+        }
+        media_upload(ctx, instance, &v, m->alt, i + 1, id, sizeof(id), res);
+        image_cleanup(&v);
+        if(res->outcome == CHANNEL_OK && json_array_append_new(*ids, json_string(id)))
+            rc = SAM_ENOMEM;
+        if(rc)
+            break;
+    }
+    if(rc || res->outcome != CHANNEL_OK) {
+        json_decref(*ids);
+        *ids = NULL;
+    }
+    return rc;
+}
+
 /* The instance's limit of characters in a status: settings.max_characters when the channel
  * learnt it, else Mastodon's default. */
 static long status_limit(const struct channel_ctx *ctx)
@@ -142,8 +438,8 @@ static long status_limit(const struct channel_ctx *ctx)
 /* Posts one status (a reply to in_reply_to when given) under the key; fills id (and the
  * first part's address) or res. */
 static void post_status(const struct channel_ctx *ctx, const char *url, const char *status, const char *vis,
-                        const char *in_reply_to, const char *key, char *id, size_t idn, struct channel_result *res,
-                        int first)
+                        const char *in_reply_to, json_t *media_ids, const char *key, char *id, size_t idn,
+                        struct channel_result *res, int first)
 {
     struct http_resp resp;
     json_t *body, *ans = NULL;
@@ -153,6 +449,10 @@ static void post_status(const struct channel_ctx *ctx, const char *url, const ch
     body = json_pack("{s:s, s:s}", "status", status, "visibility", vis);
     if(body && in_reply_to)
         json_object_set_new(body, "in_reply_to_id", json_string(in_reply_to));
+    if(body && media_ids && json_object_set(body, "media_ids", media_ids)) { /* P16: images */
+        json_decref(body);
+        body = NULL;
+    }
     if(!body || !(doc = json_dumps(body, JSON_COMPACT))) {
         json_decref(body);
         res->outcome = CHANNEL_RETRY;
@@ -192,6 +492,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     char url[MASTO_URL_MAX], prev[128] = "";
     struct text_part parts[TEXT_THREAD_MAX];
     struct buf text;
+    json_t *media_ids = NULL;
     size_t nparts = 0;
     int rc;
 
@@ -207,6 +508,12 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         return SAM_OK;
     }
     vis = vis && (!strcmp(vis, "public") || !strcmp(vis, "unlisted") || !strcmp(vis, "private")) ? vis : "public";
+    /* Images first (P16): the first status of a thread names them. */
+    if((rc = media_attach(ctx, instance, post, &media_ids, res)))
+        return rc;
+    if(res->outcome != CHANNEL_OK)
+        return SAM_OK;
+    memset(res, 0, sizeof(*res));
     /* The link goes at the end unless the text has it already. */
     buf_init(&text, 20000);
     rc = buf_puts(&text, post->text ? post->text : "");
@@ -214,6 +521,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         rc = buf_printf(&text, "\n\n%s", post->link);
     if(rc) {
         buf_cleanup(&text);
+        json_decref(media_ids);
         return SAM_ENOMEM;
     }
     /* A text longer than one status goes out as a numbered thread of replies, each part
@@ -222,6 +530,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
                            TEXT_THREAD_MAX, &nparts);
     if(rc) {
         buf_cleanup(&text);
+        json_decref(media_ids);
         if(rc == SAM_ENOMEM)
             return rc;
         res->outcome = CHANNEL_FAIL;
@@ -233,13 +542,14 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         char key[160], id[128], *part = text_thread_part(buf_str(&text), &parts[k], k, nparts);
         if(!part) {
             buf_cleanup(&text);
+            json_decref(media_ids);
             return SAM_ENOMEM;
         }
         if(k == 0)
             snprintf(key, sizeof(key), "%s", post->idempotency_key);
         else
             snprintf(key, sizeof(key), "%s#%zu", post->idempotency_key, k);
-        post_status(ctx, url, part, vis, k ? prev : NULL, key, id, sizeof(id), res, k == 0);
+        post_status(ctx, url, part, vis, k ? prev : NULL, k ? NULL : media_ids, key, id, sizeof(id), res, k == 0);
         free(part);
         if(res->outcome != CHANNEL_OK)
             break;
@@ -248,6 +558,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     if(res->outcome == CHANNEL_OK && nparts > 1)
         snprintf(res->message, sizeof(res->message), "Published on Mastodon, a thread of %zu statuses.", nparts);
     buf_cleanup(&text);
+    json_decref(media_ids);
     return SAM_OK;
 }
 

@@ -5,7 +5,12 @@
  * Events (compact JSON, UTF-8):
  *
  *   {"type":"post.publish","idempotency_key":K,"occurrence_id":N,"post_id":N,
- *    "planned_at":"2026-11-23T19:45:00Z","text":"...","link":"https://..." or null}
+ *    "planned_at":"2026-11-23T19:45:00Z","text":"...","link":"https://..." or null,
+ *    "media":[{"id","sha256","type","width","height","bytes","frames","alt"}]}
+ *
+ * (media only when the post has images, P16: what each image is and its alt text, not its
+ * bytes nor an address: samtale's images are for its members only, and a receiver that
+ * needs them fetches them with an API token, GET .../media/{id}, by that id.)
  *   {"type":"post.delete","remote_id":"..."}
  *
  * Headers: Content-Type: application/json, User-Agent: samtale/VERSION,
@@ -316,6 +321,10 @@ static int webhook_publish(const struct channel_ctx *ctx, const struct channel_p
                   "idempotency_key", post->idempotency_key, "occurrence_id",
                   (json_int_t)post->occurrence_id, "post_id", (json_int_t)post->post_id,
                   "planned_at", planned, "text", post->text, "link", post->link);
+    if(j && post->nmedia && json_object_set_new(j, "media", channel_media_json(post))) {
+        rc = SAM_ENOMEM;
+        goto out;
+    }
     if(!j || !(body = json_dumps(j, JSON_COMPACT))) {
         rc = SAM_ENOMEM;
         goto out;

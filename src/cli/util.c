@@ -139,6 +139,11 @@ int cli_open(struct cli *c)
         return cli_fail(rc);
     /* Mail queued from here goes out through `samtale serve` once SMTP is configured. */
     c->core.mail_enabled = *conf_get(c->conf, "smtp_url") != '\0';
+    c->core.media_keep_s = conf_get_long(c->conf, "media_keep_unused_s");
+    if(c->core.media_keep_s < 0 || c->core.media_keep_s > 366L * 86400) {
+        fprintf(stderr, "samtale: media_keep_unused_s must be from 0 to 31622400\n");
+        return EXIT_USAGE;
+    }
     c->opened = 1;
     return EXIT_OK;
 }

@@ -32,6 +32,8 @@ struct core {
     int mail_enabled;      /* SMTP is configured: mail in the outbox goes out (core/mail.h) */
     _Atomic unsigned long read_passes; /* passes the poller made over the channels (metrics) */
     _Atomic unsigned long publish_passes; /* passes the publisher's workers made over due work (metrics) */
+    int64_t media_keep_s;  /* an image no post uses is kept this long after its last upload
+                              (media_keep_unused_s; core/media.h); 0: not at all */
 };
 
 /* Something became due now: wakes this process's workers (on_due) and tells the other

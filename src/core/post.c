@@ -803,8 +803,27 @@ int core_post_validate(const struct post_input *in)
     return rc;
 }
 
+static int post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                      int *blocked);
+
 int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
                     int *blocked)
+{
+    /* The images face their rules as you type too; a missing alt text is a warning. */
+    struct store_post_media pm[MEDIA_PER_POST_MAX];
+    size_t npm = 0;
+    int rc = core_media_prepare(c, ws, in->media, in->nmedia, pm, &npm);
+    *violations = NULL;
+    *blocked = 0;
+    if(!rc)
+        rc = post_check(c, ws, in, now, violations, blocked);
+    if(!rc)
+        core_media_alt_warnings(pm, npm, *violations);
+    return rc;
+}
+
+static int post_check(struct core *c, int64_t ws, const struct post_input *in, int64_t now, json_t **violations,
+                      int *blocked)
 {
     int64_t at[POST_CHANNELS_MAX];
     char *variants = NULL;
@@ -837,7 +856,7 @@ int core_post_check(struct core *c, int64_t ws, const struct post_input *in, int
             return SAM_ENOMEM;
         chk.text = applied;
         chk.noffers = 0;
-        rc = core_post_check(c, ws, &chk, now, violations, blocked);
+        rc = post_check(c, ws, &chk, now, violations, blocked);
         free(applied);
         return rc;
     }
@@ -1042,6 +1061,8 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
 {
     struct store_offer offs[POST_CHANNELS_MAX];
     size_t noffs = 0;
+    struct store_post_media pm[MEDIA_PER_POST_MAX], *kept = NULL;
+    size_t npm = 0, nkept = 0;
     const char *longest = NULL;
     char *checked_text = NULL;
     struct plan_found marks[POST_CHANNELS_MAX];
@@ -1062,6 +1083,24 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
     if((rc = check_content(in, &variants)))
         return rc;
     if((rc = offers_prepare(c, ws, in, offs, &noffs, &longest))) {
+        free(variants);
+        return rc;
+    }
+    /* Its images (P16): those given, or a draft's own, which face the same rules. */
+    if(!in->media_set && in->draft_id && (rc = store_post_media_list(c->st, in->draft_id, 0, &kept, &nkept))) {
+        free(variants);
+        return rc;
+    }
+    if(!in->media_set && nkept) {
+        struct media_input mi[MEDIA_PER_POST_MAX];
+        for(size_t i = 0; i < nkept && i < MEDIA_PER_POST_MAX; i++)
+            mi[i] = (struct media_input){kept[i].media_id, kept[i].alt};
+        rc = core_media_prepare(c, ws, mi, nkept, pm, &npm);
+    } else {
+        rc = core_media_prepare(c, ws, in->media, in->nmedia, pm, &npm);
+    }
+    if(rc) {
+        store_post_media_list_free(kept, nkept);
         free(variants);
         return rc;
     }
@@ -1094,12 +1133,22 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         if(rc)
             goto fail;
     }
+    if(violations) {
+        if(!*violations && !(*violations = json_array())) {
+            rc = SAM_ENOMEM;
+            goto fail;
+        }
+        core_media_alt_warnings(pm, npm, *violations);
+    }
     rc = fill_post(out, ws, a, in, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled", now);
     if(rc)
         goto fail;
     out->id = in->draft_id; /* 0: a new post; else the draft becomes this one */
     out->offers = offs;       /* stored with the post, in its transaction */
     out->noffers = noffs;
+    out->media = pm;          /* and its images (a draft keeps its own unless new ones came) */
+    out->nmedia = in->media_set ? npm : 0;
+    out->media_set = in->media_set;
     {
         /* P12: a post scheduled by someone whose posts need approval waits for an approver
          * (a draft waits for nobody until it is scheduled). */
@@ -1127,6 +1176,10 @@ static int post_create(struct core *c, const struct actor *a, int64_t ws, const 
         goto fail;
     out->offers = NULL;
     out->noffers = 0;
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
+    store_post_media_list_free(kept, nkept);
     free(checked_text);
     for(size_t i = 0; i < n; i++)
         if(marks[i].store)
@@ -1143,6 +1196,10 @@ fail:
     free(checked_text);
     out->offers = NULL;
     out->noffers = 0;
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
+    store_post_media_list_free(kept, nkept);
     free(variants);
     free(o);
     store_post_cleanup(out);
@@ -1986,12 +2043,16 @@ int core_occurrence_cancel(struct core *c, const struct actor *a, int64_t ws, in
     return SAM_OK;
 }
 
-/* P12: what an edit does to the post's approval (core_approval_on_change); filled in place,
- * as ac.step may point to step. */
+/* What an edit does beyond the post's fields, filled in place: to its approval (P12,
+ * core_approval_on_change; ac.step may point to step), and its images (P16) when the edit
+ * gives them (media_set). */
 struct edit_approval {
     struct store_approval step;
     struct store_approval_change ac, *change; /* change: &ac, or NULL for a draft */
     int to_pending;
+    struct store_post_media pm[MEDIA_PER_POST_MAX];
+    size_t npm;
+    int media_set;
 };
 
 /* The edit of post id by a as PATCH would make it, not yet stored: *out gets the post with
@@ -2015,6 +2076,8 @@ static int edit_prepare(struct core *c, const struct actor *a, int64_t ws, int64
     *blocked = 0;
     ap->change = NULL;
     ap->to_pending = 0;
+    ap->npm = 0;
+    ap->media_set = in->media_set;
     rc = core_post_get(c, ws, id, out);
     if(rc)
         return rc;
@@ -2036,6 +2099,8 @@ static int edit_prepare(struct core *c, const struct actor *a, int64_t ws, int64
         rc = sam_fail(SAM_ECONFLICT, "the post was cancelled");
     if(!rc)
         rc = check_content(in, &variants);
+    if(!rc && in->media_set)
+        rc = core_media_prepare(c, ws, in->media, in->nmedia, ap->pm, &ap->npm);
     if(rc)
         goto fail;
 #define REPLACE(field, value)                                                                                  \
@@ -2092,8 +2157,11 @@ int core_post_check_edit(struct core *c, const struct actor *a, int64_t ws, int6
     struct store_post p;
     struct edit_approval ap;
     int rc = edit_prepare(c, a, ws, id, in, &p, violations, blocked, &ap);
-    if(!rc)
+    if(!rc) {
+        if(ap.media_set) /* P16: a missing alt text is a warning */
+            core_media_alt_warnings(ap.pm, ap.npm, *violations);
         store_post_cleanup(&p);
+    }
     return rc;
 }
 
@@ -2110,13 +2178,21 @@ int core_post_edit(struct core *c, const struct actor *a, int64_t ws, int64_t id
     json_decref(found);
     if(rc)
         goto fail;
+    if(ap.media_set && violations && *violations) /* P16: a missing alt text is a warning */
+        core_media_alt_warnings(ap.pm, ap.npm, *violations);
     if(in->override_reason && *in->override_reason) {
         char *r = strdup(in->override_reason);
         free(out->override_reason);
         out->override_reason = r;
     }
     out->updated_at = time_now();
+    out->media = ap.pm; /* its images change in the same transaction, when given */
+    out->nmedia = ap.npm;
+    out->media_set = ap.media_set;
     rc = store_post_update(c->st, out, ap.change);
+    out->media = NULL;
+    out->nmedia = 0;
+    out->media_set = 0;
     if(rc)
         goto fail;
     store_post_cleanup(out); /* as stored: its approval, and updated_at, which only goes up */

@@ -8,6 +8,7 @@
 #define SAM_POST_H
 
 #include "core/core.h"
+#include "core/media.h"
 #include "core/offer.h"
 #include "util/buf.h"
 
@@ -27,6 +28,9 @@ struct post_input {
     int64_t draft_id;            /* create: schedule this draft (its id stays) instead of a new post */
     const struct offer_input *offers; /* create: a channel-exclusive offer code per channel (P15) */
     size_t noffers;
+    const struct media_input *media;  /* the post's images in order (P16); with media_set they */
+    size_t nmedia;                    /* replace what a draft or an edited post had (none when */
+    int media_set;                    /* nmedia is 0); without, those stay */
 };
 
 #define POST_TEXT_MAX 10000      /* characters of the text and of each variant */

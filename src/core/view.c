@@ -42,6 +42,7 @@ json_t *view_workspace(const struct store_workspace *w)
         json_object_set_new(o, "mix_preset", json_string(w->mix_preset[0] ? w->mix_preset : "balanced"));
         json_object_set_new(o, "require_second_factor", json_boolean(w->require_second_factor));
         json_object_set_new(o, "approval", json_string(w->approval[0] ? w->approval : "off"));
+        json_object_set_new(o, "require_alt_text", json_boolean(w->require_alt_text));
     }
     return o;
 }

@@ -1,5 +1,6 @@
 /* poller.c: reading messages and engagement counts from the networks (see poller.h). */
 #include "engine/poller.h"
+#include "core/media.h"
 #include "engine/chan.h"
 #include "engine/wake.h"
 #include "util/err.h"
@@ -266,7 +267,7 @@ static void *loop(void *arg)
 {
     struct poller *p = arg;
     unsigned seen = 0, before = 0;
-    int64_t next_read = 0;
+    int64_t next_read = 0, next_sweep = 0;
     for(;;) {
         struct poller_stats stats;
         int64_t now = time_now();
@@ -285,6 +286,13 @@ static void *loop(void *arg)
                 atomic_fetch_add(&p->core->read_passes, 1);
             } else {
                 fetch_counts(p->core, &p->opt, now, &stats);
+            }
+            if(now >= next_sweep) {
+                /* Images no post uses, once they were kept long enough (P16). */
+                int64_t keep = p->core->media_keep_s;
+                if(core_media_sweep(p->core, now, NULL))
+                    log_kv(LOG_WARN, "removing unused images failed", "error", sam_errmsg(SAM_ESTORE), NULL);
+                next_sweep = now + (keep < 1 ? 1 : keep < 600 ? keep : 600);
             }
             store_unlock(lk);
         } else {

@@ -10,6 +10,8 @@
  *   - engagement fetches that are due (M6: planned by the publisher at checkpoints after
  *     publishing, by default 1 hour, 24 hours and 7 days) are made and stored; a failed
  *     fetch is tried again a few times, then recorded with its error.
+ *   - every few minutes (at most media_keep_unused_s apart), the images no post uses that
+ *     were last uploaded longer ago than that are deleted (core_media_sweep, P16).
  *
  * A channel whose credentials are refused is marked 'reconnect' (chan_mark_reconnect):
  * the publisher holds its queue and the poller skips it until someone reconnects it.

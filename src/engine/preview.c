@@ -6,9 +6,91 @@
 #include "text/normalise.h"
 #include "text/thread.h"
 #include "util/err.h"
+#include "util/timeutil.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The cards read lately, so a composer asking again as one types does not read the page
+ * each time: CARD_CACHE links, each kept CARD_TTL_S (a page that could not be read is not
+ * kept: the next preview tries again). */
+#define CARD_CACHE 32
+#define CARD_TTL_S 300
+
+struct card_entry {
+    char *url;
+    int rc;                    /* SAM_OK, or SAM_EPERM (the policy refused it) */
+    struct discover_card card;
+    int64_t at;
+};
+
+static pthread_mutex_t card_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct card_entry card_cache[CARD_CACHE];
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* Copies a card's texts (new strings); SAM_ENOMEM. */
+static int card_copy(const struct discover_card *from, struct discover_card *to)
+{
+    memset(to, 0, sizeof(*to));
+    to->title = dup_or_empty(from->title);
+    to->description = dup_or_empty(from->description);
+    to->image = dup_or_empty(from->image);
+    to->site = dup_or_empty(from->site);
+    if(!to->title || !to->description || !to->image || !to->site) {
+        discover_card_cleanup(to);
+        return SAM_ENOMEM;
+    }
+    return SAM_OK;
+}
+
+/* linkcard_read through the cache. */
+static int card_read(const char *link, long timeout_ms, struct discover_card *out)
+{
+    int64_t now = time_now();
+    struct card_entry *slot = NULL;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    pthread_mutex_lock(&card_mu);
+    for(size_t i = 0; i < CARD_CACHE; i++) {
+        struct card_entry *e = &card_cache[i];
+        if(e->url && !strcmp(e->url, link) && now - e->at < CARD_TTL_S) {
+            rc = e->rc ? e->rc : card_copy(&e->card, out);
+            pthread_mutex_unlock(&card_mu);
+            return rc;
+        }
+    }
+    pthread_mutex_unlock(&card_mu);
+    rc = linkcard_read(link, timeout_ms, out); /* no lock held while the page is read */
+    if(rc && rc != SAM_EPERM)
+        return rc;
+    pthread_mutex_lock(&card_mu);
+    for(size_t i = 0; i < CARD_CACHE; i++) { /* the same link's entry, else the oldest */
+        struct card_entry *e = &card_cache[i];
+        if(e->url && !strcmp(e->url, link)) {
+            slot = e;
+            break;
+        }
+        if(!slot || e->at < slot->at)
+            slot = e;
+    }
+    free(slot->url);
+    discover_card_cleanup(&slot->card);
+    slot->url = strdup(link);
+    slot->rc = rc;
+    slot->at = now;
+    if(!slot->url || (!rc && card_copy(out, &slot->card))) {
+        free(slot->url);
+        slot->url = NULL;
+        slot->at = 0;
+    }
+    pthread_mutex_unlock(&card_mu);
+    return rc;
+}
 
 /* The UTF-16 index of byte offset b of the (valid UTF-8) text s. */
 static size_t utf16_at(const char *s, size_t b)
@@ -46,7 +128,7 @@ static json_t *marks_of(const char *part)
 
 
 static int channel_preview(const struct store_channel *ch, const char *text, const char *link, int card,
-                           json_t **out)
+                           int nimages, json_t **out)
 {
     const char *network = NULL;
     long limit = 0;
@@ -55,6 +137,7 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
     struct text_part parts[TEXT_THREAD_MAX];
     json_t *list, *o;
     char *full;
+    long card_part = -1;
     int rc;
     if(!strcmp(ch->kind, "bluesky")) {
         network = "bluesky";
@@ -68,17 +151,31 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
         count = text_mastodon_length;
         json_decref(settings);
     }
-    /* On Bluesky a card carries the link; elsewhere it ends the text. */
-    if(!(full = card && network && !strcmp(network, "bluesky") ? strdup(text) : linkcard_with_link(text, link)))
+    /* On Bluesky a card carries the link; elsewhere it ends the text. A Bluesky post has
+     * one embed, so with images (on the first post) the card goes on a thread's last post,
+     * and a single post keeps its link in the text: as the publisher does. */
+    card = card && network && !strcmp(network, "bluesky");
+    if(!(full = card ? strdup(text) : linkcard_with_link(text, link)))
         return SAM_ENOMEM;
     if(network) {
-        rc = text_thread_split(full, limit, bytes, NULL, count, parts, TEXT_THREAD_MAX, &n);
-        if(rc == SAM_ETOOBIG || rc == SAM_EINVAL)
-            n = 0; /* too long even for a thread: the checks say so (P8b) */
-        else if(rc) {
+        for(int again = 0;; again = 1) {
+            rc = text_thread_split(full, limit, bytes, NULL, count, parts, TEXT_THREAD_MAX, &n);
+            if(rc == SAM_ETOOBIG || rc == SAM_EINVAL) {
+                n = 0; /* too long even for a thread: the checks say so (P8b) */
+                rc = SAM_OK;
+            } else if(rc) {
+                free(full);
+                return rc;
+            }
+            if(!card || !nimages || n != 1 || again)
+                break;
+            card = 0;
             free(full);
-            return rc;
+            if(!(full = linkcard_with_link(text, link)))
+                return SAM_ENOMEM;
         }
+        if(card && n)
+            card_part = nimages && n > 1 ? (long)n - 1 : 0;
     } else {
         parts[0].start = 0;
         parts[0].len = strlen(full);
@@ -92,8 +189,9 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
             free(full);
             return SAM_ENOMEM;
         }
-        json_array_append_new(list, json_pack("{s:s, s:I, s:o}", "text", p, "length",
-                                              (json_int_t)count(p, strlen(p)), "marks", marks_of(p)));
+        json_array_append_new(list, json_pack("{s:s, s:I, s:o, s:b, s:b}", "text", p, "length",
+                                              (json_int_t)count(p, strlen(p)), "marks", marks_of(p), "images",
+                                              nimages > 0 && k == 0, "card", (long)k == card_part));
         free(p);
     }
     o = json_pack("{s:I, s:s, s:s?, s:o, s:I, s:o}", "channel_id", (json_int_t)ch->id, "kind", ch->kind, "network",
@@ -106,8 +204,8 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
     return SAM_OK;
 }
 
-int preview_build(struct core *c, int64_t ws, const char *text, const char *link, const int64_t *channels, size_t n,
-                  long timeout_ms, json_t **out)
+int preview_build(struct core *c, int64_t ws, const char *text, const char *link, int nimages,
+                  const int64_t *channels, size_t n, long timeout_ms, json_t **out)
 {
     struct discover_card card;
     json_t *previews = json_array(), *j;
@@ -118,7 +216,7 @@ int preview_build(struct core *c, int64_t ws, const char *text, const char *link
     if(!previews)
         return SAM_ENOMEM;
     if(link && *link) {
-        int r = linkcard_read(link, timeout_ms, &card);
+        int r = card_read(link, timeout_ms, &card);
         if(!r && (card.title[0] || card.description[0]))
             have_card = 1;
         else if(!r)
@@ -136,7 +234,7 @@ int preview_build(struct core *c, int64_t ws, const char *text, const char *link
             rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace", (long long)channels[i]);
         if(rc)
             break;
-        rc = channel_preview(&ch, text, link, have_card, &p);
+        rc = channel_preview(&ch, text, link, have_card, nimages, &p);
         store_channel_cleanup(&ch);
         if(!rc)
             json_array_append_new(previews, p);

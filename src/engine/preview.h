@@ -13,11 +13,15 @@
 #include "core/core.h"
 
 /* *out (a new reference): {"previews":[{"channel_id","kind","network"|null,"limit"|null,
- * "length","parts":[{"text","length","marks":[{"start","end","kind","value"}]}]}],
- * "card": {"uri","title","description","site","image"} | null, "card_error"?}. Offsets of
- * marks are UTF-16 code units of the part's text (what a browser's strings index). Errors:
- * SAM_EINVAL (field "channels") for a channel not in the workspace, SAM_ENOMEM. */
-int preview_build(struct core *c, int64_t ws, const char *text, const char *link, const int64_t *channels, size_t n,
-                  long timeout_ms, json_t **out);
+ * "length","parts":[{"text","length","marks":[{"start","end","kind","value"}],"images",
+ * "card"}]}], "card": {"uri","title","description","site","image"} | null, "card_error"?}.
+ * Offsets of marks are UTF-16 code units of the part's text (what a browser's strings
+ * index). nimages is how many images the post carries: a part's "images" says it carries
+ * them (the first), "card" that it carries the link's card (Bluesky: the first, or the
+ * last of a thread with images; none for a single post with images, whose text then ends
+ * with the link). Errors: SAM_EINVAL (field "channels") for a channel not in the
+ * workspace, SAM_ENOMEM. */
+int preview_build(struct core *c, int64_t ws, const char *text, const char *link, int nimages,
+                  const int64_t *channels, size_t n, long timeout_ms, json_t **out);
 
 #endif

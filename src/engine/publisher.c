@@ -135,7 +135,9 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
     struct store_outcome out;
     const struct channel_ops *ops;
     char *text = NULL, *secret = NULL, msg[600], idbuf[32];
-    size_t secret_len = 0;
+    size_t secret_len = 0, npm = 0;
+    struct store_post_media *pm = NULL;
+    struct channel_media *media = NULL;
     json_t *settings = NULL;
     int64_t now;
     int rc, have_post = 0, have_channel = 0;
@@ -197,11 +199,32 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
         free(text);
         text = applied;
     }
+    /* The post's images (P16), with their bytes, for this one call. */
+    rc = store_post_media_list(c->st, occ->post_id, 1, &pm, &npm);
+    if(!rc && npm && !(media = calloc(npm, sizeof(*media))))
+        rc = SAM_ENOMEM;
+    if(rc) {
+        res.outcome = CHANNEL_RETRY;
+        snprintf(res.message, sizeof(res.message), "cannot read the post's images: %.400s", sam_errmsg(rc));
+        goto record;
+    }
+    for(size_t i = 0; i < npm; i++)
+        media[i] = (struct channel_media){pm[i].media.id, pm[i].media.data, (size_t)pm[i].media.bytes, pm[i].media.type,
+                                          pm[i].media.width, pm[i].media.height, pm[i].media.frames,
+                                          pm[i].media.sha256, pm[i].alt ? pm[i].alt : ""};
+    if(npm) {
+        /* Each image is a call or more (an upload, a wait for the network to process it):
+         * the lease covers them, so no other worker takes the occurrence meanwhile. */
+        int64_t more = (int64_t)(2 + 3 * npm) * (o->timeout_ms / 1000 + 1) + 60;
+        if(store_occurrence_extend_lease(c->st, occ->id, owner, time_now() + more))
+            log_kv(LOG_WARN, "lease not extended", "error", sam_errmsg(SAM_ESTORE), NULL);
+    }
     {
         struct channel_ctx ctx = {.channel = &ch, .settings = settings, .secret = secret,
                                   .secret_len = secret_len, .file_dir = o->file_dir, .timeout_ms = o->timeout_ms};
         struct channel_post cp = {.occurrence_id = occ->id, .post_id = occ->post_id, .planned_at = occ->planned_at,
-                                  .text = text, .link = post.link, .idempotency_key = occ->idempotency_key};
+                                  .text = text, .link = post.link, .idempotency_key = occ->idempotency_key,
+                                  .media = media, .nmedia = npm};
         rc = ops->publish(&ctx, &cp, &res);
         if(rc && res.outcome == CHANNEL_OK) {
             res.outcome = CHANNEL_FAIL;
@@ -282,6 +305,8 @@ record:
         free(secret);
     }
     free(text);
+    free(media);
+    store_post_media_list_free(pm, npm);
     json_decref(settings);
     if(have_post)
         store_post_cleanup(&post);

@@ -25,8 +25,7 @@ static const char *const tables[] = {
     "workspaces", "users",     "members",         "sessions",       "api_tokens",     "channels",
     "posts",      "series",    "occurrences",     "audit_log",      "messages",       "channel_cursors",
     "engagement", "oauth_pending", "invitations", "recovery_codes", "login_challenges", "mail_outbox",
-    "offers",     "post_approvals",
-    "imports",
+    "offers",     "post_approvals", "imports",   "media",          "post_media",
 };
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
 #define MAXCOLS 40

@@ -180,9 +180,9 @@ static inline int db_lock_xact(struct dbc *c, int space, int64_t id)
 int db_migrate(struct db_pool *p, int *version);
 int db_schema_version(struct dbc *c, int *version);
 /* The version the embedded migrations lead to. Their numbers increase and may leave gaps
- * (work done side by side reserves numbers): a number no file has is passed over, and a
- * database is at the highest number applied, so a migration merged later must be numbered
- * above every one an installation may already have applied. */
+ * (work done side by side reserves numbers): a number no file has is passed over, and
+ * db_migrate applies every migration not recorded yet, in number order, so one merged
+ * later under a lower number is applied too. */
 int db_latest_version(void);
 /* How many embedded migrations are numbered above version (the pending ones). */
 int db_pending_after(int version);

@@ -275,8 +275,9 @@ static void row_workspace(struct dbq *q, struct store_workspace *w)
     col_text(q, 4, w->mix_preset, sizeof(w->mix_preset));
     w->require_second_factor = db_int(q, 5);
     col_text(q, 6, w->approval, sizeof(w->approval));
-    if(db_ncols(q) > 7)
-        col_text(q, 7, w->role, sizeof(w->role));
+    w->require_alt_text = db_int(q, 7);
+    if(db_ncols(q) > 8)
+        col_text(q, 8, w->role, sizeof(w->role));
 }
 
 static void rd_workspace(struct dbq *q, void *p)
@@ -317,6 +318,7 @@ static int not_found(const char *what)
         {"channel", N_("no such channel")},
         {"series", N_("no such series")},
         {"post", N_("no such post")},
+        {"image", N_("no such image")},
         {"invitation", N_("no such invitation")},
         {"invitations", N_("no such invitation")},
         {"login challenge", N_("the login step has expired; log in again")},
@@ -368,13 +370,13 @@ static int query_one(struct store *st, const char *sql, const char *what, const 
 
 int store_workspace_get(struct store *st, int64_t id, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE id = ?1", "workspace",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval, require_alt_text FROM workspaces WHERE id = ?1", "workspace",
                      NULL, NULL, id, rd_workspace, out);
 }
 
 int store_workspace_get_by_name(struct store *st, const char *name, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE name = ?1", "workspace",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval, require_alt_text FROM workspaces WHERE name = ?1", "workspace",
                      name, NULL, 0, rd_workspace, out);
 }
 
@@ -440,12 +442,12 @@ int store_workspace_list(struct store *st, int64_t user_id, int64_t after, int l
     int rc;
     TAKE(0);
     if(user_id)
-        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, w.require_second_factor, w.approval, m.role"
+        rc = prep(s, "SELECT w.id, w.name, w.timezone, w.created_at, w.mix_preset, w.require_second_factor, w.approval, w.require_alt_text, m.role"
                      " FROM workspaces w"
                      " JOIN members m ON m.workspace_id = w.id AND m.user_id = ?1"
                      " WHERE w.id > ?2 ORDER BY w.id LIMIT ?3", &q);
     else
-        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces"
+        rc = prep(s, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval, require_alt_text FROM workspaces"
                      " WHERE ?1 = 0 AND id > ?2 ORDER BY id LIMIT ?3", &q);
     if(!rc) {
         db_bind_int64(q, 1, user_id);
@@ -482,7 +484,7 @@ int store_workspace_set_ical(struct store *st, int64_t ws, const char *token_has
 
 int store_workspace_by_ical(struct store *st, const char *token_hash, struct store_workspace *out)
 {
-    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval FROM workspaces WHERE ical_token = ?1",
+    return query_one(st, "SELECT id, name, timezone, created_at, mix_preset, require_second_factor, approval, require_alt_text FROM workspaces WHERE ical_token = ?1",
                      "calendar feed", token_hash, NULL, 0, rd_workspace, out);
 }
 
@@ -1179,6 +1181,36 @@ static int post_insert_audit(struct dbc *s, const struct post_insert *a)
     return rc;
 }
 
+/* The post's images become p->media (P16): the old places go, the new ones are written
+ * in order. An image of another workspace is refused (the insert finds no row). */
+static int post_media_write(struct dbc *s, const struct store_post *p)
+{
+    struct dbq *q;
+    int rc = prep(s, "DELETE FROM post_media WHERE post_id = ?1", &q), n = 0;
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, p->id);
+    rc = exec_stmt(s, q, "post images", NULL);
+    db_release(q);
+    for(size_t i = 0; !rc && i < p->nmedia; i++) {
+        rc = prep(s, "INSERT INTO post_media(post_id, position, media_id, alt) SELECT ?1, ?2, media.id, ?4"
+                     " FROM media WHERE media.id = ?3 AND media.workspace_id = ?5", &q);
+        if(rc)
+            break;
+        db_bind_int64(q, 1, p->id);
+        db_bind_int64(q, 2, (int64_t)i);
+        db_bind_int64(q, 3, p->media[i].media_id);
+        bind_text(q, 4, p->media[i].alt ? p->media[i].alt : "");
+        db_bind_int64(q, 5, p->workspace_id);
+        rc = exec_stmt(s, q, "post image", &n);
+        db_release(q);
+        if(!rc && n != 1)
+            rc = sam_fail_field(SAM_EINVAL, "media", "image %lld is not in this workspace (or was removed); upload it "
+                                                     "again", (long long)p->media[i].media_id);
+    }
+    return rc;
+}
+
 static int post_insert_tx(struct dbc *s, void *arg)
 {
     const struct post_insert *a = arg;
@@ -1312,6 +1344,8 @@ static int post_insert_tx(struct dbc *s, void *arg)
     }
     if(!rc && a->step)
         rc = approval_step_on(s, p->workspace_id, p->id, a->step);
+    if(!rc && (p->media_set || p->nmedia))
+        rc = post_media_write(s, p);
     if(!rc && a->audit)
         rc = post_insert_audit(s, a);
     return rc;
@@ -1542,6 +1576,8 @@ static int post_update_tx(struct dbc *s, void *arg)
                                          "post instead");
         db_release(q);
     }
+    if(!rc && p->media_set) /* its images change with it, or not at all */
+        rc = post_media_write(s, p);
     if(!rc && a->ac)
         rc = approval_change_on(s, a->ac, p->workspace_id, p->updated_at, 0, 0);
     return rc;
@@ -2404,6 +2440,25 @@ int store_occurrence_finish(struct store *st, int64_t id, const char *owner, con
 {
     struct occurrence_finish a = {id, owner, o};
     return db_tx(P(st), occurrence_finish_tx, &a);
+}
+
+int store_occurrence_extend_lease(struct store *st, int64_t id, const char *owner, int64_t until)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc, n = 0;
+    TAKE(1);
+    rc = prep(s, "UPDATE occurrences SET lease_until = ?3 WHERE id = ?1 AND lease_owner = ?2 AND state = 'publishing'"
+                 " AND lease_until < ?3", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, id);
+        bind_text(q, 2, owner);
+        db_bind_int64(q, 3, until);
+        rc = exec_stmt(s, q, "lease", &n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
 }
 
 int store_occurrence_release_leases(struct store *st, int *n)
@@ -3352,6 +3407,16 @@ int store_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES])
         db_release(q);
     }
     db_give(P(st), s);
+    return rc;
+}
+
+int store_workspace_set_require_alt(struct store *st, int64_t ws, int required)
+{
+    int n = 0;
+    int rc = simple_exec(st, "UPDATE workspaces SET require_alt_text = ?2 WHERE id = ?1", "workspace", ws,
+                         required ? 1 : 0, 0, NULL, &n);
+    if(!rc && !n)
+        rc = sam_fail(SAM_ENOTFOUND, "workspace not found");
     return rc;
 }
 
@@ -4367,4 +4432,271 @@ int store_offer_code_used(struct store *st, int64_t ws, const char *code, int *u
     }
     db_give(P(st), s);
     return rc;
+}
+
+/* ---- media (P16) ---- */
+
+#define MEDIA_COLS "id, workspace_id, sha256, type, width, height, frames, bytes, coalesce(created_by, 0), created_at," \
+                   " uploaded_at"
+
+static void row_media_at(struct dbq *q, int k, struct store_media *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->id = db_int64(q, k);
+    m->workspace_id = db_int64(q, k + 1);
+    col_text(q, k + 2, m->sha256, sizeof(m->sha256));
+    col_text(q, k + 3, m->type, sizeof(m->type));
+    m->width = db_int(q, k + 4);
+    m->height = db_int(q, k + 5);
+    m->frames = db_int(q, k + 6);
+    m->bytes = db_int64(q, k + 7);
+    m->created_by = db_int64(q, k + 8);
+    m->created_at = db_int64(q, k + 9);
+    m->uploaded_at = db_int64(q, k + 10);
+}
+
+/* The bytes of column k into m->data (malloc'd); SAM_ENOMEM, or SAM_ESTORE when they do
+ * not have the length the row says. */
+static int col_media_data(struct dbq *q, int k, struct store_media *m)
+{
+    size_t n = 0;
+    const void *b = db_blob(q, k, &n);
+    if(!b || (int64_t)n != m->bytes)
+        return sam_fail(SAM_ESTORE, "image %lld: its bytes are not as long as recorded", (long long)m->id);
+    if(!(m->data = malloc(n ? n : 1)))
+        return SAM_ENOMEM;
+    memcpy(m->data, b, n);
+    return SAM_OK;
+}
+
+struct media_put {
+    struct store_media *m;
+    int64_t now;
+    int *created;
+};
+
+static int media_put_tx(struct dbc *s, void *arg)
+{
+    struct media_put *a = arg;
+    struct store_media *m = a->m;
+    struct dbq *q;
+    int rc, r;
+    *a->created = 0;
+    /* Already there: the same bytes were uploaded before; it is fresh again. */
+    rc = prep(s, "UPDATE media SET uploaded_at = ?3 WHERE workspace_id = ?1 AND sha256 = ?2"
+                 " RETURNING " MEDIA_COLS, &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, m->workspace_id);
+    bind_text(q, 2, m->sha256);
+    db_bind_int64(q, 3, a->now);
+    r = db_step(q);
+    if(r == DB_ROW) {
+        unsigned char *data = m->data;
+        row_media_at(q, 0, m);
+        m->data = data;
+    } else if(r != DB_DONE) {
+        rc = db_fail(s, "image");
+    }
+    db_release(q);
+    if(rc || r == DB_ROW)
+        return rc;
+    rc = prep(s, "INSERT INTO media(workspace_id, sha256, type, width, height, frames, bytes, data, created_by,"
+                 " created_at, uploaded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) RETURNING media.id", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, m->workspace_id);
+    bind_text(q, 2, m->sha256);
+    bind_text(q, 3, m->type);
+    db_bind_int64(q, 4, m->width);
+    db_bind_int64(q, 5, m->height);
+    db_bind_int64(q, 6, m->frames > 0 ? m->frames : 1);
+    db_bind_int64(q, 7, m->bytes);
+    db_bind_blob(q, 8, m->data, (size_t)m->bytes);
+    if(m->created_by)
+        db_bind_int64(q, 9, m->created_by);
+    else
+        db_bind_null(q, 9);
+    db_bind_int64(q, 10, a->now);
+    rc = insert_id(s, q, "image", &m->id);
+    db_release(q);
+    if(!rc) {
+        m->created_at = m->uploaded_at = a->now;
+        *a->created = 1;
+    }
+    return rc;
+}
+
+int store_media_put(struct store *st, struct store_media *m, int64_t now, int *created)
+{
+    struct media_put a = {m, now, created};
+    return db_tx(P(st), media_put_tx, &a);
+}
+
+int store_media_get(struct store *st, int64_t ws, int64_t id, int with_data, struct store_media *out)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    memset(out, 0, sizeof(*out));
+    TAKE(0);
+    rc = with_data ? prep(s, "SELECT " MEDIA_COLS ", data FROM media WHERE id = ?1 AND workspace_id = ?2", &q)
+                   : prep(s, "SELECT " MEDIA_COLS " FROM media WHERE id = ?1 AND workspace_id = ?2", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, id);
+        db_bind_int64(q, 2, ws);
+        rc = get_one(s, q, "image");
+        if(!rc) {
+            row_media_at(q, 0, out);
+            if(with_data)
+                rc = col_media_data(q, 11, out);
+        }
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+int store_post_media_list(struct store *st, int64_t post, int with_data, struct store_post_media **items,
+                          size_t *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    struct store_post_media *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc, r = DB_DONE;
+    *items = NULL;
+    *n = 0;
+    TAKE(0);
+    rc = with_data ? prep(s, "SELECT pm.position, pm.alt, m.id, m.workspace_id, m.sha256, m.type, m.width, m.height,"
+                             " m.frames, m.bytes, coalesce(m.created_by, 0), m.created_at, m.uploaded_at, m.data"
+                             " FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id = ?1"
+                             " ORDER BY pm.position, m.id", &q)
+                   : prep(s, "SELECT pm.position, pm.alt, m.id, m.workspace_id, m.sha256, m.type, m.width, m.height,"
+                             " m.frames, m.bytes, coalesce(m.created_by, 0), m.created_at, m.uploaded_at"
+                             " FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id = ?1"
+                             " ORDER BY pm.position, m.id", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, post);
+        while(!rc && cnt < 64 && (r = db_step(q)) == DB_ROW) {
+            struct store_post_media *x;
+            if(cnt == cap) {
+                struct store_post_media *bigger = realloc(arr, (cap ? cap * 2 : 4) * sizeof(*arr));
+                if(!bigger) {
+                    rc = SAM_ENOMEM;
+                    break;
+                }
+                arr = bigger;
+                cap = cap ? cap * 2 : 4;
+            }
+            x = &arr[cnt];
+            memset(x, 0, sizeof(*x));
+            x->position = db_int(q, 0);
+            row_media_at(q, 2, &x->media);
+            x->media_id = x->media.id;
+            cnt++;
+            if(!(x->alt = col_dup(q, 1)))
+                rc = SAM_ENOMEM;
+            else if(with_data)
+                rc = col_media_data(q, 13, &x->media);
+        }
+        if(!rc && r == DB_ERROR)
+            rc = db_fail(s, "post images");
+        db_release(q);
+    }
+    db_give(P(st), s);
+    if(rc) {
+        store_post_media_list_free(arr, cnt);
+        return rc;
+    }
+    *items = arr;
+    *n = cnt;
+    return SAM_OK;
+}
+
+int store_media_sweep(struct store *st, int64_t before, int limit, int *n)
+{
+    struct dbc *s;
+    struct dbq *q;
+    int rc;
+    *n = 0;
+    TAKE(1);
+    rc = prep(s, "DELETE FROM media WHERE id IN (SELECT m.id FROM media m WHERE m.uploaded_at < ?1"
+                 " AND NOT EXISTS (SELECT 1 FROM post_media pm WHERE pm.media_id = m.id) ORDER BY m.uploaded_at, m.id"
+                 " LIMIT ?2)", &q);
+    if(!rc) {
+        db_bind_int64(q, 1, before);
+        db_bind_int64(q, 2, limit);
+        rc = exec_stmt(s, q, "unused images", n);
+        db_release(q);
+    }
+    db_give(P(st), s);
+    return rc;
+}
+
+struct post_delete {
+    int64_t ws, id, keep_after;
+    int *removed;
+};
+
+static int post_delete_tx(struct dbc *s, void *arg)
+{
+    struct post_delete *a = arg;
+    struct dbq *q;
+    int rc, r, n = 0;
+    int64_t used[64];
+    size_t nused = 0;
+    *a->removed = 0;
+    rc = prep(s, "SELECT CASE WHEN EXISTS (SELECT 1 FROM occurrences o WHERE o.post_id = posts.id"
+                 " AND o.state IN ('scheduled', 'publishing', 'published')) THEN 1 ELSE 0 END FROM posts"
+                 " WHERE id = ?1 AND workspace_id = ?2", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, a->id);
+    db_bind_int64(q, 2, a->ws);
+    rc = get_one(s, q, "post");
+    if(!rc && db_int(q, 0))
+        rc = sam_fail(SAM_ECONFLICT, "only a draft, a cancelled or a failed post can be deleted: cancel it first (what "
+                                     "went out stays in the record)");
+    db_release(q);
+    if(rc)
+        return rc;
+    rc = prep(s, "SELECT DISTINCT media_id FROM post_media WHERE post_id = ?1 ORDER BY media_id", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, a->id);
+    while(nused < sizeof(used) / sizeof(used[0]) && (r = db_step(q)) == DB_ROW)
+        used[nused++] = db_int64(q, 0);
+    if(nused < sizeof(used) / sizeof(used[0]) && r == DB_ERROR)
+        rc = db_fail(s, "post images");
+    db_release(q);
+    if(rc)
+        return rc;
+    rc = prep(s, "DELETE FROM posts WHERE id = ?1 AND workspace_id = ?2", &q);
+    if(rc)
+        return rc;
+    db_bind_int64(q, 1, a->id);
+    db_bind_int64(q, 2, a->ws);
+    rc = exec_stmt(s, q, "post", &n);
+    db_release(q);
+    /* Its images go with it when nothing else uses them (and nobody just uploaded them). */
+    for(size_t i = 0; !rc && i < nused; i++) {
+        rc = prep(s, "DELETE FROM media WHERE id = ?1 AND uploaded_at < ?2"
+                     " AND NOT EXISTS (SELECT 1 FROM post_media pm WHERE pm.media_id = media.id)", &q);
+        if(rc)
+            break;
+        db_bind_int64(q, 1, used[i]);
+        db_bind_int64(q, 2, a->keep_after);
+        rc = exec_stmt(s, q, "image", &n);
+        db_release(q);
+        if(!rc)
+            *a->removed += n;
+    }
+    return rc;
+}
+
+int store_post_delete(struct store *st, int64_t ws, int64_t id, int64_t keep_after, int *media_removed)
+{
+    struct post_delete a = {ws, id, keep_after, media_removed};
+    return db_tx(P(st), post_delete_tx, &a);
 }

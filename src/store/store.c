@@ -169,3 +169,22 @@ void store_totp_cleanup(struct store_totp *t)
     t->secret_len = t->pending_len = 0;
 }
 
+
+void store_media_cleanup(struct store_media *m)
+{
+    if(!m)
+        return;
+    free(m->data);
+    m->data = NULL;
+}
+
+void store_post_media_list_free(struct store_post_media *items, size_t n)
+{
+    if(!items)
+        return;
+    for(size_t i = 0; i < n; i++) {
+        free((char *)items[i].alt);
+        store_media_cleanup(&items[i].media);
+    }
+    free(items);
+}

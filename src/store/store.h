@@ -39,6 +39,7 @@ struct store_workspace {
     char mix_preset[16];           /* gentle, balanced, retail (P6) */
     int require_second_factor;     /* owners and editors must use a second factor (X6) */
     char approval[24];             /* whose posts need approval (P12): off, agents, editors_and_agents */
+    int require_alt_text;          /* every image of a post needs alt text (P16) */
 };
 
 struct store_user {
@@ -196,6 +197,31 @@ struct store_post {
     const struct store_offer *offers; /* borrowed, store_post_insert only: stored with the post */
     size_t noffers;
     char approval[24];        /* none, pending, changes_requested, approved, rejected (P12); "" = none */
+    /* Borrowed, store_post_insert and store_post_update: with media_set the post's images
+     * become these (none when nmedia is 0), in the same transaction; without, they stay. */
+    const struct store_post_media *media;
+    size_t nmedia;
+    int media_set;
+};
+
+/* An image of a workspace (P16), stored once by the SHA-256 of its bytes. */
+struct store_media {
+    int64_t id, workspace_id;
+    char sha256[65];          /* hex */
+    char type[16];            /* image/jpeg, image/png, image/gif */
+    int width, height, frames;
+    int64_t bytes;
+    unsigned char *data;      /* owned; NULL unless read with its bytes */
+    int64_t created_by;       /* 0 when unknown or gone */
+    int64_t created_at, uploaded_at;
+};
+
+/* An image on a post, in its place. */
+struct store_post_media {
+    int64_t media_id;
+    int position;             /* 0.. in the post's order */
+    const char *alt;          /* "" for none; owned by lists (freed with them), borrowed on insert */
+    struct store_media media; /* the image, read with the list (its bytes only when asked) */
 };
 
 /* A channel-exclusive offer code (P15). */
@@ -629,6 +655,10 @@ int store_occurrence_finish(struct store *st, int64_t id, const char *owner, con
  * On PostgreSQL, where several servers share the database, nothing is released: a lease
  * that runs out is claimed again by store_occurrence_claim. */
 int store_occurrence_release_leases(struct store *st, int *n);
+/* Moves the lease of an occurrence owner holds (state publishing) on to until, for a
+ * delivery that takes more calls than one (a post with images). SAM_ECONFLICT when owner
+ * no longer holds it. */
+int store_occurrence_extend_lease(struct store *st, int64_t id, const char *owner, int64_t until);
 
 /* Sets a channel's status (active, reconnect) and the message for people that explains
  * it (NULL or "" when active). The publisher claims nothing for a channel that is not
@@ -706,6 +736,32 @@ int store_mail_list(struct store *st, const char *state, int64_t before, int lim
 int store_mail_counts(struct store *st, int64_t counts[STORE_MAIL_NSTATES]);
 void store_mail_cleanup(struct store_mail *m);
 void store_mail_list_free(struct store_mail *items, size_t n);
+
+/* ---- media (P16) ---- */
+
+/* Stores m (workspace_id, sha256, type, width, height, frames, bytes, data, created_by)
+ * once per workspace and SHA-256, in one transaction: new, it gets its id and *created 1;
+ * already there (the same bytes uploaded before), m gets the stored row's id and times,
+ * its uploaded_at becomes now, and *created is 0. */
+int store_media_put(struct store *st, struct store_media *m, int64_t now, int *created);
+/* An image of workspace ws (SAM_ENOTFOUND for another's), with its bytes when with_data. */
+int store_media_get(struct store *st, int64_t ws, int64_t id, int with_data, struct store_media *out);
+/* The images of a post in their order, each with its image (bytes when with_data). */
+int store_post_media_list(struct store *st, int64_t post, int with_data, struct store_post_media **items,
+                          size_t *n);
+/* Deletes at most limit images that no post uses and that were last uploaded before
+ * `before`; *n gets how many went. */
+int store_media_sweep(struct store *st, int64_t before, int limit, int *n);
+void store_media_cleanup(struct store_media *m);
+void store_post_media_list_free(struct store_post_media *items, size_t n);
+int store_workspace_set_require_alt(struct store *st, int64_t ws, int required);
+/* Deletes a post of workspace ws none of whose occurrences is scheduled, in flight or
+ * published (a draft, a cancelled or a failed post), with its occurrences, series, offers
+ * and images' places, in one transaction; the images it used
+ * go too when no other post uses them and they were last uploaded before keep_after (a
+ * composer may be about to attach one). *media_removed gets how many went.
+ * SAM_ENOTFOUND for another workspace's post; SAM_ECONFLICT otherwise. */
+int store_post_delete(struct store *st, int64_t ws, int64_t id, int64_t keep_after, int *media_removed);
 
 /* ---- security (X6): login failures, invitations, the second factor ---- */
 

@@ -49,6 +49,8 @@ static const struct item_def defs[] = {
                               "10.0.0.5, fd00::/8"},
     {"poll_interval_s", "60", 0, "seconds between two readings of a channel's mentions and messages"},
     {"engagement_after", "1h,24h,7d", 0, "when engagement counts are fetched after publishing"},
+    {"media_keep_unused_s", "86400", 0, "seconds an image no post uses is kept after its last upload, so a composer "
+                                        "can attach it; then it is deleted"},
     {"login_limiter_entries", "65536", 0, "entries of the failed-login table (48 bytes each; when full, new logins wait)"},
     {"metrics_token", "", 1, "when set, /metrics wants 'Authorization: Bearer <this>'"},
     {"trusted_proxies", "", 0, "reverse proxies (addresses or ranges) whose X-Forwarded-For says who the client is"},

@@ -51,6 +51,38 @@ static int offers_from(json_t *body, struct offer_input *buf, size_t *n)
     return SAM_OK;
 }
 
+/* The body's "media": [{"id", "alt"?}, ...] into buf (MEDIA_PER_POST_MAX), alt texts
+ * borrowed from body; in->media_set when the key is there (null or [] removes them). */
+static int media_from(json_t *body, struct media_input *buf, struct post_input *in)
+{
+    json_t *list = json_object_get(body, "media"), *e;
+    size_t i;
+    in->media = buf;
+    in->nmedia = 0;
+    in->media_set = list != NULL;
+    if(!list || json_is_null(list))
+        return SAM_OK;
+    if(!json_is_array(list) || json_array_size(list) > MEDIA_PER_POST_MAX)
+        return sam_fail_field(SAM_EINVAL, "media", "media must be a list of at most %d {\"id\", \"alt\"}",
+                              MEDIA_PER_POST_MAX);
+    json_array_foreach(list, i, e) {
+        json_t *id = json_object_get(e, "id"), *alt = json_object_get(e, "alt");
+        int rc;
+        if(json_is_string(alt) && strlen(json_string_value(alt)) != json_string_length(alt))
+            return sam_fail_field(SAM_EINVAL, "media.alt", "an alt text must not contain NUL characters");
+        if(json_is_string(alt) && (rc = core_check_length("media.alt", json_string_value(alt), MEDIA_ALT_MAX, 1)))
+            return rc;
+        if(!json_is_object(e) || !json_is_integer(id) || json_integer_value(id) < 1 ||
+           json_object_size(e) != (alt ? 2u : 1u) || (alt && !json_is_null(alt) && !json_is_string(alt)))
+            return sam_fail_field(SAM_EINVAL, "media", "each image is {\"id\": an uploaded image's id, \"alt\": its "
+                                                       "description}");
+        buf[i].id = json_integer_value(id);
+        buf[i].alt = json_string_value(alt);
+    }
+    in->nmedia = json_array_size(list);
+    return SAM_OK;
+}
+
 /* A post with its occurrences, its offers (P15) and its approval with its history (P12). */
 int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
 {
@@ -80,6 +112,17 @@ int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
     json_object_set_new(j, "occurrences", list);
     json_object_set_new(j, "approval", appr);
     {
+        struct store_post_media *pm = NULL;
+        size_t npm = 0;
+        rc = store_post_media_list(r->core->st, p->id, 0, &pm, &npm);
+        if(rc) {
+            json_decref(j);
+            return rc;
+        }
+        json_object_set_new(j, "media", view_post_media(pm, npm));
+        store_post_media_list_free(pm, npm);
+    }
+    {
         struct store_offer *offs = NULL;
         size_t no = 0;
         json_t *ol = json_array();
@@ -99,13 +142,14 @@ int api_post_json(struct web_request *r, struct store_post *p, json_t **out)
 
 
 /* Reads the body of a post create (create 1), edit (0) or the scheduling of a draft (2:
- * the create fields, none required) into in. */
-static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels)
+ * the create fields, none required) into in; its images into media (MEDIA_PER_POST_MAX). */
+static int post_input_from(json_t *body, int create, struct post_input *in, int64_t *channels,
+                           struct media_input *media)
 {
     static const char *const keys[] = {"text", "link", "category", "campaign", "variants", "channels", "schedule",
-                                       "override_reason", "offers", NULL};
+                                       "override_reason", "offers", "media", NULL};
     static const char *const edit_keys[] = {"text", "link", "category", "campaign", "variants", "override_reason",
-                                            NULL};
+                                            "media", NULL};
     json_t *v, *sched;
     size_t i;
     int rc;
@@ -118,6 +162,8 @@ static int post_input_from(json_t *body, int create, struct post_input *in, int6
     if(json_is_null(in->variants))
         in->variants = NULL;
     if((rc = api_body_str(body, "override_reason", 0, &in->override_reason)))
+        return rc;
+    if((rc = media_from(body, media, in)))
         return rc;
     if(!create)
         return SAM_OK;
@@ -181,13 +227,14 @@ int api_posts_create(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     int64_t channels[POST_CHANNELS_MAX];
+    struct media_input media[MEDIA_PER_POST_MAX];
     struct store_post p;
     struct store_occurrence *occ = NULL;
     size_t n = 0;
     json_t *j = NULL;
     json_t *violations = NULL;
     struct offer_input offers[POST_CHANNELS_MAX];
-    int rc = post_input_from(r->body, 1, &in, channels);
+    int rc = post_input_from(r->body, 1, &in, channels, media);
     if(!rc)
         rc = offers_from(r->body, offers, &in.noffers);
     in.offers = offers;
@@ -234,10 +281,11 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
     if(sched && !json_is_null(sched)) {
         /* A draft is scheduled: placed and checked as a new post, keeping its id. */
         int64_t channels[POST_CHANNELS_MAX];
+        struct media_input media[MEDIA_PER_POST_MAX];
         struct store_occurrence *occ = NULL;
         size_t n = 0;
         struct offer_input offers[POST_CHANNELS_MAX];
-        rc = post_input_from(r->body, 2, &in, channels);
+        rc = post_input_from(r->body, 2, &in, channels, media);
         if(!rc)
             rc = offers_from(r->body, offers, &in.noffers);
         in.offers = offers;
@@ -274,9 +322,12 @@ int api_post_patch(struct web_request *r, struct web_reply *out)
         if(json_object_get(r->body, "channels"))
             return sam_fail_field(SAM_EINVAL, "channels", "channels are given when a draft is scheduled (with schedule)");
     }
-    rc = post_input_from(r->body, 0, &in, NULL);
-    if(!rc)
-        rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p, &violations);
+    {
+        struct media_input media[MEDIA_PER_POST_MAX];
+        rc = post_input_from(r->body, 0, &in, NULL, media);
+        if(!rc)
+            rc = core_post_edit(r->core, &r->actor, r->wid, r->id, &in, &p, &violations);
+    }
     if(rc) {
         if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks")) {
             out->error_code = "check_blocked";
@@ -477,6 +528,7 @@ int api_check(struct web_request *r, struct web_reply *out)
 {
     struct post_input in;
     int64_t channels[POST_CHANNELS_MAX];
+    struct media_input media[MEDIA_PER_POST_MAX];
     json_t *violations = NULL, *id = json_object_get(r->body, "post_id");
     int blocked = 0;
     struct offer_input offers[POST_CHANNELS_MAX];
@@ -492,13 +544,13 @@ int api_check(struct web_request *r, struct web_reply *out)
         if(!(edit = json_deep_copy(r->body)))
             return SAM_ENOMEM;
         json_object_del(edit, "post_id");
-        rc = post_input_from(edit, 0, &in, NULL);
+        rc = post_input_from(edit, 0, &in, NULL, media);
         if(!rc)
             rc = core_post_check_edit(r->core, &r->actor, r->wid, json_integer_value(id), &in, &violations,
                                       &blocked);
         json_decref(edit);
     } else {
-        rc = post_input_from(r->body, 1, &in, channels);
+        rc = post_input_from(r->body, 1, &in, channels, media);
         if(!rc)
             rc = offers_from(r->body, offers, &in.noffers);
         in.offers = offers;
@@ -547,7 +599,14 @@ int api_series_create(struct web_request *r, struct web_reply *out)
     for(size_t i = 6; keys[i]; i++)
         if(strcmp(keys[i], "override_reason"))
             json_object_del(copy, keys[i]);
-    rc = post_input_from(copy, 1, &in.post, channels);
+    {
+        struct media_input media[MEDIA_PER_POST_MAX];
+        json_object_del(copy, "media"); /* a series takes no images (yet): refused above */
+        rc = post_input_from(copy, 1, &in.post, channels, media);
+        in.post.media = NULL;
+        in.post.nmedia = 0;
+        in.post.media_set = 0;
+    }
     if(!rc && in.post.schedule != POST_DRAFT)
         rc = sam_fail_field(SAM_EINVAL, "schedule", "a series plans its own times: leave out schedule");
     if(!rc)
@@ -691,10 +750,10 @@ int api_offers_list(struct web_request *r, struct web_reply *out)
  * the link's page, so it runs on the worker pool (ROUTE_NET), bounded in time. */
 int api_preview(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"text", "link", "channels", NULL};
+    static const char *const keys[] = {"text", "link", "channels", "images", NULL};
     const char *text = NULL, *link = NULL;
     int64_t channels[POST_CHANNELS_MAX];
-    json_t *list, *e, *j = NULL;
+    json_t *list, *e, *j = NULL, *images = json_object_get(r->body, "images");
     size_t i, n = 0;
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "text", 1, &text)) ||
@@ -711,6 +770,11 @@ int api_preview(struct web_request *r, struct web_reply *out)
             return sam_fail_field(SAM_EINVAL, "channels", "channels must be a list of channel ids");
         channels[n++] = json_integer_value(e);
     }
-    rc = preview_build(r->core, r->wid, text, link, channels, n, web_net_timeout_ms(r->web), &j);
+    if(images && (!json_is_integer(images) || json_integer_value(images) < 0 ||
+                  json_integer_value(images) > MEDIA_PER_POST_MAX))
+        return sam_fail_field(SAM_EINVAL, "images", "images is how many images the post has, 0 to %d",
+                              MEDIA_PER_POST_MAX);
+    rc = preview_build(r->core, r->wid, text, link, images ? (int)json_integer_value(images) : 0, channels, n,
+                       web_net_timeout_ms(r->web), &j);
     return rc ? rc : api_reply(out, 200, j);
 }

@@ -3,6 +3,7 @@
  */
 #include "web/api.h"
 #include "core/approval.h"
+#include "core/media.h"
 #include "core/post.h"
 #include "util/err.h"
 #include "util/timeutil.h"
@@ -80,9 +81,11 @@ int api_ws_get(struct web_request *r, struct web_reply *out)
 
 int api_ws_patch(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"name", "timezone", "mix_preset", "require_second_factor", "approval", NULL};
+    static const char *const keys[] = {"name", "timezone", "mix_preset", "require_second_factor", "approval",
+                                       "require_alt_text", NULL};
     const char *name, *tz, *mix, *approval;
     json_t *sf = json_object_get(r->body, "require_second_factor");
+    json_t *alt = json_object_get(r->body, "require_alt_text");
     struct store_workspace w;
     int rc;
     if((rc = api_body_only(r->body, keys)) || (rc = api_body_str(r->body, "name", 0, &name)) ||
@@ -93,15 +96,20 @@ int api_ws_patch(struct web_request *r, struct web_reply *out)
         return sam_fail_field(SAM_EINVAL, "require_second_factor", "require_second_factor must be true or false");
     if(approval && approval_mode_parse(approval) < 0)
         return sam_fail_field(SAM_EINVAL, "approval", "approval must be off, agents or editors_and_agents");
+    if(alt && !json_is_boolean(alt))
+        return sam_fail_field(SAM_EINVAL, "require_alt_text", "require_alt_text must be true or false");
     /* Everything is checked before anything changes: one refusal leaves the workspace as it was. */
     if(sf && (rc = core_workspace_second_factor_allowed(r->core, &r->actor, json_is_true(sf))))
         return rc;
-    rc = name || tz || mix || (!sf && !approval) ? core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w)
-                                                 : SAM_OK;
+    rc = name || tz || mix || (!sf && !approval && !alt)
+             ? core_workspace_update(r->core, &r->actor, r->wid, name, tz, mix, &w)
+             : SAM_OK;
     if(!rc && sf)
         rc = core_workspace_require_second_factor(r->core, &r->actor, r->wid, json_is_true(sf));
     if(!rc && approval)
         rc = core_workspace_set_approval(r->core, &r->actor, r->wid, approval, &w);
+    if(!rc && alt)
+        rc = core_workspace_require_alt(r->core, &r->actor, r->wid, json_is_true(alt));
     if(!rc)
         rc = ws_with_role(r, &w);
     if(rc)

@@ -68,14 +68,16 @@ struct net_call {
     enum web_pool_refusal refused;
     struct web_job *job;          /* NULL when refused */
     char *strings;                /* one block holding every copied string */
+    struct buf upload;            /* a ROUTE_UPLOAD body, taken from the request (req.upload) */
 };
 
 /* Per-request state (MHD's con_cls), made by on_uri when the request line arrives. */
 struct req_state {
     struct buf body;
-    size_t limit;    /* the body this request's route takes: max_body, or more (ROUTE_BIG_BODY) */
+    size_t limit;    /* the body this request's route takes: max_body, or more (ROUTE_BIG_BODY, ROUTE_UPLOAD) */
     int big;         /* it holds one of the WEB_BIG_BODIES places for a body past max_body */
     int busy;        /* it needed one and none was free: answered 503 once the body has ended */
+    int upload;      /* a ROUTE_UPLOAD route: a raw body, its larger limit */
     int too_big;
     int started;
     int seen;        /* the headers were looked at (the first call of on_request) */
@@ -607,7 +609,7 @@ static enum MHD_Result send_result(struct MHD_Connection *conn, const struct web
         ret = send_stream(conn, *status, rep);
     } else if(route->flags & ROUTE_RAW) {
         *status = rep->status ? rep->status : 200;
-        ret = send_bytes(conn, *status, rep->content_type, buf_str(&rep->raw), rep->raw.len, rep, NULL, NULL);
+        ret = send_bytes(conn, *status, rep->content_type, buf_str(&rep->raw), rep->raw.len, rep, NULL, rep->cache);
     } else {
         *status = rep->status ? rep->status : 200;
         ret = send_json(conn, *status, rep->json, rep, NULL);
@@ -630,6 +632,7 @@ static void net_call_free(struct net_call *nc)
     if(nc->rep.stream_state)
         nc->rep.stream_free(nc->rep.stream_state);
     buf_cleanup(&nc->rep.raw);
+    buf_cleanup(&nc->upload);
     free(nc->strings);
     free(nc);
 }
@@ -726,6 +729,13 @@ static enum MHD_Result hand_to_pool(struct web *w, struct MHD_Connection *conn, 
         return send_error(conn, 500, "internal", _("internal error; the server log has details"), NULL, NULL, NULL);
     }
     rs->net = nc;
+    if(r->upload) {
+        /* The body goes with the call: it may run on after the connection was answered. */
+        nc->upload = rs->body;
+        buf_init(&rs->body, 0);
+        nc->req.upload = nc->upload.data;
+        nc->req.upload_len = nc->upload.len;
+    }
     /* Suspended before it is queued, so a worker never resumes it first. */
     MHD_suspend_connection(conn);
     nc->refused = web_pool_submit(w->pool, r->wid, &net_ops, nc, &nc->job);
@@ -836,6 +846,12 @@ static enum MHD_Result dispatch(struct web *w, struct MHD_Connection *conn, cons
             return send_error(conn, 403, "password_change_required",
                               _("choose your own password first (POST /api/v1/me/password)"), NULL, NULL, NULL);
         }
+    }
+    if(route->flags & ROUTE_UPLOAD) {
+        /* The type was checked before the body was read (on_request); the bytes decide
+         * what the image is (core/image.h). */
+        r.upload = rs->body.data ? rs->body.data : "";
+        r.upload_len = rs->body.len;
     }
     if(route->flags & ROUTE_BODY) {
         const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -980,6 +996,46 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
     return rs;
 }
 
+/* 1 when method and path name a ROUTE_UPLOAD route (the image upload: a POST whose path
+ * ends in /media; the table decides). */
+static int upload_route(const char *method, const char *path)
+{
+    int64_t wid = 0, id = 0;
+    char token[104], allow[128];
+    size_t n = strlen(path);
+    int idx;
+    if(strcmp(method, "POST") || n < 6 || strcmp(path + n - 6, "/media"))
+        return 0;
+    idx = find_route(method, path, &wid, &id, token, allow, sizeof(allow));
+    return idx >= 0 && (web_routes[idx].flags & ROUTE_UPLOAD);
+}
+
+/* Before an upload's body is read: the caller must be authenticated (a session or a
+ * token: the route's own checks follow once it is read) and send an image type. 0 with
+ * *status (401, 415) when not. */
+static int upload_allowed(struct web *w, struct MHD_Connection *conn, int *status)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    struct web_request r;
+    memset(&r, 0, sizeof(r));
+    r.core = w->core;
+    r.web = w;
+    if(!ct || strncasecmp(ct, "image/", 6)) {
+        *status = 415;
+        return 0;
+    }
+    if(authenticate(w, conn, &r)) {
+        sam_clear();
+        *status = 401;
+        return 0;
+    }
+    if(r.via_session && !check_csrf(w, conn, &r)) {
+        *status = 403;
+        return 0;
+    }
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -1012,8 +1068,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if(idx >= 0 && (web_routes[idx].flags & ROUTE_BIG_BODY) && WEB_BIG_BODY_MAX > rs->limit)
                 rs->limit = WEB_BIG_BODY_MAX;
         }
-        buf_init(&rs->body, rs->limit);
-        rs->t0 = time_mono();
+                rs->t0 = time_mono();
+        if(upload_route(method, url)) {
+            /* An image upload: a larger body, so it is read only for someone who may send
+             * one (authenticated), and only as an image. */
+            int st = 0;
+            rs->upload = 1;
+            if(WEB_UPLOAD_MAX > rs->limit)
+                rs->limit = WEB_UPLOAD_MAX;
+            buf_init(&rs->body, rs->limit);
+            if(!upload_allowed(w, conn, &st)) {
+                rs->too_big = 1;
+                rs->started = 1;
+                metrics_observe(-1, method, st, 0);
+                access_log(method, url, st, 0);
+                if(st == 415)
+                    return send_error(conn, 415, "unsupported_media_type",
+                                      _("send the image as the body, with Content-Type image/jpeg, image/png, "
+                                        "image/webp or image/gif"), NULL, NULL, NULL);
+                if(st == 403)
+                    return send_error(conn, 403, "csrf_failed",
+                                      _("missing or wrong X-CSRF-Token header; reload the page"), NULL, NULL, NULL);
+                return send_error(conn, 401, "unauthorized",
+                                  _("log in, or send an API token as 'Authorization: Bearer <token>'"), NULL, NULL,
+                                  NULL);
+            }
+        } else {
+            buf_init(&rs->body, rs->limit);
+        }
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &hc);
         if(hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) || rs->nul_in_path) {
             /* Framing two parties could read two ways (request smuggling), or a NUL that

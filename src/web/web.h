@@ -67,7 +67,9 @@ enum {
     ROUTE_BODY = 1 << 3,         /* takes a JSON object body */
     ROUTE_RAW = 1 << 4,          /* handler writes a non-JSON reply (metrics) */
     ROUTE_NET = 1 << 5,          /* may wait on a network: runs on the worker pool (pool.h) */
-    ROUTE_BIG_BODY = 1 << 6      /* takes a body up to WEB_BIG_BODY_MAX (a CSV file as JSON) */
+    ROUTE_BIG_BODY = 1 << 6,     /* takes a body up to WEB_BIG_BODY_MAX (a CSV file as JSON) */
+    ROUTE_UPLOAD = 1 << 7        /* takes a raw image body (Content-Type image/...) of up to
+                                    WEB_UPLOAD_MAX, read only once the caller is authenticated */
 };
 
 /* The body a ROUTE_BIG_BODY route takes (when max_body is less), and how many requests may
@@ -75,6 +77,9 @@ enum {
  * bodies hold at most WEB_BIG_BODIES x WEB_BIG_BODY_MAX bytes of memory. */
 #define WEB_BIG_BODY_MAX ((size_t)16 << 20)
 #define WEB_BIG_BODIES 4
+
+/* The body of a ROUTE_UPLOAD request (an image: core/media.h MEDIA_UPLOAD_MAX). */
+#define WEB_UPLOAD_MAX (20u << 20)
 
 /* No answer is built whole in memory past this: a JSON answer over it is refused (500,
  * logged); lists are pages, and large feeds are streamed (web_reply.stream_next). */
@@ -87,6 +92,8 @@ struct web_request {
     struct core *core;
     struct web *web;
     json_t *body;               /* parsed JSON object, or NULL */
+    const void *upload;         /* ROUTE_UPLOAD: the raw body (owned by the server), else NULL */
+    size_t upload_len;
     int64_t wid, id;            /* path parameters, 0 when absent */
     char token[104];            /* a {token} path parameter, "" when absent */
     int authed, via_session;
@@ -110,6 +117,7 @@ struct web_reply {
     json_t *json;               /* owned; NULL for no body */
     struct buf raw;             /* for ROUTE_RAW */
     const char *content_type;
+    const char *cache;          /* Cache-Control of a ROUTE_RAW answer; NULL: no-store */
     char set_cookie[256];
     char set_cookie2[256];      /* a second cookie, "" = none */
     int retry_after;            /* seconds, 0 = none */

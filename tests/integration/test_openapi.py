@@ -15,7 +15,7 @@ from harness import expect
 SPEC_PATH = os.path.join(harness.REPO, "docs", "api", "openapi.yaml")
 GUIDE_PATH = os.path.join(harness.REPO, "docs", "api.md")
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-PARAM_NAMES = {"iid", "wid", "uid", "tid", "cid", "pid", "oid", "token"}
+PARAM_NAMES = {"iid", "wid", "uid", "tid", "cid", "pid", "oid", "mid", "token"}
 
 _spec = None
 

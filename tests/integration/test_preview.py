@@ -70,6 +70,32 @@ def test_each_channel_shows_its_parts_marks_and_the_card(inst):
     assert m["parts"][0]["text"].endswith(page.url), "Mastodon gets the link in the text"
     assert any(mk["kind"] == "link" and mk["value"] == page.url for mk in m["parts"][0]["marks"]), m
     assert f["network"] is None and f["limit"] is None and len(f["parts"]) == 1, f
+    assert b["parts"][0]["card"] and not b["parts"][1]["card"], "the card goes on the first post"
+    assert not any(p["images"] or p["card"] for p in m["parts"] + f["parts"]), (m, f)
+
+
+def test_images_take_the_first_post_and_move_the_card_as_the_publisher_does(inst):
+    """A Bluesky post has one embed: images go on the first post of a thread, its card on
+    the last; a single post with images keeps its link in the text (no card)."""
+    bsky = harness.new_channel(inst, "pv-bsky3", kind="bluesky")
+    masto = harness.new_channel(inst, "pv-masto3", kind="mastodon")
+    long_text = "Blåbær og tulipaner til alle som kommer innom. " * 8
+    page = Page()
+    try:
+        doc = expect(inst.post(inst.ws("/preview"), json={"text": long_text, "link": page.url, "images": 2,
+                                                          "channels": [bsky["id"], masto["id"]]}), 200)
+        short = expect(inst.post(inst.ws("/preview"), json={"text": "Vårsalg!", "link": page.url, "images": 1,
+                                                           "channels": [bsky["id"]]}), 200)
+    finally:
+        page.stop()
+    pv = {p["channel_id"]: p for p in doc["previews"]}
+    b, m = pv[bsky["id"]], pv[masto["id"]]
+    assert len(b["parts"]) == 2, b
+    assert [(p["images"], p["card"]) for p in b["parts"]] == [(True, False), (False, True)], b
+    assert [p["images"] for p in m["parts"]] == [True] + [False] * (len(m["parts"]) - 1), m
+    one = short["previews"][0]["parts"]
+    assert len(one) == 1 and one[0]["images"] and not one[0]["card"], one
+    assert one[0]["text"] == "Vårsalg!\n\n" + page.url, one
 
 
 def test_a_link_that_cannot_be_read_says_so_and_stays_in_the_text(inst):
@@ -89,5 +115,7 @@ def test_bad_previews_are_refused(inst):
                         ({"text": "x", "channels": [999999]}, "channels"), ({"channels": [ch["id"]]}, "text"),
                         ({"text": "x" * 10001, "channels": [ch["id"]]}, "text"),
                         ({"text": "x", "link": "ftp://a", "channels": [ch["id"]]}, "link"),
-                        ({"text": "x", "channels": [ch["id"]], "schedule": "now"}, "schedule")]:
+                        ({"text": "x", "channels": [ch["id"]], "schedule": "now"}, "schedule"),
+                        ({"text": "x", "channels": [ch["id"]], "images": 5}, "images"),
+                        ({"text": "x", "channels": [ch["id"]], "images": "2"}, "images")]:
         expect(inst.post(inst.ws("/preview"), json=body), 422, field=field)

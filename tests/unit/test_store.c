@@ -484,6 +484,93 @@ static void oauth_once_and_expiring(void **state)
 
 /* A PostgreSQL URL that leads nowhere is an error that names the reason, at open (a
  * socket folder that does not exist: nothing leaves the machine). */
+/* Images (P16): once per workspace and SHA-256, on posts in order with their alt text,
+ * gone with the last post that used them (after the keep time), and swept when unused. */
+static struct store_media media_of(int64_t ws, const char *sha, const char *bytes)
+{
+    struct store_media m;
+    memset(&m, 0, sizeof(m));
+    m.workspace_id = ws;
+    snprintf(m.sha256, sizeof(m.sha256), "%s", sha);
+    snprintf(m.type, sizeof(m.type), "image/png");
+    m.width = 2;
+    m.height = 1;
+    m.frames = 1;
+    m.bytes = (int64_t)strlen(bytes);
+    m.data = (unsigned char *)bytes;
+    return m;
+}
+
+static void media_once_used_and_swept(void **state)
+{
+    struct fx *f = *state;
+    int64_t ws = add_ws(f->st, "W"), other = add_ws(f->st, "O"), u = add_user(f->st, "a@x.no");
+    struct store_media a = media_of(ws, "aa", "\x89PNG-a"), a2 = media_of(ws, "aa", "\x89PNG-a"),
+                       b = media_of(ws, "bb", "\x89PNG-bb"), oa = media_of(other, "aa", "\x89PNG-a"), got;
+    struct store_post p = {.workspace_id = ws, .author_id = u, .text = "t", .created_at = 1, .updated_at = 1};
+    struct store_post_media pm[2];
+    struct store_post_media *list = NULL;
+    size_t n = 0;
+    int created = 0, removed = 0, swept = 0;
+    assert_int_equal(store_media_put(f->st, &a, 100, &created), SAM_OK);
+    assert_int_equal(created, 1);
+    assert_int_equal(store_media_put(f->st, &a2, 200, &created), SAM_OK);
+    assert_int_equal(created, 0);                           /* the same bytes: the same image */
+    assert_int_equal(a2.id, a.id);
+    assert_int_equal(a2.uploaded_at, 200);
+    assert_int_equal(store_media_put(f->st, &b, 100, &created), SAM_OK);
+    assert_int_equal(store_media_put(f->st, &oa, 100, &created), SAM_OK);
+    assert_int_equal(created, 1);                           /* another workspace keeps its own */
+    assert_true(oa.id != a.id);
+    assert_int_equal(store_media_get(f->st, ws, a.id, 1, &got), SAM_OK);
+    assert_int_equal(got.bytes, 6);
+    assert_memory_equal(got.data, "\x89PNG-a", 6);
+    store_media_cleanup(&got);
+    assert_int_equal(store_media_get(f->st, other, a.id, 0, &got), SAM_ENOTFOUND);
+    /* A post with both, b first; an image of another workspace is refused. */
+    memset(pm, 0, sizeof(pm));
+    pm[0].media_id = b.id;
+    pm[0].alt = "bee";
+    pm[1].media_id = a.id;
+    pm[1].alt = "";
+    snprintf(p.category, sizeof(p.category), "value");
+    snprintf(p.state, sizeof(p.state), "draft");
+    p.media = pm;
+    p.nmedia = 2;
+    p.media_set = 1;
+    assert_int_equal(store_post_insert(f->st, &p, NULL, 0), SAM_OK);
+    assert_int_equal(store_post_media_list(f->st, p.id, 1, &list, &n), SAM_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].media_id, b.id);
+    assert_string_equal(list[0].alt, "bee");
+    assert_memory_equal(list[0].media.data, "\x89PNG-bb", 7);
+    assert_int_equal(list[1].position, 1);
+    store_post_media_list_free(list, n);
+    {
+        struct store_post q = p;
+        struct store_post_media bad = {.media_id = oa.id, .alt = "x"};
+        q.id = 0;
+        q.media = &bad;
+        q.nmedia = 1;
+        assert_int_equal(store_post_insert(f->st, &q, NULL, 0), SAM_EINVAL);
+    }
+    /* Nothing is swept while the post uses it: only the other workspace's unused one goes. */
+    assert_int_equal(store_media_sweep(f->st, 1000, 100, &swept), SAM_OK);
+    assert_int_equal(swept, 1);
+    assert_int_equal(store_media_get(f->st, other, oa.id, 0, &got), SAM_ENOTFOUND);
+    /* Deleting the post takes b (uploaded at 100 < 150) and keeps a (uploaded again at 200). */
+    assert_int_equal(store_post_delete(f->st, other, p.id, 150, &removed), SAM_ENOTFOUND);
+    assert_int_equal(store_post_delete(f->st, ws, p.id, 150, &removed), SAM_OK);
+    assert_int_equal(removed, 1);
+    assert_int_equal(store_media_get(f->st, ws, b.id, 0, &got), SAM_ENOTFOUND);
+    assert_int_equal(store_media_get(f->st, ws, a.id, 0, &got), SAM_OK);
+    assert_int_equal(store_media_sweep(f->st, 200, 100, &swept), SAM_OK);
+    assert_int_equal(swept, 0);                             /* a was uploaded at 200: not before */
+    assert_int_equal(store_media_sweep(f->st, 201, 100, &swept), SAM_OK);
+    assert_int_equal(swept, 1);                             /* a, now unused and old enough */
+    assert_int_equal(store_media_get(f->st, ws, a.id, 0, &got), SAM_ENOTFOUND);
+}
+
 static void postgres_unreachable(void **state)
 {
     struct store *st = NULL;
@@ -608,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(occurrence_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(engagement_plan_due_record, setup, teardown),
         cmocka_unit_test_setup_teardown(oauth_once_and_expiring, setup, teardown),
+        cmocka_unit_test_setup_teardown(media_once_used_and_swept, setup, teardown),
         cmocka_unit_test(postgres_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,8 @@ import { PUBLISHING_KINDS, CATEGORIES, NETWORK_LIMITS, rfc3339Local, dayKey, add
   browserZone, networkLength, kindChip, categoryChip, violationItem, blocksFirst, excerpt,
   stateOf, statePill } from '../core/post_util.js';
 import { canWritePosts, sentForApproval } from '../core/approval_util.js'; // approval (P12)
+import { mediaPicker } from './media.js'; // images (P16)
+import { previewPane } from './preview.js'; // each channel's preview (P2)
 
 var SCHEDULES = ['now', 'next_slot', 'at', 'series', 'draft'];
 var SPANS = ['days', 'until', 'count'];   // how long a series runs
@@ -104,6 +106,13 @@ export function composerView(ctx) {
     h('p', { class: 'hint', id: 'c-variants-hint', t: 'composer.variants.hint' }),
     variantList, variantsErr,
     h('div', { class: 'variants-foot' }, addVariantBtn, variantsLeft));
+
+  // Images (P16): their own module; read into "media" by payload(), checked by validate().
+  var media = mediaPicker(ctx, { wid: wid, onChange: function () { scheduleCheck(); } });
+  // The post as each channel will show it (POST .../preview), asked again as one types.
+  var preview = previewPane(ctx, { wid: wid, read: function () {
+    return { text: textArea.value, link: linkInput.value.trim(), channels: targetChannels(), media: media.value() };
+  } });
 
   var catSel = h('select', { testid: 'composer-category' }, CATEGORIES.map(function (c) { return h('option', { value: c, t: 'category.' + c }); }));
   catSel.value = 'value';
@@ -229,8 +238,9 @@ export function composerView(ctx) {
   var form = h('form', { class: 'composer', testid: 'composer-form', novalidate: true, 'aria-label': null },
     h('div', { class: 'composer-main card' },
       h('h2', { class: 'composer-step', t: 'composer.step.what' }),
-      fText.wrap, variantSet,
-      h('div', { class: 'grid' }, fCat.wrap, fCampaign.wrap, catHelp, h('div', { class: 'field-wide' }, fLink.wrap))),
+      fText.wrap, variantSet, media.el,
+      h('div', { class: 'grid' }, fCat.wrap, fCampaign.wrap, catHelp, h('div', { class: 'field-wide' }, fLink.wrap)),
+      preview.el),
     h('div', { class: 'composer-side' },
       whereCard, placedCard,
       planCard,
@@ -520,6 +530,9 @@ export function composerView(ctx) {
       if (campaign) body.campaign = campaign;
       if (variants.length) body.variants = variants;
     }
+    var images = media.value();
+    if (forEdit) body.media = images; // an edit sends them all: none left removes them
+    else if (images.length) body.media = images;
     return body;
   }
 
@@ -600,6 +613,7 @@ export function composerView(ctx) {
   /* live checks: POST .../check with the same body, debounced (for a series, its dry run) */
 
   function scheduleCheck() {
+    preview.update();
     if (checkTimer) window.clearTimeout(checkTimer);
     checkTimer = window.setTimeout(runCheck, CHECK_DELAY_MS);
   }
@@ -795,6 +809,7 @@ export function composerView(ctx) {
     if (!textArea.value.trim()) { setFieldError(fText, t('composer.err.text')); textArea.focus(); return false; }
     var link = linkInput.value.trim();
     if (link && !/^https?:\/\/\S+$/i.test(link)) { setFieldError(fLink, t('channels.err.urlFormat')); linkInput.focus(); return false; }
+    if (!media.validate()) return false;
     if (s && s !== 'draft' && !selectedChannels().length) {
       setChannelsError(t('composer.err.channels'));
       var first = channelPicks.querySelector('input');
@@ -1040,6 +1055,8 @@ export function composerView(ctx) {
     clearVariants();
     linkInput.value = '';
     campaignInput.value = '';
+    media.reset();
+    preview.reset();
     catSel.value = 'value';
     syncCategory();
     renderCounters();
@@ -1065,6 +1082,7 @@ export function composerView(ctx) {
     catSel.value = CATEGORIES.indexOf(post.category) >= 0 ? post.category : 'value';
     clearVariants();
     (Array.isArray(post.variants) ? post.variants : []).forEach(function (v) { if (typeof v === 'string') addVariant(v); });
+    media.set(post.media); // P16: its images and their alt texts
     syncCategory();
     renderCounters();
   }
