@@ -4,6 +4,9 @@
  *   plan+check  every post created through core_post_create at its channel's next free
  *               slot, each checked against the queue around it (P5-P8), as the API does;
  *   queue check core_queue_check over the whole queue (P9);
+ *   batch       the same posts planned and checked the same way through post_batch, BATCH
+ *               a transaction (as a CSV import of that many rows), in a workspace of their
+ *               own with the same channels;
  *   reference   the same 10,000 posts stored with store_post_insert at precomputed
  *               times, no placement and no checks: the storage floor.
  *
@@ -13,6 +16,7 @@
  * be: every post is one durable commit (SQLite, synchronous=FULL), so the disk's flush
  * time is part of what is measured. The last line is for scripts (bench/queue.sh):
  *   result posts=N plan_s=S check_s=S ref_s=S plan_cpu_s=S ref_cpu_s=S warned=N blocked=N
+ *          batch_s=S batch_cpu_s=S
  * (*_cpu_s: the processor time this process spent, which other work on the machine does
  * not stretch the way it stretches the elapsed time.)
  */
@@ -26,6 +30,8 @@
 #include "core/post.h"
 #include "util/err.h"
 #include "util/timeutil.h"
+
+#define BATCH 1000 /* posts a transaction in the batch run: an import of 1,000 rows */
 
 static const char *words[] = {"delivery", "customers", "Oslo", "Bergen", "spring", "coffee", "team", "launch",
                               "webinar", "guide", "recipe", "blåbær", "hiking", "service", "store", "winter",
@@ -57,10 +63,11 @@ int main(int argc, char **argv)
     const char *tmp = getenv("TMPDIR");
     struct core c;
     struct actor sys = {.system = 1};
-    struct store_workspace w, w2;
+    struct store_workspace w, w2, w3;
     int64_t *chans, now = time_now();
     int v;
-    double t0, c0, plan_s, check_s, ref_s, plan_cpu, ref_cpu;
+    double t0, c0, plan_s, check_s, ref_s, plan_cpu, ref_cpu, batch_s, batch_cpu;
+    int64_t *bchans;
     json_t *slots = json_array(), *viol = NULL;
 
     snprintf(dir, sizeof(dir), "%s/samtale-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -74,7 +81,8 @@ int main(int argc, char **argv)
     core_key_load(&c, NULL, path);
     snprintf(sys.label, sizeof(sys.label), "bench");
     if(core_workspace_create(&c, &sys, "Bench", "Europe/Oslo", &w) ||
-       core_workspace_create(&c, &sys, "Reference", "Europe/Oslo", &w2))
+       core_workspace_create(&c, &sys, "Reference", "Europe/Oslo", &w2) ||
+       core_workspace_create(&c, &sys, "Batch", "Europe/Oslo", &w3))
         return 1;
     /* Seven slots a day, every day: 08:00 to 20:00, two hours apart. */
     for(int d = 0; d < 7; d++)
@@ -85,15 +93,19 @@ int main(int argc, char **argv)
             json_array_append_new(slots, json_string(s));
         }
     chans = calloc((size_t)nch, sizeof(*chans));
-    for(int i = 0; i < nch; i++) {
+    bchans = calloc((size_t)nch, sizeof(*bchans));
+    for(int i = 0; i < 2 * nch; i++) {
         struct store_channel ch;
         json_t *settings = json_pack("{s:s}", "path", "bench.jsonl");
         char name[32];
-        snprintf(name, sizeof(name), "channel %d", i);
+        snprintf(name, sizeof(name), "channel %d", i % nch);
         struct channel_input in = {.kind = "file", .name = name, .settings = settings, .slots = slots};
-        if(core_channel_create(&c, &sys, w.id, &in, &ch))
+        if(core_channel_create(&c, &sys, i < nch ? w.id : w3.id, &in, &ch))
             return fprintf(stderr, "channel: %s\n", sam_errmsg(1)), 1;
-        chans[i] = ch.id;
+        if(i < nch)
+            chans[i] = ch.id;
+        else
+            bchans[i - nch] = ch.id;
         store_channel_cleanup(&ch);
         json_decref(settings);
     }
@@ -136,6 +148,40 @@ int main(int argc, char **argv)
         return 1;
     check_s = time_mono() - t0;
 
+    /* The same posts planned in batches of BATCH (as a CSV import of that many rows plans
+     * them: each placed and checked against the queue and the rows before it, each batch
+     * stored in one transaction), into a workspace of its own with the same channels. */
+    t0 = time_mono();
+    c0 = cpu_now();
+    for(int first = 0; first < posts; first += BATCH) {
+        struct post_batch *b = NULL;
+        int over = 0;
+        if(post_batch_open(&c, &sys, w3.id, now, &b))
+            return fprintf(stderr, "batch: %s\n", sam_errmsg(1)), 1;
+        for(int i = first; i < posts && i < first + BATCH; i++) {
+            struct post_input in;
+            json_t *found = NULL;
+            int bl = 0, rc;
+            make_text(i, text, sizeof(text));
+            memset(&in, 0, sizeof(in));
+            in.text = text;
+            in.category = i % 12 == 0 ? "promo" : "value";
+            in.channels = &bchans[i % nch];
+            in.nchannels = 1;
+            in.schedule = POST_NEXT_SLOT;
+            rc = post_batch_add(b, &in, i - first + 2, &found, &bl);
+            json_decref(found);
+            if(rc)
+                return fprintf(stderr, "batch post %d: %s\n", i, sam_errmsg(rc)), 1;
+            over |= bl;
+        }
+        if(post_batch_store(b, over ? "bench" : NULL, NULL))
+            return fprintf(stderr, "batch store: %s\n", sam_errmsg(1)), 1;
+        post_batch_free(b);
+    }
+    batch_s = time_mono() - t0;
+    batch_cpu = cpu_now() - c0;
+
     /* Reference: the same number of posts, stored without placement or checks. */
     {
         struct store_channel ch;
@@ -165,13 +211,17 @@ int main(int argc, char **argv)
     printf("plan+check (next free slot, checks against the queue, stored): %.2f s, %.0f posts/s"
            " (%d with warnings, %d blocked and overridden)\n", plan_s, posts / plan_s, warned, blocked);
     printf("queue check over the whole queue: %.3f s, %zu violations\n", check_s, json_array_size(viol));
+    printf("batch plan+check (the same, %d posts a transaction, as an import): %.2f s, %.0f posts/s\n", BATCH,
+           batch_s, posts / batch_s);
     printf("reference (store the same posts, no placement or checks): %.2f s\n", ref_s);
     printf("ratio plan+check / reference: %.1f\n", plan_s / ref_s);
-    printf("result posts=%d plan_s=%.3f check_s=%.3f ref_s=%.3f plan_cpu_s=%.3f ref_cpu_s=%.3f warned=%d blocked=%d\n",
-           posts, plan_s, check_s, ref_s, plan_cpu, ref_cpu, warned, blocked);
+    printf("result posts=%d plan_s=%.3f check_s=%.3f ref_s=%.3f plan_cpu_s=%.3f ref_cpu_s=%.3f warned=%d blocked=%d"
+           " batch_s=%.3f batch_cpu_s=%.3f\n",
+           posts, plan_s, check_s, ref_s, plan_cpu, ref_cpu, warned, blocked, batch_s, batch_cpu);
     json_decref(viol);
     json_decref(slots);
     free(chans);
+    free(bchans);
     store_close(c.st);
     snprintf(path, sizeof(path), "rm -rf '%s'", dir);
     return system(path) ? 1 : 0;

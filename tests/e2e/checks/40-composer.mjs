@@ -445,6 +445,34 @@ export default async function (t) {
     await byId(page, 'composer-checks').waitFor({ state: 'hidden' });
   }, { page });
 
+  await check('the preview shows each channel its own way: a thread with numbered parts and marks on Bluesky, one status on Mastodon', async () => {
+    await freshComposer();
+    await chooseChannels(page, ['Acme on Bluesky', 'Acme on Mastodon']);
+    const text = 'Hei @acme.test! Vårsalget starter nå #vår. ' + 'Tulipaner og blåbær til alle som kommer innom butikken. '.repeat(6);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => isPost(r, 'POST', /\/preview$/) && JSON.parse(r.request().postData() || '{}').text === text),
+      byId(page, 'composer-text').fill(text),
+    ]);
+    await apiStatus(res, 200);
+    const pv = byId(page, 'composer-preview');
+    await pv.waitFor();
+    const tabs = byId(page, 'preview-tab');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="preview-tab"]').length === 2);
+    assert(await tabs.first().getAttribute('aria-selected') === 'true', 'the first channel is not chosen');
+    await tabs.filter({ hasText: 'Acme on Bluesky' }).click();
+    const parts = byId(page, 'preview-part');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="preview-part"]').length === 2);
+    await waitText(parts.first(), 'Post 1 of 2');
+    await waitText(byId(page, 'preview-count'), 'thread of 2 posts');
+    const kinds = await parts.first().getByTestId('preview-mark').evaluateAll((els) => els.map((e) => e.dataset.kind + ':' + e.textContent));
+    assert(kinds.includes('mention:@acme.test') && kinds.includes('tag:#vår'), `marks in the first part: ${kinds}`);
+    await tabs.filter({ hasText: 'Acme on Mastodon' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="preview-part"]').length === 1);
+    await waitText(byId(page, 'preview-count'), 'of 500 characters');
+    await byId(page, 'composer-text').fill('');
+    await pv.waitFor({ state: 'hidden' });
+  }, { page });
+
   await check('a new post almost the same as a series is warned once, not once for each of its copies', async () => {
     await freshComposer();
     await chooseChannels(page, ['Weekly tips']);
