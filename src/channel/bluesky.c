@@ -1299,7 +1299,9 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
      * the address. Without a card the link ends the text. */
     if(post->link && *post->link)
         card = link_card(ctx, &cn, &s, post->link);
-    /* A text longer than one post goes out as a numbered thread of replies. */
+    /* A text longer than one post goes out as a numbered thread of replies. Until a record
+     * is made, running out of memory is a retry, not a failure (out:). */
+    res->outcome = CHANNEL_FAIL;
     langs = langs_of(ctx);
     lang0 = langs ? json_string_value(json_array_get(langs, 0)) : NULL;
     for(int again = 0;; again = 1) {

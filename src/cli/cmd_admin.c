@@ -85,7 +85,7 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
         "             first; each table is read back and must have the same number of rows\n"
         "             and the same checksum, or nothing is written. Then set db = URL.\n";
     const char *pos[1], *to = NULL;
-    int npos, code, before = 0, after = 0, rc, status = 0;
+    int npos, code, before = 0, after = 0, rc, status = 0, pending = 0, left = 0;
     struct cli_opt opts[] = {{"--status", 0, &status, 0, 0, 0}, {"--to", &to, 0, 0, 0, 0}, {0}};
     CLI_PARSE(argc, argv, opts, pos, 0, &npos, usage);
     if(to)
@@ -93,10 +93,11 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
     rc = store_open(conf_get(c->conf, "db"), &c->core.st);
     if(!rc)
         rc = store_schema_version(c->core.st, &before);
+    if(!rc)
+        rc = store_pending_migrations(c->core.st, &pending);
     if(rc)
         return cli_fail(rc);
     if(status) {
-        int pending = store_pending_migrations(before);
         if(c->json)
             cli_print_json(json_pack("{s:i, s:i}", "schema_version", before, "pending", pending));
         else
@@ -107,11 +108,11 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
     c->core.st = NULL;
     if((code = cli_open(c)))
         return code;
-    if((rc = store_schema_version(c->core.st, &after)))
+    if((rc = store_schema_version(c->core.st, &after)) || (rc = store_pending_migrations(c->core.st, &left)))
         return cli_fail(rc);
     {
         /* Numbers may leave gaps: what was applied is what was pending before and is not now. */
-        int applied = store_pending_migrations(before) - store_pending_migrations(after);
+        int applied = pending - left;
         if(c->json)
             cli_print_json(json_pack("{s:i, s:i}", "schema_version", after, "applied", applied));
         else

@@ -138,8 +138,16 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
     json_t *list, *o;
     char *full;
     long card_part = -1;
+    char lang0[36] = "";
     int rc;
     if(!strcmp(ch->kind, "bluesky")) {
+        /* The channel's first language, as the publisher splits with it (langs_of). */
+        json_t *settings = json_loads(ch->settings ? ch->settings : "{}", 0, NULL);
+        json_t *l = json_object_get(settings, "langs");
+        const char *first = json_is_string(l) ? json_string_value(l) : json_string_value(json_array_get(l, 0));
+        if(first && *first && strlen(first) < sizeof(lang0))
+            memcpy(lang0, first, strlen(first) + 1);
+        json_decref(settings);
         network = "bluesky";
         limit = 300;
         bytes = CHECKS_BLUESKY_BYTES;
@@ -159,7 +167,7 @@ static int channel_preview(const struct store_channel *ch, const char *text, con
         return SAM_ENOMEM;
     if(network) {
         for(int again = 0;; again = 1) {
-            rc = text_thread_split(full, limit, bytes, NULL, count, parts, TEXT_THREAD_MAX, &n);
+            rc = text_thread_split(full, limit, bytes, lang0[0] ? lang0 : NULL, count, parts, TEXT_THREAD_MAX, &n);
             if(rc == SAM_ETOOBIG || rc == SAM_EINVAL) {
                 n = 0; /* too long even for a thread: the checks say so (P8b) */
                 rc = SAM_OK;

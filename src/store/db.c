@@ -340,6 +340,8 @@ int db_latest_version(void)
     return v;
 }
 
+static int applied_versions(struct dbc *c, unsigned char *applied, size_t n);
+
 /* Whether some embedded migration has number v (for any engine). */
 static int have_version(int v)
 {
@@ -349,12 +351,24 @@ static int have_version(int v)
     return 0;
 }
 
-int db_pending_after(int version)
+int db_pending(struct db_pool *p, int *n)
 {
-    int n = 0;
-    for(int v = version + 1; v <= db_latest_version(); v++)
-        n += have_version(v);
-    return n;
+    struct dbc *c;
+    unsigned char applied[10000];
+    int rc, latest = db_latest_version();
+    *n = 0;
+    if((rc = db_take(p, 0, &c)))
+        return rc;
+    if(applied_versions(c, applied, sizeof(applied))) {
+        /* No migrations table yet: a new database, where every migration is to come. */
+        sam_clear();
+        memset(applied, 0, sizeof(applied));
+    }
+    for(int v = 1; v <= latest; v++)
+        if(have_version(v) && !(v < (int)sizeof(applied) && applied[v]))
+            (*n)++;
+    db_give(p, c);
+    return SAM_OK;
 }
 
 /* Marks in applied[v] (n entries) each version recorded in schema_migrations. */

@@ -184,8 +184,9 @@ int db_schema_version(struct dbc *c, int *version);
  * db_migrate applies every migration not recorded yet, in number order, so one merged
  * later under a lower number is applied too. */
 int db_latest_version(void);
-/* How many embedded migrations are numbered above version (the pending ones). */
-int db_pending_after(int version);
+/* How many embedded migrations the database has not recorded as applied (the pending ones,
+ * a number below the highest applied among them when work landed out of order). */
+int db_pending(struct db_pool *p, int *n);
 /* The text of migration `name` for this driver with its fragments expanded (malloc'd);
  * SAM_EINVAL names an unknown fragment. */
 int db_migration_text(const struct db_driver *drv, const char *text, char **out);

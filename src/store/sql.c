@@ -187,9 +187,9 @@ int store_latest_version(void)
     return db_latest_version();
 }
 
-int store_pending_migrations(int version)
+int store_pending_migrations(struct store *st, int *n)
 {
-    return db_pending_after(version);
+    return db_pending(P(st), n);
 }
 
 int store_ping(struct store *st)

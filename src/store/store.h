@@ -402,8 +402,8 @@ int store_migrate(struct store *st, int *version);
 int store_schema_version(struct store *st, int *version);
 /* The version the embedded migrations lead to. */
 int store_latest_version(void);
-/* How many embedded migrations a database at version has still to apply. */
-int store_pending_migrations(int version);
+/* How many embedded migrations the database has still to apply (*n). */
+int store_pending_migrations(struct store *st, int *n);
 /* SAM_OK when the database answers a trivial query. */
 int store_ping(struct store *st);
 int store_stats(struct store *st, struct store_stats *out);

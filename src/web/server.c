@@ -1010,17 +1010,17 @@ static int upload_route(const char *method, const char *path)
     return idx >= 0 && (web_routes[idx].flags & ROUTE_UPLOAD);
 }
 
-/* Before an upload's body is read: the caller must be authenticated (a session or a
- * token: the route's own checks follow once it is read) and send an image type. 0 with
- * *status (401, 415) when not. */
-static int upload_allowed(struct web *w, struct MHD_Connection *conn, int *status)
+/* Before a body larger than max_body is read: the caller must be authenticated (a session
+ * or a token: the route's own checks follow once it is read) and, for an upload
+ * (image), send an image type. 0 with *status (401, 403, 415) when not. */
+static int big_body_allowed(struct web *w, struct MHD_Connection *conn, int image, int *status)
 {
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
     struct web_request r;
     memset(&r, 0, sizeof(r));
     r.core = w->core;
     r.web = w;
-    if(!ct || strncasecmp(ct, "image/", 6)) {
+    if(image && (!ct || strncasecmp(ct, "image/", 6))) {
         *status = 415;
         return 0;
     }
@@ -1068,34 +1068,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if(idx >= 0 && (web_routes[idx].flags & ROUTE_BIG_BODY) && WEB_BIG_BODY_MAX > rs->limit)
                 rs->limit = WEB_BIG_BODY_MAX;
         }
-                rs->t0 = time_mono();
+        rs->t0 = time_mono();
         if(upload_route(method, url)) {
-            /* An image upload: a larger body, so it is read only for someone who may send
-             * one (authenticated), and only as an image. */
-            int st = 0;
             rs->upload = 1;
             if(WEB_UPLOAD_MAX > rs->limit)
                 rs->limit = WEB_UPLOAD_MAX;
-            buf_init(&rs->body, rs->limit);
-            if(!upload_allowed(w, conn, &st)) {
-                rs->too_big = 1;
-                rs->started = 1;
-                metrics_observe(-1, method, st, 0);
-                access_log(method, url, st, 0);
-                if(st == 415)
-                    return send_error(conn, 415, "unsupported_media_type",
-                                      _("send the image as the body, with Content-Type image/jpeg, image/png, "
-                                        "image/webp or image/gif"), NULL, NULL, NULL);
-                if(st == 403)
-                    return send_error(conn, 403, "csrf_failed",
-                                      _("missing or wrong X-CSRF-Token header; reload the page"), NULL, NULL, NULL);
-                return send_error(conn, 401, "unauthorized",
-                                  _("log in, or send an API token as 'Authorization: Bearer <token>'"), NULL, NULL,
-                                  NULL);
-            }
-        } else {
-            buf_init(&rs->body, rs->limit);
         }
+        buf_init(&rs->body, rs->limit);
         MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &hc);
         if(hc.content_length > 1 || (hc.content_length && hc.transfer_encoding) || rs->nul_in_path) {
             /* Framing two parties could read two ways (request smuggling), or a NUL that
@@ -1109,6 +1088,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                               : _("the request gives its length twice (two Content-Length headers, "
                                                   "or Content-Length with Transfer-Encoding)"),
                               NULL, &closing, NULL);
+        }
+        if(rs->limit > w->max_body) {
+            /* A route that takes a larger body (an image, a CSV file) reads it only for
+             * someone who may send one (authenticated), and an upload only as an image: a
+             * stranger holds none of the few places for large bodies. */
+            int st = 0;
+            if(!big_body_allowed(w, conn, rs->upload, &st)) {
+                rs->too_big = 1;
+                rs->started = 1;
+                metrics_observe(-1, method, st, 0);
+                access_log(method, url, st, 0);
+                if(st == 415)
+                    return send_error(conn, 415, "unsupported_media_type",
+                                      _("send the image as the body, with Content-Type image/jpeg, image/png, "
+                                        "image/webp or image/gif"), NULL, &closing, NULL);
+                if(st == 403)
+                    return send_error(conn, 403, "csrf_failed",
+                                      _("missing or wrong X-CSRF-Token header; reload the page"), NULL, &closing, NULL);
+                return send_error(conn, 401, "unauthorized",
+                                  _("log in, or send an API token as 'Authorization: Bearer <token>'"), NULL,
+                                  &closing, NULL);
+            }
         }
         if(cl && strtoull(cl, NULL, 10) > rs->limit) {
             /* Refuse before reading a byte of it. */

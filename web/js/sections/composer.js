@@ -563,6 +563,7 @@ export function composerView(ctx) {
   // As for POST .../series: the post's fields and the series' rule.
   function seriesBody() {
     var body = contentFields(false);
+    delete body.media; // a series goes out without images (validate() says so first)
     body.channels = selectedChannels().map(function (ch) { return ch.id; });
     body.per_day = wholeNumber(perDay);
     body.min_gap_hours = wholeNumber(gapHours);
@@ -810,6 +811,13 @@ export function composerView(ctx) {
     var link = linkInput.value.trim();
     if (link && !/^https?:\/\/\S+$/i.test(link)) { setFieldError(fLink, t('channels.err.urlFormat')); linkInput.focus(); return false; }
     if (!media.validate()) return false;
+    if (s === 'series' && media.value().length) {
+      // Each copy of a series is the post's text or a variant; images are not copied.
+      setChannelsError(null);
+      setFieldError(fText, t('composer.err.seriesImages'));
+      textArea.focus();
+      return false;
+    }
     if (s && s !== 'draft' && !selectedChannels().length) {
       setChannelsError(t('composer.err.channels'));
       var first = channelPicks.querySelector('input');

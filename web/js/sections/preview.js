@@ -99,7 +99,7 @@ export function previewPane(ctx, opts) {
       parts.length ? h('ol', { class: 'pv-parts' }, parts.map(function (part, k) { return partView(part, k, parts.length, media, last.card); }))
         : h('p', { class: 'message message-error', t: 'preview.tooLong' }),
       p.network === 'bluesky' && last.card_error ? h('p', { class: 'hint', testid: 'preview-card-error', user: last.card_error }) : null,
-      p.network === 'bluesky' && last.card && media.length && parts.length === 1
+      p.network === 'bluesky' && last.card && media.length && !parts.some(function (x) { return x.card; })
         ? h('p', { class: 'hint', testid: 'preview-card-moved', t: 'preview.cardWithImages' }) : null,
       p.network === 'mastodon' && opts.read().link ? h('p', { class: 'hint', t: 'preview.mastodonCard' }) : null
     ]);
