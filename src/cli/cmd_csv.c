@@ -3,6 +3,7 @@
  * (core/csv.h). */
 #include "cli/cli.h"
 #include "core/csv.h"
+#include "core/media.h"
 #include "util/err.h"
 #include "util/timeutil.h"
 
@@ -14,9 +15,13 @@ static const char *import_usage =
     "usage: samtale post import FILE [--dry-run] [--workspace W] [--override REASON] [--import-id ID]\n"
     "\n"
     "Reads posts from a CSV file (docs/csv.md; FILE - reads standard input): a header row\n"
-    "naming the columns text, channels, time, category, campaign, link, images, variant, and\n"
-    "a row per post. Every row is placed and checked as the composer would, against the\n"
-    "queue and the rows before it. --dry-run lists each row's problems and the checks'\n"
+    "naming the columns text, channels, time, category, campaign, link, images, alt, variant,\n"
+    "and a row per post. The images column names image files beside FILE (or paths from its\n"
+    "folder), separated by |, with their alt texts in the alt column in the same order; each\n"
+    "is uploaded first (as the composer uploads), also for a dry run, and an image the\n"
+    "workspace has already can be named media:ID. Every row is placed and checked as the\n"
+    "composer would, against the queue and the rows before it. --dry-run lists each row's\n"
+    "problems and the checks'\n"
     "findings and imports nothing. Otherwise the file is imported whole or not at all: any\n"
     "problem, or a blocking check without --override REASON (audited), imports nothing.\n"
     "--import-id names the import: run again with the same ID (after a crash or an error),\n"
@@ -77,6 +82,80 @@ static int read_file(const char *path, char **out, size_t *len)
     return EXIT_OK;
 }
 
+/* The images the file's images column names, each read from beside the file (path: its
+ * folder) and uploaded to ws, into *out (*n of them; the caller frees each name and the
+ * array). A file that cannot be read is said on standard error and left out: its rows
+ * then say the image was not given. */
+static int upload_images(struct cli *c, const struct actor *a, int64_t ws, const struct csv_table *t,
+                         const char *csv_path, struct csv_image **out, size_t *n)
+{
+    char dir[4096] = ".", path[8192];
+    const char *slash = strcmp(csv_path, "-") ? strrchr(csv_path, '/') : NULL;
+    size_t col = (size_t)-1;
+    int rc = SAM_OK;
+    *out = NULL;
+    *n = 0;
+    for(size_t i = 0; i < t->header.n; i++)
+        if(t->cols[i] == CSV_IMAGES)
+            col = i;
+    if(col == (size_t)-1)
+        return SAM_OK;
+    if(slash && (size_t)(slash - csv_path) < sizeof(dir))
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - csv_path), csv_path);
+    if(!(*out = calloc(CSV_IMAGES_GIVEN_MAX, sizeof(**out))))
+        return SAM_ENOMEM;
+    for(size_t r = 0; !rc && r < t->nrows; r++) {
+        char *names[MEDIA_PER_POST_MAX];
+        size_t k = 0;
+        if(col >= t->rows[r].n || csv_split_list(t->rows[r].fields[col], names, MEDIA_PER_POST_MAX, &k))
+            continue; /* too many: the row says so */
+        for(size_t i = 0; i < k; i++) {
+            size_t j;
+            char *data = NULL;
+            size_t len = 0;
+            FILE *f;
+            for(j = 0; j < *n && strcmp((*out)[j].name, names[i]); j++)
+                ;
+            if(rc || j < *n || !names[i][0] || !strncmp(names[i], "media:", 6) || *n == CSV_IMAGES_GIVEN_MAX)
+                continue;
+            snprintf(path, sizeof(path), "%s%s%s", names[i][0] == '/' ? "" : dir, names[i][0] == '/' ? "" : "/",
+                     names[i]);
+            if(!(f = fopen(path, "rb"))) {
+                fprintf(stderr, "samtale: cannot read the image %s: %s\n", path, strerror(errno));
+                continue;
+            }
+            data = malloc(MEDIA_UPLOAD_MAX + 1);
+            if(data)
+                len = fread(data, 1, MEDIA_UPLOAD_MAX + 1, f);
+            fclose(f);
+            if(!data) {
+                rc = SAM_ENOMEM;
+                continue;
+            }
+            {
+                struct store_media m;
+                int created = 0, up = len > MEDIA_UPLOAD_MAX ? sam_fail(SAM_ETOOBIG, "the image is over 20 MiB")
+                                                           : core_media_upload(&c->core, a, ws, data, len, time_now(),
+                                                                               &m, &created);
+                if(up == SAM_ENOMEM)
+                    rc = up;
+                else if(up)
+                    fprintf(stderr, "samtale: the image %s was not taken: %s\n", path, sam_errmsg(up));
+                else {
+                    (*out)[*n].name = names[i]; /* the name as the row wrote it, now the list's */
+                    names[i] = NULL;
+                    (*out)[(*n)++].id = m.id;
+                    store_media_cleanup(&m);
+                }
+            }
+            free(data);
+        }
+        for(size_t i = 0; i < k; i++)
+            free(names[i]);
+    }
+    return rc;
+}
+
 static void print_report(const json_t *rep)
 {
     const json_t *rows = json_object_get(rep, "rows"), *problems = json_object_get(rep, "problems"), *row, *p;
@@ -133,7 +212,23 @@ int cmd_post_import(struct cli *c, int argc, char **argv)
     o.dry_run = dry;
     o.override_reason = override;
     o.import_id = id;
-    rc = core_csv_import(&c->core, &sys, w.id, data, len, &o, time_now(), &report);
+    {
+        /* The images the file names, uploaded first (P16). */
+        struct csv_table t;
+        struct csv_image *given = NULL;
+        size_t ngiven = 0;
+        rc = csv_table_read(data, len, &t);
+        if(!rc && !json_array_size(t.problems))
+            rc = upload_images(c, &sys, w.id, &t, pos[0], &given, &ngiven);
+        csv_table_cleanup(&t);
+        o.images = given;
+        o.nimages = ngiven;
+        if(!rc)
+            rc = core_csv_import(&c->core, &sys, w.id, data, len, &o, time_now(), &report);
+        for(size_t i = 0; i < ngiven; i++)
+            free((char *)given[i].name);
+        free(given);
+    }
     free(data);
     if(!report)
         return cli_fail(rc);

@@ -151,7 +151,7 @@ static int read_header(struct csv_table *t)
         int col;
     } known[] = {{"text", CSV_TEXT},         {"channels", CSV_CHANNELS}, {"time", CSV_TIME},
                  {"category", CSV_CATEGORY}, {"campaign", CSV_CAMPAIGN}, {"link", CSV_LINK},
-                 {"images", CSV_IMAGES}};
+                 {"images", CSV_IMAGES},     {"alt", CSV_ALT}};
     struct csv_record *h = &t->header;
     int has_text = 0, has_known = 0, rc = SAM_OK;
     char msg[400], name[80];
@@ -187,7 +187,7 @@ static int read_header(struct csv_table *t)
         quoted(name, sizeof(name), h->n ? h->fields[0] : "");
         snprintf(msg, sizeof(msg),
                  _("the first row must name the columns (text, channels, time, category, campaign, link, images, "
-                   "variant), but its first value is \"%s\""),
+                   "alt, variant), but its first value is \"%s\""),
                  name);
         return add_problem(t->problems, h->line, "header", msg);
     }
@@ -201,8 +201,8 @@ static int read_header(struct csv_table *t)
         quoted(name, sizeof(name), h->fields[i]);
         if(t->cols[i] == CSV_UNKNOWN) {
             snprintf(msg, sizeof(msg),
-                     _("unknown column \"%s\": the columns are text, channels, time, category, campaign, link, images "
-                       "and variant"),
+                     _("unknown column \"%s\": the columns are text, channels, time, category, campaign, link, images, "
+                       "alt and variant"),
                      name);
             rc = add_problem(t->problems, h->line, "header", msg);
             continue;
@@ -608,6 +608,104 @@ static int read_channels(const char *field, const struct csv_env *env, struct cs
     return rc;
 }
 
+int csv_split_list(const char *field, char **out, size_t max, size_t *n)
+{
+    const char *p = field;
+    *n = 0;
+    while(*p == ' ' || *p == '\t')
+        p++;
+    if(!*p)
+        return SAM_OK;
+    for(;;) {
+        const char *end = strchr(p, '|'), *stop = end ? end : p + strlen(p);
+        const char *a = p, *z = stop;
+        while(a < z && (*a == ' ' || *a == '\t'))
+            a++;
+        while(z > a && (z[-1] == ' ' || z[-1] == '\t'))
+            z--;
+        if(*n == max) {
+            for(size_t i = 0; i < *n; i++)
+                free(out[i]);
+            *n = 0;
+            return SAM_ETOOBIG;
+        }
+        if(!(out[*n] = strndup(a, (size_t)(z - a)))) {
+            for(size_t i = 0; i < *n; i++)
+                free(out[i]);
+            *n = 0;
+            return SAM_ENOMEM;
+        }
+        (*n)++;
+        if(!end)
+            return SAM_OK;
+        p = end + 1;
+    }
+}
+
+/* The image a name of the images column means: "media:ID" (an image of the workspace, as
+ * an export writes it), else an image given with the file by that name, or by the last
+ * part of it (a path's file name). 0 when there is none. */
+static int64_t image_named(const char *name, const struct csv_env *env)
+{
+    const char *base = strrchr(name, '/');
+    char *end;
+    if(!strncmp(name, "media:", 6)) {
+        long long id = strtoll(name + 6, &end, 10);
+        return id > 0 && !*end ? (int64_t)id : 0;
+    }
+    base = base ? base + 1 : name;
+    if(strrchr(base, '\\'))
+        base = strrchr(base, '\\') + 1;
+    for(size_t i = 0; i < env->nimages; i++)
+        if(env->images[i].name && !strcmp(env->images[i].name, name))
+            return env->images[i].id;
+    for(size_t i = 0; i < env->nimages; i++)
+        if(env->images[i].name && !strcmp(env->images[i].name, base))
+            return env->images[i].id;
+    return 0;
+}
+
+/* The images column (names separated by "|") and the alt column (their alt texts, in the
+ * same order) into out->media. */
+static int read_images(const char *images, const char *alt, const struct csv_env *env, struct csv_row *out)
+{
+    char *names[MEDIA_PER_POST_MAX], what[80], msg[400];
+    size_t n = 0, nalt = 0;
+    int rc = csv_split_list(images, names, MEDIA_PER_POST_MAX, &n);
+    if(rc == SAM_ETOOBIG) {
+        snprintf(msg, sizeof(msg), _("a post has at most %d images; separate their names with |"), MEDIA_PER_POST_MAX);
+        return add_problem(out->problems, 0, "images", msg);
+    }
+    if(rc)
+        return rc;
+    rc = csv_split_list(alt, out->alts, MEDIA_PER_POST_MAX, &nalt);
+    if(rc == SAM_ETOOBIG || (!rc && nalt > n)) {
+        rc = add_problem(out->problems, 0, "alt",
+                         _("the alt column has more texts than the images column has images: give one alt text "
+                           "per image, separated by |, in the same order"));
+    }
+    for(size_t i = 0; !rc && i < n; i++) {
+        int64_t id = names[i][0] ? image_named(names[i], env) : 0;
+        if(!id) {
+            quoted(what, sizeof(what), names[i]);
+            snprintf(msg, sizeof(msg),
+                     _("the image \"%s\" was not given with the file: choose it together with the CSV file (in the "
+                       "CLI, put it beside the file)"),
+                     what);
+            rc = add_problem(out->problems, 0, "images", msg);
+            continue;
+        }
+        out->media[out->in.nmedia].id = id;
+        out->media[out->in.nmedia].alt = i < nalt ? out->alts[i] : NULL;
+        out->in.nmedia++;
+    }
+    for(size_t i = 0; i < n; i++)
+        free(names[i]);
+    out->in.media = out->media;
+    out->in.media_set = out->in.nmedia > 0;
+    return rc;
+}
+
 /* A problem core_post_validate found with in: its field and message. */
 static int validate_one(struct csv_row *out, const struct post_input *in, const char *column)
 {
@@ -621,6 +719,7 @@ int csv_row_read(const struct csv_table *t, size_t row, const struct csv_env *en
 {
     const struct csv_record *r = &t->rows[row];
     const char *text = "", *channels = "", *when = "", *category = "", *campaign = "", *link = "", *images = "";
+    const char *alt = "";
     char msg[400], what[80];
     int rc = SAM_OK, schedule;
     int64_t at;
@@ -651,6 +750,7 @@ int csv_row_read(const struct csv_table *t, size_t row, const struct csv_env *en
         case CSV_CAMPAIGN: campaign = f; break;
         case CSV_LINK: link = f; break;
         case CSV_IMAGES: images = f; break;
+        case CSV_ALT: alt = f; break;
         case CSV_VARIANT:
             if(*f && json_array_append_new(out->variants, json_string(f)))
                 rc = SAM_ENOMEM;
@@ -696,10 +796,8 @@ int csv_row_read(const struct csv_table *t, size_t row, const struct csv_env *en
             rc = add_problem(out->problems, 0, "category", msg);
         }
     }
-    if(!rc && *images)
-        rc = add_problem(out->problems, 0, "images",
-                         _("images are not supported yet: leave the images column empty (the post would go out "
-                           "without them)"));
+    if(!rc && (*images || *alt))
+        rc = read_images(images, alt, env, out);
     if(!rc)
         rc = read_channels(channels, env, out);
     if(rc)
@@ -732,6 +830,8 @@ void csv_row_cleanup(struct csv_row *p)
 {
     if(!p)
         return;
+    for(size_t i = 0; i < MEDIA_PER_POST_MAX; i++)
+        free(p->alts[i]);
     json_decref(p->variants);
     json_decref(p->problems);
     memset(p, 0, sizeof(*p));
@@ -748,6 +848,10 @@ static const char *column_of(const char *field)
     static const char *const same[] = {"text", "channels", "category", "campaign", "link"};
     if(!field)
         return "row";
+    if(!strcmp(field, "media"))
+        return "images";
+    if(!strcmp(field, "media.alt"))
+        return "alt";
     for(size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++)
         if(!strcmp(field, same[i]))
             return same[i];
@@ -869,7 +973,7 @@ int core_csv_import(struct core *c, const struct actor *a, int64_t ws, const cha
         if(!rc && !o->dry_run && o->import_id && earlier_import(c, ws, o->import_id, digest, report, &rc))
             goto out; /* the same import, stored while this one waited for the lock */
         for(size_t i = 0; !rc && i < t.nrows; i++) {
-            struct csv_env env = {w.timezone, now, chans, nchans};
+            struct csv_env env = {w.timezone, now, chans, nchans, o->images, o->nimages};
             struct csv_row cp;
             json_t *violations = NULL, *row;
             size_t row_omitted = 0;
@@ -1057,7 +1161,8 @@ static int put_field(struct buf *out, const char *s, char sep, int last)
 }
 
 static int put_row(struct core_csv_export *it, struct buf *out, const char *text, const char *channels,
-                   const char *when, const char *category, const char *campaign, const char *link, json_t *variants)
+                   const char *when, const char *category, const char *campaign, const char *link,
+                   const char *images, const char *alt, json_t *variants)
 {
     char sep = it->f.sep;
     int rc = put_field(out, text, sep, 0);
@@ -1072,7 +1177,9 @@ static int put_row(struct core_csv_export *it, struct buf *out, const char *text
     if(!rc)
         rc = put_field(out, link, sep, 0);
     if(!rc)
-        rc = put_field(out, "", sep, it->variants == 0);
+        rc = put_field(out, images, sep, 0);
+    if(!rc)
+        rc = put_field(out, alt, sep, it->variants == 0);
     for(size_t i = 0; !rc && i < it->variants; i++) {
         const char *v = json_string_value(json_array_get(variants, i));
         rc = put_field(out, v ? v : "", sep, i + 1 == it->variants);
@@ -1153,11 +1260,37 @@ static int export_post(struct core_csv_export *it, const struct store_post *p, s
     json_t *variants = json_loads(p->variants ? p->variants : "[]", 0, NULL);
     int cancelled = !strcmp(p->state, "cancelled"), rc;
     const char *link = p->link ? p->link : "", *campaign = p->campaign ? p->campaign : "";
+    struct store_post_media *pm = NULL;
+    size_t npm = 0;
+    struct buf images, alts;
+    /* Its images as media:ID (an image of the workspace: the import takes it back as it
+     * is), their alt texts in the same order; a | in an alt text, which would split it,
+     * becomes /. */
+    buf_init(&images, 4096);
+    buf_init(&alts, 16384);
+    rc = store_post_media_list(it->c->st, p->id, 0, &pm, &npm);
+    for(size_t k = 0; !rc && k < npm; k++) {
+        rc = buf_printf(&images, "%smedia:%lld", k ? "|" : "", (long long)pm[k].media_id);
+        if(!rc && k)
+            rc = buf_puts(&alts, " | ");
+        for(const char *a = pm[k].alt ? pm[k].alt : ""; !rc && *a; a++)
+            rc = buf_append(&alts, *a == '|' ? "/" : a, 1);
+    }
+    store_post_media_list_free(pm, npm);
+    if(rc) {
+        buf_cleanup(&images);
+        buf_cleanup(&alts);
+        json_decref(variants);
+        return rc;
+    }
     if(!strcmp(p->state, "draft")) {
         rc = it->f.channel || it->f.from || it->f.to
                  ? SAM_OK
-                 : put_row(it, out, p->text, "", "", p->category, campaign, link, variants ? variants : json_array());
+                 : put_row(it, out, p->text, "", "", p->category, campaign, link, buf_str(&images), buf_str(&alts),
+                           variants ? variants : json_array());
         json_decref(variants);
+        buf_cleanup(&images);
+        buf_cleanup(&alts);
         return rc;
     }
     rc = store_occurrence_list(it->c->st, it->ws, p->id, it->f.channel, it->f.from, it->f.to, 0, 100000, &occ, &n);
@@ -1175,14 +1308,16 @@ static int export_post(struct core_csv_export *it, const struct store_post *p, s
         if(!rc && names.len) {
             if(tz_format_local(it->zone, occ[i].planned_at, when, sizeof(when)))
                 time_rfc3339(occ[i].planned_at, when, sizeof(when));
-            rc = put_row(it, out, p->text, buf_str(&names), when, p->category, campaign, link,
-                         variants ? variants : json_array());
+            rc = put_row(it, out, p->text, buf_str(&names), when, p->category, campaign, link, buf_str(&images),
+                         buf_str(&alts), variants ? variants : json_array());
         }
         buf_cleanup(&names);
         i = j;
     }
     free(occ);
     json_decref(variants);
+    buf_cleanup(&images);
+    buf_cleanup(&alts);
     return rc;
 }
 
@@ -1197,7 +1332,8 @@ int core_csv_export_next(struct core_csv_export *it, struct buf *out, int *done)
         rc = buf_append(out, "\xEF\xBB\xBF", 3);
         if(!rc) {
             char sep = it->f.sep;
-            rc = buf_printf(out, "text%cchannels%ctime%ccategory%ccampaign%clink%cimages", sep, sep, sep, sep, sep, sep);
+            rc = buf_printf(out, "text%cchannels%ctime%ccategory%ccampaign%clink%cimages%calt", sep, sep, sep, sep, sep,
+                            sep, sep);
             for(size_t i = 0; !rc && i < it->variants; i++)
                 rc = buf_printf(out, "%cvariant", sep);
             if(!rc)

@@ -40,6 +40,7 @@ enum csv_column {
     CSV_CAMPAIGN,
     CSV_LINK,
     CSV_IMAGES,
+    CSV_ALT,
     CSV_VARIANT,
     CSV_UNKNOWN
 };
@@ -68,13 +69,29 @@ struct csv_table {
 int csv_table_read(const char *data, size_t len, struct csv_table *out);
 void csv_table_cleanup(struct csv_table *t);
 
+/* An image given with a file, by the name its images column uses (P16): the dashboard
+ * uploads the images chosen beside the file, the CLI those beside it, and each is then
+ * named by its file name. */
+#define CSV_IMAGES_GIVEN_MAX 500
+struct csv_image {
+    const char *name;          /* borrowed */
+    int64_t id;                /* the uploaded image */
+};
+
 /* What a row is read against. */
 struct csv_env {
     const char *zone;                      /* the workspace's time zone, for local times */
     int64_t now;                           /* a time before it (by more than a minute) has passed */
     const struct store_channel *channels;  /* the workspace's channels (borrowed) */
     size_t nchannels;
+    const struct csv_image *images;        /* the images given with the file (borrowed) */
+    size_t nimages;
 };
+
+/* Splits an images or alt field at "|" into its parts, spaces around each taken off:
+ * up to max parts as new strings into out (*n of them; free each). SAM_ETOOBIG when it
+ * has more than max (none are kept), SAM_ENOMEM. An empty field has no parts. */
+int csv_split_list(const char *field, char **out, size_t max, size_t *n);
 
 /* A row read as a post. in's strings point into the table or into this struct: both must
  * outlive its use. */
@@ -82,6 +99,8 @@ struct csv_row {
     long line;
     struct post_input in;
     int64_t channels[POST_CHANNELS_MAX];
+    struct media_input media[MEDIA_PER_POST_MAX]; /* in.media: its images (P16) */
+    char *alts[MEDIA_PER_POST_MAX];               /* owned: their alt texts */
     json_t *variants;          /* owned; in.variants when it has any */
     json_t *problems;          /* owned: [{"field","message"}], empty when there are none */
 };
@@ -100,6 +119,8 @@ int csv_time_parse(const char *s, const char *zone, int *schedule, int64_t *at);
 
 struct csv_import_options {
     int dry_run;                  /* check every row, store nothing */
+    const struct csv_image *images; /* the images given with the file, by name (borrowed) */
+    size_t nimages;
     const char *override_reason;  /* lets rows that a check blocks in (audited); NULL: none */
     const char *import_id;        /* the client's name for the import, or NULL (see below) */
 };

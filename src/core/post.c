@@ -204,14 +204,30 @@ struct batch_copy {
 
 /* What the batch holds on one channel of the workspace. */
 struct batch_channel {
-    /* The channel's queue, read once, the first time a check asks about the channel, over
-     * every range a post of the batch can ask about. While the batch holds the planning
-     * lock nobody plans, moves or adds an occurrence; only the publisher may turn one
-     * published meanwhile (then its time is published_at, a little after planned_at), which
-     * a check reading the store again might see, and the batch does not. */
-    int stored_loaded;
-    struct store_queue_item *stored; /* by (at, post, occurrence), as store_queue_near */
-    size_t nstored;
+    /* The channel's queue as the checks read it, in two parts, each by (at, post,
+     * occurrence) as store_queue_near: the past (planned from BATCH_STORED_FROM to `now`,
+     * where a published copy's time is published_at), read whole the first time a check
+     * asks about the channel; and the future (planned from `now` on, where the time is
+     * planned_at), read as one span [flo, fhi) that grows to cover what the checks ask
+     * about, and moves with them when they ask about a span it does not touch. A batch
+     * whose posts lie months ahead so reads only the queue around them, not every post
+     * between now and them. While the batch holds the planning lock nobody plans, moves
+     * or adds an occurrence; only the publisher may turn one published meanwhile (then its
+     * time is published_at, a little after planned_at), which a check reading the store
+     * again might see, and the batch does not. */
+    int past_loaded;
+    struct store_queue_item *past;
+    size_t npast;
+    int64_t flo, fhi;               /* the future span read; empty while flo == fhi */
+    struct store_queue_item *fut;
+    size_t nfut;
+    /* Spans read before and given up for another: kept until the batch is freed, as the
+     * checks may still hold items whose texts they borrow. */
+    struct spent_span {
+        struct store_queue_item *items;
+        size_t n;
+    } *spent;
+    size_t nspent;
     struct batch_copy *copies;    /* by (at, post, occ), the order of store_queue_near */
     size_t n, cap;
     /* Placing at the next free slot: the instants the queue held from `now` on, read once
@@ -238,6 +254,9 @@ struct batch_post {
     struct store_post p;
     struct store_occurrence *occ;
     size_t n;
+    struct store_post_media pm[MEDIA_PER_POST_MAX]; /* its images (P16), alt texts in alts */
+    char *alts[MEDIA_PER_POST_MAX];
+    size_t npm;
     int blocked;
     int64_t line;
     const char *import_key;       /* for the audit detail, while storing */
@@ -404,52 +423,156 @@ static struct batch_channel *batch_channel_of(const struct post_batch *b, int64_
 #define BATCH_STORED_FROM(now) ((now) - 32 * 86400)
 #define BATCH_STORED_TO(now) ((now) + (2 * 366 + 32) * 86400)
 
-/* The store's part of range r on channel ch, from the batch's copy of the queue: the
- * items store_queue_near would answer, in its order, as a new array whose texts are
- * borrowed from bc->stored. */
-static int batch_stored(const struct post_batch *b, struct batch_channel *bc, const struct store_channel *ch,
-                        const struct store_queue_range *r, struct store_queue_item **out, size_t *n)
+/* -1, 0, 1 as (at, post, occ) of a orders before, with or after b's. */
+static int item_order(const struct store_queue_item *a, const struct store_queue_item *b);
+
+static int item_cmp(const void *a, const void *b)
 {
-    size_t lo = 0, hi, k = 0, limit = r->limit > 0 ? (size_t)r->limit : 0;
-    *out = NULL;
-    *n = 0;
-    if(!bc->stored_loaded) {
-        int rc = store_queue_channel(b->c->st, ch->id, BATCH_STORED_FROM(b->now), BATCH_STORED_TO(b->now),
-                                     &bc->stored, &bc->nstored);
+    return item_order(a, b);
+}
+
+/* Extra span read past what a check asks about, so that the next posts of the batch (a
+ * little later in the queue) find it read already. */
+#define BATCH_FUTURE_PAD (14 * 86400)
+
+/* Makes bc's future span cover planned times [from, to): read what is missing, or read
+ * [from, to) afresh when the span read does not touch it. */
+static int future_cover(const struct post_batch *b, struct batch_channel *bc, const struct store_channel *ch,
+                        int64_t from, int64_t to)
+{
+    struct store_queue_item *more = NULL, *all;
+    size_t nmore = 0;
+    int64_t lo, hi;
+    int rc;
+    if(from >= to || (bc->flo < bc->fhi && from >= bc->flo && to <= bc->fhi))
+        return SAM_OK;
+    if(to < BATCH_STORED_TO(b->now) - BATCH_FUTURE_PAD)
+        to += BATCH_FUTURE_PAD;
+    else
+        to = BATCH_STORED_TO(b->now);
+    if(bc->flo == bc->fhi || to < bc->flo || from > bc->fhi) {
+        /* Nothing read yet, or nothing in common: read [from, to) in its place. */
+        struct spent_span *sp;
+        rc = store_queue_channel(b->c->st, ch->id, from, to, &more, &nmore);
         if(rc)
             return rc;
-        bc->stored_loaded = 1;
-    }
-    if(!(*out = malloc((limit < bc->nstored ? limit : bc->nstored) * sizeof(**out) + 1)))
-        return SAM_ENOMEM;
-    if(!limit || r->from > r->to)
+        if(!(sp = realloc(bc->spent, (bc->nspent + 1) * sizeof(*sp)))) {
+            store_queue_items_free(more, nmore);
+            return SAM_ENOMEM;
+        }
+        bc->spent = sp;
+        bc->spent[bc->nspent++] = (struct spent_span){bc->fut, bc->nfut};
+        bc->fut = more;
+        bc->nfut = nmore;
+        bc->flo = from;
+        bc->fhi = to;
         return SAM_OK;
-    for(hi = bc->nstored; lo < hi;) {
+    }
+    /* Overlapping: read the parts before and after, and merge. */
+    lo = from < bc->flo ? from : bc->flo;
+    hi = to > bc->fhi ? to : bc->fhi;
+    for(int side = 0; side < 2; side++) {
+        int64_t a = side ? bc->fhi : lo, z = side ? hi : bc->flo;
+        if(a >= z)
+            continue;
+        rc = store_queue_channel(b->c->st, ch->id, a, z, &more, &nmore);
+        if(rc)
+            return rc;
+        if(nmore) {
+            if(!(all = realloc(bc->fut, (bc->nfut + nmore) * sizeof(*all)))) {
+                store_queue_items_free(more, nmore);
+                return SAM_ENOMEM;
+            }
+            memcpy(all + bc->nfut, more, nmore * sizeof(*all));
+            free(more); /* its texts now belong to bc->fut */
+            bc->fut = all;
+            bc->nfut += nmore;
+            qsort(bc->fut, bc->nfut, sizeof(*bc->fut), item_cmp);
+        } else {
+            store_queue_items_free(more, nmore);
+        }
+        more = NULL;
+        nmore = 0;
+    }
+    bc->flo = lo;
+    bc->fhi = hi;
+    return SAM_OK;
+}
+
+/* Up to limit items of sorted list[0..n) that range r takes, in r's direction, appended
+ * to out (*k of them so far). */
+static void range_take(const struct store_queue_item *list, size_t n, const struct store_queue_range *r, size_t limit,
+                       struct store_queue_item *out, size_t *k)
+{
+    size_t lo = 0, hi, got = 0;
+    for(hi = n; lo < hi;) {
         size_t mid = lo + (hi - lo) / 2;
-        if(bc->stored[mid].at < (r->last ? r->to + (r->to < INT64_MAX) : r->from))
+        if(list[mid].at < (r->last ? r->to + (r->to < INT64_MAX) : r->from))
             lo = mid + 1;
         else
             hi = mid;
     }
     /* ASC: from the first at >= from; DESC: back from the last at <= to. */
     if(r->last) {
-        for(size_t i = lo; i-- > 0 && k < limit;) {
-            const struct store_queue_item *it = &bc->stored[i];
+        for(size_t i = lo; i-- > 0 && got < limit;) {
+            const struct store_queue_item *it = &list[i];
             if(it->at < r->from)
                 break;
-            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
-                (*out)[k++] = *it;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post) {
+                out[(*k)++] = *it;
+                got++;
+            }
         }
     } else {
-        for(size_t i = lo; i < bc->nstored && k < limit; i++) {
-            const struct store_queue_item *it = &bc->stored[i];
+        for(size_t i = lo; i < n && got < limit; i++) {
+            const struct store_queue_item *it = &list[i];
             if(it->at > r->to)
                 break;
-            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post)
-                (*out)[k++] = *it;
+            if(it->planned_at >= r->planned_from && it->planned_at < r->planned_to && it->post_id != r->exclude_post) {
+                out[(*k)++] = *it;
+                got++;
+            }
         }
     }
-    *n = k;
+}
+
+static int item_cmp_desc(const void *a, const void *b)
+{
+    return item_order(b, a);
+}
+
+/* The store's part of range r on channel ch, from the batch's copy of the queue: the
+ * items store_queue_near would answer, in its order, as a new array whose texts are
+ * borrowed from the batch's. */
+static int batch_stored(const struct post_batch *b, struct batch_channel *bc, const struct store_channel *ch,
+                        const struct store_queue_range *r, struct store_queue_item **out, size_t *n)
+{
+    size_t k = 0, limit = r->limit > 0 ? (size_t)r->limit : 0;
+    int64_t from, to;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    if(!bc->past_loaded) {
+        rc = store_queue_channel(b->c->st, ch->id, BATCH_STORED_FROM(b->now), b->now, &bc->past, &bc->npast);
+        if(rc)
+            return rc;
+        bc->past_loaded = 1;
+    }
+    /* The future part of what r asks about: planned from now, at most to r's end (a
+     * future copy's time is its planned time). */
+    from = r->from > b->now ? r->from : b->now;
+    to = r->to < BATCH_STORED_TO(b->now) ? r->to + 1 : BATCH_STORED_TO(b->now);
+    if(limit && r->from <= r->to && (rc = future_cover(b, bc, ch, from, to)))
+        return rc;
+    if(!(*out = malloc(2 * (limit < bc->npast + bc->nfut ? limit : bc->npast + bc->nfut) * sizeof(**out) + 1)))
+        return SAM_ENOMEM;
+    if(!limit || r->from > r->to)
+        return SAM_OK;
+    range_take(bc->past, bc->npast, r, limit, *out, &k);
+    range_take(bc->fut, bc->nfut, r, limit, *out, &k);
+    /* Both in r's order, merged; the first limit of them. */
+    qsort(*out, k, sizeof(**out), r->last ? item_cmp_desc : item_cmp);
+    *n = k < limit ? k : limit;
     return SAM_OK;
 }
 
@@ -1520,12 +1643,18 @@ static int batch_place(struct post_batch *b, const struct post_input *in, const 
         return sam_fail_field(SAM_EINVAL, "schedule", "channel \"%s\" has no posting slots: add some or pick a time",
                               ch->name);
     if(!bc->taken_loaded) {
-        int64_t freed;
-        rc = store_channel_taken(b->c->st, ch->id, now, end, &bc->taken, &bc->ntaken, &freed);
+        /* Where the channel's first free slot is, from the planner's mark (plan.h: it does
+         * not read the queue before it), so that a channel whose queue runs months ahead
+         * costs the batch only the slots from there on, not every one it has taken. */
+        int64_t freed, first = 0;
+        rc = plan_next_slot(b->c, ch, bc->slots, bc->nslots, now, &first, NULL);
+        if(rc && rc != SAM_ENOTFOUND)
+            return rc;
+        bc->upto = !rc && first > now ? first - 1 : now;
+        rc = store_channel_taken(b->c->st, ch->id, bc->upto, end, &bc->taken, &bc->ntaken, &freed);
         if(rc)
             return rc;
         bc->taken_loaded = 1;
-        bc->upto = now;
     }
     if(!bc->win && !(bc->win = malloc(BATCH_WINDOW * sizeof(*bc->win))))
         return SAM_ENOMEM;
@@ -1652,6 +1781,13 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if(in->noffers)
         return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given to each post on its own, not in an import");
+    if(in->nmedia) {
+        /* Its images face the rules a post's do (P16), before anything is placed. */
+        struct store_post_media pm[MEDIA_PER_POST_MAX];
+        size_t npm = 0;
+        if((rc = core_media_prepare(b->c, b->ws, in->media, in->nmedia, pm, &npm)))
+            return rc;
+    }
     if((rc = check_content(in, &variants)))
         return rc;
     {
@@ -1695,12 +1831,26 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
         rc = fill_post(&bp->p, b->ws, b->a, &plain, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled",
                        b->now);
     }
+    if(!rc && in->nmedia) {
+        /* Kept with the post until it is stored: its images and a copy of their alt texts. */
+        rc = core_media_prepare(b->c, b->ws, in->media, in->nmedia, bp->pm, &bp->npm);
+        for(size_t i = 0; !rc && i < bp->npm; i++) {
+            if(!(bp->alts[i] = strdup(bp->pm[i].alt ? bp->pm[i].alt : "")))
+                rc = SAM_ENOMEM;
+            else
+                bp->pm[i].alt = bp->alts[i];
+        }
+        if(!rc)
+            core_media_alt_warnings(bp->pm, bp->npm, found);
+    }
     for(size_t i = 0; !rc && i < n; i++) {
         struct batch_channel *bc = batch_channel_of(b, o[i].channel_id);
         if(bc)
             rc = batch_hold(b, bc, post, o[i].planned_at, in->text, bp->p.category, in->schedule == POST_NEXT_SLOT);
     }
     if(rc) {
+        for(size_t i = 0; i < MEDIA_PER_POST_MAX; i++)
+            free(bp->alts[i]);
         store_post_cleanup(&bp->p);
         goto fail;
     }
@@ -1787,6 +1937,9 @@ int post_batch_store(struct post_batch *b, const char *override_reason, const st
         pn[i].p = &bp->p;
         pn[i].occ = bp->occ;
         pn[i].n = bp->n;
+        bp->p.media = bp->pm; /* its images, in the post's transaction */
+        bp->p.nmedia = bp->npm;
+        bp->p.media_set = bp->npm > 0;
         core_audit_entry(b->a, b->ws, bp->blocked ? "post.create.override" : "post.create", bp->p.category,
                          &pn[i].audit);
         pn[i].detail = batch_detail;
@@ -1852,15 +2005,23 @@ void post_batch_free(struct post_batch *b)
     if(b->lk)
         store_unlock(b->lk);
     for(size_t i = 0; i < b->nposts; i++) {
+        b->posts[i].p.media = NULL;
+        b->posts[i].p.nmedia = 0;
         store_post_cleanup(&b->posts[i].p);
         free(b->posts[i].occ);
+        for(size_t k = 0; k < MEDIA_PER_POST_MAX; k++)
+            free(b->posts[i].alts[k]);
     }
     free(b->posts);
     for(size_t i = 0; b->bc && i < b->nchannels; i++) {
         for(size_t k = 0; k < b->bc[i].n; k++)
             free(b->bc[i].copies[k].text);
         free(b->bc[i].copies);
-        store_queue_items_free(b->bc[i].stored, b->bc[i].nstored);
+        store_queue_items_free(b->bc[i].past, b->bc[i].npast);
+        store_queue_items_free(b->bc[i].fut, b->bc[i].nfut);
+        for(size_t k = 0; k < b->bc[i].nspent; k++)
+            store_queue_items_free(b->bc[i].spent[k].items, b->bc[i].spent[k].n);
+        free(b->bc[i].spent);
         free(b->bc[i].taken);
         free(b->bc[i].mine);
         free(b->bc[i].win);

@@ -21,9 +21,10 @@
 
 int api_posts_import(struct web_request *r, struct web_reply *out)
 {
-    static const char *const keys[] = {"csv", "dry_run", "override_reason", "import_id", NULL};
+    static const char *const keys[] = {"csv", "dry_run", "override_reason", "import_id", "images", NULL};
     struct csv_import_options o;
-    json_t *csv, *dry, *report = NULL;
+    struct csv_image *given = NULL;
+    json_t *csv, *dry, *report = NULL, *images;
     int rc;
 
     memset(&o, 0, sizeof(o));
@@ -39,8 +40,29 @@ int api_posts_import(struct web_request *r, struct web_reply *out)
        (rc = api_body_str(r->body, "import_id", 0, &o.import_id)))
         return rc;
     o.dry_run = json_is_true(dry);
+    /* The images given with the file (P16): {"file name": id of the uploaded image}. */
+    images = json_object_get(r->body, "images");
+    if(images && !json_is_null(images)) {
+        const char *name;
+        json_t *id;
+        if(!json_is_object(images) || json_object_size(images) > CSV_IMAGES_GIVEN_MAX)
+            return sam_fail_field(SAM_EINVAL, "images", "images must map at most %d file names to uploaded images' ids",
+                                  CSV_IMAGES_GIVEN_MAX);
+        if(!(given = calloc(json_object_size(images) + 1, sizeof(*given))))
+            return SAM_ENOMEM;
+        json_object_foreach(images, name, id) {
+            if(!json_is_integer(id) || json_integer_value(id) <= 0 || !*name || strlen(name) > 255) {
+                free(given);
+                return sam_fail_field(SAM_EINVAL, "images", "each image is \"file name\": the id an upload answered");
+            }
+            given[o.nimages].name = name;
+            given[o.nimages++].id = json_integer_value(id);
+        }
+        o.images = given;
+    }
     rc = core_csv_import(r->core, &r->actor, r->wid, json_string_value(csv), json_string_length(csv), &o, time_now(),
                          &report);
+    free(given);
     if(rc && report) {
         /* Nothing was imported: the report goes in the error object, beside the code and
          * message, as a blocked post's violations do. */

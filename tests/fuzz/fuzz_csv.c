@@ -28,6 +28,7 @@ static const struct store_channel chans[] = {
     {.id = 2, .kind = "mastodon", .name = "Mastodon"},
     {.id = 3, .kind = "feed", .name = "Feed"},
 };
+static const struct csv_image images[] = {{"fjord.jpg", 11}, {"kart.png", 12}};
 
 static void text_ok(const char *s)
 {
@@ -52,7 +53,7 @@ static void problems_ok(const json_t *list)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct csv_table t;
-    struct csv_env env = {"Europe/Oslo", 1796025600, chans, sizeof(chans) / sizeof(chans[0])};
+    struct csv_env env = {"Europe/Oslo", 1796025600, chans, sizeof(chans) / sizeof(chans[0]), images, 2};
     char *copy = malloc(size ? size : 1);
     long lines = 1, last = 0;
     if(!copy)

@@ -88,7 +88,7 @@ def test_dry_run_lists_each_rows_problems_by_line_in_words(inst):
     assert "dry Blog" in r6["problems"][0]["message"], "the message lists the channels it could have meant"
     r7 = _row(rep, 7)   # a quoted value over two lines: the row starts on line 7
     assert set(_fields(r7)) == {"time", "category", "images"}, r7
-    assert any("not supported yet" in p["message"] for p in r7["problems"]), r7
+    assert any("was not given with the file" in p["message"] for p in r7["problems"]), r7
     r9 = _row(rep, 9)
     assert _fields(r9) == ["text"] and "10000" in r9["problems"][0]["message"], r9
     assert rep["with_problems"] == 3 and rep["blocked"] == 1, rep
@@ -195,7 +195,7 @@ def test_export_imports_again_as_it_was(inst):
     second = _export(inst, token=tb, wid=b)
     assert first == second, "export -> import -> export changed the file:\n%r\n%r" % (first, second)
     text = first.decode("utf-8")
-    assert text.startswith("\ufefftext,channels,time,category,campaign,link,images,variant,variant\r\n"), text[:90]
+    assert text.startswith("\ufefftext,channels,time,category,campaign,link,images,alt,variant,variant\r\n"), text[:90]
     assert "\"'=SUM(A1:A2) is not a formula\nsecond line\"" in text, text      # guarded for spreadsheets
     assert "\"Spring; sale, \"\"20%\"\" off\"" in text and "\"  padded  \"" in text, text
 
@@ -361,3 +361,60 @@ def test_cli_import_and_export(inst):
     with open(out, encoding="utf-8-sig") as f:
         text = f.read()
     assert text.startswith("text;channels;time") and "Hei fra CLI;cli Blog;" in text, text[:300]
+
+
+def test_images_named_in_the_file_come_with_it(inst):
+    """P16 in a file: the images column names images given with it ({"name": id} from the
+    uploads the dashboard makes), or media:ID; alt texts in the same order; the export
+    writes them back as media:ID, and the CLI uploads the files beside the CSV file."""
+    import test_media
+    blog, _ = _channels(inst, "img")
+    fjord = expect(test_media.upload(inst, test_media.make(640, 480, "jpeg")), 201)
+    kart = expect(test_media.upload(inst, test_media.make(320, 320, "png"), "image/png"), 201)
+    csv = ("text,channels,time,images,alt\n"
+           "Med to bilder,img Blog,%s,fjord.jpg | bilder/kart.png,Fjorden i morgenlys | Kart over turen\n"
+           "Uten alt,img Blog,%s,media:%d,\n") % (_local(40, "09:00"), _local(41, "09:00"), kart["id"])
+    # Without the images given, the row says which one is missing, in words.
+    dry = expect(_import(inst, csv, dry_run=True), 200)
+    assert _fields(_row(dry, 2)) == ["images", "images"] and "fjord.jpg" in _row(dry, 2)["problems"][0]["message"], dry
+    assert _row(dry, 3)["ok"], _row(dry, 3)
+    given = {"fjord.jpg": fjord["id"], "kart.png": kart["id"]}
+    dry = expect(_import(inst, csv, dry_run=True, images=given), 200)
+    assert dry["with_problems"] == 0, dry
+    assert any(v["rule"] == "P16" for v in _row(dry, 3)["violations"]), "no warning for the image without alt text"
+    rep = expect(_import(inst, csv, images=given), 201)
+    post = expect(inst.get(inst.ws("/posts/%d" % _row(rep, 2)["post_id"])), 200)
+    assert [(m["id"], m["alt"]) for m in post["media"]] == [(fjord["id"], "Fjorden i morgenlys"),
+                                                             (kart["id"], "Kart over turen")], post["media"]
+    # The export names them media:ID with their alt texts; it imports again as it was.
+    body = _export(inst, "?channel=%d" % blog["id"]).decode("utf-8-sig")
+    assert "media:%d|media:%d,Fjorden i morgenlys | Kart over turen" % (fjord["id"], kart["id"]) in body, body
+    again = expect(_import(inst, body.replace("Med to bilder", "Med to bilder igjen"), dry_run=True), 200)
+    assert again["with_problems"] == 0, again
+    # Bad maps are refused at the field.
+    for bad in ([1], {"a.jpg": "x"}, {"": 1}, {"a.jpg": 0}):
+        expect(_import(inst, csv, dry_run=True, images=bad), 422, field="images")
+    # Another workspace's image is not this one's.
+    other, tok = _workspace(inst, "Images elsewhere")
+    elsewhere = "text,channels,time,images\nLånt bilde,rt Blog,next slot,media:%d\n" % fjord["id"]
+    dry = expect(_import(inst, elsewhere, dry_run=True, token=tok, wid=other), 200)
+    assert _fields(_row(dry, 2)) == ["images"] and "not in this workspace" in _row(dry, 2)["problems"][0]["message"], dry
+    # The CLI uploads the files beside the CSV file.
+    folder = os.path.join(inst.dir, "plan-with-images")
+    os.makedirs(os.path.join(folder, "bilder"), exist_ok=True)
+    with open(os.path.join(folder, "bilder", "sommer.jpg"), "wb") as f:
+        f.write(test_media.make(300, 200, "jpeg", "noise"))
+    path = os.path.join(folder, "plan.csv")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text,channels,time,images,alt\nSommer,img Blog,%s,bilder/sommer.jpg,Sommer på fjorden\n"
+                "Mangler,img Blog,%s,borte.jpg,\n" % (_local(42, "09:00"), _local(43, "09:00")))
+    r = inst.cli("post", "import", path, "--workspace", harness.WORKSPACE)
+    assert r.returncode == 5 and "borte.jpg" in r.stdout + r.stderr, (r.stdout, r.stderr)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("text,channels,time,images,alt\nSommer,img Blog,%s,bilder/sommer.jpg,Sommer på fjorden\n"
+                % _local(42, "09:00"))
+    r = inst.cli("post", "import", path, "--workspace", harness.WORKSPACE, "--json")
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    pid = json.loads(r.stdout)["rows"][0]["post_id"]
+    post = expect(inst.get(inst.ws("/posts/%d" % pid)), 200)
+    assert [m["alt"] for m in post["media"]] == ["Sommer på fjorden"] and post["media"][0]["width"] == 300, post

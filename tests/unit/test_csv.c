@@ -218,7 +218,7 @@ static const struct row_case {
     {"a channel named twice", "text,channels,time\nHi,Blog|blog,now\n", "channels", 0, 0, NULL, NULL, 0},
     {"a draft with channels", "text,channels,time\nHi,Blog,\n", "channels", 0, 0, NULL, NULL, 0},
     {"a time without channels", "text,channels,time\nHi,,now\n", "channels", 0, 0, NULL, NULL, 0},
-    {"images are not supported yet", "text,images\nHi,photo.jpg\n", "images", 0, 0, NULL, NULL, 0},
+    {"an image not given with the file", "text,images\nHi,photo.jpg\n", "images", 0, 0, NULL, NULL, 0},
     {"an unknown category", "text,category\nHi,spam\n", "category", 0, 0, NULL, NULL, 0},
     {"an empty text", "text,channels\n\" \",\n", "text", 0, 0, NULL, NULL, 0},
     {"a link that is not http", "text,link\nHi,ftp://example.com/x\n", "link", 0, 0, NULL, NULL, 0},
@@ -231,7 +231,7 @@ static const struct row_case {
 
 static void row_table(void **state)
 {
-    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0])};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0};
     (void)state;
     for(size_t i = 0; i < sizeof(row_cases) / sizeof(row_cases[0]); i++) {
         const struct row_case *c = &row_cases[i];
@@ -275,9 +275,64 @@ static void row_table(void **state)
     }
 }
 
+/* The images column (P16): names separated by |, matched to the images given with the
+ * file (by name, or a path's last part) or media:ID; alt texts in the same order. */
+static void row_images(void **state)
+{
+    static const struct csv_image given[] = {{"fjord.jpg", 11}, {"kart.png", 12}, {"a.gif", 13}};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), given, 3};
+    static const struct {
+        const char *csv, *problems;
+        size_t n;
+        int64_t ids[4];
+        const char *alts[4];
+    } cases[] = {
+        {"text,images,alt\nHi,fjord.jpg | bilder/kart.png,Fjorden i morgenlys | Kart over turen\n", "", 2,
+         {11, 12}, {"Fjorden i morgenlys", "Kart over turen"}},
+        {"text,images\nHi,media:7|a.gif\n", "", 2, {7, 13}, {NULL, NULL}},
+        {"text,images,alt\nHi,fjord.jpg|kart.png,Bare den første\n", "", 2, {11, 12}, {"Bare den første", NULL}},
+        {"text,images,alt\nHi,C:\\Users\\Kari\\fjord.jpg,Fjord\n", "", 1, {11}, {"Fjord"}},
+        {"text,images\nHi,fjord.jpg|kart.png|a.gif|fjord.jpg|kart.png\n", "images", 0, {0}, {NULL}},
+        {"text,images,alt\nHi,fjord.jpg,en|to\n", "alt", 0, {0}, {NULL}},
+        {"text,images\nHi,media:x|nope.png\n", "images,images", 0, {0}, {NULL}},
+        {"text,alt\nHi,Alt uten bilde\n", "alt", 0, {0}, {NULL}},
+    };
+    (void)state;
+    for(size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct csv_table t;
+        struct csv_row p;
+        char fields[200] = "";
+        size_t k;
+        json_t *pr;
+        assert_int_equal(csv_table_read(cases[i].csv, strlen(cases[i].csv), &t), SAM_OK);
+        assert_int_equal(json_array_size(t.problems), 0);
+        assert_int_equal(csv_row_read(&t, 0, &env, &p), SAM_OK);
+        json_array_foreach(p.problems, k, pr) {
+            size_t used = strlen(fields);
+            snprintf(fields + used, sizeof(fields) - used, "%s%s", used ? "," : "",
+                     json_string_value(json_object_get(pr, "field")));
+        }
+        if(strcmp(fields, cases[i].problems))
+            fail_msg("case %zu: problems in \"%s\", want \"%s\"", i, fields, cases[i].problems);
+        if(!cases[i].problems[0]) {
+            assert_int_equal(p.in.nmedia, cases[i].n);
+            assert_int_equal(p.in.media_set, 1);
+            for(k = 0; k < cases[i].n; k++) {
+                assert_int_equal(p.in.media[k].id, cases[i].ids[k]);
+                if(cases[i].alts[k])
+                    assert_string_equal(p.in.media[k].alt, cases[i].alts[k]);
+                else
+                    assert_null(p.in.media[k].alt);
+            }
+        }
+        csv_row_cleanup(&p);
+        csv_table_cleanup(&t);
+    }
+}
+
 static void row_limits(void **state)
 {
-    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0])};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0};
     struct buf b;
     struct csv_table t;
     struct csv_row p;
@@ -692,7 +747,7 @@ static void the_batch_finds_what_posts_one_by_one_find(void **state)
     assert_int_equal(csv_table_read(csv.data, csv.len, &t), SAM_OK);
     assert_int_equal(store_channel_list(f->core.st, w2.id, NULL, 0, 100, &list, &nchans), SAM_OK);
     {
-        struct csv_env env = {"Europe/Oslo", now, list, nchans};
+        struct csv_env env = {"Europe/Oslo", now, list, nchans, NULL, 0};
         size_t differ = 0, findings = 0;
         for(size_t i = 0; i < t.nrows; i++) {
             struct csv_row r;
@@ -752,6 +807,7 @@ int main(void)
         cmocka_unit_test(read_table),
         cmocka_unit_test(limits),
         cmocka_unit_test(row_table),
+        cmocka_unit_test(row_images),
         cmocka_unit_test(row_limits),
         cmocka_unit_test_setup_teardown(dry_run_checks_rows_against_each_other, setup, teardown),
         cmocka_unit_test_setup_teardown(caps_across_rows_block_all_or_nothing, setup, teardown),

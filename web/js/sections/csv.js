@@ -18,11 +18,13 @@ import { h, append, clear, field, setFieldError, messageBox, button, pageHeader,
   checkedUrl } from '../core/dom.js';
 import { call } from '../core/api.js';
 import { violationItem, blocksFirst } from '../core/post_util.js';
+import { uploadImage, MEDIA_BYTES_MAX } from './media.js'; // the images a file names (P16)
 
 var FILE_MAX = 5 * 1024 * 1024;  // bytes, as the server's limit
 var SHOWN_MAX = 200;             // rows listed at most (the rest are counted)
 var STATES = ['draft', 'scheduled', 'published', 'failed', 'cancelled'];
-var COLUMNS = ['text', 'channels', 'time', 'category', 'campaign', 'link', 'images', 'variant'];
+var COLUMNS = ['text', 'channels', 'time', 'category', 'campaign', 'link', 'images', 'alt', 'variant'];
+var IMAGES_MAX = 500;            // images chosen with one file, as the server takes
 
 // A new id for one chosen file's import (the server's import_id: A-Z a-z 0-9 . _ : -).
 function newImportId() {
@@ -73,13 +75,43 @@ export function csvView(ctx) {
   var report = h('div', { class: 'csv-report', testid: 'csv-report', hidden: true, tabindex: '-1' });
   var input = h('input', { type: 'file', accept: '.csv,text/csv,text/plain', testid: 'csv-file' });
   var fFile = field('csv-file-input', 'csv.file', input, { hint: 'csv.format', testid: 'csv-file' });
+  // The images the file's images column names, chosen beside it: each is uploaded, and the
+  // import names it by its file name ({"name": id}).
+  var given = {};              // file name -> uploaded image id
+  var imagesInput = h('input', { type: 'file', multiple: true, accept: 'image/jpeg,image/png,image/webp,image/gif',
+    testid: 'csv-images' });
+  var imagesStatus = h('p', { class: 'hint', testid: 'csv-images-status', role: 'status' });
+  var fImages = field('csv-images-input', 'csv.images', imagesInput, { hint: 'csv.imagesHint', optional: true, testid: 'csv-images' });
+  fImages.wrap.appendChild(imagesStatus);
+
+  function givenImages() { return Object.keys(given).length ? given : undefined; }
+
+  imagesInput.addEventListener('change', function () {
+    var files = Array.prototype.slice.call(imagesInput.files || []).slice(0, IMAGES_MAX);
+    setFieldError(fImages, null);
+    if (!files.length) return;
+    var failed = [];
+    imagesStatus.textContent = t('csv.imagesUploading', { n: files.length });
+    Promise.all(files.map(function (file) {
+      if (file.size > MEDIA_BYTES_MAX) { failed.push(file.name); return null; }
+      return uploadImage(wid, file).then(function (doc) {
+        given[file.name] = Number(doc.id);
+
+      }, function (e) { failed.push(file.name + ': ' + e.message); });
+    })).then(function () {
+      if (!ctx.alive()) return;
+      imagesStatus.textContent = t('csv.imagesReady', { n: Object.keys(given).length });
+      if (failed.length) setFieldError(fImages, t('csv.imagesFailed', { names: failed.join('; ') }));
+      if (current && !current.done) check(); // the rows that name them are read again
+    });
+  });
 
   function check() {
     if (!current) return;
     var mine = current;
     importMsg.clear();
     importMsg.noticeKey('csv.checking', { name: mine.name });
-    call('POST', base + '/import', { csv: mine.text, dry_run: true }).then(function (rep) {
+    call('POST', base + '/import', { csv: mine.text, dry_run: true, images: givenImages() }).then(function (rep) {
       if (!ctx.alive() || current !== mine) return;
       importMsg.clear();
       mine.report = rep || {};
@@ -93,7 +125,7 @@ export function csvView(ctx) {
 
   function doImport(reason) {
     var mine = current;
-    var body = { csv: mine.text, import_id: mine.id };
+    var body = { csv: mine.text, import_id: mine.id, images: givenImages() };
     if (reason) body.override_reason = reason;
     importMsg.clear();
     return call('POST', base + '/import', body).then(function (rep) {
@@ -225,7 +257,7 @@ export function csvView(ctx) {
 
   var importCard = h('div', { class: 'card csv-import-card', testid: 'csv-import-card' },
     h('h2', { t: 'csv.importHeading' }),
-    canWrite ? [importMsg.el, fFile.wrap, report] : roleNote('csv.readOnly'));
+    canWrite ? [importMsg.el, fFile.wrap, fImages.wrap, report] : roleNote('csv.readOnly'));
 
   /* ---- export ---- */
   var stateSel = h('select', { testid: 'csv-export-state' },

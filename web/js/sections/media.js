@@ -21,6 +21,27 @@ var TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'];
 
 // opts: wid, onChange (called when the images or their alt texts change).
 // Returns { el, value(), validate(), busy(), reset() }.
+// Uploads one image file as POST .../media (the file itself as the body, typed as the file
+// says; the server decides by its bytes): a promise of the stored image {id, sha256, ...},
+// rejected with { message } in the page's language.
+export function uploadImage(wid, file) {
+  var type = TYPES.indexOf(file.type) >= 0 ? file.type : (/^image\//.test(file.type) ? file.type : 'application/octet-stream');
+  var headers = { 'Accept': 'application/json', 'Content-Type': type, 'Accept-Language': state.lang };
+  if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
+  return fetch(API + '/workspaces/' + wid + '/media', { method: 'POST', credentials: 'same-origin', headers: headers,
+    body: file, cache: 'no-store' }).then(function (res) {
+    return res.text().then(function (text) {
+      var data = null;
+      try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
+      if (!res.ok) {
+        var e = (data && data.error) || {};
+        throw { message: e.message || t('error.http', { status: res.status }) };
+      }
+      return data;
+    });
+  }, function () { throw { message: t('error.network') }; });
+}
+
 export function mediaPicker(ctx, opts) {
   var wid = opts.wid;
   var items = [];             // {id, row, alt, status, thumb} in order
@@ -125,23 +146,8 @@ export function mediaPicker(ctx, opts) {
     item.status.hidden = false;
   }
 
-  // The file itself is the body, typed as the file says (the server decides by its bytes).
   function upload(item, file) {
-    var type = TYPES.indexOf(file.type) >= 0 ? file.type : (/^image\//.test(file.type) ? file.type : 'application/octet-stream');
-    var headers = { 'Accept': 'application/json', 'Content-Type': type, 'Accept-Language': state.lang };
-    if (state.csrf) headers['X-CSRF-Token'] = state.csrf;
-    fetch(API + '/workspaces/' + wid + '/media', { method: 'POST', credentials: 'same-origin', headers: headers,
-      body: file, cache: 'no-store' }).then(function (res) {
-      return res.text().then(function (text) {
-        var data = null;
-        try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-        if (!res.ok) {
-          var e = (data && data.error) || {};
-          throw { message: e.message || t('error.http', { status: res.status }) };
-        }
-        return data;
-      });
-    }, function () { throw { message: t('error.network') }; }).then(function (doc) {
+    uploadImage(wid, file).then(function (doc) {
       if (!ctx.alive() || items.indexOf(item) < 0) return;
       item.id = doc.id;
       item.uploading = false;
