@@ -65,6 +65,11 @@ int api_metrics(struct web_request *r, struct web_reply *out)
                       "# HELP samtale_publisher_passes_total Passes this process's publisher made over the due"
                       " occurrences.\n"
                       "# TYPE samtale_publisher_passes_total counter\n"
-                      "samtale_publisher_passes_total %lu\n",
-                      waiting, running, atomic_load(&r->core->read_passes), atomic_load(&r->core->publish_passes));
+                      "samtale_publisher_passes_total %lu\n"
+                      "# HELP samtale_http_large_bodies Requests holding one of the few places for a body past"
+                      " max_body (an image upload, a CSV import).\n"
+                      "# TYPE samtale_http_large_bodies gauge\n"
+                      "samtale_http_large_bodies %u\n",
+                      waiting, running, atomic_load(&r->core->read_passes), atomic_load(&r->core->publish_passes),
+                      web_large_bodies(r->web));
 }

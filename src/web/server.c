@@ -127,6 +127,11 @@ void web_net_stats(const struct web *w, unsigned *waiting, unsigned *running)
     web_pool_stats(w->pool, waiting, running);
 }
 
+unsigned web_large_bodies(struct web *w)
+{
+    return atomic_load(&w->big_bodies);
+}
+
 static void add_security_headers(struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "Content-Security-Policy", CSP);

@@ -196,6 +196,8 @@ long web_net_timeout_ms(const struct web *w);
 const char *web_metrics_token(const struct web *w);
 /* How many requests that reach a network wait for a worker and how many run (metrics). */
 void web_net_stats(const struct web *w, unsigned *waiting, unsigned *running);
+/* Requests holding one of the WEB_BIG_BODIES places for a body past max_body now. */
+unsigned web_large_bodies(struct web *w);
 const char *web_file_dir(const struct web *w);
 
 #endif

@@ -265,6 +265,14 @@ def test_limits(inst):
     assert r["error"]["problems"][0]["field"] == "header", r
 
 
+def _large_bodies(inst):
+    """samtale_http_large_bodies of /metrics: requests holding a place for a large body."""
+    import re
+    m = re.search(r"(?m)^samtale_http_large_bodies (\d+)$", inst.get("/metrics", token=None).text)
+    assert m, "no samtale_http_large_bodies in /metrics"
+    return int(m.group(1))
+
+
 def test_large_bodies_are_few_at_once(inst):
     """At most 4 requests hold a body past the usual 1 MiB at once (memory stays bounded);
     a fifth is answered 503 busy before its body is read, and a place frees when one of
@@ -297,11 +305,10 @@ def test_large_bodies_are_few_at_once(inst):
                 s = socket.create_connection(("127.0.0.1", inst.port), timeout=harness.TIMEOUT)
                 s.sendall(head + body[:len(body) - 10])     # past 1 MiB, not finished
                 held.append(s)
-            while time.monotonic() < deadline:
-                r = fifth()
-                if r.status == 503:
-                    break
-                time.sleep(0.05)   # the server has not read the held requests' headers yet
+            # The probe goes once the server holds the four (its gauge says so), not before.
+            harness.wait_until(lambda: _large_bodies(inst) == 4, "the four large bodies to be held",
+                               timeout=harness.TIMEOUT)
+            r = fifth()
             # The server's threads take the requests in any order: when a probe came first,
             # one held request was the one refused; then try again from the start.
             if r.status == 503 and not any(answered(s) for s in held):

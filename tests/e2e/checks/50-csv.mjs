@@ -3,7 +3,15 @@
 // import; the corrected file imports; the export downloads the posts as CSV; the page fits
 // a phone's width; the problems come in Norwegian when the page is in Norwegian.
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
+
+// A picture made by tests/tools/image_tool (built beside samtale).
+function picture(w, h) {
+  const bin = path.join(path.dirname(process.env.SAMTALE_BIN || path.resolve('../../build/samtale')), 'image_tool');
+  return execFileSync(bin, ['make', String(w), String(h), 'jpeg'], { timeout: 30_000, maxBuffer: 64 << 20 });
+}
 
 const CHANNEL = 'CSV blog';
 
@@ -114,6 +122,34 @@ export default async function (t) {
     }, res.request().postData());
     assert(again[0] === 200 && again[1].already_imported === true, `a retry answered ${again[0]} ${JSON.stringify(again[1]).slice(0, 200)}`);
     assert(sql(`SELECT count(*) FROM posts WHERE text LIKE 'CSV e2e%'`) === '2', 'a retry made the posts twice');
+  }, { page });
+
+  await check('CSV import: images the file names are chosen beside it, uploaded, and go with their posts', async () => {
+    await openPage();
+    const rows = file([`CSV e2e image: the fjord;${CHANNEL};next slot;value;fjord.jpg;The fjord at dawn`]);
+    rows.buffer = Buffer.from(rows.buffer.toString('utf8').replace('category\r\n', 'category;images;alt\r\n'), 'utf8');
+    // Without the image the row says which one is missing.
+    await choose(rows);
+    const problem = page.locator('[data-testid="csv-row"][data-line="2"] [data-testid="csv-problem"]');
+    await waitText(problem, 'fjord.jpg');
+    assert((await problem.getAttribute('data-field')) === 'images', 'the problem does not name the images column');
+    // Chosen beside the file, it is uploaded and the file is read again with it.
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => /\/posts\/import$/.test(new URL(r.url()).pathname) &&
+        JSON.parse(r.request().postData() || '{}').images),
+      byId(page, 'csv-images').setInputFiles({ name: 'fjord.jpg', mimeType: 'image/jpeg', buffer: picture(800, 600) }),
+    ]);
+    assert(res.status() === 200, `the dry run with the image answered ${res.status()}`);
+    await waitText(byId(page, 'csv-images-status'), '1 image ready');
+    await byId(page, 'csv-all-good').waitFor();
+    const [done] = await Promise.all([
+      page.waitForResponse((r) => /\/posts\/import$/.test(new URL(r.url()).pathname) && !JSON.parse(r.request().postData() || '{}').dry_run),
+      byId(page, 'csv-import').click(),
+    ]);
+    assert(done.status() === 201, `the import answered ${done.status()}`);
+    await waitText(byId(page, 'csv-done'), 'Imported 1 post');
+    const alt = sql(`SELECT pm.alt FROM post_media pm JOIN posts p ON p.id = pm.post_id WHERE p.text = 'CSV e2e image: the fjord'`);
+    assert(alt === 'The fjord at dawn', `the post's image has the alt text ${JSON.stringify(alt)}`);
   }, { page });
 
   await check('CSV export: the download is the workspace\'s posts in the same format', async () => {
