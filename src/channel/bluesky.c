@@ -1263,6 +1263,7 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
     const char *lang0;
     json_t *record = NULL, *facets = NULL, *langs = NULL, *card = NULL;
     json_t *images = NULL; /* P16: the images' embed, on the first post */
+    json_t *later = NULL;  /* the at:// URIs of the parts after the first */
     size_t nparts = 0, card_part = 0;
     int rc = SAM_OK, gave_up = 0;
 
@@ -1388,11 +1389,21 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         if(k == 0) {
             snprintf(root_uri, sizeof(root_uri), "%s", uri);
             snprintf(root_cid, sizeof(root_cid), "%s", cid);
+        } else if((!later && !(later = json_array())) || json_array_append_new(later, json_string(uri))) {
+            rc = SAM_ENOMEM;
+            goto out;
         }
         snprintf(parent_uri, sizeof(parent_uri), "%s", uri);
         snprintf(parent_cid, sizeof(parent_cid), "%s", cid);
     }
     remote_of(&s, root_uri, root_rkey, res);
+    if(later) {
+        /* The replies, so that replacing the copy deletes the whole thread. */
+        char *list = json_dumps(later, JSON_COMPACT);
+        if(list && strlen(list) < sizeof(res->parts))
+            memcpy(res->parts, list, strlen(list) + 1);
+        free(list);
+    }
     if(nparts > 1)
         channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s, a thread of %zu posts.", s.handle, nparts);
     else
@@ -1408,6 +1419,7 @@ out:
     json_decref(langs);
     json_decref(card);
     json_decref(images);
+    json_decref(later);
     return rc;
 }
 

@@ -492,7 +492,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     char url[MASTO_URL_MAX], prev[128] = "";
     struct text_part parts[TEXT_THREAD_MAX];
     struct buf text;
-    json_t *media_ids = NULL;
+    json_t *media_ids = NULL, *later = NULL; /* later: the ids of the statuses after the first */
     size_t nparts = 0;
     int rc;
 
@@ -554,7 +554,21 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         if(res->outcome != CHANNEL_OK)
             break;
         snprintf(prev, sizeof(prev), "%s", id);
+        if(k > 0 && ((!later && !(later = json_array())) || json_array_append_new(later, json_string(id)))) {
+            buf_cleanup(&text);
+            json_decref(media_ids);
+            json_decref(later);
+            return SAM_ENOMEM;
+        }
     }
+    if(res->outcome == CHANNEL_OK && later) {
+        /* The replies, so that replacing the copy deletes the whole thread. */
+        char *list = json_dumps(later, JSON_COMPACT);
+        if(list && strlen(list) < sizeof(res->parts))
+            memcpy(res->parts, list, strlen(list) + 1);
+        free(list);
+    }
+    json_decref(later);
     if(res->outcome == CHANNEL_OK && nparts > 1)
         snprintf(res->message, sizeof(res->message), "Published on Mastodon, a thread of %zu statuses.", nparts);
     buf_cleanup(&text);

@@ -43,9 +43,33 @@ static void fail_text(char *out, size_t n, const char *fmt, const char *msg, int
     snprintf(out, n, fmt, attempts, msg);
 }
 
+/* Deletes a published copy on its channel: a copy published as a thread goes whole, its
+ * replies last first, then its first post. 1 when all of it is gone (already gone counts);
+ * 0 with *res saying why at the first refusal (what is left stays, for a later try). */
+static int remove_copy(struct core *c, const struct channel_ops *ops, const struct channel_ctx *ctx,
+                       const struct store_occurrence *prev, struct channel_result *res)
+{
+    char *parts = NULL;
+    json_t *list = NULL;
+    int ok = 1;
+    if(store_occurrence_parts(c->st, prev->id, &parts) == SAM_OK && parts)
+        list = json_loads(parts, 0, NULL);
+    free(parts);
+    for(size_t k = json_array_size(list); ok && k-- > 0;) {
+        const char *part = json_string_value(json_array_get(list, k));
+        memset(res, 0, sizeof(*res));
+        ok = !part || (ops->remove(ctx, part, res) == SAM_OK && res->outcome == CHANNEL_OK);
+    }
+    json_decref(list);
+    if(!ok)
+        return 0;
+    memset(res, 0, sizeof(*res));
+    return ops->remove(ctx, prev->remote_id, res) == SAM_OK && res->outcome == CHANNEL_OK;
+}
+
 /* Replace on repost (P4): after a copy of a series went out, the previous copy on the
- * same channel is deleted where the channel can delete. A failure is logged and audited;
- * it never undoes the new copy. */
+ * same channel is deleted where the channel can delete (all of a thread). A failure is
+ * logged and audited; it never undoes the new copy. */
 static void replace_previous(struct core *c, const struct channel_ops *ops, const struct channel_ctx *ctx,
                              const struct store_occurrence *occ)
 {
@@ -59,24 +83,23 @@ static void replace_previous(struct core *c, const struct channel_ops *ops, cons
     /* Every earlier copy still up goes, newest first: a copy delayed by retries or caps
      * must not outlive the ones after it. At most a series' length of rounds. */
     for(int round = 0; round < 1000; round++) {
-    if(store_occurrence_previous(c->st, occ->series_id, occ->channel_id, occ->planned_at, &prev))
-        return;
-    memset(&res, 0, sizeof(res));
-    snprintf(idbuf, sizeof(idbuf), "%lld", (long long)prev.id);
-    if(ops->remove(ctx, prev.remote_id, &res) == SAM_OK && res.outcome == CHANNEL_OK) {
-        if(store_occurrence_mark_deleted(c->st, prev.id, time_now()))
-            return;
-        log_kv(LOG_INFO, "previous copy deleted", "occurrence", idbuf, "remote_id", prev.remote_id, NULL);
-        continue;
-    } else {
         struct actor sys = {.system = 1};
-        json_t *d = json_pack("{s:I, s:s}", "occurrence_id", (json_int_t)prev.id, "error", res.message);
+        json_t *d;
+        if(store_occurrence_previous(c->st, occ->series_id, occ->channel_id, occ->planned_at, &prev))
+            return;
+        snprintf(idbuf, sizeof(idbuf), "%lld", (long long)prev.id);
+        if(remove_copy(c, ops, ctx, &prev, &res)) {
+            if(store_occurrence_mark_deleted(c->st, prev.id, time_now()))
+                return;
+            log_kv(LOG_INFO, "previous copy deleted", "occurrence", idbuf, "remote_id", prev.remote_id, NULL);
+            continue;
+        }
+        d = json_pack("{s:I, s:s}", "occurrence_id", (json_int_t)prev.id, "error", res.message);
         snprintf(sys.label, sizeof(sys.label), "publisher");
         log_kv(LOG_WARN, "previous copy not deleted", "occurrence", idbuf, "error", res.message, NULL);
         core_audit(c, &sys, occ->workspace_id, "post.replace_failed", ctx->channel->name, d);
         json_decref(d);
         return;
-    }
     }
 }
 
@@ -238,6 +261,7 @@ record:
         out.state = "published";
         out.remote_id = res.remote_id[0] ? res.remote_id : NULL;
         out.remote_url = res.remote_url[0] ? res.remote_url : NULL;
+        out.remote_parts = res.parts[0] ? res.parts : NULL;
         out.published_at = now;
         out.next_attempt_at = now;
         break;

@@ -1946,6 +1946,18 @@ int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *
                      row_occurrence, out);
 }
 
+static void row_parts(struct dbq *q, void *p)
+{
+    *(char **)p = col_dup_or_null(q, 0);
+}
+
+int store_occurrence_parts(struct store *st, int64_t id, char **parts)
+{
+    *parts = NULL;
+    return query_one(st, "SELECT remote_parts FROM occurrences WHERE id = ?1", "post", NULL, NULL, id, row_parts,
+                     parts);
+}
+
 struct occurrence_move {
     int64_t id, at, now;
     const struct store_approval_change *ac;
@@ -2404,7 +2416,8 @@ static int occurrence_finish_tx(struct dbc *s, void *arg)
     rc = prep(s, "UPDATE occurrences SET state = ?3, remote_id = coalesce(?4, remote_id),"
                  " remote_url = coalesce(?5, remote_url), last_error = ?6, next_attempt_at = ?7,"
                  " published_at = coalesce(?8, published_at), lease_owner = NULL, lease_until = NULL,"
-                 " updated_at = ?9 WHERE id = ?1 AND state = 'publishing' AND lease_owner = ?2"
+                 " updated_at = ?9, remote_parts = coalesce(?10, remote_parts)"
+                 " WHERE id = ?1 AND state = 'publishing' AND lease_owner = ?2"
                  " RETURNING occurrences.post_id", &q);
     if(rc)
         return rc;
@@ -2420,6 +2433,7 @@ static int occurrence_finish_tx(struct dbc *s, void *arg)
     else
         db_bind_null(q, 8);
     db_bind_int64(q, 9, now);
+    bind_text_or_null(q, 10, o->remote_parts);
     int r = db_step(q);
     if(r == DB_ROW) {
         post = db_int64(q, 0);

@@ -328,6 +328,8 @@ struct store_occurrence_post {
 struct store_outcome {
     const char *state;        /* published, scheduled (retry later), failed */
     const char *remote_id, *remote_url, *error;
+    const char *remote_parts; /* published as a thread: the ids of the parts after the first
+                                 (a JSON list), or NULL */
     int64_t next_attempt_at, published_at;
 };
 
@@ -607,6 +609,9 @@ int store_offer_code(struct store *st, int64_t post, int64_t channel, char *code
 int store_offer_code_used(struct store *st, int64_t ws, const char *code, int *used);
 /* One occurrence by id (SAM_ENOTFOUND when none). */
 int store_occurrence_get(struct store *st, int64_t id, struct store_occurrence *out);
+/* The ids of the parts after the first of a copy published as a thread (a JSON list, new
+ * text: free it), NULL for a single post. */
+int store_occurrence_parts(struct store *st, int64_t id, char **parts);
 /* Moves a scheduled occurrence to planned_at `at` (a retry or cap wait is forgotten: it is
  * due at the new time); SAM_ECONFLICT when it is not scheduled any more (it went out, is
  * going out, or was cancelled). */

@@ -286,6 +286,38 @@ def test_replace_previous_deletes_the_previous_copy_from_the_repo(ctx):
     assert not [k for k, r in recs.items() if "av serien" in r["text"] and k != keys[2]], recs
 
 
+def test_replacing_a_copy_published_as_a_thread_deletes_every_part(ctx):
+    """Replace on repost of a long text: the previous copy is a thread, and all of it goes
+    (its replies last first, then the first post), not the first post alone."""
+    doc = expect(ctx.inst.post(ctx.inst.ws("/series"), json={
+        "text": LONG_NB, "channels": [ctx.channel["id"]], "count": 2, "replace_previous": True}), 201)
+    ids = [o["id"] for o in doc["post"]["occurrences"]]
+    con = harness.db_connect(ctx.inst.db)
+    now = int(time.time())
+    with con:
+        for k, oid in enumerate(ids):
+            con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
+                        (now + 3 * k, now + 3 * k, oid))
+    con.close()
+
+    def all_out():
+        p = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % doc["post"]["id"])), 200)
+        occ = {o["id"]: o for o in p["occurrences"]}
+        ok = all(occ[i]["state"] == "published" for i in ids) and occ[ids[0]].get("deleted_at")
+        return occ if ok else None
+    occ = harness.wait_until(all_out, "both copies out and the first deleted", timeout=60, step=0.2)
+    did = ctx.pds.alice["did"]
+    recs = ctx.pds.records(did)
+    first, second = (occ[i]["remote_id"].rsplit("/", 1)[1] for i in ids)
+    assert first not in recs, "the first copy's first post is still there"
+    kept = _thread_of(ctx, did, occ[ids[1]]["remote_id"])
+    assert len(kept) == 3 and second in recs, [v["text"] for _, v in kept]
+    # The first copy's replies went too: none is left that answers its first post.
+    gone = occ[ids[0]]["remote_id"]
+    left = [k for k, r in recs.items() if r.get("reply", {}).get("root", {}).get("uri") == gone]
+    assert not left, ("replies of the replaced copy are still there", left)
+
+
 class Proxy:
     """An HTTP proxy on 127.0.0.1 in front of the PDS, for faults the PDS will not make on
     its own. With delay, it holds every createRecord answer for that many seconds after

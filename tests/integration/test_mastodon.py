@@ -370,3 +370,46 @@ def test_a_thread_passes_the_contract(inst):
         return o if o["state"] in ("published", "failed") else None
     occ = harness.wait_until(done, "the thread to go out to the mock")
     assert occ["state"] == "published", occ      # every part passed the description's validation
+
+
+def test_replacing_a_copy_published_as_a_thread_deletes_every_status(inst):
+    """Replace on repost of a long text on Mastodon: the previous copy's statuses are all
+    deleted, its reply first, then its first status (the contract mock logs the calls)."""
+    import time
+    log = os.path.join(inst.dir, "masto-replace.jsonl")
+    proc = subprocess.Popen(["node", os.path.join(PEER, "start.mjs")], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, MASTODON_MOCK_LOG=log))
+    try:
+        line = peers.first_line(proc, 60)
+        assert line.strip(), "the Mastodon contract mock did not start"
+        ch = harness.new_channel(inst, "masto-replace", kind="mastodon", secret="access-token-123",
+                                 settings={"instance_url": json.loads(line)["url"]}, max_per_hour=10)
+        doc = expect(inst.post(inst.ws("/series"), json={"text": LONG, "channels": [ch["id"]], "count": 2,
+                                                         "replace_previous": True}), 201)
+        ids = [o["id"] for o in doc["post"]["occurrences"]]
+        con = harness.db_connect(inst.db)
+        now = int(time.time())
+        with con:
+            for k, oid in enumerate(ids):
+                con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
+                            (now + 3 * k, now + 3 * k, oid))
+        con.close()
+
+        def replaced():
+            p = expect(inst.get(inst.ws("/posts/%d" % doc["post"]["id"])), 200)
+            occ = {o["id"]: o for o in p["occurrences"]}
+            done = all(occ[i]["state"] == "published" for i in ids) and occ[ids[0]].get("deleted_at")
+            return occ if done else None
+        occ = harness.wait_until(replaced, "both copies out and the first deleted", timeout=60, step=0.2)
+        with open(log, encoding="utf-8") as f:
+            calls = [json.loads(l) for l in f if l.strip()]
+        posts = [c for c in calls if c["method"] == "POST" and c["path"] == "/api/v1/statuses"]
+        deletes = [c for c in calls if c["method"] == "DELETE" and c["path"].startswith("/api/v1/statuses/")]
+        assert len(posts) == 4, [c["path"] for c in calls]          # two copies of two statuses
+        assert len(deletes) == 2 and all(c["status"] == 200 for c in deletes), deletes
+        # The reply goes before the first status, and both after the second copy went out.
+        assert deletes[-1]["path"] == "/api/v1/statuses/" + occ[ids[0]]["remote_id"], (deletes, occ[ids[0]])
+        assert calls.index(deletes[0]) > calls.index(posts[3]), "a status was deleted before the new copy was out"
+    finally:
+        peers.stop_process(proc)
