@@ -16,6 +16,8 @@ extract() {
     # A stable file order and no line numbers, so a change in the code moves no entries.
     find src -name '*.c' | LC_ALL=C sort | xgettext --from-code=UTF-8 --language=C --files-from=- \
         --keyword=_ --keyword=N_ --keyword=n_:1,2 --keyword=sam_fail:2 --keyword=sam_fail_field:3 \
+        --keyword=channel_result_set:3 --keyword=channel_result_say:2 \
+        --flag=channel_result_set:3:c-format --flag=channel_result_say:2:c-format \
         --flag=sam_fail:2:c-format --flag=sam_fail_field:3:c-format --flag=_:1:pass-c-format \
         --flag=n_:1:pass-c-format --flag=n_:2:pass-c-format \
         --add-comments=TRANSLATORS: --add-location=file --sort-by-file \

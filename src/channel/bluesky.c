@@ -63,6 +63,7 @@
 #include "text/normalise.h"
 #include "text/thread.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
@@ -507,8 +508,8 @@ static int conn_from(const struct channel_ctx *ctx, struct conn *cn, struct chan
        strlen(service) >= sizeof(cn->service) || strpbrk(service, " \t\r\n?#\"\\<>") ||
        utf8_has_control(service)) {
         channel_result_set(res, CHANNEL_FAIL, "This Bluesky channel's service_url is not an http:// or "
-                                   "https:// address. Fix it (or remove it to use "
-                                   SERVICE_DEFAULT ") and publish again.");
+                                   "https:// address. Fix it (or remove it to use %s) and publish again.",
+                                   SERVICE_DEFAULT);
         return 0;
     }
     if(!ctx->secret || !ctx->secret_len) {
@@ -663,8 +664,8 @@ static int judge_transient(const struct conn *cn, int rc, const struct http_resp
     if(rc == SAM_EPERM) {
         res->address_refused = 1;
         channel_result_set(res, CHANNEL_FAIL, "samtale did not call Bluesky at %s for %s: %s. Set the channel's "
-                "service_url to a Bluesky server on the internet (or remove it to use " SERVICE_DEFAULT ").",
-                cn->service, what, resp->error);
+                "service_url to a Bluesky server on the internet (or remove it to use %s).",
+                cn->service, what, resp->error, SERVICE_DEFAULT);
         return 1;
     }
     if(rc == SAM_EAUTH) {
@@ -718,7 +719,7 @@ static int login(const struct conn *cn, struct session *s, struct channel_result
         goto out;
     }
     rc = xrpc(cn, "com.atproto.server.createSession", NULL, body, NULL, &resp);
-    if(judge_transient(cn, rc, &resp, "the login", res))
+    if(judge_transient(cn, rc, &resp, N_("the login"), res))
         goto out;
     if(resp.status >= 200 && resp.status < 300) {
         memset(s, 0, sizeof(*s));
@@ -864,7 +865,7 @@ static int resolve_handle(const struct conn *cn, const char *handle, size_t hn, 
     snprintf(query, sizeof(query), "handle=%s", lower);
     http_resp_init(&resp);
     rc = xrpc(cn, "com.atproto.identity.resolveHandle", query, NULL, NULL, &resp);
-    if(judge_transient(cn, rc, &resp, "a mention", res)) {
+    if(judge_transient(cn, rc, &resp, N_("a mention"), res)) {
         r = -1;
     } else if(resp.status == 200) {
         j = answer_json(&resp);
@@ -1000,7 +1001,7 @@ static void blob_upload(const struct conn *cn, struct session *s, const struct i
                   &resp);
     }
     res->outcome = CHANNEL_FAIL;
-    if(judge_transient(cn, rc, &resp, "an image", res))
+    if(judge_transient(cn, rc, &resp, N_("an image"), res))
         goto out;
     if(resp.status >= 200 && resp.status < 300) {
         res->outcome = CHANNEL_OK;
@@ -1216,7 +1217,7 @@ static int create_record(const struct conn *cn, struct session *s, const char *r
         }
     }
     uri[0] = '\0';
-    rc = judge_transient(cn, rc, &resp, "the post", res) ? SAM_OK : rc;
+    rc = judge_transient(cn, rc, &resp, N_("the post"), res) ? SAM_OK : rc;
     if(res->outcome == CHANNEL_RETRY || res->message[0]) {
         http_resp_cleanup(&resp);
         return rc;
@@ -1495,7 +1496,7 @@ static int bluesky_remove(const struct channel_ctx *ctx, const char *remote_id_i
         channel_result_set(res, CHANNEL_OK, "Deleted from Bluesky (@%s).", s.handle);
         goto out;
     }
-    if(judge_transient(&cn, rc, &resp, "the deletion", res)) {
+    if(judge_transient(&cn, rc, &resp, N_("the deletion"), res)) {
         rc = SAM_OK;
         goto out;
     }
@@ -1683,7 +1684,7 @@ static int bluesky_fetch_inbound(const struct channel_ctx *ctx, const char *curs
         } else {
             snprintf(query, sizeof(query), "limit=%d", NOTIF_PAGE);
         }
-        j = get_json(&cn, &s, "app.bsky.notification.listNotifications", query, "the notifications", res);
+        j = get_json(&cn, &s, "app.bsky.notification.listNotifications", query, N_("the notifications"), res);
         if(!j)
             goto out;
         pages[npages++] = j;

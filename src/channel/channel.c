@@ -32,6 +32,14 @@ void channel_result_set(struct channel_result *res, int outcome, const char *fmt
     va_end(ap);
 }
 
+void channel_result_say(struct channel_result *res, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof(res->message), fmt, ap);
+    va_end(ap);
+}
+
 void channel_result_clear(struct channel_result *res)
 {
     memset(res, 0, sizeof(*res));

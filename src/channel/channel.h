@@ -124,9 +124,14 @@ struct channel_ops {
                         struct channel_result *res);
 };
 
-/* Sets res's outcome and its message for people (printf-style). */
+/* Sets res's outcome and its message for people (printf-style). The message is worded in
+ * English when it happens and stored so; the format is a text of the message catalogues
+ * (xgettext reads these calls), so a reader's dashboard shows it in their language
+ * (i18n_message). */
 void channel_result_set(struct channel_result *res, int outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Sets only res's message, as channel_result_set does. */
+void channel_result_say(struct channel_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Empties res, with CHANNEL_FAIL until something better is known. */
 void channel_result_clear(struct channel_result *res);
 

@@ -346,7 +346,7 @@ static int file_publish(const struct channel_ctx *ctx, const struct channel_post
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
     snprintf(res->remote_id, sizeof(res->remote_id), "%s", post->idempotency_key);
-    snprintf(res->message, sizeof(res->message),
+    channel_result_say(res,
              appended ? "Written to %.200s in the files folder."
                       : "Already in %.200s in the files folder; not written again.", rel);
 out:
@@ -384,7 +384,7 @@ static int file_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
     snprintf(res->remote_id, sizeof(res->remote_id), "%s", remote_id);
-    snprintf(res->message, sizeof(res->message),
+    channel_result_say(res,
              appended ? "Marked as deleted in %.200s." : "Already deleted in %.200s.", rel);
 out:
     free(line);

@@ -19,6 +19,7 @@
 #include "channel/peer.h"
 #include "text/html.h"
 #include "util/err.h"
+#include "util/i18n.h"
 #include "util/timeutil.h"
 #include "util/utf8.h"
 
@@ -107,19 +108,19 @@ static void judge(int rc, const char *url, const struct http_resp *resp, const c
     res->http_status = (int)resp->status;
     if(rc == SAM_EIO) {
         res->outcome = CHANNEL_RETRY;
-        snprintf(res->message, sizeof(res->message), "The instance did not answer in time; samtale tries again.");
+        channel_result_say(res, "The instance did not answer in time; samtale tries again.");
         return;
     }
     if(rc == SAM_EPERM) {
         res->outcome = CHANNEL_FAIL;
         res->address_refused = 1;
-        snprintf(res->message, sizeof(res->message), "samtale did not call the instance to %s: %.300s. Set the "
+        channel_result_say(res, "samtale did not call the instance to %s: %.300s. Set the "
                  "channel's instance_url to a Mastodon server on the internet.", what, resp->error);
         return;
     }
     if(rc) {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "Could not %s: %.300s", what, sam_errmsg(rc));
+        channel_result_say(res, "Could not %s: %.300s", what, sam_errmsg(rc));
         return;
     }
     if(resp->status >= 200 && resp->status < 300) {
@@ -133,22 +134,22 @@ static void judge(int rc, const char *url, const struct http_resp *resp, const c
         res->outcome = CHANNEL_RETRY;
         if(!http_wait_hint(resp, time_now(), &wait))
             res->retry_after = wait;
-        snprintf(res->message, sizeof(res->message), "The instance answered %ld (%s); samtale waits and tries again.",
+        channel_result_say(res, "The instance answered %ld (%s); samtale waits and tries again.",
                  resp->status, why);
     } else if(resp->status == 401) {
         res->outcome = CHANNEL_FAIL;
         res->reconnect = 1;
-        snprintf(res->message, sizeof(res->message),
+        channel_result_say(res,
                  "The instance refused the channel's access token (%ld: %s). Reconnect the channel; its queued "
                  "posts wait until then.", resp->status, why);
     } else if(resp->status == 403) {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message),
+        channel_result_say(res,
                  "The instance does not allow samtale to %s (403: %s). Check the account on the instance, or "
                  "reconnect the channel to grant samtale read and write access.", what, why);
     } else {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "The instance refused to %s (%ld): %s", what, resp->status, why);
+        channel_result_say(res, "The instance refused to %s (%ld): %s", what, resp->status, why);
     }
 }
 
@@ -228,7 +229,7 @@ static int media_limits(const struct channel_ctx *ctx, const char *instance, str
     memset(out, 0, sizeof(*out));
     out->channel_id = id;
     snprintf(out->instance, sizeof(out->instance), "%s", instance);
-    if(!(inst = get_api(ctx, "/api/v2/instance", "read the instance's limits for images", res))) {
+    if(!(inst = get_api(ctx, "/api/v2/instance", N_("read the instance's limits for images"), res))) {
         if(res->outcome == CHANNEL_RETRY || res->reconnect)
             return 0;
         /* An instance without /api/v2/instance (older than 4.0): Mastodon's defaults. */
@@ -324,7 +325,7 @@ static void media_upload(const struct channel_ctx *ctx, const char *instance, co
     long waited = 0, step = 250;
     int rc, processing;
     id[0] = '\0';
-    snprintf(what, sizeof(what), "upload image %zu", n);
+    snprintf(what, sizeof(what), N_("upload image %zu"), n);
     if(api_url(instance, "/api/v2/media", url, sizeof(url))) {
         channel_result_set(res, CHANNEL_FAIL, "The channel's instance_url is not usable: %s", sam_errmsg(SAM_EINVAL));
         return;
@@ -361,7 +362,7 @@ static void media_upload(const struct channel_ctx *ctx, const char *instance, co
             break;
         http_resp_init(&resp);
         rc = call("GET", url, ctx->secret, NULL, NULL, ctx->timeout_ms, &resp);
-        judge(rc, url, &resp, "read an image's processing", res);
+        judge(rc, url, &resp, N_("read an image's processing"), res);
         processing = res->outcome == CHANNEL_OK && resp.status == 206;
         http_resp_cleanup(&resp);
     }
@@ -456,19 +457,19 @@ static void post_status(const struct channel_ctx *ctx, const char *url, const ch
     if(!body || !(doc = json_dumps(body, JSON_COMPACT))) {
         json_decref(body);
         res->outcome = CHANNEL_RETRY;
-        snprintf(res->message, sizeof(res->message), "samtale ran out of memory; it will try again.");
+        channel_result_say(res, "samtale ran out of memory; it will try again.");
         return;
     }
     http_resp_init(&resp);
     rc = call("POST", url, ctx->secret, doc, key, ctx->timeout_ms, &resp);
-    judge(rc, url, &resp, "publish the post", res);
+    judge(rc, url, &resp, N_("publish the post"), res);
     if(res->outcome == CHANNEL_OK) {
         ans = json_loadb(resp.body.data ? resp.body.data : "", resp.body.len, 0, NULL);
         const char *sid = json_string_value(json_object_get(ans, "id"));
         const char *link = json_string_value(json_object_get(ans, "url"));
         if(!sid || strlen(sid) >= idn) {
             res->outcome = CHANNEL_RETRY;
-            snprintf(res->message, sizeof(res->message), "The instance answered without a status id; samtale asks again "
+            channel_result_say(res, "The instance answered without a status id; samtale asks again "
                                                           "with the same key.");
         } else {
             snprintf(id, idn, "%s", sid);
@@ -499,12 +500,12 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     memset(res, 0, sizeof(*res));
     if(!ctx->secret || !*ctx->secret) {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "The channel has no access token: connect it to Mastodon first.");
+        channel_result_say(res, "The channel has no access token: connect it to Mastodon first.");
         return SAM_OK;
     }
     if(api_url(instance, "/api/v1/statuses", url, sizeof(url))) {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "%s", sam_errmsg(SAM_EINVAL));
+        channel_result_say(res, "%s", sam_errmsg(SAM_EINVAL));
         return SAM_OK;
     }
     vis = vis && (!strcmp(vis, "public") || !strcmp(vis, "unlisted") || !strcmp(vis, "private")) ? vis : "public";
@@ -534,7 +535,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         if(rc == SAM_ENOMEM)
             return rc;
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "The post is too long even for a thread of %d statuses. "
+        channel_result_say(res, "The post is too long even for a thread of %d statuses. "
                                                       "Shorten it and publish again.", TEXT_THREAD_MAX);
         return SAM_OK;
     }
@@ -570,7 +571,7 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
     }
     json_decref(later);
     if(res->outcome == CHANNEL_OK && nparts > 1)
-        snprintf(res->message, sizeof(res->message), "Published on Mastodon, a thread of %zu statuses.", nparts);
+        channel_result_say(res, "Published on Mastodon, a thread of %zu statuses.", nparts);
     buf_cleanup(&text);
     json_decref(media_ids);
     return SAM_OK;
@@ -587,13 +588,13 @@ static int masto_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     for(const char *p = remote_id; *p; p++)
         if(!isalnum((unsigned char)*p)) {
             res->outcome = CHANNEL_FAIL;
-            snprintf(res->message, sizeof(res->message), "This is not a Mastodon status id; there is nothing to delete.");
+            channel_result_say(res, "This is not a Mastodon status id; there is nothing to delete.");
             return SAM_OK;
         }
     snprintf(path, sizeof(path), "/api/v1/statuses/%s", remote_id);
     if(!*remote_id || api_url(instance, path, url, sizeof(url))) {
         res->outcome = CHANNEL_FAIL;
-        snprintf(res->message, sizeof(res->message), "Nothing to delete, or the instance URL is not usable.");
+        channel_result_say(res, "Nothing to delete, or the instance URL is not usable.");
         return SAM_OK;
     }
     http_resp_init(&resp);
@@ -601,7 +602,7 @@ static int masto_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     if(!rc && resp.status == 404) {
         res->outcome = CHANNEL_OK; /* already gone */
     } else {
-        judge(rc, url, &resp, "delete the post", res);
+        judge(rc, url, &resp, N_("delete the post"), res);
     }
     if(res->outcome == CHANNEL_OK)
         snprintf(res->remote_id, sizeof(res->remote_id), "%s", remote_id);
@@ -644,7 +645,7 @@ static int masto_verify_op(const struct channel_ctx *ctx, json_t *info, struct c
     json_t *acct;
     const char *id;
     channel_result_clear(res);
-    if(!(acct = get_api(ctx, "/api/v1/accounts/verify_credentials", "check the access token", res)))
+    if(!(acct = get_api(ctx, "/api/v1/accounts/verify_credentials", N_("check the access token"), res)))
         return SAM_OK;
     id = json_string_value(json_object_get(acct, "id"));
     if(!json_is_object(acct)) {
@@ -743,7 +744,7 @@ static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor
     if(cursor && *cursor && !id_ok(cursor))
         cursor = "";
     /* Direct conversations first, so a direct message is stored with its thread. */
-    if(!(convs = get_api(ctx, "/api/v1/conversations?limit=20", "read the direct conversations", res)))
+    if(!(convs = get_api(ctx, "/api/v1/conversations?limit=20", N_("read the direct conversations"), res)))
         return SAM_OK;
     for(i = json_array_size(convs); i-- > 0 && !rc;) {
         c = json_array_get(convs, i);
@@ -759,7 +760,7 @@ static int masto_fetch_inbound(const struct channel_ctx *ctx, const char *cursor
         json_t *list;
         snprintf(path, sizeof(path), "/api/v1/notifications?types[]=mention&types[]=quote&limit=40%s%s",
                  newest[0] ? "&min_id=" : "", newest);
-        if(!(list = get_api(ctx, path, "read the mentions", res))) {
+        if(!(list = get_api(ctx, path, N_("read the mentions"), res))) {
             failed = 1;
             break;
         }

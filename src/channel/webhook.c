@@ -339,7 +339,7 @@ static int webhook_publish(const struct channel_ctx *ctx, const struct channel_p
     {
         char shown[WEBHOOK_URL_SHOWN + 8];
         url_shown(url, shown, sizeof(shown));
-        snprintf(res->message, sizeof(res->message), "Delivered to the webhook at %s (%ld).",
+        channel_result_say(res, "Delivered to the webhook at %s (%ld).",
                  shown, resp.status);
     }
 out:
@@ -383,7 +383,7 @@ static int webhook_remove(const struct channel_ctx *ctx, const char *remote_id_i
     if(!res->message[0]) {
         char shown[WEBHOOK_URL_SHOWN + 8];
         url_shown(url, shown, sizeof(shown));
-        snprintf(res->message, sizeof(res->message), "Deleted through the webhook at %s (%ld).",
+        channel_result_say(res, "Deleted through the webhook at %s (%ld).",
                  shown, resp.status);
     }
 out:

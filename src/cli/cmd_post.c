@@ -78,10 +78,11 @@ static void print_post(struct cli *c, const struct store_post *p, const struct s
     if(p->approval[0] && strcmp(p->approval, "none"))
         printf("  approval: %s\n", p->approval);
     for(size_t i = 0; i < n; i++) {
-        char at[32];
+        char at[32], why[1024];
         time_rfc3339(occ[i].planned_at, at, sizeof(at));
+        i18n_message(occ[i].last_error, why, sizeof(why)); /* in the environment's language */
         printf("  channel %lld at %s: %s%s%s\n", (long long)occ[i].channel_id, at, occ[i].state,
-               occ[i].last_error[0] ? " - " : "", occ[i].last_error);
+               occ[i].last_error[0] ? " - " : "", why);
     }
 }
 

@@ -410,6 +410,9 @@ json_t *view_failed_logins(const struct store_session *s);
 void view_for_role(const char *role);
 /* text, or generic when this thread's views are for a role without perm. Borrowed. */
 const char *view_peer_text(const char *text, unsigned perm, const char *generic);
+/* view_peer_text as a JSON string, and a message samtale worded (in English, when it
+ * happened: a publishing error) in this thread's language (i18n_message). */
+json_t *view_peer_message(const char *text, unsigned perm, const char *generic);
 
 #define VIEW_CHANNEL_ERROR_HIDDEN N_("The channel needs attention; an editor can see why.")
 #define VIEW_PUBLISH_ERROR_HIDDEN N_("Publishing failed; an editor can see why.")

@@ -2551,10 +2551,9 @@ json_t *view_occurrence(const struct store_occurrence *o)
     if(o->remote_url[0])
         json_object_set_new(j, "remote_url", json_string(o->remote_url));
     if(o->last_error[0])
-        json_object_set_new(j, "error", json_string(view_peer_text(o->last_error, PERM_POSTS_WRITE,
-                                                                   strcmp(o->state, "failed")
-                                                                       ? VIEW_RETRY_ERROR_HIDDEN
-                                                                       : VIEW_PUBLISH_ERROR_HIDDEN)));
+        json_object_set_new(j, "error", view_peer_message(o->last_error, PERM_POSTS_WRITE,
+                                                          strcmp(o->state, "failed") ? VIEW_RETRY_ERROR_HIDDEN
+                                                                                     : VIEW_PUBLISH_ERROR_HIDDEN));
     if(o->published_at)
         json_object_set_new(j, "published_at", view_time(o->published_at));
     if(o->deleted_at)

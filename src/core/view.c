@@ -23,6 +23,17 @@ const char *view_peer_text(const char *text, unsigned perm, const char *generic)
     return (audience & perm) == perm ? text : _(generic);
 }
 
+json_t *view_peer_message(const char *text, unsigned perm, const char *generic)
+{
+    char out[1024];
+    if(!text || !*text)
+        return json_string(text ? text : "");
+    if((audience & perm) != perm)
+        return json_string(_(generic));
+    i18n_message(text, out, sizeof(out));
+    return json_string(out);
+}
+
 json_t *view_time(int64_t t)
 {
     char buf[32];
@@ -91,12 +102,12 @@ json_t *view_channel(const struct store_channel *ch)
         json_decref(slots);
         slots = json_array();
     }
-    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s?, s:o, s:i, s:i, s:b, s:o, s:o, s:o}", "id",
+    return json_pack("{s:I, s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:o, s:o, s:i, s:i, s:b, s:o, s:o, s:o}", "id",
                      (json_int_t)ch->id, "workspace_id", (json_int_t)ch->workspace_id, "kind", ch->kind, "name",
                      ch->name, "timezone", ch->timezone, "settings", settings, "has_secret", ch->secret != NULL,
                      "status", ch->status, "status_message",
-                     ch->status_message[0] ? view_peer_text(ch->status_message, PERM_CHANNELS_WRITE,
-                                                            VIEW_CHANNEL_ERROR_HIDDEN) : NULL,
+                     ch->status_message[0] ? view_peer_message(ch->status_message, PERM_CHANNELS_WRITE,
+                                                               VIEW_CHANNEL_ERROR_HIDDEN) : json_null(),
                      "slots", slots, "max_per_hour", ch->max_per_hour, "max_per_day",
                      ch->max_per_day, "paused", ch->paused_at != 0, "paused_at", view_time(ch->paused_at),
                      "created_at", view_time(ch->created_at), "updated_at",
@@ -121,13 +132,14 @@ static json_t *count_or_null(int64_t v)
 
 json_t *view_engagement(const struct store_engagement *e)
 {
-    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s?}", "occurrence_id",
+    return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "occurrence_id",
                      (json_int_t)e->occurrence_id, "channel_id", (json_int_t)e->channel_id, "after_seconds",
                      (json_int_t)e->checkpoint, "due_at", view_time(e->due_at), "fetched_at",
                      e->fetched_at ? view_time(e->fetched_at) : json_null(), "likes", count_or_null(e->likes),
                      "reposts", count_or_null(e->reposts), "replies", count_or_null(e->replies), "quotes",
                      count_or_null(e->quotes), "error",
-                     e->error[0] ? view_peer_text(e->error, PERM_POSTS_WRITE, VIEW_COUNTS_ERROR_HIDDEN) : NULL);
+                     e->error[0] ? view_peer_message(e->error, PERM_POSTS_WRITE, VIEW_COUNTS_ERROR_HIDDEN)
+                                 : json_null());
 }
 
 json_t *view_audit(const struct store_audit *e)

@@ -145,7 +145,7 @@ static void count_one(struct core *c, const struct poller_options *o, struct sto
         return;
     }
     if(chan_open(c, &ch, o->timeout_ms, o->file_dir, &cn)) {
-        snprintf(res.message, sizeof(res.message), "%s", sam_errmsg(SAM_EINVAL));
+        channel_result_say(&res, "%s", sam_errmsg(SAM_EINVAL));
     } else {
         if(cn.ops && cn.ops->fetch_counts)
             cn.ops->fetch_counts(&cn.ctx, e->remote_id, &counts, &res);

@@ -175,19 +175,19 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
     }
     if(rc) {
         res.outcome = CHANNEL_RETRY;
-        snprintf(res.message, sizeof(res.message), "cannot read the post or channel: %.400s", sam_errmsg(rc));
+        channel_result_say(&res, "cannot read the post or channel: %.400s", sam_errmsg(rc));
         goto record;
     }
     ops = channel_ops_for(ch.kind);
     if(!ops || !ops->can_publish) {
         res.outcome = CHANNEL_FAIL;
-        snprintf(res.message, sizeof(res.message),
+        channel_result_say(&res,
                  "samtale cannot publish to %s channels yet; move the post to another channel", ch.kind);
         goto record;
     }
     if(ch.secret && core_secret_open(c, ch.secret, ch.secret_len, &secret, &secret_len)) {
         res.outcome = CHANNEL_FAIL;
-        snprintf(res.message, sizeof(res.message),
+        channel_result_say(&res,
                  "the channel's secret cannot be decrypted (was the key file replaced?); enter the secret again");
         goto record;
     }
@@ -195,7 +195,7 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
     text = core_post_text_for(&post, occ->variant);
     if(!text || !settings) {
         res.outcome = CHANNEL_RETRY;
-        snprintf(res.message, sizeof(res.message), "out of memory");
+        channel_result_say(&res, "out of memory");
         goto record;
     }
     if(offer_wanted(text)) {
@@ -205,18 +205,18 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
         rc = store_offer_code(c->st, occ->post_id, occ->channel_id, code, sizeof(code));
         if(rc) {
             res.outcome = CHANNEL_RETRY;
-            snprintf(res.message, sizeof(res.message), "cannot read the offer code: %.400s", sam_errmsg(rc));
+            channel_result_say(&res, "cannot read the offer code: %.400s", sam_errmsg(rc));
             goto record;
         }
         if(!code[0]) {
             res.outcome = CHANNEL_FAIL;
-            snprintf(res.message, sizeof(res.message),
+            channel_result_say(&res,
                      "the text says {offer} but this channel has no offer code; edit the post and give it one");
             goto record;
         }
         if(!(applied = offer_apply(text, code))) {
             res.outcome = CHANNEL_RETRY;
-            snprintf(res.message, sizeof(res.message), "out of memory");
+            channel_result_say(&res, "out of memory");
             goto record;
         }
         free(text);
@@ -228,7 +228,7 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
         rc = SAM_ENOMEM;
     if(rc) {
         res.outcome = CHANNEL_RETRY;
-        snprintf(res.message, sizeof(res.message), "cannot read the post's images: %.400s", sam_errmsg(rc));
+        channel_result_say(&res, "cannot read the post's images: %.400s", sam_errmsg(rc));
         goto record;
     }
     for(size_t i = 0; i < npm; i++)
@@ -251,7 +251,7 @@ static void publish_one(struct core *c, const struct publisher_options *o, const
         rc = ops->publish(&ctx, &cp, &res);
         if(rc && res.outcome == CHANNEL_OK) {
             res.outcome = CHANNEL_FAIL;
-            snprintf(res.message, sizeof(res.message), "%s", sam_errmsg(rc));
+            channel_result_say(&res, "%s", sam_errmsg(rc));
         }
     }
 record:
@@ -268,7 +268,7 @@ record:
     case CHANNEL_RETRY:
         if(occ->attempts >= o->max_attempts) {
             out.state = "failed";
-            fail_text(msg, sizeof(msg), "gave up after %d attempts: %s", res.message, occ->attempts);
+            fail_text(msg, sizeof(msg), N_("gave up after %d attempts: %s"), res.message, occ->attempts);
             out.error = msg;
         } else {
             out.state = "scheduled";
@@ -288,7 +288,7 @@ record:
             break;
         }
         out.state = "failed";
-        out.error = res.message[0] ? res.message : "the channel refused the post";
+        out.error = res.message[0] ? res.message : N_("the channel refused the post");
         break;
     }
     rc = store_occurrence_finish(c->st, occ->id, owner, &out);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <ctype.h>
 
 extern const struct embedded_file catalogues_files[];
 extern const size_t catalogues_count;
@@ -257,4 +258,211 @@ int i18n_mo_entries(const void *data, size_t len)
     n = load_one(&c, data, len) ? -1 : (int)c.n;
     free(c.e);
     return n;
+}
+
+/* ---- messages worded earlier, in English, read in another language (i18n_message) ---- */
+
+#define MSG_ARGS 16
+#define MSG_STEPS 20000 /* matching work allowed per catalogue text: hostile text cannot stall */
+
+struct span {
+    const char *p;
+    size_t n;
+};
+
+struct matcher {
+    struct span arg[MSG_ARGS];
+    int nargs;
+    long steps;
+};
+
+/* One printf conversion at f (f[0] == '%', not "%%"): its conversion character in *conv
+ * and, in *pos, its n of "%n$" (0 when it has none); the text after it, or NULL for one
+ * this reader does not take. */
+static const char *conversion(const char *f, char *conv, int *pos)
+{
+    const char *p = f + 1, *q = p;
+    int n = 0;
+    *pos = 0;
+    while(*q >= '0' && *q <= '9')
+        n = n * 10 + (*q++ - '0');
+    if(*q == '$' && q > p) {
+        *pos = n;
+        p = q + 1;
+    }
+    while(*p && strchr("-+ #0", *p))
+        p++;
+    while((*p >= '0' && *p <= '9'))
+        p++;
+    if(*p == '.') {
+        p++;
+        while(*p >= '0' && *p <= '9')
+            p++;
+    }
+    if(*p == '*')
+        return NULL; /* a width or precision given as an argument: not in these texts */
+    while(*p && strchr("hlzjt", *p))
+        p++;
+    if(!*p || !strchr("diuxsc", *p))
+        return NULL;
+    *conv = *p;
+    return p + 1;
+}
+
+/* Whether s matches the format f (from f on, s on), recording each argument's text. */
+static int match(struct matcher *m, const char *f, const char *s)
+{
+    while(*f) {
+        if(++m->steps > MSG_STEPS)
+            return 0;
+        if(*f == '%' && f[1] == '%') {
+            if(*s != '%')
+                return 0;
+            f += 2;
+            s++;
+            continue;
+        }
+        if(*f == '%') {
+            char conv;
+            int pos;
+            const char *rest = conversion(f, &conv, &pos);
+            size_t len = strlen(s);
+            if(!rest || pos || m->nargs == MSG_ARGS)
+                return 0;
+            if(conv == 's') {
+                /* Shortest first: the text after it decides how far it reaches. */
+                for(size_t k = 0; k <= len; k++) {
+                    m->arg[m->nargs] = (struct span){s, k};
+                    m->nargs++;
+                    if(match(m, rest, s + k))
+                        return 1;
+                    m->nargs--;
+                    if(m->steps > MSG_STEPS)
+                        return 0;
+                }
+                return 0;
+            }
+            {
+                size_t k = 0;
+                if(conv == 'c')
+                    k = *s ? 1 : 0;
+                else {
+                    if((conv == 'd' || conv == 'i') && s[k] == '-')
+                        k++;
+                    while(s[k] && (conv == 'x' ? isxdigit((unsigned char)s[k]) : isdigit((unsigned char)s[k])))
+                        k++;
+                    if(k == 0 || (k == 1 && s[0] == '-'))
+                        return 0;
+                }
+                if(!k)
+                    return 0;
+                m->arg[m->nargs++] = (struct span){s, k};
+                if(match(m, rest, s + k))
+                    return 1;
+                m->nargs--;
+                return 0;
+            }
+        }
+        if(*f != *s)
+            return 0;
+        f++;
+        s++;
+    }
+    return *s == '\0';
+}
+
+static size_t message_in(int k, const char *english, char *out, size_t n, int depth);
+
+/* Writes the translated format tr with the arguments m found into out (n bytes); an
+ * argument of %s is itself read again as a message (a message quoting another). */
+static size_t render(int k, const char *tr, const struct matcher *m, char *out, size_t n, int depth)
+{
+    size_t used = 0;
+    int next = 0;
+    for(const char *f = tr; *f && used + 1 < n;) {
+        char conv;
+        int pos;
+        const char *rest;
+        if(*f != '%') {
+            out[used++] = *f++;
+            continue;
+        }
+        if(f[1] == '%') {
+            out[used++] = '%';
+            f += 2;
+            continue;
+        }
+        if(!(rest = conversion(f, &conv, &pos)))
+            return 0;
+        {
+            int i = pos ? pos - 1 : next++;
+            char inner[512], arg[512];
+            size_t len;
+            if(i < 0 || i >= m->nargs)
+                return 0;
+            len = m->arg[i].n < sizeof(arg) ? m->arg[i].n : sizeof(arg) - 1;
+            memcpy(arg, m->arg[i].p, len);
+            arg[len] = '\0';
+            if(conv == 's' && depth < 2 && message_in(k, arg, inner, sizeof(inner), depth + 1))
+                snprintf(arg, sizeof(arg), "%s", inner);
+            for(const char *a = arg; *a && used + 1 < n; a++)
+                out[used++] = *a;
+        }
+        f = rest;
+    }
+    out[used] = '\0';
+    return used;
+}
+
+/* english in catalogue k's language into out; 0 when no text of the catalogue made it. */
+static size_t message_in(int k, const char *english, char *out, size_t n, int depth)
+{
+    const struct entry *e = find(k, english);
+    if(e) {
+        snprintf(out, n, "%s", e->str);
+        return 1;
+    }
+    /* Of the texts the message matches, the one that says most in words (not in its
+     * arguments): "%s" matches anything, "Could not %s: %s" less. */
+    {
+        struct matcher best = {0};
+        const struct entry *be = NULL;
+        size_t best_words = 0;
+        for(size_t i = 0; i < cats[k].n; i++) {
+            const char *id = cats[k].e[i].id, *pct = strchr(id, '%');
+            struct matcher m;
+            size_t words;
+            if(!pct || strncmp(id, english, (size_t)(pct - id)))
+                continue; /* the text before its first conversion must begin the message */
+            memset(&m, 0, sizeof(m));
+            if(!match(&m, id, english))
+                continue;
+            words = strlen(english);
+            for(int a = 0; a < m.nargs; a++)
+                words -= m.arg[a].n;
+            if(!be || words > best_words) {
+                be = &cats[k].e[i];
+                best = m;
+                best_words = words;
+            }
+        }
+        if(be && best_words > 0)
+            return render(k, be->str, &best, out, n, depth) ? 1 : 0;
+    }
+    return 0;
+}
+
+int i18n_message(const char *english, char *out, size_t n)
+{
+    int k = thread_lang;
+    if(!n)
+        return 0;
+    out[0] = '\0';
+    if(!english)
+        return 0;
+    pthread_once(&once, load);
+    if(k > 0 && *english && message_in(k, english, out, n, 0))
+        return 1;
+    snprintf(out, n, "%s", english);
+    return 0;
 }

@@ -46,6 +46,15 @@ const char *i18n_text_in(const char *lang, const char *msgid) __attribute__((for
 const char *i18n_plural(const char *singular, const char *plural, unsigned long n)
     __attribute__((format_arg(1), format_arg(2)));
 
+/* A message worded earlier in English (a publishing error stored when it happened) in
+ * this thread's language, into out (n bytes): the catalogue's text it was made from is
+ * found by matching the message against the texts' formats (the words must match, each
+ * conversion takes what stands in its place; of several, the one with the most words),
+ * and its translation is filled with the same arguments; an argument that is itself such
+ * a message is translated too. 1 when translated; else out gets the message as it is.
+ * The matching work is bounded, so any text is safe. */
+int i18n_message(const char *english, char *out, size_t n);
+
 /* How many catalogues were loaded, and the texts of lang's (for tests). -1 on a damaged
  * catalogue (reported once in the log). */
 int i18n_catalogue_size(const char *lang);

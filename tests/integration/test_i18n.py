@@ -139,3 +139,35 @@ def test_a_capped_post_says_when_it_goes_out_and_why(inst):
     o = harness.wait_until(held, "the publisher to hold the second post at the cap")
     assert "error" not in o and o["waiting"]["reason"] == "hour_cap", o
     assert abs((harness.parse_time(o["waiting"]["until"]) - went) - 3600) <= 2, o
+
+
+def test_a_publishing_error_reads_in_the_readers_language(inst):
+    """An error worded when publishing failed (stored in English) is shown in the reader's
+    language (the API's Accept-Language, which the dashboard sends); the stored text stays
+    as it was."""
+    os.makedirs(os.path.join(inst.dir, "files"), exist_ok=True)
+    with open(os.path.join(inst.dir, "files", "blocked"), "w") as f:
+        f.write("a file where the channel wants a folder\n")
+    ch = harness.new_channel(inst, "i18n-broken", kind="file", settings={"path": "blocked/posts.jsonl"})
+    p = expect(inst.post(inst.ws("/posts"), json={"text": "this one cannot be written", "channels": [ch["id"]],
+                                                  "schedule": "now"}), 201)
+
+    def failed():
+        q = expect(inst.get(inst.ws("/posts/%d" % p["id"])), 200)
+        return q if q["occurrences"][0]["state"] == "failed" else None
+    en = harness.wait_until(failed, "the post to fail")["occurrences"][0]["error"]
+    fmts = ["Could not create the folder for %.200s in the files folder: %s.",
+            "Could not open %.200s in the files folder: %s."]
+    fmt = [f for f in fmts if en == f.replace("%.200s", "blocked/posts.jsonl").replace("%s", "Not a directory")]
+    assert fmt, en
+    fmt = fmt[0]
+    nb = expect(inst.get(inst.ws("/posts/%d" % p["id"]), headers={"Accept-Language": "nb"}), 200)
+    want = NB[fmt].replace("%.200s", "blocked/posts.jsonl").replace("%s", "Not a directory")
+    assert NB[fmt] and want != en and nb["occurrences"][0]["error"] == want, (nb["occurrences"][0], want)
+    # The stored text stays as it was worded.
+    con = harness.db_connect(inst.db)
+    try:
+        stored = con.execute("SELECT last_error FROM occurrences WHERE post_id = ?", (p["id"],)).fetchone()[0]
+    finally:
+        con.close()
+    assert stored == en, stored

@@ -257,6 +257,54 @@ static size_t make_mo(unsigned char *out, size_t cap, const char *const *pairs, 
     return at;
 }
 
+/* A message worded in English when it happened, read later in another language. */
+static void stored_messages(void **state)
+{
+    char out[1024], want[1024], inner[512];
+    const char *fmt = "channel %lld is not in this workspace";
+    (void)state;
+    /* English readers, and a text no catalogue has, get it as it is. */
+    i18n_set_lang(NULL);
+    assert_int_equal(i18n_message("channel 12 is not in this workspace", out, sizeof(out)), 0);
+    assert_string_equal(out, "channel 12 is not in this workspace");
+    i18n_set_lang("nb");
+    assert_int_equal(i18n_message("Something only a network would say (503)", out, sizeof(out)), 0);
+    assert_string_equal(out, "Something only a network would say (503)");
+    /* A text with its arguments: the translation, filled with them. */
+    assert_string_not_equal(i18n_text(fmt), fmt);
+    snprintf(want, sizeof(want), i18n_text(fmt), 12LL);
+    assert_int_equal(i18n_message("channel 12 is not in this workspace", out, sizeof(out)), 1);
+    assert_string_equal(out, want);
+    /* A number where the text has one, or the words differ: not that text. */
+    i18n_message("channel twelve is not in this workspace", out, sizeof(out));
+    assert_string_equal(out, "channel twelve is not in this workspace");
+    /* A message quoting another: both translated. */
+    snprintf(inner, sizeof(inner), "%s", "channel 7 is not in this workspace");
+    snprintf(want, sizeof(want), i18n_text("gave up after %d attempts: %s"), 5, "X");
+    assert_string_not_equal(i18n_text("gave up after %d attempts: %s"), "gave up after %d attempts: %s");
+    {
+        char msg[600], tr_inner[512];
+        snprintf(msg, sizeof(msg), "gave up after %d attempts: %s", 5, inner);
+        snprintf(tr_inner, sizeof(tr_inner), i18n_text(fmt), 7LL);
+        snprintf(want, sizeof(want), i18n_text("gave up after %d attempts: %s"), 5, tr_inner);
+        assert_int_equal(i18n_message(msg, out, sizeof(out)), 1);
+        assert_string_equal(out, want);
+    }
+    /* Hostile text (a network's words are quoted in messages) cannot stall it, and a small
+     * buffer holds a cut, terminated message. */
+    {
+        char hostile[1000];
+        memset(hostile, '%', sizeof(hostile) - 1);
+        hostile[sizeof(hostile) - 1] = '\0';
+        memcpy(hostile, "gave up after 1 attempts: ", 26);
+        i18n_message(hostile, out, sizeof(out));
+        assert_true(strlen(out) < sizeof(out));
+        assert_int_equal(i18n_message("channel 12 is not in this workspace", out, 8), 1);
+        assert_int_equal(strlen(out), 7);
+    }
+    i18n_set_lang(NULL);
+}
+
 static void catalogues(void **state)
 {
     static const char *const pairs[] = {"", "Content-Type: text/plain; charset=UTF-8\n", "b", "B", "a", "A"};
@@ -314,6 +362,7 @@ int main(void)
         cmocka_unit_test(timezones),      cmocka_unit_test(conf_precedence),
         cmocka_unit_test(conf_old_names),
         cmocka_unit_test(error_message_may_quote_itself), cmocka_unit_test(catalogues),
+        cmocka_unit_test(stored_messages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
