@@ -1057,6 +1057,28 @@ static int batch_place(struct post_batch *b, const struct post_input *in, const 
  * time, now, or its channel's next free slot (with b, the first that neither the queue
  * nor the batch's posts hold). *o (caller frees, also on failure) gets the copies, *n how
  * many; marks[i] what plan_taken needs of copy i (its store is 0 with b). */
+/* Channel channels[i] of a post or series being made, read into *ch: listed once, of the
+ * workspace, and one that publishes (not a feed or Jetstream). On an error *ch holds
+ * nothing to clean up. */
+static int publishing_channel(struct core *c, int64_t ws, const int64_t *channels, size_t i, struct store_channel *ch)
+{
+    int rc;
+    for(size_t j = 0; j < i; j++)
+        if(channels[j] == channels[i])
+            return sam_fail_field(SAM_EINVAL, "channels", "channel %lld is listed twice", (long long)channels[i]);
+    rc = core_channel_get(c, ws, channels[i], ch);
+    if(rc == SAM_ENOTFOUND)
+        return sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace", (long long)channels[i]);
+    if(rc)
+        return rc;
+    if(!strcmp(ch->kind, "feed") || !strcmp(ch->kind, "jetstream")) {
+        rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" is a %s channel: it listens, it cannot publish", ch->name,
+                            ch->kind);
+        store_channel_cleanup(ch);
+    }
+    return rc;
+}
+
 static int place_copies(struct core *c, struct post_batch *b, int64_t ws, const struct post_input *in, int64_t now,
                         struct store_occurrence **o, struct plan_found *marks, size_t *n)
 {
@@ -1072,23 +1094,10 @@ static int place_copies(struct core *c, struct post_batch *b, int64_t ws, const 
     for(size_t i = 0; !rc && i < in->nchannels; i++) {
         struct store_occurrence *oi = &(*o)[i];
         struct store_channel ch;
-        for(size_t j = 0; j < i; j++)
-            if(in->channels[j] == in->channels[i])
-                rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is listed twice", (long long)in->channels[i]);
-        if(rc)
+        if((rc = publishing_channel(c, ws, in->channels, i, &ch)))
             break;
-        rc = core_channel_get(c, ws, in->channels[i], &ch);
-        if(rc == SAM_ENOTFOUND)
-            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
-                                (long long)in->channels[i]);
-        if(rc)
-            break;
-        if(!strcmp(ch.kind, "feed") || !strcmp(ch.kind, "jetstream"))
-            rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" is a %s channel: it listens, it cannot publish",
-                                ch.name, ch.kind);
         memset(&marks[i], 0, sizeof(marks[i]));
-        if(!rc)
-            rc = b ? batch_place(b, in, &ch, now, &oi->planned_at) : place(c, in, &ch, now, &oi->planned_at, &marks[i]);
+        rc = b ? batch_place(b, in, &ch, now, &oi->planned_at) : place(c, in, &ch, now, &oi->planned_at, &marks[i]);
         oi->channel_id = ch.id;
         new_key(oi->idempotency_key);
         store_channel_cleanup(&ch);
@@ -1422,19 +1431,8 @@ static int series_create(struct core *c, const struct actor *a, int64_t ws, cons
         struct series_stats st;
         size_t ns, ntaken = 0, cnt = 0, asked;
         int64_t *taken = NULL;
-        for(size_t j = 0; j < i; j++)
-            if(pi->channels[j] == pi->channels[i])
-                rc = sam_fail_field(SAM_EINVAL, "channels", "a channel is listed twice");
-        if(rc)
+        if((rc = publishing_channel(c, ws, pi->channels, i, &ch)))
             break;
-        rc = core_channel_get(c, ws, pi->channels[i], &ch);
-        if(rc == SAM_ENOTFOUND)
-            rc = sam_fail_field(SAM_EINVAL, "channels", "channel %lld is not in this workspace",
-                                (long long)pi->channels[i]);
-        if(rc)
-            break;
-        if(!strcmp(ch.kind, "feed") || !strcmp(ch.kind, "jetstream"))
-            rc = sam_fail_field(SAM_EINVAL, "channels", "\"%s\" listens; it cannot publish", ch.name);
         core_channel_slots(&ch, s, &ns);
         if(!rc)
             rc = taken_times(c, ch.id, now, &taken, &ntaken);

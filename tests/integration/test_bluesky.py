@@ -263,13 +263,7 @@ def test_replace_previous_deletes_the_previous_copy_from_the_repo(ctx):
         "text": "Kopi A av serien 🔁", "variants": ["Kopi B av serien 🔁"], "channels": [ctx.channel["id"]],
         "count": 3, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
-    con = harness.db_connect(ctx.inst.db)
-    now = int(time.time())
-    with con:
-        for k, oid in enumerate(ids):
-            con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
-                        (now + 2 * k, now + 2 * k, oid))
-    con.close()
+    harness.due_in_turn(ctx.inst.db, ids, 2)
 
     def all_out():
         p = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % doc["post"]["id"])), 200)
@@ -292,13 +286,7 @@ def test_replacing_a_copy_published_as_a_thread_deletes_every_part(ctx):
     doc = expect(ctx.inst.post(ctx.inst.ws("/series"), json={
         "text": LONG_NB, "channels": [ctx.channel["id"]], "count": 2, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
-    con = harness.db_connect(ctx.inst.db)
-    now = int(time.time())
-    with con:
-        for k, oid in enumerate(ids):
-            con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
-                        (now + 3 * k, now + 3 * k, oid))
-    con.close()
+    harness.due_in_turn(ctx.inst.db, ids, 3)
 
     def all_out():
         p = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % doc["post"]["id"])), 200)

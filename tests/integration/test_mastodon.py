@@ -375,7 +375,6 @@ def test_a_thread_passes_the_contract(inst):
 def test_replacing_a_copy_published_as_a_thread_deletes_every_status(inst):
     """Replace on repost of a long text on Mastodon: the previous copy's statuses are all
     deleted, its reply first, then its first status (the contract mock logs the calls)."""
-    import time
     log = os.path.join(inst.dir, "masto-replace.jsonl")
     proc = subprocess.Popen(["node", os.path.join(PEER, "start.mjs")], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -388,13 +387,7 @@ def test_replacing_a_copy_published_as_a_thread_deletes_every_status(inst):
         doc = expect(inst.post(inst.ws("/series"), json={"text": LONG, "channels": [ch["id"]], "count": 2,
                                                          "replace_previous": True}), 201)
         ids = [o["id"] for o in doc["post"]["occurrences"]]
-        con = harness.db_connect(inst.db)
-        now = int(time.time())
-        with con:
-            for k, oid in enumerate(ids):
-                con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
-                            (now + 3 * k, now + 3 * k, oid))
-        con.close()
+        harness.due_in_turn(inst.db, ids, 3)
 
         def replaced():
             p = expect(inst.get(inst.ws("/posts/%d" % doc["post"]["id"])), 200)

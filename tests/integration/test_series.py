@@ -68,14 +68,7 @@ def test_replace_on_repost_deletes_the_previous_copy(inst):
     doc = expect(inst.post(inst.ws("/series"), json={
         "text": "Copy A", "variants": ["Copy B"], "channels": [ch["id"]], "count": 3, "replace_previous": True}), 201)
     ids = [o["id"] for o in doc["post"]["occurrences"]]
-    # Time travel in the test's own database: the copies fall due two seconds apart, now.
-    con = harness.db_connect(inst.db)
-    now = int(time.time())
-    with con:
-        for k, oid in enumerate(ids):
-            con.execute("UPDATE occurrences SET planned_at = ?, next_attempt_at = ? WHERE id = ?",
-                        (now + 2 * k, now + 2 * k, oid))
-    con.close()
+    harness.due_in_turn(inst.db, ids, 2)
 
     def all_out():
         p = expect(inst.get(inst.ws("/posts/%d" % doc["post"]["id"])), 200)
