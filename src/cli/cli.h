@@ -75,6 +75,9 @@ json_t *cli_string_list(const char *const *v, int n);
 
 /* Prints j as JSON (pretty) and releases it. */
 void cli_print_json(json_t *j);
+/* One finding of the checks (a Violation) as a line: prefix, "BLOCK" or "warning", the
+ * rule, the message in words. */
+void cli_print_finding(FILE *to, const char *prefix, const json_t *v);
 
 /* A simple table: columns sized to their widest cell. */
 struct cli_table;

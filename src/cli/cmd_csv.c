@@ -169,10 +169,11 @@ static void print_report(const json_t *rep)
         json_array_foreach(json_object_get(row, "problems"), k, p)
             printf("line %lld: %s: %s\n", line, json_string_value(json_object_get(p, "field")),
                    json_string_value(json_object_get(p, "message")));
-        json_array_foreach(json_object_get(row, "violations"), k, p)
-            printf("line %lld: %s %s: %s\n", line,
-                   strcmp(json_string_value(json_object_get(p, "severity")), "block") ? "warning" : "BLOCK",
-                   json_string_value(json_object_get(p, "rule")), json_string_value(json_object_get(p, "message")));
+        json_array_foreach(json_object_get(row, "violations"), k, p) {
+            char prefix[40];
+            snprintf(prefix, sizeof(prefix), "line %lld: ", line);
+            cli_print_finding(stdout, prefix, p);
+        }
         if(json_object_get(row, "post_id"))
             printf("line %lld: post %lld%s\n", line, (long long)json_integer_value(json_object_get(row, "post_id")),
                    json_is_true(json_object_get(row, "draft")) ? " (draft)" : "");

@@ -121,9 +121,7 @@ static int post_move(struct cli *c, int argc, char **argv)
     rc = core_occurrence_move(&c->core, &sys, o.workspace_id, id, when, override, time_now(), &o, &violations);
     if(!c->json)
         json_array_foreach(violations, i, v)
-            fprintf(stderr, "%s %s: %s\n", !strcmp(json_string_value(json_object_get(v, "severity")), "block")
-                                              ? "BLOCK" : "warning",
-                    json_string_value(json_object_get(v, "rule")), json_string_value(json_object_get(v, "message")));
+            cli_print_finding(stderr, NULL, v);
     if(rc) {
         json_decref(violations);
         if(rc == SAM_EINVAL && sam_errfield() && !strcmp(sam_errfield(), "checks"))
@@ -271,9 +269,7 @@ static int post_add_or_schedule(struct cli *c, int argc, char **argv, int schedu
         size_t i;
         json_t *v;
         json_array_foreach(violations, i, v)
-            fprintf(stderr, "%s %s: %s\n", !strcmp(json_string_value(json_object_get(v, "severity")), "block")
-                                              ? "BLOCK" : "warning",
-                    json_string_value(json_object_get(v, "rule")), json_string_value(json_object_get(v, "message")));
+            cli_print_finding(stderr, NULL, v);
     }
     if(rc) {
         json_decref(violations);

@@ -213,6 +213,13 @@ void cli_print_json(json_t *j)
     json_decref(j);
 }
 
+void cli_print_finding(FILE *to, const char *prefix, const json_t *v)
+{
+    const char *sev = json_string_value(json_object_get(v, "severity"));
+    fprintf(to, "%s%s %s: %s\n", prefix ? prefix : "", sev && !strcmp(sev, "block") ? "BLOCK" : "warning",
+            json_string_value(json_object_get(v, "rule")), json_string_value(json_object_get(v, "message")));
+}
+
 struct cli_table {
     int ncols;
     size_t nrows, cap;
