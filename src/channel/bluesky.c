@@ -1403,6 +1403,8 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         char *list = json_dumps(later, JSON_COMPACT);
         if(list && strlen(list) < sizeof(res->parts))
             memcpy(res->parts, list, strlen(list) + 1);
+        else
+            log_kv(LOG_WARN, "a thread's reply ids do not fit: replacing it would leave its replies", NULL);
         free(list);
     }
     if(nparts > 1)

@@ -65,8 +65,9 @@ struct channel_result {
     int http_status;                     /* for logs and messages; 0 when none */
     char remote_id[256];                 /* the network's id of what was published */
     char remote_url[512];
-    char parts[4096];                    /* published as a thread: the ids of the parts after
-                                            the first, a JSON list ("" for a single post) */
+    char parts[8192];                    /* published as a thread: the ids of the parts after
+                                            the first, a JSON list ("" for a single post): 24
+                                            at:// URIs of the longest DIDs fit */
     char message[512];                   /* for people: what happened, what to do */
     int reconnect;                       /* 1: the network refused the channel's credentials;
                                             nothing will work until someone reconnects it */

@@ -567,6 +567,8 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
         char *list = json_dumps(later, JSON_COMPACT);
         if(list && strlen(list) < sizeof(res->parts))
             memcpy(res->parts, list, strlen(list) + 1);
+        else
+            log_kv(LOG_WARN, "a thread's reply ids do not fit: replacing it would leave its replies", NULL);
         free(list);
     }
     json_decref(later);

@@ -16,8 +16,8 @@ static const char *import_usage =
     "\n"
     "Reads posts from a CSV file (docs/csv.md; FILE - reads standard input): a header row\n"
     "naming the columns text, channels, time, category, campaign, link, images, alt, variant,\n"
-    "and a row per post. The images column names image files beside FILE (or paths from its\n"
-    "folder), separated by |, with their alt texts in the alt column in the same order; each\n"
+    "and a row per post. The images column names image files beside FILE (or paths inside its\n"
+    "folder; standard input: the current folder), separated by |, with their alt texts in the alt column in the same order; each\n"
     "is uploaded first (as the composer uploads), also for a dry run, and an image the\n"
     "workspace has already can be named media:ID. Every row is placed and checked as the\n"
     "composer would, against the queue and the rows before it. --dry-run lists each row's\n"
@@ -118,8 +118,15 @@ static int upload_images(struct cli *c, const struct actor *a, int64_t ws, const
                 ;
             if(rc || j < *n || !names[i][0] || !strncmp(names[i], "media:", 6) || *n == CSV_IMAGES_GIVEN_MAX)
                 continue;
-            snprintf(path, sizeof(path), "%s%s%s", names[i][0] == '/' ? "" : dir, names[i][0] == '/' ? "" : "/",
-                     names[i]);
+            /* A file someone else wrote names only images in its own folder. */
+            if(names[i][0] == '/' || !strcmp(names[i], "..") || !strncmp(names[i], "../", 3) ||
+               strstr(names[i], "/../") || (strlen(names[i]) >= 3 && !strcmp(names[i] + strlen(names[i]) - 3, "/.."))) {
+                fprintf(stderr, "samtale: the image %s is outside the file's folder: name it by its path inside "
+                                "that folder\n", names[i]);
+                continue;
+            }
+            if((size_t)snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= sizeof(path))
+                continue;
             if(!(f = fopen(path, "rb"))) {
                 fprintf(stderr, "samtale: cannot read the image %s: %s\n", path, strerror(errno));
                 continue;
@@ -224,6 +231,7 @@ int cmd_post_import(struct cli *c, int argc, char **argv)
         csv_table_cleanup(&t);
         o.images = given;
         o.nimages = ngiven;
+        o.exact_names = 1; /* uploaded by the names as written */
         if(!rc)
             rc = core_csv_import(&c->core, &sys, w.id, data, len, &o, time_now(), &report);
         for(size_t i = 0; i < ngiven; i++)

@@ -659,7 +659,7 @@ static int64_t image_named(const char *name, const struct csv_env *env)
     for(size_t i = 0; i < env->nimages; i++)
         if(env->images[i].name && !strcmp(env->images[i].name, name))
             return env->images[i].id;
-    for(size_t i = 0; i < env->nimages; i++)
+    for(size_t i = 0; !env->exact_names && i < env->nimages; i++)
         if(env->images[i].name && !strcmp(env->images[i].name, base))
             return env->images[i].id;
     return 0;
@@ -973,7 +973,7 @@ int core_csv_import(struct core *c, const struct actor *a, int64_t ws, const cha
         if(!rc && !o->dry_run && o->import_id && earlier_import(c, ws, o->import_id, digest, report, &rc))
             goto out; /* the same import, stored while this one waited for the lock */
         for(size_t i = 0; !rc && i < t.nrows; i++) {
-            struct csv_env env = {w.timezone, now, chans, nchans, o->images, o->nimages};
+            struct csv_env env = {w.timezone, now, chans, nchans, o->images, o->nimages, o->exact_names};
             struct csv_row cp;
             json_t *violations = NULL, *row;
             size_t row_omitted = 0;

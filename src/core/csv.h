@@ -86,6 +86,8 @@ struct csv_env {
     size_t nchannels;
     const struct csv_image *images;        /* the images given with the file (borrowed) */
     size_t nimages;
+    int exact_names;                       /* match names only as written (the CLI uploads
+                                              by path), not also by a path's last part */
 };
 
 /* Splits an images or alt field at "|" into its parts, spaces around each taken off:
@@ -121,6 +123,7 @@ struct csv_import_options {
     int dry_run;                  /* check every row, store nothing */
     const struct csv_image *images; /* the images given with the file, by name (borrowed) */
     size_t nimages;
+    int exact_names;                /* see csv_env */
     const char *override_reason;  /* lets rows that a check blocks in (audited); NULL: none */
     const char *import_id;        /* the client's name for the import, or NULL (see below) */
 };

@@ -221,13 +221,7 @@ struct batch_channel {
     int64_t flo, fhi;               /* the future span read; empty while flo == fhi */
     struct store_queue_item *fut;
     size_t nfut;
-    /* Spans read before and given up for another: kept until the batch is freed, as the
-     * checks may still hold items whose texts they borrow. */
-    struct spent_span {
-        struct store_queue_item *items;
-        size_t n;
-    } *spent;
-    size_t nspent;
+
     struct batch_copy *copies;    /* by (at, post, occ), the order of store_queue_near */
     size_t n, cap;
     /* Placing at the next free slot: the instants the queue held from `now` on, read once
@@ -452,16 +446,11 @@ static int future_cover(const struct post_batch *b, struct batch_channel *bc, co
         to = BATCH_STORED_TO(b->now);
     if(bc->flo == bc->fhi || to < bc->flo || from > bc->fhi) {
         /* Nothing read yet, or nothing in common: read [from, to) in its place. */
-        struct spent_span *sp;
+        /* The checks copy what they read (context_add), so the old span can go. */
         rc = store_queue_channel(b->c->st, ch->id, from, to, &more, &nmore);
         if(rc)
             return rc;
-        if(!(sp = realloc(bc->spent, (bc->nspent + 1) * sizeof(*sp)))) {
-            store_queue_items_free(more, nmore);
-            return SAM_ENOMEM;
-        }
-        bc->spent = sp;
-        bc->spent[bc->nspent++] = (struct spent_span){bc->fut, bc->nfut};
+        store_queue_items_free(bc->fut, bc->nfut);
         bc->fut = more;
         bc->nfut = nmore;
         bc->flo = from;
@@ -493,9 +482,11 @@ static int future_cover(const struct post_batch *b, struct batch_channel *bc, co
         }
         more = NULL;
         nmore = 0;
+        if(side) /* what is read, so far: a failure of the other side leaves it true */
+            bc->fhi = hi;
+        else
+            bc->flo = lo;
     }
-    bc->flo = lo;
-    bc->fhi = hi;
     return SAM_OK;
 }
 
@@ -1052,11 +1043,6 @@ int core_queue_check(struct core *c, int64_t ws, int64_t now, json_t **violation
 static int batch_place(struct post_batch *b, const struct post_input *in, const struct store_channel *ch,
                        int64_t now, int64_t *at);
 
-/* Checks in's channels (at least one, at most POST_CHANNELS_MAX, each once, of workspace
- * ws, able to publish) and places a copy on each, with a new idempotency key: at its
- * time, now, or its channel's next free slot (with b, the first that neither the queue
- * nor the batch's posts hold). *o (caller frees, also on failure) gets the copies, *n how
- * many; marks[i] what plan_taken needs of copy i (its store is 0 with b). */
 /* Channel channels[i] of a post or series being made, read into *ch: listed once, of the
  * workspace, and one that publishes (not a feed or Jetstream). On an error *ch holds
  * nothing to clean up. */
@@ -1079,6 +1065,11 @@ static int publishing_channel(struct core *c, int64_t ws, const int64_t *channel
     return rc;
 }
 
+/* Checks in's channels (at least one, at most POST_CHANNELS_MAX, each once, of workspace
+ * ws, able to publish) and places a copy on each, with a new idempotency key: at its
+ * time, now, or its channel's next free slot (with b, the first that neither the queue
+ * nor the batch's posts hold). *o (caller frees, also on failure) gets the copies, *n how
+ * many; marks[i] what plan_taken needs of copy i (its store is 0 with b). */
 static int place_copies(struct core *c, struct post_batch *b, int64_t ws, const struct post_input *in, int64_t now,
                         struct store_occurrence **o, struct plan_found *marks, size_t *n)
 {
@@ -2017,9 +2008,6 @@ void post_batch_free(struct post_batch *b)
         free(b->bc[i].copies);
         store_queue_items_free(b->bc[i].past, b->bc[i].npast);
         store_queue_items_free(b->bc[i].fut, b->bc[i].nfut);
-        for(size_t k = 0; k < b->bc[i].nspent; k++)
-            store_queue_items_free(b->bc[i].spent[k].items, b->bc[i].spent[k].n);
-        free(b->bc[i].spent);
         free(b->bc[i].taken);
         free(b->bc[i].mine);
         free(b->bc[i].win);

@@ -31,7 +31,10 @@ json_t *view_peer_message(const char *text, unsigned perm, const char *generic)
     if((audience & perm) != perm)
         return json_string(_(generic));
     i18n_message(text, out, sizeof(out));
-    return json_string(out);
+    {
+        json_t *j = json_string(out);
+        return j ? j : json_string(text); /* never lose the message: English, then */
+    }
 }
 
 json_t *view_time(int64_t t)

@@ -52,7 +52,13 @@ static int remove_copy(struct core *c, const struct channel_ops *ops, const stru
     char *parts = NULL;
     json_t *list = NULL;
     int ok = 1;
-    if(store_occurrence_parts(c->st, prev->id, &parts) == SAM_OK && parts)
+    if(store_occurrence_parts(c->st, prev->id, &parts)) {
+        /* Without its replies' ids, deleting the first post would orphan them: later. */
+        channel_result_clear(res);
+        channel_result_say(res, "could not read which posts make up the thread: %s", sam_errmsg(SAM_ESTORE));
+        return 0;
+    }
+    if(parts)
         list = json_loads(parts, 0, NULL);
     free(parts);
     for(size_t k = json_array_size(list); ok && k-- > 0;) {

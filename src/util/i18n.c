@@ -263,7 +263,7 @@ int i18n_mo_entries(const void *data, size_t len)
 /* ---- messages worded earlier, in English, read in another language (i18n_message) ---- */
 
 #define MSG_ARGS 16
-#define MSG_STEPS 20000 /* matching work allowed per catalogue text: hostile text cannot stall */
+#define MSG_STEPS 200000 /* matching work allowed per message: hostile text cannot stall */
 
 struct span {
     const char *p;
@@ -273,7 +273,7 @@ struct span {
 struct matcher {
     struct span arg[MSG_ARGS];
     int nargs;
-    long steps;
+    long *steps;     /* the message's budget, shared by every text tried */
 };
 
 /* One printf conversion at f (f[0] == '%', not "%%"): its conversion character in *conv
@@ -313,7 +313,7 @@ static const char *conversion(const char *f, char *conv, int *pos)
 static int match(struct matcher *m, const char *f, const char *s)
 {
     while(*f) {
-        if(++m->steps > MSG_STEPS)
+        if(++*m->steps > MSG_STEPS)
             return 0;
         if(*f == '%' && f[1] == '%') {
             if(*s != '%')
@@ -332,13 +332,13 @@ static int match(struct matcher *m, const char *f, const char *s)
             if(conv == 's') {
                 /* Shortest first: the text after it decides how far it reaches. */
                 for(size_t k = 0; k <= len; k++) {
+                    if(++*m->steps > MSG_STEPS)
+                        return 0;
                     m->arg[m->nargs] = (struct span){s, k};
                     m->nargs++;
                     if(match(m, rest, s + k))
                         return 1;
                     m->nargs--;
-                    if(m->steps > MSG_STEPS)
-                        return 0;
                 }
                 return 0;
             }
@@ -371,42 +371,64 @@ static int match(struct matcher *m, const char *f, const char *s)
     return *s == '\0';
 }
 
-static size_t message_in(int k, const char *english, char *out, size_t n, int depth);
+static size_t message_in(int k, const char *english, char *out, size_t n, int depth, long *steps);
+
+/* Appends a (its bytes up to n - 1 in all) to out at *used, never cutting a character;
+ * 1 when it did not fit whole (then out is full: nothing more goes after it). */
+static int put_text(char *out, size_t n, size_t *used, const char *a, size_t len)
+{
+    int cut = 0;
+    if(*used + len >= n) {
+        len = n - 1 - *used;
+        while(len > 0 && ((unsigned char)a[len] & 0xC0) == 0x80)
+            len--; /* back to the start of a character */
+        cut = 1;
+    }
+    memcpy(out + *used, a, len);
+    *used += len;
+    return cut;
+}
 
 /* Writes the translated format tr with the arguments m found into out (n bytes); an
  * argument of %s is itself read again as a message (a message quoting another). */
-static size_t render(int k, const char *tr, const struct matcher *m, char *out, size_t n, int depth)
+static size_t render(int k, const char *tr, const struct matcher *m, char *out, size_t n, int depth, long *steps)
 {
     size_t used = 0;
     int next = 0;
     for(const char *f = tr; *f && used + 1 < n;) {
         char conv;
         int pos;
-        const char *rest;
-        if(*f != '%') {
-            out[used++] = *f++;
+        const char *rest, *lit = strchr(f, '%');
+        size_t litn = lit ? (size_t)(lit - f) : strlen(f);
+        if(litn) {
+            if(put_text(out, n, &used, f, litn))
+                break;
+            f += litn;
             continue;
         }
         if(f[1] == '%') {
-            out[used++] = '%';
+            if(put_text(out, n, &used, "%", 1))
+                break;
             f += 2;
             continue;
         }
         if(!(rest = conversion(f, &conv, &pos)))
             return 0;
         {
-            int i = pos ? pos - 1 : next++;
-            char inner[512], arg[512];
-            size_t len;
-            if(i < 0 || i >= m->nargs)
+            int i = pos ? pos - 1 : next++, cut;
+            char *arg, *inner = NULL;
+            if(i < 0 || i >= m->nargs || !(arg = strndup(m->arg[i].p, m->arg[i].n)))
                 return 0;
-            len = m->arg[i].n < sizeof(arg) ? m->arg[i].n : sizeof(arg) - 1;
-            memcpy(arg, m->arg[i].p, len);
-            arg[len] = '\0';
-            if(conv == 's' && depth < 2 && message_in(k, arg, inner, sizeof(inner), depth + 1))
-                snprintf(arg, sizeof(arg), "%s", inner);
-            for(const char *a = arg; *a && used + 1 < n; a++)
-                out[used++] = *a;
+            /* An argument that is itself a message of samtale's (one quoting another). */
+            if(conv == 's' && depth < 2 && (inner = malloc(n)) &&
+               message_in(k, arg, inner, n, depth + 1, steps))
+                cut = put_text(out, n, &used, inner, strlen(inner));
+            else
+                cut = put_text(out, n, &used, arg, strlen(arg));
+            free(inner);
+            free(arg);
+            if(cut)
+                break;
         }
         f = rest;
     }
@@ -415,11 +437,13 @@ static size_t render(int k, const char *tr, const struct matcher *m, char *out, 
 }
 
 /* english in catalogue k's language into out; 0 when no text of the catalogue made it. */
-static size_t message_in(int k, const char *english, char *out, size_t n, int depth)
+static size_t message_in(int k, const char *english, char *out, size_t n, int depth, long *steps)
 {
     const struct entry *e = find(k, english);
     if(e) {
-        snprintf(out, n, "%s", e->str);
+        size_t used = 0;
+        put_text(out, n, &used, e->str, strlen(e->str));
+        out[used] = '\0';
         return 1;
     }
     /* Of the texts the message matches, the one that says most in words (not in its
@@ -435,6 +459,7 @@ static size_t message_in(int k, const char *english, char *out, size_t n, int de
             if(!pct || strncmp(id, english, (size_t)(pct - id)))
                 continue; /* the text before its first conversion must begin the message */
             memset(&m, 0, sizeof(m));
+            m.steps = steps;
             if(!match(&m, id, english))
                 continue;
             words = strlen(english);
@@ -447,7 +472,7 @@ static size_t message_in(int k, const char *english, char *out, size_t n, int de
             }
         }
         if(be && best_words > 0)
-            return render(k, be->str, &best, out, n, depth) ? 1 : 0;
+            return render(k, be->str, &best, out, n, depth, steps) ? 1 : 0;
     }
     return 0;
 }
@@ -461,8 +486,11 @@ int i18n_message(const char *english, char *out, size_t n)
     if(!english)
         return 0;
     pthread_once(&once, load);
-    if(k > 0 && *english && message_in(k, english, out, n, 0))
-        return 1;
+    {
+        long steps = 0;
+        if(k > 0 && *english && message_in(k, english, out, n, 0, &steps))
+            return 1;
+    }
     snprintf(out, n, "%s", english);
     return 0;
 }

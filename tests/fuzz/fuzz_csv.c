@@ -53,7 +53,7 @@ static void problems_ok(const json_t *list)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct csv_table t;
-    struct csv_env env = {"Europe/Oslo", 1796025600, chans, sizeof(chans) / sizeof(chans[0]), images, 2};
+    struct csv_env env = {"Europe/Oslo", 1796025600, chans, sizeof(chans) / sizeof(chans[0]), images, 2, 0};
     char *copy = malloc(size ? size : 1);
     long lines = 1, last = 0;
     if(!copy)

@@ -231,7 +231,7 @@ static const struct row_case {
 
 static void row_table(void **state)
 {
-    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0, 0};
     (void)state;
     for(size_t i = 0; i < sizeof(row_cases) / sizeof(row_cases[0]); i++) {
         const struct row_case *c = &row_cases[i];
@@ -280,7 +280,7 @@ static void row_table(void **state)
 static void row_images(void **state)
 {
     static const struct csv_image given[] = {{"fjord.jpg", 11}, {"kart.png", 12}, {"a.gif", 13}};
-    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), given, 3};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), given, 3, 0};
     static const struct {
         const char *csv, *problems;
         size_t n;
@@ -332,7 +332,7 @@ static void row_images(void **state)
 
 static void row_limits(void **state)
 {
-    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0};
+    struct csv_env env = {"Europe/Oslo", NOW, chans, sizeof(chans) / sizeof(chans[0]), NULL, 0, 0};
     struct buf b;
     struct csv_table t;
     struct csv_row p;
@@ -747,7 +747,7 @@ static void the_batch_finds_what_posts_one_by_one_find(void **state)
     assert_int_equal(csv_table_read(csv.data, csv.len, &t), SAM_OK);
     assert_int_equal(store_channel_list(f->core.st, w2.id, NULL, 0, 100, &list, &nchans), SAM_OK);
     {
-        struct csv_env env = {"Europe/Oslo", now, list, nchans, NULL, 0};
+        struct csv_env env = {"Europe/Oslo", now, list, nchans, NULL, 0, 0};
         size_t differ = 0, findings = 0;
         for(size_t i = 0; i < t.nrows; i++) {
             struct csv_row r;

@@ -25,6 +25,8 @@ var SHOWN_MAX = 200;             // rows listed at most (the rest are counted)
 var STATES = ['draft', 'scheduled', 'published', 'failed', 'cancelled'];
 var COLUMNS = ['text', 'channels', 'time', 'category', 'campaign', 'link', 'images', 'alt', 'variant'];
 var IMAGES_MAX = 500;            // images chosen with one file, as the server takes
+var UPLOADS_AT_ONCE = 3;         // the server reads at most four large bodies at once
+var BUSY_TRIES = 5;              // a busy server (503) is asked again this many times
 
 // A new id for one chosen file's import (the server's import_id: A-Z a-z 0-9 . _ : -).
 function newImportId() {
@@ -92,13 +94,30 @@ export function csvView(ctx) {
     if (!files.length) return;
     var failed = [];
     imagesStatus.textContent = t('csv.imagesUploading', { n: files.length });
-    Promise.all(files.map(function (file) {
-      if (file.size > MEDIA_BYTES_MAX) { failed.push(file.name); return null; }
+    // A few at a time, and a busy answer asked again after the wait it names.
+    function one(file, tries) {
       return uploadImage(wid, file).then(function (doc) {
         given[file.name] = Number(doc.id);
-
-      }, function (e) { failed.push(file.name + ': ' + e.message); });
-    })).then(function () {
+      }, function (e) {
+        if (e.status === 503 && tries < BUSY_TRIES && ctx.alive()) {
+          return new Promise(function (resolve) {
+            window.setTimeout(resolve, 1000 * Math.min(Math.max(e.retryAfter || 1, 1), 10));
+          }).then(function () { return one(file, tries + 1); });
+        }
+        failed.push(file.name + ': ' + e.message);
+      });
+    }
+    var queue = files.filter(function (file) {
+      if (file.size > MEDIA_BYTES_MAX) { failed.push(file.name); return false; }
+      return true;
+    });
+    function worker() {
+      var file = queue.shift();
+      return file ? one(file, 0).then(worker) : Promise.resolve();
+    }
+    var workers = [];
+    for (var w = 0; w < UPLOADS_AT_ONCE; w++) workers.push(worker());
+    Promise.all(workers).then(function () {
       if (!ctx.alive()) return;
       imagesStatus.textContent = t('csv.imagesReady', { n: Object.keys(given).length });
       if (failed.length) setFieldError(fImages, t('csv.imagesFailed', { names: failed.join('; ') }));

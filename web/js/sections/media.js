@@ -35,7 +35,8 @@ export function uploadImage(wid, file) {
       try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
       if (!res.ok) {
         var e = (data && data.error) || {};
-        throw { message: e.message || t('error.http', { status: res.status }) };
+        throw { message: e.message || t('error.http', { status: res.status }), status: res.status,
+          retryAfter: Number(res.headers.get('Retry-After')) || 0 };
       }
       return data;
     });
