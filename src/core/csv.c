@@ -366,6 +366,9 @@ int csv_table_read(const char *data, size_t len, struct csv_table *out)
     if(csv_init(&p, 0))
         return SAM_ENOMEM;
     csv_set_delim(&p, (unsigned char)out->sep);
+    /* libcsv grows a field's buffer by this many bytes at a time (128 by default): a field
+     * of megabytes would be copied thousands of times over. */
+    csv_set_blk_size(&p, (size_t)1 << 20);
     memset(&r, 0, sizeof(r));
     r.t = out;
     r.line = 1;
