@@ -346,9 +346,10 @@ static int file_publish(const struct channel_ctx *ctx, const struct channel_post
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
     snprintf(res->remote_id, sizeof(res->remote_id), "%s", post->idempotency_key);
-    channel_result_say(res,
-             appended ? "Written to %.200s in the files folder."
-                      : "Already in %.200s in the files folder; not written again.", rel);
+    if(appended) /* each its own call, so that both are texts of the catalogues */
+        channel_result_say(res, "Written to %.200s in the files folder.", rel);
+    else
+        channel_result_say(res, "Already in %.200s in the files folder; not written again.", rel);
 out:
     free(line);
     json_decref(j);
@@ -384,8 +385,10 @@ static int file_remove(const struct channel_ctx *ctx, const char *remote_id_in,
     if(rc || res->outcome != CHANNEL_OK)
         goto out;
     snprintf(res->remote_id, sizeof(res->remote_id), "%s", remote_id);
-    channel_result_say(res,
-             appended ? "Marked as deleted in %.200s." : "Already deleted in %.200s.", rel);
+    if(appended)
+        channel_result_say(res, "Marked as deleted in %.200s.", rel);
+    else
+        channel_result_say(res, "Already deleted in %.200s.", rel);
 out:
     free(line);
     json_decref(j);
