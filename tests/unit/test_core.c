@@ -16,7 +16,7 @@
 #include "core/post.h"
 #include "util/err.h"
 #include "util/utf8.h"
-#include "store_fixture.h"
+#include "core_fixture.h"
 
 /* The store fixture (a migrated store on the engine of this run) with a core on it. */
 struct cfx {
@@ -28,17 +28,8 @@ struct cfx {
 static int setup(void **state)
 {
     struct cfx *f = calloc(1, sizeof(*f));
-    void *sf = NULL;
-    char path[128];
-    if(!f || fx_open(&sf, "core", "s.db", 1))
+    if(!f || fx_core_open("core", 1, &f->store, &f->core, &f->sys))
         return -1;
-    f->store = sf;
-    f->core.st = f->store->st;
-    snprintf(path, sizeof(path), "%s/secret.key", f->store->dir);
-    if(core_key_load(&f->core, NULL, path))
-        return -1;
-    f->sys.system = 1;
-    snprintf(f->sys.label, sizeof(f->sys.label), "test");
     *state = f;
     return 0;
 }

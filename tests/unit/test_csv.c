@@ -18,7 +18,7 @@
 #include "util/err.h"
 #include "util/timeutil.h"
 #include "util/tz.h"
-#include "store_fixture.h"
+#include "core_fixture.h"
 
 /* ---- reading the bytes ---- */
 
@@ -378,19 +378,10 @@ struct cfx {
 static int setup(void **state)
 {
     struct cfx *f = calloc(1, sizeof(*f));
-    void *sf = NULL;
-    char path[128];
     json_t *slots;
     struct channel_input in;
-    if(!f || fx_open(&sf, "csv", "s.db", 10))
+    if(!f || fx_core_open("csv", 10, &f->store, &f->core, &f->sys))
         return -1;
-    f->store = sf;
-    f->core.st = f->store->st;
-    snprintf(path, sizeof(path), "%s/secret.key", f->store->dir);
-    if(core_key_load(&f->core, NULL, path))
-        return -1;
-    f->sys.system = 1;
-    snprintf(f->sys.label, sizeof(f->sys.label), "test");
     if(core_workspace_create(&f->core, &f->sys, "W", "Europe/Oslo", &f->w))
         return -1;
     /* A slot every hour of the week, two posts an hour at most. */

@@ -21,7 +21,7 @@
 #include "core/core.h"
 #include "core/post.h"
 #include "util/err.h"
-#include "store_fixture.h"
+#include "core_fixture.h"
 
 #define DAY 86400
 #define T0 1780000000 /* a Monday in 2026, 08:53 UTC: the tests' "now" */
@@ -36,17 +36,8 @@ struct pfx {
 static int setup(void **state)
 {
     struct pfx *f = calloc(1, sizeof(*f));
-    void *sf = NULL;
-    char path[128];
-    if(!f || fx_open(&sf, "plan", "s.db", 1))
+    if(!f || fx_core_open("plan", 1, &f->store, &f->core, &f->sys))
         return -1;
-    f->store = sf;
-    f->core.st = f->store->st;
-    snprintf(path, sizeof(path), "%s/secret.key", f->store->dir);
-    if(core_key_load(&f->core, NULL, path))
-        return -1;
-    f->sys.system = 1;
-    snprintf(f->sys.label, sizeof(f->sys.label), "test");
     if(core_workspace_create(&f->core, &f->sys, "Plan", "Europe/Oslo", &f->w))
         return -1;
     *state = f;
