@@ -145,46 +145,31 @@ static json_t *reference(struct pfx *f, const struct post_input *in, const int64
         lo = at[i] < lo ? at[i] : lo;
         hi = at[i] > hi ? at[i] : hi;
     }
+    /* The candidate's own channels over the wide window (31 days), the others over the
+     * narrow one (8 days). */
     assert_int_equal(store_queue_items(f->core.st, f->w.id, 0, lo - 31 * DAY, hi + 31 * DAY, &all[0], &nitems[0]),
                      SAM_OK);
-    for(size_t i = 0; i < nitems[0]; i++) {
-        struct store_queue_item *q = &all[0][i];
-        const struct store_channel *ch = core_channel_find(chans, nch, q->channel_id);
-        struct store_post p = {.text = q->text, .variants = q->variants};
-        int wide = 0;
-        for(size_t j = 0; j < in->nchannels; j++)
-            wide |= in->channels[j] == q->channel_id;
-        if(!ch || !wide || q->post_id == self)
-            continue; /* the other channels have a window of their own, below */
-        owned[nall] = q->variant ? core_post_text_for(&p, q->variant) : strdup(q->text);
-        others[nall] = (struct check_post){.id = q->post_id, .channel_id = q->channel_id,
-                                           .network = network_of(ch->kind), .text = owned[nall], .at = q->at,
-                                           .published = q->published};
-        for(size_t k = 0; k < 5; k++)
-            if(!strcmp(q->category, names[k]))
-                others[nall].category = names[k];
-        nall++;
-    }
     assert_int_equal(store_queue_items(f->core.st, f->w.id, 0, lo - 8 * DAY, hi + 8 * DAY, &all[1], &nitems[1]),
                      SAM_OK);
-    for(size_t i = 0; i < nitems[1]; i++) {
-        struct store_queue_item *q = &all[1][i];
-        const struct store_channel *ch = core_channel_find(chans, nch, q->channel_id);
-        struct store_post p = {.text = q->text, .variants = q->variants};
-        int wide = 0;
-        for(size_t j = 0; j < in->nchannels; j++)
-            wide |= in->channels[j] == q->channel_id;
-        if(!ch || wide || q->post_id == self)
-            continue;
-        owned[nall] = q->variant ? core_post_text_for(&p, q->variant) : strdup(q->text);
-        others[nall] = (struct check_post){.id = q->post_id, .channel_id = q->channel_id,
-                                           .network = network_of(ch->kind), .text = owned[nall], .at = q->at,
-                                           .published = q->published};
-        for(size_t k = 0; k < 5; k++)
-            if(!strcmp(q->category, names[k]))
-                others[nall].category = names[k];
-        nall++;
-    }
+    for(int pass = 0; pass < 2; pass++)
+        for(size_t i = 0; i < nitems[pass]; i++) {
+            struct store_queue_item *q = &all[pass][i];
+            const struct store_channel *ch = core_channel_find(chans, nch, q->channel_id);
+            struct store_post p = {.text = q->text, .variants = q->variants};
+            int wide = 0;
+            for(size_t j = 0; j < in->nchannels; j++)
+                wide |= in->channels[j] == q->channel_id;
+            if(!ch || wide != (pass == 0) || q->post_id == self)
+                continue; /* each channel in its own window */
+            owned[nall] = q->variant ? core_post_text_for(&p, q->variant) : strdup(q->text);
+            others[nall] = (struct check_post){.id = q->post_id, .channel_id = q->channel_id,
+                                               .network = network_of(ch->kind), .text = owned[nall], .at = q->at,
+                                               .published = q->published};
+            for(size_t k = 0; k < 5; k++)
+                if(!strcmp(q->category, names[k]))
+                    others[nall].category = names[k];
+            nall++;
+        }
     for(size_t i = 0; i < in->nchannels; i++) {
         const struct store_channel *ch = core_channel_find(chans, nch, in->channels[i]);
         struct check_post cand = {.channel_id = in->channels[i], .network = network_of(ch->kind), .text = in->text,
