@@ -264,6 +264,13 @@ static int channel_list(struct cli *c, int argc, char **argv)
     return EXIT_OK;
 }
 
+/* A command that names one channel was given none, or not a number. */
+static int no_channel_id(void)
+{
+    fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
+    return EXIT_USAGE;
+}
+
 static int channel_one(struct cli *c, int argc, char **argv, int remove)
 {
     const char *pos[1];
@@ -272,10 +279,8 @@ static int channel_one(struct cli *c, int argc, char **argv, int remove)
     struct store_channel ch;
     struct actor sys = {.system = 1};
     CLI_PARSE(argc, argv, NULL, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
-        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
-        return EXIT_USAGE;
-    }
+    if(npos != 1 || parse_id(pos[0], &id))
+        return no_channel_id();
     if((code = cli_open(c)))
         return code;
     if(!remove) {
@@ -308,10 +313,8 @@ static int channel_slots(struct cli *c, int argc, char **argv)
     size_t i;
 
     CLI_PARSE(argc, argv, opts, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
-        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
-        return EXIT_USAGE;
-    }
+    if(npos != 1 || parse_id(pos[0], &id))
+        return no_channel_id();
     if(days && ((d = strtol(days, NULL, 10)) < 1 || d > 92)) {
         fprintf(stderr, "samtale: --days must be from 1 to 92\n");
         return EXIT_USAGE;
@@ -363,10 +366,8 @@ static int channel_pause(struct cli *c, int argc, char **argv, int pause)
     struct channel_input in;
     struct actor sys = {.system = 1};
     CLI_PARSE(argc, argv, NULL, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
-        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
-        return EXIT_USAGE;
-    }
+    if(npos != 1 || parse_id(pos[0], &id))
+        return no_channel_id();
     if((code = cli_open(c)))
         return code;
     memset(&in, 0, sizeof(in));
@@ -396,10 +397,8 @@ static int channel_edit(struct cli *c, int argc, char **argv)
     int64_t id;
 
     CLI_PARSE(argc, argv, opts, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
-        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
-        return EXIT_USAGE;
-    }
+    if(npos != 1 || parse_id(pos[0], &id))
+        return no_channel_id();
     if((code = cli_open(c)))
         return code;
     if((rc = core_channel_get(&c->core, 0, id, &cur)))
@@ -580,10 +579,8 @@ static int channel_read(struct cli *c, int argc, char **argv)
     struct poller_stats stats;
     struct poller_options o;
     CLI_PARSE(argc, argv, NULL, pos, 1, &npos, usage);
-    if(npos != 1 || parse_id(pos[0], &id)) {
-        fprintf(stderr, "samtale: give a channel ID (see 'samtale channel list')\n");
-        return EXIT_USAGE;
-    }
+    if(npos != 1 || parse_id(pos[0], &id))
+        return no_channel_id();
     if((code = cli_open(c)))
         return code;
     if((rc = core_channel_get(&c->core, 0, id, &ch)))
