@@ -1753,11 +1753,12 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
                    int *blocked)
 {
     struct plan_found marks[POST_CHANNELS_MAX];
+    struct store_post_media pm[MEDIA_PER_POST_MAX];
     struct store_occurrence *o = NULL;
     struct batch_post *bp;
     char *variants = NULL;
     json_t *found = NULL;
-    size_t n = 0;
+    size_t n = 0, npm = 0;
     int rc;
     int64_t post;
 
@@ -1770,13 +1771,9 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
         return sam_fail_field(SAM_EINVAL, "text", "text is required");
     if(in->noffers)
         return sam_fail_field(SAM_EINVAL, "offers", "offer codes are given to each post on its own, not in an import");
-    if(in->nmedia) {
-        /* Its images face the rules a post's do (P16), before anything is placed. */
-        struct store_post_media pm[MEDIA_PER_POST_MAX];
-        size_t npm = 0;
-        if((rc = core_media_prepare(b->c, b->ws, in->media, in->nmedia, pm, &npm)))
-            return rc;
-    }
+    /* Its images face the rules a post's do (P16), before anything is placed. */
+    if(in->nmedia && (rc = core_media_prepare(b->c, b->ws, in->media, in->nmedia, pm, &npm)))
+        return rc;
     if((rc = check_content(in, &variants)))
         return rc;
     {
@@ -1820,9 +1817,10 @@ int post_batch_add(struct post_batch *b, const struct post_input *in, int64_t li
         rc = fill_post(&bp->p, b->ws, b->a, &plain, &variants, in->schedule == POST_DRAFT ? "draft" : "scheduled",
                        b->now);
     }
-    if(!rc && in->nmedia) {
+    if(!rc && npm) {
         /* Kept with the post until it is stored: its images and a copy of their alt texts. */
-        rc = core_media_prepare(b->c, b->ws, in->media, in->nmedia, bp->pm, &bp->npm);
+        memcpy(bp->pm, pm, npm * sizeof(*pm));
+        bp->npm = npm;
         for(size_t i = 0; !rc && i < bp->npm; i++) {
             if(!(bp->alts[i] = strdup(bp->pm[i].alt ? bp->pm[i].alt : "")))
                 rc = SAM_ENOMEM;
