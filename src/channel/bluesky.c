@@ -1398,15 +1398,7 @@ static int bluesky_publish(const struct channel_ctx *ctx, const struct channel_p
         snprintf(parent_cid, sizeof(parent_cid), "%s", cid);
     }
     remote_of(&s, root_uri, root_rkey, res);
-    if(later) {
-        /* The replies, so that replacing the copy deletes the whole thread. */
-        char *list = json_dumps(later, JSON_COMPACT);
-        if(list && strlen(list) < sizeof(res->parts))
-            memcpy(res->parts, list, strlen(list) + 1);
-        else
-            log_kv(LOG_WARN, "a thread's reply ids do not fit: replacing it would leave its replies", NULL);
-        free(list);
-    }
+    channel_result_parts(res, later);
     if(nparts > 1)
         channel_result_set(res, CHANNEL_OK, "Published on Bluesky as @%s, a thread of %zu posts.", s.handle, nparts);
     else

@@ -5,9 +5,11 @@
  * one place that lists them, so adding a kind is one line here.
  */
 #include "channel/channel.h"
+#include "util/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Defined by the connectors; only this table refers to them. */
@@ -38,6 +40,18 @@ void channel_result_say(struct channel_result *res, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(res->message, sizeof(res->message), fmt, ap);
     va_end(ap);
+}
+
+void channel_result_parts(struct channel_result *res, const json_t *later)
+{
+    char *list = later ? json_dumps(later, JSON_COMPACT) : NULL;
+    if(!later)
+        return;
+    if(list && strlen(list) < sizeof(res->parts))
+        memcpy(res->parts, list, strlen(list) + 1);
+    else
+        log_kv(LOG_WARN, "a thread's reply ids do not fit: replacing it would leave its replies", NULL);
+    free(list);
 }
 
 void channel_result_clear(struct channel_result *res)

@@ -131,6 +131,9 @@ struct channel_ops {
  * (i18n_message). */
 void channel_result_set(struct channel_result *res, int outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Keeps the ids of a thread's parts after the first (later: a JSON list, or NULL for a
+ * single post) in res->parts, so that replacing the copy deletes the whole thread. */
+void channel_result_parts(struct channel_result *res, const json_t *later);
 /* Sets only res's message, as channel_result_set does. */
 void channel_result_say(struct channel_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Empties res, with CHANNEL_FAIL until something better is known. */

@@ -562,15 +562,8 @@ static int masto_publish(const struct channel_ctx *ctx, const struct channel_pos
             return SAM_ENOMEM;
         }
     }
-    if(res->outcome == CHANNEL_OK && later) {
-        /* The replies, so that replacing the copy deletes the whole thread. */
-        char *list = json_dumps(later, JSON_COMPACT);
-        if(list && strlen(list) < sizeof(res->parts))
-            memcpy(res->parts, list, strlen(list) + 1);
-        else
-            log_kv(LOG_WARN, "a thread's reply ids do not fit: replacing it would leave its replies", NULL);
-        free(list);
-    }
+    if(res->outcome == CHANNEL_OK)
+        channel_result_parts(res, later);
     json_decref(later);
     if(res->outcome == CHANNEL_OK && nparts > 1)
         channel_result_say(res, "Published on Mastodon, a thread of %zu statuses.", nparts);
