@@ -211,7 +211,9 @@ def test_export_filters_and_separator(inst):
     assert "On the blog" in body and "On Mastodon" not in body and "Just a draft" not in body, body
     body = _export(inst, "?state=draft").decode("utf-8-sig")
     assert "Just a draft" in body and "On the blog" not in body, body
-    frm = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30, hours=12)
+    # Between the two posts whatever the hour the test runs: 21:00 in Oslo on the first post's day.
+    day = datetime.datetime.now(OSLO).date() + datetime.timedelta(days=30)
+    frm = datetime.datetime(day.year, day.month, day.day, 21, 0, tzinfo=OSLO).astimezone(datetime.timezone.utc)
     body = _export(inst, "?from=%s" % frm.strftime("%Y-%m-%dT%H:%M:%SZ")).decode("utf-8-sig")
     assert "On Mastodon" in body and "On the blog" not in body, body
     body = _export(inst, "?separator=semicolon&channel=%d" % masto["id"]).decode("utf-8-sig")
