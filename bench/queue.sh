@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Planning a queue (bench/queue_bench.c): POSTS posts on CHANNELS channels, each placed at
 # its channel's next free slot and checked against the queue around it (P5-P8), then the
-# same with twice the posts, in one run, so the numbers and how they grow can be quoted
+# same with twice the posts, in one script, so the numbers and how they grow can be quoted
 # together:
 #   plan+check  posts/s at POSTS and at 2 x POSTS, and the time ratio (a cost that grows
 #               linearly with the queue gives 2.0; the goal is at most 2.2);
@@ -12,34 +12,49 @@
 # The database lives under $TMPDIR (default /tmp): on a disk each post's commit waits for
 # the flush; TMPDIR=/dev/shm measures the same work without it.
 #
-#   bench/queue.sh [BUILD_DIR] [POSTS] [CHANNELS]      (defaults: build 10000 20)
+#   bench/queue.sh [BUILD_DIR] [POSTS] [CHANNELS]      (defaults: build 10000 20; RUNS=3)
 set -euo pipefail
 build=${1:-build}
 posts=${2:-10000}
 channels=${3:-20}
 cmake --build "$build" --target queue_bench >/dev/null
 
+# Each size runs RUNS times (default 3), alternating, and every figure below is the median
+# of its runs: on a shared machine one run's flushes and neighbours move a figure by 10-20%.
+runs=${RUNS:-3}
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a whole number from 1" >&2; exit 2; }
 declare -A plan ref check pcpu rcpu batch bcpu
-for n in "$posts" $((posts * 2)); do
-    echo "== $n posts on $channels channels"
-    out=$("$build/queue_bench" "$n" "$channels")
-    echo "$out" | grep -v '^result '
-    line=$(echo "$out" | grep '^result ')
-    for kv in $line; do
-        case $kv in
-        plan_s=*) plan[$n]=${kv#plan_s=} ;;
-        ref_s=*) ref[$n]=${kv#ref_s=} ;;
-        check_s=*) check[$n]=${kv#check_s=} ;;
-        plan_cpu_s=*) pcpu[$n]=${kv#plan_cpu_s=} ;;
-        ref_cpu_s=*) rcpu[$n]=${kv#ref_cpu_s=} ;;
-        batch_s=*) batch[$n]=${kv#batch_s=} ;;
-        batch_cpu_s=*) bcpu[$n]=${kv#batch_cpu_s=} ;;
-        esac
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+for r in $(seq "$runs"); do
+    for n in "$posts" $((posts * 2)); do
+        echo "== run $r of $runs: $n posts on $channels channels"
+        out=$("$build/queue_bench" "$n" "$channels")
+        echo "$out" | grep -v '^result '
+        line=$(echo "$out" | grep '^result ')
+        for kv in $line; do
+            case $kv in
+            plan_s=*) plan[$n]+=" ${kv#plan_s=}" ;;
+            ref_s=*) ref[$n]+=" ${kv#ref_s=}" ;;
+            check_s=*) check[$n]+=" ${kv#check_s=}" ;;
+            plan_cpu_s=*) pcpu[$n]+=" ${kv#plan_cpu_s=}" ;;
+            ref_cpu_s=*) rcpu[$n]+=" ${kv#ref_cpu_s=}" ;;
+            batch_s=*) batch[$n]+=" ${kv#batch_s=}" ;;
+            batch_cpu_s=*) bcpu[$n]+=" ${kv#batch_cpu_s=}" ;;
+            esac
+        done
     done
+done
+for n in "$posts" $((posts * 2)); do
+    # shellcheck disable=SC2086 # the runs' figures, one word each
+    {
+        plan[$n]=$(median ${plan[$n]}); ref[$n]=$(median ${ref[$n]}); check[$n]=$(median ${check[$n]})
+        pcpu[$n]=$(median ${pcpu[$n]}); rcpu[$n]=$(median ${rcpu[$n]})
+        batch[$n]=$(median ${batch[$n]}); bcpu[$n]=$(median ${bcpu[$n]})
+    }
 done
 
 big=$((posts * 2))
-echo "== summary ($channels channels, database under ${TMPDIR:-/tmp})"
+echo "== summary ($channels channels, database under ${TMPDIR:-/tmp}; medians of $runs runs)"
 awk -v n1="$posts" -v n2="$big" -v p1="${plan[$posts]}" -v p2="${plan[$big]}" \
     -v r1="${ref[$posts]}" -v r2="${ref[$big]}" -v c1="${check[$posts]}" -v c2="${check[$big]}" \
     -v pc1="${pcpu[$posts]}" -v pc2="${pcpu[$big]}" -v rc1="${rcpu[$posts]}" -v rc2="${rcpu[$big]}" \

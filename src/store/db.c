@@ -65,11 +65,26 @@ void db_pool_close(struct db_pool *p)
     free(p);
 }
 
+static _Thread_local int reads_on_writer;
+
+void db_reads_on_writer(int on)
+{
+    reads_on_writer = on;
+}
+
 int db_take(struct db_pool *p, int write, struct dbc **out)
 {
     int rc;
     *out = NULL;
     pthread_mutex_lock(&p->mu);
+    /* Not ahead of a write that waits for the writer. */
+    if(!write && reads_on_writer && p->single_writer && p->n > 0 && !p->busy[0] && p->conns[0] &&
+       !p->writes_waiting) {
+        p->busy[0] = 1;
+        pthread_mutex_unlock(&p->mu);
+        *out = p->conns[0];
+        return SAM_OK;
+    }
     for(;;) {
         int first = p->single_writer && !write ? 1 : 0;
         int last = p->single_writer && write ? 1 : p->n;
@@ -114,7 +129,9 @@ int db_take(struct db_pool *p, int write, struct dbc **out)
             *out = c;
             return SAM_OK;
         }
+        p->writes_waiting += write ? 1 : 0;
         pthread_cond_wait(&p->cv, &p->mu);
+        p->writes_waiting -= write ? 1 : 0;
     }
 }
 

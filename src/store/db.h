@@ -143,6 +143,7 @@ struct db_pool {
     int n;
     struct dbc *conns[DB_POOL_MAX];
     int busy[DB_POOL_MAX];
+    int writes_waiting;       /* threads waiting in db_take for a write */
 };
 
 int db_pool_open(const struct db_driver *drv, const char *target, int max, struct db_pool **out);
@@ -150,6 +151,11 @@ void db_pool_close(struct db_pool *p);
 /* A connection for a read (write 0) or a write; waits while all are in use. */
 int db_take(struct db_pool *p, int write, struct dbc **out);
 void db_give(struct db_pool *p, struct dbc *c);
+/* While on (for the calling thread), its reads take SQLite's writer when the writer is
+ * idle, so a thread that reads and then writes (planning) reads through the page cache
+ * its own writes keep: a reader's cache is dropped whole at every commit. The thread
+ * must give a read's connection back before it writes (every store function does). */
+void db_reads_on_writer(int on);
 
 /* Records the connection's last error for people (sam_fail) and answers its code:
  * SAM_ECONFLICT for a unique violation, SAM_ENOTFOUND for a foreign key, SAM_ESTORE else. */

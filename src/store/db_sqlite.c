@@ -3,16 +3,36 @@
  *
  * The database runs in WAL mode with foreign keys on, synchronous=FULL (a committed
  * publish survives a power cut, so it is never repeated) and a busy timeout, so the CLI
- * can work beside a running server. The pool's first connection is the one writer;
+ * can work beside a running server. The writer keeps a 16 MiB page cache (SQLite's default
+ * is 2 MB): it is the one cache a commit does not drop, and what planning reads through
+ * (db_reads_on_writer). The pool's first connection is the one writer;
  * the others are opened read-only and read beside it. Transactions begin IMMEDIATE, so a
  * transaction that checks and then changes holds the write lock from its first read.
  * The database file and its -wal and -shm files are readable by their owner only.
+ *
+ * An INSERT of one row ending in "RETURNING table.id" runs without its RETURNING clause,
+ * and the new rowid is handed back as the row it would have returned: SQLite gathers a
+ * RETURNING clause's rows in a temporary table, whose page cache (about 85 KB) it
+ * allocates, fills and frees at every execution (planning a post made two of them).
+ *
+ * SQLite also builds a temporary b-tree for a CHECK (x IN (...)) of more than two values,
+ * at every insert that checks one (a post checks three), each with a page cache of about
+ * 85 KB it allocates and frees. glibc gives freed memory at the top of the heap back to
+ * the system past 128 KB, so each of those caches came back as fresh pages, faulted in one
+ * by one: 140,000 page faults for 10,000 posts planned, and more than twice as many for
+ * twice the posts. The first connection raises that threshold, for the whole process, to
+ * TRIM_KEEP at the top of each heap (memory the process had in use anyway), which leaves a
+ * few thousand; allocations of MMAP_FROM and more still go back to the system at once.
  */
 #include "store/db.h"
 #include "util/err.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +47,11 @@ struct sqq {
     struct dbq base;
     sqlite3_stmt *st;
     int cached;
+    /* rowid: an INSERT prepared without its "RETURNING table.id"; then given: 0 before
+     * its step, 1 while its one row (the new id) is current, 2 after. */
+    int rowid, given;
+    int64_t id;
+    char idtext[24];
 };
 
 struct sqc {
@@ -125,11 +150,31 @@ static int sq_exec(struct dbc *c, const char *sql)
     return SAM_OK;
 }
 
+#define TRIM_KEEP (16 << 20)  /* bytes of free heap top kept (see the top of this file) */
+#define MMAP_FROM (4 << 20)   /* allocations from this size on are mapped on their own */
+
+static void keep_heap_top(void)
+{
+#ifdef __GLIBC__
+    /* Setting one threshold stops glibc from sliding the other (mallopt(3)): without
+     * M_MMAP_THRESHOLD every allocation from 128 KB on would be mapped and unmapped each
+     * time. What an operator set in the environment stays. */
+    const char *tunables = getenv("GLIBC_TUNABLES");
+    if(getenv("MALLOC_TRIM_THRESHOLD_") || getenv("MALLOC_MMAP_THRESHOLD_") ||
+       (tunables && strstr(tunables, "glibc.malloc.")))
+        return;
+    (void)mallopt(M_MMAP_THRESHOLD, MMAP_FROM);
+    (void)mallopt(M_TRIM_THRESHOLD, TRIM_KEEP);
+#endif
+}
+
 static int sq_connect(const char *path, int write, struct dbc **out)
 {
+    static pthread_once_t tuned = PTHREAD_ONCE_INIT;
     struct sqc *s;
     int rc, flags;
     *out = NULL;
+    (void)pthread_once(&tuned, keep_heap_top);
     if(write) {
         rc = mkdirs_for(path);
         if(!rc && strcmp(path, ":memory:"))
@@ -152,7 +197,7 @@ static int sq_connect(const char *path, int write, struct dbc **out)
     }
     sqlite3_busy_timeout(s->db, 5000);
     sqlite3_extended_result_codes(s->db, 1);
-    if(write && sq_exec(&s->base, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;")) {
+    if(write && sq_exec(&s->base, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA cache_size=-16384;")) {
         rc = sam_fail(SAM_ESTORE, "configure database %s: %s", path, s->base.errmsg);
         sq_close(&s->base);
         return rc;
@@ -161,12 +206,33 @@ static int sq_connect(const char *path, int write, struct dbc **out)
     return SAM_OK;
 }
 
+/* The length of sql without its trailing " RETURNING table.id" when sql inserts one row
+ * into that table and may run without it (see the top of this file); else 0. */
+static size_t rowid_insert(const char *sql)
+{
+    const char *into = "INSERT INTO ", *ret = strstr(sql, " RETURNING "), *name, *p;
+    size_t nlen;
+    if(strncmp(sql, into, strlen(into)) || !ret || strstr(ret + 1, " RETURNING "))
+        return 0;
+    name = sql + strlen(into);
+    nlen = strcspn(name, "( ");
+    p = ret + strlen(" RETURNING ");
+    if(!nlen || strncmp(p, name, nlen) || strcmp(p + nlen, ".id"))
+        return 0;
+    /* One row of VALUES; no SELECT, and no DO UPDATE (its row is not a new rowid). */
+    if(!strstr(sql, " VALUES (") || strstr(sql, "SELECT") || strstr(sql, "DO UPDATE") || strstr(sql, "),") ||
+       strstr(sql, ") ,"))
+        return 0;
+    return (size_t)(ret - sql);
+}
+
 static int sq_prepare(struct dbc *c, const char *sql, struct dbq **out)
 {
     struct sqc *s = SQC(c);
     size_t h = ((uintptr_t)sql >> 3) * 0x9e3779b1u, room = STMT_CACHE;
     sqlite3_stmt *st;
     struct sqq *q;
+    size_t cut;
     int rc;
     s->tick++;
     for(size_t k = 0; k < STMT_PROBE; k++) {
@@ -183,7 +249,8 @@ static int sq_prepare(struct dbc *c, const char *sql, struct dbq **out)
         if(room == STMT_CACHE || (s->cache[room].q.st && (!s->cache[at].q.st || s->cache[at].used < s->cache[room].used)))
             room = at;
     }
-    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    cut = rowid_insert(sql);
+    rc = sqlite3_prepare_v3(s->db, sql, cut ? (int)cut : -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if(rc != SQLITE_OK) {
         note_error(s, rc);
         return db_fail(c, "prepare");
@@ -202,6 +269,8 @@ static int sq_prepare(struct dbc *c, const char *sql, struct dbq **out)
     }
     q->base.c = c;
     q->st = st;
+    q->rowid = cut > 0;
+    q->given = 0;
     *out = &q->base;
     return SAM_OK;
 }
@@ -210,11 +279,13 @@ static int sq_prepare_once(struct dbc *c, const char *sql, struct dbq **out)
 {
     struct sqc *s = SQC(c);
     struct sqq *q = calloc(1, sizeof(*q));
+    size_t cut = rowid_insert(sql);
     int rc;
     *out = NULL;
     if(!q)
         return SAM_ENOMEM;
-    rc = sqlite3_prepare_v2(s->db, sql, -1, &q->st, NULL);
+    q->rowid = cut > 0;
+    rc = sqlite3_prepare_v2(s->db, sql, cut ? (int)cut : -1, &q->st, NULL);
     if(rc != SQLITE_OK) {
         free(q);
         note_error(s, rc);
@@ -244,6 +315,7 @@ static void sq_release(struct dbq *qq)
         size_t i = (size_t)((char *)q - (char *)&s->cache[0].q) / sizeof(s->cache[0]);
         sqlite3_reset(q->st);
         sqlite3_clear_bindings(q->st);
+        q->given = 0;
         s->cache[i].busy = 0;
         return;
     }
@@ -273,7 +345,21 @@ static void sq_bind_null(struct dbq *q, int i)
 
 static int sq_step(struct dbq *q)
 {
-    int rc = sqlite3_step(SQQ(q)->st);
+    struct sqq *x = SQQ(q);
+    int rc;
+    if(x->rowid && x->given)
+        return x->given = 2, DB_DONE;
+    rc = sqlite3_step(x->st);
+    if(x->rowid && rc == SQLITE_DONE) {
+        sqlite3 *db = SQC(q->c)->db;
+        x->given = 2;
+        if(sqlite3_changes(db) < 1) /* ON CONFLICT DO NOTHING that did nothing: no row */
+            return DB_DONE;
+        x->id = sqlite3_last_insert_rowid(db);
+        snprintf(x->idtext, sizeof(x->idtext), "%lld", (long long)x->id);
+        x->given = 1;
+        return DB_ROW;
+    }
     if(rc == SQLITE_ROW)
         return DB_ROW;
     if(rc == SQLITE_DONE)
@@ -289,27 +375,37 @@ static int sq_changes(struct dbq *q)
 
 static int sq_ncols(struct dbq *q)
 {
+    if(SQQ(q)->rowid)
+        return 1;
     return sqlite3_column_count(SQQ(q)->st);
 }
 
 static int sq_is_null(struct dbq *q, int i)
 {
+    if(SQQ(q)->rowid)
+        return SQQ(q)->given != 1;
     return sqlite3_column_type(SQQ(q)->st, i) == SQLITE_NULL;
 }
 
 static int64_t sq_int64(struct dbq *q, int i)
 {
+    if(SQQ(q)->rowid)
+        return SQQ(q)->given == 1 ? SQQ(q)->id : 0;
     return sqlite3_column_int64(SQQ(q)->st, i);
 }
 
 static const char *sq_text(struct dbq *q, int i)
 {
+    if(SQQ(q)->rowid)
+        return SQQ(q)->given == 1 ? SQQ(q)->idtext : "";
     const unsigned char *t = sqlite3_column_text(SQQ(q)->st, i);
     return t ? (const char *)t : "";
 }
 
 static const void *sq_blob(struct dbq *q, int i, size_t *n)
 {
+    if(SQQ(q)->rowid)
+        return *n = 0, NULL;
     const void *b = sqlite3_column_blob(SQQ(q)->st, i);
     *n = b ? (size_t)sqlite3_column_bytes(SQQ(q)->st, i) : 0;
     return b;

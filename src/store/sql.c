@@ -4187,6 +4187,8 @@ static int take_lock(struct store *st, int kind, int wait, struct store_lock **o
         free(l);
         return rc;
     }
+    if(kind == STORE_LOCK_PLAN)
+        db_reads_on_writer(1); /* planning reads, then writes what it read (db.h) */
     *out = l;
     return SAM_OK;
 }
@@ -4208,6 +4210,8 @@ void store_unlock(struct store_lock *l)
     if(!l)
         return;
     st = l->st;
+    if(l->kind == STORE_LOCK_PLAN)
+        db_reads_on_writer(0);
     conn = &st->locks[l->kind].conn;
     if(l->fd >= 0)
         close(l->fd); /* lets go of the flock */

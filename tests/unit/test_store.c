@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/db.h"
 #include "store/store.h"
+#include "store/store_impl.h"
 #include "store_fixture.h"
 #include "util/err.h"
 
@@ -188,6 +190,35 @@ static int64_t add_channel(struct store *st, int64_t ws, const char *name)
     return c.id;
 }
 
+/* SQLite: while a thread holds the planning lock its reads take the writer when the
+ * writer is idle (its page cache survives the thread's own commits), and a reader when
+ * the writer is busy; other threads' reads, and reads after the lock, take readers. */
+static void planning_reads_on_the_writer(void **state)
+{
+    struct fx *f = *state;
+    struct store_lock *lk = NULL;
+    struct dbc *a = NULL, *b = NULL;
+    if(fx_postgres())
+        skip(); /* any PostgreSQL connection writes */
+    assert_int_equal(db_take(f->st->pool, 0, &a), SAM_OK);
+    assert_false(a->write);
+    db_give(f->st->pool, a);
+    assert_int_equal(store_lock(f->st, STORE_LOCK_PLAN, &lk), SAM_OK);
+    assert_int_equal(db_take(f->st->pool, 0, &a), SAM_OK);
+    assert_true(a->write);
+    assert_int_equal(db_take(f->st->pool, 0, &b), SAM_OK); /* the writer is taken: a reader */
+    assert_false(b->write);
+    db_give(f->st->pool, b);
+    db_give(f->st->pool, a);
+    /* A read given back before the write: the planning thread's write takes the writer. */
+    int64_t ws = add_ws(f->st, "Planned");
+    assert_true(ws > 0);
+    store_unlock(lk);
+    assert_int_equal(db_take(f->st->pool, 0, &a), SAM_OK);
+    assert_false(a->write);
+    db_give(f->st->pool, a);
+}
+
 static void messages_once_newest_first(void **state)
 {
     struct fx *f = *state;
@@ -195,6 +226,7 @@ static void messages_once_newest_first(void **state)
     struct store_message *items = NULL;
     size_t n = 0;
     int inserted = 0;
+    int64_t ids[3];
     for(int i = 0; i < 3; i++) {
         char rid[32];
         struct store_message m = {.workspace_id = ws, .channel_id = ch, .created_at = 100 + i, .received_at = 200};
@@ -205,6 +237,7 @@ static void messages_once_newest_first(void **state)
         m.text = "hei <b>&amp;</b> 🫐";
         assert_int_equal(store_message_insert(f->st, &m, &inserted), SAM_OK);
         assert_int_equal(inserted, 1);
+        ids[i] = m.id;
     }
     /* The same remote id again: kept once, the stored id given back. */
     struct store_message again = {.workspace_id = ws, .channel_id = ch, .remote_id = "at://x/1",
@@ -216,6 +249,9 @@ static void messages_once_newest_first(void **state)
     assert_int_equal(store_message_list(f->st, ws, 0, NULL, 0, 10, &items, &n), SAM_OK);
     assert_int_equal(n, 3);
     assert_string_equal(items[0].remote_id, "at://x/2");  /* newest first */
+    assert_int_equal(items[1].id, again.id);              /* the id the conflict found is the row's */
+    for(int i = 0; i < 3; i++)
+        assert_int_equal(items[2 - i].id, ids[i]);        /* each insert's id is its row's */
     assert_string_equal(items[1].text, "hei <b>&amp;</b> 🫐");
     assert_string_equal(items[0].channel_name, "c");
     assert_null(items[0].author_handle);
@@ -687,6 +723,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(audit_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(backup_is_consistent, setup, teardown),
         cmocka_unit_test_setup_teardown(messages_once_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(planning_reads_on_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(status_holds_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(approval_holds_the_claim, setup, teardown),
