@@ -4,7 +4,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all build run test deps bench clean
+.PHONY: all build run test deps bench model clean
 
 all: build
 
@@ -27,6 +27,14 @@ test: deps
 
 bench: build
 	@bench/footprint.sh $(BUILD)/samtale
+
+# Trains the language model again from the data folder (docs/models.md) and measures it;
+# the build never trains. DATA is the data folder (default ../shared/data).
+DATA ?= $(or $(SAMTALE_DATA_DIR),../shared/data)
+model: build
+	@cmake --build $(BUILD) --target train_lang
+	$(BUILD)/train_lang $(DATA) src/text/model/lang.bin
+	@cmake --build $(BUILD) -j$(JOBS)
 
 clean:
 	rm -rf $(BUILD) build-asan
