@@ -101,11 +101,15 @@ int main(int argc, char **argv)
                 int chars = 0;
                 while(chars < 100) {
                     unsigned char c = i < (size_t)len ? (unsigned char)line[i] : ' ';
-                    chars += (c & 0xc0) != 0x80;
+                    int more = 0;
+                    chars++;
                     hundred[n].s[at++] = (char)c;
                     i = i < (size_t)len ? i + 1 : 0;
+                    /* the rest of the character: at most 3 bytes, whatever the line holds */
+                    while(i < (size_t)len && ((unsigned char)line[i] & 0xc0) == 0x80 && more++ < 3)
+                        hundred[n].s[at++] = line[i++];
                     while(i < (size_t)len && ((unsigned char)line[i] & 0xc0) == 0x80)
-                        hundred[n].s[at++] = line[i++]; /* the rest of the character */
+                        i++;
                 }
                 hundred[n].s[at] = '\0';
                 hundred[n].len = at;

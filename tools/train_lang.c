@@ -3,7 +3,8 @@
  * the data folder (docs/models.md names them and their licences), writes it, and measures
  * it on the sentences it did not learn from. `make model` runs it; the build never does.
  *
- *   train_lang DATA_DIR OUT.bin [--bits N] [--epochs N] [--lr X] [--seed N] [--errors LANG]
+ *   train_lang DATA_DIR OUT.bin [--bits N] [--epochs N] [--lr X] [--weighting 0|1|2]
+ *              [--seed N] [--errors LANG]
  *
  * DATA_DIR/langid/ holds one sentence per line per language: nb.txt, nn.txt, sv.txt,
  * da.txt, en.txt, and other-XX.txt for the class "other" (de, fi, is and nl are learnt
@@ -12,10 +13,11 @@
  * the training set.
  *
  * Training: multinomial logistic regression on lang_features' hashed features (the exact
- * features lang_identify reads), AdaGrad, classes weighted by the inverse of their number
- * of sentences. Each training sentence is seen whole and as two pieces of itself (a run of
+ * features lang_identify reads), AdaGrad, classes weighted by the inverse square root of
+ * their number of sentences (--weighting 2; 1: by the inverse, 0: not weighted). Each training sentence is seen whole and as two pieces of itself (a run of
  * 1 to 3 words and one of 4 to 8), drawn anew each epoch, so that short texts are learnt
- * too. The weights are then scaled into int8 (one scale for the model).
+ * too. The weights are then scaled into int8 (one scale for the model). The file is
+ * written beside OUT.bin and renamed over it once whole.
  *
  * Measuring: the written model is read back with lang_model_parse and every dev sentence
  * classified by lang_identify, whole and as a two-word snippet (words k and k+1, k = line
@@ -180,8 +182,9 @@ static void learn(const char *s, size_t len, int cls, float weight, uint32_t mas
     }
 }
 
-static int write_model(const char *out, uint32_t bits, float *scale_out)
+static int write_model(const char *final, uint32_t bits, float *scale_out)
 {
+    char out[4200];
     size_t nw = ((size_t)1 << bits) * LANG_CLASSES;
     float top = 0, scale;
     uint32_t classes = LANG_CLASSES;
@@ -190,6 +193,7 @@ static int write_model(const char *out, uint32_t bits, float *scale_out)
     int rc = 0;
     if(!q)
         return -1;
+    snprintf(out, sizeof(out), "%s.part", final);
     for(size_t i = 0; i < nw; i++)
         if(fabsf(W[i]) > top)
             top = fabsf(W[i]);
@@ -208,6 +212,10 @@ static int write_model(const char *out, uint32_t bits, float *scale_out)
         rc = -1;
     if(fclose(f))
         rc = -1;
+    if(!rc && rename(out, final))
+        rc = -1;
+    if(rc)
+        remove(out);
     free(q);
     *scale_out = scale;
     return rc;
@@ -304,11 +312,12 @@ int main(int argc, char **argv)
     uint32_t bits = 18, mask;
     int epochs = 8;
     float lr = 0.5f;
+    int weighting = 2;            /* classes weighted: 0 not, 1 by 1/size, 2 by 1/sqrt(size) */
     long count[LANG_CLASSES] = {0}, total = 0;
     float weight[LANG_CLASSES], scale = 0;
     size_t *order;
     if(argc < 3) {
-        fprintf(stderr, "usage: train_lang DATA_DIR OUT.bin [--bits N] [--epochs N] [--lr X] [--seed N] [--errors LANG]\n");
+        fprintf(stderr, "usage: train_lang DATA_DIR OUT.bin [--bits N] [--epochs N] [--lr X] [--weighting 0|1|2] [--seed N] [--errors LANG]\n");
         return 2;
     }
     for(int i = 3; i + 1 < argc; i += 2) {
@@ -316,6 +325,8 @@ int main(int argc, char **argv)
             bits = (uint32_t)atoi(argv[i + 1]);
         else if(!strcmp(argv[i], "--epochs"))
             epochs = atoi(argv[i + 1]);
+        else if(!strcmp(argv[i], "--weighting"))
+            weighting = atoi(argv[i + 1]);
         else if(!strcmp(argv[i], "--errors"))
             show_errors = lang_from_code(argv[i + 1]);
         else if(!strcmp(argv[i], "--lr"))
@@ -325,8 +336,8 @@ int main(int argc, char **argv)
         else
             return fprintf(stderr, "train_lang: unknown option %s\n", argv[i]), 2;
     }
-    if(bits < 10 || bits > 24 || epochs < 1)
-        return fprintf(stderr, "train_lang: --bits 10..24, --epochs from 1\n"), 2;
+    if(bits < 10 || bits > 24 || epochs < 1 || weighting < 0 || weighting > 2)
+        return fprintf(stderr, "train_lang: --bits 10..24, --epochs from 1, --weighting 0, 1 or 2\n"), 2;
     for(size_t s = 0; s < NSOURCES; s++)
         if(read_source(argv[1], &sources[s]))
             return 1;
@@ -336,7 +347,7 @@ int main(int argc, char **argv)
             total++;
         }
     for(int c = 0; c < LANG_CLASSES; c++)
-        weight[c] = count[c] ? (float)total / (float)(LANG_CLASSES * count[c]) : 0;
+        weight[c] = !count[c] ? 0 : weighting == 0 ? 1.0f : weighting == 2 ? sqrtf((float)total / (float)(LANG_CLASSES * count[c])) : (float)total / (float)(LANG_CLASSES * count[c]);
     mask = ((uint32_t)1 << bits) - 1;
     W = calloc(((size_t)1 << bits) * LANG_CLASSES, sizeof(*W));
     G = calloc(((size_t)1 << bits) * LANG_CLASSES, sizeof(*G));

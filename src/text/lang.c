@@ -148,6 +148,35 @@ static void word_add_wide(struct feat *f, int32_t cp, int letter)
     }
 }
 
+static int ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Where the handle that starts at u[i] ends: at the first whitespace of any kind (a
+ * no-break space included), control character or invalid byte. */
+static size_t handle_end(const unsigned char *u, size_t len, size_t i)
+{
+    while(i < len && u[i] > ' ' && u[i] != 0x7f) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t r;
+        utf8proc_category_t cat;
+        if(u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        r = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
+        if(r <= 0)
+            break;
+        cat = utf8proc_category(cp);
+        if(cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
+           cat == UTF8PROC_CATEGORY_CC)
+            break;
+        i += (size_t)r;
+    }
+    return i;
+}
+
 size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *letters)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -174,7 +203,8 @@ size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *
         size_t span;
         if(c < 0x80) {
             if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-                if((c | 0x20) == 'h' && (span = text_url_span(s, len, i)) > 0) {
+                if(((c | 0x20) == 'h' && (span = text_url_span(s, len, i)) > 0) ||
+                   ((c | 0x20) == 'w' && (span = text_www_span(s, len, i)) > 0)) {
                     word_end(&f);
                     i += span;
                     continue;
@@ -185,10 +215,9 @@ size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *
                 continue;
             }
             word_end(&f);
-            if(c == '@' && (i == 0 || u[i - 1] <= ' ')) {
+            if(c == '@' && (i == 0 || !ascii_alnum(u[i - 1]))) {
                 /* A mention: a handle says nothing of the language. */
-                while(i < len && u[i] > ' ')
-                    i++;
+                i = handle_end(u, len, i + 1);
                 continue;
             }
             i++;
@@ -244,10 +273,11 @@ int lang_model_parse(const unsigned char *data, size_t len, struct lang_model *m
     m->bits = bits;
     memcpy(&m->scale, data + 16, 4);
     memcpy(m->bias, data + 20, 4 * LANG_CLASSES);
-    if(!isfinite(m->scale))
+    /* Bounded, so that no sum of weights can overflow a float on its way to softmax. */
+    if(!(m->scale > 0 && m->scale <= 1000))
         return sam_fail(SAM_EINVAL, "a language model with a broken scale");
     for(int c = 0; c < LANG_CLASSES; c++)
-        if(!isfinite(m->bias[c]))
+        if(!(m->bias[c] >= -1000 && m->bias[c] <= 1000))
             return sam_fail(SAM_EINVAL, "a language model with a broken bias");
     m->w = (const int8_t *)(data + head);
     return SAM_OK;

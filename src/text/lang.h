@@ -7,11 +7,15 @@
  *
  * The model is a multinomial logistic regression over hashed features of the text's
  * language form (lang_features):
- *   - links, @mentions and anything that is not a letter or a combining mark are left out
- *     (a #hashtag's word stays: people tag in their language); letters are case folded
- *     and NFKC composed (utf8proc), so "Å" typed as A + ring reads as "å";
- *   - each word gives its whole-word feature and the character 1- to 4-grams of the word
- *     with a space either side (" ikkje " gives " i", "ikk", "kje ", ...).
+ *   - links (http://, https:// and www. words, text_url_span and text_www_span),
+ *     @mentions (an @ not after an ASCII letter or digit, up to whitespace of any kind)
+ *     and anything that is not a letter or a combining mark are left out (a #hashtag's
+ *     word stays: people tag in their language); letters are case folded and composed
+ *     (utf8proc: compatibility decomposition with case folding, then composition; marks
+ *     are not reordered), so "Å" typed as A + ring reads as "å";
+ *   - each word of at most 30 letters gives its whole-word feature and, when the word
+ *     before it was one too, the pair of them; every word gives its character 1- to
+ *     4-grams with a space either side (" ikkje " gives " i", "ikk", "kje ", ...).
  * Each feature is a 32-bit hash; the model keeps LANG_CLASSES int8 weights per bucket of
  * the hash (its low bits), one scale, and a bias per class. A text's scores are the sums
  * of its features' weights over the square root of their number, plus the biases; the
@@ -71,7 +75,7 @@ struct lang_model {
  *   bias                  float32 x classes
  *   weights               int8 x (2^bits x classes), row by row
  * lang_model_parse checks the magic, the counts and the length: SAM_EINVAL if any is
- * wrong. */
+ * wrong, and a scale outside (0, 1000] or a bias outside [-1000, 1000]. */
 #define LANG_MODEL_MAGIC "SAMLANG1"
 int lang_model_parse(const unsigned char *data, size_t len, struct lang_model *m);
 

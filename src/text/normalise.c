@@ -132,9 +132,7 @@ size_t text_url_span(const char *s, size_t len, size_t i)
     return end - i;
 }
 
-/* Length of a word starting with "www." at s[i] (any case, not preceded by a letter,
- * digit, '.', '/' or '@'), else 0. */
-static size_t www_span(const char *s, size_t len, size_t i)
+size_t text_www_span(const char *s, size_t len, size_t i)
 {
     unsigned char prev = i > 0 ? (unsigned char)s[i - 1] : ' ';
     if(((unsigned char)s[i] | 0x20) != 'w' || is_ascii_alnum(prev) || prev == '.' || prev == '/' || prev == '@')
@@ -190,7 +188,7 @@ int text_normalise(const char *s, size_t len, char *out, size_t cap, size_t *out
         int32_t cp;
         size_t k = text_url_span(s, len, i);
         if(k == 0)
-            k = www_span(s, len, i);
+            k = text_www_span(s, len, i);
         if(k > 0) {
             in[n++] = ' ';
             i += k;

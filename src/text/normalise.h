@@ -45,6 +45,11 @@ int text_normalise(const char *s, size_t len, char *out, size_t cap, size_t *out
  * common case they agree on. */
 size_t text_url_span(const char *s, size_t len, size_t i);
 
+/* Length of a word starting with "www." at s[i] (any case, not preceded by an ASCII letter
+ * or digit, '.', '/' or '@', followed by a letter or digit) up to the first whitespace or
+ * control character, else 0: a link written without its scheme. */
+size_t text_www_span(const char *s, size_t len, size_t i);
+
 /* Number of extended grapheme clusters (what a reader sees as one character: "å" written
  * as a + ring, "👍🏽", "👩‍👩‍👧" each count 1) in s[0..len), or -1 when s is not valid UTF-8. */
 long text_graphemes(const char *s, size_t len);

@@ -118,6 +118,9 @@ static void what_the_features_read(void **state)
     uint32_t f[LANG_MAX_FEATURES];
     int letters = -1;
     SAME("hei @ola https://x.example/a?b=1 alle", "hei alle");
+    SAME("hei www.x.example/a alle", "hei alle");
+    SAME("hei @ola\xc2\xa0" "alle", "hei alle");   /* a handle ends at a no-break space */
+    SAME("hei (@ola) alle", "hei alle");
     SAME("HEI Alle", "hei alle");
     SAME("#fredag", "fredag");
     SAME("bla\xcc\x8a b\xc3\xa6r", "blå bær"); /* å as a + combining ring reads as å */
@@ -127,7 +130,10 @@ static void what_the_features_read(void **state)
     SAME("ja\xff\xfe nei", "ja nei");         /* invalid bytes separate words */
     SAME("ja\0nei", "ja nei");                /* so does a NUL */
     SAME("ﬁne", "fine");                       /* compatibility forms fold (NFKC) */
-    assert_int_equal(lang_features("😍 🔥 @kari https://a.example", 27, f, LANG_MAX_FEATURES, &letters), 0);
+    {
+        static const char none[] = "😍 🔥 @kari (@ola) https://a.example www.b.example\xc2\xa0";
+        assert_int_equal(lang_features(none, sizeof(none) - 1, f, LANG_MAX_FEATURES, &letters), 0);
+    }
     assert_int_equal(letters, 0);
     assert_int_equal(lang_features(NULL, 0, f, LANG_MAX_FEATURES, &letters), 0);
     /* "hei" alone: its word, its word pair (none), and its 1- to 4-grams with a space
@@ -183,6 +189,17 @@ static void model_file_checks(void **state)
     assert_int_equal(lang_model_parse(NULL, 0, &m), SAM_EINVAL);
     memcpy(d + 16, &nan, 4);
     assert_int_equal(lang_model_parse(d, len, &m), SAM_EINVAL);
+    {
+        float huge = 1e38f, zero = 0;
+        memcpy(d + 16, &huge, 4);
+        assert_int_equal(lang_model_parse(d, len, &m), SAM_EINVAL);
+        memcpy(d + 16, &zero, 4);
+        assert_int_equal(lang_model_parse(d, len, &m), SAM_EINVAL);
+        memcpy(d + 16, &one, 4);
+        memcpy(d + 20, &huge, 4); /* the first class's bias */
+        assert_int_equal(lang_model_parse(d, len, &m), SAM_EINVAL);
+        memset(d + 20, 0, 4);
+    }
     memcpy(d + 16, &one, 4);
     bits = 30;
     memcpy(d + 8, &bits, 4);
@@ -233,7 +250,8 @@ static void threads_share_the_model(void **state)
 }
 
 /* The held-out sentences (every tenth line, as tools/train_lang.c holds them out) of the
- * data folder, when it is there: at least 95% read right in each language. */
+ * data folder, when it is there: at least 94% read right in each language (docs/models.md
+ * has the measured shares, 95.6-98.6%). */
 static void held_out_sentences(void **state)
 {
     (void)state;
@@ -271,18 +289,18 @@ static void held_out_sentences(void **state)
         fclose(f);
         printf("# %s: %ld of %ld held-out sentences (%.1f%%)\n", files[k], right, seen, 100.0 * right / seen);
         assert_true(seen > 100);
-        assert_true(right >= seen * 95 / 100);
+        assert_true(right >= seen * 94 / 100);
     }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(threads_share_the_model), /* first: the threads load the model at once */
         cmocka_unit_test(tricky_cases),
         cmocka_unit_test(what_the_features_read),
         cmocka_unit_test(long_and_hostile_input),
         cmocka_unit_test(model_file_checks),
-        cmocka_unit_test(threads_share_the_model),
         cmocka_unit_test(held_out_sentences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
