@@ -626,17 +626,16 @@ int csv_split_list(const char *field, char **out, size_t max, size_t *n)
             a++;
         while(z > a && (z[-1] == ' ' || z[-1] == '\t'))
             z--;
-        if(*n == max) {
-            for(size_t i = 0; i < *n; i++)
+        if(*n == max || !(out[*n] = strndup(a, (size_t)(z - a)))) {
+            int rc = *n == max ? SAM_ETOOBIG : SAM_ENOMEM;
+            /* Nothing given back: out holds no pointer to what is freed here (a caller's
+             * cleanup frees what out holds). */
+            for(size_t i = 0; i < *n; i++) {
                 free(out[i]);
+                out[i] = NULL;
+            }
             *n = 0;
-            return SAM_ETOOBIG;
-        }
-        if(!(out[*n] = strndup(a, (size_t)(z - a)))) {
-            for(size_t i = 0; i < *n; i++)
-                free(out[i]);
-            *n = 0;
-            return SAM_ENOMEM;
+            return rc;
         }
         (*n)++;
         if(!end)
