@@ -203,8 +203,9 @@ size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *
         size_t span;
         if(c < 0x80) {
             if((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-                if(((c | 0x20) == 'h' && (span = text_url_span(s, len, i)) > 0) ||
-                   ((c | 0x20) == 'w' && (span = text_www_span(s, len, i)) > 0)) {
+                /* a link starts a word (after a separator, so the word is empty) */
+                if(f.wn == 0 && (((c | 0x20) == 'h' && (span = text_url_span(s, len, i)) > 0) ||
+                                 ((c | 0x20) == 'w' && (span = text_www_span(s, len, i)) > 0))) {
                     word_end(&f);
                     i += span;
                     continue;
@@ -300,6 +301,50 @@ const struct lang_model *lang_model_default(void)
     return default_ok ? &default_model : NULL;
 }
 
+/* acc[c] += the weights of class c of the rows of f[0..n). The rows are spread over the
+ * whole table, so a few ahead are asked for early. With GCC's vector extensions (gcc and
+ * clang) a row is read as 8 bytes (its 6 and 2 of the next; the last row of the table,
+ * which has no next, alone), summed 8 lanes at a time in 16 bits, and moved into acc every
+ * 256 rows, before 256 * 127 could overflow a lane. */
+static void accumulate(const struct lang_model *m, const uint32_t *f, size_t n, int32_t *acc)
+{
+    const uint32_t mask = ((uint32_t)1 << m->bits) - 1;
+#if defined(__GNUC__)
+    typedef int8_t v8s8 __attribute__((vector_size(8)));
+    typedef int16_t v8s16 __attribute__((vector_size(16)));
+    v8s16 sum = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t since = 0;
+    for(size_t i = 0; i < n; i++) {
+        const uint32_t at = f[i] & mask;
+        const int8_t *row = m->w + (size_t)at * LANG_CLASSES;
+        v8s8 b;
+        if(i + 8 < n)
+            __builtin_prefetch(m->w + (size_t)(f[i + 8] & mask) * LANG_CLASSES);
+        if(at == mask) {
+            for(int c = 0; c < LANG_CLASSES; c++)
+                acc[c] += row[c];
+            continue;
+        }
+        memcpy(&b, row, sizeof(b));
+        sum += __builtin_convertvector(b, v8s16);
+        if(++since == 256) {
+            for(int c = 0; c < LANG_CLASSES; c++)
+                acc[c] += sum[c];
+            sum = (v8s16){0, 0, 0, 0, 0, 0, 0, 0};
+            since = 0;
+        }
+    }
+    for(int c = 0; c < LANG_CLASSES; c++)
+        acc[c] += sum[c];
+#else
+    for(size_t i = 0; i < n; i++) {
+        const int8_t *row = m->w + (size_t)(f[i] & mask) * LANG_CLASSES;
+        for(int c = 0; c < LANG_CLASSES; c++)
+            acc[c] += row[c];
+    }
+#endif
+}
+
 int lang_identify(const struct lang_model *m, const char *s, size_t len, struct lang_result *out)
 {
     uint32_t f[LANG_MAX_FEATURES];
@@ -312,14 +357,7 @@ int lang_identify(const struct lang_model *m, const char *s, size_t len, struct 
     if(!out || !m)
         return sam_fail(SAM_EINVAL, "no language model");
     n = lang_features(s, len, f, LANG_MAX_FEATURES, &out->letters);
-    {
-        const uint32_t mask = ((uint32_t)1 << m->bits) - 1;
-        for(size_t i = 0; i < n; i++) {
-            const int8_t *row = m->w + (size_t)(f[i] & mask) * LANG_CLASSES;
-            for(int c = 0; c < LANG_CLASSES; c++)
-                acc[c] += row[c];
-        }
-    }
+    accumulate(m, f, n, acc);
     inv = n ? m->scale / sqrtf((float)n) : 0;
     for(int c = 0; c < LANG_CLASSES; c++) {
         z[c] = m->bias[c] + (float)acc[c] * inv;

@@ -165,11 +165,23 @@ def post_now(ctx, text, **extra):
     return expect(ctx.inst.post(ctx.inst.ws("/posts"), json=body), 201)
 
 
-def settled(ctx, pid, timeout=30):
+def settled(ctx, pid, timeout=30, proxy=None):
+    """The post once published or failed; on a timeout the failure says where each of its
+    deliveries stood (and what the proxy saw), so a slow run can be told from a wrong one."""
+    seen = {}
+
     def check():
         p = expect(ctx.inst.get(ctx.inst.ws("/posts/%d" % pid)), 200)
+        seen["post"] = p
         return p if p["state"] in ("published", "failed") else None
-    return harness.wait_until(check, "post %d to be published" % pid, timeout=timeout, step=0.1)
+    try:
+        return harness.wait_until(check, "post %d to be published" % pid, timeout=timeout, step=0.1)
+    except AssertionError as e:
+        post = seen.get("post") or {}
+        where = [{k: o.get(k) for k in ("state", "attempts", "error", "waiting", "planned_at")}
+                 for o in post.get("occurrences", [])]
+        calls = [(m, st) for m, _, st in proxy.seen] if proxy else None
+        raise AssertionError("%s; state %r, deliveries %r, proxy saw %r" % (e, post.get("state"), where, calls))
 
 
 def span(text, part, after=0):
@@ -456,7 +468,7 @@ def test_expired_token_is_refreshed_and_the_post_goes_out_once(ctx):
         text = "Etter utløpt token ⏰"
         p = expect(ctx.inst.post(ctx.inst.ws("/posts"), json={"text": text, "channels": [ch["id"]],
                                                               "schedule": "now"}), 201)
-        done = settled(ctx, p["id"])
+        done = settled(ctx, p["id"], proxy=proxy)
         occ = done["occurrences"][0]
         assert done["state"] == "published" and occ["attempts"] == 1, done
         calls = [(m, st) for m, _, st in proxy.seen]
