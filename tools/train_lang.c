@@ -243,13 +243,34 @@ static unsigned char *slurp(const char *path, size_t *len)
 
 static int show_errors = -1;       /* --errors LANG: print that language's misread dev sentences */
 
+/* What the dev lines of one kind (whole sentences, or their two-word snippets) came to. */
+struct tally {
+    long n[LANG_CLASSES], ok[LANG_CLASSES], argmax[LANG_CLASSES];
+    long nbto[LANG_UND + 1];          /* what bokmal was read as */
+    long other;                       /* lines of the unseen language read as other */
+};
+
+static void count(struct tally *t, const struct line *l, const struct lang_result *r)
+{
+    if(l->cls < 0) {
+        t->other += r->lang == LANG_OTHER;
+        return;
+    }
+    t->n[l->cls]++;
+    t->ok[l->cls] += (int)r->lang == l->cls;
+    t->argmax[l->cls] += r->probs[l->cls] >= r->p;
+    if(l->cls == LANG_NB)
+        t->nbto[r->lang]++;
+}
+
 static int measure(const char *path)
 {
     size_t len = 0;
     unsigned char *data = slurp(path, &len);
     struct lang_model m;
-    long n[LANG_CLASSES + 1] = {0}, ok[2][LANG_CLASSES + 1] = {{0}}, nbto[2][LANG_UND + 1] = {{0}};
-    long fo = 0, fo_other[2] = {0}, snippets[LANG_CLASSES] = {0}, argmax[2][LANG_CLASSES] = {{0}};
+    struct tally t[2]; /* sentences, snippets */
+    long fo = 0, *n = t[0].n, *snippets = t[1].n;
+    memset(t, 0, sizeof(t));
     if(!data || lang_model_parse(data, len, &m)) {
         fprintf(stderr, "train_lang: the written model does not read back\n");
         free(data);
@@ -266,43 +287,27 @@ static int measure(const char *path)
         if(l->cls == show_errors && (int)r.lang != l->cls)
             fprintf(stderr, "misread as %s (p %.2f, %d letters): %s\n", lang_code(r.lang), (double)r.p, r.letters,
                     l->text);
-        if(l->cls < 0) {
-            fo++;
-            fo_other[0] += r.lang == LANG_OTHER;
-        } else {
-            n[l->cls]++;
-            ok[0][l->cls] += (int)r.lang == l->cls;
-            argmax[0][l->cls] += r.probs[l->cls] >= r.p;
-            if(l->cls == LANG_NB)
-                nbto[0][r.lang]++;
-        }
+        fo += l->cls < 0;
+        count(&t[0], l, &r);
         if(words < 2 || word_span(l->text, (int)(l->number % (words - 1)), 2, &a, &b))
             continue;
         lang_identify(&m, l->text + a, b, &r);
-        if(l->cls < 0) {
-            fo_other[1] += r.lang == LANG_OTHER;
-        } else {
-            snippets[l->cls]++;
-            ok[1][l->cls] += (int)r.lang == l->cls;
-            argmax[1][l->cls] += r.probs[l->cls] >= r.p;
-            if(l->cls == LANG_NB)
-                nbto[1][r.lang]++;
-        }
+        count(&t[1], l, &r);
     }
     printf("%-6s %9s %9s %7s   (best class alone: sentences, snippets)\n", "lang", "sentences", "snippets", "n");
     for(int c = 0; c < LANG_CLASSES; c++)
-        printf("%-6s %9.3f %9.3f %7ld   %.3f %.3f\n", lang_code((enum lang_id)c), n[c] ? (double)ok[0][c] / n[c] : 0,
-               snippets[c] ? (double)ok[1][c] / snippets[c] : 0, n[c], n[c] ? (double)argmax[0][c] / n[c] : 0,
-               snippets[c] ? (double)argmax[1][c] / snippets[c] : 0);
+        printf("%-6s %9.3f %9.3f %7ld   %.3f %.3f\n", lang_code((enum lang_id)c), n[c] ? (double)t[0].ok[c] / n[c] : 0,
+               snippets[c] ? (double)t[1].ok[c] / snippets[c] : 0, n[c], n[c] ? (double)t[0].argmax[c] / n[c] : 0,
+               snippets[c] ? (double)t[1].argmax[c] / snippets[c] : 0);
     printf("nb read as nn: %.1f%% of sentences, %.1f%% of snippets; as da: %.1f%%, %.1f%%; und: %.1f%% of snippets\n",
-           100.0 * nbto[0][LANG_NN] / n[LANG_NB], 100.0 * nbto[1][LANG_NN] / snippets[LANG_NB],
-           100.0 * nbto[0][LANG_DA] / n[LANG_NB], 100.0 * nbto[1][LANG_DA] / snippets[LANG_NB],
-           100.0 * nbto[1][LANG_UND] / snippets[LANG_NB]);
+           100.0 * t[0].nbto[LANG_NN] / n[LANG_NB], 100.0 * t[1].nbto[LANG_NN] / snippets[LANG_NB],
+           100.0 * t[0].nbto[LANG_DA] / n[LANG_NB], 100.0 * t[1].nbto[LANG_DA] / snippets[LANG_NB],
+           100.0 * t[1].nbto[LANG_UND] / snippets[LANG_NB]);
     printf("unseen language (fo, %ld sentences): %.1f%% of sentences and %.1f%% of snippets read as other\n", fo,
-           fo ? 100.0 * fo_other[0] / fo : 0, fo ? 100.0 * fo_other[1] / fo : 0);
+           fo ? 100.0 * t[0].other / fo : 0, fo ? 100.0 * t[1].other / fo : 0);
     for(int c = 0; c < LANG_CLASSES; c++)
         printf("result lang=%s sentences=%.4f snippets=%.4f n=%ld\n", lang_code((enum lang_id)c),
-               n[c] ? (double)ok[0][c] / n[c] : 0, snippets[c] ? (double)ok[1][c] / snippets[c] : 0, n[c]);
+               n[c] ? (double)t[0].ok[c] / n[c] : 0, snippets[c] ? (double)t[1].ok[c] / snippets[c] : 0, n[c]);
     free(data);
     return 0;
 }

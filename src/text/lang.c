@@ -153,30 +153,6 @@ static int ascii_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Where the handle that starts at u[i] ends: at the first whitespace of any kind (a
- * no-break space included), control character or invalid byte. */
-static size_t handle_end(const unsigned char *u, size_t len, size_t i)
-{
-    while(i < len && u[i] > ' ' && u[i] != 0x7f) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t r;
-        utf8proc_category_t cat;
-        if(u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        r = utf8proc_iterate(u + i, (utf8proc_ssize_t)(len - i), &cp);
-        if(r <= 0)
-            break;
-        cat = utf8proc_category(cp);
-        if(cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL || cat == UTF8PROC_CATEGORY_ZP ||
-           cat == UTF8PROC_CATEGORY_CC)
-            break;
-        i += (size_t)r;
-    }
-    return i;
-}
-
 size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *letters)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -218,7 +194,7 @@ size_t lang_features(const char *s, size_t len, uint32_t *out, size_t cap, int *
             word_end(&f);
             if(c == '@' && (i == 0 || !ascii_alnum(u[i - 1]))) {
                 /* A mention: a handle says nothing of the language. */
-                i = handle_end(u, len, i + 1);
+                i = text_word_end(s, len, i + 1);
                 continue;
             }
             i++;

@@ -67,9 +67,7 @@ static int is_space_or_control(int32_t cp)
            cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC;
 }
 
-/* Bytes from s[i] up to (not including) the first space or control, or an invalid
- * sequence. */
-static size_t word_end(const char *s, size_t len, size_t i)
+size_t text_word_end(const char *s, size_t len, size_t i)
 {
     const unsigned char *u = (const unsigned char *)s;
     while(i < len) {
@@ -113,7 +111,7 @@ size_t text_url_span(const char *s, size_t len, size_t i)
         return 0;
     if(i + scheme >= len || !(is_ascii_alnum(u[i + scheme]) || u[i + scheme] >= 0x80))
         return 0;
-    end = word_end(s, len, i + scheme);
+    end = text_word_end(s, len, i + scheme);
     for(size_t k = i + scheme; k < end; k++) {
         open += u[k] == '(';
         close += u[k] == ')';
@@ -139,7 +137,7 @@ size_t text_www_span(const char *s, size_t len, size_t i)
         return 0;
     if(!prefix_nocase(s, len, i, "www.") || i + 4 >= len || !is_ascii_alnum((unsigned char)s[i + 4]))
         return 0;
-    return word_end(s, len, i) - i;
+    return text_word_end(s, len, i) - i;
 }
 
 static int keep_category(int32_t cp)

@@ -45,6 +45,11 @@ int text_normalise(const char *s, size_t len, char *out, size_t cap, size_t *out
  * common case they agree on. */
 size_t text_url_span(const char *s, size_t len, size_t i);
 
+/* Where the word that starts at s[i] ends: the first whitespace of any kind (a no-break
+ * space included), control character or invalid UTF-8 sequence at or after i (len when
+ * none). */
+size_t text_word_end(const char *s, size_t len, size_t i);
+
 /* Length of a word starting with "www." at s[i] (any case, not preceded by an ASCII letter
  * or digit, '.', '/' or '@', followed by a letter or digit) up to the first whitespace or
  * control character, else 0: a link written without its scheme. */
